@@ -1,0 +1,14 @@
+//! mindelta: keep the delta between a distribution and its upstreams small.
+//!
+//! The library owns the domain: the patch model, parser, writer, applier and patch id
+//! (`patch`), the workspace of manifests (`workspace`), upstream sources and the cache
+//! (`upstream`), and the pre-build step that ties them together (`prepare`). It returns data
+//! and typed errors; it never prints and never exits (the binary in `src/main.rs` does that).
+#![forbid(unsafe_code)]
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod patch;
+pub mod prepare;
+pub mod sbom;
+pub mod upstream;
+pub mod workspace;

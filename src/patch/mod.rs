@@ -1,0 +1,16 @@
+//! Patches: the model (`model`), the parser (`parse`), the writer (`write`), the applier
+//! (`apply`, `binary`) and git's stable patch id (`patch_id`).
+//!
+//! Flow: bytes → `parse::parse_patches` → `Vec<Patch>` → `apply::WorkTree::apply` (or
+//! `patch_id::stable_patch_id`, or `write::write_patch` to get the bytes back).
+
+pub mod apply;
+pub mod binary;
+pub mod model;
+pub mod parse;
+pub mod patch_id;
+pub mod path;
+pub mod write;
+
+pub use model::{BinaryHunk, BinaryKind, BinaryPatch, FilePatch, Hunk, Line, LineKind, Patch};
+pub use parse::{ParseError, parse_patches};

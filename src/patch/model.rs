@@ -1,0 +1,232 @@
+//! The patch model: what a patch file says, in a form that can be written back byte for byte.
+//!
+//! A `Patch` is one change (one mail of an mbox, or one quilt patch): the free text above the
+//! first diff (mail headers, DEP-3 fields, a description), then one `FilePatch` per file. Line
+//! content is kept as bytes, each with its own line terminator (`\n` or `\r\n`), so CRLF files
+//! and non-UTF-8 content survive; a line marked `\ No newline at end of file` has no terminator.
+
+/// One patch: a header and the diffs of its files.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Patch {
+    /// Everything above the first file diff, verbatim (mail headers, DEP-3 fields, prose, the
+    /// `---` separator and diffstat of a format-patch mail).
+    pub header: Vec<u8>,
+    /// The file diffs, in the order they appear.
+    pub files: Vec<FilePatch>,
+    /// Anything after the last hunk that is not part of a diff, verbatim (for example the
+    /// `-- \n2.43.0\n` signature of a format-patch mail).
+    pub trailer: Vec<u8>,
+}
+
+/// The diff of one file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FilePatch {
+    /// The lines that introduce this file diff before `---`/`+++` (`diff --git …`, `index …`,
+    /// `new file mode …`, `Index: …`, `====…`), verbatim, each with its terminator. The writer
+    /// emits them as they are; the parser also decodes them into the fields below.
+    pub preamble: Vec<Vec<u8>>,
+    /// True when the diff has a `diff --git` line (git semantics apply).
+    pub git: bool,
+    /// The old path as written (`a/src/x.c`), `None` for `/dev/null` (a new file).
+    pub old_path: Option<Vec<u8>>,
+    /// The new path as written (`b/src/x.c`), `None` for `/dev/null` (a deleted file).
+    pub new_path: Option<Vec<u8>>,
+    /// The raw `--- …` line (with timestamp), if present, for byte-exact writing.
+    pub old_line: Option<Vec<u8>>,
+    /// The raw `+++ …` line, if present.
+    pub new_line: Option<Vec<u8>>,
+    /// Git extended header: `old mode` / `deleted file mode`.
+    pub old_mode: Option<u32>,
+    /// Git extended header: `new mode` / `new file mode`.
+    pub new_mode: Option<u32>,
+    /// `new file mode` was given (or the old side is `/dev/null`).
+    pub is_new: bool,
+    /// `deleted file mode` was given (or the new side is `/dev/null`).
+    pub is_delete: bool,
+    /// `rename from` / `rename to` (paths without prefix, as git writes them).
+    pub rename: Option<(Vec<u8>, Vec<u8>)>,
+    /// `copy from` / `copy to`.
+    pub copy: Option<(Vec<u8>, Vec<u8>)>,
+    /// `index <old>..<new>[ <mode>]`: abbreviated or full blob ids.
+    pub index: Option<(String, String)>,
+    /// The text hunks.
+    pub hunks: Vec<Hunk>,
+    /// A `GIT binary patch` payload, or `Binary files … differ` (payload `None`).
+    pub binary: Option<BinaryPatch>,
+}
+
+/// One `@@ -a,b +c,d @@` hunk.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Hunk {
+    pub old_start: usize,
+    pub old_count: usize,
+    pub new_start: usize,
+    pub new_count: usize,
+    /// The raw `@@ … @@ section` line, with its terminator, for byte-exact writing.
+    pub header_line: Vec<u8>,
+    pub lines: Vec<Line>,
+}
+
+/// One line of a hunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub kind: LineKind,
+    /// The line as it is in the file, including its terminator (`\n`, `\r\n`); no terminator
+    /// when the patch marks it `\ No newline at end of file`.
+    pub text: Vec<u8>,
+    /// The raw `\ No newline…` marker line that followed, if any (its wording varies by locale).
+    pub no_newline_marker: Option<Vec<u8>>,
+}
+
+/// Whether a hunk line is kept, removed or added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    Context,
+    Remove,
+    Add,
+}
+
+/// A binary diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BinaryPatch {
+    /// The raw lines from `GIT binary patch` (or `Binary files … differ`) to the end of the
+    /// payload, verbatim, for byte-exact writing.
+    pub raw: Vec<Vec<u8>>,
+    /// The forward payload; `None` when the patch only says `Binary files … differ`.
+    pub forward: Option<BinaryHunk>,
+    /// The reverse payload git writes after the forward one.
+    pub reverse: Option<BinaryHunk>,
+}
+
+/// One base85 payload of a git binary patch, decoded and inflated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BinaryHunk {
+    pub kind: BinaryKind,
+    /// The size git declared (`literal N` / `delta N`): the inflated length.
+    pub size: usize,
+    /// The inflated payload: the file itself (`literal`) or a git delta (`delta`).
+    pub data: Vec<u8>,
+}
+
+/// `literal` (the whole file) or `delta` (a git delta against the old file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryKind {
+    Literal,
+    Delta,
+}
+
+impl Hunk {
+    /// The lines the hunk expects to find (context and removed lines), in order.
+    pub fn old_lines(&self) -> impl Iterator<Item = &[u8]> {
+        self.lines
+            .iter()
+            .filter(|l| l.kind != LineKind::Add)
+            .map(|l| l.text.as_slice())
+    }
+
+    /// The lines the hunk leaves behind (context and added lines), in order.
+    pub fn new_lines(&self) -> impl Iterator<Item = &[u8]> {
+        self.lines
+            .iter()
+            .filter(|l| l.kind != LineKind::Remove)
+            .map(|l| l.text.as_slice())
+    }
+
+    /// The same hunk, undone: added lines become removed lines and the ranges swap.
+    pub fn reversed(&self) -> Hunk {
+        Hunk {
+            old_start: self.new_start,
+            old_count: self.new_count,
+            new_start: self.old_start,
+            new_count: self.old_count,
+            header_line: self.header_line.clone(),
+            lines: self
+                .lines
+                .iter()
+                .map(|l| Line {
+                    kind: match l.kind {
+                        LineKind::Add => LineKind::Remove,
+                        LineKind::Remove => LineKind::Add,
+                        LineKind::Context => LineKind::Context,
+                    },
+                    text: l.text.clone(),
+                    no_newline_marker: l.no_newline_marker.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl FilePatch {
+    /// The path this diff is about on the old side, `-p strip` applied (`None` if new or if
+    /// the path has fewer components than `strip`). Git's `rename from` wins for renames.
+    pub fn old_target(&self, strip: usize) -> Option<Vec<u8>> {
+        if let Some((from, _)) = self.rename.as_ref().or(self.copy.as_ref()) {
+            return Some(from.clone());
+        }
+        if self.is_new {
+            return None;
+        }
+        self.old_path
+            .as_deref()
+            .and_then(|p| super::path::strip_components(p, strip))
+    }
+
+    /// The path this diff is about on the new side, `-p strip` applied (`None` if deleted).
+    pub fn new_target(&self, strip: usize) -> Option<Vec<u8>> {
+        if let Some((_, to)) = self.rename.as_ref().or(self.copy.as_ref()) {
+            return Some(to.clone());
+        }
+        if self.is_delete {
+            return None;
+        }
+        self.new_path
+            .as_deref()
+            .and_then(|p| super::path::strip_components(p, strip))
+    }
+
+    /// The path to show a user: the new path, else the old one, `-p strip` applied.
+    pub fn display_path(&self, strip: usize) -> String {
+        let path = self
+            .new_target(strip)
+            .or_else(|| self.old_target(strip))
+            .unwrap_or_default();
+        String::from_utf8_lossy(&path).into_owned()
+    }
+
+    /// The same file diff, undone (new and old swap, hunks reversed).
+    pub fn reversed(&self) -> FilePatch {
+        FilePatch {
+            preamble: self.preamble.clone(),
+            git: self.git,
+            old_path: self.new_path.clone(),
+            new_path: self.old_path.clone(),
+            old_line: self.new_line.clone(),
+            new_line: self.old_line.clone(),
+            old_mode: self.new_mode,
+            new_mode: self.old_mode,
+            is_new: self.is_delete,
+            is_delete: self.is_new,
+            rename: self.rename.as_ref().map(|(a, b)| (b.clone(), a.clone())),
+            copy: self.copy.clone(),
+            index: self.index.as_ref().map(|(a, b)| (b.clone(), a.clone())),
+            hunks: self.hunks.iter().map(Hunk::reversed).collect(),
+            binary: self.binary.as_ref().map(|b| BinaryPatch {
+                raw: b.raw.clone(),
+                forward: b.reverse.clone(),
+                reverse: b.forward.clone(),
+            }),
+        }
+    }
+}
+
+impl Patch {
+    /// The same patch, undone.
+    pub fn reversed(&self) -> Patch {
+        Patch {
+            header: self.header.clone(),
+            files: self.files.iter().map(FilePatch::reversed).collect(),
+            trailer: self.trailer.clone(),
+        }
+    }
+}
