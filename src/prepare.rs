@@ -1,1 +1,315 @@
-//! (in progress)
+//! The pre-build step: upstream at the pinned release plus exactly the patches still needed.
+//!
+//! Flow: a `Package` → its `SourceSpec` → `Fetcher::materialize` into a staging folder beside
+//! the output → every patch of the series applied in order through one `WorkTree` (changed
+//! files stay in memory and are written once) → the staging tree swapped into place. Any
+//! failure drops the staging folder, so the output folder is either the old tree or the new
+//! one, never a half-written one. A patch whose changes are already in the tree is skipped
+//! (reported, never applied twice).
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::patch::apply::{ApplyError, ApplyOptions, WorkTree};
+use crate::patch::metadata::{PatchMetadata, read_metadata};
+use crate::patch::{ParseError, parse_patches};
+use crate::upstream::{FetchError, Fetcher, Provenance, SourceSpec};
+use crate::workspace::manifest::expand;
+use crate::workspace::{Package, PatchEntry, PatchStatus, UpstreamSource};
+
+/// Choices for one `prepare` run.
+#[derive(Debug, Clone, Default)]
+pub struct PrepareOptions {
+    /// Context lines a hunk may drop to apply (0: exact context only).
+    pub fuzz: usize,
+}
+
+/// What `prepare` did for one package (the JSON shape of DESIGN.md §5).
+#[derive(Debug, Clone, Serialize)]
+pub struct PreparedPackage {
+    pub name: String,
+    pub version: String,
+    pub out: PathBuf,
+    pub upstream: Provenance,
+    pub patches: Vec<PreparedPatch>,
+}
+
+/// What happened to one patch of the series.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreparedPatch {
+    pub file: String,
+    pub status: PatchOutcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub sha256: String,
+    pub hunks: Vec<HunkPlacement>,
+    /// CVEs the patch fixes (manifest and header), for the SBOM.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cves: Vec<String>,
+    /// How the patch relates to upstream, for the SBOM: `backport`, `cherry-pick` or `unofficial`.
+    pub kind: &'static str,
+    #[serde(skip)]
+    pub text: Vec<u8>,
+}
+
+/// Applied, or skipped because upstream already has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PatchOutcome {
+    Applied,
+    Skipped,
+}
+
+/// Where one hunk landed.
+#[derive(Debug, Clone, Serialize)]
+pub struct HunkPlacement {
+    pub file: String,
+    pub line: usize,
+    pub offset: isize,
+    pub fuzz: usize,
+}
+
+/// Why a package could not be prepared. The output folder is left as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error("cannot fetch upstream of `{package}`")]
+    Fetch {
+        package: String,
+        #[source]
+        source: FetchError,
+    },
+    #[error("patch `{file}` listed at `{manifest}` line {line} cannot be read")]
+    PatchMissing {
+        file: String,
+        manifest: PathBuf,
+        line: usize,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{path}` is not a patch I can read: {source}")]
+    PatchParse {
+        path: PathBuf,
+        #[source]
+        source: ParseError,
+    },
+    #[error("patch `{file}` of `{package}` does not apply")]
+    Apply {
+        package: String,
+        file: String,
+        #[source]
+        source: ApplyError,
+    },
+    #[error("cannot write `{path}`")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The upstream source of `package` at `version`, with templates and relative paths resolved.
+pub fn source_spec(package: &Package, version: &str) -> SourceSpec {
+    let upstream = &package.manifest.upstream;
+    match &upstream.source {
+        UpstreamSource::Git { url, .. } => SourceSpec::Git {
+            url: local_or_url(package, &expand(url, version)),
+            tags: upstream.tag_candidates(version),
+        },
+        UpstreamSource::Tarball { url, sha256, .. } => SourceSpec::Tarball {
+            url: local_or_url(package, &expand(url, version)),
+            sha256: sha256.clone(),
+        },
+        UpstreamSource::Dir { path } => SourceSpec::Dir {
+            path: package.dir.join(expand(path, version)),
+        },
+    }
+}
+
+/// URLs stay as they are; a local path is taken relative to the package folder.
+fn local_or_url(package: &Package, location: &str) -> String {
+    if location.contains("://") || location.starts_with("git@") || Path::new(location).is_absolute()
+    {
+        location.to_string()
+    } else {
+        package.dir.join(location).to_string_lossy().into_owned()
+    }
+}
+
+/// Fetch, patch and write one package's tree to `out`, atomically.
+pub fn prepare(
+    package: &Package,
+    fetcher: &Fetcher,
+    out: &Path,
+    options: &PrepareOptions,
+) -> Result<PreparedPackage, PrepareError> {
+    let version = package.manifest.upstream.version.clone();
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs_err::create_dir_all(parent).map_err(|source| PrepareError::Io {
+        path: parent.to_path_buf(),
+        source,
+    })?;
+    let staging = tempfile::Builder::new()
+        .prefix(".mindelta-prepare-")
+        .tempdir_in(parent)
+        .map_err(|source| PrepareError::Io {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    let tree = staging.path().join("tree");
+    let upstream = fetcher
+        .materialize(&source_spec(package, &version), &tree)
+        .map_err(|source| PrepareError::Fetch {
+            package: package.name.clone(),
+            source,
+        })?;
+
+    let mut work = WorkTree::open(&tree).map_err(|source| PrepareError::Apply {
+        package: package.name.clone(),
+        file: String::new(),
+        source,
+    })?;
+    let mut patches = Vec::with_capacity(package.manifest.patches.len());
+    for entry in &package.manifest.patches {
+        patches.push(apply_entry(package, entry, &mut work, options)?);
+    }
+    work.write().map_err(|source| PrepareError::Apply {
+        package: package.name.clone(),
+        file: String::new(),
+        source,
+    })?;
+
+    swap_into_place(&tree, out)?;
+    drop(staging);
+    Ok(PreparedPackage {
+        name: package.name.clone(),
+        version,
+        out: out.to_path_buf(),
+        upstream,
+        patches,
+    })
+}
+
+fn apply_entry(
+    package: &Package,
+    entry: &PatchEntry,
+    work: &mut WorkTree,
+    options: &PrepareOptions,
+) -> Result<PreparedPatch, PrepareError> {
+    let path = package.patch_path(entry);
+    let text = std::fs::read(&path).map_err(|source| PrepareError::PatchMissing {
+        file: entry.file.clone(),
+        manifest: package.manifest_path.clone(),
+        line: entry.line,
+        source,
+    })?;
+    let parsed = parse_patches(&text).map_err(|source| PrepareError::PatchParse {
+        path: path.clone(),
+        source,
+    })?;
+    let apply_options = ApplyOptions {
+        strip: entry.strip,
+        fuzz: options.fuzz,
+        reverse: false,
+    };
+    let mut hunks = Vec::new();
+    let mut applied_any = false;
+    let mut skipped_any = false;
+    let mut metadata = PatchMetadata::default();
+    for (index, patch) in parsed.iter().enumerate() {
+        if index == 0 {
+            metadata = read_metadata(&patch.header);
+        }
+        match work.apply(patch, &apply_options) {
+            Ok(applied) => {
+                applied_any = true;
+                for file in applied.files {
+                    hunks.extend(file.hunks.iter().map(|h| HunkPlacement {
+                        file: file.path.clone(),
+                        line: h.line,
+                        offset: h.offset,
+                        fuzz: h.fuzz,
+                    }));
+                }
+            }
+            Err(ApplyError::AlreadyApplied { .. }) => skipped_any = true,
+            Err(source) => {
+                return Err(PrepareError::Apply {
+                    package: package.name.clone(),
+                    file: entry.file.clone(),
+                    source,
+                });
+            }
+        }
+    }
+    let (status, reason) = if skipped_any && !applied_any {
+        (
+            PatchOutcome::Skipped,
+            Some("already-applied: every change is already in the upstream tree".to_string()),
+        )
+    } else {
+        (PatchOutcome::Applied, None)
+    };
+    let mut cves = entry.cves.clone();
+    for cve in metadata.cves {
+        if !cves.contains(&cve) {
+            cves.push(cve);
+        }
+    }
+    let kind = if entry.status == Some(PatchStatus::Backport)
+        || metadata.upstream_status.as_deref().is_some_and(|s| {
+            s.eq_ignore_ascii_case("backport")
+        })
+    {
+        "backport"
+    } else if entry.upstream_commit.is_some() || !metadata.upstream_commits.is_empty() {
+        "cherry-pick"
+    } else {
+        "unofficial"
+    };
+    Ok(PreparedPatch {
+        file: entry.file.clone(),
+        status,
+        reason,
+        sha256: hex::encode(Sha256::digest(&text)),
+        hunks,
+        cves,
+        kind,
+        text,
+    })
+}
+
+/// Put the finished tree at `out`: a plain rename when `out` does not exist, else an atomic
+/// exchange (Linux `renameat2(RENAME_EXCHANGE)`), falling back to two renames elsewhere. The old
+/// tree ends up in the staging folder, which its owner removes.
+fn swap_into_place(tree: &Path, out: &Path) -> Result<(), PrepareError> {
+    let io = |source| PrepareError::Io {
+        path: out.to_path_buf(),
+        source,
+    };
+    match std::fs::symlink_metadata(out) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::rename(tree, out).map_err(io)
+        }
+        Err(error) => Err(io(error)),
+        Ok(meta) if !meta.is_dir() => Err(io(std::io::Error::other(
+            "exists and is not a folder; remove it or choose another --out",
+        ))),
+        Ok(_) => {
+            #[cfg(target_os = "linux")]
+            {
+                use rustix::fs::{CWD, RenameFlags, renameat_with};
+                if renameat_with(CWD, tree, CWD, out, RenameFlags::EXCHANGE).is_ok() {
+                    return Ok(());
+                }
+            }
+            let old = tree.with_file_name("old");
+            std::fs::rename(out, &old).map_err(io)?;
+            std::fs::rename(tree, out).map_err(io)
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! The one error type of the command line: a kind (which picks the exit code), a message, the
+//! cause chain, and hints. Printed as `error: …`, `caused by: …`, `hint: …` on stderr.
+
+use std::process::ExitCode;
+
+use anstyle::{AnsiColor, Style};
+
+/// What went wrong, as far as the exit code is concerned (DESIGN.md §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ErrorKind {
+    /// Bad input, I/O, a manifest or patch that does not parse: exit 1.
+    Error,
+    /// A patch does not apply: exit 3.
+    Conflict,
+    /// Findings (audit policy errors, expirable patches with `--exit-code`): exit 4.
+    Findings,
+    /// Upstream unavailable (network, 404; retryable): exit 5.
+    Unavailable,
+    /// Integrity failure (checksum mismatch; never retry): exit 6.
+    Integrity,
+}
+
+impl ErrorKind {
+    pub fn code(self) -> u8 {
+        match self {
+            ErrorKind::Error => 1,
+            ErrorKind::Conflict => 3,
+            ErrorKind::Findings => 4,
+            ErrorKind::Unavailable => 5,
+            ErrorKind::Integrity => 6,
+        }
+    }
+}
+
+/// An error ready to show a user.
+#[derive(Debug)]
+pub struct CliError {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub causes: Vec<String>,
+    pub hints: Vec<String>,
+    /// Extra text shown after the causes (a failed hunk and the closest match).
+    pub detail: Option<String>,
+}
+
+impl CliError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> CliError {
+        CliError {
+            kind,
+            message: message.into(),
+            causes: Vec::new(),
+            hints: Vec::new(),
+            detail: None,
+        }
+    }
+
+    /// An error whose message is `error`'s and whose causes are its `source()` chain.
+    pub fn from_error(kind: ErrorKind, error: &dyn std::error::Error) -> CliError {
+        let mut cli = CliError::new(kind, error.to_string());
+        let mut source = error.source();
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !cli.message.contains(&text) && !cli.causes.contains(&text) {
+                cli.causes.push(text);
+            }
+            source = cause.source();
+        }
+        cli
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> CliError {
+        self.hints.push(hint.into());
+        self
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(self.kind.code())
+    }
+
+    /// Print to stderr in the house format.
+    pub fn print(&self) {
+        let red = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
+        let cyan = Style::new().bold().fg_color(Some(AnsiColor::Cyan.into()));
+        anstream::eprintln!("{red}error:{red:#} {}", self.message);
+        for cause in &self.causes {
+            anstream::eprintln!("caused by: {cause}");
+        }
+        if let Some(detail) = &self.detail {
+            anstream::eprint!("{detail}");
+            if !detail.ends_with('\n') {
+                anstream::eprintln!();
+            }
+        }
+        for hint in &self.hints {
+            anstream::eprintln!("{cyan}hint:{cyan:#} {hint}");
+        }
+    }
+}
+
+/// Print a warning line to stderr (unless quiet).
+pub fn warn(quiet: bool, message: &str) {
+    if !quiet {
+        let yellow = Style::new().bold().fg_color(Some(AnsiColor::Yellow.into()));
+        anstream::eprintln!("{yellow}warning:{yellow:#} {message}");
+    }
+}

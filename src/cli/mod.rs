@@ -1,0 +1,187 @@
+//! The command line: global options, one module per command, one exhaustive `match`.
+//!
+//! Flow: clap arguments → `Context` (resolved global options) → the command's module turns its
+//! own arguments into library options, calls the library, and renders the result (human text on
+//! stderr/stdout, or JSON on stdout). Errors become `CliError`, whose kind picks the exit code.
+
+mod apply;
+mod error;
+mod list;
+mod output;
+mod patch_id;
+mod prepare;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use error::{CliError, ErrorKind};
+
+/// Keep the delta between a distribution and its upstreams small.
+#[derive(Debug, Parser)]
+#[command(name = "mindelta", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command accepts, before or after the command name.
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    /// The workspace root (default: the nearest ancestor holding `patches/`)
+    #[arg(long, global = true, value_name = "DIR")]
+    workspace: Option<PathBuf>,
+    /// Output format: human text, or JSON on stdout (the stable machine interface)
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Parallel jobs (default: the number of cores)
+    #[arg(long, short = 'j', global = true, value_name = "N")]
+    jobs: Option<usize>,
+    /// Use only the cache; never touch the network
+    #[arg(long, global = true)]
+    offline: bool,
+    /// Where downloads and git mirrors are kept (default: the platform cache folder)
+    #[arg(long, global = true, value_name = "DIR", env = "MINDELTA_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+    /// When to use colour (`NO_COLOR` is honoured)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Print less (errors only)
+    #[arg(long, short = 'q', global = true)]
+    quiet: bool,
+    /// Print more (repeat for debug logs)
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Packages and their patches, one line each
+    List(list::Args),
+    /// Apply patches to a tree, like `patch`/`git apply` but safe by default
+    Apply(apply::Args),
+    /// Stable patch ids, the same output as `git patch-id --stable`
+    PatchId(patch_id::Args),
+    /// Fetch upstream at the pinned version, apply the needed patches, write the tree atomically
+    Prepare(prepare::Args),
+}
+
+/// Global options, resolved once before any work starts.
+pub struct Context {
+    pub workspace: Option<PathBuf>,
+    pub format: Format,
+    pub jobs: usize,
+    pub offline: bool,
+    pub cache_dir: PathBuf,
+    pub quiet: bool,
+    /// Progress bars only when stderr is a terminal and not quiet.
+    pub progress: bool,
+}
+
+impl Context {
+    fn new(global: GlobalArgs) -> Context {
+        let jobs = global
+            .jobs
+            .filter(|n| *n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        Context {
+            workspace: global.workspace,
+            format: global.format,
+            jobs,
+            offline: global.offline,
+            cache_dir: global.cache_dir.unwrap_or_else(default_cache_dir),
+            quiet: global.quiet,
+            progress: !global.quiet && std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// The workspace: `--workspace`, else discovered from the current folder.
+    pub fn workspace(&self) -> Result<mindelta::workspace::Workspace, CliError> {
+        use mindelta::workspace::Workspace;
+        let found = match &self.workspace {
+            Some(dir) => Workspace::open(dir),
+            None => Workspace::discover(&std::env::current_dir().unwrap_or_default()),
+        };
+        found.map_err(|error| {
+            CliError::from_error(ErrorKind::Error, &error)
+                .hint("run inside a workspace or pass `--workspace DIR`")
+        })
+    }
+}
+
+/// `$XDG_CACHE_HOME/mindelta`, else `~/.cache/mindelta`, else a folder in the temp dir.
+fn default_cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir).join("mindelta");
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(home).join(".cache").join("mindelta");
+    }
+    std::env::temp_dir().join("mindelta-cache")
+}
+
+/// Run the command line and return the process exit code.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() { 2 } else { 0 };
+            let _ = error.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.global.color {
+        ColorChoice::Always => anstream::ColorChoice::Always.write_global(),
+        ColorChoice::Never => anstream::ColorChoice::Never.write_global(),
+        ColorChoice::Auto => {}
+    }
+    init_logging(cli.global.verbose, cli.global.quiet);
+    let context = Context::new(cli.global);
+    let result = match cli.command {
+        Command::List(args) => list::run(&context, args),
+        Command::Apply(args) => apply::run(&context, args),
+        Command::PatchId(args) => patch_id::run(&context, args),
+        Command::Prepare(args) => prepare::run(&context, args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            error.print();
+            error.exit_code()
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, _) => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MINDELTA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("mindelta={level}")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,250 @@
+//! `mindelta prepare PKG… | --all --out DIR [--sbom FILE]`: the pre-build step.
+//!
+//! Packages are prepared in parallel (`--jobs`); one failing package never stops the others:
+//! every failure is reported, the rest are written, and the exit code is the most severe one.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
+use super::apply::apply_error;
+use super::error::warn;
+use super::list::{report_failures, workspace_error};
+use super::{CliError, Context, ErrorKind, Format, output};
+use mindelta::prepare::{PatchOutcome, PrepareError, PrepareOptions, PreparedPackage, prepare};
+use mindelta::upstream::{FetchErrorKind, FetchOptions, Fetcher, Progress};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Packages to prepare
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    packages: Vec<String>,
+    /// Prepare every package of the workspace (each into DIR/PKG)
+    #[arg(long)]
+    all: bool,
+    /// Where to write the tree (DIR/PKG when several packages are prepared)
+    #[arg(long, short = 'o', value_name = "DIR")]
+    out: PathBuf,
+    /// Write a CycloneDX 1.6 SBOM of the prepared packages to FILE
+    #[arg(long, value_name = "FILE")]
+    sbom: Option<PathBuf>,
+    /// Let a hunk drop up to N context lines (every fuzzed hunk is reported)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    fuzz: usize,
+    /// Accept tarballs that have no `sha256` in the manifest
+    #[arg(long)]
+    allow_unverified: bool,
+}
+
+pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
+    let workspace = context.workspace()?;
+    let names = if args.all {
+        workspace
+            .package_names()
+            .map_err(|e| workspace_error(&e))?
+    } else {
+        args.packages.clone()
+    };
+    let nested = args.all || names.len() > 1;
+    let progress: Option<Arc<dyn Progress>> = if context.progress {
+        Some(Arc::new(Bar::default()))
+    } else {
+        None
+    };
+    let fetcher = Fetcher::new(
+        FetchOptions {
+            cache_dir: context.cache_dir.clone(),
+            offline: context.offline,
+            allow_unverified: args.allow_unverified,
+            ..FetchOptions::default()
+        },
+        progress,
+    );
+    let options = PrepareOptions { fuzz: args.fuzz };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(context.jobs)
+        .build()
+        .map_err(|e| CliError::new(ErrorKind::Error, format!("cannot start workers: {e}")))?;
+    let results: Vec<Result<PreparedPackage, CliError>> = pool.install(|| {
+        names
+            .par_iter()
+            .map(|name| {
+                let package = workspace.load(name).map_err(|e| workspace_error(&e))?;
+                let out = if nested {
+                    args.out.join(name)
+                } else {
+                    args.out.clone()
+                };
+                prepare(&package, &fetcher, &out, &options).map_err(|e| prepare_error(&e))
+            })
+            .collect()
+    });
+
+    let mut prepared = Vec::new();
+    let mut failures = Vec::new();
+    for result in results {
+        match result {
+            Ok(package) => prepared.push(package),
+            Err(error) => failures.push(error),
+        }
+    }
+    for package in &prepared {
+        for patch in &package.patches {
+            if patch.status == PatchOutcome::Skipped {
+                warn(
+                    context.quiet,
+                    &format!(
+                        "{}: skipped `{}`: its changes are already in {} {} (it can expire)",
+                        package.name, patch.file, package.name, package.version
+                    ),
+                );
+            }
+            for hunk in patch.hunks.iter().filter(|h| h.fuzz > 0) {
+                warn(
+                    context.quiet,
+                    &format!(
+                        "{}: `{}` hunk in `{}` applied with fuzz {} at line {}",
+                        package.name, patch.file, hunk.file, hunk.fuzz, hunk.line
+                    ),
+                );
+            }
+        }
+    }
+    if let Some(path) = &args.sbom {
+        write_sbom(path, &prepared)?;
+    }
+    match context.format {
+        Format::Json => output::json(&serde_json::json!({ "packages": prepared }))?,
+        Format::Human if !context.quiet => {
+            for package in &prepared {
+                let applied = package
+                    .patches
+                    .iter()
+                    .filter(|p| p.status == PatchOutcome::Applied)
+                    .count();
+                let skipped = package.patches.len() - applied;
+                let mut line = format!(
+                    "prepared {} {} in {}: {applied} patch{} applied",
+                    package.name,
+                    package.version,
+                    package.out.display(),
+                    if applied == 1 { "" } else { "es" }
+                );
+                if skipped > 0 {
+                    line.push_str(&format!(", {skipped} skipped"));
+                }
+                anstream::eprintln!("{line}");
+            }
+        }
+        Format::Human => {}
+    }
+    report_failures(context, failures)
+}
+
+fn write_sbom(path: &Path, prepared: &[PreparedPackage]) -> Result<(), CliError> {
+    let timestamp = sbom_timestamp();
+    let document = mindelta::sbom::cyclonedx(prepared, &timestamp);
+    let mut text = serde_json::to_string_pretty(&document)
+        .map_err(|e| CliError::new(ErrorKind::Error, format!("cannot encode the SBOM: {e}")))?;
+    text.push('\n');
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let mut file = tempfile::NamedTempFile::new_in(dir)?;
+        std::io::Write::write_all(&mut file, text.as_bytes())?;
+        file.as_file().sync_all()?;
+        file.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    };
+    write().map_err(|e| {
+        CliError::new(
+            ErrorKind::Error,
+            format!("cannot write the SBOM to `{}`: {e}", path.display()),
+        )
+    })
+}
+
+/// RFC 3339 time: `SOURCE_DATE_EPOCH` when set (reproducible builds), else now.
+fn sbom_timestamp() -> String {
+    let time = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .unwrap_or_else(time::OffsetDateTime::now_utc);
+    time.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// A user-facing error for a package that could not be prepared.
+fn prepare_error(error: &PrepareError) -> CliError {
+    match error {
+        PrepareError::Fetch { source, .. } => {
+            let kind = match source.kind() {
+                FetchErrorKind::Unavailable => ErrorKind::Unavailable,
+                FetchErrorKind::Integrity => ErrorKind::Integrity,
+                FetchErrorKind::Invalid => ErrorKind::Error,
+            };
+            let cli = CliError::from_error(kind, error);
+            match kind {
+                ErrorKind::Unavailable => {
+                    cli.hint("check the URL and the network, or run without `--offline` to fill the cache; this is retryable")
+                }
+                ErrorKind::Integrity => cli.hint(
+                    "the download does not match `sha256` in the manifest: do not retry; check the upstream release and the checksum",
+                ),
+                _ => cli,
+            }
+        }
+        PrepareError::Apply { package, file, source } => {
+            apply_error(&format!("{package}/{file}"), source)
+        }
+        PrepareError::PatchMissing { .. } => CliError::from_error(ErrorKind::Error, error)
+            .hint("fix the `file:` entry in the manifest or restore the patch file"),
+        _ => CliError::from_error(ErrorKind::Error, error),
+    }
+}
+
+/// A progress bar on stderr for downloads and clones.
+#[derive(Default)]
+struct Bar {
+    bar: std::sync::Mutex<Option<ProgressBar>>,
+}
+
+impl Progress for Bar {
+    fn start(&self, label: &str, total: Option<u64>) {
+        let bar = match total {
+            Some(total) => ProgressBar::new(total).with_style(
+                ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            ),
+            None => ProgressBar::new_spinner(),
+        };
+        bar.set_message(label.to_string());
+        if let Ok(mut slot) = self.bar.lock() {
+            *slot = Some(bar);
+        }
+    }
+
+    fn advance(&self, bytes: u64) {
+        if let Ok(slot) = self.bar.lock()
+            && let Some(bar) = slot.as_ref()
+        {
+            bar.inc(bytes);
+        }
+    }
+
+    fn finish(&self) {
+        if let Ok(mut slot) = self.bar.lock()
+            && let Some(bar) = slot.take()
+        {
+            bar.finish_and_clear();
+        }
+    }
+}
