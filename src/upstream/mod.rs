@@ -1,1 +1,325 @@
-//! (in progress)
+//! Upstream sources: fetch the pristine tree a package's patches apply to.
+//!
+//! `prepare` (and the expiry detectors) ask a [`Fetcher`] to write an upstream release to a
+//! folder. A source is a git repository at a tag (`git.rs`, kept as a bare mirror in the
+//! cache), a checksummed tarball or zip (`tarball.rs`, content-addressed in the cache, unpacked
+//! by `archive.rs`), or a local directory (`dir.rs`). Every writer goes through the same
+//! vetted tree writer (`archive::TreeWriter`), so no source can write outside its destination.
+//!
+//! The library never prints: long work reports through the [`Progress`] trait, which the CLI
+//! implements with a progress bar (or nothing when piped).
+
+pub mod archive;
+pub mod cache;
+mod dir;
+mod git;
+mod tarball;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use cache::Cache;
+
+/// Where an upstream tree comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSpec {
+    /// A git URL or local path; tags tried in order (e.g. `["v1.3", "1.3"]`), the first that
+    /// exists wins.
+    Git { url: String, tags: Vec<String> },
+    /// A tarball/zip URL (`http(s)://`, `file://` or a plain local path); `sha256` is required
+    /// unless [`FetchOptions::allow_unverified`] is set.
+    Tarball { url: String, sha256: Option<String> },
+    /// A local directory tree.
+    Dir { path: PathBuf },
+}
+
+/// Progress of long work (clone, download), implemented by the CLI.
+pub trait Progress: Send + Sync {
+    /// A new step begins; `total` is in bytes when known.
+    fn start(&self, label: &str, total: Option<u64>);
+    /// `bytes` more bytes were done.
+    fn advance(&self, bytes: u64);
+    /// The current step ended.
+    fn finish(&self);
+}
+
+/// Default bound on the bytes an archive may expand to (8 GiB).
+pub const DEFAULT_MAX_EXPANDED_BYTES: u64 = 8 << 30;
+/// Default bound on the time to open a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How the fetcher may reach the network and where it caches.
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    /// Root of the cache (`<cache>/git`, `<cache>/tarballs`).
+    pub cache_dir: PathBuf,
+    /// Never touch the network: use the cache or fail with [`FetchError::NotCached`].
+    pub offline: bool,
+    /// Accept a tarball without a declared checksum (its sha256 is reported in [`Provenance`]).
+    pub allow_unverified: bool,
+    /// Bound on the bytes an archive or tree may expand to.
+    pub max_expanded_bytes: u64,
+    /// Bound on the time to open a connection, so an unreachable host fails fast.
+    pub connect_timeout: Duration,
+}
+
+impl FetchOptions {
+    /// Options with the defaults: online, checksums required, 8 GiB bound, 10 s connect timeout.
+    pub fn new(cache_dir: impl Into<PathBuf>) -> FetchOptions {
+        FetchOptions {
+            cache_dir: cache_dir.into(),
+            offline: false,
+            allow_unverified: false,
+            max_expanded_bytes: DEFAULT_MAX_EXPANDED_BYTES,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+        }
+    }
+}
+
+/// What was fetched, for the JSON output and the SBOM.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Provenance {
+    /// `git`, `tarball` or `dir`.
+    pub kind: String,
+    /// The URL or path as given.
+    pub url: String,
+    /// The commit a git tag resolved to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// The sha256 of a tarball (verified, or computed with `allow_unverified`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// The git tag that matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+}
+
+/// Why an upstream could not be fetched.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// Network failure, 404, 5xx, connection refused, truncated body: retryable later.
+    #[error("upstream `{url}` is unavailable: {reason}")]
+    Unavailable { url: String, reason: String },
+    /// The downloaded bytes do not have the declared checksum.
+    #[error("checksum mismatch for `{url}`: expected sha256 {expected}, got {actual}")]
+    Integrity {
+        url: String,
+        expected: String,
+        actual: String,
+    },
+    /// Offline, and the cache does not hold what is needed.
+    #[error("`{url}` is not in the cache and the network is off (`--offline`)")]
+    NotCached { url: String },
+    /// A tarball without a declared sha256.
+    #[error("no sha256 declared for `{url}` (use `--allow-unverified` to accept it)")]
+    MissingChecksum { url: String },
+    /// None of the tags exists in the repository.
+    #[error("no tag of `{url}` matches: tried {}", tried.join(", "))]
+    NoSuchTag { url: String, tried: Vec<String> },
+    /// An entry would escape the tree or is of a refused kind.
+    #[error("unsafe entry `{entry}` in `{archive}`: {reason}")]
+    UnsafeArchive {
+        archive: String,
+        entry: String,
+        reason: String,
+    },
+    /// The tree would expand beyond the bound.
+    #[error("`{archive}` expands beyond the limit of {limit} bytes")]
+    TooLarge { archive: String, limit: u64 },
+    /// A broken or unsupported archive.
+    #[error("cannot read archive `{archive}`: {reason}")]
+    BadArchive { archive: String, reason: String },
+    /// A local file system error.
+    #[error("I/O error on `{}`", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A libgit2 error that is not a network failure.
+    #[error("git error on `{url}`")]
+    Git {
+        url: String,
+        #[source]
+        source: git2::Error,
+    },
+}
+
+/// The class of a [`FetchError`], which picks the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchErrorKind {
+    /// Network or server trouble: retry later (exit 5).
+    Unavailable,
+    /// Checksum mismatch: never retry (exit 6).
+    Integrity,
+    /// Bad input or local failure (exit 1).
+    Invalid,
+}
+
+impl FetchError {
+    /// The class of this error.
+    pub fn kind(&self) -> FetchErrorKind {
+        match self {
+            FetchError::Unavailable { .. } | FetchError::NotCached { .. } => {
+                FetchErrorKind::Unavailable
+            }
+            FetchError::Integrity { .. } => FetchErrorKind::Integrity,
+            _ => FetchErrorKind::Invalid,
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> FetchError {
+        FetchError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Fetches upstream trees through the cache.
+pub struct Fetcher {
+    options: FetchOptions,
+    cache: Cache,
+    progress: Option<Arc<dyn Progress>>,
+}
+
+impl Fetcher {
+    /// A fetcher with these options; `progress` receives clone and download progress.
+    pub fn new(options: FetchOptions, progress: Option<Arc<dyn Progress>>) -> Fetcher {
+        let cache = Cache::new(options.cache_dir.clone());
+        Fetcher {
+            options,
+            cache,
+            progress,
+        }
+    }
+
+    /// The options this fetcher was made with.
+    pub fn options(&self) -> &FetchOptions {
+        &self.options
+    }
+
+    /// The cache this fetcher uses.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// Write the upstream tree to `dest` (must not exist; created).
+    ///
+    /// No `.git` in the result. A tarball's single top-level directory is stripped
+    /// (`zlib-1.3/` → the tree itself), as Debian/Yocto tooling does. The tree is built in a
+    /// staging folder beside `dest` and renamed into place, so a failure leaves no `dest`.
+    pub fn materialize(&self, spec: &SourceSpec, dest: &Path) -> Result<Provenance, FetchError> {
+        if std::fs::symlink_metadata(dest).is_ok() {
+            return Err(FetchError::io(
+                dest,
+                std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "the destination already exists",
+                ),
+            ));
+        }
+        let parent = match dest.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs_err::create_dir_all(&parent).map_err(|e| FetchError::io(&parent, e))?;
+        let staging = tempfile::Builder::new()
+            .prefix(".mindelta-upstream-")
+            .tempdir_in(&parent)
+            .map_err(|e| FetchError::io(&parent, e))?;
+        let tree = staging.path().join("tree");
+        let provenance = match spec {
+            SourceSpec::Git { url, tags } => git::materialize(self, url, tags, &tree)?,
+            SourceSpec::Tarball { url, sha256 } => {
+                tarball::materialize(self, url, sha256.as_deref(), &tree)?
+            }
+            SourceSpec::Dir { path } => dir::materialize(path, &tree, &self.options)?,
+        };
+        let root = if matches!(spec, SourceSpec::Tarball { .. }) {
+            single_top_directory(&tree)?.unwrap_or(tree)
+        } else {
+            tree
+        };
+        fs_err::rename(&root, dest).map_err(|e| FetchError::io(dest, e))?;
+        Ok(provenance)
+    }
+
+    /// The bare mirror of a git upstream, brought up to date (unless offline); for the
+    /// detectors that walk upstream history.
+    pub fn git_mirror(&self, url: &str) -> Result<PathBuf, FetchError> {
+        git::update_mirror(self, url)
+    }
+
+    pub(crate) fn progress(&self) -> Option<&dyn Progress> {
+        self.progress.as_deref()
+    }
+}
+
+/// The one directory `tree` holds, if it holds exactly one directory and nothing else.
+fn single_top_directory(tree: &Path) -> Result<Option<PathBuf>, FetchError> {
+    let mut entries = fs_err::read_dir(tree).map_err(|e| FetchError::io(tree, e))?;
+    let first = match entries.next() {
+        Some(entry) => entry.map_err(|e| FetchError::io(tree, e))?,
+        None => return Ok(None),
+    };
+    if entries.next().is_some() {
+        return Ok(None);
+    }
+    let file_type = first
+        .file_type()
+        .map_err(|e| FetchError::io(first.path(), e))?;
+    Ok(file_type.is_dir().then(|| first.path()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_pick_exit_classes() {
+        let unavailable = FetchError::Unavailable {
+            url: "u".into(),
+            reason: "r".into(),
+        };
+        assert_eq!(unavailable.kind(), FetchErrorKind::Unavailable);
+        let integrity = FetchError::Integrity {
+            url: "u".into(),
+            expected: "a".into(),
+            actual: "b".into(),
+        };
+        assert_eq!(integrity.kind(), FetchErrorKind::Integrity);
+        let tag = FetchError::NoSuchTag {
+            url: "u".into(),
+            tried: vec!["v1".into(), "1".into()],
+        };
+        assert_eq!(tag.kind(), FetchErrorKind::Invalid);
+        assert!(tag.to_string().contains("v1, 1"));
+    }
+
+    #[test]
+    fn provenance_leaves_out_missing_fields() {
+        let provenance = Provenance {
+            kind: "dir".into(),
+            url: "vendor".into(),
+            commit: None,
+            sha256: None,
+            tag: None,
+        };
+        let json = serde_json::to_string(&provenance).unwrap();
+        assert_eq!(json, r#"{"kind":"dir","url":"vendor"}"#);
+    }
+
+    #[test]
+    fn materialize_refuses_an_existing_destination() {
+        let temp = tempfile::tempdir().unwrap();
+        let fetcher = Fetcher::new(FetchOptions::new(temp.path().join("cache")), None);
+        let source = temp.path().join("src");
+        std::fs::create_dir(&source).unwrap();
+        let error = fetcher
+            .materialize(&SourceSpec::Dir { path: source }, temp.path())
+            .unwrap_err();
+        assert!(matches!(error, FetchError::Io { .. }), "{error:?}");
+    }
+}
