@@ -1,0 +1,368 @@
+//! The in-memory tree the applier works on: a lazy read cache of the files a series touches,
+//! the staged changes of the patch being applied, and the final write-back.
+//!
+//! A file is read from disk the first time a patch needs it and then lives in memory for the
+//! whole series; `Tree::commit` folds a patch's `Stage` into the cache only once every file of
+//! the patch applied, so a failing patch leaves the cache as it was. `Tree::write` puts each
+//! changed file on disk once (temporary file in the same folder, then rename), in parallel.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::{ApplyError, WriteSummary};
+use crate::patch::path::{UnsafePath, check_no_symlink};
+
+/// Git's mode of a symbolic link.
+pub(super) const SYMLINK: u32 = 0o120000;
+/// Git's mode of an executable file.
+pub(super) const EXECUTABLE: u32 = 0o100755;
+/// Git's mode of a regular file.
+pub(super) const REGULAR: u32 = 0o100644;
+
+/// A file's content and mode as the tree holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct FileState {
+    /// The bytes of a file, or the target of a symlink.
+    pub content: Arc<Vec<u8>>,
+    /// `REGULAR`, `EXECUTABLE` or `SYMLINK`.
+    pub mode: u32,
+    /// The permission bits on disk, kept when a patch does not change the mode.
+    pub permissions: Option<u32>,
+}
+
+/// What is at a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Slot {
+    File(FileState),
+    Missing,
+    Directory,
+    /// A fifo, socket or device: never read, never written.
+    Special,
+}
+
+/// The changes of one patch, not yet visible in the cache.
+#[derive(Debug, Default)]
+pub(super) struct Stage {
+    changes: HashMap<PathBuf, Slot>,
+    order: Vec<PathBuf>,
+}
+
+impl Stage {
+    pub fn set(&mut self, path: PathBuf, slot: Slot) {
+        if self.changes.insert(path.clone(), slot).is_none() {
+            self.order.push(path);
+        }
+    }
+}
+
+/// The read cache and the set of changed paths.
+#[derive(Debug)]
+pub(super) struct Tree {
+    root: PathBuf,
+    cache: HashMap<PathBuf, Slot>,
+    dirty: HashSet<PathBuf>,
+}
+
+impl Tree {
+    pub fn open(root: &Path) -> Result<Tree, ApplyError> {
+        let meta = std::fs::metadata(root).map_err(|source| ApplyError::Io {
+            path: root.to_path_buf(),
+            source,
+        })?;
+        if !meta.is_dir() {
+            return Err(ApplyError::Io {
+                path: root.to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a directory"),
+            });
+        }
+        Ok(Tree {
+            root: root.to_path_buf(),
+            cache: HashMap::new(),
+            dirty: HashSet::new(),
+        })
+    }
+
+    /// What is at `path`, staged changes first, then the cache, then the disk.
+    pub fn lookup(&mut self, stage: &Stage, path: &Path) -> Result<Slot, ApplyError> {
+        if let Some(slot) = stage.changes.get(path) {
+            return Ok(slot.clone());
+        }
+        if let Some(slot) = self.cache.get(path) {
+            return Ok(slot.clone());
+        }
+        let slot = self.load(path)?;
+        self.cache.insert(path.to_path_buf(), slot.clone());
+        Ok(slot)
+    }
+
+    fn load(&self, path: &Path) -> Result<Slot, ApplyError> {
+        let full = self.root.join(path);
+        let io = |source| ApplyError::Io {
+            path: full.clone(),
+            source,
+        };
+        let meta = match std::fs::symlink_metadata(&full) {
+            Ok(meta) => meta,
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(Slot::Missing);
+            }
+            Err(error) => return Err(io(error)),
+        };
+        let kind = meta.file_type();
+        if kind.is_symlink() {
+            let target = std::fs::read_link(&full).map_err(io)?;
+            return Ok(Slot::File(FileState {
+                content: Arc::new(path_bytes(&target)),
+                mode: SYMLINK,
+                permissions: None,
+            }));
+        }
+        if kind.is_dir() {
+            return Ok(Slot::Directory);
+        }
+        if !kind.is_file() {
+            return Ok(Slot::Special);
+        }
+        let content = std::fs::read(&full).map_err(io)?;
+        let permissions = permission_bits(&meta);
+        let mode = match permissions {
+            Some(bits) if bits & 0o111 != 0 => EXECUTABLE,
+            _ => REGULAR,
+        };
+        Ok(Slot::File(FileState {
+            content: Arc::new(content),
+            mode,
+            permissions,
+        }))
+    }
+
+    /// Refuse a path that goes through a symlink, on disk or created earlier in memory. The
+    /// path itself may be a symlink only when `link_ok` (a git symlink patch replaces the link,
+    /// never writes through it).
+    pub fn check_path(&self, stage: &Stage, path: &Path, link_ok: bool) -> Result<(), ApplyError> {
+        let unsafe_path = |reason| ApplyError::Unsafe {
+            path: path.display().to_string(),
+            reason,
+        };
+        let through = || UnsafePath::ThroughSymlink(path.display().to_string());
+        let mut prefix = PathBuf::new();
+        let components: Vec<_> = path.components().collect();
+        for (index, component) in components.iter().enumerate() {
+            prefix.push(component);
+            let last = index + 1 == components.len();
+            let known = stage
+                .changes
+                .get(&prefix)
+                .or_else(|| self.cache.get(&prefix));
+            match known {
+                Some(Slot::File(state)) if state.mode == SYMLINK && !(last && link_ok) => {
+                    return Err(unsafe_path(through()));
+                }
+                Some(Slot::File(_)) if !last => {
+                    return Err(ApplyError::Mismatch {
+                        file: path.display().to_string(),
+                        message: format!("`{}` is a file, not a folder", prefix.display()),
+                    });
+                }
+                _ => {}
+            }
+        }
+        let parent = path.parent().unwrap_or(Path::new(""));
+        if !parent.as_os_str().is_empty() {
+            check_no_symlink(&self.root, parent).map_err(|_| unsafe_path(through()))?;
+        }
+        let known = stage.changes.contains_key(path) || self.cache.contains_key(path);
+        if !known && !link_ok {
+            // Not read yet: the disk decides (the loop above judged what memory holds).
+            if let Ok(meta) = std::fs::symlink_metadata(self.root.join(path))
+                && meta.file_type().is_symlink()
+            {
+                return Err(unsafe_path(through()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Make a patch's staged changes part of the tree.
+    pub fn commit(&mut self, stage: Stage) {
+        let Stage { mut changes, order } = stage;
+        for path in order {
+            if let Some(slot) = changes.remove(&path) {
+                self.cache.insert(path.clone(), slot);
+                self.dirty.insert(path);
+            }
+        }
+    }
+
+    /// Put every changed path on disk once: deletions first (and the folders they empty),
+    /// then the writes, in parallel.
+    pub fn write(self) -> Result<WriteSummary, ApplyError> {
+        let mut deletions = Vec::new();
+        let mut writes = Vec::new();
+        for path in &self.dirty {
+            match self.cache.get(path) {
+                Some(Slot::File(state)) => writes.push((path.clone(), state.clone())),
+                Some(Slot::Missing) => deletions.push(path.clone()),
+                _ => {}
+            }
+        }
+        deletions.sort();
+        writes.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut deleted = 0;
+        for path in &deletions {
+            let full = self.root.join(path);
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                // The folders above must still be real folders, not links put there since.
+                if check_no_symlink(&self.root, parent).is_err() {
+                    return Err(refused(path));
+                }
+            }
+            match std::fs::remove_file(&full) {
+                Ok(()) => deleted += 1,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(ApplyError::Io { path: full, source }),
+            }
+            self.remove_empty_parents(path);
+        }
+        let results: Vec<Result<(), ApplyError>> = writes
+            .par_iter()
+            .map(|(path, state)| self.write_file(path, state))
+            .collect();
+        for result in results {
+            result?;
+        }
+        Ok(WriteSummary {
+            written: writes.len(),
+            deleted,
+        })
+    }
+
+    fn remove_empty_parents(&self, path: &Path) {
+        let mut current = path.parent();
+        while let Some(dir) = current.filter(|d| !d.as_os_str().is_empty()) {
+            // `remove_dir` fails on a folder that is not empty: that is where we stop.
+            if std::fs::remove_dir(self.root.join(dir)).is_err() {
+                break;
+            }
+            current = dir.parent();
+        }
+    }
+
+    fn write_file(&self, path: &Path, state: &FileState) -> Result<(), ApplyError> {
+        let full = self.root.join(path);
+        let parent_rel = path.parent().unwrap_or(Path::new(""));
+        if !parent_rel.as_os_str().is_empty() && check_no_symlink(&self.root, parent_rel).is_err() {
+            return Err(refused(path));
+        }
+        let parent = full.parent().unwrap_or(&self.root).to_path_buf();
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| ApplyError::Io { path, source }
+        };
+        std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+        if state.mode == SYMLINK {
+            return write_symlink(&parent, &full, &state.content);
+        }
+        let mut temp = tempfile::Builder::new()
+            .prefix(".mindelta-")
+            .tempfile_in(&parent)
+            .map_err(io(&parent))?;
+        temp.write_all(&state.content).map_err(io(&full))?;
+        set_permissions(temp.as_file(), state).map_err(io(&full))?;
+        temp.persist(&full).map_err(|error| ApplyError::Io {
+            path: full.clone(),
+            source: error.error,
+        })?;
+        Ok(())
+    }
+}
+
+fn refused(path: &Path) -> ApplyError {
+    ApplyError::Unsafe {
+        path: path.display().to_string(),
+        reason: UnsafePath::ThroughSymlink(path.display().to_string()),
+    }
+}
+
+#[cfg(unix)]
+fn permission_bits(meta: &std::fs::Metadata) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    Some(meta.permissions().mode() & 0o7777)
+}
+
+#[cfg(not(unix))]
+fn permission_bits(_meta: &std::fs::Metadata) -> Option<u32> {
+    None
+}
+
+/// The permission bits to give a written file: the old ones when the mode did not change,
+/// else 0755/0644; setuid and setgid never survive.
+#[cfg(unix)]
+fn set_permissions(file: &std::fs::File, state: &FileState) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let bits = match state.permissions {
+        Some(bits) => bits,
+        None if state.mode == EXECUTABLE => 0o755,
+        None => 0o644,
+    } & !0o6000;
+    file.set_permissions(std::fs::Permissions::from_mode(bits))
+}
+
+#[cfg(not(unix))]
+fn set_permissions(_file: &std::fs::File, _state: &FileState) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(unix)]
+fn write_symlink(parent: &Path, full: &Path, target: &[u8]) -> Result<(), ApplyError> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        ".mindelta-link-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let temp = parent.join(name);
+    let target = crate::patch::path::bytes_to_path(target);
+    std::os::unix::fs::symlink(&target, &temp).map_err(|source| ApplyError::Io {
+        path: temp.clone(),
+        source,
+    })?;
+    std::fs::rename(&temp, full).map_err(|source| {
+        let _ = std::fs::remove_file(&temp);
+        ApplyError::Io {
+            path: full.to_path_buf(),
+            source,
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn write_symlink(_parent: &Path, full: &Path, _target: &[u8]) -> Result<(), ApplyError> {
+    Err(ApplyError::Io {
+        path: full.to_path_buf(),
+        source: std::io::Error::new(std::io::ErrorKind::Unsupported, "symbolic links"),
+    })
+}
+
+/// The bytes of an OS path.
+fn path_bytes(path: &Path) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        path.as_os_str().as_bytes().to_vec()
+    }
+    #[cfg(not(unix))]
+    {
+        path.to_string_lossy().into_owned().into_bytes()
+    }
+}
