@@ -588,6 +588,24 @@ impl Planner<'_> {
     }
 }
 
+/// Apply text hunks to one file's content in memory (exact, then offsets, then up to `fuzz`
+/// context lines ignored; no double-apply guard): for refresh and the content detector.
+/// `None` when a hunk finds no place.
+pub fn apply_hunks(
+    hunks: &[Hunk],
+    content: &[u8],
+    fuzz: usize,
+) -> Option<(Vec<u8>, Vec<Placement>)> {
+    let lines = place::split_lines(content);
+    let spots = place::place_hunks(hunks, &lines, fuzz, false).ok()?;
+    let placements = spots
+        .iter()
+        .enumerate()
+        .map(|(index, spot)| placement(index, spot))
+        .collect();
+    Some((place::splice(&lines, hunks, &spots), placements))
+}
+
 /// A path from the patch, refused if absolute or with `..`.
 fn checked(path: &[u8]) -> Result<PathBuf, ApplyError> {
     safe_relative(path).map_err(|reason| ApplyError::Unsafe {
