@@ -12,8 +12,6 @@ pub enum ErrorKind {
     Error,
     /// A patch does not apply: exit 3.
     Conflict,
-    /// Findings (audit policy errors, expirable patches with `--exit-code`): exit 4.
-    Findings,
     /// Upstream unavailable (network, 404; retryable): exit 5.
     Unavailable,
     /// Integrity failure (checksum mismatch; never retry): exit 6.
@@ -25,7 +23,6 @@ impl ErrorKind {
         match self {
             ErrorKind::Error => 1,
             ErrorKind::Conflict => 3,
-            ErrorKind::Findings => 4,
             ErrorKind::Unavailable => 5,
             ErrorKind::Integrity => 6,
         }

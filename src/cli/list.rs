@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 
-use super::error::warn;
 use super::{CliError, Context, ErrorKind, Format, output};
 use mindelta::workspace::{Package, UpstreamSource, WorkspaceError};
 
@@ -60,29 +59,23 @@ pub fn run(context: &Context, args: Args) -> Result<std::process::ExitCode, CliE
         Format::Json => output::json(&serde_json::json!({ "packages": listed }))?,
         Format::Human => output::stdout(&render(&listed))?,
     }
-    report_failures(context, failures)
+    report_failures(failures)
 }
 
-/// Print every failure but the last, return the last as the command's error (so a batch
-/// command reports all of them and still exits non-zero).
-pub fn report_failures(
-    context: &Context,
-    mut failures: Vec<CliError>,
-) -> Result<std::process::ExitCode, CliError> {
-    let _ = context;
-    let Some(last) = failures.pop() else {
-        return Ok(std::process::ExitCode::SUCCESS);
-    };
-    let kind = failures.iter().map(|f| f.kind).fold(last.kind, std::cmp::max);
-    for failure in &failures {
-        failure.print();
+/// Print every failure of a batch command and return a summary error whose kind is the most
+/// severe one (so the command reports all of them and still exits non-zero).
+pub fn report_failures(failures: Vec<CliError>) -> Result<std::process::ExitCode, CliError> {
+    match failures.len() {
+        0 => Ok(std::process::ExitCode::SUCCESS),
+        1 => Err(failures.into_iter().next().expect("one failure")),
+        count => {
+            let kind = failures.iter().map(|f| f.kind).max().unwrap_or(ErrorKind::Error);
+            for failure in &failures {
+                failure.print();
+            }
+            Err(CliError::new(kind, format!("{count} packages failed (reported above)")))
+        }
     }
-    let mut last = last;
-    last.kind = kind;
-    if !failures.is_empty() {
-        warn(false, &format!("{} packages failed", failures.len() + 1));
-    }
-    Err(last)
 }
 
 /// A workspace or manifest error, with the manifest's hint.

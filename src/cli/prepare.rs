@@ -56,10 +56,9 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     };
     let fetcher = Fetcher::new(
         FetchOptions {
-            cache_dir: context.cache_dir.clone(),
             offline: context.offline,
             allow_unverified: args.allow_unverified,
-            ..FetchOptions::default()
+            ..FetchOptions::new(&context.cache_dir)
         },
         progress,
     );
@@ -141,7 +140,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         }
         Format::Human => {}
     }
-    report_failures(context, failures)
+    report_failures(failures)
 }
 
 fn write_sbom(path: &Path, prepared: &[PreparedPackage]) -> Result<(), CliError> {
