@@ -102,13 +102,11 @@ fn skips_a_patch_upstream_already_ships() {
         fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
     }
     let upstream = example_workspace().join("examples/upstream");
-    let manifest = fs::read_to_string(dir.join("package.yaml"))
-        .unwrap()
-        .replace("version: \"1.0\"", "version: \"1.1\"")
-        .replace(
-            "../../examples/upstream",
-            upstream.to_str().unwrap(),
-        );
+    // 0002 was written against 1.0 (its context names the old usage line): leave it out.
+    let manifest = format!(
+        "upstream:\n  version: \"1.1\"\n  dir: {}/hello-{{version}}\npatches:\n  - file: 0001-fix-name-overflow.patch\n  - file: 0003-install-to-usr.patch\n",
+        upstream.display()
+    );
     fs::write(dir.join("package.yaml"), manifest).unwrap();
     let out = temp.path().join("out");
     let output = mindelta(&temp.path().join("cache"))
@@ -127,7 +125,7 @@ fn skips_a_patch_upstream_already_ships() {
     assert_eq!(patches[1]["status"], "applied");
     let source = fs::read_to_string(out.join("hello.c")).unwrap();
     assert_eq!(source.matches("snprintf").count(), 1, "applied twice:\n{source}");
-    assert!(source.contains("HELLO_GREETING"));
+    assert!(fs::read_to_string(out.join("Makefile")).unwrap().contains("PREFIX ?= /usr\n"));
 }
 
 #[test]

@@ -173,10 +173,8 @@ pub struct ExpiredEntry {
 struct RawManifest {
     name: Option<String>,
     upstream: Spanned<RawUpstream>,
-    #[serde(default)]
-    patches: Vec<Spanned<RawPatchEntry>>,
-    #[serde(default)]
-    expired: Vec<ExpiredEntry>,
+    patches: Option<Vec<Spanned<RawPatchEntry>>>,
+    expired: Option<Vec<ExpiredEntry>>,
 }
 
 #[derive(Deserialize)]
@@ -223,7 +221,7 @@ impl Manifest {
     pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
         let raw: RawManifest = serde_saphyr::from_str(text).map_err(|error| {
             let line = error.location().map(|l| l.line() as usize).unwrap_or(0);
-            let message = first_line(&error.to_string());
+            let message = clean_message(&error.to_string());
             let hint = if message.contains("unknown field") {
                 Some(
                     "check the spelling against the manifest format in the README \
@@ -330,9 +328,10 @@ impl Manifest {
             None => None,
         };
 
-        let mut patches = Vec::with_capacity(raw.patches.len());
+        let raw_patches = raw.patches.unwrap_or_default();
+        let mut patches = Vec::with_capacity(raw_patches.len());
         let mut seen = std::collections::HashMap::new();
-        for spanned in raw.patches {
+        for spanned in raw_patches {
             let line = spanned.referenced.line() as usize;
             let entry = spanned.value;
             if let Err(reason) = safe_relative(entry.file.as_bytes()) {
@@ -398,7 +397,7 @@ impl Manifest {
                 version_line,
             },
             patches,
-            expired: raw.expired,
+            expired: raw.expired.unwrap_or_default(),
         })
     }
 }
@@ -418,8 +417,17 @@ pub fn expand(template: &str, version: &str) -> String {
     template.replace("{version}", version)
 }
 
-fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or(text).trim().to_string()
+/// The first line of a serde-saphyr message without its own `error:` and `line N column M:`
+/// prefixes (the location is printed once, by `ManifestError`).
+fn clean_message(text: &str) -> String {
+    let mut line = text.lines().next().unwrap_or(text).trim();
+    line = line.strip_prefix("error:").unwrap_or(line).trim_start();
+    if let Some(rest) = line.strip_prefix("line ")
+        && let Some((_, message)) = rest.split_once(": ")
+    {
+        line = message;
+    }
+    line.to_string()
 }
 
 #[cfg(test)]
