@@ -531,3 +531,23 @@ fn dir_source_copies_the_tree_without_git() {
     let json = serde_json::to_value(&provenance).unwrap();
     assert!(json.get("commit").is_none(), "{json}");
 }
+
+#[test]
+fn pages_are_fetched_with_retries_and_never_offline() {
+    let temp = tempfile::tempdir().unwrap();
+    let page = "<a href=\"zlib-1.3.1.tar.gz\">zlib-1.3.1.tar.gz</a>\n";
+    let server = HttpServer::start([(
+        "/releases/",
+        Reply::FailThen {
+            failures: 1,
+            first: Box::new(Reply::Status(503)),
+            then: Box::new(Reply::Page(page.into())),
+        },
+    )]);
+    let url = server.url("/releases/");
+    assert_eq!(fetcher(temp.path()).fetch_page(&url).unwrap(), page);
+    assert_eq!(server.requests("/releases/"), 2);
+    let error = offline_fetcher(temp.path()).fetch_page(&url).unwrap_err();
+    assert!(matches!(error, FetchError::NotCached { .. }), "{error:?}");
+    assert_eq!(server.requests("/releases/"), 2);
+}

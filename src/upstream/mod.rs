@@ -252,6 +252,12 @@ impl Fetcher {
         git::update_mirror(self, url)
     }
 
+    /// The text of a web page (a release listing), with the connect timeout and retries of a
+    /// download; `file://` URLs and plain paths are read in place.
+    pub fn fetch_page(&self, url: &str) -> Result<String, FetchError> {
+        tarball::fetch_page(self, url)
+    }
+
     pub(crate) fn progress(&self) -> Option<&dyn Progress> {
         self.progress.as_deref()
     }

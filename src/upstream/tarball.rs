@@ -114,6 +114,43 @@ fn remote(
     Ok((stored, actual))
 }
 
+/// Bound on the size of a listing page.
+const MAX_PAGE_BYTES: u64 = 16 << 20;
+
+/// The text of a page (a release listing) at `url`, with the retries of a download; `file://`
+/// URLs and plain paths are read in place. Pages are not cached: offline, a network URL is
+/// [`FetchError::NotCached`].
+pub(super) fn fetch_page(fetcher: &Fetcher, url: &str) -> Result<String, FetchError> {
+    let bytes = match local_path(url) {
+        Some(path) => fs_err::read(&path).map_err(|e| FetchError::io(&path, e))?,
+        None => {
+            if fetcher.options().offline {
+                return Err(FetchError::NotCached {
+                    url: url.to_owned(),
+                });
+            }
+            let temp_dir = fetcher.cache().temp_dir()?;
+            let mut temp = tempfile::NamedTempFile::new_in(&temp_dir)
+                .map_err(|e| FetchError::io(&temp_dir, e))?;
+            let temp_path = temp.path().to_path_buf();
+            download(fetcher, url, temp.as_file_mut(), &temp_path)?;
+            let length = temp
+                .as_file()
+                .metadata()
+                .map_err(|e| FetchError::io(&temp_path, e))?
+                .len();
+            if length > MAX_PAGE_BYTES {
+                return Err(FetchError::TooLarge {
+                    archive: url.to_owned(),
+                    limit: MAX_PAGE_BYTES,
+                });
+            }
+            fs_err::read(&temp_path).map_err(|e| FetchError::io(&temp_path, e))?
+        }
+    };
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// A safe file name for the cached copy: the URL's last path segment.
 fn file_name(url: &str) -> String {
     let path = url.split(['?', '#']).next().unwrap_or(url);
