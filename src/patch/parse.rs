@@ -207,11 +207,12 @@ impl<'a> Parser<'a> {
 
         let line = self.line(index);
         if index < self.lines.len() && is_binary_notice(line) {
-            if let Some((old, new)) = binary_notice_names(line) {
-                if file.old_path.is_none() && file.new_path.is_none() {
-                    file.old_path = Some(old);
-                    file.new_path = Some(new);
-                }
+            if let Some((old, new)) = binary_notice_names(line)
+                && file.old_path.is_none()
+                && file.new_path.is_none()
+            {
+                file.old_path = Some(old);
+                file.new_path = Some(new);
             }
             file.binary = Some(BinaryPatch {
                 raw: vec![line.to_vec()],
@@ -443,7 +444,7 @@ impl<'a> Parser<'a> {
 }
 
 /// Close the current patch: the pending lines become its header (no diff) or trailer.
-fn finish<'a>(current: &mut Patch, pending: &mut Vec<&'a [u8]>, patches: &mut Vec<Patch>) {
+fn finish(current: &mut Patch, pending: &mut Vec<&[u8]>, patches: &mut Vec<Patch>) {
     if current.files.is_empty() {
         current.header = pending.concat();
     } else {
@@ -609,7 +610,7 @@ fn has_epoch_timestamp(side_line: &[u8]) -> bool {
     let text = trim_eol(side_line);
     match memchr::memchr(b'\t', text) {
         Some(tab) => {
-            let stamp = &text[tab + 1..];
+            let stamp = text[tab + 1..].trim_ascii_start();
             stamp.starts_with(b"1970-01-01 00:00:00")
                 || stamp.starts_with(b"1969-12-31 ")
                 || stamp.starts_with(b"Thu Jan  1 00:00:00 1970")
@@ -663,10 +664,10 @@ fn git_header_names(rest: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
         };
         return Some((old, new));
     }
-    if let Some(quote) = memchr::memmem::find(rest, b" \"") {
-        if let Some((new, _)) = unquote_c(&rest[quote + 1..]) {
-            return Some((rest[..quote].to_vec(), new));
-        }
+    if let Some(quote) = memchr::memmem::find(rest, b" \"")
+        && let Some((new, _)) = unquote_c(&rest[quote + 1..])
+    {
+        return Some((rest[..quote].to_vec(), new));
     }
     // Unquoted: names may hold spaces. Same name on both sides (the common case): split in
     // the middle; otherwise at ` b/`, else at the first space.
@@ -690,12 +691,10 @@ fn strip_first(path: &[u8]) -> &[u8] {
 
 /// A path that may be C-quoted (`"t\303\251st"`); unquoted paths are taken as they are.
 fn unquote_path(text: &[u8]) -> Vec<u8> {
-    if text.first() == Some(&b'"') {
-        if let Some((path, _)) = unquote_c(text) {
-            return path;
-        }
+    match unquote_c(text) {
+        Some((path, _)) => path,
+        None => text.to_vec(),
     }
-    text.to_vec()
 }
 
 /// Decode a C-quoted string at the start of `text`; returns it and the bytes consumed.
