@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod binary;
 pub mod diff;
+pub mod metadata;
 pub mod model;
 pub mod parse;
 pub mod patch_id;
