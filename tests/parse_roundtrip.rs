@@ -466,7 +466,12 @@ proptest! {
     )) {
         let input = bytes.concat();
         if let Ok(patches) = parse_patches(&input) {
-            prop_assert_eq!(write_patches(&patches), input);
+            let written = write_patches(&patches);
+            // An empty line inside a hunk is the one thing written back differently (as ` `).
+            if !input.windows(2).any(|w| w == b"\n\n") && !input.starts_with(b"\n") {
+                prop_assert_eq!(&written, &input);
+            }
+            prop_assert_eq!(parse_patches(&written).unwrap(), patches);
         }
     }
 }

@@ -5,7 +5,10 @@
 //! `---`/`+++` lines, hunk lines, binary raw lines, trailer), so `write::write_patch` gives
 //! the input back. It works line by line over byte slices, with a little lookahead to decide
 //! whether a line starts a file diff, and uses hunk line counts (never the look of a line) to
-//! find where a hunk ends. Written by hand: no crate parses git extended headers, binary
+//! find where a hunk ends. One input is accepted but not kept verbatim: an empty line inside a
+//! hunk (a context line whose leading space a mailer or editor stripped, which GNU patch and
+//! git apply also accept) is read as the context line ` ` + newline and written back that way.
+//! Written by hand: no crate parses git extended headers, binary
 //! payloads and quilt/svn preambles losslessly (see DESIGN.md §9).
 
 use super::binary::{self, BinaryError};
@@ -27,7 +30,11 @@ pub struct ParseError {
 /// Empty input gives no patch; input without any diff gives one patch holding only a header.
 pub fn parse_patches(input: &[u8]) -> Result<Vec<Patch>, ParseError> {
     let lines = split_lines(input);
-    Parser { lines: &lines }.run()
+    Parser {
+        lines: &lines,
+        next_dot: std::cell::OnceCell::new(),
+    }
+    .run()
 }
 
 /// Split into lines that keep their terminator (the last one may have none).
@@ -65,6 +72,9 @@ enum Start {
 
 struct Parser<'a> {
     lines: &'a [&'a [u8]],
+    /// For each line, the index of the first `.` line at or after it (ed scripts end their
+    /// text with one); built on first use so a run of ed-like lines stays linear.
+    next_dot: std::cell::OnceCell<Vec<usize>>,
 }
 
 impl<'a> Parser<'a> {
@@ -156,12 +166,7 @@ impl<'a> Parser<'a> {
         let next = self.line(index + 1);
         let normal = has_second_range
             && (next.starts_with(b"< ") || next.starts_with(b"> ") || next == b"---\n");
-        let ed = !has_second_range
-            && (command == b'd'
-                || self.lines[index + 1..]
-                    .iter()
-                    .take(10_000)
-                    .any(|l| trim_eol(l) == b"."));
+        let ed = !has_second_range && (command == b'd' || self.has_dot_line_after(index));
         if normal || ed {
             let kind = if normal {
                 "a normal diff"
@@ -177,6 +182,21 @@ impl<'a> Parser<'a> {
             });
         }
         Ok(())
+    }
+
+    fn has_dot_line_after(&self, index: usize) -> bool {
+        let next_dot = self.next_dot.get_or_init(|| {
+            let mut next = vec![usize::MAX; self.lines.len() + 1];
+            for at in (0..self.lines.len()).rev() {
+                next[at] = if trim_eol(self.lines[at]) == b"." {
+                    at
+                } else {
+                    next[at + 1]
+                };
+            }
+            next
+        });
+        next_dot.get(index + 1).is_some_and(|&at| at != usize::MAX)
     }
 
     /// Parse one file diff starting at `index`; returns it and the index of the next line.
@@ -853,6 +873,14 @@ mod tests {
                 .message
                 .contains("normal diff")
         );
+    }
+
+    #[test]
+    fn stripped_empty_context_line_is_read_as_context() {
+        let input = b"--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n\n-b\n+c\n";
+        let lines = &one(input).files[0].hunks[0].lines;
+        assert_eq!(lines[1].kind, LineKind::Context);
+        assert_eq!(lines[1].text, b"\n");
     }
 
     #[test]

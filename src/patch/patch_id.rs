@@ -35,6 +35,10 @@ pub fn stable_patch_ids(input: &[u8]) -> Vec<(String, String)> {
 /// diff this equals git's; for a plain (quilt-style: no `diff --git` line, timestamps on
 /// `---`/`+++`, any -p level) diff it is the id git would give the same change written as a
 /// git diff (a/ and b/ prefixes on the stripped paths). None if the patch has no file diffs.
+///
+/// Only the file diffs are hashed, never the header: the id is git's id of `git show <commit>`
+/// for the commit the patch came from. (Fed a whole format-patch mail, git itself can differ
+/// when the unindented message body holds a line starting with `diff ` or a commit id.)
 pub fn patch_id(patch: &Patch, strip: usize) -> Option<String> {
     if patch.files.is_empty() {
         return None;

@@ -20,7 +20,11 @@ pub fn write_patch(patch: &Patch) -> Vec<u8> {
 
 /// The bytes of several patches, one after the other (an mbox or a concatenated series).
 pub fn write_patches(patches: &[Patch]) -> Vec<u8> {
-    patches.iter().flat_map(write_patch).collect()
+    let mut out = Vec::new();
+    for patch in patches {
+        out.extend_from_slice(&write_patch(patch));
+    }
+    out
 }
 
 /// Append one file diff.
