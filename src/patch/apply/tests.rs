@@ -522,3 +522,35 @@ fn refuses_absolute_and_parent_paths() {
         );
     }
 }
+
+#[test]
+fn check_changes_nothing() {
+    let dir = tree(&[("x.txt", TEN)]);
+    let change = patch(vec![file_patch(
+        Some("x.txt"),
+        Some("x.txt"),
+        &[CHANGE_FIVE],
+    )]);
+    let mut work = WorkTree::open(dir.path()).unwrap();
+    work.check(&change, &ApplyOptions::default()).unwrap();
+    // Still applies afterwards (the check staged nothing), and only once.
+    work.apply(&change, &ApplyOptions::default()).unwrap();
+    assert!(work.check(&change, &ApplyOptions::default()).is_err());
+}
+
+#[test]
+fn binary_without_payload_is_refused() {
+    use crate::patch::model::BinaryPatch;
+    let dir = tree(&[("x.bin", "\0")]);
+    let mut file = file_patch(Some("x.bin"), Some("x.bin"), &[]);
+    file.binary = Some(BinaryPatch {
+        raw: vec![b"Binary files a/x.bin and b/x.bin differ\n".to_vec()],
+        forward: None,
+        reverse: None,
+    });
+    let mut work = WorkTree::open(dir.path()).unwrap();
+    let error = work
+        .apply(&patch(vec![file]), &ApplyOptions::default())
+        .unwrap_err();
+    assert!(matches!(error, ApplyError::Binary { .. }), "{error:?}");
+}
