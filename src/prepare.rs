@@ -98,7 +98,7 @@ pub enum PrepareError {
         package: String,
         file: String,
         #[source]
-        source: ApplyError,
+        source: Box<ApplyError>,
     },
     #[error("cannot write `{path}`")]
     Io {
@@ -170,7 +170,7 @@ pub fn prepare(
     let mut work = WorkTree::open(&tree).map_err(|source| PrepareError::Apply {
         package: package.name.clone(),
         file: String::new(),
-        source,
+        source: Box::new(source),
     })?;
     let mut patches = Vec::with_capacity(package.manifest.patches.len());
     for entry in &package.manifest.patches {
@@ -179,7 +179,7 @@ pub fn prepare(
     work.write().map_err(|source| PrepareError::Apply {
         package: package.name.clone(),
         file: String::new(),
-        source,
+        source: Box::new(source),
     })?;
 
     swap_into_place(&tree, out)?;
@@ -240,7 +240,7 @@ fn apply_entry(
                 return Err(PrepareError::Apply {
                     package: package.name.clone(),
                     file: entry.file.clone(),
-                    source,
+                    source: Box::new(source),
                 });
             }
         }

@@ -186,7 +186,8 @@ pub fn apply_error(patch: &str, error: &ApplyError) -> CliError {
         ApplyError::HunkFailed { .. }
         | ApplyError::AlreadyApplied { .. }
         | ApplyError::MissingFile { .. }
-        | ApplyError::FileExists { .. } => ErrorKind::Conflict,
+        | ApplyError::FileExists { .. }
+        | ApplyError::Mismatch { .. } => ErrorKind::Conflict,
         _ => ErrorKind::Error,
     };
     let mut cli = CliError::from_error(kind, error);
