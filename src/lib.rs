@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod audit;
 pub mod patch;
 pub mod prepare;
 pub mod sbom;
