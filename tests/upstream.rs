@@ -551,3 +551,52 @@ fn pages_are_fetched_with_retries_and_never_offline() {
     assert!(matches!(error, FetchError::NotCached { .. }), "{error:?}");
     assert_eq!(server.requests("/releases/"), 2);
 }
+
+#[test]
+fn git_archive_tarballs_and_root_entries_are_read() {
+    let temp = tempfile::tempdir().unwrap();
+    let (repo, _, _) = zlib_like(&temp.path().join("origin"));
+    repo.tag("v1.3");
+    // `git archive` writes a pax global header holding the commit id first.
+    let archive = temp.path().join("zlib-1.3.tar.gz");
+    repo.git(&[
+        "archive",
+        "--format=tar.gz",
+        "--prefix=zlib-1.3/",
+        "-o",
+        &archive.display().to_string(),
+        "v1.3",
+    ]);
+    let bytes = std::fs::read(&archive).unwrap();
+    let dest = temp.path().join("out");
+    offline_fetcher(&temp.path().join("cache"))
+        .materialize(
+            &tarball_spec(archive.display().to_string(), Some(support::sha256(&bytes))),
+            &dest,
+        )
+        .unwrap();
+    assert_eq!(
+        support::list_tree(&dest),
+        [
+            "configure",
+            "include",
+            "include/zlib.h",
+            "src",
+            "src/inflate.c",
+            "zlib.h"
+        ]
+    );
+
+    // A tarball made with `tar -C dir .` starts with a `./` entry, and is not stripped.
+    let tar = support::tar(&[TarEntry::dir("./"), TarEntry::file("./README", "hi\n")]);
+    let archive = temp.path().join("dot.tar");
+    std::fs::write(&archive, &tar).unwrap();
+    let dest = temp.path().join("dot");
+    offline_fetcher(&temp.path().join("cache"))
+        .materialize(
+            &tarball_spec(archive.display().to_string(), Some(support::sha256(&tar))),
+            &dest,
+        )
+        .unwrap();
+    assert_eq!(support::list_tree(&dest), ["README"]);
+}

@@ -311,7 +311,11 @@ impl TreeWriter {
 
     /// A folder; `mode` (permission bits only) when the source has one.
     pub(crate) fn directory(&mut self, name: &[u8], mode: Option<u32>) -> Result<(), FetchError> {
-        if Self::skipped(name) {
+        let is_root = name
+            .split(|b| *b == b'/')
+            .all(|part| part.is_empty() || part == b".");
+        if Self::skipped(name) || is_root {
+            // The root itself (`./` in archives made with `tar -C dir .`) already exists.
             return Ok(());
         }
         self.charge(ENTRY_COST)?;
