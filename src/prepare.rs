@@ -13,6 +13,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::patch::apply::{ApplyError, ApplyOptions, WorkTree};
+use crate::patch::metadata::{PatchMetadata, read_metadata};
 use crate::patch::{ParseError, parse_patches};
 use crate::upstream::{FetchError, Fetcher, Provenance, SourceSpec};
 use crate::workspace::manifest::expand;
@@ -218,10 +219,10 @@ fn apply_entry(
     let mut hunks = Vec::new();
     let mut applied_any = false;
     let mut skipped_any = false;
-    let mut metadata = HeaderFacts::default();
+    let mut metadata = PatchMetadata::default();
     for (index, patch) in parsed.iter().enumerate() {
         if index == 0 {
-            metadata = HeaderFacts::read(&patch.header);
+            metadata = read_metadata(&patch.header);
         }
         match work.apply(patch, &apply_options) {
             Ok(applied) => {
@@ -313,16 +314,3 @@ fn swap_into_place(tree: &Path, out: &Path) -> Result<(), PrepareError> {
     }
 }
 
-/// What the SBOM needs from a patch's own header (until `patch::metadata` lands).
-#[derive(Default)]
-struct HeaderFacts {
-    cves: Vec<String>,
-    upstream_status: Option<String>,
-    upstream_commits: Vec<String>,
-}
-
-impl HeaderFacts {
-    fn read(_header: &[u8]) -> HeaderFacts {
-        HeaderFacts::default()
-    }
-}

@@ -4,6 +4,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use super::{CliError, Context, ErrorKind, output};
+use mindelta::patch::patch_id::stable_patch_ids;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -32,7 +33,7 @@ pub fn run(_context: &Context, args: Args) -> Result<std::process::ExitCode, Cli
         inputs
     };
     for input in inputs {
-        for (patch_id, commit_id) in pending_patch_ids(&input) {
+        for (patch_id, commit_id) in stable_patch_ids(&input) {
             text.push_str(&format!("{patch_id} {commit_id}\n"));
         }
     }
@@ -40,7 +41,3 @@ pub fn run(_context: &Context, args: Args) -> Result<std::process::ExitCode, Cli
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-// TEMPORARY until patch_id.rs lands.
-fn pending_patch_ids(_input: &[u8]) -> Vec<(String, String)> {
-    Vec::new()
-}
