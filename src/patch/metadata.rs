@@ -302,8 +302,12 @@ fn strip_patch_prefix(subject: &str) -> String {
             rest = inner[close + 1..].trim_start();
             continue;
         }
-        if rest.len() > 3 && rest[..3].eq_ignore_ascii_case("re:") {
-            rest = rest[3..].trim_start();
+        if let Some(after) = rest
+            .get(..3)
+            .filter(|re| re.eq_ignore_ascii_case("re:"))
+            .and_then(|_| rest.get(3..))
+        {
+            rest = after.trim_start();
             continue;
         }
         return rest.to_string();
@@ -341,7 +345,7 @@ fn encoded_word(text: &str) -> Option<(String, usize)> {
     let charset_end = body.find('?')?;
     let after_charset = &body[charset_end + 1..];
     let mut chars = after_charset.chars();
-    let encoding = chars.next()?.to_ascii_lowercase();
+    let encoding = chars.next().filter(char::is_ascii)?.to_ascii_lowercase();
     if chars.next()? != '?' {
         return None;
     }
@@ -466,6 +470,22 @@ mod tests {
         assert_eq!(m.upstream_status_reason.as_deref(), Some("oe specific"));
         assert_eq!(m.upstream_commits, vec!["deadbeef1234"]);
         assert_eq!(read_metadata(b"").description, None);
+    }
+
+    #[test]
+    fn odd_text_does_not_panic() {
+        for text in [
+            "=?\u{e9}?\u{e9}?x?=",
+            "=?a?\u{e9}?x?=",
+            "\u{e9}\u{e9}x",
+            "Re:",
+            "[",
+            "=?utf-8?q?=C?=",
+        ] {
+            let _ = decode_encoded_words(text);
+            let _ = strip_patch_prefix(text);
+            let _ = read_metadata(format!("Subject: {text}\nCVE: {text}\n").as_bytes());
+        }
     }
 
     #[test]
