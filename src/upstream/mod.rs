@@ -14,6 +14,8 @@ pub mod cache;
 mod dir;
 mod git;
 mod tarball;
+pub mod requirement;
+pub mod version;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
