@@ -8,6 +8,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod audit;
+pub mod expiry;
 pub mod patch;
 pub mod prepare;
 pub mod sbom;

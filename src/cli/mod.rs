@@ -5,6 +5,7 @@
 //! stderr/stdout, or JSON on stdout). Errors become `CliError`, whose kind picks the exit code.
 
 mod apply;
+mod check;
 mod error;
 mod list;
 mod output;
@@ -81,6 +82,8 @@ enum Command {
     PatchId(patch_id::Args),
     /// Fetch upstream at the pinned version, apply the needed patches, write the tree atomically
     Prepare(prepare::Args),
+    /// Verdict for every patch against an upstream release, with evidence; changes nothing
+    Check(check::Args),
 }
 
 /// Global options, resolved once before any work starts.
@@ -159,6 +162,7 @@ pub fn run() -> ExitCode {
         Command::Apply(args) => apply::run(&context, args),
         Command::PatchId(args) => patch_id::run(&context, args),
         Command::Prepare(args) => prepare::run(&context, args),
+        Command::Check(args) => check::run(&context, args),
     };
     match result {
         Ok(code) => code,

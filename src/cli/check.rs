@@ -1,0 +1,190 @@
+//! `mindelta check [PKG…] [--release V | --latest] [--exit-code]`: the verdict of every patch
+//! against an upstream release, with its evidence. Changes nothing.
+//!
+//! Packages are judged in parallel (`--jobs`); every package is judged even when one fails
+//! (an unreachable upstream is reported and exits 5 after the others are printed). Human
+//! output is one line per patch, grouped by package; JSON is DESIGN.md §5's `check` shape.
+
+use std::process::ExitCode;
+
+use rayon::prelude::*;
+
+use super::list::{report_failures, workspace_error};
+use super::{CliError, Context, ErrorKind, Format, output};
+use mindelta::expiry::{
+    CheckError, CheckOptions, EvidenceResult, PackageCheck, PatchCheck, Verdict, check_package,
+};
+use mindelta::upstream::{FetchErrorKind, FetchOptions, Fetcher};
+use mindelta::workspace::Package;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Packages to check (default: every package of the workspace)
+    packages: Vec<String>,
+    /// The upstream release to judge the patches against
+    #[arg(long, value_name = "V", conflicts_with = "latest")]
+    release: Option<String>,
+    /// Judge against the newest discovered release (the default)
+    #[arg(long)]
+    latest: bool,
+    /// Exit with 4 when some patch can expire (verdict `expired` or `partial`)
+    #[arg(long)]
+    exit_code: bool,
+}
+
+/// The JSON document: `{"packages": [PackageCheck…]}`, keys in their declared order.
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    packages: &'a [PackageCheck],
+}
+
+/// Exit code when `--exit-code` is given and some patch can expire (DESIGN.md §5).
+const FINDINGS: u8 = 4;
+
+pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
+    let workspace = context.workspace()?;
+    let names = if args.packages.is_empty() {
+        workspace.package_names().map_err(|e| workspace_error(&e))?
+    } else {
+        args.packages.clone()
+    };
+    let fetcher = Fetcher::new(
+        FetchOptions {
+            offline: context.offline,
+            ..FetchOptions::new(&context.cache_dir)
+        },
+        None,
+    );
+    let options = CheckOptions {
+        offline: context.offline,
+        ..CheckOptions::default()
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(context.jobs)
+        .build()
+        .map_err(|e| CliError::new(ErrorKind::Error, format!("cannot start workers: {e}")))?;
+    let results: Vec<Result<PackageCheck, CliError>> = pool.install(|| {
+        names
+            .par_iter()
+            .map(|name| {
+                let package = workspace.load(name).map_err(|e| workspace_error(&e))?;
+                let release = release_for(&package, &args)?;
+                check_package(&package, &release, &fetcher, &options).map_err(|e| check_error(&e))
+            })
+            .collect()
+    });
+    let mut checked = Vec::new();
+    let mut failures = Vec::new();
+    for result in results {
+        match result {
+            Ok(package) => checked.push(package),
+            Err(error) => failures.push(error),
+        }
+    }
+    match context.format {
+        Format::Json => output::json(&Report { packages: &checked })?,
+        Format::Human => output::stdout(&render(&checked))?,
+    }
+    let can_expire = checked
+        .iter()
+        .flat_map(|p| &p.patches)
+        .any(|p| p.verdict.can_expire());
+    let code = report_failures(failures)?;
+    if args.exit_code && can_expire {
+        return Ok(ExitCode::from(FINDINGS));
+    }
+    Ok(code)
+}
+
+/// The release to judge `package` against: `--release`, else the newest discovered one.
+fn release_for(package: &Package, args: &Args) -> Result<String, CliError> {
+    if let Some(release) = &args.release {
+        return Ok(release.clone());
+    }
+    Err(CliError::new(
+        ErrorKind::Error,
+        format!("cannot discover the newest release of `{}`", package.name),
+    )
+    .hint("pass `--release V` to name the release to judge against"))
+}
+
+/// A user-facing error for a package that could not be checked.
+fn check_error(error: &CheckError) -> CliError {
+    match error {
+        CheckError::Fetch { source, .. } => {
+            let kind = match source.kind() {
+                FetchErrorKind::Unavailable => ErrorKind::Unavailable,
+                FetchErrorKind::Integrity => ErrorKind::Integrity,
+                FetchErrorKind::Invalid => ErrorKind::Error,
+            };
+            let cli = CliError::from_error(kind, error);
+            match kind {
+                ErrorKind::Unavailable => cli.hint(
+                    "no verdict was guessed; check the URL and the network, or run without `--offline` to fill the cache (retryable)",
+                ),
+                _ => cli,
+            }
+        }
+        CheckError::Tree { .. } => CliError::from_error(ErrorKind::Error, error),
+    }
+}
+
+/// One block per package: a heading, then `verdict  file  why` per patch.
+fn render(packages: &[PackageCheck]) -> String {
+    let mut text = String::new();
+    for package in packages {
+        text.push_str(&format!(
+            "{} {} -> {}\n",
+            package.name, package.version, package.release
+        ));
+        let width = package
+            .patches
+            .iter()
+            .map(|p| p.file.len())
+            .max()
+            .unwrap_or(0);
+        for patch in &package.patches {
+            text.push_str(&format!(
+                "  {:<8}  {:<width$}  {}\n",
+                patch.verdict.as_str(),
+                patch.file,
+                summary(patch)
+            ));
+        }
+    }
+    text
+}
+
+/// Why a patch has its verdict, in one line: the proving evidence of an expired patch (and
+/// the other proofs), else the content finding, plus the cumulative verdict where it differs.
+fn summary(patch: &PatchCheck) -> String {
+    let mut parts = Vec::new();
+    if patch.verdict == Verdict::Expired {
+        for evidence in patch
+            .evidence
+            .iter()
+            .filter(|e| e.result == EvidenceResult::Proves)
+        {
+            parts.push(format!("{}: {}", evidence.detector, evidence.detail));
+        }
+    } else if let Some(evidence) = patch
+        .evidence
+        .iter()
+        .find(|e| e.result == EvidenceResult::Error)
+    {
+        parts.push(format!("{}: {}", evidence.detector, evidence.detail));
+    } else if let Some(content) = patch.evidence.iter().find(|e| e.detector == "content") {
+        parts.push(format!("content: {}", content.detail));
+        if let Some(commit) = patch
+            .evidence
+            .iter()
+            .find(|e| e.detector == "upstream-commit" && e.result == EvidenceResult::NotFound)
+        {
+            parts.push(format!("upstream-commit: {}", commit.detail));
+        }
+    }
+    if let Some(cumulative) = &patch.cumulative {
+        parts.push(format!("in series order: {}", cumulative.verdict.as_str()));
+    }
+    parts.join("; ")
+}

@@ -1,0 +1,543 @@
+//! The `content` detector: hunk by hunk, is the patch's change in R's tree?
+//!
+//! Each hunk is looked for with zero fuzz, first at its own line, then at the nearest offset
+//! anywhere in the file (the applier's `locate`, so "applies" means what `prepare` means):
+//! - `applied`: its pre-image is found, so the hunk still applies;
+//! - `present`: its post-image is found and its pre-image is not (when both are found, the
+//!   nearer to the hunk's line wins, as the applier's double-apply guard decides); when the
+//!   exact post-image is nowhere, it is looked for again ignoring whitespace, so a fix that
+//!   upstream re-indented is still recognised;
+//! - `absent`: neither.
+//!
+//! A hunk whose changed lines carry no content (blank lines, lone braces and punctuation)
+//! cannot prove presence by itself: its post-image turns up by chance. It counts as present
+//! only beside a present hunk that has content; otherwise it is reported `absent`.
+//!
+//! New files are present when R has the file with the patch's content (ignoring whitespace),
+//! applied when R has no such file; deleted files are present when R lacks the file.
+//!
+//! The detector also reads R through an [`Overlay`]: the files as the earlier patches of the
+//! series leave them, for the cumulative verdict. The overlay is kept in memory and the
+//! earlier patches are applied to it with the applier's own `apply_hunks` (zero fuzz), only
+//! their hunks that apply; nothing is written to disk.
+
+use std::collections::HashMap;
+
+use crate::expiry::detector::evidence;
+use crate::expiry::tree::{Entry, ReleaseTree};
+use crate::expiry::{Evidence, EvidenceResult, HunkReport, HunkState};
+use crate::patch::apply::{apply_hunks, locate};
+use crate::patch::{FilePatch, Hunk, LineKind, Patch};
+
+const NAME: &str = "content";
+
+/// The files the earlier patches of a series changed, as they left them.
+#[derive(Debug, Clone, Default)]
+pub struct Overlay {
+    files: HashMap<Vec<u8>, Entry>,
+}
+
+impl Overlay {
+    /// Whether no earlier patch changed anything.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    fn read(&self, tree: &ReleaseTree, path: &[u8]) -> Result<Entry, String> {
+        match self.files.get(path) {
+            Some(entry) => Ok(entry.clone()),
+            None => tree.read(path),
+        }
+    }
+}
+
+/// The overall finding of the content detector for one patch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every hunk is in R.
+    AllPresent,
+    /// Some hunks are in R, the others still apply.
+    Partial,
+    /// Every hunk still applies.
+    AllApplied,
+    /// Some hunk neither applies nor is in R.
+    Conflict,
+    /// The patch has no text hunks to compare (binary or mode changes only).
+    Nothing,
+    /// R's files could not be read.
+    Error,
+}
+
+/// What the content detector found for one patch.
+#[derive(Debug, Clone)]
+pub struct Content {
+    pub evidence: Evidence,
+    pub outcome: Outcome,
+    pub hunks: Vec<HunkReport>,
+    /// The state of each hunk, per file diff of the patch (in order), for the overlay.
+    states: Vec<Vec<HunkState>>,
+}
+
+/// One hunk's raw finding, before the triviality rule.
+struct Found {
+    state: HunkState,
+    trivial: bool,
+    whitespace: bool,
+}
+
+impl Content {
+    /// Judge every hunk of `patches` (the patches of one file) against R as `overlay` leaves it.
+    pub fn judge(
+        patches: &[Patch],
+        strip: usize,
+        tree: &ReleaseTree,
+        overlay: &Overlay,
+        release: &str,
+    ) -> Content {
+        let mut found: Vec<Vec<Found>> = Vec::new();
+        let mut names = Vec::new();
+        for file in patches.iter().flat_map(|p| &p.files) {
+            match judge_file(file, strip, tree, overlay) {
+                Ok(states) => found.push(states),
+                Err(message) => {
+                    return Content {
+                        evidence: evidence(
+                            NAME,
+                            EvidenceResult::Error,
+                            format!(
+                                "cannot read `{}` in {release}: {message}",
+                                file.display_path(strip)
+                            ),
+                        ),
+                        outcome: Outcome::Error,
+                        hunks: Vec::new(),
+                        states: Vec::new(),
+                    };
+                }
+            }
+            names.push(file.display_path(strip));
+        }
+        let meaningful_present = found
+            .iter()
+            .flatten()
+            .any(|f| f.state == HunkState::Present && !f.trivial);
+        let mut hunks = Vec::new();
+        let mut states = Vec::new();
+        let mut unproven = Vec::new();
+        let mut absent = Vec::new();
+        let mut whitespace = 0;
+        for (name, found) in names.iter().zip(&found) {
+            let mut file_states = Vec::new();
+            for (index, f) in found.iter().enumerate() {
+                let mut state = f.state;
+                if state == HunkState::Present && f.trivial && !meaningful_present {
+                    state = HunkState::Absent;
+                    unproven.push(format!("hunk {} of `{name}`", index + 1));
+                } else if state == HunkState::Absent {
+                    absent.push(format!("hunk {} of `{name}`", index + 1));
+                }
+                if state == HunkState::Present && f.whitespace {
+                    whitespace += 1;
+                }
+                file_states.push(state);
+                hunks.push(HunkReport {
+                    file: name.clone(),
+                    index: index + 1,
+                    state,
+                });
+            }
+            states.push(file_states);
+        }
+        let total = hunks.len();
+        let present = hunks
+            .iter()
+            .filter(|h| h.state == HunkState::Present)
+            .count();
+        let applied = hunks
+            .iter()
+            .filter(|h| h.state == HunkState::Applied)
+            .count();
+        let whitespace_note = if whitespace > 0 {
+            format!(" ({whitespace} found only when ignoring whitespace)")
+        } else {
+            String::new()
+        };
+        let (outcome, result, mut detail) = if total == 0 {
+            (
+                Outcome::Nothing,
+                EvidenceResult::NotApplicable,
+                "the patch has no text hunks to look for".to_string(),
+            )
+        } else if present == total {
+            (
+                Outcome::AllPresent,
+                EvidenceResult::Proves,
+                if total == 1 {
+                    format!("the hunk is in {release}{whitespace_note}")
+                } else {
+                    format!("all {total} hunks are in {release}{whitespace_note}")
+                },
+            )
+        } else if present + applied == total && present > 0 {
+            (
+                Outcome::Partial,
+                EvidenceResult::Supports,
+                format!(
+                    "{present} of {total} hunks are in {release}{whitespace_note}; the other {applied} still apply"
+                ),
+            )
+        } else if applied == total {
+            (
+                Outcome::AllApplied,
+                EvidenceResult::Refutes,
+                if total == 1 {
+                    format!("the hunk applies to {release}")
+                } else {
+                    format!("all {total} hunks apply to {release}")
+                },
+            )
+        } else {
+            (
+                Outcome::Conflict,
+                EvidenceResult::NotFound,
+                format!(
+                    "{} neither applies nor is in {release}",
+                    absent
+                        .iter()
+                        .chain(&unproven)
+                        .take(3)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        };
+        if !unproven.is_empty() {
+            detail.push_str(&format!(
+                "; {} changes only blank lines or punctuation, so finding it proves nothing",
+                unproven.join(", ")
+            ));
+        }
+        Content {
+            evidence: evidence(NAME, result, detail),
+            outcome,
+            hunks,
+            states,
+        }
+    }
+
+    /// Apply the hunks found `applied` to the overlay (the series' next patches see them).
+    pub fn apply_to(
+        &self,
+        patches: &[Patch],
+        strip: usize,
+        tree: &ReleaseTree,
+        overlay: &mut Overlay,
+    ) {
+        for (file, states) in patches.iter().flat_map(|p| &p.files).zip(&self.states) {
+            let hunks: Vec<Hunk> = file
+                .hunks
+                .iter()
+                .zip(states)
+                .filter(|(_, state)| **state == HunkState::Applied)
+                .map(|(hunk, _)| hunk.clone())
+                .collect();
+            if hunks.is_empty() {
+                continue;
+            }
+            let old = file.old_target(strip);
+            let new = file.new_target(strip);
+            let base = match &old {
+                Some(path) => match overlay.read(tree, path) {
+                    Ok(Entry::File(content)) => content,
+                    _ => continue,
+                },
+                None => Vec::new(),
+            };
+            if file.is_delete {
+                if let Some(old) = old {
+                    overlay.files.insert(old, Entry::Missing);
+                }
+                continue;
+            }
+            let Some((content, _)) = apply_hunks(&hunks, &base, 0) else {
+                continue;
+            };
+            if let (Some(old), Some(new)) = (&old, &new)
+                && old != new
+                && file.copy.is_none()
+            {
+                overlay.files.insert(old.clone(), Entry::Missing);
+            }
+            if let Some(new) = new {
+                overlay.files.insert(new, Entry::File(content));
+            }
+        }
+    }
+}
+
+/// The state of each hunk of one file diff.
+fn judge_file(
+    file: &FilePatch,
+    strip: usize,
+    tree: &ReleaseTree,
+    overlay: &Overlay,
+) -> Result<Vec<Found>, String> {
+    let old_path = file.old_target(strip);
+    let new_path = file.new_target(strip);
+    let read = |path: &Option<Vec<u8>>| -> Result<Option<Vec<u8>>, String> {
+        match path {
+            Some(path) => match overlay.read(tree, path)? {
+                Entry::File(content) => Ok(Some(content)),
+                Entry::Missing => Ok(None),
+            },
+            None => Ok(None),
+        }
+    };
+    let old = if file.is_new { None } else { read(&old_path)? };
+    let new = if file.is_delete {
+        None
+    } else if new_path == old_path {
+        old.clone()
+    } else {
+        read(&new_path)?
+    };
+    let trivial = |hunk: &Hunk| {
+        hunk.lines
+            .iter()
+            .filter(|l| l.kind != LineKind::Context)
+            .all(|l| !carries_content(&l.text))
+    };
+    if file.is_new {
+        let whole: Vec<u8> = file
+            .hunks
+            .iter()
+            .flat_map(|h| h.new_lines().flatten().copied())
+            .collect();
+        let state = match &new {
+            None => (HunkState::Applied, false),
+            Some(content) if *content == whole => (HunkState::Present, false),
+            Some(content) if squeeze(content) == squeeze(&whole) => (HunkState::Present, true),
+            Some(_) => (HunkState::Absent, false),
+        };
+        return Ok(file
+            .hunks
+            .iter()
+            .map(|h| Found {
+                state: state.0,
+                trivial: trivial(h),
+                whitespace: state.1,
+            })
+            .collect());
+    }
+    if file.is_delete {
+        let old_lines = old.as_deref().map(split_lines);
+        return Ok(file
+            .hunks
+            .iter()
+            .map(|h| {
+                let state = match &old_lines {
+                    None => HunkState::Present,
+                    Some(lines) if find_pre(h, lines).is_some() => HunkState::Applied,
+                    Some(_) => HunkState::Absent,
+                };
+                Found {
+                    state,
+                    trivial: trivial(h),
+                    whitespace: false,
+                }
+            })
+            .collect());
+    }
+    let old_lines = old.as_deref().map(split_lines);
+    let new_lines = new.as_deref().map(split_lines);
+    let old_squeezed = old_lines.as_ref().map(|l| squeeze_lines(l));
+    let new_squeezed = new_lines.as_ref().map(|l| squeeze_lines(l));
+    Ok(file
+        .hunks
+        .iter()
+        .map(|hunk| {
+            let (state, whitespace) = classify(
+                hunk,
+                old_lines.as_deref(),
+                new_lines.as_deref(),
+                old_squeezed.as_deref(),
+                new_squeezed.as_deref(),
+            );
+            Found {
+                state,
+                trivial: trivial(hunk),
+                whitespace,
+            }
+        })
+        .collect())
+}
+
+/// One hunk of a modified file: (state, found only ignoring whitespace).
+fn classify(
+    hunk: &Hunk,
+    old: Option<&[&[u8]]>,
+    new: Option<&[&[u8]]>,
+    old_squeezed: Option<&[Vec<u8>]>,
+    new_squeezed: Option<&[Vec<u8>]>,
+) -> (HunkState, bool) {
+    let pre = old.and_then(|lines| find_pre(hunk, lines));
+    let post = new.and_then(|lines| find_post(hunk, lines));
+    match (pre, post) {
+        (Some(pre), Some(post)) if post <= pre => return (HunkState::Present, false),
+        (Some(_), _) => return (HunkState::Applied, false),
+        (None, Some(_)) => return (HunkState::Present, false),
+        (None, None) => {}
+    }
+    // Neither image as written: look for the post-image ignoring whitespace.
+    let Some(new_squeezed) = new_squeezed else {
+        return (HunkState::Absent, false);
+    };
+    let squeeze_images = |kind: LineKind| -> Vec<Vec<u8>> {
+        hunk.lines
+            .iter()
+            .filter(|l| l.kind != kind)
+            .map(|l| squeeze(&l.text))
+            .collect()
+    };
+    let post_image = squeeze_images(LineKind::Remove);
+    let pre_image = squeeze_images(LineKind::Add);
+    let post = find(
+        hunk,
+        &post_image,
+        new_squeezed,
+        hunk.new_start,
+        hunk.new_count,
+    );
+    let pre =
+        old_squeezed.and_then(|old| find(hunk, &pre_image, old, hunk.old_start, hunk.old_count));
+    match (pre, post) {
+        (Some(pre), Some(post)) if post <= pre => (HunkState::Present, true),
+        (None, Some(_)) => (HunkState::Present, true),
+        _ => (HunkState::Absent, false),
+    }
+}
+
+/// Distance from the hunk's own line to where its pre-image is found, if it is.
+fn find_pre(hunk: &Hunk, lines: &[&[u8]]) -> Option<usize> {
+    let image: Vec<&[u8]> = hunk.old_lines().collect();
+    find(hunk, &image, lines, hunk.old_start, hunk.old_count)
+}
+
+/// Distance from the hunk's own line to where its post-image is found, if it is.
+fn find_post(hunk: &Hunk, lines: &[&[u8]]) -> Option<usize> {
+    let image: Vec<&[u8]> = hunk.new_lines().collect();
+    find(hunk, &image, lines, hunk.new_start, hunk.new_count)
+}
+
+/// Zero-fuzz placement of `image` in `lines` near the header's line; the distance to it.
+fn find<T: AsRef<[u8]>>(
+    hunk: &Hunk,
+    image: &[T],
+    lines: &[T],
+    start: usize,
+    count: usize,
+) -> Option<usize> {
+    let image: Vec<&[u8]> = image.iter().map(AsRef::as_ref).collect();
+    let lines: Vec<&[u8]> = lines.iter().map(AsRef::as_ref).collect();
+    let before = hunk
+        .lines
+        .iter()
+        .take_while(|l| l.kind == LineKind::Context)
+        .count();
+    let after = if before == hunk.lines.len() {
+        before
+    } else {
+        hunk.lines
+            .iter()
+            .rev()
+            .take_while(|l| l.kind == LineKind::Context)
+            .count()
+    };
+    let expected = if count == 0 {
+        start
+    } else {
+        start.saturating_sub(1)
+    };
+    let (position, _) = locate(&image, &lines, expected, before, after, 0)?;
+    Some(position.abs_diff(expected))
+}
+
+fn split_lines(content: &[u8]) -> Vec<&[u8]> {
+    content.split_inclusive(|&b| b == b'\n').collect()
+}
+
+/// A line without any whitespace (line ends included).
+fn squeeze(line: &[u8]) -> Vec<u8> {
+    line.iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect()
+}
+
+fn squeeze_lines(lines: &[&[u8]]) -> Vec<Vec<u8>> {
+    lines.iter().map(|l| squeeze(l)).collect()
+}
+
+/// Whether a changed line says something: a letter or digit (or any non-ASCII character).
+/// Blank lines and lone braces, semicolons or comment marks do not.
+fn carries_content(line: &[u8]) -> bool {
+    line.iter()
+        .any(|b| b.is_ascii_alphanumeric() || !b.is_ascii())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::patch::parse_patches;
+
+    fn hunk(text: &str) -> Hunk {
+        let patch = format!("--- a/x\n+++ b/x\n{text}");
+        parse_patches(patch.as_bytes()).unwrap()[0].files[0].hunks[0].clone()
+    }
+
+    fn state(hunk: &Hunk, file: &str) -> (HunkState, bool) {
+        let lines = split_lines(file.as_bytes());
+        let squeezed = squeeze_lines(&lines);
+        classify(
+            hunk,
+            Some(&lines),
+            Some(&lines),
+            Some(&squeezed),
+            Some(&squeezed),
+        )
+    }
+
+    const FIX: &str =
+        "@@ -2,3 +2,3 @@\n a\n-strcpy(b, n);\n+snprintf(b, sizeof b, \"%s\", n);\n c\n";
+
+    #[test]
+    fn applied_present_absent() {
+        let h = hunk(FIX);
+        assert_eq!(state(&h, "0\na\nstrcpy(b, n);\nc\n").0, HunkState::Applied);
+        assert_eq!(
+            state(&h, "0\na\nsnprintf(b, sizeof b, \"%s\", n);\nc\n").0,
+            HunkState::Present
+        );
+        assert_eq!(
+            state(&h, "0\na\nmemcpy(b, n, 3);\nc\n").0,
+            HunkState::Absent
+        );
+    }
+
+    #[test]
+    fn finds_moved_and_reindented_fixes() {
+        let h = hunk(FIX);
+        let moved = "x\ny\nz\nw\n0\na\nsnprintf(b, sizeof b, \"%s\", n);\nc\n";
+        assert_eq!(state(&h, moved), (HunkState::Present, false));
+        let reindented = "0\n  a\n  snprintf(b, sizeof b, \"%s\", n);\n  c\n";
+        assert_eq!(state(&h, reindented), (HunkState::Present, true));
+    }
+
+    #[test]
+    fn punctuation_carries_no_content() {
+        assert!(!carries_content(b"  });\n"));
+        assert!(!carries_content(b"\n"));
+        assert!(carries_content(b"return;\n"));
+    }
+}

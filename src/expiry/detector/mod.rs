@@ -1,0 +1,58 @@
+//! The expiry detectors, one module each, cheapest first (DESIGN.md §3): `fixed_in`,
+//! `upstream_commit`, `patch_id`, `content`. Each turns what it can see into one
+//! [`Evidence`](super::Evidence); `verdict.rs` combines them.
+//!
+//! The detectors share a [`Context`]: the package, the release, the upstream history when
+//! there is one (opened once per package), and the patch ids of the commits between the
+//! current version and R, computed on first use and kept for the other patches.
+
+pub mod content;
+pub mod fixed_in;
+pub mod patch_id;
+pub mod upstream_commit;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use super::history::History;
+use super::{CheckOptions, Evidence, EvidenceResult};
+use crate::workspace::Package;
+
+/// What every detector of one package's check may read.
+pub struct Context<'a> {
+    pub package: &'a Package,
+    /// The release judged against.
+    pub release: &'a str,
+    /// The release the patches currently target.
+    pub version: &'a str,
+    /// The upstream history: `None` without a git repository, `Err` when it could not be read.
+    pub history: Option<Result<&'a History, &'a str>>,
+    pub options: &'a CheckOptions,
+    /// The cache root (the patch-id cache lives under it).
+    pub cache_root: PathBuf,
+    /// The patch ids of the commits between the current version and R, once computed:
+    /// patch id → (commit, R's tag), or why they could not be computed.
+    pub release_ids: Option<Result<ReleaseIds, String>>,
+}
+
+/// The patch ids of upstream's commits between the current version and R.
+#[derive(Debug, Clone)]
+pub struct ReleaseIds {
+    /// Patch id → the newest commit with that id.
+    pub by_patch_id: HashMap<String, String>,
+    /// R's tag.
+    pub tag: String,
+    /// The current version's tag, when known (else the walk was bounded).
+    pub from_tag: Option<String>,
+    /// How many commits were read.
+    pub commits: usize,
+}
+
+/// An evidence value.
+pub fn evidence(detector: &str, result: EvidenceResult, detail: impl Into<String>) -> Evidence {
+    Evidence {
+        detector: detector.to_string(),
+        result,
+        detail: detail.into(),
+    }
+}

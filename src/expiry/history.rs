@@ -1,0 +1,434 @@
+//! Upstream history for the `upstream-commit` and `patch-id` detectors: tags, ancestry, the
+//! non-merge commits between two releases, and each commit's stable patch id, cached on disk.
+//!
+//! A commit's patch id is computed without a checkout: libgit2 diffs the first parent's tree
+//! against the commit's tree (root commits against the empty tree) with the options `git log
+//! -p` uses by default (3 context lines, renames detected, index lines abbreviated as git
+//! abbreviates them in this repository), the diff is printed as a git patch, and the text goes
+//! through `patch_id::stable_patch_ids`, the byte-for-byte replica of `git patch-id --stable`.
+//! So the ids equal `git log -p --no-merges A..B | git patch-id --stable` (tested in
+//! `tests/check.rs`, measured on large repositories by `bench/patch-id-walk.sh`).
+//!
+//! Commits are independent, so ids are computed in parallel on the current rayon pool, one
+//! `Repository` per worker (libgit2 handles are not shared across threads). Ids never change
+//! for a commit, so they are kept in `<cache>/patch-ids/<sha256 of url>.tsv`, one
+//! `<commit>\t<patch id or ->` line each, appended under the cache's advisory lock with a
+//! single write per batch; a torn last line (a crash mid-write) is ignored when loading.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use git2::{Diff, DiffFindOptions, DiffFormat, DiffOptions, Oid, Repository, Sort};
+use rayon::prelude::*;
+
+use crate::patch::patch_id::stable_patch_ids;
+use crate::upstream::cache::sha256_hex;
+use crate::upstream::{Cache, FetchError, Fetcher};
+
+/// First line of a cache file: the format and the diff options the ids were computed with.
+const CACHE_HEADER: &str = "# mindelta patch-ids v1 (git log -p defaults, renames on)";
+
+/// Why the history could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("git error in `{}`", path.display())]
+    Git {
+        path: PathBuf,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("`{spec}` names no commit in `{}`", path.display())]
+    UnknownRevision { path: PathBuf, spec: String },
+}
+
+/// A bare repository (usually the cache's mirror) whose history the detectors read.
+pub struct History {
+    repo: Repository,
+    path: PathBuf,
+    url: String,
+}
+
+impl History {
+    /// The mirror of `url`, brought up to date unless offline.
+    pub fn open(fetcher: &Fetcher, url: &str) -> Result<History, FetchError> {
+        let path = fetcher.git_mirror(url)?;
+        let repo = Repository::open_bare(&path).map_err(|source| FetchError::Git {
+            url: url.to_string(),
+            source,
+        })?;
+        Ok(History {
+            repo,
+            path,
+            url: url.to_string(),
+        })
+    }
+
+    /// Any local repository (bare or not), for the debug walk and the benchmark.
+    pub fn open_path(path: &Path) -> Result<History, HistoryError> {
+        let repo = Repository::open(path).map_err(|source| HistoryError::Git {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let path = repo.path().to_path_buf();
+        Ok(History {
+            repo,
+            url: path.display().to_string(),
+            path,
+        })
+    }
+
+    /// The repository's git directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The URL (or path) the history was opened from: the key of its patch-id cache.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The first of `tags` that exists, with its commit.
+    pub fn resolve_tag(&self, tags: &[String]) -> Option<(String, Oid)> {
+        super::tree::resolve_tag(&self.repo, tags)
+    }
+
+    /// The commit a revision names (`v1.2`, a full or abbreviated id, `HEAD~3`).
+    pub fn revision(&self, spec: &str) -> Result<Oid, HistoryError> {
+        self.repo
+            .revparse_single(spec)
+            .and_then(|object| object.peel_to_commit())
+            .map(|commit| commit.id())
+            .map_err(|_| HistoryError::UnknownRevision {
+                path: self.path.clone(),
+                spec: spec.to_string(),
+            })
+    }
+
+    /// The commit with this full or abbreviated (7+ digits) id, if the repository has it.
+    pub fn find_commit(&self, id: &str) -> Option<Oid> {
+        if id.len() < 7 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let object = self.repo.revparse_single(id).ok()?;
+        object.peel_to_commit().ok().map(|commit| commit.id())
+    }
+
+    /// Whether `commit` is `tip` or one of its ancestors.
+    pub fn contains(&self, tip: Oid, commit: Oid) -> Result<bool, HistoryError> {
+        if tip == commit {
+            return Ok(true);
+        }
+        self.repo
+            .graph_descendant_of(tip, commit)
+            .map_err(|source| self.error(source))
+    }
+
+    /// The non-merge commits reachable from `tip` and not from `hide`, newest first, at most
+    /// `limit` of them.
+    pub fn non_merge_commits(
+        &self,
+        tip: Oid,
+        hide: Option<Oid>,
+        limit: Option<usize>,
+    ) -> Result<Vec<Oid>, HistoryError> {
+        let mut walk = self.repo.revwalk().map_err(|e| self.error(e))?;
+        walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
+            .map_err(|e| self.error(e))?;
+        walk.push(tip).map_err(|e| self.error(e))?;
+        if let Some(hide) = hide {
+            walk.hide(hide).map_err(|e| self.error(e))?;
+        }
+        let limit = limit.unwrap_or(usize::MAX);
+        let mut commits = Vec::new();
+        for id in walk {
+            if commits.len() >= limit {
+                break;
+            }
+            let id = id.map_err(|e| self.error(e))?;
+            let commit = self.repo.find_commit(id).map_err(|e| self.error(e))?;
+            if commit.parent_count() <= 1 {
+                commits.push(id);
+            }
+        }
+        Ok(commits)
+    }
+
+    /// The stable patch id of each commit (`None` for a commit with an empty diff), from the
+    /// cache where known, computed in parallel otherwise; new ids are added to the cache.
+    pub fn patch_ids(
+        &self,
+        commits: &[Oid],
+        cache: &mut PatchIdCache,
+    ) -> Result<Vec<(Oid, Option<String>)>, HistoryError> {
+        let missing: Vec<Oid> = commits
+            .iter()
+            .filter(|id| !cache.known.contains_key(id))
+            .copied()
+            .collect();
+        if !missing.is_empty() {
+            let abbrev = default_abbrev(&self.path);
+            let path = self.path.clone();
+            let computed: Vec<Result<(Oid, Option<String>), HistoryError>> = missing
+                .par_iter()
+                .map_init(
+                    || Repository::open_bare(&path).or_else(|_| Repository::open(&path)),
+                    |repo, id| {
+                        let repo = repo.as_ref().map_err(|e| HistoryError::Git {
+                            path: path.clone(),
+                            source: git2::Error::new(e.code(), e.class(), e.message()),
+                        })?;
+                        let patch_id = commit_patch_id(repo, *id, abbrev).map_err(|source| {
+                            HistoryError::Git {
+                                path: path.clone(),
+                                source,
+                            }
+                        })?;
+                        Ok((*id, patch_id))
+                    },
+                )
+                .collect();
+            let computed = computed.into_iter().collect::<Result<Vec<_>, _>>()?;
+            cache.add(&computed);
+        }
+        Ok(commits
+            .iter()
+            .map(|id| (*id, cache.known.get(id).cloned().flatten()))
+            .collect())
+    }
+
+    fn error(&self, source: git2::Error) -> HistoryError {
+        HistoryError::Git {
+            path: self.path.clone(),
+            source,
+        }
+    }
+}
+
+/// The stable patch id of one commit's change against its first parent (the empty tree for
+/// a root commit); `None` when the change is empty.
+pub fn commit_patch_id(
+    repo: &Repository,
+    commit: Oid,
+    abbrev: u16,
+) -> Result<Option<String>, git2::Error> {
+    let text = commit_diff(repo, commit, abbrev)?;
+    Ok(stable_patch_ids(&text).into_iter().next().map(|(id, _)| id))
+}
+
+/// The diff of one commit as `git log -p` prints it (without the commit header).
+pub fn commit_diff(repo: &Repository, commit: Oid, abbrev: u16) -> Result<Vec<u8>, git2::Error> {
+    let commit = repo.find_commit(commit)?;
+    let tree = commit.tree()?;
+    let parent = match commit.parent_count() {
+        0 => None,
+        _ => Some(commit.parent(0)?.tree()?),
+    };
+    let mut options = DiffOptions::new();
+    options
+        .context_lines(3)
+        .interhunk_lines(0)
+        .id_abbrev(abbrev);
+    let mut diff = repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut options))?;
+    let mut find = DiffFindOptions::new();
+    find.renames(true).rename_limit(1000);
+    diff.find_similar(Some(&mut find))?;
+    print_patch(&diff)
+}
+
+/// The diff as git prints it; libgit2 hands the `\ No newline at end of file` marker over as
+/// its own line kind, written here the way git writes it.
+fn print_patch(diff: &Diff<'_>) -> Result<Vec<u8>, git2::Error> {
+    let mut text = Vec::new();
+    diff.print(DiffFormat::Patch, |_, _, line| {
+        match line.origin() {
+            origin @ ('+' | '-' | ' ') => {
+                text.push(origin as u8);
+                text.extend_from_slice(line.content());
+            }
+            '=' | '>' | '<' => {
+                if text.last() != Some(&b'\n') {
+                    text.push(b'\n');
+                }
+                text.extend_from_slice(b"\\ No newline at end of file\n");
+            }
+            _ => text.extend_from_slice(line.content()),
+        }
+        true
+    })?;
+    Ok(text)
+}
+
+/// The abbreviation git uses for object ids in this repository (`core.abbrev` auto): half
+/// the bits of the packed object count, in hex digits, at least 7.
+pub fn default_abbrev(git_dir: &Path) -> u16 {
+    let mut count: u64 = 0;
+    if let Ok(entries) = std::fs::read_dir(git_dir.join("objects").join("pack")) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "idx") {
+                count += pack_object_count(&path).unwrap_or(0);
+            }
+        }
+    }
+    let bits = if count == 0 {
+        1
+    } else {
+        64 - count.leading_zeros() as u16
+    };
+    bits.div_ceil(2).max(7)
+}
+
+/// The number of objects a pack index lists (the last fan-out entry).
+fn pack_object_count(idx: &Path) -> Option<u64> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(idx).ok()?;
+    let mut head = [0u8; 8];
+    file.read_exact(&mut head).ok()?;
+    let fanout_start = if head[..4] == [0xff, b't', b'O', b'c'] {
+        8
+    } else {
+        0
+    };
+    file.seek(SeekFrom::Start(fanout_start + 255 * 4)).ok()?;
+    let mut last = [0u8; 4];
+    file.read_exact(&mut last).ok()?;
+    Some(u64::from(u32::from_be_bytes(last)))
+}
+
+/// Patch ids by commit, loaded from and appended to the on-disk cache.
+pub struct PatchIdCache {
+    /// The cache file; `None` keeps ids in memory only.
+    path: Option<PathBuf>,
+    /// The cache entry's lock target.
+    cache: Option<Cache>,
+    known: HashMap<Oid, Option<String>>,
+}
+
+impl PatchIdCache {
+    /// The cache of the history at `url` under `cache_root` (empty if there is none yet).
+    pub fn load(cache_root: &Path, url: &str) -> PatchIdCache {
+        let path = cache_root
+            .join("patch-ids")
+            .join(format!("{}.tsv", sha256_hex(url.as_bytes())));
+        let mut known = HashMap::new();
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            for line in text.lines() {
+                if let Some((commit, patch_id)) = parse_line(line) {
+                    known.insert(commit, patch_id);
+                }
+            }
+        }
+        PatchIdCache {
+            path: Some(path),
+            cache: Some(Cache::new(cache_root)),
+            known,
+        }
+    }
+
+    /// A cache that lives in memory only.
+    pub fn in_memory() -> PatchIdCache {
+        PatchIdCache {
+            path: None,
+            cache: None,
+            known: HashMap::new(),
+        }
+    }
+
+    /// How many commits the cache knows.
+    pub fn len(&self) -> usize {
+        self.known.len()
+    }
+
+    /// Whether the cache knows no commit.
+    pub fn is_empty(&self) -> bool {
+        self.known.is_empty()
+    }
+
+    /// Remember new ids, and append them to the file in one write under the lock. A cache
+    /// that cannot be written is only a slower next run: it is logged, not an error.
+    fn add(&mut self, ids: &[(Oid, Option<String>)]) {
+        for (commit, patch_id) in ids {
+            self.known.insert(*commit, patch_id.clone());
+        }
+        let (Some(path), Some(cache)) = (&self.path, &self.cache) else {
+            return;
+        };
+        if ids.is_empty() {
+            return;
+        }
+        if let Err(error) = append(cache, path, ids) {
+            tracing::warn!(path = %path.display(), %error, "cannot write the patch-id cache");
+        }
+    }
+}
+
+fn append(cache: &Cache, path: &Path, ids: &[(Oid, Option<String>)]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let _lock = cache.lock(path).map_err(std::io::Error::other)?;
+    let new = !path.exists();
+    let mut text = String::with_capacity(ids.len() * 82 + CACHE_HEADER.len() + 1);
+    if new {
+        text.push_str(CACHE_HEADER);
+        text.push('\n');
+    }
+    for (commit, patch_id) in ids {
+        text.push_str(&commit.to_string());
+        text.push('\t');
+        text.push_str(patch_id.as_deref().unwrap_or("-"));
+        text.push('\n');
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_data()
+}
+
+fn parse_line(line: &str) -> Option<(Oid, Option<String>)> {
+    let (commit, patch_id) = line.split_once('\t')?;
+    let is_id = |s: &str| s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    if !is_id(commit) {
+        return None;
+    }
+    let commit = Oid::from_str(commit).ok()?;
+    match patch_id {
+        "-" => Some((commit, None)),
+        id if is_id(id) => Some((commit, Some(id.to_string()))),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_lines_round_trip_and_torn_lines_are_ignored() {
+        let temp = tempfile::tempdir().unwrap();
+        let mut cache = PatchIdCache::load(temp.path(), "https://example.org/x.git");
+        assert!(cache.is_empty());
+        let a = Oid::from_str("0123456789abcdef0123456789abcdef01234567").unwrap();
+        let b = Oid::from_str("89abcdef0123456789abcdef0123456789abcdef").unwrap();
+        cache.add(&[(a, Some("f".repeat(40))), (b, None)]);
+        let path = cache.path.clone().unwrap();
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        file.write_all(b"0123456789abcdef0123456789abcd").unwrap();
+        let loaded = PatchIdCache::load(temp.path(), "https://example.org/x.git");
+        assert_eq!(loaded.len(), 2);
+        assert_eq!(loaded.known[&a], Some("f".repeat(40)));
+        assert_eq!(loaded.known[&b], None);
+    }
+
+    #[test]
+    fn abbreviation_is_at_least_seven() {
+        let temp = tempfile::tempdir().unwrap();
+        assert_eq!(default_abbrev(temp.path()), 7);
+    }
+}

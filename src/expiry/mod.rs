@@ -1,0 +1,353 @@
+//! Expiry: does an upstream release R already contain a downstream patch? (DESIGN.md §3)
+//!
+//! Flow: `check_package` reads and parses every patch of a package, opens R's tree
+//! (`tree.rs`) and, when the package names a git repository, its history (`history.rs`); then
+//! each detector (`detector/`, cheapest first: `fixed-in`, `upstream-commit`, `patch-id`,
+//! `content`) adds its evidence, and `verdict.rs` turns the evidence into a verdict. Each patch
+//! is judged against pristine R and again in series order (the earlier needed and partial
+//! patches applied in memory), and the second verdict is reported where it differs.
+//!
+//! One failing patch never stops the others: its verdict is `unknown` with an `error`
+//! evidence. Only an unreachable upstream stops a package, as an error, never as a guess.
+
+pub mod detector;
+pub mod history;
+pub mod tree;
+pub mod verdict;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::patch::{Patch, parse_patches};
+use crate::upstream::{FetchError, Fetcher};
+use crate::workspace::{Package, PatchEntry};
+use detector::content::{Content, Overlay};
+use history::History;
+use tree::ReleaseTree;
+
+/// What `check` decides for one patch against a release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Applies to R and is not in R.
+    Needed,
+    /// R already contains it: the patch must go.
+    Expired,
+    /// Some hunks are already in R, the rest still apply: the patch can shrink.
+    Partial,
+    /// Does not apply to R and is not found in R: a human must rebase it.
+    Conflict,
+    /// The evidence could not be gathered; never a guess.
+    Unknown,
+}
+
+impl Verdict {
+    /// The word used in output and manifests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Needed => "needed",
+            Verdict::Expired => "expired",
+            Verdict::Partial => "partial",
+            Verdict::Conflict => "conflict",
+            Verdict::Unknown => "unknown",
+        }
+    }
+
+    /// Whether the patch can be dropped or shrunk (`expired` or `partial`).
+    pub fn can_expire(self) -> bool {
+        matches!(self, Verdict::Expired | Verdict::Partial)
+    }
+}
+
+/// One detector's finding about one patch.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    /// The detector's name: `fixed-in`, `upstream-commit`, `patch-id` or `content`.
+    pub detector: String,
+    pub result: EvidenceResult,
+    /// What was found, in words (commit, tag, hunk).
+    pub detail: String,
+}
+
+/// What a detector's finding says about expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvidenceResult {
+    /// Proves that R contains the patch.
+    Proves,
+    /// Points towards expiry without proving it (part of the patch is in R).
+    Supports,
+    /// Says R does not contain the patch.
+    Refutes,
+    /// What the detector looked for is not there (an unknown commit, no matching id).
+    NotFound,
+    /// The detector has nothing to work on (no requirement declared, no git history).
+    NotApplicable,
+    /// The detector failed; the detail says why.
+    Error,
+}
+
+/// Where one hunk stands in R.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HunkState {
+    /// Its pre-image is in R: the hunk still applies.
+    Applied,
+    /// Its post-image is in R and its pre-image is not: upstream has it.
+    Present,
+    /// Neither image is in R.
+    Absent,
+}
+
+/// The state of one hunk of one file of a patch.
+#[derive(Debug, Clone, Serialize)]
+pub struct HunkReport {
+    /// The file the hunk changes (the new path, `-p` applied).
+    pub file: String,
+    /// 1-based index of the hunk within its file diff.
+    pub index: usize,
+    pub state: HunkState,
+}
+
+/// The verdict of one patch, with its evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct PatchCheck {
+    /// The patch file, as the manifest names it.
+    pub file: String,
+    pub verdict: Verdict,
+    /// For an expired patch, the first detector (in the documented order) that proves it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub evidence: Vec<Evidence>,
+    pub hunks: Vec<HunkReport>,
+    /// The verdict when the series is applied in order on R (cumulative), when it differs from the pristine one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cumulative: Option<CumulativeCheck>,
+}
+
+/// The verdict of a patch judged on R with the earlier patches of the series applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct CumulativeCheck {
+    pub verdict: Verdict,
+    pub hunks: Vec<HunkReport>,
+}
+
+/// The verdicts of every patch of one package against one release.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageCheck {
+    pub name: String,
+    /// The release the patches currently target (`upstream.version`).
+    pub version: String,
+    /// The release they were judged against.
+    pub release: String,
+    pub patches: Vec<PatchCheck>,
+}
+
+/// Choices for one check.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// Never touch the network (the fetcher must have been made offline too).
+    pub offline: bool,
+    /// When the current version's tag is unknown, how many of R's commits (newest first) the
+    /// `patch-id` detector reads at most.
+    pub history_limit: usize,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            offline: false,
+            history_limit: DEFAULT_HISTORY_LIMIT,
+        }
+    }
+}
+
+/// Default bound on the commits the `patch-id` detector reads when it has no lower tag.
+pub const DEFAULT_HISTORY_LIMIT: usize = 20_000;
+
+/// Why a package could not be checked at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// Upstream could not be fetched (unreachable, not cached offline, no such tag, …).
+    #[error("cannot fetch upstream of `{package}` at {release}")]
+    Fetch {
+        package: String,
+        release: String,
+        #[source]
+        source: Box<FetchError>,
+    },
+    /// R's tree could not be read after it was fetched.
+    #[error("cannot read the tree of `{package}` {release}: {message}")]
+    Tree {
+        package: String,
+        release: String,
+        message: String,
+    },
+}
+
+/// A patch of the series as read from disk (or why it could not be).
+struct LoadedPatch {
+    entry: PatchEntry,
+    parsed: Result<Vec<Patch>, String>,
+}
+
+/// Judge every patch of `package` against release `release`. One failing patch never stops the
+/// others (its verdict is `unknown` with an `error` evidence); an unreachable upstream gives
+/// `Err(CheckError::Fetch)` (the CLI maps it to exit 5), no guess.
+pub fn check_package(
+    package: &Package,
+    release: &str,
+    fetcher: &Fetcher,
+    options: &CheckOptions,
+) -> Result<PackageCheck, CheckError> {
+    let loaded: Vec<LoadedPatch> = package
+        .manifest
+        .patches
+        .iter()
+        .map(|entry| load_patch(package, entry))
+        .collect();
+    let touched = touched_paths(&loaded);
+    let release_tree =
+        ReleaseTree::open(package, release, fetcher, &touched).map_err(|e| CheckError::Fetch {
+            package: package.name.clone(),
+            release: release.to_string(),
+            source: Box::new(e),
+        })?;
+    // The history of a git upstream (or the `git:` of a tarball upstream). For a git upstream
+    // the tree above already needed the mirror, so this cannot fail for want of a network.
+    let history = tree::history_url(package)
+        .map(|url| History::open(fetcher, &url).map_err(|e| e.to_string()));
+    let version = package.manifest.upstream.version.clone();
+    let mut context = detector::Context {
+        package,
+        release,
+        version: &version,
+        history: history.as_ref().map(|h| h.as_ref().map_err(String::as_str)),
+        options,
+        cache_root: fetcher.cache().root().to_path_buf(),
+        release_ids: None,
+    };
+
+    let mut overlay = Overlay::default();
+    let mut patches = Vec::with_capacity(loaded.len());
+    for patch in &loaded {
+        let check = judge(&mut context, patch, &release_tree, &mut overlay);
+        patches.push(check);
+    }
+    Ok(PackageCheck {
+        name: package.name.clone(),
+        version,
+        release: release.to_string(),
+        patches,
+    })
+}
+
+/// Run every detector on one patch, pristine and cumulative, and apply what still applies to
+/// the overlay for the patches after it.
+fn judge(
+    context: &mut detector::Context<'_>,
+    patch: &LoadedPatch,
+    release_tree: &ReleaseTree,
+    overlay: &mut Overlay,
+) -> PatchCheck {
+    let entry = &patch.entry;
+    let parsed = match &patch.parsed {
+        Ok(parsed) => parsed,
+        Err(message) => {
+            return PatchCheck {
+                file: entry.file.clone(),
+                verdict: Verdict::Unknown,
+                reason: None,
+                evidence: vec![Evidence {
+                    detector: "patch".into(),
+                    result: EvidenceResult::Error,
+                    detail: message.clone(),
+                }],
+                hunks: Vec::new(),
+                cumulative: None,
+            };
+        }
+    };
+    let mut evidence = vec![
+        detector::fixed_in::detect(context, entry),
+        detector::upstream_commit::detect(context, entry, parsed),
+        detector::patch_id::detect(context, entry, parsed),
+    ];
+    let empty = Overlay::default();
+    let pristine = Content::judge(parsed, entry.strip, release_tree, &empty, context.release);
+    evidence.push(pristine.evidence.clone());
+    let (verdict, reason) = verdict::decide(&evidence, pristine.outcome);
+
+    let cumulative = if overlay.is_empty() {
+        pristine.clone()
+    } else {
+        Content::judge(parsed, entry.strip, release_tree, overlay, context.release)
+    };
+    let mut strong = evidence.clone();
+    strong.pop();
+    strong.push(cumulative.evidence.clone());
+    let (cumulative_verdict, _) = verdict::decide(&strong, cumulative.outcome);
+    if matches!(cumulative_verdict, Verdict::Needed | Verdict::Partial) {
+        cumulative.apply_to(parsed, entry.strip, release_tree, overlay);
+    }
+    let differs = cumulative_verdict != verdict
+        || cumulative
+            .hunks
+            .iter()
+            .zip(&pristine.hunks)
+            .any(|(a, b)| a.state != b.state);
+    PatchCheck {
+        file: entry.file.clone(),
+        verdict,
+        reason,
+        evidence,
+        hunks: pristine.hunks,
+        cumulative: differs.then_some(CumulativeCheck {
+            verdict: cumulative_verdict,
+            hunks: cumulative.hunks,
+        }),
+    }
+}
+
+fn load_patch(package: &Package, entry: &PatchEntry) -> LoadedPatch {
+    let path: PathBuf = package.patch_path(entry);
+    let parsed = std::fs::read(&path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+        .and_then(|bytes| parse_patches(&bytes).map_err(|e| format!("`{}`: {e}", path.display())))
+        .and_then(|patches| {
+            if patches.iter().all(|p| p.files.is_empty()) {
+                Err(format!("`{}` holds no diff", path.display()))
+            } else {
+                Ok(patches)
+            }
+        });
+    LoadedPatch {
+        entry: entry.clone(),
+        parsed,
+    }
+}
+
+/// Every path the series reads in R (old and new sides), so a git tree is read only there.
+fn touched_paths(loaded: &[LoadedPatch]) -> Vec<Vec<u8>> {
+    let mut seen: HashMap<Vec<u8>, ()> = HashMap::new();
+    let mut out = Vec::new();
+    for patch in loaded {
+        let Ok(parsed) = &patch.parsed else { continue };
+        for file in parsed.iter().flat_map(|p| &p.files) {
+            for path in [
+                file.old_target(patch.entry.strip),
+                file.new_target(patch.entry.strip),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if seen.insert(path.clone(), ()).is_none() {
+                    out.push(path);
+                }
+            }
+        }
+    }
+    out
+}
