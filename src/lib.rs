@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod expiry;
+pub mod interop;
 pub mod patch;
 pub mod prepare;
 pub mod sbom;

@@ -5,6 +5,7 @@
 //! into a `Package` that the commands work on.
 
 pub mod manifest;
+pub mod write;
 
 use std::path::{Path, PathBuf};
 

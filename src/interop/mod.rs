@@ -1,0 +1,459 @@
+//! Interoperability with other patch-series formats: `import quilt`, `import melange` and
+//! `export quilt`.
+//!
+//! Flow: a foreign series (`quilt.rs`: a `series` file and its patches; `melange.rs`: a melange
+//! package YAML) → a [`Manifest`] whose patch entries mirror what each patch's own header says
+//! (`entry_from_header`, via `patch::metadata`) → [`install_package`] writes the manifest and
+//! copies the patch files, untouched, into `patches/<name>/` as one atomic step. `export.rs` goes
+//! the other way: manifest → `series` + patches whose DEP-3 header carries the manifest facts
+//! the header did not already state. docs/interop.md has the field mapping.
+
+pub mod export;
+pub mod melange;
+pub mod quilt;
+
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+
+use crate::patch::metadata::{PatchMetadata, read_metadata};
+use crate::patch::parse_patches;
+use crate::workspace::write::manifest_yaml;
+use crate::workspace::{Manifest, PatchEntry, PatchStatus};
+
+pub use export::{ExportError, ExportedPackage, export_quilt};
+pub use melange::{MelangeImport, import_melange};
+pub use quilt::{QuiltImport, SeriesEntry, import_quilt, parse_series};
+
+/// Why an import could not be done. Nothing in the workspace was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read `{path}`")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write `{path}`")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{path}` line {line}: {message}")]
+    Series {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("`{path}` is not a patch I can read: {message}")]
+    Patch { path: PathBuf, message: String },
+    #[error("`{path}`: {message}")]
+    Melange { path: PathBuf, message: String },
+    #[error("package `{name}` already exists at `{path}`")]
+    Exists { name: String, path: PathBuf },
+    #[error("`{name}` is not a valid package name (a single folder name is needed)")]
+    BadName { name: String },
+    #[error("the generated manifest does not validate: {0}")]
+    Manifest(#[from] crate::workspace::ManifestError),
+}
+
+impl ImportError {
+    /// What the user can do about it, when there is something to say.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            ImportError::Exists { .. } => Some("pass `--force` to replace it"),
+            ImportError::Series { .. } => {
+                Some("a series line is `PATCH [-pN]`; `#` starts a comment")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What an import did: the package written, its patches, and what could not be brought in.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ImportedPackage {
+    pub name: String,
+    /// The package folder (`patches/<name>`).
+    pub dir: PathBuf,
+    pub version: String,
+    pub patches: Vec<ImportedPatch>,
+    /// Things of the source format with no place in the manifest (cherry-picks, sha512
+    /// checksums, `release-monitor` ids…), each a sentence naming what was left out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_imported: Vec<String>,
+}
+
+/// One imported patch and the manifest facts read from its header.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ImportedPatch {
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<PatchStatus>,
+    pub strip: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_commit: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cves: Vec<String>,
+}
+
+/// A patch read from the source: its path relative to the package folder and its bytes.
+#[derive(Debug, Clone)]
+pub struct PatchFile {
+    pub file: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Parse `bytes` as patches (so a broken file is refused at import, not at the next build) and
+/// read the first patch's header.
+pub fn header_metadata(path: &Path, bytes: &[u8]) -> Result<PatchMetadata, ImportError> {
+    let patches = parse_patches(bytes).map_err(|error| ImportError::Patch {
+        path: path.to_path_buf(),
+        message: error.to_string(),
+    })?;
+    Ok(patches
+        .first()
+        .map(|patch| read_metadata(&patch.header))
+        .unwrap_or_default())
+}
+
+/// The manifest entry for a patch at `file` with `-p` level `strip`, mirroring its header.
+///
+/// - `status`: `Upstream-Status:` (Yocto; `Accepted` is an old spelling of `Backport`), else
+///   `Origin: upstream|backport` (or an Origin naming an upstream commit) → backport, else
+///   `Applied-Upstream:` → backport, else `Forwarded:` (`not-needed` → inappropriate, `no` →
+///   pending, anything else → submitted).
+/// - `upstream-commit`: the first commit id of `Git-commit:`, cherry-pick lines, Origin or
+///   Applied-Upstream URLs.
+/// - `upstream-url`: the first URL of Origin, else of Applied-Upstream.
+/// - `fixed-in`: `>=V` when Applied-Upstream names a version (`1.2.3`, `…, version 1.2.3`).
+/// - `cves`: `CVE:` lines, then CVE ids in the Description/Subject, the Bug fields and the
+///   file name.
+/// - `added`: Last-Update; `reason`: the first line of Description/Subject.
+pub fn entry_from_header(file: &str, strip: usize, metadata: &PatchMetadata) -> PatchEntry {
+    let origin = metadata.origin.as_deref().unwrap_or("");
+    let applied = metadata.applied_upstream.as_deref();
+    let category = origin
+        .split([',', ' '])
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    // A `vendor` or `other` origin names the distribution's own commits, not upstream's.
+    let vendor = category == "vendor" || category == "other";
+    let upstream_commit = metadata
+        .upstream_commits
+        .iter()
+        .filter(|c| (7..=40).contains(&c.len()))
+        .find(|c| !(vendor && origin.to_ascii_lowercase().contains(c.as_str())))
+        .cloned();
+    let status = metadata
+        .upstream_status
+        .as_deref()
+        .and_then(status_from_yocto)
+        .or_else(|| {
+            let names_commit = upstream_commit.is_some() && origin.contains("://") && !vendor;
+            (category == "upstream" || category == "backport" || names_commit)
+                .then_some(PatchStatus::Backport)
+        })
+        .or_else(|| {
+            applied
+                .filter(|a| !a.trim().is_empty())
+                .map(|_| PatchStatus::Backport)
+        })
+        .or_else(|| {
+            metadata
+                .forwarded
+                .as_deref()
+                .and_then(status_from_forwarded)
+        });
+    let upstream_url =
+        if vendor { None } else { first_url(origin) }.or_else(|| applied.and_then(first_url));
+    let reason = metadata
+        .subject
+        .clone()
+        .or_else(|| {
+            metadata
+                .description
+                .as_deref()
+                .and_then(|d| d.lines().next())
+                .map(str::to_string)
+        })
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    let mut cves = metadata.cves.clone();
+    let mut texts: Vec<&str> = Vec::new();
+    texts.extend(metadata.subject.as_deref());
+    texts.extend(metadata.description.as_deref());
+    texts.extend(metadata.bugs.iter().map(String::as_str));
+    texts.push(file);
+    for text in texts {
+        for cve in cve_ids(text) {
+            if !cves.contains(&cve) {
+                cves.push(cve);
+            }
+        }
+    }
+    PatchEntry {
+        file: file.to_string(),
+        reason,
+        status,
+        upstream_commit,
+        upstream_url,
+        fixed_in: applied.and_then(fixed_in_version).map(|v| format!(">={v}")),
+        cves,
+        added: metadata
+            .last_update
+            .as_deref()
+            .map(|d| d.trim().to_string())
+            .filter(|d| !d.is_empty()),
+        strip,
+        line: 0,
+    }
+}
+
+/// Yocto `Upstream-Status:` → status (`Accepted` is the pre-2013 spelling of `Backport`).
+fn status_from_yocto(value: &str) -> Option<PatchStatus> {
+    if value.eq_ignore_ascii_case("accepted") {
+        return Some(PatchStatus::Backport);
+    }
+    PatchStatus::parse(value)
+}
+
+/// DEP-3 `Forwarded:` → status.
+fn status_from_forwarded(value: &str) -> Option<PatchStatus> {
+    let value = value.trim().to_ascii_lowercase();
+    match value.as_str() {
+        "" => None,
+        "not-needed" | "not needed" | "no-need" => Some(PatchStatus::Inappropriate),
+        "no" => Some(PatchStatus::Pending),
+        _ => Some(PatchStatus::Submitted),
+    }
+}
+
+/// The first `scheme://…` URL in a header value.
+fn first_url(value: &str) -> Option<String> {
+    value
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '<' || c == '>')
+        .find(|word| word.contains("://"))
+        .map(|url| url.trim_end_matches(['.', ')', ';']).to_string())
+}
+
+/// The version an `Applied-Upstream:` value names: the whole value (`1.2.3`, `v1.2.3`), or a
+/// comma-separated part such as `version 1.2.3`, `in 1.2.3`, `upstream 1.2.3`.
+pub fn fixed_in_version(value: &str) -> Option<String> {
+    static VERSION: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let version = VERSION.get_or_init(|| {
+        Regex::new(r"(?i)^(?:(?:upstream\s+)?(?:version|release|in)\s+)?v?([0-9]+(?:\.[0-9]+)+[0-9a-z.~+-]*)$")
+            .expect("a valid regex")
+    });
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.contains("://"))
+        .find_map(|part| version.captures(part).map(|c| c[1].to_string()))
+}
+
+/// CVE ids in free text, upper case, in order of appearance.
+pub fn cve_ids(text: &str) -> Vec<String> {
+    static CVE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let cve =
+        CVE.get_or_init(|| Regex::new(r"(?i)\bCVE-[0-9]{4}-[0-9]{4,}\b").expect("a valid regex"));
+    let mut ids: Vec<String> = Vec::new();
+    for found in cve.find_iter(text) {
+        let id = found.as_str().to_ascii_uppercase();
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+/// A package name is one plain folder name.
+pub fn check_package_name(name: &str) -> Result<(), ImportError> {
+    let valid = !name.is_empty()
+        && !name.starts_with('.')
+        && !name.contains(['/', '\\', '\0'])
+        && name.chars().all(|c| !c.is_control());
+    if valid {
+        Ok(())
+    } else {
+        Err(ImportError::BadName {
+            name: name.to_string(),
+        })
+    }
+}
+
+/// Write `patches/<name>/` with `manifest` and `files` in one step: everything goes to a
+/// staging folder inside `patches/` first, the manifest is validated by reading it back, and
+/// the folder is renamed into place (an existing package is replaced only with `force`, and
+/// only after the new one is complete).
+pub fn install_package(
+    patches_dir: &Path,
+    name: &str,
+    manifest: &Manifest,
+    files: &[PatchFile],
+    force: bool,
+) -> Result<PathBuf, ImportError> {
+    check_package_name(name)?;
+    let target = patches_dir.join(name);
+    if target.exists() && !force {
+        return Err(ImportError::Exists {
+            name: name.to_string(),
+            path: target,
+        });
+    }
+    let write_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ImportError::Write { path, source }
+    };
+    std::fs::create_dir_all(patches_dir).map_err(write_error(patches_dir))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".mindelta-import-")
+        .tempdir_in(patches_dir)
+        .map_err(write_error(patches_dir))?;
+    let package_dir = staging.path().join("package");
+    for file in files {
+        let relative = crate::patch::path::safe_relative(file.file.as_bytes()).map_err(|e| {
+            ImportError::Patch {
+                path: PathBuf::from(&file.file),
+                message: e.to_string(),
+            }
+        })?;
+        let path = package_dir.join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(write_error(parent))?;
+        }
+        std::fs::write(&path, &file.bytes).map_err(write_error(&path))?;
+    }
+    std::fs::create_dir_all(&package_dir).map_err(write_error(&package_dir))?;
+    let manifest_path = package_dir.join("package.yaml");
+    let text = manifest_yaml(manifest);
+    Manifest::parse(&text, &target.join("package.yaml"))?;
+    crate::workspace::write::write_atomically(&manifest_path, text.as_bytes())
+        .map_err(write_error(&manifest_path))?;
+    if target.exists() {
+        let old = staging.path().join("old");
+        std::fs::rename(&target, &old).map_err(write_error(&target))?;
+        if let Err(source) = std::fs::rename(&package_dir, &target) {
+            let _ = std::fs::rename(&old, &target);
+            return Err(ImportError::Write {
+                path: target,
+                source,
+            });
+        }
+    } else {
+        std::fs::rename(&package_dir, &target).map_err(write_error(&target))?;
+    }
+    drop(staging);
+    Ok(target)
+}
+
+/// The report of an import, from the manifest that was written.
+fn report(
+    name: &str,
+    dir: PathBuf,
+    manifest: &Manifest,
+    not_imported: Vec<String>,
+) -> ImportedPackage {
+    ImportedPackage {
+        name: name.to_string(),
+        dir,
+        version: manifest.upstream.version.clone(),
+        patches: manifest
+            .patches
+            .iter()
+            .map(|entry| ImportedPatch {
+                file: entry.file.clone(),
+                status: entry.status,
+                strip: entry.strip,
+                upstream_commit: entry.upstream_commit.clone(),
+                cves: entry.cves.clone(),
+            })
+            .collect(),
+        not_imported,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(header: &str, file: &str) -> PatchEntry {
+        entry_from_header(file, 1, &read_metadata(header.as_bytes()))
+    }
+
+    #[test]
+    fn dep3_fields_map_to_manifest_fields() {
+        let found = entry(
+            "Description: Fix heap overflow in inflateGetHeader\n Longer text about CVE-2022-37434.\nOrigin: upstream, https://github.com/madler/zlib/commit/eff308af425b67093bab25f80f1ae950166bece1\nApplied-Upstream: 1.2.13\nBug-Debian: https://bugs.debian.org/1016710\nLast-Update: 2022-08-08\n---\n",
+            "CVE-2022-37434.patch",
+        );
+        assert_eq!(
+            found.reason.as_deref(),
+            Some("Fix heap overflow in inflateGetHeader")
+        );
+        assert_eq!(found.status, Some(PatchStatus::Backport));
+        assert_eq!(
+            found.upstream_commit.as_deref(),
+            Some("eff308af425b67093bab25f80f1ae950166bece1")
+        );
+        assert_eq!(
+            found.upstream_url.as_deref(),
+            Some("https://github.com/madler/zlib/commit/eff308af425b67093bab25f80f1ae950166bece1")
+        );
+        assert_eq!(found.fixed_in.as_deref(), Some(">=1.2.13"));
+        assert_eq!(found.cves, vec!["CVE-2022-37434"]);
+        assert_eq!(found.added.as_deref(), Some("2022-08-08"));
+    }
+
+    #[test]
+    fn forwarded_and_yocto_status() {
+        let status = |header: &str| entry(header, "a.patch").status;
+        assert_eq!(
+            status("Forwarded: not-needed\n"),
+            Some(PatchStatus::Inappropriate)
+        );
+        assert_eq!(status("Forwarded: no\n"), Some(PatchStatus::Pending));
+        assert_eq!(
+            status("Forwarded: https://lists.example.org/1\n"),
+            Some(PatchStatus::Submitted)
+        );
+        assert_eq!(
+            status("Upstream-Status: Inappropriate [oe specific]\nForwarded: no\n"),
+            Some(PatchStatus::Inappropriate)
+        );
+        assert_eq!(
+            status("Upstream-Status: Inactive-Upstream [lastcommit: 2019]\n"),
+            Some(PatchStatus::InactiveUpstream)
+        );
+        assert_eq!(status("Description: x\n"), None);
+        let yocto = entry(
+            "Upstream-Status: Backport\nCVE: CVE-2023-1234 CVE-2023-5678\n",
+            "b.patch",
+        );
+        assert_eq!(yocto.cves, vec!["CVE-2023-1234", "CVE-2023-5678"]);
+    }
+
+    #[test]
+    fn applied_upstream_versions() {
+        assert_eq!(fixed_in_version("1.2.3").as_deref(), Some("1.2.3"));
+        assert_eq!(fixed_in_version("v2.0rc1").as_deref(), Some("2.0rc1"));
+        assert_eq!(
+            fixed_in_version("https://x.org/commit/abc1234, version 1.2.3").as_deref(),
+            Some("1.2.3")
+        );
+        assert_eq!(fixed_in_version("in 4.5").as_deref(), Some("4.5"));
+        assert_eq!(fixed_in_version("https://x.org/v1.2/commit/abc1234"), None);
+        assert_eq!(fixed_in_version("yes"), None);
+    }
+
+    #[test]
+    fn package_names_are_single_folders() {
+        assert!(check_package_name("zlib").is_ok());
+        for bad in ["", ".hidden", "a/b", "..", "a\\b"] {
+            assert!(check_package_name(bad).is_err(), "{bad}");
+        }
+    }
+}
