@@ -7,6 +7,8 @@
 mod apply;
 mod check;
 mod error;
+mod export;
+mod import;
 mod list;
 mod output;
 mod patch_id;
@@ -84,6 +86,10 @@ enum Command {
     Prepare(prepare::Args),
     /// Verdict for every patch against an upstream release, with evidence; changes nothing
     Check(check::Args),
+    /// Bring an existing patch series in (quilt series, melange YAML), metadata included
+    Import(import::Args),
+    /// Write a package's patches out in another format (quilt series with DEP-3 headers)
+    Export(export::Args),
 }
 
 /// Global options, resolved once before any work starts.
@@ -163,6 +169,8 @@ pub fn run() -> ExitCode {
         Command::PatchId(args) => patch_id::run(&context, args),
         Command::Prepare(args) => prepare::run(&context, args),
         Command::Check(args) => check::run(&context, args),
+        Command::Import(args) => import::run(&context, args),
+        Command::Export(args) => export::run(&context, args),
     };
     match result {
         Ok(code) => code,

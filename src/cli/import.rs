@@ -1,0 +1,261 @@
+//! `mindelta import quilt DIR …` and `mindelta import melange FILE`: bring an existing patch
+//! series into the workspace (`interop`), metadata included.
+//!
+//! The workspace is `--workspace` (its `patches/` is created when missing) or the discovered
+//! one. Local upstream paths are made absolute (they are resolved from the package folder
+//! otherwise); a local tarball without `--sha256` gets its checksum computed.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use sha2::{Digest, Sha256};
+
+use super::error::warn;
+use super::{CliError, Context, ErrorKind, Format, output};
+use mindelta::interop::{
+    ImportError, ImportedPackage, MelangeImport, QuiltImport, import_melange, import_quilt,
+};
+use mindelta::workspace::{Upstream, UpstreamSource, Workspace};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    format: Source,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Source {
+    /// A quilt series: DIR holds `series` (or is a source tree with `debian/patches/series`)
+    Quilt(QuiltArgs),
+    /// A melange package YAML (fetch/git-checkout source, patch steps, update block)
+    Melange(MelangeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct QuiltArgs {
+    /// The folder holding `series`, or the `series` file itself
+    dir: PathBuf,
+    /// The package name (its folder under `patches/`)
+    #[arg(long)]
+    name: String,
+    /// The upstream release the series applies to
+    #[arg(long)]
+    version: String,
+    /// A git upstream (URL or local path)
+    #[arg(long, value_name = "URL", group = "upstream")]
+    upstream_git: Option<String>,
+    /// The tag template of a git upstream (default `v{version}`, then `{version}`)
+    #[arg(long, value_name = "TEMPLATE", requires = "upstream_git")]
+    tag: Option<String>,
+    /// A tarball upstream (URL, `file://` URL or local path; `{version}` allowed)
+    #[arg(long, value_name = "URL", group = "upstream")]
+    upstream_tarball: Option<String>,
+    /// The sha256 of the tarball (computed for a local tarball when left out)
+    #[arg(long, value_name = "HEX", requires = "upstream_tarball")]
+    sha256: Option<String>,
+    /// A local upstream tree
+    #[arg(long, value_name = "PATH", group = "upstream")]
+    upstream_dir: Option<PathBuf>,
+    /// Replace an existing package of the same name
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct MelangeArgs {
+    /// The melange YAML file (patches are looked up in `<its folder>/<package>/`, then beside it)
+    file: PathBuf,
+    /// The package name (default: `package.name` of the YAML)
+    #[arg(long)]
+    name: Option<String>,
+    /// Replace an existing package of the same name
+    #[arg(long)]
+    force: bool,
+}
+
+pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
+    let workspace = workspace(context)?;
+    let imported = match args.format {
+        Source::Quilt(quilt) => {
+            let upstream = upstream(&quilt, context)?;
+            import_quilt(
+                &workspace.patches_dir(),
+                &QuiltImport {
+                    source: quilt.dir,
+                    name: quilt.name,
+                    upstream,
+                    force: quilt.force,
+                },
+            )
+        }
+        Source::Melange(melange) => import_melange(
+            &workspace.patches_dir(),
+            &MelangeImport {
+                file: melange.file,
+                name: melange.name,
+                force: melange.force,
+            },
+        ),
+    }
+    .map_err(|e| import_error(&e))?;
+    render(context, &imported)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--workspace DIR` (creating its `patches/`), else the discovered workspace.
+fn workspace(context: &Context) -> Result<Workspace, CliError> {
+    if let Some(root) = &context.workspace
+        && root.is_dir()
+        && !root.join("patches").exists()
+    {
+        std::fs::create_dir_all(root.join("patches")).map_err(|e| {
+            CliError::new(
+                ErrorKind::Error,
+                format!("cannot create `{}`: {e}", root.join("patches").display()),
+            )
+        })?;
+    }
+    context.workspace()
+}
+
+fn upstream(args: &QuiltArgs, context: &Context) -> Result<Upstream, CliError> {
+    let source = if let Some(url) = &args.upstream_git {
+        UpstreamSource::Git {
+            url: absolute_if_local(url),
+            tag: args.tag.clone(),
+        }
+    } else if let Some(url) = &args.upstream_tarball {
+        let url = absolute_if_local(url);
+        let sha256 = match &args.sha256 {
+            Some(sum) => Some(sum.trim().to_ascii_lowercase()),
+            None => match local_file(&url) {
+                Some(path) if !url.contains("{version}") => Some(sha256_of(&path)?),
+                _ => {
+                    warn(
+                        context.quiet,
+                        "no `--sha256` for a remote tarball: `prepare` will need `--allow-unverified`",
+                    );
+                    None
+                }
+            },
+        };
+        UpstreamSource::Tarball {
+            url,
+            sha256,
+            git: None,
+        }
+    } else if let Some(dir) = &args.upstream_dir {
+        UpstreamSource::Dir {
+            path: std::path::absolute(dir)
+                .unwrap_or_else(|_| dir.clone())
+                .to_string_lossy()
+                .into_owned(),
+        }
+    } else {
+        return Err(CliError::new(
+            ErrorKind::Error,
+            "the upstream is missing".to_string(),
+        )
+        .hint("pass `--upstream-git URL`, `--upstream-tarball URL [--sha256 HEX]` or `--upstream-dir PATH`"));
+    };
+    Ok(Upstream {
+        version: args.version.trim().to_string(),
+        source,
+        releases: None,
+        scheme: None,
+        version_line: 0,
+    })
+}
+
+/// URLs stay as they are; a local path becomes absolute.
+fn absolute_if_local(location: &str) -> String {
+    if location.contains("://") || location.starts_with("git@") {
+        return location.to_string();
+    }
+    std::path::absolute(location)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| location.to_string())
+}
+
+/// The local file a tarball location names, if it is one.
+fn local_file(location: &str) -> Option<PathBuf> {
+    let path = match location.strip_prefix("file://") {
+        Some(rest) => PathBuf::from(rest),
+        None if !location.contains("://") => PathBuf::from(location),
+        None => return None,
+    };
+    path.is_file().then_some(path)
+}
+
+fn sha256_of(path: &Path) -> Result<String, CliError> {
+    let failed = |e: std::io::Error| {
+        CliError::new(
+            ErrorKind::Error,
+            format!("cannot read `{}`: {e}", path.display()),
+        )
+    };
+    let mut file = std::fs::File::open(path).map_err(failed)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let read = std::io::Read::read(&mut file, &mut buffer).map_err(failed)?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+fn import_error(error: &ImportError) -> CliError {
+    let cli = CliError::from_error(ErrorKind::Error, error);
+    match error.hint() {
+        Some(hint) => cli.hint(hint),
+        None => cli,
+    }
+}
+
+fn render(context: &Context, imported: &ImportedPackage) -> Result<(), CliError> {
+    for note in &imported.not_imported {
+        warn(context.quiet, &format!("not imported: {note}"));
+    }
+    match context.format {
+        Format::Json => output::json(imported),
+        Format::Human => {
+            let mut text = String::new();
+            for patch in &imported.patches {
+                let mut line = format!("  {}", patch.file);
+                if let Some(status) = patch.status {
+                    line.push_str(&format!("  {}", status.as_str()));
+                }
+                if patch.strip != 1 {
+                    line.push_str(&format!("  -p{}", patch.strip));
+                }
+                if let Some(commit) = &patch.upstream_commit {
+                    line.push_str(&format!("  {}", &commit[..commit.len().min(12)]));
+                }
+                if !patch.cves.is_empty() {
+                    line.push_str(&format!("  {}", patch.cves.join(",")));
+                }
+                text.push_str(&line);
+                text.push('\n');
+            }
+            output::stdout(&text)?;
+            if !context.quiet {
+                anstream::eprintln!(
+                    "imported {} {} into {}: {} patch{}",
+                    imported.name,
+                    imported.version,
+                    imported.dir.display(),
+                    imported.patches.len(),
+                    if imported.patches.len() == 1 {
+                        ""
+                    } else {
+                        "es"
+                    }
+                );
+            }
+            Ok(())
+        }
+    }
+}
