@@ -4,6 +4,7 @@
 //! lists the package folders, and `load` reads and validates one manifest (`manifest.rs`)
 //! into a `Package` that the commands work on.
 
+pub mod edit;
 pub mod manifest;
 pub mod write;
 
