@@ -12,6 +12,9 @@ pub enum ErrorKind {
     Error,
     /// A patch does not apply: exit 3.
     Conflict,
+    /// Findings: a policy finding of severity `error` (audit), a patch that can expire
+    /// (check `--exit-code`): exit 4.
+    Findings,
     /// Upstream unavailable (network, 404; retryable): exit 5.
     Unavailable,
     /// Integrity failure (checksum mismatch; never retry): exit 6.
@@ -23,6 +26,7 @@ impl ErrorKind {
         match self {
             ErrorKind::Error => 1,
             ErrorKind::Conflict => 3,
+            ErrorKind::Findings => 4,
             ErrorKind::Unavailable => 5,
             ErrorKind::Integrity => 6,
         }

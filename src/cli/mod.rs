@@ -5,6 +5,7 @@
 //! stderr/stdout, or JSON on stdout). Errors become `CliError`, whose kind picks the exit code.
 
 mod apply;
+mod audit;
 mod check;
 mod error;
 mod export;
@@ -38,9 +39,10 @@ pub struct GlobalArgs {
     /// The workspace root (default: the nearest ancestor holding `patches/`)
     #[arg(long, global = true, value_name = "DIR")]
     workspace: Option<PathBuf>,
-    /// Output format: human text, or JSON on stdout (the stable machine interface)
-    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    /// Output format: human text, or JSON on stdout (the stable machine interface); `audit`
+    /// also writes `markdown` and `sarif`
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Human)]
+    format: FormatArg,
     /// Parallel jobs (default: the number of cores)
     #[arg(long, short = 'j', global = true, value_name = "N")]
     jobs: Option<usize>,
@@ -67,6 +69,15 @@ pub enum Format {
     Json,
 }
 
+/// Every `--format` value; commands other than `audit` accept only `human` and `json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Human,
+    Json,
+    Markdown,
+    Sarif,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ColorChoice {
     Auto,
@@ -86,6 +97,8 @@ enum Command {
     Prepare(prepare::Args),
     /// Verdict for every patch against an upstream release, with evidence; changes nothing
     Check(check::Args),
+    /// The delta report and policy findings (human, JSON, markdown or SARIF)
+    Audit(audit::Args),
     /// Bring an existing patch series in (quilt series, melange YAML), metadata included
     Import(import::Args),
     /// Write a package's patches out in another format (quilt series with DEP-3 headers)
@@ -96,6 +109,8 @@ enum Command {
 pub struct Context {
     pub workspace: Option<PathBuf>,
     pub format: Format,
+    /// `--format` as given (`markdown` and `sarif` only for `audit`).
+    pub format_arg: FormatArg,
     pub jobs: usize,
     pub offline: bool,
     pub cache_dir: PathBuf,
@@ -112,7 +127,11 @@ impl Context {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         Context {
             workspace: global.workspace,
-            format: global.format,
+            format: match global.format {
+                FormatArg::Json => Format::Json,
+                _ => Format::Human,
+            },
+            format_arg: global.format,
             jobs,
             offline: global.offline,
             cache_dir: global.cache_dir.unwrap_or_else(default_cache_dir),
@@ -163,12 +182,24 @@ pub fn run() -> ExitCode {
     }
     init_logging(cli.global.verbose, cli.global.quiet);
     let context = Context::new(cli.global);
+    if matches!(context.format_arg, FormatArg::Markdown | FormatArg::Sarif)
+        && !matches!(cli.command, Command::Audit(_))
+    {
+        CliError::new(
+            ErrorKind::Error,
+            "`--format markdown` and `--format sarif` are only for `mindelta audit`",
+        )
+        .hint("use `--format human` or `--format json`")
+        .print();
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::List(args) => list::run(&context, args),
         Command::Apply(args) => apply::run(&context, args),
         Command::PatchId(args) => patch_id::run(&context, args),
         Command::Prepare(args) => prepare::run(&context, args),
         Command::Check(args) => check::run(&context, args),
+        Command::Audit(args) => audit::run(&context, args),
         Command::Import(args) => import::run(&context, args),
         Command::Export(args) => export::run(&context, args),
     };

@@ -1,0 +1,266 @@
+//! Tests of policy loading, reference checks and evaluation.
+
+use super::*;
+use crate::audit::report::{OldestPatch, PatchHeader, PatchReport, UpstreamReport};
+
+fn load(text: &str) -> Result<PolicySet, PolicyError> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("policies").join("test.yaml");
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&path, text).expect("write");
+    PolicySet::load(&[dir.path().join("policies")], dir.path())
+}
+
+fn error_text(text: &str) -> String {
+    load(text).expect_err("an invalid policy").to_string()
+}
+
+fn package() -> PackageReport {
+    PackageReport {
+        name: "demo".into(),
+        version: "1.0".into(),
+        manifest: "patches/demo/package.yaml".into(),
+        manifest_line: 3,
+        upstream: UpstreamReport {
+            kind: "tarball".into(),
+            url: "https://example.org/demo.tar.gz".into(),
+            ..UpstreamReport::default()
+        },
+        patches: vec![
+            PatchReport {
+                file: "0001.patch".into(),
+                path: "patches/demo/0001.patch".into(),
+                line: 7,
+                status: Some("backport".into()),
+                fixed_in: Some(">=1.1".into()),
+                ..PatchReport::default()
+            },
+            PatchReport {
+                file: "0002.patch".into(),
+                path: "patches/demo/0002.patch".into(),
+                line: 9,
+                status: Some("backport".into()),
+                ..PatchReport::default()
+            },
+        ],
+        ..PackageReport::default()
+    }
+}
+
+const BACKPORT: &str = "rules:\n  - id: backport-expires\n    severity: error\n    subject: patch\n    message: A backport must say when it expires\n    when: patch.status == 'backport'\n    require: has(patch.fixed_in) || has(patch.upstream_commit)\n";
+
+#[test]
+fn a_rule_fires_where_require_is_false() {
+    let set = load(BACKPORT).expect("policy");
+    let findings = set.evaluate(&package());
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let finding = &findings[0];
+    assert_eq!(finding.rule, "backport-expires");
+    assert_eq!(finding.severity, Severity::Error);
+    assert_eq!(finding.patch.as_deref(), Some("0002.patch"));
+    assert_eq!(
+        finding.location,
+        Location {
+            file: "patches/demo/package.yaml".into(),
+            line: 9
+        }
+    );
+    assert_eq!(finding.policy, "policies/test.yaml");
+}
+
+#[test]
+fn package_rules_see_the_package_and_iterate_its_patches() {
+    let set = load(
+        "rules:\n  - id: checksum\n    severity: warning\n    subject: package\n    message: no checksum\n    when: package.upstream.kind == 'tarball'\n    require: has(package.upstream.sha256)\n  - id: all-expire\n    severity: info\n    subject: package\n    message: some patch does not expire\n    require: package.patches.all(p, size(p.expiry) > 0)\n",
+    )
+    .expect("policy");
+    let findings = set.evaluate(&package());
+    let rules: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+    assert_eq!(rules, vec!["checksum", "all-expire"]);
+    assert_eq!(findings[0].location.line, 3);
+    assert_eq!(findings[0].patch, None);
+}
+
+#[test]
+fn at_patch_points_to_the_patch_file() {
+    let set = load(&BACKPORT.replace("    when:", "    at: patch\n    when:")).expect("policy");
+    let findings = set.evaluate(&package());
+    assert_eq!(
+        findings[0].location,
+        Location {
+            file: "patches/demo/0002.patch".into(),
+            line: 1
+        }
+    );
+}
+
+#[test]
+fn an_unknown_field_names_file_line_rule_and_a_suggestion() {
+    let text = error_text(&BACKPORT.replace("has(patch.fixed_in)", "has(patch.fixd_in)"));
+    assert!(text.contains("test.yaml"), "{text}");
+    assert!(text.contains("line 7"), "{text}");
+    assert!(text.contains("rule `backport-expires`"), "{text}");
+    assert!(text.contains("`patch.fixd_in`"), "{text}");
+    assert!(text.contains("did you mean `fixed_in`"), "{text}");
+}
+
+#[test]
+fn references_are_checked_inside_macros_and_nested_objects() {
+    for (expression, wanted) in [
+        ("package.patches.exists(p, p.fixd_in == '1')", "fixd_in"),
+        ("patch.header.orign == 'x'", "orign"),
+        ("pakage.delta.added < 10", "unknown name `pakage`"),
+        ("package.delta.added.value < 10", "has no field"),
+        ("package.patches[0].sttus == 'x'", "sttus"),
+    ] {
+        let text = error_text(&BACKPORT.replace(
+            "has(patch.fixed_in) || has(patch.upstream_commit)",
+            expression,
+        ));
+        assert!(text.contains(wanted), "{expression}: {text}");
+    }
+    // Map keys are free, loop variables are known, type names are allowed.
+    for expression in [
+        "package.by_status.pending < 3",
+        "package.patches.all(p, p.header.cves.all(c, c.startsWith('CVE-')))",
+        "type(patch.line) == int",
+        "patch.cves.exists(c, c.matches('^CVE-[0-9]+-[0-9]+$'))",
+    ] {
+        load(&BACKPORT.replace(
+            "has(patch.fixed_in) || has(patch.upstream_commit)",
+            expression,
+        ))
+        .unwrap_or_else(|e| panic!("{expression}: {e}"));
+    }
+}
+
+#[test]
+fn patch_is_unknown_to_package_rules() {
+    let text = error_text(&BACKPORT.replace("subject: patch", "subject: package"));
+    assert!(
+        text.contains("only available to rules with `subject: patch`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn syntax_errors_and_bad_keys_are_located() {
+    let text = error_text(&BACKPORT.replace("patch.status == 'backport'", "patch.status == "));
+    assert!(text.contains("line 6") && text.contains("`when`"), "{text}");
+    let text = error_text(&BACKPORT.replace("severity: error", "severity: fatal"));
+    assert!(text.contains("line 3") && text.contains("fatal"), "{text}");
+    let text = error_text(&BACKPORT.replace("    when:", "    wen:"));
+    assert!(text.contains("line 6") && text.contains("wen"), "{text}");
+    let text = error_text(&format!("{BACKPORT}{}", &BACKPORT[7..]));
+    assert!(text.contains("already used"), "{text}");
+}
+
+#[test]
+fn an_expression_that_fails_is_an_error_finding() {
+    let set = load(&BACKPORT.replace(
+        "has(patch.fixed_in) || has(patch.upstream_commit)",
+        "patch.fixed_in != ''",
+    ))
+    .expect("policy");
+    let findings = set.evaluate(&package());
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0].severity, Severity::Error);
+    assert!(
+        findings[0].message.contains("cannot be evaluated"),
+        "{findings:?}"
+    );
+}
+
+#[test]
+fn version_compare_uses_mindelta_order() {
+    let set = load(&BACKPORT.replace(
+        "has(patch.fixed_in) || has(patch.upstream_commit)",
+        "version_compare(package.version, '1.10') < 0 && version_compare('1.10', '1.9') == 1",
+    ))
+    .expect("policy");
+    assert!(set.evaluate(&package()).is_empty());
+}
+
+/// Every key of a fully populated report is in the schema, so no real field is refused.
+#[test]
+fn the_schema_covers_every_report_field() {
+    let mut report = package();
+    report.latest = Some("1.1".into());
+    report.outdated = Some(true);
+    report.upstream.sha256 = Some("0".repeat(64));
+    report.upstream.git = Some("https://example.org/demo.git".into());
+    report.by_status.insert("pending".into(), 1);
+    report.oldest_pending = Some(OldestPatch {
+        package: Some("demo".into()),
+        file: "a".into(),
+        status: "pending".into(),
+        age_days: 3,
+    });
+    report.release = Some("1.1".into());
+    report.by_verdict = Some([("needed".to_string(), 1)].into());
+    report.patches[0] = PatchReport {
+        reason: Some("r".into()),
+        age_days: Some(1),
+        added: Some("2026-01-01".into()),
+        upstream_commit: Some("abc1234".into()),
+        upstream_url: Some("u".into()),
+        cves: vec!["CVE-1".into()],
+        expiry: vec!["fixed-in".into()],
+        verdict: Some("needed".into()),
+        verdict_reason: Some("content".into()),
+        header: PatchHeader {
+            subject: Some("s".into()),
+            author: Some("a".into()),
+            date: Some("d".into()),
+            description: Some("d".into()),
+            origin: Some("o".into()),
+            forwarded: Some("f".into()),
+            applied_upstream: Some("a".into()),
+            last_update: Some("l".into()),
+            upstream_status: Some("u".into()),
+            upstream_status_reason: Some("r".into()),
+            commit: Some("c".into()),
+            bugs: vec!["b".into()],
+            cves: vec!["c".into()],
+            upstream_commits: vec!["c".into()],
+            keys: vec!["k".into()],
+        },
+        ..report.patches[0].clone()
+    };
+    let json = serde_json::to_value(&report).expect("json");
+    let mut missing = Vec::new();
+    covered(&json, &schema::package(), "package", &mut missing);
+    assert!(missing.is_empty(), "not in the schema: {missing:?}");
+}
+
+fn covered(value: &serde_json::Value, shape: &Shape, path: &str, missing: &mut Vec<String>) {
+    match (value, shape) {
+        (serde_json::Value::Object(fields), Shape::Object(known)) => {
+            for (key, value) in fields {
+                match known.iter().find(|(name, _)| name == key) {
+                    Some((_, shape)) => covered(value, shape, &format!("{path}.{key}"), missing),
+                    None => missing.push(format!("{path}.{key}")),
+                }
+            }
+        }
+        (serde_json::Value::Array(items), Shape::List(element)) => {
+            for item in items {
+                covered(item, element, &format!("{path}[]"), missing);
+            }
+        }
+        (serde_json::Value::Object(_), Shape::Map(_)) | (_, Shape::Scalar | Shape::Any) => {}
+        _ => missing.push(format!("{path} (shape)")),
+    }
+}
+
+#[test]
+fn package_is_renamed_only_where_it_is_the_variable() {
+    assert_eq!(
+        unreserve_package("package.name == 'package' && x.package && packages"),
+        "__pkg__.name == 'package' && x.package && packages"
+    );
+    assert_eq!(
+        unreserve_package(r#"has(package.upstream.sha256) || "a\"package" == package.name"#),
+        r#"has(__pkg__.upstream.sha256) || "a\"package" == __pkg__.name"#
+    );
+}

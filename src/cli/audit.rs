@@ -1,0 +1,169 @@
+//! `mindelta audit [PKG…] [--policy FILE|DIR] [--check] [--shard K/N] [--merge REPORT…]`:
+//! the delta report and the policy findings.
+//!
+//! Resolves the options (policies: `--policy`, else the workspace's `policies/` folder if
+//! present; the date ages count to: `MINDELTA_NOW=YYYY-MM-DD`, else today), runs the library's
+//! audit on `--jobs` threads, prints warnings (an upstream whose newest release is unknown) on
+//! stderr and the report on stdout in the chosen format. Exit 4 when a finding of severity
+//! `error` is present, 1 when a package could not be read (after printing the rest).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use super::error::warn;
+use super::list::{report_failures, workspace_error};
+use super::{CliError, Context, ErrorKind, FormatArg, output};
+use mindelta::audit::format::{human, markdown, sarif};
+use mindelta::audit::merge::merge_files;
+use mindelta::audit::{
+    AuditError, AuditOptions, AuditReport, PolicyError, PolicySet, Severity, Shard, audit,
+    select_packages,
+};
+use mindelta::upstream::{FetchOptions, Fetcher};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only these packages (default: all)
+    packages: Vec<String>,
+    /// Policy files or folders of `*.yaml` rules (default: the workspace's `policies/`)
+    #[arg(long, value_name = "FILE|DIR")]
+    policy: Vec<PathBuf>,
+    /// Judge every patch against the newest release and report the verdicts
+    #[arg(long)]
+    check: bool,
+    /// Audit only shard K of N (a stable split by package name: FNV-1a of the name mod N)
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
+    /// Join the JSON reports of several shards instead of auditing
+    #[arg(long, value_name = "REPORT.json", num_args = 1.., conflicts_with_all = ["packages", "policy", "check", "shard"])]
+    merge: Vec<PathBuf>,
+}
+
+/// Connection timeout for release look-ups: an unreachable host must not stall the audit.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
+    let mut failures = Vec::new();
+    let report = if args.merge.is_empty() {
+        let (report, package_failures) = run_audit(context, &args)?;
+        failures = package_failures;
+        report
+    } else {
+        merge_files(&args.merge).map_err(|e| {
+            CliError::from_error(ErrorKind::Error, &e)
+                .hint("merge the reports written by `mindelta audit --shard K/N --format json`")
+        })?
+    };
+    render(context, &report)?;
+    let errors = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    if !failures.is_empty() {
+        return report_failures(failures);
+    }
+    if errors > 0 {
+        return Err(CliError::new(
+            ErrorKind::Findings,
+            format!(
+                "{errors} finding{} of severity `error`",
+                if errors == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_audit(context: &Context, args: &Args) -> Result<(AuditReport, Vec<CliError>), CliError> {
+    let workspace = context.workspace()?;
+    let policy_paths = if args.policy.is_empty() {
+        let folder = workspace.root.join("policies");
+        if folder.is_dir() {
+            vec![folder]
+        } else {
+            vec![]
+        }
+    } else {
+        args.policy.clone()
+    };
+    let policies = PolicySet::load(&policy_paths, &workspace.root).map_err(|e| policy_error(&e))?;
+    let names =
+        select_packages(&workspace, &args.packages, args.shard).map_err(|e| workspace_error(&e))?;
+    let fetcher = Fetcher::new(
+        FetchOptions {
+            offline: context.offline,
+            connect_timeout: LOOKUP_TIMEOUT,
+            ..FetchOptions::new(&context.cache_dir)
+        },
+        None,
+    );
+    let options = AuditOptions {
+        today: today()?,
+        latest: true,
+        check: args.check,
+        offline: context.offline,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(context.jobs)
+        .build()
+        .map_err(|e| CliError::new(ErrorKind::Error, format!("cannot start workers: {e}")))?;
+    let outcome = pool.install(|| audit(&workspace, &names, &policies, Some(&fetcher), &options));
+    for warning in &outcome.warnings {
+        warn(
+            context.quiet,
+            &format!("{}: {}", warning.package, warning.message),
+        );
+    }
+    let failures = outcome
+        .failures
+        .iter()
+        .map(|failure| match failure {
+            AuditError::Workspace(error) => workspace_error(error),
+            other => CliError::from_error(ErrorKind::Error, other)
+                .hint("fix the manifest entry or restore the patch file"),
+        })
+        .collect();
+    Ok((outcome.report, failures))
+}
+
+/// The report on stdout, in the chosen format.
+fn render(context: &Context, report: &AuditReport) -> Result<(), CliError> {
+    match context.format_arg {
+        FormatArg::Json => output::json(report),
+        FormatArg::Sarif => output::json(&sarif::render(report)),
+        FormatArg::Markdown => output::stdout(&markdown::render(report)),
+        FormatArg::Human => {
+            let stdout = std::io::stdout();
+            let color = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
+            let width = if stdout.is_terminal() {
+                comfy_table::Table::new().width()
+            } else {
+                None
+            };
+            output::stdout(&human::render(report, human::HumanStyle { width, color }))
+        }
+    }
+}
+
+/// The day ages count to: `MINDELTA_NOW` (`YYYY-MM-DD`), else today (UTC).
+fn today() -> Result<time::Date, CliError> {
+    match std::env::var("MINDELTA_NOW") {
+        Ok(text) if !text.trim().is_empty() => mindelta::audit::report::parse_date(&text)
+            .ok_or_else(|| {
+                CliError::new(
+                    ErrorKind::Error,
+                    format!("`MINDELTA_NOW` is not a date: `{text}`"),
+                )
+                .hint("use `YYYY-MM-DD`, e.g. `MINDELTA_NOW=2026-12-01`")
+            }),
+        _ => Ok(time::OffsetDateTime::now_utc().date()),
+    }
+}
+
+fn policy_error(error: &PolicyError) -> CliError {
+    CliError::from_error(ErrorKind::Error, error)
+        .hint("see docs/policies.md for the rule format and the fields a rule can use")
+}
