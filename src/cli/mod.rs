@@ -14,6 +14,7 @@ mod list;
 mod output;
 mod patch_id;
 mod prepare;
+mod versions;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -97,6 +98,8 @@ enum Command {
     Prepare(prepare::Args),
     /// Verdict for every patch against an upstream release, with evidence; changes nothing
     Check(check::Args),
+    /// Discovered upstream releases, newest first (`--explain`: how and why in this order)
+    Versions(versions::Args),
     /// The delta report and policy findings (human, JSON, markdown or SARIF)
     Audit(audit::Args),
     /// Bring an existing patch series in (quilt series, melange YAML), metadata included
@@ -199,6 +202,7 @@ pub fn run() -> ExitCode {
         Command::PatchId(args) => patch_id::run(&context, args),
         Command::Prepare(args) => prepare::run(&context, args),
         Command::Check(args) => check::run(&context, args),
+        Command::Versions(args) => versions::run(&context, args),
         Command::Audit(args) => audit::run(&context, args),
         Command::Import(args) => import::run(&context, args),
         Command::Export(args) => export::run(&context, args),

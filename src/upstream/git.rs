@@ -107,7 +107,7 @@ fn mirror(fetcher: &Fetcher, url: &str, tags: &[String]) -> Result<PathBuf, Fetc
 }
 
 /// The URL libgit2 fetches from: a local path made absolute, anything else as given.
-fn remote_url(url: &str) -> String {
+pub(super) fn remote_url(url: &str) -> String {
     if url.contains("://") || scp_host(url).is_some() {
         return url.to_owned();
     }
@@ -178,7 +178,7 @@ fn fetch(
 }
 
 /// Check that a network URL's host accepts a TCP connection within the connect timeout.
-fn probe_host(remote_url: &str, options: &FetchOptions) -> Result<(), String> {
+pub(super) fn probe_host(remote_url: &str, options: &FetchOptions) -> Result<(), String> {
     let proxied = [
         "https_proxy",
         "HTTPS_PROXY",

@@ -14,6 +14,7 @@ pub mod cache;
 mod dir;
 mod git;
 mod tarball;
+pub mod release;
 pub mod requirement;
 pub mod version;
 

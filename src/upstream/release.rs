@@ -1,0 +1,580 @@
+//! Release discovery (DESIGN.md §2): which upstream releases exist, newest first.
+//!
+//! `mindelta versions` lists them, `check --latest` and `expire --latest` take the first, and
+//! `audit` reports the newest. Where the releases come from depends on the upstream:
+//! - git (and a tarball upstream that names its `git:` repository): the remote's tags, listed
+//!   without a clone (libgit2's `ls-remote`); offline, or when the remote cannot be reached,
+//!   the tags of the bare mirror in the cache;
+//! - a tarball with `releases.url`: the listing page (uscan-style), whose links are matched
+//!   against `releases.pattern` (or a pattern derived from the tarball URL's file name); each
+//!   release's tarball URL comes from the manifest's template. Without `releases.url` (and
+//!   without `git:`), the folder of the tarball URL is the listing;
+//! - a local `dir`: the sibling folders that match the template (`hello-{version}`).
+//!
+//! A tag or link becomes a version through `releases.pattern` (its `version` group, or its
+//! first group), a custom tag template, or [`normalize`](super::version::normalize); each
+//! [`Release`] says which, for `versions --explain`. Versions are ordered by the package's
+//! [`Scheme`], equal versions are listed once (the tag the manifest's template names wins),
+//! and pre-releases are left out unless asked for.
+
+use std::path::Path;
+
+use regex::Regex;
+
+use super::version::{Scheme, compare, is_prerelease, normalize_explained};
+use super::{FetchError, Fetcher, git};
+use crate::workspace::manifest::expand;
+use crate::workspace::{Package, UpstreamSource};
+
+/// One upstream release.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Release {
+    /// The version (`1.3.1`), as the package's scheme reads it.
+    pub version: String,
+    /// The git tag it comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// The tarball URL (from the manifest's template) or the folder of a `dir` upstream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Whether the version is a pre-release (`rc`, `beta`, `~`, …).
+    pub prerelease: bool,
+    /// How the tag/link became this version (for --explain).
+    pub explanation: String,
+}
+
+/// Upstream releases of a package, newest first.
+///
+/// Pre-releases are included only if `include_prereleases` or the manifest's
+/// `releases.prereleases` says so. An unreachable upstream is [`FetchError::Unavailable`] (or
+/// [`FetchError::NotCached`] offline), naming the URL; a `releases.pattern` that is not a
+/// usable regex is [`FetchError::Io`] on the manifest (invalid data).
+pub fn discover(
+    package: &Package,
+    fetcher: &Fetcher,
+    include_prereleases: bool,
+) -> Result<Vec<Release>, FetchError> {
+    let upstream = &package.manifest.upstream;
+    let scheme = Scheme::parse(upstream.scheme.as_deref());
+    let releases = upstream.releases.as_ref();
+    let include = include_prereleases || releases.is_some_and(|r| r.prereleases);
+    let pattern = match releases.and_then(|r| r.pattern.as_deref()) {
+        Some(text) => Some(Matcher::pattern(package, text)?),
+        None => None,
+    };
+    let page = releases.and_then(|r| r.url.as_deref());
+    let candidates = match &upstream.source {
+        UpstreamSource::Git { url, tag } => from_git(
+            package,
+            fetcher,
+            url,
+            tag.as_deref(),
+            pattern.as_ref(),
+            None,
+        )?,
+        UpstreamSource::Tarball { url, git, .. } => match (page, git) {
+            (Some(page), _) => from_page(package, fetcher, page, url, pattern.as_ref())?,
+            (None, Some(git)) => {
+                from_git(package, fetcher, git, None, pattern.as_ref(), Some(url))?
+            }
+            (None, None) => match url.rsplit_once('/') {
+                Some((folder, _)) if !folder.contains("{version}") => {
+                    let page = format!("{folder}/");
+                    from_page(package, fetcher, &page, url, pattern.as_ref())?
+                }
+                _ => Vec::new(),
+            },
+        },
+        UpstreamSource::Dir { path } => from_dir(package, path, pattern.as_ref())?,
+    };
+    Ok(order(candidates, scheme, include))
+}
+
+/// The newest release (first of [`discover`]), for `--latest`.
+pub fn latest(
+    package: &Package,
+    fetcher: &Fetcher,
+    include_prereleases: bool,
+) -> Result<Option<Release>, FetchError> {
+    Ok(discover(package, fetcher, include_prereleases)?
+        .into_iter()
+        .next())
+}
+
+/// A release before ordering; a lower `rank` wins among equal versions.
+struct Candidate {
+    release: Release,
+    rank: usize,
+}
+
+/// Sort newest first, keep one release per version, drop pre-releases unless included.
+fn order(mut candidates: Vec<Candidate>, scheme: Scheme, include: bool) -> Vec<Release> {
+    candidates.retain(|c| include || !c.release.prerelease);
+    candidates.sort_by(|a, b| {
+        a.rank
+            .cmp(&b.rank)
+            .then_with(|| a.release.tag.cmp(&b.release.tag))
+            .then_with(|| a.release.explanation.cmp(&b.release.explanation))
+    });
+    // Stable: among equal versions the preferred candidate stays first.
+    candidates.sort_by(|a, b| compare(scheme, &b.release.version, &a.release.version));
+    candidates.dedup_by(|later, kept| {
+        compare(scheme, &later.release.version, &kept.release.version).is_eq()
+    });
+    candidates.into_iter().map(|c| c.release).collect()
+}
+
+fn release(version: String, tag: Option<String>, url: Option<String>, why: String) -> Release {
+    Release {
+        prerelease: is_prerelease(&version),
+        version,
+        tag,
+        url,
+        explanation: why,
+    }
+}
+
+/// Turns a tag, link or folder name into a version: a full match of a regex whose `version`
+/// group (or first group) is the version.
+struct Matcher {
+    regex: Regex,
+    /// How to name it in explanations.
+    label: String,
+}
+
+/// What a version looks like inside a template: a digit, then version characters.
+const VERSION_CHARACTERS: &str = "[0-9][A-Za-z0-9.~+_-]*?";
+
+impl Matcher {
+    /// `releases.pattern`, anchored so it must match a whole tag or file name.
+    fn pattern(package: &Package, text: &str) -> Result<Matcher, FetchError> {
+        let regex = Regex::new(&format!("^(?:{text})$")).map_err(|error| {
+            manifest_error(
+                package,
+                format!("`releases.pattern` is not a valid regular expression: {error}"),
+            )
+        })?;
+        if regex.captures_len() < 2 {
+            return Err(manifest_error(
+                package,
+                format!(
+                    "`releases.pattern` `{text}` has no group for the version (write `(?<version>…)`)"
+                ),
+            ));
+        }
+        Ok(Matcher {
+            regex,
+            label: "`releases.pattern`".to_owned(),
+        })
+    }
+
+    /// A pattern derived from a template (`hello-{version}.tar.gz`); `None` without
+    /// `{version}`.
+    fn template(template: &str, what: &str) -> Option<Matcher> {
+        let mut pieces = template.split("{version}");
+        let mut source = format!("^{}", regex::escape(pieces.next()?));
+        let mut count = 0;
+        for piece in pieces {
+            if count == 0 {
+                source.push_str(&format!("(?<version>{VERSION_CHARACTERS})"));
+            } else {
+                source.push_str(&format!("(?:{VERSION_CHARACTERS})"));
+            }
+            source.push_str(&regex::escape(piece));
+            count += 1;
+        }
+        source.push('$');
+        (count > 0).then(|| Matcher {
+            regex: Regex::new(&source).expect("an escaped template is a valid regex"),
+            label: format!("the {what} `{template}`"),
+        })
+    }
+
+    /// The version in `text`, if the whole of `text` matches.
+    fn version(&self, text: &str) -> Option<String> {
+        let captures = self.regex.captures(text)?;
+        let group = captures.name("version").or_else(|| captures.get(1))?;
+        let version = group.as_str().trim();
+        (!version.is_empty()).then(|| version.to_owned())
+    }
+}
+
+/// A `releases.pattern` problem, reported on the manifest file (exit 1, not retryable).
+fn manifest_error(package: &Package, message: String) -> FetchError {
+    FetchError::io(
+        &package.manifest_path,
+        std::io::Error::new(std::io::ErrorKind::InvalidData, message),
+    )
+}
+
+/// URLs stay as they are; a local path is taken relative to the package folder.
+fn resolve(package: &Package, location: &str) -> String {
+    if location.contains("://") || location.starts_with("git@") || Path::new(location).is_absolute()
+    {
+        location.to_owned()
+    } else {
+        package.dir.join(location).to_string_lossy().into_owned()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Git tags.
+
+fn from_git(
+    package: &Package,
+    fetcher: &Fetcher,
+    url: &str,
+    tag_template: Option<&str>,
+    pattern: Option<&Matcher>,
+    tarball_template: Option<&str>,
+) -> Result<Vec<Candidate>, FetchError> {
+    let location = resolve(package, url);
+    let tags = list_tags(fetcher, &location)?;
+    let custom = tag_template
+        .filter(|t| *t != "v{version}" && *t != "{version}")
+        .and_then(|t| Matcher::template(t, "tag template"));
+    let upstream = &package.manifest.upstream;
+    let mut candidates = Vec::new();
+    for tag in tags {
+        let found = match (pattern, &custom) {
+            (Some(matcher), _) | (None, Some(matcher)) => matcher.version(&tag).map(|version| {
+                let why = format!("tag `{tag}` matched {} → {version}", matcher.label);
+                (version, why)
+            }),
+            (None, None) => normalize_explained(&tag, &package.name)
+                .map(|(version, why)| (version.clone(), format!("tag {why} → {version}"))),
+        };
+        let Some((version, why)) = found else {
+            tracing::debug!(tag, "not a release tag");
+            continue;
+        };
+        let rank = upstream
+            .tag_candidates(&version)
+            .iter()
+            .position(|candidate| *candidate == tag)
+            .unwrap_or(usize::MAX);
+        let url = tarball_template.map(|t| resolve(package, &expand(t, &version)));
+        candidates.push(Candidate {
+            release: release(version, Some(tag), url, why),
+            rank,
+        });
+    }
+    Ok(candidates)
+}
+
+/// The tag names of a git upstream: from the remote without cloning, else from the mirror.
+fn list_tags(fetcher: &Fetcher, location: &str) -> Result<Vec<String>, FetchError> {
+    let remote = git::remote_url(location);
+    let mirror = fetcher.cache().git_mirror(&remote);
+    if fetcher.options().offline {
+        if !mirror.exists() {
+            return Err(FetchError::NotCached {
+                url: location.to_owned(),
+            });
+        }
+        return mirror_tags(location, &mirror);
+    }
+    match remote_tags(fetcher, location, &remote) {
+        Ok(tags) => Ok(tags),
+        Err(error) if mirror.exists() => {
+            tracing::warn!(url = location, %error, "cannot list the remote tags; using the mirror's");
+            mirror_tags(location, &mirror)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// `git ls-remote --tags`: connect, list the advertised refs, disconnect.
+fn remote_tags(fetcher: &Fetcher, location: &str, remote: &str) -> Result<Vec<String>, FetchError> {
+    let unavailable = |reason: String| FetchError::Unavailable {
+        url: location.to_owned(),
+        reason,
+    };
+    git::probe_host(remote, fetcher.options()).map_err(unavailable)?;
+    let mut detached =
+        git2::Remote::create_detached(remote).map_err(|e| unavailable(e.message().to_owned()))?;
+    let mut proxy = git2::ProxyOptions::new();
+    proxy.auto();
+    let connection = detached
+        .connect_auth(git2::Direction::Fetch, None, Some(proxy))
+        .map_err(|e| unavailable(e.message().to_owned()))?;
+    let heads = connection
+        .list()
+        .map_err(|e| unavailable(e.message().to_owned()))?;
+    let mut tags = Vec::new();
+    for head in heads {
+        // git2 unwraps a ref name that is not UTF-8; such a ref is skipped, not a crash.
+        let name =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| head.name().to_owned()));
+        let Ok(name) = name else { continue };
+        if let Some(tag) = name.strip_prefix("refs/tags/")
+            && !tag.ends_with("^{}")
+        {
+            tags.push(tag.to_owned());
+        }
+    }
+    tags.sort();
+    tags.dedup();
+    Ok(tags)
+}
+
+/// The tag names held by the bare mirror in the cache.
+fn mirror_tags(location: &str, mirror: &Path) -> Result<Vec<String>, FetchError> {
+    let git_error = |source| FetchError::Git {
+        url: location.to_owned(),
+        source,
+    };
+    let repo = git2::Repository::open_bare(mirror).map_err(git_error)?;
+    let names = repo.tag_names(None).map_err(git_error)?;
+    let mut tags: Vec<String> = names
+        .iter()
+        .flatten()
+        .flatten()
+        .map(str::to_owned)
+        .collect();
+    tags.sort();
+    Ok(tags)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listing pages.
+
+fn from_page(
+    package: &Package,
+    fetcher: &Fetcher,
+    page: &str,
+    tarball_template: &str,
+    pattern: Option<&Matcher>,
+) -> Result<Vec<Candidate>, FetchError> {
+    let derived;
+    let matcher = match pattern {
+        Some(matcher) => matcher,
+        None => {
+            let file_name = tarball_template
+                .rsplit('/')
+                .next()
+                .unwrap_or(tarball_template);
+            derived = Matcher::template(file_name, "tarball file name").ok_or_else(|| {
+                manifest_error(
+                    package,
+                    format!(
+                        "cannot tell releases apart on `{page}`: the tarball file name `{file_name}` has no `{{version}}`; set `releases.pattern`"
+                    ),
+                )
+            })?;
+            &derived
+        }
+    };
+    let location = resolve(package, page);
+    let text = fetcher.fetch_page(&location)?;
+    let mut found = match_links(matcher, &links(&text));
+    if found.is_empty() {
+        // A plain-text listing (or links the page writes without `href`).
+        found = match_links(matcher, &words(&text));
+    }
+    Ok(found
+        .into_iter()
+        .map(|(link, version)| {
+            let why = format!("link `{link}` matched {} → {version}", matcher.label);
+            let url = resolve(package, &expand(tarball_template, &version));
+            Candidate {
+                release: release(version, None, Some(url), why),
+                rank: 0,
+            }
+        })
+        .collect())
+}
+
+/// The `href` targets of a page, `&amp;` decoded.
+fn links(page: &str) -> Vec<String> {
+    let href = Regex::new(r#"(?i)\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"#)
+        .expect("a valid link regex");
+    href.captures_iter(page)
+        .filter_map(|c| c.get(1).or_else(|| c.get(2)).or_else(|| c.get(3)))
+        .map(|m| m.as_str().replace("&amp;", "&"))
+        .collect()
+}
+
+/// The words of a plain-text listing.
+fn words(page: &str) -> Vec<String> {
+    page.split(|c: char| c.is_whitespace() || "\"'<>()[]".contains(c))
+        .filter(|word| !word.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The links that match, with their versions: the whole link (query and fragment dropped)
+/// or its last path segment must match.
+fn match_links(matcher: &Matcher, links: &[String]) -> Vec<(String, String)> {
+    links
+        .iter()
+        .filter_map(|link| {
+            let path = link.split(['?', '#']).next().unwrap_or(link);
+            let last = path
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or(path);
+            matcher
+                .version(path)
+                .or_else(|| matcher.version(last))
+                .map(|version| (last.to_owned(), version))
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Local folders.
+
+fn from_dir(
+    package: &Package,
+    template: &str,
+    pattern: Option<&Matcher>,
+) -> Result<Vec<Candidate>, FetchError> {
+    let template = template.trim_end_matches('/');
+    let (parent, name) = match template.rsplit_once('/') {
+        Some((parent, name)) => (parent, name),
+        None => (".", template),
+    };
+    if parent.contains("{version}") {
+        return Ok(Vec::new());
+    }
+    let derived;
+    let matcher = match pattern {
+        Some(matcher) => matcher,
+        None => match Matcher::template(name, "`dir` template") {
+            Some(matcher) => {
+                derived = matcher;
+                &derived
+            }
+            None => return Ok(Vec::new()),
+        },
+    };
+    let folder = package
+        .dir
+        .join(if parent.is_empty() { "/" } else { parent });
+    let entries = fs_err::read_dir(&folder).map_err(|e| FetchError::io(&folder, e))?;
+    let mut candidates = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| FetchError::io(&folder, e))?;
+        let path = entry.path();
+        let Some(file_name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        if !path.is_dir() {
+            continue;
+        }
+        if let Some(version) = matcher.version(&file_name) {
+            let why = format!("folder `{file_name}` matched {} → {version}", matcher.label);
+            let url = Some(clean(&path).display().to_string());
+            candidates.push(Candidate {
+                release: release(version, None, url, why),
+                rank: 0,
+            });
+        }
+    }
+    Ok(candidates)
+}
+
+/// `path` with `.` and `..` resolved lexically (`patches/hello/../../x` → `x`), for display.
+fn clean(path: &Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cleans_paths_lexically() {
+        assert_eq!(
+            clean(Path::new("/w/patches/hello/../../examples/./hello-1.1")),
+            Path::new("/w/examples/hello-1.1")
+        );
+        assert_eq!(clean(Path::new("../x/../y")), Path::new("../y"));
+    }
+
+    #[test]
+    fn derives_patterns_from_templates() {
+        let matcher = Matcher::template("hello-{version}.tar.gz", "tarball file name").unwrap();
+        assert_eq!(
+            matcher.version("hello-2.10.tar.gz").as_deref(),
+            Some("2.10")
+        );
+        assert_eq!(
+            matcher.version("hello-2.10-rc1.tar.gz").as_deref(),
+            Some("2.10-rc1")
+        );
+        assert_eq!(matcher.version("hello-2.10.tar.gz.sig"), None);
+        assert_eq!(matcher.version("hello-latest.tar.gz"), None);
+        assert_eq!(matcher.version("xhello-2.10.tar.gz"), None);
+        assert!(Matcher::template("hello.tar.gz", "x").is_none());
+        let twice = Matcher::template("{version}/hello-{version}.tgz", "x").unwrap();
+        assert_eq!(twice.version("1.0/hello-1.0.tgz").as_deref(), Some("1.0"));
+    }
+
+    #[test]
+    fn reads_links_and_words() {
+        let page = r#"<a href="hello-1.0.tar.gz">x</a> <A HREF='sub/hello-1.1.tar.gz?x=1&amp;y=2'>
+            <a href=hello-2.0.tar.gz>"#;
+        assert_eq!(
+            links(page),
+            vec![
+                "hello-1.0.tar.gz",
+                "sub/hello-1.1.tar.gz?x=1&y=2",
+                "hello-2.0.tar.gz"
+            ]
+        );
+        assert_eq!(words("a  b\n(c)"), vec!["a", "b", "c"]);
+        let matcher = Matcher::template("hello-{version}.tar.gz", "x").unwrap();
+        let found = match_links(&matcher, &links(page));
+        let versions: Vec<&str> = found.iter().map(|(_, v)| v.as_str()).collect();
+        assert_eq!(versions, ["1.0", "1.1", "2.0"]);
+    }
+
+    #[test]
+    fn orders_newest_first_without_duplicates_or_prereleases() {
+        let candidate = |version: &str, tag: &str, rank| Candidate {
+            release: release(version.into(), Some(tag.into()), None, String::new()),
+            rank,
+        };
+        let candidates = || {
+            vec![
+                candidate("1.9", "zlib-1.9", usize::MAX),
+                candidate("1.10", "v1.10", 0),
+                candidate("1.2-rc1", "v1.2-rc1", 0),
+                candidate("1.9", "v1.9", 0),
+                candidate("1.1", "v1.1", 0),
+            ]
+        };
+        let ordered = order(candidates(), Scheme::Default, false);
+        let tags: Vec<_> = ordered.iter().map(|r| r.tag.as_deref().unwrap()).collect();
+        assert_eq!(tags, ["v1.10", "v1.9", "v1.1"]);
+        let with_pre = order(candidates(), Scheme::Default, true);
+        let versions: Vec<_> = with_pre.iter().map(|r| r.version.as_str()).collect();
+        assert_eq!(versions, ["1.10", "1.9", "1.2-rc1", "1.1"]);
+        assert!(with_pre[2].prerelease);
+    }
+
+    #[test]
+    fn serializes_without_missing_fields() {
+        let json = serde_json::to_string(&release("1.0".into(), None, None, "why".into()));
+        assert_eq!(
+            json.unwrap(),
+            r#"{"version":"1.0","prerelease":false,"explanation":"why"}"#
+        );
+    }
+}
