@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use git2::{Diff, DiffFindOptions, DiffFormat, DiffOptions, Oid, Repository, Sort};
+use git2::{Delta, Diff, DiffFindOptions, DiffFormat, DiffOptions, Oid, Repository, Sort};
 use rayon::prelude::*;
 
 use crate::patch::patch_id::stable_patch_ids;
@@ -233,14 +233,16 @@ pub fn commit_diff(repo: &Repository, commit: Oid, abbrev: u16) -> Result<Vec<u8
     let mut find = DiffFindOptions::new();
     find.renames(true).rename_limit(1000);
     diff.find_similar(Some(&mut find))?;
-    print_patch(&diff)
+    print_patch(repo, &diff)
 }
 
-/// The diff as git prints it; libgit2 hands the `\ No newline at end of file` marker over as
-/// its own line kind, written here the way git writes it.
-fn print_patch(diff: &Diff<'_>) -> Result<Vec<u8>, git2::Error> {
+/// The diff as git prints it. libgit2 hands the `\ No newline at end of file` marker over
+/// as its own line kind, written here the way git writes it; and its rename similarity is its
+/// own estimate, so the `similarity index` line (which the patch id hashes) is recomputed
+/// with git's.
+fn print_patch(repo: &Repository, diff: &Diff<'_>) -> Result<Vec<u8>, git2::Error> {
     let mut text = Vec::new();
-    diff.print(DiffFormat::Patch, |_, _, line| {
+    diff.print(DiffFormat::Patch, |delta, _, line| {
         match line.origin() {
             origin @ ('+' | '-' | ' ') => {
                 text.push(origin as u8);
@@ -252,11 +254,81 @@ fn print_patch(diff: &Diff<'_>) -> Result<Vec<u8>, git2::Error> {
                 }
                 text.extend_from_slice(b"\\ No newline at end of file\n");
             }
+            'F' if matches!(delta.status(), Delta::Renamed | Delta::Copied) => {
+                let score = similarity(repo, delta.old_file().id(), delta.new_file().id());
+                for header in line.content().split_inclusive(|&b| b == b'\n') {
+                    match (header.starts_with(b"similarity index "), score) {
+                        (true, Some(score)) => text
+                            .extend_from_slice(format!("similarity index {score}%\n").as_bytes()),
+                        _ => text.extend_from_slice(header),
+                    }
+                }
+            }
             _ => text.extend_from_slice(line.content()),
         }
         true
     })?;
     Ok(text)
+}
+
+/// Git's similarity of two blobs, in percent (`diffcore-rename.c`'s `estimate_similarity`).
+fn similarity(repo: &Repository, old: Oid, new: Oid) -> Option<u64> {
+    if old == new {
+        return Some(100);
+    }
+    let old = repo.find_blob(old).ok()?;
+    let new = repo.find_blob(new).ok()?;
+    Some(git_similarity(old.content(), new.content()))
+}
+
+/// Git's rename score of `src` → `dst` in percent: the bytes of `src`'s spans (lines, or 64
+/// bytes runs) that `dst` still has, over the larger size (`diffcore-delta.c`).
+pub fn git_similarity(src: &[u8], dst: &[u8]) -> u64 {
+    const MAX_SCORE: u64 = 60000;
+    let max_size = src.len().max(dst.len()) as u64;
+    if dst.is_empty() || max_size == 0 {
+        return 0;
+    }
+    let src_spans = spans(src);
+    let dst_spans = spans(dst);
+    let mut copied = 0u64;
+    for (hash, src_count) in &src_spans {
+        if let Some(dst_count) = dst_spans.get(hash) {
+            copied += (*src_count).min(*dst_count);
+        }
+    }
+    copied * MAX_SCORE / max_size * 100 / MAX_SCORE
+}
+
+/// Byte counts per span hash, as git's `hash_chars`.
+fn spans(data: &[u8]) -> HashMap<u32, u64> {
+    const HASHBASE: u32 = 107927;
+    let is_text = !data[..data.len().min(8000)].contains(&0);
+    let mut counts = HashMap::new();
+    let (mut accum1, mut accum2, mut n) = (0u32, 0u32, 0u64);
+    let mut rest = data;
+    while let Some((&c, tail)) = rest.split_first() {
+        rest = tail;
+        if is_text && c == b'\r' && rest.first() == Some(&b'\n') {
+            continue;
+        }
+        let old1 = accum1;
+        accum1 = (accum1 << 7) ^ (accum2 >> 25);
+        accum2 = (accum2 << 7) ^ (old1 >> 25);
+        accum1 = accum1.wrapping_add(u32::from(c));
+        n += 1;
+        if n < 64 && c != b'\n' {
+            continue;
+        }
+        let hash = accum1.wrapping_add(accum2.wrapping_mul(0x61)) % HASHBASE;
+        *counts.entry(hash).or_insert(0) += n;
+        (accum1, accum2, n) = (0, 0, 0);
+    }
+    if n > 0 {
+        let hash = accum1.wrapping_add(accum2.wrapping_mul(0x61)) % HASHBASE;
+        *counts.entry(hash).or_insert(0) += n;
+    }
+    counts
 }
 
 /// The abbreviation git uses for object ids in this repository (`core.abbrev` auto): half

@@ -1,0 +1,592 @@
+//! `mindelta check` and the expiry detectors on real upstreams: hermetic git repositories with
+//! real tags (`support::git::GitRepo`), a tarball upstream on a real HTTP server on 127.0.0.1,
+//! an unreachable upstream, and the repository's own example workspace.
+//!
+//! One upstream (`upstream_repo`) carries a commit per scenario between `v1.0` and `v1.1`;
+//! the `demo` package holds one patch per scenario, each on its own file so the series order
+//! only matters where a test means it to (`s.c`).
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use mindelta::expiry::history::{History, PatchIdCache};
+use mindelta::expiry::{
+    CheckError, CheckOptions, EvidenceResult, HunkState, PackageCheck, PatchCheck, Verdict,
+    check_package,
+};
+use mindelta::upstream::{FetchErrorKind, FetchOptions, Fetcher};
+use mindelta::workspace::Workspace;
+use support::git::{GitRepo, git_command};
+use support::http::{HttpServer, Reply};
+
+fn mindelta(cache: &Path) -> Command {
+    let mut command = Command::cargo_bin("mindelta").expect("the binary is built");
+    command
+        .env("MINDELTA_CACHE_DIR", cache)
+        .env("NO_COLOR", "1");
+    command
+}
+
+/// Write package `name` of the workspace at `root`: `upstream` is the manifest's `upstream:`
+/// body, `patches` are (file, extra manifest keys, text).
+fn package(root: &Path, name: &str, upstream: &str, patches: &[(&str, &str, String)]) {
+    let dir = root.join("patches").join(name);
+    fs::create_dir_all(&dir).unwrap();
+    let mut manifest = format!("upstream:\n{upstream}patches:\n");
+    for (file, keys, text) in patches {
+        fs::write(dir.join(file), text).unwrap();
+        manifest.push_str(&format!("  - file: {file}\n{keys}"));
+    }
+    fs::write(dir.join("package.yaml"), manifest).unwrap();
+}
+
+fn check(root: &Path, name: &str, release: &str) -> Result<PackageCheck, CheckError> {
+    let workspace = Workspace::open(root).unwrap();
+    let package = workspace.load(name).unwrap();
+    let fetcher = Fetcher::new(FetchOptions::new(root.join("cache")), None);
+    check_package(&package, release, &fetcher, &CheckOptions::default())
+}
+
+fn patch<'a>(checked: &'a PackageCheck, file: &str) -> &'a PatchCheck {
+    checked
+        .patches
+        .iter()
+        .find(|p| p.file == file)
+        .unwrap_or_else(|| panic!("no verdict for {file}"))
+}
+
+fn result(patch: &PatchCheck, detector: &str) -> (EvidenceResult, String) {
+    let evidence = patch
+        .evidence
+        .iter()
+        .find(|e| e.detector == detector)
+        .unwrap_or_else(|| panic!("no {detector} evidence for {}", patch.file));
+    (evidence.result, evidence.detail.clone())
+}
+
+fn states(patch: &PatchCheck) -> Vec<HunkState> {
+    patch.hunks.iter().map(|h| h.state).collect()
+}
+
+/// `count` numbered declarations, `int <name>N = N;`.
+fn lines(name: &str, count: usize) -> String {
+    (1..=count)
+        .map(|n| format!("int {name}{n} = {n};\n"))
+        .collect()
+}
+
+const D_V10: &str = "int check(int len)\n{\n\tif (len < 0)\n\t\treturn -1;\n\treturn len;\n}\n";
+const D_PATCH: &str = "--- a/d.c\n+++ b/d.c\n@@ -2,5 +2,7 @@\n {\n \tif (len < 0)\n \t\treturn -1;\n+\tif (len > 64)\n+\t\treturn -1;\n \treturn len;\n }\n";
+const D_V11: &str = "int check(int len)\n{\n    if (len < 0)\n        return -1;\n    if (len > 64)\n        return -1;\n    return len;\n}\n";
+const T_V10: &str = "void t(void)\n{\n\tx();\n\ty();\n}\n";
+const T_PATCH: &str =
+    "--- a/t.c\n+++ b/t.c\n@@ -1,5 +1,6 @@\n void t(void)\n {\n \tx();\n+\n \ty();\n }\n";
+const S_V10: &str = "int base;\nint other;\nint more;\n";
+const S_ADD: &str = "--- a/s.c\n+++ b/s.c\n@@ -1,3 +1,4 @@\n int base;\n+int feature = 1;\n int other;\n int more;\n";
+const S_CHANGE: &str = "--- a/s.c\n+++ b/s.c\n@@ -1,4 +1,4 @@\n int base;\n-int feature = 1;\n+int feature = 2;\n int other;\n int more;\n";
+
+/// The upstream of the `demo` package, and the ids of its commits `A` (clamp in a.c) and `B`
+/// (b.c and g.c).
+struct Upstream {
+    repo: GitRepo,
+    clamp: String,
+    backport: String,
+}
+
+fn upstream_repo(dir: &Path) -> Upstream {
+    let repo = GitRepo::new(dir);
+    repo.write(
+        "a.c",
+        "/* a.c */\nint parse(const char *s)\n{\n\tint n = atoi(s);\n\treturn n;\n}\n",
+    )
+    .write("b.c", "int b(void)\n{\n\treturn 1;\n}\n")
+    .write("c.c", "int c(void)\n{\n\treturn 3;\n}\n")
+    .write("d.c", D_V10)
+    .write("e.c", lines("e", 10))
+    .write("f.c", lines("f", 30))
+    .write("g.c", "int g(void)\n{\n\treturn 7;\n}\n")
+    .write("h.c", lines("h", 5))
+    .write("t.c", T_V10)
+    .write("s.c", S_V10);
+    repo.commit("hello 1.0");
+    repo.tag_annotated("v1.0", "release 1.0");
+    repo.write(
+        "a.c",
+        "/* a.c */\nint parse(const char *s)\n{\n\tint n = atoi(s);\n\treturn n < 0 ? 0 : n;\n}\n",
+    );
+    let clamp = repo.commit("parse: clamp negative numbers to zero");
+    repo.write("b.c", "int b(void)\n{\n\treturn 2;\n}\n")
+        .write("g.c", "int g(void)\n{\n\treturn 9;\n}\n");
+    let backport = repo.commit("b, g: new return values");
+    let filler: String = (1..=30).map(|n| format!("/* filler {n} */\n")).collect();
+    repo.write("d.c", D_V11)
+        .write(
+            "e.c",
+            filler + &lines("e", 10).replace("int e5 = 5;", "int e5 = 50;"),
+        )
+        .write("f.c", lines("f", 30).replace("int f3 = 3;", "int f3 = 33;"))
+        .write("t.c", "void t(void)\n{\n\tx();\n\n\ty();\n}\n");
+    repo.commit("restyle d.c, fill e.c, fix f3, space out t.c");
+    repo.tag("v1.1");
+    Upstream {
+        repo,
+        clamp,
+        backport,
+    }
+}
+
+/// The `demo` package on `upstream`, one patch per scenario.
+fn demo_package(root: &Path, upstream: &Upstream) {
+    let diff = |range: &str, file: &str| upstream.repo.git(&["diff", range, "--", file]) + "\n";
+    let clamp_diff = diff(&format!("{}^..{}", upstream.clamp, upstream.clamp), "a.c");
+    let cherry = format!(
+        "From: Downstream <d@example.org>\nSubject: [PATCH] Never return a negative count\n\nOur own words for the same fix.\n---\n{clamp_diff}"
+    );
+    let backport = diff(
+        &format!("{}^..{}", upstream.backport, upstream.backport),
+        "b.c",
+    );
+    let unknown = "Description: return 4\nGit-commit: 0123456789abcdef0123456789abcdef01234567\n---\n--- a/c.c\n+++ b/c.c\n@@ -1,4 +1,4 @@\n int c(void)\n {\n-\treturn 3;\n+\treturn 4;\n }\n".to_string();
+    let moved = "--- a/e.c\n+++ b/e.c\n@@ -2,7 +2,7 @@\n int e2 = 2;\n int e3 = 3;\n int e4 = 4;\n-int e5 = 5;\n+int e5 = 50;\n int e6 = 6;\n int e7 = 7;\n int e8 = 8;\n".to_string();
+    let partial = "--- a/f.c\n+++ b/f.c\n@@ -1,6 +1,6 @@\n int f1 = 1;\n int f2 = 2;\n-int f3 = 3;\n+int f3 = 33;\n int f4 = 4;\n int f5 = 5;\n int f6 = 6;\n@@ -22,7 +22,7 @@\n int f22 = 22;\n int f23 = 23;\n int f24 = 24;\n-int f25 = 25;\n+int f25 = 250;\n int f26 = 26;\n int f27 = 27;\n int f28 = 28;\n".to_string();
+    let conflict =
+        "--- a/g.c\n+++ b/g.c\n@@ -1,4 +1,4 @@\n int g(void)\n {\n-\treturn 7;\n+\treturn 8;\n }\n"
+            .to_string();
+    let fixed = "--- a/h.c\n+++ b/h.c\n@@ -1,3 +1,3 @@\n int h1 = 1;\n-int h2 = 2;\n+int h2 = 20;\n int h3 = 3;\n".to_string();
+    let url = upstream.repo.path().display();
+    package(
+        root,
+        "demo",
+        &format!("  version: \"1.0\"\n  git: {url}\n"),
+        &[
+            ("0001-cherry-pick.patch", "", cherry),
+            (
+                "0002-backport.patch",
+                &format!("    upstream-commit: {}\n", upstream.backport),
+                backport,
+            ),
+            ("0003-unknown-commit.patch", "", unknown),
+            ("0004-reindented.patch", "", D_PATCH.to_string()),
+            ("0005-moved.patch", "", moved),
+            ("0006-half-upstream.patch", "", partial),
+            ("0007-conflict.patch", "", conflict),
+            ("0008-fixed-in.patch", "    fixed-in: \">=1.1\"\n", fixed),
+            ("0009-blank-line.patch", "", T_PATCH.to_string()),
+            ("0010-add-feature.patch", "", S_ADD.to_string()),
+            ("0011-tune-feature.patch", "", S_CHANGE.to_string()),
+        ],
+    );
+}
+
+/// A workspace with the `demo` package; the temp dir also holds the upstream and the cache.
+fn demo() -> (tempfile::TempDir, Upstream) {
+    let temp = tempfile::tempdir().unwrap();
+    let upstream = upstream_repo(&temp.path().join("upstream"));
+    demo_package(temp.path(), &upstream);
+    (temp, upstream)
+}
+
+#[test]
+fn every_detector_and_verdict_on_a_git_upstream() {
+    let (temp, upstream) = demo();
+    let checked = check(temp.path(), "demo", "1.1").unwrap();
+    assert_eq!(checked.version, "1.0");
+    assert_eq!(checked.release, "1.1");
+    let verdicts: BTreeMap<&str, (Verdict, Option<&str>)> = checked
+        .patches
+        .iter()
+        .map(|p| (p.file.as_str(), (p.verdict, p.reason.as_deref())))
+        .collect();
+    let expected: BTreeMap<&str, (Verdict, Option<&str>)> = [
+        (
+            "0001-cherry-pick.patch",
+            (Verdict::Expired, Some("patch-id")),
+        ),
+        (
+            "0002-backport.patch",
+            (Verdict::Expired, Some("upstream-commit")),
+        ),
+        ("0003-unknown-commit.patch", (Verdict::Needed, None)),
+        ("0004-reindented.patch", (Verdict::Expired, Some("content"))),
+        ("0005-moved.patch", (Verdict::Expired, Some("content"))),
+        ("0006-half-upstream.patch", (Verdict::Partial, None)),
+        ("0007-conflict.patch", (Verdict::Conflict, None)),
+        ("0008-fixed-in.patch", (Verdict::Expired, Some("fixed-in"))),
+        ("0009-blank-line.patch", (Verdict::Conflict, None)),
+        ("0010-add-feature.patch", (Verdict::Needed, None)),
+        ("0011-tune-feature.patch", (Verdict::Conflict, None)),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(verdicts, expected);
+
+    // patch-id: a cherry-pick with another message, named by commit and tag.
+    let cherry = patch(&checked, "0001-cherry-pick.patch");
+    let (found, detail) = result(cherry, "patch-id");
+    assert_eq!(found, EvidenceResult::Proves);
+    assert!(detail.contains(&upstream.clamp[..12]), "{detail}");
+    assert!(detail.contains("v1.1"), "{detail}");
+    assert_eq!(result(cherry, "content").0, EvidenceResult::Proves);
+
+    // upstream-commit: declared and in R; declared and unknown (said so, nothing concluded).
+    let backport = patch(&checked, "0002-backport.patch");
+    let (found, detail) = result(backport, "upstream-commit");
+    assert_eq!(found, EvidenceResult::Proves);
+    assert!(detail.contains(&upstream.backport[..12]), "{detail}");
+    let unknown = patch(&checked, "0003-unknown-commit.patch");
+    let (found, detail) = result(unknown, "upstream-commit");
+    assert_eq!(found, EvidenceResult::NotFound);
+    assert!(detail.contains("0123456789ab"), "{detail}");
+    let (found, detail) = result(unknown, "patch-id");
+    assert_eq!(found, EvidenceResult::NotFound);
+    assert!(detail.contains("v1.0..v1.1"), "{detail}");
+    assert_eq!(states(unknown), [HunkState::Applied]);
+
+    // content: re-indented upstream, moved upstream, half upstream, conflicting.
+    let reindented = patch(&checked, "0004-reindented.patch");
+    assert_eq!(states(reindented), [HunkState::Present]);
+    assert!(result(reindented, "content").1.contains("whitespace"));
+    assert_eq!(result(reindented, "patch-id").0, EvidenceResult::NotFound);
+    assert_eq!(
+        states(patch(&checked, "0005-moved.patch")),
+        [HunkState::Present]
+    );
+    let partial = patch(&checked, "0006-half-upstream.patch");
+    assert_eq!(states(partial), [HunkState::Present, HunkState::Applied]);
+    assert_eq!(result(partial, "content").0, EvidenceResult::Supports);
+    assert_eq!(
+        states(patch(&checked, "0007-conflict.patch")),
+        [HunkState::Absent]
+    );
+
+    // fixed-in proves on its own; the content still says the change is not there.
+    let fixed = patch(&checked, "0008-fixed-in.patch");
+    assert_eq!(result(fixed, "fixed-in").0, EvidenceResult::Proves);
+    assert_eq!(result(fixed, "content").0, EvidenceResult::Refutes);
+
+    // A blank line found where the patch adds one proves nothing.
+    let blank = patch(&checked, "0009-blank-line.patch");
+    assert_eq!(states(blank), [HunkState::Absent]);
+    let (found, detail) = result(blank, "content");
+    assert_ne!(found, EvidenceResult::Proves);
+    assert!(detail.contains("proves nothing"), "{detail}");
+
+    // Cumulative: 0011 only applies on top of 0010.
+    assert!(
+        patch(&checked, "0010-add-feature.patch")
+            .cumulative
+            .is_none()
+    );
+    let tune = patch(&checked, "0011-tune-feature.patch");
+    assert_eq!(states(tune), [HunkState::Absent]);
+    let cumulative = tune.cumulative.as_ref().expect("a cumulative verdict");
+    assert_eq!(cumulative.verdict, Verdict::Needed);
+    assert_eq!(cumulative.hunks[0].state, HunkState::Applied);
+}
+
+#[test]
+fn against_the_current_release_every_patch_is_needed_or_in_series() {
+    let (temp, _upstream) = demo();
+    let checked = check(temp.path(), "demo", "1.0").unwrap();
+    for patch in &checked.patches {
+        if patch.file == "0011-tune-feature.patch" {
+            assert_eq!(patch.verdict, Verdict::Conflict);
+            assert_eq!(patch.cumulative.as_ref().unwrap().verdict, Verdict::Needed);
+        } else {
+            assert_eq!(patch.verdict, Verdict::Needed, "{}", patch.file);
+        }
+        assert_ne!(result(patch, "patch-id").0, EvidenceResult::Proves);
+    }
+}
+
+#[test]
+fn a_second_check_reads_patch_ids_from_the_cache() {
+    let (temp, upstream) = demo();
+    check(temp.path(), "demo", "1.1").unwrap();
+    let cache_dir = temp.path().join("cache").join("patch-ids");
+    let files: Vec<PathBuf> = fs::read_dir(&cache_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tsv"))
+        .collect();
+    assert_eq!(files.len(), 1);
+    let text = fs::read_to_string(&files[0]).unwrap();
+    assert!(text.contains(&upstream.clamp), "{text}");
+    assert_eq!(text.lines().filter(|l| !l.starts_with('#')).count(), 3);
+    // A second run finds the same proofs and adds nothing to the cache.
+    let again = check(temp.path(), "demo", "1.1").unwrap();
+    assert_eq!(
+        patch(&again, "0001-cherry-pick.patch").reason.as_deref(),
+        Some("patch-id")
+    );
+    assert_eq!(fs::read_to_string(&files[0]).unwrap(), text);
+}
+
+/// `git log -p --no-merges | git patch-id --stable`, as (commit, patch id) pairs.
+fn git_patch_ids(repo: &GitRepo, range: &str) -> BTreeMap<String, String> {
+    let log = git_command(repo.path(), "@0 +0000".into())
+        .args(["log", "-p", "--no-merges", range])
+        .output()
+        .unwrap();
+    assert!(log.status.success());
+    let mut patch_id = git_command(repo.path(), "@0 +0000".into())
+        .args(["patch-id", "--stable"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    patch_id
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&log.stdout)
+        .unwrap();
+    let output = patch_id.wait_with_output().unwrap();
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let (id, commit) = line.split_once(' ').unwrap();
+            (commit.to_string(), id.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn commit_patch_ids_equal_git_patch_id_stable() {
+    let temp = tempfile::tempdir().unwrap();
+    let repo = GitRepo::new(temp.path().join("repo"));
+    repo.write("README", "root commit\n")
+        .write("src/lib.c", lines("l", 40))
+        .write("crlf.txt", "one\r\ntwo\r\nthree\r\n")
+        .write("t\u{e9}st file.txt", "quoted name\n");
+    repo.commit("root");
+    repo.write(
+        "src/lib.c",
+        lines("l", 40).replace("int l20 = 20;", "int l20 = 21;"),
+    )
+    .write("no-newline.txt", "no newline at the end");
+    repo.commit("modify and add without a final newline");
+    repo.write("no-newline.txt", "no newline at the end, still")
+        .write("crlf.txt", "one\r\nTWO\r\nthree\r\n");
+    repo.commit("no newline on both sides, crlf");
+    repo.git(&["mv", "src/lib.c", "src/library.c"]);
+    repo.write(
+        "src/library.c",
+        lines("l", 40).replace("int l1 = 1;", "int l1 = 100;"),
+    );
+    repo.commit("rename with a change");
+    repo.write("run.sh", "#!/bin/sh\necho hi\n");
+    repo.make_executable("run.sh");
+    repo.commit("an executable");
+    repo.write("run.sh", "#!/bin/sh\necho hi\n");
+    std::process::Command::new("chmod")
+        .args(["644", &repo.path().join("run.sh").display().to_string()])
+        .status()
+        .unwrap();
+    repo.commit("mode change only");
+    repo.write("image.bin", [0u8, 1, 2, 3, 0, 255, 10, 0]);
+    repo.commit("binary file");
+    repo.write("image.bin", [0u8, 9, 9, 9, 0, 255, 10, 0]);
+    repo.commit("binary change");
+    repo.remove("README")
+        .write("t\u{e9}st file.txt", "quoted name, changed\n");
+    repo.commit("delete, and a quoted path");
+    repo.commit("empty commit");
+    repo.git(&["checkout", "-q", "-b", "side", "HEAD~2"]);
+    repo.write("side.txt", "side\n");
+    repo.commit("side branch");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["merge", "-q", "--no-ff", "-m", "merge side", "side"]);
+    repo.write("after.txt", "after the merge\n");
+    repo.commit("after merge");
+
+    let expected = git_patch_ids(&repo, "HEAD");
+    let history = History::open_path(repo.path()).unwrap();
+    let head = history.revision("HEAD").unwrap();
+    let commits = history.non_merge_commits(head, None, None).unwrap();
+    assert_eq!(
+        commits.len(),
+        12,
+        "every non-merge commit, the empty one included"
+    );
+    let mut cache = PatchIdCache::in_memory();
+    let ours: BTreeMap<String, String> = history
+        .patch_ids(&commits, &mut cache)
+        .unwrap()
+        .into_iter()
+        .filter_map(|(commit, id)| id.map(|id| (commit.to_string(), id)))
+        .collect();
+    assert_eq!(ours, expected);
+    assert_eq!(ours.len(), 11, "the empty commit has no id");
+}
+
+#[test]
+fn a_tarball_upstream_is_judged_by_content_only() {
+    let temp = tempfile::tempdir().unwrap();
+    let tarball = |version: &str, greeting: &str| {
+        support::gzip(&support::tar(&[support::TarEntry::file(
+            &format!("demo-{version}/greet.c"),
+            format!(
+                "#include <stdio.h>\nint main(void)\n{{\n\tputs(\"{greeting}\");\n\treturn 0;\n}}\n"
+            ),
+        )]))
+    };
+    let server = HttpServer::start([
+        ("/demo-1.0.tar.gz", Reply::Bytes(tarball("1.0", "hello"))),
+        (
+            "/demo-1.1.tar.gz",
+            Reply::Bytes(tarball("1.1", "Hello, world")),
+        ),
+    ]);
+    let fix = "--- a/greet.c\n+++ b/greet.c\n@@ -1,6 +1,6 @@\n #include <stdio.h>\n int main(void)\n {\n-\tputs(\"hello\");\n+\tputs(\"Hello, world\");\n \treturn 0;\n }\n".to_string();
+    package(
+        temp.path(),
+        "tarred",
+        &format!(
+            "  version: \"1.0\"\n  tarball: {}\n",
+            server.url("/demo-{version}.tar.gz")
+        ),
+        &[("0001-capitalise.patch", "", fix)],
+    );
+    let checked = check(temp.path(), "tarred", "1.1").unwrap();
+    let fix = &checked.patches[0];
+    assert_eq!(fix.verdict, Verdict::Expired);
+    assert_eq!(fix.reason.as_deref(), Some("content"));
+    assert_eq!(result(fix, "patch-id").0, EvidenceResult::NotApplicable);
+    assert_eq!(
+        result(fix, "upstream-commit").0,
+        EvidenceResult::NotApplicable
+    );
+    let before = check(temp.path(), "tarred", "1.0").unwrap();
+    assert_eq!(before.patches[0].verdict, Verdict::Needed);
+}
+
+/// A git URL on a port nothing listens on.
+fn unreachable_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}/gone.git")
+}
+
+#[test]
+fn an_unreachable_upstream_is_an_error_never_a_guess() {
+    let temp = tempfile::tempdir().unwrap();
+    let fix = "--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n+b\n".to_string();
+    package(
+        temp.path(),
+        "gone",
+        &format!("  version: \"1.0\"\n  git: {}\n", unreachable_url()),
+        &[("0001-x.patch", "    fixed-in: \">=1.1\"\n", fix)],
+    );
+    match check(temp.path(), "gone", "1.1") {
+        Err(CheckError::Fetch { source, .. }) => {
+            assert_eq!(source.kind(), FetchErrorKind::Unavailable)
+        }
+        other => panic!("expected an unavailable upstream, got {other:?}"),
+    }
+}
+
+#[test]
+fn cli_reports_every_package_and_exits_5_for_the_unreachable_one() {
+    let (temp, _upstream) = demo();
+    let fix = "--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n-a\n+b\n".to_string();
+    package(
+        temp.path(),
+        "gone",
+        &format!("  version: \"1.0\"\n  git: {}\n", unreachable_url()),
+        &[("0001-x.patch", "", fix)],
+    );
+    let output = mindelta(&temp.path().join("cache"))
+        .current_dir(temp.path())
+        .args(["check", "--release", "1.1", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let packages = report["packages"].as_array().unwrap();
+    assert_eq!(packages.len(), 1);
+    assert_eq!(packages[0]["name"], "demo");
+    assert_eq!(packages[0]["patches"][0]["verdict"], "expired");
+    assert_eq!(packages[0]["patches"][0]["reason"], "patch-id");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("gone"), "{stderr}");
+}
+
+#[test]
+fn cli_exit_code_flag_exits_4_when_a_patch_can_expire() {
+    let (temp, _upstream) = demo();
+    let run = |release: &str, flag: bool| {
+        let mut command = mindelta(&temp.path().join("cache"));
+        command
+            .current_dir(temp.path())
+            .args(["check", "demo", "--release", release]);
+        if flag {
+            command.arg("--exit-code");
+        }
+        command.output().unwrap()
+    };
+    let output = run("1.1", true);
+    assert_eq!(output.status.code(), Some(4));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("demo 1.0 -> 1.1"), "{text}");
+    assert!(
+        text.lines().any(|l| l.contains("expired")
+            && l.contains("0002-backport.patch")
+            && l.contains("upstream-commit")),
+        "{text}"
+    );
+    assert_eq!(run("1.1", false).status.code(), Some(0));
+    assert_eq!(run("1.0", true).status.code(), Some(0));
+}
+
+#[test]
+fn the_example_workspace_hello_against_1_1() {
+    let temp = tempfile::tempdir().unwrap();
+    let output = mindelta(temp.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "check",
+            "hello",
+            "--release",
+            "1.1",
+            "--offline",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let patches = report["packages"][0]["patches"].as_array().unwrap();
+    let find = |file: &str| {
+        patches
+            .iter()
+            .find(|p| p["file"] == file)
+            .unwrap_or_else(|| panic!("{file}"))
+    };
+    let fix = find("0001-fix-name-overflow.patch");
+    assert_eq!(fix["verdict"], "expired");
+    assert_eq!(fix["reason"], "fixed-in");
+    let proofs: Vec<&str> = fix["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["result"] == "proves")
+        .map(|e| e["detector"].as_str().unwrap())
+        .collect();
+    assert_eq!(proofs, ["fixed-in", "content"]);
+    // 0002's first hunk has the usage comment and the includes as context; 1.1 rewrote the
+    // usage line and added a define there, so the hunk neither applies nor is in 1.1.
+    let greeting = find("0002-greeting-from-environment.patch");
+    assert_eq!(greeting["verdict"], "conflict");
+    assert_eq!(greeting["hunks"][0]["state"], "absent");
+    assert_eq!(greeting["hunks"][1]["state"], "applied");
+    assert_eq!(find("0003-install-to-usr.patch")["verdict"], "needed");
+}
