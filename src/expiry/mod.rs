@@ -12,6 +12,7 @@
 
 pub mod detector;
 pub mod history;
+pub mod refresh;
 pub mod tree;
 pub mod verdict;
 

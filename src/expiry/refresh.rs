@@ -1,0 +1,1104 @@
+//! Refresh: rebase a package's patches onto a release V without churn (DESIGN.md §5).
+//!
+//! Flow: `plan_refresh` reads the series, opens V's tree (`tree::ReleaseTree`), and runs
+//! `refresh_series`, which walks the patches in series order over V kept in memory (each
+//! patch sees V as the earlier patches leave it). For every hunk of every file diff:
+//! - its pre-image sits exactly where its header says: the hunk's bytes are kept as they are;
+//! - it sits elsewhere (an offset): the hunk is kept with new line numbers (its `@@` section
+//!   text is kept too);
+//! - its post-image is already in V (nearer to the header's line than any pre-image, as the
+//!   applier's double-apply guard decides): the hunk is dropped. A hunk whose changed lines
+//!   carry no content (blank lines, lone braces) proves nothing alone: it is dropped only
+//!   beside a dropped hunk of the same file that has content, else it is a conflict;
+//! - with `--fuzz N` (0 by default, as everywhere), a hunk whose outer context changed is
+//!   placed with up to N context lines ignored and regenerated with its context taken from V;
+//! - otherwise the hunk is a conflict: the whole patch is left untouched and reported.
+//!
+//! A changed patch keeps its header and trailer verbatim; only the changed file diffs are
+//! rewritten (their `index` line gets the blob ids of V's content and the result, in the same
+//! abbreviation), and the rewritten hunks are checked to apply to V with zero offset before
+//! anything is returned. A patch whose hunks all kept their place comes back byte-identical.
+//! A patch whose every hunk is already in V is reported `expired` (refresh leaves it in place;
+//! `expire` removes it). Binary and mode-only file diffs are kept verbatim.
+//!
+//! Nothing is written here: the plan carries a [`ChangeSet`] that the caller commits (or shows
+//! as a diff with `--dry-run`).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use sha1::{Digest, Sha1};
+
+use crate::expiry::tree::{Entry, ReleaseTree};
+use crate::patch::apply::{apply_hunks, locate};
+use crate::patch::write::write_patches;
+use crate::patch::{FilePatch, Hunk, Line, LineKind, Patch, parse_patches};
+use crate::prepare::source_spec;
+use crate::upstream::{FetchError, FetchOptions, Fetcher, SourceSpec};
+use crate::workspace::edit::{ChangeSet, EditError, ManifestEdit};
+use crate::workspace::{Package, UpstreamSource};
+
+/// The marker git writes after a line that has no terminator.
+const NO_NEWLINE: &[u8] = b"\\ No newline at end of file\n";
+
+/// Choices for a refresh.
+#[derive(Debug, Clone, Default)]
+pub struct RefreshOptions {
+    /// Context lines a hunk may ignore to be placed (its context is then taken from V).
+    pub fuzz: usize,
+    /// Move the version even when some patch conflicts (the conflicting ones stay untouched).
+    pub allow_conflicts: bool,
+}
+
+/// One patch of a series, as the refresh reads it.
+#[derive(Debug, Clone)]
+pub struct SeriesPatch {
+    /// The patch file, as the manifest names it.
+    pub file: String,
+    pub strip: usize,
+    pub bytes: Vec<u8>,
+    /// Leave this patch untouched and out of the tree the later patches see (a patch whose
+    /// verdict is `conflict` or `unknown`); the text says why.
+    pub hold: Option<String>,
+}
+
+/// What happened to one patch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RefreshOutcome {
+    /// Every hunk applies where its header says: the file is left byte-identical.
+    Unchanged,
+    /// Hunks moved (new line numbers) or got new context from V.
+    Refreshed,
+    /// Some hunks are already in V and were dropped (the rest possibly moved).
+    Shrunk,
+    /// Every hunk is already in V.
+    Expired,
+    /// Some hunk neither applies nor is in V: the patch is left untouched.
+    Conflict,
+}
+
+impl RefreshOutcome {
+    /// The word used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefreshOutcome::Unchanged => "unchanged",
+            RefreshOutcome::Refreshed => "refreshed",
+            RefreshOutcome::Shrunk => "shrunk",
+            RefreshOutcome::Expired => "expired",
+            RefreshOutcome::Conflict => "conflict",
+        }
+    }
+}
+
+/// What happened to one hunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HunkFate {
+    /// Applies where its header says; bytes kept.
+    Kept,
+    /// Applies at an offset; new line numbers.
+    Moved,
+    /// Placed with fuzz; context regenerated from V.
+    Recontexted,
+    /// Already in V; dropped.
+    Dropped,
+    /// Neither applies nor is in V.
+    Conflict,
+}
+
+/// One hunk's fate.
+#[derive(Debug, Clone, Serialize)]
+pub struct HunkRefresh {
+    /// The file the hunk changes (`-p` applied).
+    pub file: String,
+    /// 1-based index of the hunk within its file diff.
+    pub index: usize,
+    pub fate: HunkFate,
+    /// The old-side start line the header named.
+    pub from: usize,
+    /// The old-side start line in V, for kept hunks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<usize>,
+}
+
+/// What the refresh did (or would do) to one patch.
+#[derive(Debug, Clone, Serialize)]
+pub struct PatchRefresh {
+    pub file: String,
+    pub outcome: RefreshOutcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    pub hunks: Vec<HunkRefresh>,
+    /// The new bytes of a refreshed or shrunk patch.
+    #[serde(skip)]
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// Why a package could not be refreshed. Nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    #[error("cannot fetch upstream of `{package}` at {release}")]
+    Fetch {
+        package: String,
+        release: String,
+        #[source]
+        source: Box<FetchError>,
+    },
+    #[error("cannot read patch `{}`", path.display())]
+    Patch {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Edit(#[from] EditError),
+}
+
+/// The refresh of one package onto a release: what happens to each patch, and the files to
+/// change.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefreshPlan {
+    pub name: String,
+    /// The release the patches targeted.
+    pub version: String,
+    /// The release they are rebased onto.
+    pub release: String,
+    /// `upstream.version` moves from `version` to `release`.
+    pub version_moved: bool,
+    /// Conflicts keep the version where it is (no `--allow-conflicts`): nothing is changed.
+    pub blocked: bool,
+    pub patches: Vec<PatchRefresh>,
+    #[serde(skip)]
+    pub changes: ChangeSet,
+}
+
+/// Plan the refresh of `package` onto `release`: nothing is written (commit `changes`).
+///
+/// Unchanged patches are not touched; refreshed and shrunk ones are rewritten; expired and
+/// conflicting ones are reported and left in place. When `release` is not the pinned version,
+/// `upstream.version` (and a declared tarball sha256, computed from the real download) moves
+/// to it — unless a patch conflicts and `allow_conflicts` is off, in which case nothing changes.
+pub fn plan_refresh(
+    package: &Package,
+    release: &str,
+    fetcher: &Fetcher,
+    options: &RefreshOptions,
+) -> Result<RefreshPlan, RefreshError> {
+    let series = read_series(package)?;
+    let tree = open_tree(package, release, fetcher)?;
+    let patches = refresh_series(&series, &|path| tree.read(path), options);
+    let version = package.manifest.upstream.version.clone();
+    let moving = release != version;
+    let conflicts = patches
+        .iter()
+        .any(|p| p.outcome == RefreshOutcome::Conflict);
+    let blocked = moving && conflicts && !options.allow_conflicts;
+    let mut changes = ChangeSet::default();
+    if !blocked {
+        for (patch, entry) in patches.iter().zip(&series) {
+            if let Some(bytes) = &patch.bytes {
+                let path = package.dir.join(&entry.file);
+                changes.write(&path, Some(entry.bytes.clone()), bytes.clone());
+            }
+        }
+        if moving {
+            let mut edit = ManifestEdit::open(&package.manifest_path)?;
+            move_version(&mut edit, package, release, fetcher)?;
+            changes.write(
+                edit.path(),
+                Some(edit.original().as_bytes().to_vec()),
+                edit.text().as_bytes().to_vec(),
+            );
+        }
+    }
+    Ok(RefreshPlan {
+        name: package.name.clone(),
+        version,
+        release: release.to_string(),
+        version_moved: moving && !blocked,
+        blocked,
+        patches,
+        changes,
+    })
+}
+
+/// Read every patch of the series, in order.
+pub fn read_series(package: &Package) -> Result<Vec<SeriesPatch>, RefreshError> {
+    package
+        .manifest
+        .patches
+        .iter()
+        .map(|entry| {
+            let path = package.patch_path(entry);
+            let bytes = std::fs::read(&path).map_err(|source| RefreshError::Patch {
+                path: path.clone(),
+                source,
+            })?;
+            Ok(SeriesPatch {
+                file: entry.file.clone(),
+                strip: entry.strip,
+                bytes,
+                hold: None,
+            })
+        })
+        .collect()
+}
+
+/// V's tree for reading.
+pub fn open_tree(
+    package: &Package,
+    release: &str,
+    fetcher: &Fetcher,
+) -> Result<ReleaseTree, RefreshError> {
+    ReleaseTree::open(package, release, fetcher, &[]).map_err(|source| RefreshError::Fetch {
+        package: package.name.clone(),
+        release: release.to_string(),
+        source: Box::new(source),
+    })
+}
+
+/// Move `upstream.version` to `release` and, for a tarball upstream that declares a sha256,
+/// set the checksum of V's tarball as downloaded.
+pub fn move_version(
+    edit: &mut ManifestEdit,
+    package: &Package,
+    release: &str,
+    fetcher: &Fetcher,
+) -> Result<(), RefreshError> {
+    edit.set_upstream_version(release)?;
+    if let UpstreamSource::Tarball {
+        sha256: Some(_), ..
+    } = &package.manifest.upstream.source
+    {
+        let sha256 = release_sha256(package, release, fetcher)?;
+        edit.set_sha256(&sha256)?;
+    }
+    Ok(())
+}
+
+/// The sha256 of the tarball of `release`, computed from the real download (fetched without a
+/// declared checksum, then unpacked to a temporary folder like any upstream).
+pub fn release_sha256(
+    package: &Package,
+    release: &str,
+    fetcher: &Fetcher,
+) -> Result<String, RefreshError> {
+    let fetch_error = |source: FetchError| RefreshError::Fetch {
+        package: package.name.clone(),
+        release: release.to_string(),
+        source: Box::new(source),
+    };
+    let mut spec = source_spec(package, release);
+    if let SourceSpec::Tarball { sha256, .. } = &mut spec {
+        *sha256 = None;
+    }
+    let unverified = Fetcher::new(
+        FetchOptions {
+            allow_unverified: true,
+            ..fetcher.options().clone()
+        },
+        None,
+    );
+    let temp_root = fetcher.cache().temp_dir().map_err(fetch_error)?;
+    let temp = tempfile::Builder::new()
+        .prefix("refresh-")
+        .tempdir_in(&temp_root)
+        .map_err(|e| {
+            fetch_error(FetchError::Io {
+                path: temp_root.clone(),
+                source: e,
+            })
+        })?;
+    let provenance = unverified
+        .materialize(&spec, &temp.path().join("tree"))
+        .map_err(fetch_error)?;
+    provenance.sha256.ok_or_else(|| {
+        fetch_error(FetchError::BadArchive {
+            archive: release.to_string(),
+            reason: "the download has no checksum".into(),
+        })
+    })
+}
+
+/// V as the earlier patches of the series leave it.
+struct Files<'a> {
+    read: &'a dyn Fn(&[u8]) -> Result<Entry, String>,
+    changed: HashMap<Vec<u8>, Entry>,
+}
+
+impl Files<'_> {
+    fn read(&self, staged: &HashMap<Vec<u8>, Entry>, path: &[u8]) -> Result<Entry, String> {
+        if let Some(entry) = staged.get(path).or_else(|| self.changed.get(path)) {
+            return Ok(entry.clone());
+        }
+        (self.read)(path)
+    }
+}
+
+/// Refresh every patch of a series in order over V, whose files `read` returns. Held
+/// patches are reported as conflicts and left out of the tree the later patches see.
+pub fn refresh_series(
+    series: &[SeriesPatch],
+    read: &dyn Fn(&[u8]) -> Result<Entry, String>,
+    options: &RefreshOptions,
+) -> Vec<PatchRefresh> {
+    let mut files = Files {
+        read,
+        changed: HashMap::new(),
+    };
+    series
+        .iter()
+        .map(|patch| refresh_patch(patch, &mut files, options))
+        .collect()
+}
+
+/// One file diff's result.
+struct FileResult {
+    /// The file diff to write (`None`: every hunk dropped).
+    file: Option<FilePatch>,
+    changed: bool,
+    hunks: Vec<HunkRefresh>,
+    /// What the file diff leaves in the tree.
+    effects: Vec<(Vec<u8>, Entry)>,
+    conflict: Option<String>,
+    /// Text hunks it had.
+    text_hunks: usize,
+}
+
+fn refresh_patch(
+    patch: &SeriesPatch,
+    files: &mut Files<'_>,
+    options: &RefreshOptions,
+) -> PatchRefresh {
+    let conflict = |detail: String, hunks| PatchRefresh {
+        file: patch.file.clone(),
+        outcome: RefreshOutcome::Conflict,
+        detail: Some(detail),
+        hunks,
+        bytes: None,
+    };
+    if let Some(reason) = &patch.hold {
+        return conflict(reason.clone(), Vec::new());
+    }
+    let mails = match parse_patches(&patch.bytes) {
+        Ok(mails) => mails,
+        Err(error) => return conflict(format!("cannot parse the patch: {error}"), Vec::new()),
+    };
+    let mut staged: HashMap<Vec<u8>, Entry> = HashMap::new();
+    let mut hunks = Vec::new();
+    let mut conflicts = Vec::new();
+    let mut changed = false;
+    let mut text_hunks = 0;
+    let mut new_mails = Vec::with_capacity(mails.len());
+    for mail in &mails {
+        let mut new_files = Vec::with_capacity(mail.files.len());
+        for file in &mail.files {
+            let result = match refresh_file(file, patch.strip, files, &staged, options.fuzz) {
+                Ok(result) => result,
+                Err(message) => {
+                    conflicts.push(message);
+                    continue;
+                }
+            };
+            hunks.extend(result.hunks);
+            text_hunks += result.text_hunks;
+            changed |= result.changed;
+            if let Some(message) = result.conflict {
+                conflicts.push(message);
+            }
+            staged.extend(result.effects);
+            new_files.extend(result.file);
+        }
+        new_mails.push(Patch {
+            header: mail.header.clone(),
+            files: new_files,
+            trailer: mail.trailer.clone(),
+        });
+    }
+    if !conflicts.is_empty() {
+        return conflict(conflicts.join("; "), hunks);
+    }
+    files.changed.extend(staged);
+    let dropped = hunks.iter().filter(|h| h.fate == HunkFate::Dropped).count();
+    if text_hunks > 0 && new_mails.iter().all(|m| m.files.is_empty()) {
+        return PatchRefresh {
+            file: patch.file.clone(),
+            outcome: RefreshOutcome::Expired,
+            detail: Some(if dropped == 1 {
+                "the hunk is already upstream".into()
+            } else {
+                format!("all {dropped} hunks are already upstream")
+            }),
+            hunks,
+            bytes: None,
+        };
+    }
+    if !changed {
+        return PatchRefresh {
+            file: patch.file.clone(),
+            outcome: RefreshOutcome::Unchanged,
+            detail: None,
+            hunks,
+            bytes: None,
+        };
+    }
+    // A mail of an mbox whose diffs all went is left out with its header.
+    if new_mails.len() > 1 {
+        new_mails.retain(|m| !m.files.is_empty());
+    }
+    let moved = hunks
+        .iter()
+        .filter(|h| matches!(h.fate, HunkFate::Moved | HunkFate::Recontexted))
+        .count();
+    let (outcome, detail) = if dropped > 0 {
+        (
+            RefreshOutcome::Shrunk,
+            format!("{dropped} hunk(s) already upstream dropped, {moved} moved"),
+        )
+    } else {
+        (RefreshOutcome::Refreshed, format!("{moved} hunk(s) moved"))
+    };
+    PatchRefresh {
+        file: patch.file.clone(),
+        outcome,
+        detail: Some(detail),
+        hunks,
+        bytes: Some(write_patches(&new_mails)),
+    }
+}
+
+/// Where a hunk goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    /// Its pre-image is at this 0-based line (with this much fuzz).
+    Place {
+        position: usize,
+        fuzz: usize,
+    },
+    /// Its post-image is in V.
+    Present {
+        trivial: bool,
+    },
+    Conflict,
+}
+
+fn refresh_file(
+    file: &FilePatch,
+    strip: usize,
+    files: &Files<'_>,
+    staged: &HashMap<Vec<u8>, Entry>,
+    fuzz: usize,
+) -> Result<FileResult, String> {
+    let display = file.display_path(strip);
+    let verbatim = |effects| FileResult {
+        file: Some(file.clone()),
+        changed: false,
+        hunks: Vec::new(),
+        effects,
+        conflict: None,
+        text_hunks: 0,
+    };
+    if file.binary.is_some() || file.hunks.is_empty() {
+        return Ok(verbatim(Vec::new()));
+    }
+    let read = |path: &Option<Vec<u8>>| -> Result<Option<Vec<u8>>, String> {
+        let Some(path) = path else { return Ok(None) };
+        match files.read(staged, path) {
+            Ok(Entry::File(content)) => Ok(Some(content)),
+            Ok(Entry::Missing) => Ok(None),
+            Err(message) => Err(format!("cannot read `{display}`: {message}")),
+        }
+    };
+    let all = |fate: HunkFate| -> Vec<HunkRefresh> {
+        file.hunks
+            .iter()
+            .enumerate()
+            .map(|(index, hunk)| HunkRefresh {
+                file: display.clone(),
+                index: index + 1,
+                fate,
+                from: hunk.old_start,
+                to: None,
+            })
+            .collect()
+    };
+    let old_path = file.old_target(strip);
+    let new_path = file.new_target(strip);
+    if file.is_new {
+        let content: Vec<u8> = file
+            .hunks
+            .iter()
+            .flat_map(|h| h.new_lines().flatten().copied())
+            .collect();
+        let (fate, keep, conflict) = match read(&new_path)? {
+            None => (HunkFate::Kept, true, None),
+            Some(existing) if existing == content => (HunkFate::Dropped, false, None),
+            Some(_) => (
+                HunkFate::Conflict,
+                true,
+                Some(format!("`{display}` already exists with other content")),
+            ),
+        };
+        return Ok(FileResult {
+            file: keep.then(|| file.clone()),
+            changed: !keep,
+            hunks: all(fate),
+            effects: new_path
+                .filter(|_| keep)
+                .map(|p| (p, Entry::File(content)))
+                .into_iter()
+                .collect(),
+            conflict,
+            text_hunks: file.hunks.len(),
+        });
+    }
+    if file.is_delete {
+        let content: Vec<u8> = file
+            .hunks
+            .iter()
+            .flat_map(|h| h.old_lines().flatten().copied())
+            .collect();
+        let (fate, keep, conflict) = match read(&old_path)? {
+            None => (HunkFate::Dropped, false, None),
+            Some(existing) if existing == content => (HunkFate::Kept, true, None),
+            Some(_) => (
+                HunkFate::Conflict,
+                true,
+                Some(format!(
+                    "`{display}` has other content than the patch deletes"
+                )),
+            ),
+        };
+        return Ok(FileResult {
+            file: keep.then(|| file.clone()),
+            changed: !keep,
+            hunks: all(fate),
+            effects: old_path
+                .filter(|_| keep)
+                .map(|p| (p, Entry::Missing))
+                .into_iter()
+                .collect(),
+            conflict,
+            text_hunks: file.hunks.len(),
+        });
+    }
+    let Some(content) = read(&old_path)? else {
+        return Ok(FileResult {
+            file: Some(file.clone()),
+            changed: false,
+            hunks: all(HunkFate::Conflict),
+            effects: Vec::new(),
+            conflict: Some(format!("`{display}` does not exist")),
+            text_hunks: file.hunks.len(),
+        });
+    };
+    let lines: Vec<&[u8]> = content.split_inclusive(|&b| b == b'\n').collect();
+    let plans = place_hunks(&file.hunks, &lines, fuzz);
+    let proven = plans.contains(&Plan::Present { trivial: false });
+    let mut reports = Vec::with_capacity(plans.len());
+    let mut new_hunks = Vec::new();
+    let mut conflicts = Vec::new();
+    let mut changed = false;
+    let mut delta: isize = 0;
+    for (index, (hunk, plan)) in file.hunks.iter().zip(&plans).enumerate() {
+        let mut report = HunkRefresh {
+            file: display.clone(),
+            index: index + 1,
+            fate: HunkFate::Conflict,
+            from: hunk.old_start,
+            to: None,
+        };
+        match *plan {
+            Plan::Present { trivial } if !trivial || proven => {
+                report.fate = HunkFate::Dropped;
+                changed = true;
+            }
+            Plan::Present { .. } | Plan::Conflict => {
+                conflicts.push(format!("hunk #{} of `{display}`", index + 1));
+            }
+            Plan::Place { position, fuzz } => {
+                let body = if fuzz > 0 {
+                    regenerate(hunk, &lines, position)
+                } else {
+                    hunk.lines.clone()
+                };
+                let old_count = body.iter().filter(|l| l.kind != LineKind::Add).count();
+                let new_count = body.iter().filter(|l| l.kind != LineKind::Remove).count();
+                let old_begin = position;
+                let new_begin = (position as isize + delta).max(0) as usize;
+                let old_start = if old_count == 0 {
+                    old_begin
+                } else {
+                    old_begin + 1
+                };
+                let new_start = if new_count == 0 {
+                    new_begin
+                } else {
+                    new_begin + 1
+                };
+                delta += new_count as isize - old_count as isize;
+                report.to = Some(old_start);
+                let same = fuzz == 0
+                    && old_start == hunk.old_start
+                    && new_start == hunk.new_start
+                    && old_count == hunk.old_count
+                    && new_count == hunk.new_count;
+                if same {
+                    report.fate = HunkFate::Kept;
+                    new_hunks.push(hunk.clone());
+                } else {
+                    report.fate = if fuzz > 0 {
+                        HunkFate::Recontexted
+                    } else {
+                        HunkFate::Moved
+                    };
+                    changed = true;
+                    new_hunks.push(Hunk {
+                        old_start,
+                        old_count,
+                        new_start,
+                        new_count,
+                        header_line: header_line(hunk, old_start, old_count, new_start, new_count),
+                        lines: body,
+                    });
+                }
+            }
+        }
+        reports.push(report);
+    }
+    if !conflicts.is_empty() {
+        return Ok(FileResult {
+            file: Some(file.clone()),
+            changed: false,
+            hunks: reports,
+            effects: Vec::new(),
+            conflict: Some(format!(
+                "{} neither applies nor is upstream",
+                conflicts.join(", ")
+            )),
+            text_hunks: file.hunks.len(),
+        });
+    }
+    // The rewritten hunks must apply to V exactly where they say.
+    let Some((result, placements)) = apply_hunks(&new_hunks, &content, 0) else {
+        return Err(format!("the refreshed hunks of `{display}` do not apply"));
+    };
+    if placements.iter().any(|p| p.offset != 0 || p.fuzz != 0) {
+        return Err(format!(
+            "the refreshed hunks of `{display}` do not apply at their lines"
+        ));
+    }
+    let mut effects = Vec::new();
+    if let (Some(old), Some(new)) = (&old_path, &new_path)
+        && old != new
+        && file.copy.is_none()
+    {
+        effects.push((old.clone(), Entry::Missing));
+    }
+    if let Some(new) = new_path.or(old_path) {
+        effects.push((new, Entry::File(result.clone())));
+    }
+    let renames = file.rename.is_some() || file.copy.is_some();
+    let new_file = if new_hunks.is_empty() && !renames && file.old_mode == file.new_mode {
+        None
+    } else if changed {
+        let mut rewritten = file.clone();
+        rewritten.hunks = new_hunks;
+        if rewritten.hunks.is_empty() {
+            rewritten.old_line = None;
+            rewritten.new_line = None;
+        }
+        update_index(&mut rewritten, &content, &result);
+        Some(rewritten)
+    } else {
+        Some(file.clone())
+    };
+    Ok(FileResult {
+        file: new_file,
+        changed,
+        hunks: reports,
+        effects,
+        conflict: None,
+        text_hunks: file.hunks.len(),
+    })
+}
+
+/// Place every hunk of one file in order over `lines` (V's content).
+fn place_hunks(hunks: &[Hunk], lines: &[&[u8]], fuzz: usize) -> Vec<Plan> {
+    let mut plans = Vec::with_capacity(hunks.len());
+    let mut shift: isize = 0;
+    let mut min_start = 0usize;
+    for hunk in hunks {
+        let old: Vec<&[u8]> = hunk.old_lines().collect();
+        let new: Vec<&[u8]> = hunk.new_lines().collect();
+        let (before, after) = context_counts(hunk);
+        let base = header_position(hunk.old_start, hunk.old_count);
+        let expected = (base + shift).max(0) as usize;
+        let usable = |found: Option<(usize, usize)>| found.filter(|(p, _)| *p >= min_start);
+        let pre = usable(locate(&old, lines, expected, before, after, 0));
+        let post = if new == old {
+            None
+        } else {
+            usable(locate(&new, lines, expected, before, after, 0))
+        };
+        let trivial = hunk
+            .lines
+            .iter()
+            .filter(|l| l.kind != LineKind::Context)
+            .all(|l| is_trivial(&l.text));
+        let distance = |p: usize| p.abs_diff(expected);
+        let plan = match (pre, post) {
+            (Some((p, _)), _) if p == expected => Plan::Place {
+                position: p,
+                fuzz: 0,
+            },
+            (pre, Some((q, _)))
+                if !trivial && pre.is_none_or(|(p, _)| distance(q) <= distance(p)) =>
+            {
+                Plan::Present { trivial }
+            }
+            (Some((p, _)), _) => Plan::Place {
+                position: p,
+                fuzz: 0,
+            },
+            (None, post) => match usable(locate(&old, lines, expected, before, after, fuzz))
+                .filter(|_| fuzz > 0)
+            {
+                Some((p, used)) => Plan::Place {
+                    position: p,
+                    fuzz: used,
+                },
+                None if post.is_some() => Plan::Present { trivial },
+                None => Plan::Conflict,
+            },
+        };
+        if let Plan::Place { position, .. } = plan {
+            shift = position as isize - base;
+            min_start = position + old.len();
+        }
+        plans.push(plan);
+    }
+    plans
+}
+
+/// The 0-based line a hunk header names for its pre-image (`-5,0` inserts after line 5).
+fn header_position(start: usize, count: usize) -> isize {
+    if count == 0 {
+        start as isize
+    } else {
+        start as isize - 1
+    }
+}
+
+/// Leading and trailing context lines of a hunk (all-context hunks count once).
+fn context_counts(hunk: &Hunk) -> (usize, usize) {
+    let before = hunk
+        .lines
+        .iter()
+        .take_while(|l| l.kind == LineKind::Context)
+        .count();
+    if before == hunk.lines.len() {
+        return (before, before);
+    }
+    let after = hunk
+        .lines
+        .iter()
+        .rev()
+        .take_while(|l| l.kind == LineKind::Context)
+        .count();
+    (before, after)
+}
+
+/// A line that proves nothing on its own: blank, or only braces and punctuation.
+fn is_trivial(line: &[u8]) -> bool {
+    line.iter()
+        .all(|b| b.is_ascii_whitespace() || b"{}()[];,*/#".contains(b))
+}
+
+/// The hunk's lines with context (and removed lines) taken from V at `position`; context
+/// lines beyond the end of V are left out.
+fn regenerate(hunk: &Hunk, lines: &[&[u8]], position: usize) -> Vec<Line> {
+    let mut at = position;
+    let mut out = Vec::with_capacity(hunk.lines.len());
+    for line in &hunk.lines {
+        match line.kind {
+            LineKind::Add => out.push(line.clone()),
+            kind => {
+                if let Some(text) = lines.get(at) {
+                    out.push(Line {
+                        kind,
+                        text: text.to_vec(),
+                        no_newline_marker: (!text.ends_with(b"\n")).then(|| NO_NEWLINE.to_vec()),
+                    });
+                }
+                at += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The hunk's `@@` line with new ranges; the section text after the second `@@` is kept.
+fn header_line(
+    hunk: &Hunk,
+    old_start: usize,
+    old_count: usize,
+    new_start: usize,
+    new_count: usize,
+) -> Vec<u8> {
+    let original = &hunk.header_line;
+    let rest = original
+        .get(2..)
+        .and_then(|tail| {
+            tail.windows(2)
+                .position(|w| w == b"@@")
+                .map(|at| &tail[at + 2..])
+        })
+        .unwrap_or(b"\n");
+    let mut line = format!(
+        "@@ -{} +{} @@",
+        range(old_start, old_count),
+        range(new_start, new_count)
+    )
+    .into_bytes();
+    line.extend_from_slice(rest);
+    if !line.ends_with(b"\n") {
+        line.push(b'\n');
+    }
+    line
+}
+
+/// `start,count` as git writes it (`,1` left out).
+fn range(start: usize, count: usize) -> String {
+    if count == 1 {
+        start.to_string()
+    } else {
+        format!("{start},{count}")
+    }
+}
+
+/// Rewrite a git `index old..new[ mode]` line with the blob ids of `old` and `new`, each
+/// abbreviated as the original was.
+fn update_index(file: &mut FilePatch, old: &[u8], new: &[u8]) {
+    let Some((old_id, new_id)) = &file.index else {
+        return;
+    };
+    let old_blob = blob_id(old);
+    let new_blob = blob_id(new);
+    let abbreviate = |id: &str, length: usize| id[..length.clamp(7, 40)].to_string();
+    let old_short = abbreviate(&old_blob, old_id.len());
+    let new_short = abbreviate(&new_blob, new_id.len());
+    for line in &mut file.preamble {
+        if let Some(rest) = line.strip_prefix(b"index ") {
+            let text = String::from_utf8_lossy(rest).into_owned();
+            let (_, mode) = text
+                .trim_end()
+                .split_once(' ')
+                .map_or((text.trim_end(), ""), |(ids, mode)| (ids, mode));
+            let ending = if line.ends_with(b"\r\n") {
+                "\r\n"
+            } else {
+                "\n"
+            };
+            let mode = if mode.is_empty() {
+                String::new()
+            } else {
+                format!(" {mode}")
+            };
+            *line = format!("index {old_short}..{new_short}{mode}{ending}").into_bytes();
+        }
+    }
+    file.index = Some((old_short, new_short));
+}
+
+/// Git's blob id of `content`.
+fn blob_id(content: &[u8]) -> String {
+    let mut hasher = Sha1::new();
+    hasher.update(format!("blob {}\0", content.len()).as_bytes());
+    hasher.update(content);
+    hex::encode(hasher.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numbered(count: usize) -> String {
+        (1..=count).map(|i| format!("line {i}\n")).collect()
+    }
+
+    fn series(file: &str, bytes: &[u8]) -> SeriesPatch {
+        SeriesPatch {
+            file: file.into(),
+            strip: 1,
+            bytes: bytes.to_vec(),
+            hold: None,
+        }
+    }
+
+    fn run(tree: &[(&str, &str)], patches: &[SeriesPatch], fuzz: usize) -> Vec<PatchRefresh> {
+        let files: HashMap<Vec<u8>, Vec<u8>> = tree
+            .iter()
+            .map(|(p, c)| (p.as_bytes().to_vec(), c.as_bytes().to_vec()))
+            .collect();
+        let read = move |path: &[u8]| -> Result<Entry, String> {
+            Ok(files
+                .get(path)
+                .map_or(Entry::Missing, |c| Entry::File(c.clone())))
+        };
+        refresh_series(
+            patches,
+            &read,
+            &RefreshOptions {
+                fuzz,
+                allow_conflicts: false,
+            },
+        )
+    }
+
+    const PATCH: &str = "Subject: change two lines\n\n---\ndiff --git a/f b/f\nindex 1111111..2222222 100644\n--- a/f\n+++ b/f\n@@ -2,3 +2,3 @@ section\n line 2\n-line 3\n+LINE 3\n line 4\n@@ -10,3 +10,3 @@\n line 10\n-line 11\n+LINE 11\n line 12\n-- \n2.43.0\n";
+
+    #[test]
+    fn a_patch_in_place_is_left_alone() {
+        let base = numbered(15);
+        let result = run(&[("f", &base)], &[series("p", PATCH.as_bytes())], 0);
+        assert_eq!(result[0].outcome, RefreshOutcome::Unchanged);
+        assert!(result[0].bytes.is_none());
+        assert!(result[0].hunks.iter().all(|h| h.fate == HunkFate::Kept));
+    }
+
+    #[test]
+    fn moved_hunks_get_new_numbers_and_apply_exactly() {
+        let moved = format!("new a\nnew b\n{}", numbered(15));
+        let result = run(&[("f", &moved)], &[series("p", PATCH.as_bytes())], 0);
+        assert_eq!(result[0].outcome, RefreshOutcome::Refreshed);
+        let bytes = result[0].bytes.clone().unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(
+            text.starts_with("Subject: change two lines\n\n---\n"),
+            "{text}"
+        );
+        assert!(text.contains("@@ -4,3 +4,3 @@ section\n"), "{text}");
+        assert!(text.contains("@@ -12,3 +12,3 @@\n"), "{text}");
+        assert!(text.ends_with("-- \n2.43.0\n"));
+        let expected_index = format!(
+            "index {}..{} 100644\n",
+            &blob_id(moved.as_bytes())[..7],
+            &blob_id(
+                moved
+                    .replace("line 3\n", "LINE 3\n")
+                    .replace("line 11\n", "LINE 11\n")
+                    .as_bytes()
+            )[..7]
+        );
+        assert!(text.contains(&expected_index), "{text}");
+        let parsed = parse_patches(&bytes).unwrap();
+        let (_, placements) = apply_hunks(&parsed[0].files[0].hunks, moved.as_bytes(), 0).unwrap();
+        assert!(placements.iter().all(|p| p.offset == 0));
+    }
+
+    #[test]
+    fn hunks_already_upstream_are_dropped_and_the_header_kept() {
+        let partly = numbered(15).replace("line 3\n", "LINE 3\n");
+        let result = run(&[("f", &partly)], &[series("p", PATCH.as_bytes())], 0);
+        assert_eq!(result[0].outcome, RefreshOutcome::Shrunk);
+        let text = String::from_utf8(result[0].bytes.clone().unwrap()).unwrap();
+        assert!(text.starts_with("Subject: change two lines\n\n---\ndiff --git a/f b/f\n"));
+        assert!(!text.contains("LINE 3"), "{text}");
+        assert!(
+            text.contains("@@ -10,3 +10,3 @@\n line 10\n-line 11\n+LINE 11\n"),
+            "{text}"
+        );
+
+        let fully = partly.replace("line 11\n", "LINE 11\n");
+        let result = run(&[("f", &fully)], &[series("p", PATCH.as_bytes())], 0);
+        assert_eq!(result[0].outcome, RefreshOutcome::Expired);
+        assert!(result[0].bytes.is_none());
+    }
+
+    #[test]
+    fn changed_context_is_a_conflict_unless_fuzz_is_allowed() {
+        let changed = numbered(15).replace("line 4\n", "line four\n");
+        let result = run(&[("f", &changed)], &[series("p", PATCH.as_bytes())], 0);
+        assert_eq!(result[0].outcome, RefreshOutcome::Conflict);
+        assert!(result[0].bytes.is_none());
+        let result = run(&[("f", &changed)], &[series("p", PATCH.as_bytes())], 1);
+        assert_eq!(result[0].outcome, RefreshOutcome::Refreshed);
+        let text = String::from_utf8(result[0].bytes.clone().unwrap()).unwrap();
+        assert!(
+            text.contains(" line 2\n-line 3\n+LINE 3\n line four\n"),
+            "{text}"
+        );
+        assert_eq!(result[0].hunks[0].fate, HunkFate::Recontexted);
+    }
+
+    #[test]
+    fn later_patches_see_the_earlier_ones() {
+        let first = "--- a/f\n+++ b/f\n@@ -1,2 +1,3 @@\n line 1\n+inserted\n line 2\n";
+        let second = "--- a/f\n+++ b/f\n@@ -3,3 +3,3 @@\n line 2\n-line 3\n+LINE 3\n line 4\n";
+        let base = numbered(6);
+        let result = run(
+            &[("f", &base)],
+            &[
+                series("1", first.as_bytes()),
+                series("2", second.as_bytes()),
+            ],
+            0,
+        );
+        assert_eq!(result[0].outcome, RefreshOutcome::Unchanged);
+        assert_eq!(result[1].outcome, RefreshOutcome::Unchanged);
+        // Held back, the first patch is not seen: the second moves up a line.
+        let mut held = series("1", first.as_bytes());
+        held.hold = Some("verdict conflict".into());
+        let result = run(&[("f", &base)], &[held, series("2", second.as_bytes())], 0);
+        assert_eq!(result[0].outcome, RefreshOutcome::Conflict);
+        assert_eq!(result[1].outcome, RefreshOutcome::Refreshed);
+        let text = String::from_utf8(result[1].bytes.clone().unwrap()).unwrap();
+        assert!(text.contains("@@ -2,3 +2,3 @@\n"), "{text}");
+    }
+
+    #[test]
+    fn trivial_hunks_prove_nothing_alone() {
+        let patch = "--- a/f\n+++ b/f\n@@ -1,3 +1,4 @@\n a\n b\n+}\n c\n";
+        let result = run(
+            &[("f", "x\na\nb\n}\nc\n")],
+            &[series("p", patch.as_bytes())],
+            0,
+        );
+        assert_eq!(result[0].outcome, RefreshOutcome::Conflict);
+    }
+
+    #[test]
+    fn new_and_deleted_files() {
+        let create = "--- /dev/null\n+++ b/n\n@@ -0,0 +1,2 @@\n+one\n+two\n";
+        let result = run(&[], &[series("c", create.as_bytes())], 0);
+        assert_eq!(result[0].outcome, RefreshOutcome::Unchanged);
+        let result = run(&[("n", "one\ntwo\n")], &[series("c", create.as_bytes())], 0);
+        assert_eq!(result[0].outcome, RefreshOutcome::Expired);
+        let result = run(&[("n", "other\n")], &[series("c", create.as_bytes())], 0);
+        assert_eq!(result[0].outcome, RefreshOutcome::Conflict);
+        let delete = "--- a/d\n+++ /dev/null\n@@ -1 +0,0 @@\n-gone\n";
+        assert_eq!(
+            run(&[("d", "gone\n")], &[series("d", delete.as_bytes())], 0)[0].outcome,
+            RefreshOutcome::Unchanged
+        );
+        assert_eq!(
+            run(&[], &[series("d", delete.as_bytes())], 0)[0].outcome,
+            RefreshOutcome::Expired
+        );
+    }
+
+    #[test]
+    fn header_lines_keep_their_section() {
+        let hunk = Hunk {
+            header_line: b"@@ -1,3 +1,4 @@ int main(void)\n".to_vec(),
+            ..Hunk::default()
+        };
+        assert_eq!(
+            header_line(&hunk, 5, 3, 6, 1),
+            b"@@ -5,3 +6 @@ int main(void)\n"
+        );
+    }
+}
