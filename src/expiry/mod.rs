@@ -11,6 +11,7 @@
 //! evidence. Only an unreachable upstream stops a package, as an error, never as a guess.
 
 pub mod detector;
+pub mod expire;
 pub mod history;
 pub mod refresh;
 pub mod tree;

@@ -1,0 +1,242 @@
+//! Expire: act on the verdicts of `check` (DESIGN.md §5).
+//!
+//! Flow: `plan_expire` runs `check_package` against release V, then plans every change before
+//! anything is written: expired patches lose their file and manifest entry and gain an
+//! `expired:` record (release, reason, evidence, date); the remaining patches are refreshed
+//! onto V in series order (`refresh::refresh_series`), so a `partial` patch shrinks to its
+//! remaining hunks (header kept) and a patch that moved gets new line numbers; and
+//! `upstream.version` (with a declared tarball sha256, computed from the real download) moves
+//! to V. `conflict` and `unknown` patches are left untouched and listed; they keep the version
+//! where it is (and then nothing changes at all, since the other patches would no longer match
+//! the pinned version) unless `allow_conflicts` is set.
+//!
+//! The plan carries one [`ChangeSet`]: patch rewrites, then removals, then the manifest, so the
+//! manifest (the commit point of the series) changes last. The caller commits it or, for
+//! `--dry-run`, shows its diff.
+
+use serde::Serialize;
+
+use super::refresh::{self, RefreshError, RefreshOptions, RefreshOutcome, SeriesPatch};
+use super::{CheckError, CheckOptions, EvidenceResult, PatchCheck, Verdict, check_package};
+use crate::upstream::Fetcher;
+use crate::workspace::edit::{ChangeSet, ManifestEdit};
+use crate::workspace::{ExpiredEntry, Package};
+
+/// Choices for one expire.
+#[derive(Debug, Clone, Default)]
+pub struct ExpireOptions {
+    pub check: CheckOptions,
+    /// Fuzz allowed when refreshing the remaining patches (their context is taken from V).
+    pub fuzz: usize,
+    /// Move the version even when some patch conflicts.
+    pub allow_conflicts: bool,
+    /// The date recorded in `expired:` entries (`YYYY-MM-DD`).
+    pub date: String,
+}
+
+/// Why a package could not be expired. Nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExpireError {
+    #[error(transparent)]
+    Check(#[from] CheckError),
+    #[error(transparent)]
+    Refresh(#[from] RefreshError),
+}
+
+/// One patch that goes, with why.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExpiredPatch {
+    pub file: String,
+    pub reason: String,
+    pub evidence: String,
+}
+
+/// A patch left untouched, with why.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeldPatch {
+    pub file: String,
+    pub verdict: Verdict,
+    pub detail: String,
+}
+
+/// The version move, when there is one.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionMove {
+    pub from: String,
+    pub to: String,
+}
+
+/// What expire does (or would do) for one package.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExpirePlan {
+    pub name: String,
+    pub version: String,
+    pub release: String,
+    /// Conflicts keep the version (no `allow_conflicts`): nothing is changed.
+    pub blocked: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_moved: Option<VersionMove>,
+    pub expired: Vec<ExpiredPatch>,
+    pub shrunk: Vec<String>,
+    pub refreshed: Vec<String>,
+    pub unchanged: Vec<String>,
+    pub conflicts: Vec<HeldPatch>,
+    /// Patches found already upstream only in series order: left in place (check them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub already_upstream: Vec<String>,
+    #[serde(skip)]
+    pub changes: ChangeSet,
+}
+
+/// Plan the expiry of `package` against `release`; nothing is written (commit `changes`).
+pub fn plan_expire(
+    package: &Package,
+    release: &str,
+    fetcher: &Fetcher,
+    options: &ExpireOptions,
+) -> Result<ExpirePlan, ExpireError> {
+    let check = check_package(package, release, fetcher, &options.check)?;
+    let mut series = refresh::read_series(package)?;
+    let mut expired = Vec::new();
+    let mut conflicts = Vec::new();
+    for (patch, verdict) in series.iter_mut().zip(&check.patches) {
+        match verdict.verdict {
+            Verdict::Expired => expired.push(expired_patch(verdict)),
+            Verdict::Conflict | Verdict::Unknown => {
+                let detail = why(verdict);
+                patch.hold = Some(format!("verdict {}: {detail}", verdict.verdict.as_str()));
+                conflicts.push(HeldPatch {
+                    file: verdict.file.clone(),
+                    verdict: verdict.verdict,
+                    detail,
+                });
+            }
+            _ => {}
+        }
+    }
+    let remaining: Vec<SeriesPatch> = series
+        .iter()
+        .filter(|p| !expired.iter().any(|e| e.file == p.file))
+        .cloned()
+        .collect();
+    let tree = refresh::open_tree(package, release, fetcher)?;
+    let refresh_options = RefreshOptions {
+        fuzz: options.fuzz,
+        allow_conflicts: options.allow_conflicts,
+    };
+    let results = refresh::refresh_series(&remaining, &|path| tree.read(path), &refresh_options);
+
+    let version = package.manifest.upstream.version.clone();
+    let mut plan = ExpirePlan {
+        name: package.name.clone(),
+        version: version.clone(),
+        release: release.to_string(),
+        blocked: false,
+        version_moved: None,
+        expired,
+        shrunk: Vec::new(),
+        refreshed: Vec::new(),
+        unchanged: Vec::new(),
+        conflicts,
+        already_upstream: Vec::new(),
+        changes: ChangeSet::default(),
+    };
+    let mut writes = Vec::new();
+    for (patch, result) in remaining.iter().zip(&results) {
+        match result.outcome {
+            RefreshOutcome::Unchanged => plan.unchanged.push(patch.file.clone()),
+            RefreshOutcome::Refreshed => plan.refreshed.push(patch.file.clone()),
+            RefreshOutcome::Shrunk => plan.shrunk.push(patch.file.clone()),
+            RefreshOutcome::Expired => plan.already_upstream.push(patch.file.clone()),
+            RefreshOutcome::Conflict if patch.hold.is_none() => plan.conflicts.push(HeldPatch {
+                file: patch.file.clone(),
+                verdict: Verdict::Conflict,
+                detail: result.detail.clone().unwrap_or_default(),
+            }),
+            RefreshOutcome::Conflict => {}
+        }
+        if let Some(bytes) = &result.bytes {
+            writes.push((patch, bytes.clone()));
+        }
+    }
+    if !plan.conflicts.is_empty() && !options.allow_conflicts {
+        plan.blocked = true;
+        return Ok(plan);
+    }
+
+    let mut edit = ManifestEdit::open(&package.manifest_path).map_err(RefreshError::from)?;
+    for (patch, bytes) in writes {
+        plan.changes.write(
+            &package.dir.join(&patch.file),
+            Some(patch.bytes.clone()),
+            bytes,
+        );
+    }
+    for gone in &plan.expired {
+        let Some(patch) = series.iter().find(|p| p.file == gone.file) else {
+            continue;
+        };
+        plan.changes
+            .remove(&package.dir.join(&patch.file), patch.bytes.clone());
+        edit.remove_patch(&gone.file).map_err(RefreshError::from)?;
+        edit.append_expired(&ExpiredEntry {
+            file: gone.file.clone(),
+            release: release.to_string(),
+            reason: gone.reason.clone(),
+            evidence: Some(gone.evidence.clone()),
+            date: (!options.date.is_empty()).then(|| options.date.clone()),
+        })
+        .map_err(RefreshError::from)?;
+    }
+    if release != version {
+        refresh::move_version(&mut edit, package, release, fetcher)?;
+        plan.version_moved = Some(VersionMove {
+            from: version,
+            to: release.to_string(),
+        });
+    }
+    plan.changes.write(
+        edit.path(),
+        Some(edit.original().as_bytes().to_vec()),
+        edit.text().as_bytes().to_vec(),
+    );
+    Ok(plan)
+}
+
+/// The record of an expired patch: the proving detector and its finding (and the other
+/// proofs, if any).
+fn expired_patch(check: &PatchCheck) -> ExpiredPatch {
+    let reason = check.reason.clone().unwrap_or_else(|| "content".into());
+    let proofs: Vec<_> = check
+        .evidence
+        .iter()
+        .filter(|e| e.result == EvidenceResult::Proves)
+        .collect();
+    let mut parts: Vec<String> = proofs
+        .iter()
+        .filter(|e| e.detector == reason)
+        .map(|e| e.detail.clone())
+        .collect();
+    parts.extend(
+        proofs
+            .iter()
+            .filter(|e| e.detector != reason)
+            .map(|e| format!("{}: {}", e.detector, e.detail)),
+    );
+    ExpiredPatch {
+        file: check.file.clone(),
+        reason,
+        evidence: parts.join("; "),
+    }
+}
+
+/// Why a patch is held, in a line: its first error, else the content finding.
+fn why(check: &PatchCheck) -> String {
+    check
+        .evidence
+        .iter()
+        .find(|e| e.result == EvidenceResult::Error)
+        .or_else(|| check.evidence.iter().find(|e| e.detector == "content"))
+        .map(|e| format!("{}: {}", e.detector, e.detail))
+        .unwrap_or_default()
+}
