@@ -126,7 +126,8 @@ pub fn header_metadata(path: &Path, bytes: &[u8]) -> Result<PatchMetadata, Impor
 ///   pending, anything else → submitted).
 /// - `upstream-commit`: the first commit id of `Git-commit:`, cherry-pick lines, Origin or
 ///   Applied-Upstream URLs.
-/// - `upstream-url`: the first URL of Origin, else of Applied-Upstream.
+/// - `upstream-url`: the first URL of Origin, else of Applied-Upstream, else of
+///   `Upstream-Status: Backport [<url>]`.
 /// - `fixed-in`: `>=V` when Applied-Upstream names a version (`1.2.3`, `…, version 1.2.3`).
 /// - `cves`: `CVE:` lines, then CVE ids in the Description/Subject, the Bug fields and the
 ///   file name.
@@ -168,8 +169,14 @@ pub fn entry_from_header(file: &str, strip: usize, metadata: &PatchMetadata) -> 
                 .as_deref()
                 .and_then(status_from_forwarded)
         });
-    let upstream_url =
-        if vendor { None } else { first_url(origin) }.or_else(|| applied.and_then(first_url));
+    let backport_reason = metadata
+        .upstream_status
+        .as_deref()
+        .filter(|s| s.eq_ignore_ascii_case("backport"))
+        .and(metadata.upstream_status_reason.as_deref());
+    let upstream_url = if vendor { None } else { first_url(origin) }
+        .or_else(|| applied.and_then(first_url))
+        .or_else(|| backport_reason.and_then(first_url));
     let reason = metadata
         .subject
         .clone()
@@ -434,6 +441,21 @@ mod tests {
             "b.patch",
         );
         assert_eq!(yocto.cves, vec!["CVE-2023-1234", "CVE-2023-5678"]);
+        let linked = entry(
+            "Upstream-Status: Backport [https://git.example.org/demo/commit/?id=0123456789abcdef0123456789abcdef01234567]\n",
+            "c.patch",
+        );
+        assert_eq!(linked.status, Some(PatchStatus::Backport));
+        assert_eq!(
+            linked.upstream_commit.as_deref(),
+            Some("0123456789abcdef0123456789abcdef01234567")
+        );
+        assert!(
+            linked
+                .upstream_url
+                .unwrap()
+                .starts_with("https://git.example.org/")
+        );
     }
 
     #[test]
