@@ -152,6 +152,32 @@ def compare(reference, prepared, components):
     return len(expected), differences
 
 
+def round_trip(workspace, package, mindelta, version, orig, sha256):
+    """import -> export -> import: `same` when both manifests list the same patch facts."""
+    exported = WORK / "exported" / package
+    shutil.rmtree(exported, ignore_errors=True)
+    code, _, err, _ = run(
+        [mindelta, "--workspace", workspace, "export", "quilt", package, "--out", exported],
+        check=False,
+    )
+    if code != 0:
+        return f"export failed: {err.strip()[-300:]}"
+    code, _, err, _ = run(
+        [mindelta, "--workspace", workspace, "import", "quilt", exported, "--name",
+         f"{package}.round-trip", "--version", version, "--upstream-tarball", orig,
+         "--sha256", sha256, "--force"],
+        check=False,
+    )
+    if code != 0:
+        return f"re-import failed: {err.strip()[-300:]}"
+
+    def patches_section(name):
+        text = (workspace / "patches" / name / "package.yaml").read_text()
+        return text[text.index("patches:"):]
+
+    return "same" if patches_section(package) == patches_section(f"{package}.round-trip") else "differs"
+
+
 def prove(package, args, mindelta):
     src = WORK / "src"
     dsc = download(src, package) if not args.no_download else find_dsc(src, package)
@@ -206,6 +232,10 @@ def prove(package, args, mindelta):
         status = patch.get("status", "none")
         result["statuses"][status] = result["statuses"].get(status, 0) + 1
 
+    result["with_upstream_commit"] = sum(1 for p in imported["patches"] if p.get("upstream_commit"))
+    result["with_cves"] = sum(1 for p in imported["patches"] if p.get("cves"))
+    result["round_trip"] = round_trip(workspace, package, mindelta, upstream_version, orig, files[origs[0]])
+
     out_dir = WORK / "prepared" / package
     code, out, err, seconds = run(
         [mindelta, "--workspace", workspace, "--cache-dir", WORK / "cache", "--format", "json",
@@ -259,6 +289,8 @@ def main():
             line += f" {result['patches']:>3} patches"
         if "files" in result:
             line += f" {result['files']:>6} files"
+        if "round_trip" in result:
+            line += f"  round trip {result['round_trip']}"
         if "prepare_seconds" in result:
             line += f"  prepare {result['prepare_seconds']:.2f}s, dpkg-source {result['dpkg_source_seconds']:.2f}s"
         print(line, flush=True)
@@ -271,6 +303,21 @@ def main():
     for result in results:
         counts[result["result"]] = counts.get(result["result"], 0) + 1
     print("\nsummary: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    patches = sum(r.get("patches", 0) for r in results)
+    statuses = {}
+    for result in results:
+        for status, n in result.get("statuses", {}).items():
+            statuses[status] = statuses.get(status, 0) + n
+    print(
+        f"patches: {patches} imported; status "
+        + ", ".join(f"{k} {n}" for k, n in sorted(statuses.items()))
+        + f"; {sum(r.get('with_upstream_commit', 0) for r in results)} with an upstream commit,"
+        + f" {sum(r.get('with_cves', 0) for r in results)} with CVEs; round trip same for"
+        + f" {sum(1 for r in results if r.get('round_trip') == 'same')} packages"
+    )
+    prepare = sum(r.get("prepare_seconds", 0) for r in results)
+    dpkg = sum(r.get("dpkg_source_seconds", 0) for r in results if "prepare_seconds" in r)
+    print(f"time: mindelta prepare {prepare:.1f}s in all, dpkg-source -x {dpkg:.1f}s")
     (WORK / "report.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"report: {WORK / 'report.json'}")
     return 0 if set(counts) <= {"identical", "identical-except-components", "skipped"} else 1
