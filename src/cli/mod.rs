@@ -8,12 +8,14 @@ mod apply;
 mod audit;
 mod check;
 mod error;
+mod expire;
 mod export;
 mod import;
 mod list;
 mod output;
 mod patch_id;
 mod prepare;
+mod refresh;
 mod versions;
 
 use std::io::IsTerminal;
@@ -98,6 +100,10 @@ enum Command {
     Prepare(prepare::Args),
     /// Verdict for every patch against an upstream release, with evidence; changes nothing
     Check(check::Args),
+    /// Act on `check`: drop expired patches, shrink partial ones, refresh the rest, move the version
+    Expire(expire::Args),
+    /// Rebase the patches onto a release: re-place moved hunks, drop hunks already upstream
+    Refresh(refresh::Args),
     /// Discovered upstream releases, newest first (`--explain`: how and why in this order)
     Versions(versions::Args),
     /// The delta report and policy findings (human, JSON, markdown or SARIF)
@@ -202,6 +208,8 @@ pub fn run() -> ExitCode {
         Command::PatchId(args) => patch_id::run(&context, args),
         Command::Prepare(args) => prepare::run(&context, args),
         Command::Check(args) => check::run(&context, args),
+        Command::Expire(args) => expire::run(&context, args),
+        Command::Refresh(args) => refresh::run(&context, args),
         Command::Versions(args) => versions::run(&context, args),
         Command::Audit(args) => audit::run(&context, args),
         Command::Import(args) => import::run(&context, args),

@@ -6,7 +6,9 @@
 //! onto V in series order (`refresh::refresh_series`), so a `partial` patch shrinks to its
 //! remaining hunks (header kept) and a patch that moved gets new line numbers; and
 //! `upstream.version` (with a declared tarball sha256, computed from the real download) moves
-//! to V. `conflict` and `unknown` patches are left untouched and listed; they keep the version
+//! to V. `conflict` and `unknown` patches are left untouched and listed (with `fuzz`, a
+//! `conflict` patch is first given to the refresh, which may place it with its context taken
+//! from V; only what still conflicts then is held); they keep the version
 //! where it is (and then nothing changes at all, since the other patches would no longer match
 //! the pinned version) unless `allow_conflicts` is set.
 //!
@@ -102,6 +104,8 @@ pub fn plan_expire(
     for (patch, verdict) in series.iter_mut().zip(&check.patches) {
         match verdict.verdict {
             Verdict::Expired => expired.push(expired_patch(verdict)),
+            // With fuzz, a conflicting patch gets a chance to be rebased (context from V).
+            Verdict::Conflict if options.fuzz > 0 => {}
             Verdict::Conflict | Verdict::Unknown => {
                 let detail = why(verdict);
                 patch.hold = Some(format!("verdict {}: {detail}", verdict.verdict.as_str()));

@@ -29,7 +29,7 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use yaml_edit::{Document, Mapping, ScalarValue, Sequence};
+use yaml_edit::{Document, Mapping, ScalarValue};
 
 use super::manifest::{ExpiredEntry, Manifest, ManifestError, UpstreamSource};
 use crate::patch::diff::diff_files;
@@ -223,35 +223,97 @@ impl ManifestEdit {
         })
     }
 
-    /// Append an entry to `expired:` (created at the end of the file when missing).
+    /// Append an entry to `expired:`. A missing `expired:` key is added at the end of the file
+    /// with the list indentation `patches:` uses (a text edit: yaml-edit would pick its own);
+    /// an existing list grows through yaml-edit, which follows the list's indentation.
     pub fn append_expired(&mut self, entry: &ExpiredEntry) -> Result<(), EditError> {
-        let text = self.with_document(|root| {
-            let item = Mapping::new();
-            item.set("file", styled(&entry.file, Style::Plain));
-            item.set("release", styled(&entry.release, Style::Double));
-            item.set("reason", styled(&entry.reason, Style::Plain));
-            if let Some(evidence) = &entry.evidence {
-                item.set("evidence", styled(evidence, Style::Plain));
-            }
-            if let Some(date) = &entry.date {
-                item.set("date", ScalarValue::plain(date.as_str()));
-            }
-            match root.get_sequence("expired") {
-                Some(list) => list.push(item),
-                None => {
-                    let list = Sequence::new();
-                    list.push(item);
-                    root.set("expired", list);
+        let mut fields = vec![
+            ("release", super::write::quoted(&entry.release)),
+            ("reason", super::write::scalar(&entry.reason)),
+        ];
+        if let Some(evidence) = &entry.evidence {
+            fields.push(("evidence", super::write::scalar(evidence)));
+        }
+        if let Some(date) = &entry.date {
+            // A plain ISO date, as users write `added:` (it reads back as a string).
+            let plain = date.len() == 10
+                && date.bytes().enumerate().all(|(i, b)| {
+                    if i == 4 || i == 7 {
+                        b == b'-'
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                });
+            let value = if plain {
+                date.clone()
+            } else {
+                super::write::scalar(date)
+            };
+            fields.push(("date", value));
+        }
+        let has_key = self
+            .text
+            .lines()
+            .any(|l| l.starts_with("expired:") || l.starts_with("\"expired\":"));
+        let text = if has_key {
+            self.with_document(|root| {
+                let item = Mapping::new();
+                item.set("file", styled(&entry.file, Style::Plain));
+                item.set("release", styled(&entry.release, Style::Double));
+                item.set("reason", styled(&entry.reason, Style::Plain));
+                if let Some(evidence) = &entry.evidence {
+                    item.set("evidence", styled(evidence, Style::Plain));
                 }
+                if let Some((_, date)) = fields.iter().find(|(key, _)| *key == "date") {
+                    if date.starts_with('"') {
+                        item.set(
+                            "date",
+                            styled(&entry.date.clone().unwrap_or_default(), Style::Double),
+                        );
+                    } else {
+                        item.set("date", ScalarValue::plain(date.as_str()));
+                    }
+                }
+                let list = root
+                    .get_sequence("expired")
+                    .ok_or("`expired` is not a list")?;
+                list.push(item);
+                Ok(())
+            })?
+        } else {
+            let indent = " ".repeat(self.list_indent());
+            let mut text = self.text.clone();
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
             }
-            Ok(())
-        })?;
-        // A file that did not end in a newline gets one before the new key.
+            text.push_str("expired:\n");
+            text.push_str(&format!(
+                "{indent}- file: {}\n",
+                super::write::scalar(&entry.file)
+            ));
+            for (key, value) in fields {
+                text.push_str(&format!("{indent}  {key}: {value}\n"));
+            }
+            text
+        };
         self.accept(text, |old, new| {
             let mut expected = old.clone();
             expected.expired.push(entry.clone());
             same(&expected, new)
         })
+    }
+
+    /// The indentation of the `- ` of the `patches:` entries (2 when there are none).
+    fn list_indent(&self) -> usize {
+        let Ok(manifest) = self.manifest() else {
+            return 2;
+        };
+        manifest
+            .patches
+            .first()
+            .and_then(|entry| self.text.lines().nth(entry.line.saturating_sub(1)))
+            .filter(|line| line.trim_start().starts_with('-'))
+            .map_or(2, |line| line.len() - line.trim_start().len())
     }
 
     /// Write the edited text to the manifest's path atomically (a one-file [`ChangeSet`]).
@@ -360,24 +422,10 @@ fn styled(value: &str, style: Style) -> ScalarValue {
     }
 }
 
-/// Whether `value` written plain reads back as the same string: it starts with a letter or `/`
-/// (so never a number, date or indicator), holds no `: `, ` #` or flow indicator, and is not a
-/// word YAML reads as a boolean or null.
+/// Whether `value` written plain reads back as the same string (the new-manifest writer's
+/// rule, so both write the same way).
 fn plain_is_safe(value: &str) -> bool {
-    let Some(first) = value.chars().next() else {
-        return false;
-    };
-    (first.is_ascii_alphabetic() || first == '/')
-        && !value.ends_with([' ', ':'])
-        && !value.contains(": ")
-        && !value.contains(" #")
-        && !value
-            .chars()
-            .any(|c| c.is_control() || "[]{},\"'`".contains(c))
-        && !matches!(
-            value.to_ascii_lowercase().as_str(),
-            "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "null"
-        )
+    !super::write::scalar(value).starts_with('"')
 }
 
 /// Remove the block-style sequence entry starting on 1-based `line` (`  - file: …`), its own
@@ -665,15 +713,6 @@ mod tests {
         ManifestEdit::from_text(Path::new("patches/hello/package.yaml"), text.to_string())
     }
 
-    /// Lines of `after` not in `before` and the reverse, in order (a crude line diff).
-    fn changed_lines(before: &str, after: &str) -> (Vec<String>, Vec<String>) {
-        let a: Vec<&str> = before.lines().collect();
-        let b: Vec<&str> = after.lines().collect();
-        let removed = a.iter().filter(|l| !b.contains(l)).map(|l| l.to_string());
-        let added = b.iter().filter(|l| !a.contains(l)).map(|l| l.to_string());
-        (removed.collect(), added.collect())
-    }
-
     #[test]
     fn version_keeps_quotes_comment_and_everything_else() {
         let mut edit = edit(MANIFEST);
@@ -742,19 +781,9 @@ mod tests {
         edit.append_expired(&second).unwrap();
         let manifest = edit.manifest().unwrap();
         assert_eq!(manifest.expired, vec![entry, second]);
-        let (removed, _) = changed_lines(MANIFEST, edit.text());
         assert_eq!(
-            removed,
-            vec![
-                "  # the overflow fix",
-                "  - file: 0001-a.patch",
-                "    reason: A   # why",
-                "    fixed-in: \">=1.1\"",
-            ]
-        );
-        assert!(
-            edit.text()
-                .starts_with("# hello: an example\nname: hello\n")
+            edit.text(),
+            "# hello: an example\nname: hello\nupstream:\n  version: \"1.0\"   # pinned\n  dir: ../src-{version}\npatches:\n\n  - file: 0002-b.patch\n    status: pending\n  - file: 0003-c.patch\n# end\nexpired:\n  - file: 0001-a.patch\n    release: \"1.1\"\n    reason: fixed-in\n    evidence: \"1.1 satisfies `>=1.1`: yes # really\"\n    date: 2026-11-27\n  - file: 0002-b.patch\n    release: \"1.1\"\n    reason: fixed-in\n    date: 2026-11-27\n"
         );
     }
 

@@ -1,0 +1,223 @@
+//! `mindelta expire [PKG…] [--release V | --latest] [--dry-run] [--allow-conflicts]`: act on
+//! the verdicts of `check` — drop expired patches, shrink partial ones, refresh the rest and
+//! move `upstream.version` to the release.
+//!
+//! Every package is planned first (`expiry::expire::plan_expire`, nothing written); then each
+//! plan is committed as one all-or-nothing change set, or, with `--dry-run`, its diff is
+//! printed to stdout. A package whose conflicts keep the version exits 3 after the others are
+//! done. JSON output is one object per package: expired, shrunk, refreshed, unchanged,
+//! conflicts and the version move.
+
+use std::process::ExitCode;
+
+use super::list::{report_failures, workspace_error};
+use super::{CliError, Context, ErrorKind, Format, output};
+use mindelta::expiry::expire::{ExpireError, ExpireOptions, ExpirePlan, plan_expire};
+use mindelta::expiry::{CheckOptions, refresh::RefreshError};
+use mindelta::upstream::{FetchError, FetchErrorKind, FetchOptions, Fetcher};
+use mindelta::workspace::Package;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Packages to expire (default: every package of the workspace)
+    packages: Vec<String>,
+    /// The upstream release to move to
+    #[arg(long, value_name = "V", conflicts_with = "latest")]
+    release: Option<String>,
+    /// Move to the newest discovered release (the default)
+    #[arg(long)]
+    latest: bool,
+    /// Print the diff of every file that would change; change nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Move the version even when some patch conflicts (conflicting patches stay untouched)
+    #[arg(long)]
+    allow_conflicts: bool,
+    /// Context lines a moved hunk may ignore (its context is then taken from the release)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    fuzz: usize,
+}
+
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    packages: Vec<&'a ExpirePlan>,
+    dry_run: bool,
+}
+
+pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
+    let workspace = context.workspace()?;
+    let names = if args.packages.is_empty() {
+        workspace.package_names().map_err(|e| workspace_error(&e))?
+    } else {
+        args.packages.clone()
+    };
+    let fetcher = Fetcher::new(
+        FetchOptions {
+            offline: context.offline,
+            ..FetchOptions::new(&context.cache_dir)
+        },
+        None,
+    );
+    let options = ExpireOptions {
+        check: CheckOptions {
+            offline: context.offline,
+            ..CheckOptions::default()
+        },
+        fuzz: args.fuzz,
+        allow_conflicts: args.allow_conflicts,
+        date: today(),
+    };
+    let mut plans = Vec::new();
+    let mut failures = Vec::new();
+    for name in &names {
+        let planned = workspace
+            .load(name)
+            .map_err(|e| workspace_error(&e))
+            .and_then(|package| {
+                let release = release_for(&package, &args, &fetcher)?;
+                plan_expire(&package, &release, &fetcher, &options).map_err(|e| expire_error(&e))
+            });
+        match planned {
+            Ok(plan) => plans.push(plan),
+            Err(error) => failures.push(error),
+        }
+    }
+    let mut diff = String::new();
+    let mut committed = Vec::new();
+    for plan in &plans {
+        if plan.blocked {
+            failures.push(
+                CliError::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "`{}` stays at {}: {} patch(es) conflict with {}",
+                        plan.name,
+                        plan.version,
+                        plan.conflicts.len(),
+                        plan.release
+                    ),
+                )
+                .hint("rebase the conflicting patches by hand, or pass `--allow-conflicts` to move the version and leave them untouched"),
+            );
+        } else if args.dry_run {
+            diff.push_str(&plan.changes.diff(&workspace.root));
+        } else {
+            match plan.changes.clone().commit() {
+                Ok(()) => committed.push(plan),
+                Err(error) => failures.push(
+                    CliError::from_error(ErrorKind::Error, &error)
+                        .hint(format!("`{}` was left as it was", plan.name)),
+                ),
+            }
+        }
+    }
+    match context.format {
+        Format::Json => output::json(&Report {
+            packages: plans.iter().collect(),
+            dry_run: args.dry_run,
+        })?,
+        Format::Human if args.dry_run => output::stdout(&diff)?,
+        Format::Human => output::stdout(&render(&plans))?,
+    }
+    if args.dry_run && !context.quiet && context.format == Format::Human {
+        anstream::eprintln!("dry run: nothing was changed");
+    }
+    report_failures(failures)
+}
+
+/// The release to move `package` to: `--release`, else the newest discovered one.
+fn release_for(package: &Package, args: &Args, fetcher: &Fetcher) -> Result<String, CliError> {
+    if let Some(release) = &args.release {
+        return Ok(release.clone());
+    }
+    match mindelta::upstream::release::latest(package, fetcher, false) {
+        Ok(Some(release)) => Ok(release.version),
+        Ok(None) => Err(CliError::new(
+            ErrorKind::Error,
+            format!("no release of `{}` was discovered", package.name),
+        )
+        .hint("pass `--release V`, or set `upstream.releases` in the manifest")),
+        Err(error) => Err(fetch_error(&error)),
+    }
+}
+
+fn fetch_error(error: &FetchError) -> CliError {
+    let kind = match error.kind() {
+        FetchErrorKind::Unavailable => ErrorKind::Unavailable,
+        FetchErrorKind::Integrity => ErrorKind::Integrity,
+        FetchErrorKind::Invalid => ErrorKind::Error,
+    };
+    CliError::from_error(kind, error)
+}
+
+/// A user-facing error for a package that could not be planned (nothing was written).
+pub fn expire_error(error: &ExpireError) -> CliError {
+    let kind = match error {
+        ExpireError::Check(mindelta::expiry::CheckError::Fetch { source, .. })
+        | ExpireError::Refresh(RefreshError::Fetch { source, .. }) => match source.kind() {
+            FetchErrorKind::Unavailable => ErrorKind::Unavailable,
+            FetchErrorKind::Integrity => ErrorKind::Integrity,
+            FetchErrorKind::Invalid => ErrorKind::Error,
+        },
+        _ => ErrorKind::Error,
+    };
+    CliError::from_error(kind, error).hint("nothing was changed")
+}
+
+/// One block per package: what went, what changed, what stays.
+fn render(plans: &[ExpirePlan]) -> String {
+    let mut text = String::new();
+    for plan in plans {
+        match (&plan.version_moved, plan.blocked) {
+            (_, true) => text.push_str(&format!(
+                "{} {} (not moved to {}: conflicts)\n",
+                plan.name, plan.version, plan.release
+            )),
+            (Some(moved), false) => {
+                text.push_str(&format!("{} {} -> {}\n", plan.name, moved.from, moved.to))
+            }
+            (None, false) => text.push_str(&format!("{} {}\n", plan.name, plan.version)),
+        }
+        for gone in &plan.expired {
+            text.push_str(&format!(
+                "  expired    {}  ({}: {})\n",
+                gone.file, gone.reason, gone.evidence
+            ));
+        }
+        for (word, files) in [
+            ("shrunk", &plan.shrunk),
+            ("refreshed", &plan.refreshed),
+            ("unchanged", &plan.unchanged),
+            ("upstream?", &plan.already_upstream),
+        ] {
+            for file in files {
+                text.push_str(&format!("  {word:<9}  {file}\n"));
+            }
+        }
+        for held in &plan.conflicts {
+            text.push_str(&format!(
+                "  {:<9}  {}  ({})\n",
+                held.verdict.as_str(),
+                held.file,
+                held.detail
+            ));
+        }
+    }
+    text
+}
+
+/// Today's date (UTC) for `expired:` records; `SOURCE_DATE_EPOCH` wins, for reproducible runs.
+pub fn today() -> String {
+    let now = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .unwrap_or_else(time::OffsetDateTime::now_utc);
+    let date = now.date();
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
