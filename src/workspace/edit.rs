@@ -23,8 +23,8 @@
 //! failure in step 2 undoes the steps done so far in reverse order by renaming the backups
 //! back (each rename is atomic); (4) the folders are fsynced and the backups removed. Each
 //! file is therefore always either wholly old or wholly new. A process killed during step 2
-//! leaves `.mindelta-backup-*` files beside the targets it had reached: renaming them back
-//! restores the old state (docs/refresh.md).
+//! leaves `.<name>.mindelta-backup-*` files beside the targets it had reached: renaming each
+//! back over `<name>` restores the old state (docs/refresh.md).
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -647,8 +647,14 @@ fn replace(
     done: &mut Vec<(PathBuf, Option<tempfile::TempPath>)>,
 ) -> std::io::Result<()> {
     let backup = if exists {
+        // The backup names its target, so a user can restore after a kill.
+        let name: String = path
+            .file_name()
+            .map(|n| n.to_string_lossy().chars().take(100).collect())
+            .unwrap_or_default();
+        let prefix = format!(".{name}.mindelta-backup-");
         let backup = tempfile::Builder::new()
-            .prefix(".mindelta-backup-")
+            .prefix(&prefix)
             .make_in(folder_of(path), |candidate| {
                 std::fs::hard_link(path, candidate)
             })?;
