@@ -407,3 +407,79 @@ fn a_failed_write_leaves_every_file_as_it_was() {
         "every file is as it was, no temporary left"
     );
 }
+
+fn tar_gz(version: &str, content: &str) -> Vec<u8> {
+    let encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut builder = tar::Builder::new(encoder);
+    let mut header = tar::Header::new_gnu();
+    header.set_size(content.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    builder
+        .append_data(
+            &mut header,
+            format!("demo-{version}/f.c"),
+            content.as_bytes(),
+        )
+        .unwrap();
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+#[test]
+fn a_tarball_upstream_gets_the_checksum_of_the_new_release() {
+    use support::http::{HttpServer, Reply};
+    let old = tar_gz("1.0", &numbered(30));
+    let new = tar_gz("2.0", &format!("top;\n{}", numbered(30)));
+    let server = HttpServer::start([
+        ("/demo-1.0.tar.gz", Reply::Bytes(old.clone())),
+        ("/demo-2.0.tar.gz", Reply::Bytes(new.clone())),
+    ]);
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path().join("ws");
+    let dir = root.join("patches/demo");
+    fs::create_dir_all(&dir).unwrap();
+    let patch = "--- a/f.c\n+++ b/f.c\n@@ -9,3 +9,3 @@\n line 9;\n-line 10;\n+ten;\n line 11;\n";
+    fs::write(dir.join("0001-ten.patch"), patch).unwrap();
+    let old_sum = hex::encode(Sha256::digest(&old));
+    let manifest = format!(
+        "upstream:\n  version: \"1.0\"\n  tarball: {}\n  sha256: {old_sum}  # verified\npatches:\n  - file: 0001-ten.patch\n",
+        server.url("/demo-{version}.tar.gz")
+    );
+    fs::write(dir.join("package.yaml"), &manifest).unwrap();
+    let output = mindelta(&temp.path().join("cache"))
+        .args(["--workspace"])
+        .arg(&root)
+        .args(["expire", "demo", "--release", "2.0"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let new_sum = hex::encode(Sha256::digest(&new));
+    assert_eq!(
+        fs::read_to_string(dir.join("package.yaml")).unwrap(),
+        manifest
+            .replace("\"1.0\"", "\"2.0\"")
+            .replace(&old_sum, &new_sum)
+    );
+    assert!(
+        fs::read_to_string(dir.join("0001-ten.patch"))
+            .unwrap()
+            .contains("@@ -10,3 +10,3 @@\n")
+    );
+    // The new pin verifies: prepare accepts it.
+    let output = mindelta(&temp.path().join("cache"))
+        .args(["--workspace"])
+        .arg(&root)
+        .args(["prepare", "demo", "--out"])
+        .arg(temp.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
