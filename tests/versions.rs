@@ -359,3 +359,52 @@ fn cli_exits_5_when_upstream_is_unreachable() {
         .unwrap();
     assert_eq!(output.status.code(), Some(5), "{output:?}");
 }
+
+#[test]
+fn tarball_upstream_with_git_lists_tags_and_fills_the_template() {
+    let temp = tempfile::tempdir().unwrap();
+    let origin = tagged_repo(&temp.path().join("origin"));
+    let package = package(
+        &temp.path().join("ws"),
+        "zlib",
+        &format!(
+            "  version: \"1.1\"\n  tarball: https://example.org/zlib-{{version}}.tar.xz\n  git: {}\n",
+            origin.path().display()
+        ),
+    );
+    let releases = discover(&package, &fetcher(&temp.path().join("cache"), false), false).unwrap();
+    assert_eq!(versions(&releases), ["1.10", "1.9", "1.1", "1.0"]);
+    assert_eq!(
+        releases[1].url.as_deref(),
+        Some("https://example.org/zlib-1.9.tar.xz")
+    );
+    assert_eq!(releases[1].tag.as_deref(), Some("zlib-1.9"));
+}
+
+#[test]
+fn a_custom_tag_template_selects_the_tags() {
+    let temp = tempfile::tempdir().unwrap();
+    let origin = GitRepo::new(temp.path().join("origin"));
+    for tag in ["release-2.0", "release-2.1", "v9.9", "release-notes"] {
+        origin.write("VERSION", tag);
+        origin.commit(tag);
+        origin.tag(tag);
+    }
+    let package = package(
+        &temp.path().join("ws"),
+        "tool",
+        &format!(
+            "  version: \"2.0\"\n  git: {}\n  tag: \"release-{{version}}\"\n",
+            origin.path().display()
+        ),
+    );
+    let releases = discover(&package, &fetcher(&temp.path().join("cache"), false), false).unwrap();
+    assert_eq!(versions(&releases), ["2.1", "2.0"]);
+    assert!(
+        releases[0]
+            .explanation
+            .contains("the tag template `release-{version}`"),
+        "{}",
+        releases[0].explanation
+    );
+}
