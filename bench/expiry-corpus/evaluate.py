@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""Score `mindelta check` on the bookworm -> trixie expiry corpus, beside `patch -R --dry-run`.
+
+Reads bench/work/expiry-corpus/manifest.json (written by build-corpus.py). For every package
+with cases it builds a mindelta workspace in bench/work/expiry-corpus/ws/:
+
+  patches/<pkg>/package.yaml   upstream: {version: <bookworm upstream>, tarball:
+                               ../../../tarballs/<pkg>-{version}.orig, sha256: <bookworm orig>}
+                               + the bookworm series, in order, with each patch's -pN
+  patches/<pkg>/<patch>        the bookworm patch files
+
+and runs `mindelta --offline check <pkg> --release <trixie upstream> --format json` (the
+trixie orig tarball is found through the `{version}` template; `check` fetches a release other
+than the pinned one unverified). The baseline is GNU `patch -R --dry-run -f -pN` of each
+bookworm patch against the pristine trixie tree (reversed applies => "upstream"), with
+patch's default fuzz (2) and with `-F0`.
+
+Scoring (a prediction is `expired` or `partial`):
+  primary   positives: `upstream` (the trixie changelog says the dropped patch is upstream)
+            negatives: `kept` and `renamed` (trixie still carries the change)
+  extended  positives also: `stable-backport`, `origin-upstream`, `upstream-generic` (weaker)
+`dropped-other` cases are never scored; how many of them each tool flags is printed.
+
+In the lists, [aP.] are the hunk states mindelta found in the trixie tree: a = applied (its
+pre-image is there), P = present (its post-image is there), . = absent (neither).
+
+Usage: bench/expiry-corpus/evaluate.py [--mindelta PATH] [--no-baseline] [--json FILE]
+                                       [--list-all] [PKG...]
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+WORK = os.path.join(ROOT, "bench", "work", "expiry-corpus")
+WS = os.path.join(WORK, "ws")
+TREES = os.path.join(WORK, "trees")
+PRIMARY_POS = {"upstream"}
+EXTENDED_POS = {"upstream", "stable-backport", "origin-upstream", "upstream-generic"}
+NEGATIVE = {"kept", "renamed"}
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def quote(text):
+    return json.dumps(text)  # a JSON string is a YAML double-quoted scalar
+
+
+def write_workspace(record):
+    package = record["package"]
+    folder = os.path.join(WS, "patches", package)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    source = os.path.join(WORK, "pkgs", package, "old", "debian", "patches")
+    template = os.path.relpath(os.path.join(WORK, "tarballs", f"{package}-{{version}}.orig"), folder)
+    lines = [
+        f"name: {quote(package)}",
+        "upstream:",
+        f"  version: {quote(record['old_upstream'])}",
+        f"  tarball: {quote(template)}",
+        f"  sha256: {record['old_sha256']}",
+        "patches:",
+    ]
+    for case in record["cases"]:
+        target = os.path.join(folder, case["patch"])
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copyfile(os.path.join(source, case["patch"]), target)
+        lines.append(f"  - file: {quote(case['patch'])}")
+        if case["strip"] != 1:
+            lines.append(f"    strip: {case['strip']}")
+    with open(os.path.join(folder, "package.yaml"), "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def run_check(mindelta, record):
+    command = [mindelta, "--workspace", WS, "--offline", "--cache-dir", os.path.join(WORK, "cache"),
+               "check", record["package"], "--release", record["new_upstream"], "--format", "json"]
+    start = time.monotonic()
+    result = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    elapsed = time.monotonic() - start
+    verdicts = {}
+    try:
+        document = json.loads(result.stdout) if result.stdout.strip() else {"packages": []}
+    except json.JSONDecodeError:
+        document = {"packages": []}
+    for package in document.get("packages", []):
+        for patch in package.get("patches", []):
+            verdicts[patch["file"]] = patch
+    error = None
+    if result.returncode != 0 or not verdicts:
+        error = f"exit {result.returncode}: " + " | ".join(result.stderr.strip().splitlines()[:3])
+    return verdicts, elapsed, error
+
+
+def new_tree(record):
+    """The pristine trixie upstream tree (extracted once, its single top folder stripped)."""
+    tree = os.path.join(TREES, f"{record['package']}-{record['new_upstream']}")
+    if os.path.isdir(tree):
+        return tree
+    os.makedirs(TREES, exist_ok=True)
+    temp = tempfile.mkdtemp(dir=TREES, prefix=".extract-")
+    with tarfile.open(os.path.join(WORK, record["new_tarball"])) as archive:
+        if hasattr(tarfile, "data_filter"):
+            archive.extractall(temp, filter="data")
+        else:
+            archive.extractall(temp)
+    entries = os.listdir(temp)
+    root = os.path.join(temp, entries[0]) if len(entries) == 1 and os.path.isdir(
+        os.path.join(temp, entries[0])) else temp
+    os.rename(root, tree)
+    shutil.rmtree(temp, ignore_errors=True)
+    return tree
+
+
+def reverse_applies(tree, patch, strip, fuzz=None):
+    command = ["patch", "-R", "--dry-run", "-f", "-s", f"-p{strip}", "-i", patch, "-d", tree]
+    if fuzz is not None:
+        command.insert(1, f"-F{fuzz}")
+    try:
+        result = subprocess.run(command, capture_output=True, stdin=subprocess.DEVNULL, timeout=120)
+    except subprocess.TimeoutExpired:
+        return False
+    return result.returncode == 0
+
+
+def score(cases, predicate, positives):
+    tp = sum(1 for c in cases if c["label"] in positives and predicate(c))
+    fn = sum(1 for c in cases if c["label"] in positives and not predicate(c))
+    fp = sum(1 for c in cases if c["label"] in NEGATIVE and predicate(c))
+    precision = tp / (tp + fp) if tp + fp else float("nan")
+    recall = tp / (tp + fn) if tp + fn else float("nan")
+    return {"tp": tp, "fp": fp, "fn": fn, "precision": precision, "recall": recall}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("packages", nargs="*")
+    parser.add_argument("--mindelta", default=os.path.join(ROOT, "target", "release", "mindelta"))
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--json", help="write every case with its verdicts to FILE")
+    parser.add_argument("--list-all", action="store_true",
+                        help="also list the extended-label misses and dropped-other flags")
+    args = parser.parse_args()
+    with open(os.path.join(WORK, "manifest.json"), encoding="utf-8") as handle:
+        manifest = json.load(handle)
+    records = [r for r in manifest["packages"] if r.get("cases")
+               and (not args.packages or r["package"] in args.packages)]
+    skipped = [r for r in manifest["packages"] if "skipped" in r]
+    cases = []
+    total_time = 0.0
+    failures = []
+    for record in records:
+        write_workspace(record)
+        verdicts, elapsed, error = run_check(args.mindelta, record)
+        total_time += elapsed
+        if error:
+            failures.append((record["package"], error))
+            log(f"{record['package']}: check failed: {error}")
+        tree = None if args.no_baseline else new_tree(record)
+        source = os.path.join(WORK, "pkgs", record["package"], "old", "debian", "patches")
+        for case in record["cases"]:
+            entry = dict(case, package=record["package"], old=record["old_upstream"],
+                         new=record["new_upstream"])
+            verdict = verdicts.get(case["patch"], {})
+            entry["verdict"] = verdict.get("verdict", "missing")
+            entry["reason"] = verdict.get("reason")
+            entry["cumulative"] = (verdict.get("cumulative") or {}).get("verdict")
+            entry["hunks"] = [h["state"] for h in verdict.get("hunks", [])]
+            entry["evidence_md"] = [f"{e['detector']}:{e['result']}: {e['detail']}"
+                                    for e in verdict.get("evidence", [])]
+            if tree:
+                patch = os.path.join(source, case["patch"])
+                entry["baseline"] = reverse_applies(tree, patch, case["strip"])
+                entry["baseline_f0"] = reverse_applies(tree, patch, case["strip"], fuzz=0)
+            cases.append(entry)
+        log(f"{record['package']}: {len(record['cases'])} cases, check {elapsed:.2f}s")
+
+    def mindelta(c):
+        return c["verdict"] in ("expired", "partial")
+
+    tools = [("mindelta", mindelta)]
+    if not args.no_baseline:
+        tools += [("patch -R", lambda c: c["baseline"]), ("patch -R -F0", lambda c: c["baseline_f0"])]
+    labels = {}
+    for c in cases:
+        labels[c["label"]] = labels.get(c["label"], 0) + 1
+    print(f"packages: {len(records)} with cases, {len(skipped)} skipped; cases: {len(cases)} ("
+          + ", ".join(f"{k} {v}" for k, v in sorted(labels.items())) + ")")
+    print(f"mindelta check: {total_time:.1f}s wall over {len(records)} packages"
+          + (f", {len(failures)} failed" if failures else ""))
+    results = {}
+    for name, positives in (("primary", PRIMARY_POS), ("extended", EXTENDED_POS)):
+        pos = sum(1 for c in cases if c["label"] in positives)
+        neg = sum(1 for c in cases if c["label"] in NEGATIVE)
+        print(f"\n{name}: {pos} positives ({'+'.join(sorted(positives))}), {neg} negatives")
+        print(f"  {'tool':<14}{'TP':>5}{'FP':>5}{'FN':>5}{'precision':>11}{'recall':>8}")
+        for tool, predicate in tools:
+            s = score(cases, predicate, positives)
+            results[f"{name}/{tool}"] = s
+            print(f"  {tool:<14}{s['tp']:>5}{s['fp']:>5}{s['fn']:>5}"
+                  f"{s['precision']:>11.3f}{s['recall']:>8.3f}")
+    other = [c for c in cases if c["label"] == "dropped-other"]
+    print(f"\ndropped-other ({len(other)}, unscored): flagged by "
+          + ", ".join(f"{tool} {sum(1 for c in other if p(c))}" for tool, p in tools))
+    print("\nverdicts by label:")
+    verdict_names = ["expired", "partial", "needed", "conflict", "unknown", "missing"]
+    print(f"  {'label':<18}" + "".join(f"{v:>10}" for v in verdict_names))
+    for label in sorted(labels):
+        row = [sum(1 for c in cases if c["label"] == label and c["verdict"] == v)
+               for v in verdict_names]
+        print(f"  {label:<18}" + "".join(f"{n:>10}" for n in row))
+    print("\nwhich detector proved each primary TP:")
+    proofs = {}
+    for c in cases:
+        if c["label"] in PRIMARY_POS and mindelta(c):
+            key = c["reason"] or c["verdict"]
+            proofs[key] = proofs.get(key, 0) + 1
+    for key, count in sorted(proofs.items(), key=lambda kv: -kv[1]):
+        print(f"  {key:<16}{count:>5}")
+    if not args.no_baseline:
+        both = sum(1 for c in cases if c["label"] in PRIMARY_POS and mindelta(c) and c["baseline"])
+        only_m = sum(1 for c in cases if c["label"] in PRIMARY_POS and mindelta(c) and not c["baseline"])
+        only_b = sum(1 for c in cases if c["label"] in PRIMARY_POS and not mindelta(c) and c["baseline"])
+        print(f"  primary TPs: both {both}, mindelta only {only_m}, patch -R only {only_b}")
+
+    def show(title, selected):
+        print(f"\n{title} ({len(selected)}):")
+        for c in selected:
+            base = "" if args.no_baseline else f" patch-R={'y' if c['baseline'] else 'n'}"
+            hunks = "".join({"applied": "a", "present": "P", "absent": "."}.get(h, "?")
+                            for h in c["hunks"])
+            print(f"  {c['package']} {c['old']}->{c['new']} {c['patch']}: {c['verdict']}"
+                  f"{'/' + c['cumulative'] if c['cumulative'] else ''} [{hunks}]{base}"
+                  f" | {c['label']}: {c['evidence'][:140]}")
+
+    show("false negatives (primary)",
+         [c for c in cases if c["label"] in PRIMARY_POS and not mindelta(c)])
+    show("false positives", [c for c in cases if c["label"] in NEGATIVE and mindelta(c)])
+    if args.list_all:
+        show("false negatives (extended only)",
+             [c for c in cases if c["label"] in EXTENDED_POS - PRIMARY_POS and not mindelta(c)])
+        show("dropped-other flagged by mindelta",
+             [c for c in cases if c["label"] == "dropped-other" and mindelta(c)])
+    for package, error in failures:
+        print(f"check failed: {package}: {error}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump({"results": results, "check_seconds": total_time, "cases": cases,
+                       "failures": failures}, handle, indent=1)
+
+
+if __name__ == "__main__":
+    main()
