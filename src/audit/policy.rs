@@ -6,7 +6,8 @@
 //! `require`. It fires when `when` is true and `require` is false. Expressions see `package`
 //! (the package's JSON report) and, for patch rules, `patch` (one entry of
 //! `package.patches`); absent optional fields are absent, so `has(patch.fixed_in)` works.
-//! One function is added to CEL's standard library: `version_compare(a, b)` (-1, 0 or 1, in
+//! CEL's standard library is extended with its `strings` extension (`lowerAscii()`,
+//! `split()`, `trim()`, …) and one function of ours: `version_compare(a, b)` (-1, 0 or 1, in
 //! mindelta's default version order).
 //!
 //! Loading compiles every expression with cel-rust and walks its syntax tree against the
@@ -120,7 +121,7 @@ impl Default for PolicySet {
     fn default() -> PolicySet {
         PolicySet {
             rules: Vec::new(),
-            env: Arc::new(cel::Env::stdlib()),
+            env: Arc::new(environment()),
         }
     }
 }
@@ -156,7 +157,7 @@ impl PolicySet {
                 path: file.clone(),
                 source,
             })?;
-            for rule in parse_policy(&text, &file, &relative(&file, root))? {
+            for rule in parse_policy(&text, &file, &relative(&file, root), &set.env)? {
                 if let Some((policy, line)) = seen.get(&rule.id) {
                     return Err(PolicyError::Invalid {
                         path: file.clone(),
@@ -294,7 +295,12 @@ fn boolean(result: cel::ResolveResult, which: &str) -> Result<bool, String> {
 }
 
 /// Parse and compile one policy file.
-fn parse_policy(text: &str, path: &Path, shown: &str) -> Result<Vec<Rule>, PolicyError> {
+fn parse_policy(
+    text: &str,
+    path: &Path,
+    shown: &str,
+    env: &cel::Env,
+) -> Result<Vec<Rule>, PolicyError> {
     let invalid = |line: usize, rule: Option<&str>, message: String| PolicyError::Invalid {
         path: path.to_path_buf(),
         line,
@@ -356,7 +362,7 @@ fn parse_policy(text: &str, path: &Path, shown: &str) -> Result<Vec<Rule>, Polic
             }
         };
         let compile = |source: &Spanned<String>, which: &str| {
-            compile(&source.value, subject).map_err(|message| {
+            compile(env, &source.value, subject).map_err(|message| {
                 invalid(
                     source.referenced.line() as usize,
                     Some(&id),
@@ -385,13 +391,21 @@ fn parse_policy(text: &str, path: &Path, shown: &str) -> Result<Vec<Rule>, Polic
     Ok(rules)
 }
 
+/// CEL's standard library plus its `strings` extension (`lowerAscii`, `split`, `trim`, …).
+fn environment() -> cel::Env {
+    let mut env = cel::Env::stdlib();
+    // Declaring the extension's overloads on a fresh environment cannot conflict.
+    let _ = env.add_extension(cel::extensions::strings);
+    env
+}
+
 /// Compile one CEL expression and check its field references against the report schema.
-fn compile(source: &str, subject: Subject) -> Result<cel::Program, String> {
+fn compile(env: &cel::Env, source: &str, subject: Subject) -> Result<cel::Program, String> {
     if source.trim().is_empty() {
         return Err("the expression is empty".into());
     }
     let source = unreserve_package(source);
-    let program = cel::Program::compile(&source).map_err(|errors| {
+    let program = env.compile(&source).map_err(|errors| {
         errors
             .errors
             .iter()
@@ -503,6 +517,7 @@ pub(crate) mod schema {
             ("origin", Scalar),
             ("forwarded", Scalar),
             ("applied_upstream", Scalar),
+            ("applied_in", Scalar),
             ("last_update", Scalar),
             ("upstream_status", Scalar),
             ("upstream_status_reason", Scalar),
@@ -510,6 +525,7 @@ pub(crate) mod schema {
             ("bugs", list(Scalar)),
             ("cves", list(Scalar)),
             ("upstream_commits", list(Scalar)),
+            ("cve_tags", list(Scalar)),
             ("keys", list(Scalar)),
         ])
     }
@@ -798,12 +814,17 @@ pub fn to_cel(value: &serde_json::Value) -> cel::Value {
     }
 }
 
+/// The first line of a serde-saphyr message, without its own `error:` and `line N column M:`
+/// prefixes (the location is printed once, by `PolicyError`).
 fn first_line(text: &str) -> String {
-    let line = text.lines().next().unwrap_or(text).trim();
-    line.strip_prefix("error:")
-        .unwrap_or(line)
-        .trim()
-        .to_string()
+    let mut line = text.lines().next().unwrap_or(text).trim();
+    line = line.strip_prefix("error:").unwrap_or(line).trim_start();
+    if let Some(rest) = line.strip_prefix("line ")
+        && let Some((_, message)) = rest.split_once(": ")
+    {
+        line = message;
+    }
+    line.to_string()
 }
 
 #[cfg(test)]

@@ -162,6 +162,9 @@ pub struct PatchHeader {
     pub forwarded: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applied_upstream: Option<String>,
+    /// The release `Applied-Upstream` names (`1.1` of `Applied-Upstream: 1.1, https://…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_in: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_update: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -176,6 +179,9 @@ pub struct PatchHeader {
     pub cves: Vec<String>,
     #[serde(default)]
     pub upstream_commits: Vec<String>,
+    /// The `CVE:` lines as written (`cves` keeps only well-formed ids).
+    #[serde(default)]
+    pub cve_tags: Vec<String>,
     /// The names of every `Key: value` field of the header, as written, in order.
     #[serde(default)]
     pub keys: Vec<String>,
@@ -464,12 +470,22 @@ fn patch_report(
 ) -> PatchReport {
     let header = PatchHeader {
         keys: metadata.fields.iter().map(|(key, _)| key.clone()).collect(),
+        cve_tags: metadata
+            .fields
+            .iter()
+            .filter(|(key, _)| key.eq_ignore_ascii_case("cve"))
+            .map(|(_, value)| value.clone())
+            .collect(),
         subject: metadata.subject,
         author: metadata.author,
         date: metadata.date,
         description: metadata.description,
         origin: metadata.origin,
         forwarded: metadata.forwarded,
+        applied_in: metadata
+            .applied_upstream
+            .as_deref()
+            .and_then(applied_version),
         applied_upstream: metadata.applied_upstream,
         last_update: metadata.last_update,
         upstream_status: metadata.upstream_status,
@@ -531,6 +547,19 @@ fn patch_report(
     }
 }
 
+/// The version an `Applied-Upstream:` value starts with (`1.1`, `v2.0.3`, `1.1, commit:…`),
+/// without a leading `v`; `None` for a URL or a commit.
+fn applied_version(value: &str) -> Option<String> {
+    let first = value.split([',', ' ']).next()?.trim();
+    let version = first.strip_prefix('v').unwrap_or(first);
+    let well_formed = version.starts_with(|c: char| c.is_ascii_digit())
+        && version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".~+-_".contains(c))
+        && !(version.len() >= 7 && version.chars().all(|c| c.is_ascii_hexdigit()));
+    well_formed.then(|| version.to_string())
+}
+
 /// `path` relative to `root`, with `/` separators; as given when outside it.
 pub fn relative(path: &Path, root: &Path) -> String {
     let relative = path.strip_prefix(root).unwrap_or(path);
@@ -583,6 +612,14 @@ mod tests {
             "2022-08-08"
         );
         assert_eq!(parse_date("someday"), None);
+        assert_eq!(applied_version("1.1"), Some("1.1".into()));
+        assert_eq!(
+            applied_version("v2.0.3, https://x/commit/1"),
+            Some("2.0.3".into())
+        );
+        assert_eq!(applied_version("https://example.org/commit/abc"), None);
+        assert_eq!(applied_version("commit:abcdef1"), None);
+        assert_eq!(applied_version("1234567890abcdef"), None);
         assert_eq!(parse_date("2022-13-01"), None);
     }
 

@@ -124,6 +124,7 @@ fn references_are_checked_inside_macros_and_nested_objects() {
         "package.by_status.pending < 3",
         "package.patches.all(p, p.header.cves.all(c, c.startsWith('CVE-')))",
         "type(patch.line) == int",
+        "patch.header.upstream_status.lowerAscii() == patch.status",
         "patch.cves.exists(c, c.matches('^CVE-[0-9]+-[0-9]+$'))",
     ] {
         load(&BACKPORT.replace(
@@ -216,6 +217,7 @@ fn the_schema_covers_every_report_field() {
             origin: Some("o".into()),
             forwarded: Some("f".into()),
             applied_upstream: Some("a".into()),
+            applied_in: Some("1".into()),
             last_update: Some("l".into()),
             upstream_status: Some("u".into()),
             upstream_status_reason: Some("r".into()),
@@ -223,6 +225,7 @@ fn the_schema_covers_every_report_field() {
             bugs: vec!["b".into()],
             cves: vec!["c".into()],
             upstream_commits: vec!["c".into()],
+            cve_tags: vec!["CVE-1".into()],
             keys: vec!["k".into()],
         },
         ..report.patches[0].clone()
