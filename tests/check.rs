@@ -590,3 +590,19 @@ fn the_example_workspace_hello_against_1_1() {
     assert_eq!(greeting["hunks"][1]["state"], "applied");
     assert_eq!(find("0003-install-to-usr.patch")["verdict"], "needed");
 }
+
+#[test]
+fn cli_judges_against_the_newest_release_by_default() {
+    let (temp, _upstream) = demo();
+    for args in [&["check", "demo"][..], &["check", "demo", "--latest"][..]] {
+        let output = mindelta(&temp.path().join("cache"))
+            .current_dir(temp.path())
+            .args(args)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["packages"][0]["release"], "1.1");
+    }
+}

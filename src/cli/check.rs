@@ -14,6 +14,7 @@ use super::{CliError, Context, ErrorKind, Format, output};
 use mindelta::expiry::{
     CheckError, CheckOptions, EvidenceResult, PackageCheck, PatchCheck, Verdict, check_package,
 };
+use mindelta::upstream::release::latest;
 use mindelta::upstream::{FetchErrorKind, FetchOptions, Fetcher};
 use mindelta::workspace::Package;
 
@@ -68,7 +69,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
             .par_iter()
             .map(|name| {
                 let package = workspace.load(name).map_err(|e| workspace_error(&e))?;
-                let release = release_for(&package, &args)?;
+                let release = release_for(&package, &fetcher, &args)?;
                 check_package(&package, &release, &fetcher, &options).map_err(|e| check_error(&e))
             })
             .collect()
@@ -97,33 +98,47 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
 }
 
 /// The release to judge `package` against: `--release`, else the newest discovered one.
-fn release_for(package: &Package, args: &Args) -> Result<String, CliError> {
+fn release_for(package: &Package, fetcher: &Fetcher, args: &Args) -> Result<String, CliError> {
     if let Some(release) = &args.release {
         return Ok(release.clone());
     }
-    Err(CliError::new(
-        ErrorKind::Error,
-        format!("cannot discover the newest release of `{}`", package.name),
-    )
-    .hint("pass `--release V` to name the release to judge against"))
+    match latest(package, fetcher, false) {
+        Ok(Some(release)) => Ok(release.version),
+        Ok(None) => Err(CliError::new(
+            ErrorKind::Error,
+            format!("no release of `{}` was discovered", package.name),
+        )
+        .hint("pass `--release V`, or set `upstream.releases` in the manifest")),
+        Err(error) => Err(fetch_error(
+            CliError::from_error(fetch_kind(error.kind()), &error),
+            fetch_kind(error.kind()),
+        )),
+    }
+}
+
+fn fetch_kind(kind: FetchErrorKind) -> ErrorKind {
+    match kind {
+        FetchErrorKind::Unavailable => ErrorKind::Unavailable,
+        FetchErrorKind::Integrity => ErrorKind::Integrity,
+        FetchErrorKind::Invalid => ErrorKind::Error,
+    }
+}
+
+fn fetch_error(cli: CliError, kind: ErrorKind) -> CliError {
+    match kind {
+        ErrorKind::Unavailable => cli.hint(
+            "no verdict was guessed; check the URL and the network, or run without `--offline` to fill the cache (retryable)",
+        ),
+        _ => cli,
+    }
 }
 
 /// A user-facing error for a package that could not be checked.
 fn check_error(error: &CheckError) -> CliError {
     match error {
         CheckError::Fetch { source, .. } => {
-            let kind = match source.kind() {
-                FetchErrorKind::Unavailable => ErrorKind::Unavailable,
-                FetchErrorKind::Integrity => ErrorKind::Integrity,
-                FetchErrorKind::Invalid => ErrorKind::Error,
-            };
-            let cli = CliError::from_error(kind, error);
-            match kind {
-                ErrorKind::Unavailable => cli.hint(
-                    "no verdict was guessed; check the URL and the network, or run without `--offline` to fill the cache (retryable)",
-                ),
-                _ => cli,
-            }
+            let kind = fetch_kind(source.kind());
+            fetch_error(CliError::from_error(kind, error), kind)
         }
         CheckError::Tree { .. } => CliError::from_error(ErrorKind::Error, error),
     }

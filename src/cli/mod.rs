@@ -14,6 +14,7 @@ mod import;
 mod list;
 mod output;
 mod patch_id;
+mod patch_id_walk;
 mod prepare;
 mod refresh;
 mod versions;

@@ -10,9 +10,14 @@ use mindelta::patch::patch_id::stable_patch_ids;
 pub struct Args {
     /// Patch files or mboxes (default: standard input)
     patches: Vec<PathBuf>,
+    #[command(flatten)]
+    walk: super::patch_id_walk::WalkArgs,
 }
 
 pub fn run(_context: &Context, args: Args) -> Result<std::process::ExitCode, CliError> {
+    if let Some(range) = &args.walk.rev_range {
+        return super::patch_id_walk::run(_context, &args.walk, range);
+    }
     let mut text = String::new();
     let inputs = if args.patches.is_empty() {
         let mut input = Vec::new();

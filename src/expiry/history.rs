@@ -161,40 +161,7 @@ impl History {
         commits: &[Oid],
         cache: &mut PatchIdCache,
     ) -> Result<Vec<(Oid, Option<String>)>, HistoryError> {
-        let missing: Vec<Oid> = commits
-            .iter()
-            .filter(|id| !cache.known.contains_key(id))
-            .copied()
-            .collect();
-        if !missing.is_empty() {
-            let abbrev = default_abbrev(&self.path);
-            let path = self.path.clone();
-            let computed: Vec<Result<(Oid, Option<String>), HistoryError>> = missing
-                .par_iter()
-                .map_init(
-                    || Repository::open_bare(&path).or_else(|_| Repository::open(&path)),
-                    |repo, id| {
-                        let repo = repo.as_ref().map_err(|e| HistoryError::Git {
-                            path: path.clone(),
-                            source: git2::Error::new(e.code(), e.class(), e.message()),
-                        })?;
-                        let patch_id = commit_patch_id(repo, *id, abbrev).map_err(|source| {
-                            HistoryError::Git {
-                                path: path.clone(),
-                                source,
-                            }
-                        })?;
-                        Ok((*id, patch_id))
-                    },
-                )
-                .collect();
-            let computed = computed.into_iter().collect::<Result<Vec<_>, _>>()?;
-            cache.add(&computed);
-        }
-        Ok(commits
-            .iter()
-            .map(|id| (*id, cache.known.get(id).cloned().flatten()))
-            .collect())
+        patch_ids(&self.path, commits, cache)
     }
 
     fn error(&self, source: git2::Error) -> HistoryError {
@@ -203,6 +170,48 @@ impl History {
             source,
         }
     }
+}
+
+/// [`History::patch_ids`] for the repository at `git_dir`, without a `Repository` handle (so
+/// it can run inside a rayon pool's `install`: libgit2 handles are not `Sync`).
+pub fn patch_ids(
+    git_dir: &Path,
+    commits: &[Oid],
+    cache: &mut PatchIdCache,
+) -> Result<Vec<(Oid, Option<String>)>, HistoryError> {
+    let missing: Vec<Oid> = commits
+        .iter()
+        .filter(|id| !cache.known.contains_key(id))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        let abbrev = default_abbrev(git_dir);
+        let path = git_dir.to_path_buf();
+        let computed: Vec<Result<(Oid, Option<String>), HistoryError>> = missing
+            .par_iter()
+            .map_init(
+                || Repository::open_bare(&path).or_else(|_| Repository::open(&path)),
+                |repo, id| {
+                    let repo = repo.as_ref().map_err(|e| HistoryError::Git {
+                        path: path.clone(),
+                        source: git2::Error::new(e.code(), e.class(), e.message()),
+                    })?;
+                    let patch_id =
+                        commit_patch_id(repo, *id, abbrev).map_err(|source| HistoryError::Git {
+                            path: path.clone(),
+                            source,
+                        })?;
+                    Ok((*id, patch_id))
+                },
+            )
+            .collect();
+        let computed = computed.into_iter().collect::<Result<Vec<_>, _>>()?;
+        cache.add(&computed);
+    }
+    Ok(commits
+        .iter()
+        .map(|id| (*id, cache.known.get(id).cloned().flatten()))
+        .collect())
 }
 
 /// The stable patch id of one commit's change against its first parent (the empty tree for
@@ -228,7 +237,8 @@ pub fn commit_diff(repo: &Repository, commit: Oid, abbrev: u16) -> Result<Vec<u8
     options
         .context_lines(3)
         .interhunk_lines(0)
-        .id_abbrev(abbrev);
+        .id_abbrev(abbrev)
+        .indent_heuristic(true);
     let mut diff = repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut options))?;
     let mut find = DiffFindOptions::new();
     find.renames(true).rename_limit(1000);

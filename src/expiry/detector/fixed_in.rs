@@ -2,11 +2,12 @@
 //!
 //! The cheapest detector and the maintainer's own word: `fixed-in: ">=1.3.1"` says the patch
 //! expires in any matching release. Versions are ordered by the package's scheme
-//! (`upstream.scheme`, DESIGN.md §2).
+//! (`upstream.scheme`, DESIGN.md §2) through `upstream::requirement`.
 
 use crate::expiry::detector::{Context, evidence};
 use crate::expiry::{Evidence, EvidenceResult};
-use crate::upstream::version::{Scheme, compare};
+use crate::upstream::requirement::Requirement;
+use crate::upstream::version::Scheme;
 use crate::workspace::PatchEntry;
 
 const NAME: &str = "fixed-in";
@@ -40,50 +41,11 @@ pub fn detect(context: &Context<'_>, entry: &PatchEntry) -> Evidence {
     }
 }
 
-/// Whether `version` satisfies every comma-separated clause of `requirement`.
+/// Whether `version` satisfies `requirement` under `scheme`.
 fn matches(requirement: &str, scheme: Scheme, version: &str) -> Result<bool, String> {
-    use std::cmp::Ordering::{Equal, Greater, Less};
-    let mut any = false;
-    for clause in requirement.split(',').map(str::trim) {
-        if clause.is_empty() {
-            continue;
-        }
-        any = true;
-        let (operator, bound) = ["<=", ">=", "==", "!=", "<", ">", "="]
-            .iter()
-            .find_map(|op| clause.strip_prefix(op).map(|rest| (*op, rest.trim())))
-            .unwrap_or(("=", clause));
-        if bound.is_empty() {
-            return Err(format!("`{clause}` names no version"));
-        }
-        if let Some(prefix) = bound
-            .strip_suffix(".x")
-            .or_else(|| bound.strip_suffix(".*"))
-        {
-            let inside = version == prefix || version.starts_with(&format!("{prefix}."));
-            if inside != (operator != "!=") {
-                return Ok(false);
-            }
-            continue;
-        }
-        let order = compare(scheme, version, bound);
-        let holds = match operator {
-            "<=" => order != Greater,
-            ">=" => order != Less,
-            "<" => order == Less,
-            ">" => order == Greater,
-            "!=" => order != Equal,
-            _ => order == Equal,
-        };
-        if !holds {
-            return Ok(false);
-        }
-    }
-    if any {
-        Ok(true)
-    } else {
-        Err("the requirement is empty".into())
-    }
+    Requirement::parse(requirement)
+        .map(|parsed| parsed.matches(scheme, version))
+        .map_err(|error| error.message)
 }
 
 #[cfg(test)]
@@ -100,6 +62,6 @@ mod tests {
         assert!(!m(">=2.0, <3", "3.0"));
         assert!(m("1.2.x", "1.2.7"));
         assert!(!m("1.2.x", "1.3"));
-        assert!(matches(" , ", Scheme::Default, "1").is_err());
+        assert!(matches("", Scheme::Default, "1").is_err());
     }
 }
