@@ -396,7 +396,10 @@ fn commit_patch_ids_equal_git_patch_id_stable() {
     repo.commit("binary change");
     repo.remove("README")
         .write("t\u{e9}st file.txt", "quoted name, changed\n");
-    repo.commit("delete, and a quoted path");
+    repo.write("empty.txt", "");
+    repo.commit("delete, a quoted path, an empty file");
+    repo.remove("empty.txt");
+    repo.commit("delete an empty file");
     repo.commit("empty commit");
     repo.git(&["checkout", "-q", "-b", "side", "HEAD~2"]);
     repo.write("side.txt", "side\n");
@@ -412,7 +415,7 @@ fn commit_patch_ids_equal_git_patch_id_stable() {
     let commits = history.non_merge_commits(head, None, None).unwrap();
     assert_eq!(
         commits.len(),
-        12,
+        13,
         "every non-merge commit, the empty one included"
     );
     let mut cache = PatchIdCache::in_memory();
@@ -423,7 +426,7 @@ fn commit_patch_ids_equal_git_patch_id_stable() {
         .filter_map(|(commit, id)| id.map(|id| (commit.to_string(), id)))
         .collect();
     assert_eq!(ours, expected);
-    assert_eq!(ours.len(), 11, "the empty commit has no id");
+    assert_eq!(ours.len(), 12, "the empty commit has no id");
 }
 
 #[test]

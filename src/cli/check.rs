@@ -69,7 +69,11 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
             .par_iter()
             .map(|name| {
                 let package = workspace.load(name).map_err(|e| workspace_error(&e))?;
-                let release = release_for(&package, &fetcher, &args)?;
+                let (release, tag) = release_for(&package, &fetcher, &args)?;
+                let options = CheckOptions {
+                    release_tag: tag,
+                    ..options.clone()
+                };
                 check_package(&package, &release, &fetcher, &options).map_err(|e| check_error(&e))
             })
             .collect()
@@ -97,13 +101,18 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     Ok(code)
 }
 
-/// The release to judge `package` against: `--release`, else the newest discovered one.
-fn release_for(package: &Package, fetcher: &Fetcher, args: &Args) -> Result<String, CliError> {
+/// The release to judge `package` against (and its tag when discovered): `--release`, else
+/// the newest discovered release.
+fn release_for(
+    package: &Package,
+    fetcher: &Fetcher,
+    args: &Args,
+) -> Result<(String, Option<String>), CliError> {
     if let Some(release) = &args.release {
-        return Ok(release.clone());
+        return Ok((release.clone(), None));
     }
     match latest(package, fetcher, false) {
-        Ok(Some(release)) => Ok(release.version),
+        Ok(Some(release)) => Ok((release.version, release.tag)),
         Ok(None) => Err(CliError::new(
             ErrorKind::Error,
             format!("no release of `{}` was discovered", package.name),

@@ -275,6 +275,14 @@ fn print_patch(repo: &Repository, diff: &Diff<'_>) -> Result<Vec<u8>, git2::Erro
                 }
                 text.extend_from_slice(b"\\ No newline at end of file\n");
             }
+            'F' if is_empty_blob_change(&delta) => {
+                // Git writes no `---`/`+++` lines for an empty file added or deleted.
+                for header in line.content().split_inclusive(|&b| b == b'\n') {
+                    if !header.starts_with(b"--- ") && !header.starts_with(b"+++ ") {
+                        text.extend_from_slice(header);
+                    }
+                }
+            }
             'F' if matches!(delta.status(), Delta::Renamed | Delta::Copied) => {
                 let score = similarity(repo, delta.old_file().id(), delta.new_file().id());
                 for header in line.content().split_inclusive(|&b| b == b'\n') {
@@ -290,6 +298,16 @@ fn print_patch(repo: &Repository, diff: &Diff<'_>) -> Result<Vec<u8>, git2::Erro
         true
     })?;
     Ok(text)
+}
+
+/// An empty file added or deleted (git's empty blob on the side that exists).
+fn is_empty_blob_change(delta: &git2::DiffDelta<'_>) -> bool {
+    const EMPTY_BLOB: &str = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
+    match delta.status() {
+        Delta::Added => delta.new_file().id().to_string() == EMPTY_BLOB,
+        Delta::Deleted => delta.old_file().id().to_string() == EMPTY_BLOB,
+        _ => false,
+    }
 }
 
 /// Git's similarity of two blobs, in percent (`diffcore-rename.c`'s `estimate_similarity`).

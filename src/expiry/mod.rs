@@ -17,7 +17,6 @@ pub mod refresh;
 pub mod tree;
 pub mod verdict;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -155,6 +154,9 @@ pub struct CheckOptions {
     /// When the current version's tag is unknown, how many of R's commits (newest first) the
     /// `patch-id` detector reads at most.
     pub history_limit: usize,
+    /// R's git tag when release discovery found it (`Release::tag`): tried before the tags
+    /// the manifest's template gives, so releases found through `releases.pattern` resolve.
+    pub release_tag: Option<String>,
 }
 
 impl Default for CheckOptions {
@@ -162,6 +164,7 @@ impl Default for CheckOptions {
         CheckOptions {
             offline: false,
             history_limit: DEFAULT_HISTORY_LIMIT,
+            release_tag: None,
         }
     }
 }
@@ -210,13 +213,17 @@ pub fn check_package(
         .iter()
         .map(|entry| load_patch(package, entry))
         .collect();
-    let touched = touched_paths(&loaded);
-    let release_tree =
-        ReleaseTree::open(package, release, fetcher, &touched).map_err(|e| CheckError::Fetch {
-            package: package.name.clone(),
-            release: release.to_string(),
-            source: Box::new(e),
-        })?;
+    let release_tree = ReleaseTree::open(
+        package,
+        release,
+        fetcher,
+        &release_tags(package, release, options),
+    )
+    .map_err(|e| CheckError::Fetch {
+        package: package.name.clone(),
+        release: release.to_string(),
+        source: Box::new(e),
+    })?;
     // The history of a git upstream (or the `git:` of a tarball upstream). For a git upstream
     // the tree above already needed the mirror, so this cannot fail for want of a network.
     let history = tree::history_url(package)
@@ -331,25 +338,13 @@ fn load_patch(package: &Package, entry: &PatchEntry) -> LoadedPatch {
     }
 }
 
-/// Every path the series reads in R (old and new sides), so a git tree is read only there.
-fn touched_paths(loaded: &[LoadedPatch]) -> Vec<Vec<u8>> {
-    let mut seen: HashMap<Vec<u8>, ()> = HashMap::new();
-    let mut out = Vec::new();
-    for patch in loaded {
-        let Ok(parsed) = &patch.parsed else { continue };
-        for file in parsed.iter().flat_map(|p| &p.files) {
-            for path in [
-                file.old_target(patch.entry.strip),
-                file.new_target(patch.entry.strip),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                if seen.insert(path.clone(), ()).is_none() {
-                    out.push(path);
-                }
-            }
+/// The tags R may have: the discovered one first, then the manifest's template.
+pub fn release_tags(package: &Package, release: &str, options: &CheckOptions) -> Vec<String> {
+    let mut tags: Vec<String> = options.release_tag.iter().cloned().collect();
+    for tag in package.manifest.upstream.tag_candidates(release) {
+        if !tags.contains(&tag) {
+            tags.push(tag);
         }
     }
-    out
+    tags
 }

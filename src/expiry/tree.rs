@@ -49,15 +49,20 @@ enum Source {
 }
 
 impl ReleaseTree {
-    /// R's tree for `package`. `touched` lists the paths the series reads (a hint; every path
-    /// can still be read).
+    /// R's tree for `package`; a git upstream's R is the first of `tags` that exists.
     pub fn open(
         package: &Package,
         release: &str,
         fetcher: &Fetcher,
-        _touched: &[Vec<u8>],
+        tags: &[String],
     ) -> Result<ReleaseTree, FetchError> {
         let mut spec = source_spec(package, release);
+        if let SourceSpec::Git {
+            tags: spec_tags, ..
+        } = &mut spec
+        {
+            *spec_tags = tags.to_vec();
+        }
         match &mut spec {
             SourceSpec::Git { url, tags } => {
                 let mirror = fetcher.git_mirror(url)?;

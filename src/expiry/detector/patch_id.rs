@@ -109,7 +109,7 @@ fn release_ids(context: &Context<'_>) -> Result<ReleaseIds, String> {
         return Err("no upstream history".into());
     };
     let upstream = &context.package.manifest.upstream;
-    let tags = upstream.tag_candidates(context.release);
+    let tags = crate::expiry::release_tags(context.package, context.release, context.options);
     let (tag, tip) = history.resolve_tag(&tags).ok_or_else(|| {
         format!(
             "no tag of {} in upstream history (tried {})",

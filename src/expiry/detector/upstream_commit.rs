@@ -70,11 +70,7 @@ pub fn detect(context: &Context<'_>, entry: &PatchEntry, patches: &[Patch]) -> E
         }
         Some(Ok(history)) => history,
     };
-    let tags = context
-        .package
-        .manifest
-        .upstream
-        .tag_candidates(context.release);
+    let tags = crate::expiry::release_tags(context.package, context.release, context.options);
     let Some((tag, tip)) = history.resolve_tag(&tags) else {
         return evidence(
             NAME,
