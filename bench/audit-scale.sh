@@ -32,8 +32,9 @@ for size in $sizes; do
     for _ in $(seq "$runs"); do
         # --offline: no network; -q: the report only. Findings exit 4, which is expected here.
         /usr/bin/time -f '%e %U %S' -o "$work/time" \
-            "$bin" --workspace "$ws" --offline -q $jobs_flag audit --format json >/dev/null || [ $? -eq 4 ]
-        set -- $(cat "$work/time")
+            "$bin" --workspace "$ws" --offline -q $jobs_flag audit --format json >/dev/null 2>&1 || [ $? -eq 4 ]
+        # GNU time writes "Command exited with non-zero status 4" first; the figures are last.
+        set -- $(tail -n 1 "$work/time")
         if [ -z "$best" ] || awk "BEGIN{exit !($1 < $best)}"; then
             best=$1; cpu=$(awk "BEGIN{print $2 + $3}")
         fi

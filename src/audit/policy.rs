@@ -183,7 +183,8 @@ impl PolicySet {
         self.rules.is_empty()
     }
 
-    /// Evaluate every rule over one package; findings in rule order, then patch order.
+    /// Evaluate every rule over one package: the package rules' findings, then each patch's
+    /// (in series order), each group in rule order.
     pub fn evaluate(&self, package: &PackageReport) -> Vec<Finding> {
         if self.rules.is_empty() {
             return Vec::new();
@@ -204,23 +205,24 @@ impl PolicySet {
                 std::cmp::Ordering::Greater => 1,
             }
         });
-        let mut findings = Vec::new();
-        for rule in &self.rules {
-            match rule.subject {
-                Subject::Package => {
-                    if let Some(finding) = rule.judge(&root, package, None) {
-                        findings.push(finding);
-                    }
-                }
-                Subject::Patch => {
-                    for (index, value) in patches.iter().enumerate() {
-                        let mut scope = root.new_inner_scope();
-                        scope.add_variable_from_value("patch", value.clone());
-                        if let Some(finding) = rule.judge(&scope, package, Some(index)) {
-                            findings.push(finding);
-                        }
-                    }
-                }
+        // Package rules first, then each patch with every patch rule: the `patch` variable is
+        // converted once per patch, not once per rule.
+        let mut findings: Vec<Finding> = self
+            .rules
+            .iter()
+            .filter(|rule| rule.subject == Subject::Package)
+            .filter_map(|rule| rule.judge(&root, package, None))
+            .collect();
+        if self.rules.iter().any(|rule| rule.subject == Subject::Patch) {
+            for (index, value) in patches.iter().enumerate() {
+                let mut scope = root.new_inner_scope();
+                scope.add_variable_from_value("patch", value.clone());
+                findings.extend(
+                    self.rules
+                        .iter()
+                        .filter(|rule| rule.subject == Subject::Patch)
+                        .filter_map(|rule| rule.judge(&scope, package, Some(index))),
+                );
             }
         }
         findings
