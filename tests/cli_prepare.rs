@@ -391,3 +391,43 @@ fn usage_errors_exit_2() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn shards_split_the_packages_without_overlap() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    let upstream = root.join("upstream");
+    fs::create_dir_all(&upstream).unwrap();
+    fs::write(upstream.join("greeting.txt"), "one\ntwo\nthree\n").unwrap();
+    let names: Vec<String> = (0..8).map(|i| format!("pkg{i}")).collect();
+    for name in &names {
+        workspace(
+            root,
+            name,
+            &format!("  version: \"1.0\"\n  dir: {}\n", upstream.display()),
+            &[("ok.patch", GREETING_PATCH)],
+        );
+    }
+    let mut seen = Vec::new();
+    for shard in ["1/3", "2/3", "3/3"] {
+        let out = root.join(format!("out-{}", shard.replace('/', "-")));
+        mindelta(&root.join("cache"))
+            .current_dir(root)
+            .args(["prepare", "--all", "--shard", shard, "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        if out.exists() {
+            for entry in fs::read_dir(&out).unwrap() {
+                seen.push(entry.unwrap().file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, names);
+    mindelta(&root.join("cache"))
+        .current_dir(root)
+        .args(["prepare", "--all", "--shard", "4/3", "--out", "x"])
+        .assert()
+        .code(2);
+}

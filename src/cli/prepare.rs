@@ -14,6 +14,8 @@ use super::apply::apply_error;
 use super::error::warn;
 use super::list::{report_failures, workspace_error};
 use super::{CliError, Context, ErrorKind, Format, output};
+use mindelta::audit::select_packages;
+use mindelta::audit::shard::Shard;
 use mindelta::prepare::{PatchOutcome, PrepareError, PrepareOptions, PreparedPackage, prepare};
 use mindelta::upstream::{FetchErrorKind, FetchOptions, Fetcher, Progress};
 
@@ -37,17 +39,15 @@ pub struct Args {
     /// Accept tarballs that have no `sha256` in the manifest
     #[arg(long)]
     allow_unverified: bool,
+    /// Prepare only shard K of N (a stable split by package name, as `audit --shard`)
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let workspace = context.workspace()?;
-    let names = if args.all {
-        workspace
-            .package_names()
-            .map_err(|e| workspace_error(&e))?
-    } else {
-        args.packages.clone()
-    };
+    let names = select_packages(&workspace, &args.packages, args.shard)
+        .map_err(|e| workspace_error(&e))?;
     let nested = args.all || names.len() > 1;
     let progress: Option<Arc<dyn Progress>> = if context.progress {
         Some(Arc::new(Bar::default()))
