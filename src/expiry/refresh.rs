@@ -252,7 +252,8 @@ pub fn open_tree(
     release: &str,
     fetcher: &Fetcher,
 ) -> Result<ReleaseTree, RefreshError> {
-    ReleaseTree::open(package, release, fetcher, &[]).map_err(|source| RefreshError::Fetch {
+    let tags = package.manifest.upstream.tag_candidates(release);
+    ReleaseTree::open(package, release, fetcher, &tags).map_err(|source| RefreshError::Fetch {
         package: package.name.clone(),
         release: release.to_string(),
         source: Box::new(source),
