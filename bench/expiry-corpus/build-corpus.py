@@ -11,6 +11,9 @@ quilt series:
                     style phrase (in the same bullet or a parent bullet)
   upstream-generic  gone, not named, but a newer trixie entry says "patches applied upstream"
                     without naming them (weaker: some of them may be dropped for other reasons)
+  upstream-weak     as `upstream`, but the phrase is only "no longer needed", "unnecessary",
+                    "obsolete", ... in an entry that imports a new upstream version (often a
+                    Debian-only change made moot, not upstream inclusion)
   stable-backport   gone, not named in trixie's changelog, added by a bookworm stable/security
                     update (`+deb12uN`) -- typically a CVE fix backported from a later upstream
                     release (weaker: nobody states that trixie's upstream contains it)
@@ -21,6 +24,8 @@ quilt series:
   renamed           gone under this name, but trixie carries the same change under another
                     name (same changed lines): a negative
   kept              still in the trixie series (possibly refreshed): a negative, it is needed
+  kept-shrunk       still in the trixie series, but trixie's copy makes a strict subset of the
+                    changed lines: the right verdict is `partial` (not scored as a negative)
 
 Only `3.0 (quilt)` packages with a single orig tarball and a new upstream version are used.
 Everything lands in bench/work/expiry-corpus/ (git-ignored); the manifest is
@@ -459,7 +464,7 @@ def label_dropped(patch, path, new_entries, old_entries):
                     return "upstream", f"{version}: {text.strip()}" + (
                         f"  [under: {ancestors[0].strip()}]" if piece is not text else "")
             if new_upstream and any(WEAK.search(piece) for piece in context):
-                return "upstream", f"{version} (new upstream, weak phrase): {text.strip()}"
+                return "upstream-weak", f"{version} (new upstream, weak phrase): {text.strip()}"
             cve = re.search(r"CVE-\d{4}-\d{4,}", pattern.search(text).group(0), re.I)
             if new_upstream and cve:
                 # the new upstream release's own notes, quoted in the entry, name the CVE
@@ -567,9 +572,16 @@ def build_package(package, force):
         case = {"patch": name, "strip": strip}
         if name in new_names:
             case["label"] = "kept"
-            same = changed_lines(path) == changed_lines(os.path.join(new_patches, name))
+            old_lines = changed_lines(path)
+            new_lines = changed_lines(os.path.join(new_patches, name))
+            same = old_lines == new_lines
             case["evidence"] = "in the trixie series" + ("" if same else " (refreshed or changed)")
             case["kept_changed"] = not same
+            if new_lines < old_lines:
+                # trixie's copy makes a strict subset of the change: upstream took the rest
+                case["label"] = "kept-shrunk"
+                case["evidence"] = (f"in the trixie series with {len(old_lines - new_lines)} of "
+                                    f"{len(old_lines)} changed lines gone")
         else:
             lines = changed_lines(path)
             twin = new_by_base.get(os.path.basename(name))
@@ -602,7 +614,7 @@ def main():
     parser.add_argument("--jobs", type=int, default=3, help="parallel downloads")
     args = parser.parse_args()
     ensure_trixie_sources(not args.no_update)
-    packages = args.packages or CANDIDATES
+    packages = list(dict.fromkeys(args.packages or CANDIDATES))
     os.makedirs(WORK, exist_ok=True)
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         records = list(pool.map(lambda p: _safe(p, args.force), packages))

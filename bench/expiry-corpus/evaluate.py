@@ -18,7 +18,10 @@ patch's default fuzz (2) and with `-F0`.
 Scoring (a prediction is `expired` or `partial`):
   primary   positives: `upstream` (the trixie changelog says the dropped patch is upstream)
             negatives: `kept` and `renamed` (trixie still carries the change)
-  extended  positives also: `stable-backport`, `origin-upstream`, `upstream-generic` (weaker)
+  extended  positives also: `upstream-weak`, `stable-backport`, `origin-upstream`,
+            `upstream-generic` (weaker labels)
+`kept-shrunk` (trixie still carries a strict part of the patch) is not scored: its right verdict
+is `partial`; how each tool classifies those cases is printed.
 `dropped-other` cases are never scored; how many of them each tool flags is printed.
 
 In the lists, [aP.] are the hunk states mindelta found in the trixie tree: a = applied (its
@@ -44,7 +47,8 @@ WORK = os.path.join(ROOT, "bench", "work", "expiry-corpus")
 WS = os.path.join(WORK, "ws")
 TREES = os.path.join(WORK, "trees")
 PRIMARY_POS = {"upstream"}
-EXTENDED_POS = {"upstream", "stable-backport", "origin-upstream", "upstream-generic"}
+EXTENDED_POS = {"upstream", "upstream-weak", "stable-backport", "origin-upstream",
+                "upstream-generic"}
 NEGATIVE = {"kept", "renamed"}
 
 
@@ -133,6 +137,106 @@ def reverse_applies(tree, patch, strip, fuzz=None):
     return result.returncode == 0
 
 
+# ---------------------------------------------------------------------------------------------
+# --probe: a Python model of a candidate relaxed content detector, to size what it would gain.
+# A hunk counts as upstream when its added lines (whitespace-normalised, blank lines ignored)
+# appear in order as one block in the file -- or, when the file is gone, in a file of the
+# same base name anywhere in the tree -- and its removed lines do not appear as one block
+# there. Context lines are ignored entirely (they are what code churn changes).
+
+def parse_hunks(path, strip):
+    """[(file, removed lines, added lines)] of a unified diff, -p`strip` applied."""
+    hunks = []
+    current_file = None
+    in_hunk = False
+    with open(path, "rb") as handle:
+        lines = [raw.decode("utf-8", "replace").rstrip("\r\n") for raw in handle]
+    for index, line in enumerate(lines):
+        if line.startswith("+++ ") and index and lines[index - 1].startswith("--- "):
+            name = line[4:].split("\t")[0].strip()
+            if name == "/dev/null":
+                name = lines[index - 1][4:].split("\t")[0].strip()
+            parts = name.split("/")
+            current_file = "/".join(parts[strip:]) if len(parts) > strip else name
+            in_hunk = False
+        elif line.startswith("@@") and current_file:
+            hunks.append((current_file, [], []))
+            in_hunk = True
+        elif in_hunk and line[:1] in ("+", "-") and not line.startswith(("+++ ", "--- ")):
+            text = " ".join(line[1:].split())
+            if text:
+                hunks[-1][(1 if line[0] == "-" else 2)].append(text)
+        elif in_hunk and not line[:1] in (" ", "\\", ""):
+            in_hunk = False
+    return hunks
+
+
+def contains_block(haystack, block):
+    if not block:
+        return False
+    first = block[0]
+    for start, line in enumerate(haystack):
+        if line == first and haystack[start:start + len(block)] == block:
+            return True
+    return False
+
+
+class TreeIndex:
+    def __init__(self, tree):
+        self.tree = tree
+        self.by_base = None
+        self.cache = {}
+
+    def lines(self, relative):
+        if relative not in self.cache:
+            try:
+                with open(os.path.join(self.tree, relative), "rb") as handle:
+                    text = handle.read().decode("utf-8", "replace")
+                self.cache[relative] = [" ".join(l.split()) for l in text.splitlines()
+                                        if l.strip()]
+            except OSError:
+                self.cache[relative] = None
+        return self.cache[relative]
+
+    def same_base(self, relative):
+        if self.by_base is None:
+            self.by_base = {}
+            for folder, _, files in os.walk(self.tree):
+                for name in files:
+                    self.by_base.setdefault(name, []).append(
+                        os.path.relpath(os.path.join(folder, name), self.tree))
+        return self.by_base.get(os.path.basename(relative), [])
+
+
+def probe(index, patch, strip):
+    """(every hunk found relaxed, a file had to be found by its base name)"""
+    hunks = parse_hunks(patch, strip)
+    if not hunks:
+        return False, False
+    moved = False
+    for relative, removed, added in hunks:
+        candidates = [relative] if index.lines(relative) is not None else index.same_base(relative)
+        if relative not in candidates:
+            moved = True
+        substantive = any(sum(ch.isalnum() for ch in line) >= 3 for line in added + removed)
+        if not substantive:
+            return False, moved
+        found = False
+        for candidate in candidates:
+            text = index.lines(candidate) or []
+            if added and not contains_block(text, added):
+                continue
+            if removed and contains_block(text, removed):
+                continue
+            if not added and not text:
+                continue
+            found = True
+            break
+        if not found:
+            return False, moved
+    return True, moved
+
+
 def score(cases, predicate, positives):
     tp = sum(1 for c in cases if c["label"] in positives and predicate(c))
     fn = sum(1 for c in cases if c["label"] in positives and not predicate(c))
@@ -148,6 +252,8 @@ def main():
     parser.add_argument("--mindelta", default=os.path.join(ROOT, "target", "release", "mindelta"))
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--json", help="write every case with its verdicts to FILE")
+    parser.add_argument("--probe", action="store_true",
+                        help="also score a Python model of a relaxed content detector")
     parser.add_argument("--list-all", action="store_true",
                         help="also list the extended-label misses and dropped-other flags")
     args = parser.parse_args()
@@ -182,6 +288,10 @@ def main():
                 patch = os.path.join(source, case["patch"])
                 entry["baseline"] = reverse_applies(tree, patch, case["strip"])
                 entry["baseline_f0"] = reverse_applies(tree, patch, case["strip"], fuzz=0)
+            if tree and args.probe:
+                if "index" not in locals() or index.tree != tree:
+                    index = TreeIndex(tree)
+                entry["probe"], entry["probe_moved"] = probe(index, patch, case["strip"])
             cases.append(entry)
         log(f"{record['package']}: {len(record['cases'])} cases, check {elapsed:.2f}s")
 
@@ -191,6 +301,9 @@ def main():
     tools = [("mindelta", mindelta)]
     if not args.no_baseline:
         tools += [("patch -R", lambda c: c["baseline"]), ("patch -R -F0", lambda c: c["baseline_f0"])]
+        if args.probe:
+            tools += [("relaxed model", lambda c: c["probe"]),
+                      ("mindelta|model", lambda c: mindelta(c) or c["probe"])]
     labels = {}
     for c in cases:
         labels[c["label"]] = labels.get(c["label"], 0) + 1
@@ -209,6 +322,10 @@ def main():
             results[f"{name}/{tool}"] = s
             print(f"  {tool:<14}{s['tp']:>5}{s['fp']:>5}{s['fn']:>5}"
                   f"{s['precision']:>11.3f}{s['recall']:>8.3f}")
+    shrunk = [c for c in cases if c["label"] == "kept-shrunk"]
+    print(f"\nkept-shrunk ({len(shrunk)}, unscored; right answer: partial): mindelta partial "
+          f"{sum(1 for c in shrunk if c['verdict'] == 'partial')}, expired "
+          f"{sum(1 for c in shrunk if c['verdict'] == 'expired')}")
     other = [c for c in cases if c["label"] == "dropped-other"]
     print(f"\ndropped-other ({len(other)}, unscored): flagged by "
           + ", ".join(f"{tool} {sum(1 for c in other if p(c))}" for tool, p in tools))
