@@ -57,12 +57,12 @@ if cmp -s "$work/git.sorted" "$work/cold.sorted" && cmp -s "$work/cold.sorted" "
 else
     differing=$(comm -3 "$work/git.sorted" "$work/cold.sorted" | awk '{print $NF}' | sort -u | wc -l)
     echo "ids: $differing commits differ from git's, e.g.:"
-    comm -3 "$work/git.sorted" "$work/cold.sorted" | head -6
+    comm -3 "$work/git.sorted" "$work/cold.sorted" | head -6 || true
 fi
 
 cherry_range=${3:-}
 if [ -z "$cherry_range" ]; then
-    tags=$(git -C "$repo" tag --sort=-creatordate | head -2)
+    tags=$(git -C "$repo" tag --sort=-creatordate | head -2 || true)
     newer=$(echo "$tags" | sed -n 1p)
     older=$(echo "$tags" | sed -n 2p)
     cherry_range="$older..$newer"
