@@ -11,6 +11,8 @@ use rayon::prelude::*;
 
 use super::list::{report_failures, workspace_error};
 use super::{CliError, Context, ErrorKind, Format, output};
+use mindelta::audit::select_packages;
+use mindelta::audit::shard::Shard;
 use mindelta::expiry::{
     CheckError, CheckOptions, EvidenceResult, PackageCheck, PatchCheck, Verdict, check_package,
 };
@@ -31,6 +33,9 @@ pub struct Args {
     /// Exit with 4 when some patch can expire (verdict `expired` or `partial`)
     #[arg(long)]
     exit_code: bool,
+    /// Check only shard K of N (a stable split by package name, as `audit --shard`)
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
 }
 
 /// The JSON document: `{"packages": [PackageCheck…]}`, keys in their declared order.
@@ -44,11 +49,8 @@ const FINDINGS: u8 = 4;
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let workspace = context.workspace()?;
-    let names = if args.packages.is_empty() {
-        workspace.package_names().map_err(|e| workspace_error(&e))?
-    } else {
-        args.packages.clone()
-    };
+    let names = select_packages(&workspace, &args.packages, args.shard)
+        .map_err(|e| workspace_error(&e))?;
     let fetcher = Fetcher::new(
         FetchOptions {
             offline: context.offline,
