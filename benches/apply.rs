@@ -75,7 +75,9 @@ fn build_series() -> Series {
     for file in 1..=SMALL_FILES {
         files.push((
             format!("src/module_{file:02}.c"),
-            (0..SMALL_LINES).map(|line| source_line(file, line)).collect(),
+            (0..SMALL_LINES)
+                .map(|line| source_line(file, line))
+                .collect(),
         ));
     }
     let pristine = files.clone();

@@ -261,9 +261,10 @@ fn apply_entry(
         }
     }
     let kind = if entry.status == Some(PatchStatus::Backport)
-        || metadata.upstream_status.as_deref().is_some_and(|s| {
-            s.eq_ignore_ascii_case("backport")
-        })
+        || metadata
+            .upstream_status
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("backport"))
     {
         "backport"
     } else if entry.upstream_commit.is_some() || !metadata.upstream_commits.is_empty() {
@@ -313,4 +314,3 @@ fn swap_into_place(tree: &Path, out: &Path) -> Result<(), PrepareError> {
         }
     }
 }
-

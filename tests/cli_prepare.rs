@@ -18,7 +18,9 @@ fn example_workspace() -> PathBuf {
 
 fn mindelta(cache: &Path) -> Command {
     let mut command = Command::cargo_bin("mindelta").expect("the binary is built");
-    command.env("MINDELTA_CACHE_DIR", cache).env("NO_COLOR", "1");
+    command
+        .env("MINDELTA_CACHE_DIR", cache)
+        .env("NO_COLOR", "1");
     command
 }
 
@@ -35,8 +37,10 @@ fn workspace(root: &Path, name: &str, upstream: &str, patches: &[(&str, &str)]) 
     fs::write(dir.join("package.yaml"), manifest).unwrap();
 }
 
-const GREETING_PATCH: &str = "--- a/greeting.txt\n+++ b/greeting.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n";
-const CONFLICT_PATCH: &str = "--- a/greeting.txt\n+++ b/greeting.txt\n@@ -1,3 +1,3 @@\n one\n-zwei\n+ZWEI\n three\n";
+const GREETING_PATCH: &str =
+    "--- a/greeting.txt\n+++ b/greeting.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n";
+const CONFLICT_PATCH: &str =
+    "--- a/greeting.txt\n+++ b/greeting.txt\n@@ -1,3 +1,3 @@\n one\n-zwei\n+ZWEI\n three\n";
 
 fn tar_gz(files: &[(&str, &[u8])]) -> Vec<u8> {
     let encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -63,11 +67,19 @@ fn prepares_the_example_package_offline() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let source = fs::read_to_string(out.join("hello.c")).unwrap();
     assert!(source.contains("snprintf(buffer, sizeof(buffer)"));
     assert!(source.contains("HELLO_GREETING"));
-    assert!(fs::read_to_string(out.join("Makefile")).unwrap().contains("PREFIX ?= /usr\n"));
+    assert!(
+        fs::read_to_string(out.join("Makefile"))
+            .unwrap()
+            .contains("PREFIX ?= /usr\n")
+    );
 
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let package = &report["packages"][0];
@@ -118,14 +130,25 @@ fn skips_a_patch_upstream_already_ships() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    assert!(stderr.contains("skipped `0001-fix-name-overflow.patch`"), "{stderr}");
+    assert!(
+        stderr.contains("skipped `0001-fix-name-overflow.patch`"),
+        "{stderr}"
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let patches = &report["packages"][0]["patches"];
     assert_eq!(patches[0]["status"], "skipped");
     assert_eq!(patches[1]["status"], "applied");
     let source = fs::read_to_string(out.join("hello.c")).unwrap();
-    assert_eq!(source.matches("snprintf").count(), 1, "applied twice:\n{source}");
-    assert!(fs::read_to_string(out.join("Makefile")).unwrap().contains("PREFIX ?= /usr\n"));
+    assert_eq!(
+        source.matches("snprintf").count(),
+        1,
+        "applied twice:\n{source}"
+    );
+    assert!(
+        fs::read_to_string(out.join("Makefile"))
+            .unwrap()
+            .contains("PREFIX ?= /usr\n")
+    );
 }
 
 #[test]
@@ -144,7 +167,10 @@ fn a_conflict_leaves_the_previous_tree_as_it_was() {
         .arg(&out)
         .assert()
         .success();
-    assert_eq!(fs::read_to_string(out.join("greeting.txt")).unwrap(), "one\nTWO\nthree\n");
+    assert_eq!(
+        fs::read_to_string(out.join("greeting.txt")).unwrap(),
+        "one\nTWO\nthree\n"
+    );
 
     // Now the series gains a patch that does not apply: exit 3, the old tree stays.
     workspace(
@@ -164,7 +190,10 @@ fn a_conflict_leaves_the_previous_tree_as_it_was() {
     assert!(stderr.contains("bad.patch"), "{stderr}");
     assert!(stderr.contains("greeting.txt"), "{stderr}");
     assert!(stderr.contains("hunk #1"), "{stderr}");
-    assert_eq!(fs::read_to_string(out.join("greeting.txt")).unwrap(), "one\nTWO\nthree\n");
+    assert_eq!(
+        fs::read_to_string(out.join("greeting.txt")).unwrap(),
+        "one\nTWO\nthree\n"
+    );
     let leftovers: Vec<_> = fs::read_dir(root)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -196,9 +225,11 @@ fn tarball_upstream_over_http_with_checksum_and_sbom() {
         .env("SOURCE_DATE_EPOCH", "1700000000")
         .assert()
         .success();
-    assert_eq!(fs::read_to_string(out.join("greeting.txt")).unwrap(), "one\nTWO\nthree\n");
-    let document: serde_json::Value =
-        serde_json::from_slice(&fs::read(&sbom).unwrap()).unwrap();
+    assert_eq!(
+        fs::read_to_string(out.join("greeting.txt")).unwrap(),
+        "one\nTWO\nthree\n"
+    );
+    let document: serde_json::Value = serde_json::from_slice(&fs::read(&sbom).unwrap()).unwrap();
     assert_eq!(document["bomFormat"], "CycloneDX");
     assert_eq!(document["specVersion"], "1.6");
     assert_eq!(document["metadata"]["timestamp"], "2023-11-14T22:13:20Z");
@@ -265,7 +296,12 @@ fn checksum_mismatch_exits_6_and_unreachable_exits_5() {
         .arg(out.join("bad-sum"))
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(6), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(!out.join("bad-sum").exists());
 
     let output = mindelta(&root.join("cache"))
@@ -287,7 +323,10 @@ fn checksum_mismatch_exits_6_and_unreachable_exits_5() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(6), "{stderr}");
-    assert!(stderr.contains("bad-sum") && stderr.contains("gone"), "{stderr}");
+    assert!(
+        stderr.contains("bad-sum") && stderr.contains("gone"),
+        "{stderr}"
+    );
     assert_eq!(
         fs::read_to_string(root.join("all/local/greeting.txt")).unwrap(),
         "one\nTWO\nthree\n"
@@ -317,8 +356,15 @@ fn git_upstream_from_a_local_repository() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(fs::read_to_string(out.join("greeting.txt")).unwrap(), "one\nTWO\nthree\n");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        fs::read_to_string(out.join("greeting.txt")).unwrap(),
+        "one\nTWO\nthree\n"
+    );
     assert!(!out.join(".git").exists());
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let commit = repo.git(&["rev-parse", "v1.0^{commit}"]);

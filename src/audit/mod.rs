@@ -5,7 +5,7 @@
 //! headers), looks up the newest known release, optionally judges every patch against it
 //! (`crate::expiry`), evaluates the policies (`policy.rs`, CEL rules over the report's JSON) and
 //! totals it all into an `AuditReport`, which `format/` renders (human table, markdown, SARIF;
-//! JSON is the report itself). `merge.rs` joins the reports of several shards (`shard.rs`).
+//! JSON is the report itself). `merge.rs` joins the reports of several shards (`workspace::shard`).
 //!
 //! Nothing here stops at the first problem: a package that cannot be read is a failure next to
 //! the others' reports, and an upstream that cannot be reached only leaves `latest` (or the
@@ -15,7 +15,6 @@ pub mod format;
 pub mod merge;
 pub mod policy;
 pub mod report;
-pub mod shard;
 
 use std::collections::BTreeMap;
 
@@ -25,7 +24,6 @@ pub use policy::{PolicyError, PolicySet};
 pub use report::{
     AuditReport, Finding, Location, MetricsError, PackageReport, PatchReport, Severity, Summary,
 };
-pub use shard::{Shard, ShardError, in_shard};
 
 use crate::expiry::{CheckOptions, check_package};
 use crate::upstream::Fetcher;
@@ -67,23 +65,6 @@ pub struct AuditOutcome {
     pub report: AuditReport,
     pub warnings: Vec<AuditWarning>,
     pub failures: Vec<AuditError>,
-}
-
-/// The names to audit: `names` (or every package), kept to `shard` when given.
-pub fn select_packages(
-    workspace: &Workspace,
-    names: &[String],
-    shard: Option<Shard>,
-) -> Result<Vec<String>, WorkspaceError> {
-    let names = if names.is_empty() {
-        workspace.package_names()?
-    } else {
-        names.to_vec()
-    };
-    Ok(names
-        .into_iter()
-        .filter(|name| shard.is_none_or(|s| s.contains(name)))
-        .collect())
 }
 
 /// Audit the packages `names` of `workspace` against `policies`, in parallel on the current

@@ -16,7 +16,12 @@ use mindelta::patch::{Patch, parse_patches};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The tree to patch
-    #[arg(short = 'C', long = "directory", value_name = "DIR", default_value = ".")]
+    #[arg(
+        short = 'C',
+        long = "directory",
+        value_name = "DIR",
+        default_value = "."
+    )]
     directory: PathBuf,
     /// Strip N leading path components (like `patch -pN`)
     #[arg(short = 'p', long = "strip", value_name = "N", default_value_t = 1)]
@@ -82,8 +87,8 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         fuzz: args.fuzz,
         reverse: args.reverse,
     };
-    let mut tree =
-        WorkTree::open(&args.directory).map_err(|e| apply_error(&args.directory.display().to_string(), &e))?;
+    let mut tree = WorkTree::open(&args.directory)
+        .map_err(|e| apply_error(&args.directory.display().to_string(), &e))?;
     let mut report = Report {
         patches: Vec::new(),
     };
@@ -141,8 +146,11 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
 
 fn parse(input: &[u8], name: &str) -> Result<Vec<(String, Patch)>, CliError> {
     let patches = parse_patches(input).map_err(|error| {
-        CliError::new(ErrorKind::Error, format!("`{name}` line {}: {}", error.line, error.message))
-            .hint("the input must be a unified diff (`diff -u`, `git diff`, `git format-patch`)")
+        CliError::new(
+            ErrorKind::Error,
+            format!("`{name}` line {}: {}", error.line, error.message),
+        )
+        .hint("the input must be a unified diff (`diff -u`, `git diff`, `git format-patch`)")
     })?;
     let count = patches.len();
     Ok(patches

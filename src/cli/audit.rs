@@ -18,10 +18,10 @@ use super::{CliError, Context, ErrorKind, FormatArg, output};
 use mindelta::audit::format::{human, markdown, sarif};
 use mindelta::audit::merge::merge_files;
 use mindelta::audit::{
-    AuditError, AuditOptions, AuditReport, PolicyError, PolicySet, Severity, Shard, audit,
-    select_packages,
+    AuditError, AuditOptions, AuditReport, PolicyError, PolicySet, Severity, audit,
 };
 use mindelta::upstream::{FetchOptions, Fetcher};
+use mindelta::workspace::shard::Shard;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -90,8 +90,9 @@ fn run_audit(context: &Context, args: &Args) -> Result<(AuditReport, Vec<CliErro
         args.policy.clone()
     };
     let policies = PolicySet::load(&policy_paths, &workspace.root).map_err(|e| policy_error(&e))?;
-    let names =
-        select_packages(&workspace, &args.packages, args.shard).map_err(|e| workspace_error(&e))?;
+    let names = workspace
+        .select(&args.packages, args.shard)
+        .map_err(|e| workspace_error(&e))?;
     let fetcher = Fetcher::new(
         FetchOptions {
             offline: context.offline,

@@ -11,14 +11,13 @@ use rayon::prelude::*;
 
 use super::list::{report_failures, workspace_error};
 use super::{CliError, Context, ErrorKind, Format, output};
-use mindelta::audit::select_packages;
-use mindelta::audit::shard::Shard;
 use mindelta::expiry::{
     CheckError, CheckOptions, EvidenceResult, PackageCheck, PatchCheck, Verdict, check_package,
 };
 use mindelta::upstream::release::latest;
 use mindelta::upstream::{FetchErrorKind, FetchOptions, Fetcher};
 use mindelta::workspace::Package;
+use mindelta::workspace::shard::Shard;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -49,7 +48,8 @@ const FINDINGS: u8 = 4;
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let workspace = context.workspace()?;
-    let names = select_packages(&workspace, &args.packages, args.shard)
+    let names = workspace
+        .select(&args.packages, args.shard)
         .map_err(|e| workspace_error(&e))?;
     let fetcher = Fetcher::new(
         FetchOptions {

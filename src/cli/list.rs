@@ -69,11 +69,18 @@ pub fn report_failures(failures: Vec<CliError>) -> Result<std::process::ExitCode
         0 => Ok(std::process::ExitCode::SUCCESS),
         1 => Err(failures.into_iter().next().expect("one failure")),
         count => {
-            let kind = failures.iter().map(|f| f.kind).max().unwrap_or(ErrorKind::Error);
+            let kind = failures
+                .iter()
+                .map(|f| f.kind)
+                .max()
+                .unwrap_or(ErrorKind::Error);
             for failure in &failures {
                 failure.print();
             }
-            Err(CliError::new(kind, format!("{count} packages failed (reported above)")))
+            Err(CliError::new(
+                kind,
+                format!("{count} packages failed (reported above)"),
+            ))
         }
     }
 }
@@ -130,9 +137,18 @@ fn render(packages: &[ListedPackage]) -> String {
             package.patches.len(),
             if package.patches.len() == 1 { "" } else { "es" }
         ));
-        let width = package.patches.iter().map(|p| p.file.len()).max().unwrap_or(0);
+        let width = package
+            .patches
+            .iter()
+            .map(|p| p.file.len())
+            .max()
+            .unwrap_or(0);
         for patch in &package.patches {
-            let mut line = format!("  {:width$}  {:<17}", patch.file, patch.status.unwrap_or("-"));
+            let mut line = format!(
+                "  {:width$}  {:<17}",
+                patch.file,
+                patch.status.unwrap_or("-")
+            );
             if let Some(fixed_in) = &patch.fixed_in {
                 line.push_str(&format!(" fixed-in {fixed_in}"));
             }

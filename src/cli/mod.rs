@@ -105,10 +105,10 @@ enum Command {
     Expire(expire::Args),
     /// Rebase the patches onto a release: re-place moved hunks, drop hunks already upstream
     Refresh(refresh::Args),
-    /// Discovered upstream releases, newest first (`--explain`: how and why in this order)
-    Versions(versions::Args),
     /// The delta report and policy findings (human, JSON, markdown or SARIF)
     Audit(audit::Args),
+    /// Discovered upstream releases, newest first (`--explain`: how and why in this order)
+    Versions(versions::Args),
     /// Bring an existing patch series in (quilt series, melange YAML), metadata included
     Import(import::Args),
     /// Write a package's patches out in another format (quilt series with DEP-3 headers)
@@ -211,8 +211,8 @@ pub fn run() -> ExitCode {
         Command::Check(args) => check::run(&context, args),
         Command::Expire(args) => expire::run(&context, args),
         Command::Refresh(args) => refresh::run(&context, args),
-        Command::Versions(args) => versions::run(&context, args),
         Command::Audit(args) => audit::run(&context, args),
+        Command::Versions(args) => versions::run(&context, args),
         Command::Import(args) => import::run(&context, args),
         Command::Export(args) => export::run(&context, args),
     };

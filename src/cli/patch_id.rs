@@ -45,4 +45,3 @@ pub fn run(_context: &Context, args: Args) -> Result<std::process::ExitCode, Cli
     output::stdout(&text)?;
     Ok(std::process::ExitCode::SUCCESS)
 }
-

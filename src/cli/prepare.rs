@@ -14,10 +14,9 @@ use super::apply::apply_error;
 use super::error::warn;
 use super::list::{report_failures, workspace_error};
 use super::{CliError, Context, ErrorKind, Format, output};
-use mindelta::audit::select_packages;
-use mindelta::audit::shard::Shard;
 use mindelta::prepare::{PatchOutcome, PrepareError, PrepareOptions, PreparedPackage, prepare};
 use mindelta::upstream::{FetchErrorKind, FetchOptions, Fetcher, Progress};
+use mindelta::workspace::shard::Shard;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -46,7 +45,8 @@ pub struct Args {
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let workspace = context.workspace()?;
-    let names = select_packages(&workspace, &args.packages, args.shard)
+    let names = workspace
+        .select(&args.packages, args.shard)
         .map_err(|e| workspace_error(&e))?;
     let nested = args.all || names.len() > 1;
     let progress: Option<Arc<dyn Progress>> = if context.progress {
@@ -200,9 +200,11 @@ fn prepare_error(error: &PrepareError) -> CliError {
                 _ => cli,
             }
         }
-        PrepareError::Apply { package, file, source } => {
-            apply_error(&format!("{package}/{file}"), source)
-        }
+        PrepareError::Apply {
+            package,
+            file,
+            source,
+        } => apply_error(&format!("{package}/{file}"), source),
         PrepareError::PatchMissing { .. } => CliError::from_error(ErrorKind::Error, error)
             .hint("fix the `file:` entry in the manifest or restore the patch file"),
         _ => CliError::from_error(ErrorKind::Error, error),
@@ -219,9 +221,11 @@ impl Progress for Bar {
     fn start(&self, label: &str, total: Option<u64>) {
         let bar = match total {
             Some(total) => ProgressBar::new(total).with_style(
-                ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
             ),
             None => ProgressBar::new_spinner(),
         };

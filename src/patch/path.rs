@@ -104,8 +104,14 @@ mod tests {
 
     #[test]
     fn refuses_unsafe_paths() {
-        assert!(matches!(safe_relative(b"/etc/passwd"), Err(UnsafePath::Absolute(_))));
-        assert!(matches!(safe_relative(b"a/../../x"), Err(UnsafePath::ParentComponent(_))));
+        assert!(matches!(
+            safe_relative(b"/etc/passwd"),
+            Err(UnsafePath::Absolute(_))
+        ));
+        assert!(matches!(
+            safe_relative(b"a/../../x"),
+            Err(UnsafePath::ParentComponent(_))
+        ));
         assert!(matches!(safe_relative(b""), Err(UnsafePath::Invalid(_))));
         assert_eq!(safe_relative(b"./a/b").unwrap(), PathBuf::from("a/b"));
     }

@@ -13,9 +13,9 @@ pub mod archive;
 pub mod cache;
 mod dir;
 mod git;
-mod tarball;
 pub mod release;
 pub mod requirement;
+mod tarball;
 pub mod version;
 
 use std::path::{Path, PathBuf};

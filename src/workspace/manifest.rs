@@ -228,8 +228,7 @@ impl Manifest {
                      (keys are kebab-case, e.g. `fixed-in`, `upstream-commit`)"
                         .to_string(),
                 )
-            } else if message.contains("expected a string") || message.contains("invalid type")
-            {
+            } else if message.contains("expected a string") || message.contains("invalid type") {
                 Some("quote versions and dates, e.g. `version: \"1.10\"`".to_string())
             } else {
                 None
@@ -269,7 +268,9 @@ impl Manifest {
             return Err(invalid(
                 upstream_line,
                 "`upstream` needs exactly one source kind: `git`, `tarball` or `dir`".into(),
-                Some("a tarball upstream may also name its `git` repository for the history detectors"),
+                Some(
+                    "a tarball upstream may also name its `git` repository for the history detectors",
+                ),
             ));
         }
         let sha256 = match upstream.sha256 {
@@ -344,7 +345,10 @@ impl Manifest {
             if let Some(first) = seen.insert(entry.file.clone(), line) {
                 return Err(invalid(
                     line,
-                    format!("patch `{}` is listed twice (first at line {first})", entry.file),
+                    format!(
+                        "patch `{}` is listed twice (first at line {first})",
+                        entry.file
+                    ),
                     None,
                 ));
             }
@@ -473,7 +477,10 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.to_string().contains("line 5"), "{error}");
-        assert!(parse("upstream:\n  version: \"1\"\n  dir: a\npatches:\n  - file: ../x.patch\n").is_err());
+        assert!(
+            parse("upstream:\n  version: \"1\"\n  dir: a\npatches:\n  - file: ../x.patch\n")
+                .is_err()
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod edit;
 pub mod manifest;
+pub mod shard;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -98,6 +99,24 @@ impl Workspace {
         }
         names.sort();
         Ok(names)
+    }
+
+    /// The packages a command works on: `names` (or every package when empty), kept to
+    /// `shard` when given.
+    pub fn select(
+        &self,
+        names: &[String],
+        shard: Option<shard::Shard>,
+    ) -> Result<Vec<String>, WorkspaceError> {
+        let names = if names.is_empty() {
+            self.package_names()?
+        } else {
+            names.to_vec()
+        };
+        Ok(names
+            .into_iter()
+            .filter(|name| shard.is_none_or(|s| s.contains(name)))
+            .collect())
     }
 
     /// Read and validate one package's manifest.
