@@ -3,26 +3,14 @@
 
 mod support;
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use support::cli::{example_workspace, mindelta};
 
-use assert_cmd::Command;
+use std::fs;
+use std::path::Path;
+
 use sha2::{Digest, Sha256};
 use support::git::GitRepo;
 use support::http::{HttpServer, Reply};
-
-/// The repository's own example workspace.
-fn example_workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn mindelta(cache: &Path) -> Command {
-    let mut command = Command::cargo_bin("mindelta").expect("the binary is built");
-    command
-        .env("MINDELTA_CACHE_DIR", cache)
-        .env("NO_COLOR", "1");
-    command
-}
 
 /// A workspace with one package `demo` whose upstream is written by `upstream` (a manifest
 /// fragment) and whose patches are `patches` (file name, text).

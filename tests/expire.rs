@@ -4,90 +4,12 @@
 
 mod support;
 
-use std::collections::BTreeMap;
+use support::cli::{applies_exactly, hello_workspace, mindelta, numbered, snapshot};
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command as Process;
 
-use assert_cmd::Command;
 use sha2::{Digest, Sha256};
-
-fn mindelta(cache: &Path) -> Command {
-    let mut command = Command::cargo_bin("mindelta").expect("the binary is built");
-    command
-        .env("MINDELTA_CACHE_DIR", cache)
-        .env("NO_COLOR", "1")
-        .env("SOURCE_DATE_EPOCH", "1795780800");
-    command
-}
-
-/// Copy a folder tree.
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// A copy of the repository's example `hello` package and its upstream releases.
-fn hello_workspace(root: &Path) {
-    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    copy_tree(&source.join("patches/hello"), &root.join("patches/hello"));
-    copy_tree(
-        &source.join("examples/upstream"),
-        &root.join("examples/upstream"),
-    );
-}
-
-/// Every file under `root` with the sha256 of its content.
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let digest = Sha256::digest(fs::read(&path).unwrap());
-                files.insert(path, hex::encode(digest));
-            }
-        }
-    }
-    files
-}
-
-/// Check with GNU patch and git apply that `patch` applies to `tree` exactly: no offset, no
-/// fuzz.
-fn applies_exactly(tree: &Path, patch: &Path) {
-    let output = Process::new("patch")
-        .args(["-p1", "--dry-run", "--batch", "-i"])
-        .arg(patch)
-        .current_dir(tree)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "GNU patch: {text}");
-    assert!(
-        !text.contains("offset") && !text.contains("fuzz"),
-        "GNU patch: {text}"
-    );
-    let output = Process::new("git")
-        .args(["apply", "--check", "-v"])
-        .arg(patch)
-        .current_dir(tree)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "git apply: {text}");
-}
 
 #[test]
 fn hello_drops_the_fixed_patch_rebases_the_moved_one_and_keeps_the_rest() {
@@ -305,10 +227,6 @@ fn demo_workspace(root: &Path, releases: &[(&str, &str)], patches: &[(&str, &str
     }
     fs::write(dir.join("package.yaml"), manifest).unwrap();
     dir
-}
-
-fn numbered(count: usize) -> String {
-    (1..=count).map(|i| format!("line {i};\n")).collect()
 }
 
 const PARTIAL: &str = "Description: two fixes, the first one taken upstream\nAuthor: A <a@example.org>\nLast-Update: 2026-01-01\n---\n--- a/f.c\n+++ b/f.c\n@@ -2,3 +2,3 @@\n line 2;\n-line 3;\n+fixed 3;\n line 4;\n@@ -20,3 +20,3 @@ int main(void)\n line 20;\n-line 21;\n+fixed 21;\n line 22;\n";

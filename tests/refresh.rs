@@ -4,70 +4,13 @@
 
 mod support;
 
-use std::collections::BTreeMap;
+use support::cli::{applies_exactly, mindelta, numbered, snapshot};
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
-use assert_cmd::Command;
-use sha2::{Digest, Sha256};
 use support::git::GitRepo;
-
-fn mindelta(cache: &Path) -> Command {
-    let mut command = Command::cargo_bin("mindelta").expect("the binary is built");
-    command
-        .env("MINDELTA_CACHE_DIR", cache)
-        .env("NO_COLOR", "1");
-    command
-}
-
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let digest = Sha256::digest(fs::read(&path).unwrap());
-                files.insert(path, hex::encode(digest));
-            }
-        }
-    }
-    files
-}
-
-fn applies_exactly(tree: &Path, patch: &Path) {
-    let output = Process::new("patch")
-        .args(["-p1", "--dry-run", "--batch", "-i"])
-        .arg(patch)
-        .current_dir(tree)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "GNU patch: {text}");
-    assert!(
-        !text.contains("offset") && !text.contains("fuzz"),
-        "GNU patch: {text}"
-    );
-    let output = Process::new("git")
-        .args(["apply", "--check"])
-        .arg(patch)
-        .current_dir(tree)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "git apply: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn numbered(count: usize) -> String {
-    (1..=count).map(|i| format!("line {i};\n")).collect()
-}
 
 /// A format-patch mail changing two far-apart lines of `f.c` (1.0 has `numbered(40)`).
 fn mail() -> String {

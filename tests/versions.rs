@@ -4,10 +4,11 @@
 
 mod support;
 
+use support::cli::mindelta;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use mindelta::upstream::release::{Release, discover, latest};
 use mindelta::upstream::{FetchError, FetchOptions, Fetcher};
 use mindelta::workspace::{Package, Workspace};
@@ -18,14 +19,6 @@ fn fetcher(cache: &Path, offline: bool) -> Fetcher {
     let mut options = FetchOptions::new(cache);
     options.offline = offline;
     Fetcher::new(options, None)
-}
-
-fn mindelta(cache: &Path) -> Command {
-    let mut command = Command::cargo_bin("mindelta").expect("the binary is built");
-    command
-        .env("MINDELTA_CACHE_DIR", cache)
-        .env("NO_COLOR", "1");
-    command
 }
 
 /// A workspace at `root` with one package whose `upstream:` block is `upstream` (indented).

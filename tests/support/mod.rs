@@ -8,6 +8,7 @@
 //! Each test crate uses a part of the kit, hence `dead_code` is allowed here.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod git;
 pub mod http;
 
