@@ -139,10 +139,14 @@ fn render(context: &Context, report: &AuditReport) -> Result<(), CliError> {
         FormatArg::Human => {
             let stdout = std::io::stdout();
             let color = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
+            // The terminal's width; when piped, `COLUMNS` if the caller set it, else no limit.
             let width = if stdout.is_terminal() {
                 comfy_table::Table::new().width()
             } else {
-                None
+                std::env::var("COLUMNS")
+                    .ok()
+                    .and_then(|c| c.trim().parse::<u16>().ok())
+                    .filter(|c| *c > 0)
             };
             output::stdout(&human::render(report, human::HumanStyle { width, color }))
         }
