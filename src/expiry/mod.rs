@@ -17,6 +17,7 @@ pub mod refresh;
 pub mod tree;
 pub mod verdict;
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -25,6 +26,7 @@ use crate::patch::{Patch, parse_patches};
 use crate::upstream::{FetchError, Fetcher};
 use crate::workspace::{Package, PatchEntry};
 use detector::content::{Content, Overlay};
+use detector::release_notes::{self, ReleaseNotes};
 use history::History;
 use tree::ReleaseTree;
 
@@ -213,11 +215,13 @@ pub fn check_package(
         .iter()
         .map(|entry| load_patch(package, entry))
         .collect();
-    let release_tree = ReleaseTree::open(
+    let touched = touched_paths(&loaded);
+    let release_tree = ReleaseTree::open_selected(
         package,
         release,
         fetcher,
         &release_tags(package, release, options),
+        &|path| touched.contains(path),
     )
     .map_err(|e| CheckError::Fetch {
         package: package.name.clone(),
@@ -239,10 +243,34 @@ pub fn check_package(
         release_ids: None,
     };
 
+    // Release notes, for the `release-notes` detector: R's, and the current release's only
+    // when some patch names a CVE (reading them may mean reading another archive).
+    let names_cve = loaded.iter().any(|patch| {
+        patch
+            .parsed
+            .as_ref()
+            .is_ok_and(|parsed| !release_notes::patch_cves(&patch.entry, parsed).is_empty())
+    });
+    let notes = if names_cve {
+        let release_notes = ReleaseNotes::read(&release_tree);
+        let current = ReleaseTree::open_selected(
+            package,
+            &version,
+            fetcher,
+            &package.manifest.upstream.tag_candidates(&version),
+            &|_| false,
+        )
+        .map_err(|e| e.to_string())
+        .and_then(|tree| ReleaseNotes::read(&tree));
+        (release_notes, current)
+    } else {
+        (Ok(ReleaseNotes::default()), Ok(ReleaseNotes::default()))
+    };
+
     let mut overlay = Overlay::default();
     let mut patches = Vec::with_capacity(loaded.len());
     for patch in &loaded {
-        let check = judge(&mut context, patch, &release_tree, &mut overlay);
+        let check = judge(&mut context, patch, &release_tree, &notes, &mut overlay);
         patches.push(check);
     }
     Ok(PackageCheck {
@@ -259,6 +287,7 @@ fn judge(
     context: &mut detector::Context<'_>,
     patch: &LoadedPatch,
     release_tree: &ReleaseTree,
+    notes: &(Result<ReleaseNotes, String>, Result<ReleaseNotes, String>),
     overlay: &mut Overlay,
 ) -> PatchCheck {
     let entry = &patch.entry;
@@ -286,7 +315,15 @@ fn judge(
     ];
     let empty = Overlay::default();
     let pristine = Content::judge(parsed, entry.strip, release_tree, &empty, context.release);
+    let content_index = evidence.len();
     evidence.push(pristine.evidence.clone());
+    evidence.push(release_notes::detect(entry, parsed, &notes.0, &notes.1));
+    evidence.push(detector::claims::detect(context, entry, parsed));
+    evidence.push(verdict::partial_upstream(
+        &evidence,
+        pristine.outcome,
+        &pristine.evidence.detail,
+    ));
     let (verdict, reason) = verdict::decide(&evidence, pristine.outcome);
 
     let cumulative = if overlay.is_empty() {
@@ -296,7 +333,10 @@ fn judge(
     };
     let mut strong = evidence.clone();
     strong.pop();
-    strong.push(cumulative.evidence.clone());
+    strong[content_index] = cumulative.evidence.clone();
+    let combined =
+        verdict::partial_upstream(&strong, cumulative.outcome, &cumulative.evidence.detail);
+    strong.push(combined);
     let (cumulative_verdict, _) = verdict::decide(&strong, cumulative.outcome);
     if matches!(cumulative_verdict, Verdict::Needed | Verdict::Partial) {
         cumulative.apply_to(parsed, entry.strip, release_tree, overlay);
@@ -318,6 +358,20 @@ fn judge(
             hunks: cumulative.hunks,
         }),
     }
+}
+
+/// Every path the series reads or writes (`-p` applied): all a tarball's extraction needs.
+fn touched_paths(loaded: &[LoadedPatch]) -> HashSet<Vec<u8>> {
+    let mut touched = HashSet::new();
+    for patch in loaded {
+        let Ok(parsed) = &patch.parsed else { continue };
+        for file in parsed.iter().flat_map(|p| &p.files) {
+            let strip = patch.entry.strip;
+            touched.extend(file.old_target(strip));
+            touched.extend(file.new_target(strip));
+        }
+    }
+    touched
 }
 
 fn load_patch(package: &Package, entry: &PatchEntry) -> LoadedPatch {

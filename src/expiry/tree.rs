@@ -18,8 +18,20 @@ use git2::{ObjectType, Oid, Repository};
 
 use crate::patch::path::{check_no_symlink, safe_relative};
 use crate::prepare::source_spec;
-use crate::upstream::{FetchError, FetchOptions, Fetcher, SourceSpec};
+use crate::upstream::cache::sha256_file;
+use crate::upstream::{FetchError, FetchOptions, Fetcher, SourceSpec, archive};
 use crate::workspace::{Package, UpstreamSource};
+
+/// Bound on the bytes read of one release-notes file.
+pub const MAX_NOTES_BYTES: usize = 16 << 20;
+
+/// Folders that may hold release notes: `doc`, `docs`, `Documentation`, git's `RelNotes`.
+fn is_notes_folder(path: &str) -> bool {
+    matches!(
+        path.to_ascii_lowercase().as_str(),
+        "doc" | "docs" | "documentation" | "documentation/relnotes"
+    )
+}
 
 /// What is at a path of R.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +122,70 @@ impl ReleaseTree {
         }
     }
 
+    /// R's tree for `package`, holding at least the paths `wanted` accepts (relative to the
+    /// release's root, `-p` applied) and the release notes ([`is_release_notes`]).
+    ///
+    /// A tarball upstream whose archive is local or already cached is extracted selectively:
+    /// the archive is streamed once and only the accepted entries go through the vetted
+    /// writer, so a large release costs its decompression and not the writing of every file.
+    /// The checksum rules are those of [`ReleaseTree::open`]. Other upstreams are opened as
+    /// `open` does (git reads blobs on demand anyway).
+    pub fn open_selected(
+        package: &Package,
+        release: &str,
+        fetcher: &Fetcher,
+        tags: &[String],
+        wanted: &dyn Fn(&[u8]) -> bool,
+    ) -> Result<ReleaseTree, FetchError> {
+        let spec = source_spec(package, release);
+        let SourceSpec::Tarball { url, sha256 } = &spec else {
+            return Self::open(package, release, fetcher, tags);
+        };
+        let expected = if release == package.manifest.upstream.version {
+            sha256.as_deref().map(|s| s.trim().to_ascii_lowercase())
+        } else {
+            None
+        };
+        let Some(archive) = cached_archive(fetcher, url, expected.as_deref())? else {
+            return Self::open(package, release, fetcher, tags);
+        };
+        let temp_root = fetcher.cache().temp_dir()?;
+        let temp = tempfile::Builder::new()
+            .prefix("check-")
+            .tempdir_in(&temp_root)
+            .map_err(|e| FetchError::Io {
+                path: temp_root.clone(),
+                source: e,
+            })?;
+        let tree = temp.path().join("tree");
+        let mut layout = Layout::default();
+        let mut select = |name: &[u8]| {
+            let name = layout.see(name);
+            let inner = name
+                .iter()
+                .position(|b| *b == b'/')
+                .map(|slash| &name[slash + 1..]);
+            [Some(name), inner]
+                .into_iter()
+                .flatten()
+                .any(|path| !path.is_empty() && (wanted(path) || is_release_notes(path)))
+        };
+        archive::extract_selected(
+            &archive,
+            &tree,
+            fetcher.options().max_expanded_bytes,
+            &mut select,
+        )?;
+        let root = match layout.single_top() {
+            Some(top) => tree.join(crate::patch::path::bytes_to_path(&top)),
+            None => tree,
+        };
+        Ok(ReleaseTree {
+            source: Source::Disk { root, _temp: temp },
+            tag: None,
+        })
+    }
+
     fn materialized(fetcher: &Fetcher, spec: &SourceSpec) -> Result<ReleaseTree, FetchError> {
         let temp_root = fetcher.cache().temp_dir()?;
         let temp = tempfile::Builder::new()
@@ -127,6 +203,80 @@ impl ReleaseTree {
         })
     }
 
+    /// R's release notes ([`is_release_notes`]): each file's path and bytes (at most
+    /// [`MAX_NOTES_BYTES`] of each), in path order.
+    pub fn release_notes(&self) -> Result<Vec<(String, Vec<u8>)>, String> {
+        let mut paths = Vec::new();
+        let mut folders = vec![String::new()];
+        while let Some(folder) = folders.pop() {
+            for (name, is_dir) in self.list(&folder)? {
+                let path = if folder.is_empty() {
+                    name
+                } else {
+                    format!("{folder}/{name}")
+                };
+                let depth = path.matches('/').count();
+                if is_dir && depth < 2 && is_notes_folder(&path) {
+                    folders.push(path);
+                } else if !is_dir && is_release_notes(path.as_bytes()) {
+                    paths.push(path);
+                }
+            }
+        }
+        paths.sort();
+        let mut notes = Vec::new();
+        for path in paths {
+            if let Entry::File(mut bytes) = self.read(path.as_bytes())? {
+                bytes.truncate(MAX_NOTES_BYTES);
+                notes.push((path, bytes));
+            }
+        }
+        Ok(notes)
+    }
+
+    /// The names in a folder of R (`""` is the root), each with whether it is a folder.
+    fn list(&self, folder: &str) -> Result<Vec<(String, bool)>, String> {
+        match &self.source {
+            Source::Git { repo, tree } => {
+                let root = repo.find_tree(*tree).map_err(|e| e.message().to_string())?;
+                let tree = if folder.is_empty() {
+                    root
+                } else {
+                    match root.get_path(Path::new(folder)) {
+                        Ok(entry) if entry.kind() == Some(ObjectType::Tree) => repo
+                            .find_tree(entry.id())
+                            .map_err(|e| e.message().to_string())?,
+                        _ => return Ok(Vec::new()),
+                    }
+                };
+                Ok(tree
+                    .iter()
+                    .filter_map(|entry| {
+                        let name = entry.name().ok()?.to_string();
+                        Some((name, entry.kind() == Some(ObjectType::Tree)))
+                    })
+                    .collect())
+            }
+            Source::Disk { root, .. } => {
+                let relative = Path::new(folder);
+                if check_no_symlink(root, relative).is_err() {
+                    return Ok(Vec::new());
+                }
+                let Ok(entries) = std::fs::read_dir(root.join(relative)) else {
+                    return Ok(Vec::new());
+                };
+                Ok(entries
+                    .flatten()
+                    .filter_map(|entry| {
+                        let name = entry.file_name().into_string().ok()?;
+                        let kind = entry.file_type().ok()?;
+                        Some((name, kind.is_dir()))
+                    })
+                    .collect())
+            }
+        }
+    }
+
     /// What R holds at `path` (relative, `/`-separated, as a patch names it).
     pub fn read(&self, path: &[u8]) -> Result<Entry, String> {
         let relative = safe_relative(path).map_err(|e| e.to_string())?;
@@ -135,6 +285,121 @@ impl ReleaseTree {
             Source::Disk { root, .. } => read_disk(root, &relative),
         }
     }
+}
+
+/// The archive of a tarball upstream when it can be read without a download: a local file
+/// (its checksum verified when one is expected) or a cached download. `None`: download it
+/// through the fetcher.
+fn cached_archive(
+    fetcher: &Fetcher,
+    url: &str,
+    expected: Option<&str>,
+) -> Result<Option<PathBuf>, FetchError> {
+    let local = match url.strip_prefix("file://") {
+        Some(rest) => Some(PathBuf::from(
+            rest.strip_prefix("localhost").unwrap_or(rest),
+        )),
+        None => (!url.contains("://")).then(|| PathBuf::from(url)),
+    };
+    if let Some(path) = local {
+        if !path.is_file() {
+            return Ok(None); // the fetcher reports it
+        }
+        let actual = sha256_file(&path)?;
+        if let Some(expected) = expected
+            && expected != actual
+        {
+            return Err(FetchError::Integrity {
+                url: url.to_owned(),
+                expected: expected.to_owned(),
+                actual,
+            });
+        }
+        return Ok(Some(path));
+    }
+    let cache = fetcher.cache();
+    let known = expected
+        .map(str::to_owned)
+        .or_else(|| cache.recorded_sha256(url));
+    match known {
+        Some(sha) => cache.find_tarball(&sha),
+        None => Ok(None),
+    }
+}
+
+/// The first path components of an archive's entries, to tell whether it holds a single top
+/// folder (which `Fetcher::materialize` takes as the tree's root).
+#[derive(Default)]
+struct Layout {
+    top: Option<Vec<u8>>,
+    several: bool,
+    nested: bool,
+}
+
+impl Layout {
+    /// Record an entry's name; returns it without `./` prefixes.
+    fn see<'n>(&mut self, mut name: &'n [u8]) -> &'n [u8] {
+        while let Some(rest) = name.strip_prefix(b"./") {
+            name = rest;
+        }
+        let trimmed = name.strip_suffix(b"/").unwrap_or(name);
+        if trimmed.is_empty() || trimmed == b"." {
+            return name;
+        }
+        let (first, rest) = match trimmed.iter().position(|b| *b == b'/') {
+            Some(slash) => (&trimmed[..slash], &trimmed[slash + 1..]),
+            None => (trimmed, &b""[..]),
+        };
+        if !rest.is_empty() || name.ends_with(b"/") {
+            self.nested = true;
+        }
+        match &self.top {
+            Some(top) if top.as_slice() != first => self.several = true,
+            Some(_) => {}
+            None => self.top = Some(first.to_vec()),
+        }
+        name
+    }
+
+    fn single_top(self) -> Option<Vec<u8>> {
+        if self.several || !self.nested {
+            return None;
+        }
+        self.top
+    }
+}
+
+/// Whether a path (relative to the release's root) names release notes: `NEWS`, `ChangeLog`,
+/// `CHANGES*`, `RELEASE-NOTES*`, `HISTORY*`, `WHATSNEW*` and the like at the top or in a
+/// `doc`/`docs`/`Documentation` folder, and git's `Documentation/RelNotes/*`.
+pub fn is_release_notes(path: &[u8]) -> bool {
+    let parts: Vec<&[u8]> = path.split(|b| *b == b'/').collect();
+    let (folder, name) = match parts.as_slice() {
+        [name] => (None, *name),
+        [folder, name] => (Some(*folder), *name),
+        [b"Documentation", b"RelNotes", name] => return !name.is_empty(),
+        _ => return false,
+    };
+    if let Some(folder) = folder {
+        let folder = folder.to_ascii_lowercase();
+        if !matches!(folder.as_slice(), b"doc" | b"docs" | b"documentation") {
+            return false;
+        }
+    }
+    let name = name.to_ascii_lowercase();
+    const STEMS: [&[u8]; 10] = [
+        b"news",
+        b"changelog",
+        b"changes",
+        b"release-notes",
+        b"release_notes",
+        b"releasenotes",
+        b"relnotes",
+        b"history",
+        b"whatsnew",
+        b"security",
+    ];
+    STEMS.iter().any(|stem| name.starts_with(stem))
 }
 
 fn read_git(repo: &Repository, tree: Oid, relative: &Path) -> Result<Entry, String> {

@@ -12,6 +12,46 @@
 use super::detector::content::Outcome;
 use super::{Evidence, EvidenceResult, Verdict};
 
+/// The detectors whose `supports` corroborates a partly present patch: independent of the
+/// content (they read the release notes and the patch's header, not the hunks).
+const CORROBORATING: [&str; 2] = ["release-notes", "claims"];
+
+/// The name of the combination rule's evidence.
+pub const PARTIAL_UPSTREAM: &str = "partial-upstream";
+
+/// The `partial-upstream` evidence: the combination rule for a patch whose content is partly
+/// in R with nothing applying ([`Outcome::PartlyPresent`]). It **proves** expiry when an
+/// independent detector (`release-notes`, `claims`) supports it too, **supports** it alone
+/// (the verdict stays `conflict`), and is `not-applicable` for any other content outcome.
+pub fn partial_upstream(evidence: &[Evidence], content: Outcome, content_detail: &str) -> Evidence {
+    if content != Outcome::PartlyPresent {
+        return crate::expiry::detector::evidence(
+            PARTIAL_UPSTREAM,
+            EvidenceResult::NotApplicable,
+            "no hunk-level sign that upstream has part of the patch with nothing applying",
+        );
+    }
+    let corroborating: Vec<&Evidence> = evidence
+        .iter()
+        .filter(|e| {
+            e.result == EvidenceResult::Supports && CORROBORATING.contains(&e.detector.as_str())
+        })
+        .collect();
+    if corroborating.is_empty() {
+        return crate::expiry::detector::evidence(
+            PARTIAL_UPSTREAM,
+            EvidenceResult::Supports,
+            format!("{content_detail}; likely expired, but nothing corroborates it"),
+        );
+    }
+    let names: Vec<&str> = corroborating.iter().map(|e| e.detector.as_str()).collect();
+    crate::expiry::detector::evidence(
+        PARTIAL_UPSTREAM,
+        EvidenceResult::Proves,
+        format!("{content_detail}; corroborated by {}", names.join(" and ")),
+    )
+}
+
 /// The verdict and, for an expired patch, the detector that proves it.
 pub fn decide(evidence: &[Evidence], content: Outcome) -> (Verdict, Option<String>) {
     if let Some(proof) = evidence.iter().find(|e| e.result == EvidenceResult::Proves) {
@@ -21,7 +61,7 @@ pub fn decide(evidence: &[Evidence], content: Outcome) -> (Verdict, Option<Strin
         Outcome::AllPresent => Verdict::Expired,
         Outcome::Partial => Verdict::Partial,
         Outcome::AllApplied => Verdict::Needed,
-        Outcome::Conflict => Verdict::Conflict,
+        Outcome::Conflict | Outcome::PartlyPresent => Verdict::Conflict,
         Outcome::Nothing | Outcome::Error => Verdict::Unknown,
     };
     (verdict, None)

@@ -33,6 +33,33 @@ const MAX_LINK_EXPANSIONS: usize = 40;
 /// `.tar.xz`, `.tar.bz2`, `.tar.zst`, `.zip`. The size bound counts the bytes written plus 512
 /// per entry.
 pub fn extract(archive: &Path, dest: &Path, max_expanded_bytes: u64) -> Result<(), FetchError> {
+    extract_filtered(archive, dest, max_expanded_bytes, None)
+}
+
+/// Extract only the entries of `archive` whose name `wanted` accepts, vetting each one as
+/// [`extract`] does; `wanted` sees every entry's name (as written in the archive), so a
+/// caller can also learn the archive's layout. Folders are created only as parents of what
+/// is written. A hard link whose target was not extracted is skipped (its target's bytes were
+/// never read), and so is a symbolic link once an entry has been left out (a link can only
+/// be vetted against the whole set of links).
+pub fn extract_selected(
+    archive: &Path,
+    dest: &Path,
+    max_expanded_bytes: u64,
+    wanted: &mut dyn FnMut(&[u8]) -> bool,
+) -> Result<(), FetchError> {
+    extract_filtered(archive, dest, max_expanded_bytes, Some(wanted))
+}
+
+/// The selection of [`extract_selected`]; `None` extracts everything.
+type Selection<'a> = Option<&'a mut dyn FnMut(&[u8]) -> bool>;
+
+fn extract_filtered(
+    archive: &Path,
+    dest: &Path,
+    max_expanded_bytes: u64,
+    mut wanted: Selection<'_>,
+) -> Result<(), FetchError> {
     let label = archive.display().to_string();
     let format = detect(archive)?;
     let file = fs_err::File::open(archive).map_err(|e| FetchError::io(archive, e))?;
@@ -40,17 +67,26 @@ pub fn extract(archive: &Path, dest: &Path, max_expanded_bytes: u64) -> Result<(
     let mut writer = TreeWriter::new(dest, &label, max_expanded_bytes)?;
     let bad = |reason: std::io::Error| bad_archive(&label, reason);
     match format {
-        Format::Zip => extract_zip(archive, &label, &mut writer)?,
-        Format::Tar => extract_tar(file, &mut writer)?,
-        Format::TarGz => extract_tar(flate2::read::MultiGzDecoder::new(file), &mut writer)?,
+        Format::Zip => extract_zip(archive, &label, &mut writer, &mut wanted)?,
+        Format::Tar => extract_tar(file, &mut writer, &mut wanted)?,
+        Format::TarGz => extract_tar(
+            flate2::read::MultiGzDecoder::new(file),
+            &mut writer,
+            &mut wanted,
+        )?,
         Format::TarXz => extract_tar(
             liblzma::read::XzDecoder::new_multi_decoder(file),
             &mut writer,
+            &mut wanted,
         )?,
-        Format::TarBz2 => extract_tar(bzip2::read::MultiBzDecoder::new(file), &mut writer)?,
+        Format::TarBz2 => extract_tar(
+            bzip2::read::MultiBzDecoder::new(file),
+            &mut writer,
+            &mut wanted,
+        )?,
         Format::TarZst => {
             let decoder = zstd::stream::read::Decoder::with_buffer(file).map_err(bad)?;
-            extract_tar(decoder, &mut writer)?
+            extract_tar(decoder, &mut writer, &mut wanted)?
         }
     }
     writer.finish()
@@ -127,16 +163,51 @@ fn bad_archive(label: &str, reason: impl std::fmt::Display) -> FetchError {
 }
 
 /// Stream the entries of a tar archive into the writer.
-fn extract_tar(reader: impl Read, writer: &mut TreeWriter) -> Result<(), FetchError> {
+fn extract_tar(
+    reader: impl Read,
+    writer: &mut TreeWriter,
+    wanted: &mut Selection<'_>,
+) -> Result<(), FetchError> {
     use tar::EntryType;
     let label = writer.label.clone();
     let mut archive = tar::Archive::new(reader);
+    // With a selection, links are left out and hard links kept only to extracted files.
+    let mut extracted: HashSet<Vec<u8>> = HashSet::new();
+    let all = wanted.is_none();
     for entry in archive.entries().map_err(|e| bad_archive(&label, e))? {
         let mut entry = entry.map_err(|e| bad_archive(&label, e))?;
         let name = entry.path_bytes().into_owned();
         let header = entry.header();
         let mode = header.mode().unwrap_or(0o644);
-        match header.entry_type() {
+        let kind = header.entry_type();
+        let is_meta = matches!(
+            kind,
+            EntryType::XGlobalHeader
+                | EntryType::XHeader
+                | EntryType::GNULongName
+                | EntryType::GNULongLink
+        );
+        if let Some(wanted) = wanted.as_mut()
+            && !is_meta
+            && !wanted(&name)
+        {
+            continue;
+        }
+        // A partial tree never needs links: readers refuse to follow them anyway, and a link
+        // checked without the rest of the tree's links could not be vetted as a whole.
+        if !all && kind == EntryType::Symlink {
+            continue;
+        }
+        if !all && kind == EntryType::Link {
+            let target = entry.link_name_bytes().unwrap_or_default().into_owned();
+            if !extracted.contains(&target) {
+                continue;
+            }
+        }
+        if !all {
+            extracted.insert(name.clone());
+        }
+        match kind {
             EntryType::Regular if name.ends_with(b"/") => writer.directory(&name, Some(mode))?,
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
                 writer.file(&name, mode, &mut entry)?
@@ -172,12 +243,22 @@ const S_IFDIR: u32 = 0o040000;
 const S_IFLNK: u32 = 0o120000;
 
 /// Copy the entries of a zip archive into the writer.
-fn extract_zip(archive: &Path, label: &str, writer: &mut TreeWriter) -> Result<(), FetchError> {
+fn extract_zip(
+    archive: &Path,
+    label: &str,
+    writer: &mut TreeWriter,
+    wanted: &mut Selection<'_>,
+) -> Result<(), FetchError> {
     let file = fs_err::File::open(archive).map_err(|e| FetchError::io(archive, e))?;
     let mut zip = zip::ZipArchive::new(file).map_err(|e| bad_archive(label, e))?;
     for index in 0..zip.len() {
         let mut entry = zip.by_index(index).map_err(|e| bad_archive(label, e))?;
         let name = entry.name_raw().to_vec();
+        if let Some(wanted) = wanted.as_mut()
+            && !wanted(&name)
+        {
+            continue;
+        }
         if name.contains(&b'\\') {
             return Err(writer.refuse(&name, "a backslash in a zip entry name is refused"));
         }
@@ -186,6 +267,9 @@ fn extract_zip(archive: &Path, label: &str, writer: &mut TreeWriter) -> Result<(
         if entry.is_dir() || file_type == Some(S_IFDIR) {
             writer.directory(&name, mode)?;
         } else if file_type == Some(S_IFLNK) {
+            if wanted.is_some() {
+                continue; // a partial tree has no links (see `extract_tar`)
+            }
             let mut target = Vec::new();
             (&mut entry)
                 .take(4096)

@@ -60,6 +60,10 @@ pub enum Outcome {
     Partial,
     /// Every hunk still applies.
     AllApplied,
+    /// Some hunks with content are in R, none applies, the others are not found: upstream
+    /// very likely has the patch, with the context of the rest changed. Still a conflict
+    /// unless another signal corroborates it (`verdict.rs`).
+    PartlyPresent,
     /// Some hunk neither applies nor is in R.
     Conflict,
     /// The patch has no text hunks to compare (binary or mode changes only).
@@ -195,6 +199,21 @@ impl Content {
                 } else {
                     format!("all {total} hunks apply to {release}")
                 },
+            )
+        } else if applied == 0 && meaningful_present {
+            (
+                Outcome::PartlyPresent,
+                EvidenceResult::Supports,
+                format!(
+                    "{present} of {total} hunks are in {release}{whitespace_note} and none applies; {} neither applies nor is in {release}",
+                    absent
+                        .iter()
+                        .chain(&unproven)
+                        .take(3)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             )
         } else {
             (

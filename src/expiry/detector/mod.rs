@@ -6,9 +6,11 @@
 //! there is one (opened once per package), and the patch ids of the commits between the
 //! current version and R, computed on first use and kept for the other patches.
 
+pub mod claims;
 pub mod content;
 pub mod fixed_in;
 pub mod patch_id;
+pub mod release_notes;
 pub mod upstream_commit;
 
 use std::collections::HashMap;
