@@ -609,3 +609,223 @@ fn cli_judges_against_the_newest_release_by_default() {
         assert_eq!(report["packages"][0]["release"], "1.1");
     }
 }
+
+/// `count` numbered lines of a file `name`, with the lines of `changed` replaced.
+fn numbered(name: &str, count: usize, changed: &[(usize, &str)]) -> String {
+    (1..=count)
+        .map(|n| match changed.iter().find(|(line, _)| *line == n) {
+            Some((_, text)) => format!("{text}\n"),
+            None => format!("int {name}{n} = {n};\n"),
+        })
+        .collect()
+}
+
+/// A patch of `file` (of [`numbered`] lines) changing line 5 to `fix5` and line 25 to
+/// `fix25`, each hunk with three lines of context, under `header`.
+fn two_hunk_patch(header: &str, file: &str) -> String {
+    let name = file.trim_end_matches(".c");
+    let hunk = |line: usize| {
+        let context = |n: usize| format!(" int {name}{n} = {n};\n");
+        format!(
+            "@@ -{s},7 +{s},7 @@\n{}{}{}-int {name}{line} = {line};\n+int {name}{line} = fixed_{line}({line});\n{}{}{}",
+            context(line - 3),
+            context(line - 2),
+            context(line - 1),
+            context(line + 1),
+            context(line + 2),
+            context(line + 3),
+            s = line - 3,
+        )
+    };
+    format!(
+        "{header}--- a/{file}\n+++ b/{file}\n{}{}",
+        hunk(5),
+        hunk(25)
+    )
+}
+
+/// In release 1.1, each file has the fix of line 5 verbatim and the fix of line 25 with its
+/// leading context rewritten (so that hunk neither applies nor is found).
+fn fixed_upstream(name: &str) -> String {
+    let fix5 = format!("int {name}5 = fixed_5(5);");
+    let fix25 = format!("int {name}25 = fixed_25(25);");
+    let churn: Vec<String> = (22..25).map(|n| format!("long {name}{n} = {n};")).collect();
+    numbered(
+        name,
+        30,
+        &[
+            (5, &fix5),
+            (22, &churn[0]),
+            (23, &churn[1]),
+            (24, &churn[2]),
+            (25, &fix25),
+        ],
+    )
+}
+
+#[test]
+fn partial_upstream_expires_only_with_a_corroborating_signal() {
+    let temp = tempfile::tempdir().unwrap();
+    let files = ["a.c", "b.c", "c.c", "d.c"];
+    let tarball = |version: &str, news: &str| {
+        let mut entries = vec![support::TarEntry::file(
+            &format!("demo-{version}/NEWS"),
+            news.to_string(),
+        )];
+        for file in files {
+            let name = file.trim_end_matches(".c");
+            let text = if version == "1.0" {
+                numbered(name, 30, &[])
+            } else {
+                fixed_upstream(name)
+            };
+            entries.push(support::TarEntry::file(
+                &format!("demo-{version}/src/{file}"),
+                text,
+            ));
+        }
+        entries.push(support::TarEntry::file(
+            &format!("demo-{version}/unrelated.c"),
+            "int unrelated;\n".to_string(),
+        ));
+        support::gzip(&support::tar(&entries))
+    };
+    let dir = temp.path().join("patches/demo");
+    fs::create_dir_all(&dir).unwrap();
+    let old = tarball("1.0", "1.0: fixes CVE-2024-2222 (heap overflow)\n");
+    fs::write(dir.join("demo-1.0.tar.gz"), &old).unwrap();
+    fs::write(
+        dir.join("demo-1.1.tar.gz"),
+        tarball(
+            "1.1",
+            "1.1: fixes CVE-2024-1111 and CVE-2024-2222 (follow-up)\n1.0: fixes CVE-2024-2222\n",
+        ),
+    )
+    .unwrap();
+    let sha = mindelta::upstream::cache::sha256_hex(&old);
+    let with_path = |header: &str, file: &str| {
+        two_hunk_patch(header, file)
+            .replace(&format!("a/{file}"), &format!("a/src/{file}"))
+            .replace(&format!("b/{file}"), &format!("b/src/{file}"))
+    };
+    package(
+        temp.path(),
+        "demo",
+        &format!("  version: \"1.0\"\n  tarball: demo-{{version}}.tar.gz\n  sha256: {sha}\n"),
+        &[
+            // Half upstream, nothing applies, the release notes name its CVE: expired.
+            (
+                "0001-CVE-2024-1111.patch",
+                "",
+                with_path("Description: fix an overflow\n", "a.c"),
+            ),
+            // The same shape without a second signal: a conflict that says why.
+            (
+                "0002-plain.patch",
+                "",
+                with_path("Description: fix an overflow\n", "b.c"),
+            ),
+            // The header's own claim corroborates it: expired.
+            (
+                "0003-backport.patch",
+                "",
+                with_path(
+                    "Description: fix\nOrigin: upstream, https://example.org/demo/commit/0123456789abcdef\n",
+                    "c.c",
+                ),
+            ),
+            // A CVE the current release's notes already name says nothing: a conflict.
+            (
+                "0004-regression.patch",
+                "",
+                with_path("Description: regression of the CVE-2024-2222 fix\n", "d.c"),
+            ),
+        ],
+    );
+    let checked = check(temp.path(), "demo", "1.1").unwrap();
+
+    let cve = patch(&checked, "0001-CVE-2024-1111.patch");
+    assert_eq!(states(cve), [HunkState::Present, HunkState::Absent]);
+    assert_eq!(cve.verdict, Verdict::Expired);
+    assert_eq!(cve.reason.as_deref(), Some("partial-upstream"));
+    let (notes, detail) = result(cve, "release-notes");
+    assert_eq!(notes, EvidenceResult::Supports);
+    assert!(detail.contains("CVE-2024-1111 (`NEWS`)"), "{detail}");
+    assert_eq!(result(cve, "content").0, EvidenceResult::Supports);
+
+    let plain = patch(&checked, "0002-plain.patch");
+    assert_eq!(plain.verdict, Verdict::Conflict);
+    let (alone, detail) = result(plain, "partial-upstream");
+    assert_eq!(alone, EvidenceResult::Supports);
+    assert!(detail.contains("1 of 2 hunks are in 1.1"), "{detail}");
+    assert_eq!(result(plain, "claims").0, EvidenceResult::NotFound);
+
+    let backport = patch(&checked, "0003-backport.patch");
+    assert_eq!(backport.verdict, Verdict::Expired);
+    assert_eq!(result(backport, "claims").0, EvidenceResult::Supports);
+
+    let regression = patch(&checked, "0004-regression.patch");
+    assert_eq!(regression.verdict, Verdict::Conflict);
+    assert_eq!(
+        result(regression, "release-notes").0,
+        EvidenceResult::NotFound
+    );
+
+    // The pinned tarball's checksum is still verified: judging against it fails, and its
+    // notes are not trusted for the comparison (no corroboration, no expiry).
+    let manifest = dir.join("package.yaml");
+    let text = fs::read_to_string(&manifest).unwrap();
+    fs::write(&manifest, text.replace(&sha, &"0".repeat(64))).unwrap();
+    assert!(matches!(
+        check(temp.path(), "demo", "1.0"),
+        Err(CheckError::Fetch { .. })
+    ));
+    let unverified = check(temp.path(), "demo", "1.1").unwrap();
+    let cve = patch(&unverified, "0001-CVE-2024-1111.patch");
+    assert_eq!(cve.verdict, Verdict::Conflict);
+    assert_eq!(
+        result(cve, "release-notes").0,
+        EvidenceResult::NotApplicable
+    );
+}
+
+#[test]
+fn a_claim_alone_never_expires_a_patch() {
+    let temp = tempfile::tempdir().unwrap();
+    let upstream = temp.path().join("upstream");
+    for version in ["1.0", "1.1"] {
+        fs::create_dir_all(upstream.join(version)).unwrap();
+        fs::write(upstream.join(version).join("a.c"), numbered("a", 30, &[])).unwrap();
+        fs::write(
+            upstream.join(version).join("NEWS"),
+            "fixes CVE-2024-1111\n".repeat(usize::from(version == "1.1")),
+        )
+        .unwrap();
+    }
+    package(
+        temp.path(),
+        "claimed",
+        &format!(
+            "  version: \"1.0\"\n  dir: {}/{{version}}\n",
+            upstream.display()
+        ),
+        &[(
+            "0001-CVE-2024-1111.patch",
+            "",
+            two_hunk_patch(
+                "Origin: upstream, https://example.org/commit/0123456789abcdef\nApplied-Upstream: 1.1\n",
+                "a.c",
+            ),
+        )],
+    );
+    let checked = check(temp.path(), "claimed", "1.1").unwrap();
+    let claimed = &checked.patches[0];
+    // Both weak signals, but every hunk still applies: needed.
+    assert_eq!(result(claimed, "claims").0, EvidenceResult::Supports);
+    assert_eq!(result(claimed, "release-notes").0, EvidenceResult::Supports);
+    assert_eq!(
+        result(claimed, "partial-upstream").0,
+        EvidenceResult::NotApplicable
+    );
+    assert_eq!(claimed.verdict, Verdict::Needed);
+}
