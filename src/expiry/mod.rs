@@ -3,7 +3,8 @@
 //! Flow: `check_package` reads and parses every patch of a package, opens R's tree
 //! (`tree.rs`) and, when the package names a git repository, its history (`history.rs`); then
 //! each detector (`detector/`, cheapest first: `fixed-in`, `upstream-commit`, `patch-id`,
-//! `content`) adds its evidence, and `verdict.rs` turns the evidence into a verdict. Each patch
+//! `content`, `release-notes`, `claims`, then the `partial-upstream` combination) adds its
+//! evidence, and `verdict.rs` turns the evidence into a verdict. Each patch
 //! is judged against pristine R and again in series order (the earlier needed and partial
 //! patches applied in memory), and the second verdict is reported where it differs.
 //!

@@ -4,7 +4,9 @@
 //! declared requirement), `upstream-commit` (the declared commit is in R), `patch-id` (an
 //! upstream commit between the current version and R makes the identical change) or `content`
 //! (every hunk's post-image is in R, and not only trivial ones). The `reason` is the first of
-//! them in that order. Otherwise the content decides: `partial` (some hunks in R, the rest
+//! them in that order, then `partial-upstream`: some substantive hunks in R, none applying,
+//! *and* `release-notes` or `claims` supporting it ([`partial_upstream`]; why this pair is in
+//! `docs/expiry.md`). Otherwise the content decides: `partial` (some hunks in R, the rest
 //! apply), `needed` (every hunk applies) or `conflict` (some hunk neither applies nor is in
 //! R). When the content could not be judged and nothing proves expiry, the verdict is
 //! `unknown`: a weak signal (`supports`) alone never expires a patch.
