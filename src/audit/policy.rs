@@ -311,7 +311,11 @@ fn parse_policy(
     };
     let raw: RawPolicy = serde_saphyr::from_str(text).map_err(|error| {
         let line = error.location().map(|l| l.line() as usize).unwrap_or(0);
-        invalid(line, None, first_line(&error.to_string()))
+        invalid(
+            line,
+            None,
+            crate::workspace::manifest::clean_message(&error.to_string()),
+        )
     })?;
     let mut rules = Vec::new();
     for spanned in raw.rules {
@@ -814,19 +818,6 @@ pub fn to_cel(value: &serde_json::Value) -> cel::Value {
             cel::Value::from(map)
         }
     }
-}
-
-/// The first line of a serde-saphyr message, without its own `error:` and `line N column M:`
-/// prefixes (the location is printed once, by `PolicyError`).
-fn first_line(text: &str) -> String {
-    let mut line = text.lines().next().unwrap_or(text).trim();
-    line = line.strip_prefix("error:").unwrap_or(line).trim_start();
-    if let Some(rest) = line.strip_prefix("line ")
-        && let Some((_, message)) = rest.split_once(": ")
-    {
-        line = message;
-    }
-    line.to_string()
 }
 
 #[cfg(test)]

@@ -372,18 +372,7 @@ mod tests {
     const DIFF: &str = "--- a/f.txt\n+++ b/f.txt\n@@ -1 +1 @@\n-a\n+b\n";
 
     fn entry() -> PatchEntry {
-        PatchEntry {
-            file: "x.patch".into(),
-            reason: None,
-            status: None,
-            upstream_commit: None,
-            upstream_url: None,
-            fixed_in: None,
-            cves: Vec::new(),
-            added: None,
-            strip: 1,
-            line: 0,
-        }
+        PatchEntry::new("x.patch")
     }
 
     fn header_of(bytes: &[u8]) -> String {

@@ -155,6 +155,24 @@ pub struct PatchEntry {
     pub line: usize,
 }
 
+impl PatchEntry {
+    /// An entry for `file` with nothing else declared (strip 1, no line).
+    pub fn new(file: impl Into<String>) -> PatchEntry {
+        PatchEntry {
+            file: file.into(),
+            reason: None,
+            status: None,
+            upstream_commit: None,
+            upstream_url: None,
+            fixed_in: None,
+            cves: Vec::new(),
+            added: None,
+            strip: 1,
+            line: 0,
+        }
+    }
+}
+
 /// One entry of `expired:`, the audit trail of dropped patches.
 #[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -422,8 +440,9 @@ pub fn expand(template: &str, version: &str) -> String {
 }
 
 /// The first line of a serde-saphyr message without its own `error:` and `line N column M:`
-/// prefixes (the location is printed once, by `ManifestError`).
-fn clean_message(text: &str) -> String {
+/// prefixes (the location is printed once, by the caller's error: `ManifestError`,
+/// `PolicyError`).
+pub(crate) fn clean_message(text: &str) -> String {
     let mut line = text.lines().next().unwrap_or(text).trim();
     line = line.strip_prefix("error:").unwrap_or(line).trim_start();
     if let Some(rest) = line.strip_prefix("line ")

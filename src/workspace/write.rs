@@ -215,18 +215,7 @@ mod tests {
     use crate::workspace::manifest::{ExpiredEntry, PatchStatus, Releases, Upstream};
 
     fn entry(file: &str) -> PatchEntry {
-        PatchEntry {
-            file: file.into(),
-            reason: None,
-            status: None,
-            upstream_commit: None,
-            upstream_url: None,
-            fixed_in: None,
-            cves: Vec::new(),
-            added: None,
-            strip: 1,
-            line: 0,
-        }
+        PatchEntry::new(file)
     }
 
     /// Line numbers are facts of the text, not of the manifest: zero them to compare.
