@@ -19,8 +19,14 @@ use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use git2::{Delta, Diff, DiffFindOptions, DiffFormat, DiffOptions, Oid, Repository, Sort};
+use git2::{Oid, Repository, Sort};
 use rayon::prelude::*;
+
+mod commit_patch;
+pub mod rename;
+
+use commit_patch::CommitRenderer;
+pub use rename::git_similarity;
 
 use crate::patch::patch_id::stable_patch_ids;
 use crate::upstream::cache::sha256_hex;
@@ -190,18 +196,24 @@ pub fn patch_ids(
         let path = git_dir.to_path_buf();
         let computed: Vec<Result<(Oid, Option<String>), HistoryError>> = missing
             .par_iter()
+            .with_min_len(16)
             .map_init(
-                || Repository::open_bare(&path).or_else(|_| Repository::open(&path)),
-                |repo, id| {
-                    let repo = repo.as_ref().map_err(|e| HistoryError::Git {
+                || {
+                    let repo = Repository::open_bare(&path).or_else(|_| Repository::open(&path));
+                    (repo, Vec::new())
+                },
+                |(repo, text), id| {
+                    let git_error = |source| HistoryError::Git {
                         path: path.clone(),
-                        source: git2::Error::new(e.code(), e.class(), e.message()),
+                        source,
+                    };
+                    let repo = repo.as_ref().map_err(|e| {
+                        git_error(git2::Error::new(e.code(), e.class(), e.message()))
                     })?;
-                    let patch_id =
-                        commit_patch_id(repo, *id, abbrev).map_err(|source| HistoryError::Git {
-                            path: path.clone(),
-                            source,
-                        })?;
+                    CommitRenderer::new(repo, abbrev)
+                        .render(*id, text)
+                        .map_err(git_error)?;
+                    let patch_id = stable_patch_ids(text).into_iter().next().map(|(id, _)| id);
                     Ok((*id, patch_id))
                 },
             )
@@ -232,142 +244,17 @@ pub fn commit_patch_id(
     commit: Oid,
     abbrev: u16,
 ) -> Result<Option<String>, git2::Error> {
-    let text = commit_diff(repo, commit, abbrev)?;
+    let mut text = Vec::new();
+    CommitRenderer::new(repo, abbrev).render(commit, &mut text)?;
     Ok(stable_patch_ids(&text).into_iter().next().map(|(id, _)| id))
 }
 
-/// The diff of one commit as `git log -p` prints it (without the commit header).
+/// The diff of one commit as `git log -p` prints it (without the commit header): every line
+/// its patch id reads is git's.
 pub fn commit_diff(repo: &Repository, commit: Oid, abbrev: u16) -> Result<Vec<u8>, git2::Error> {
-    let commit = repo.find_commit(commit)?;
-    let tree = commit.tree()?;
-    let parent = match commit.parent_count() {
-        0 => None,
-        _ => Some(commit.parent(0)?.tree()?),
-    };
-    let mut options = DiffOptions::new();
-    options
-        .context_lines(3)
-        .interhunk_lines(0)
-        .id_abbrev(abbrev)
-        .indent_heuristic(true);
-    let mut diff = repo.diff_tree_to_tree(parent.as_ref(), Some(&tree), Some(&mut options))?;
-    let mut find = DiffFindOptions::new();
-    find.renames(true).rename_limit(1000);
-    diff.find_similar(Some(&mut find))?;
-    print_patch(repo, &diff)
-}
-
-/// The diff as git prints it. libgit2 hands the `\ No newline at end of file` marker over
-/// as its own line kind, written here the way git writes it; and its rename similarity is its
-/// own estimate, so the `similarity index` line (which the patch id hashes) is recomputed
-/// with git's.
-fn print_patch(repo: &Repository, diff: &Diff<'_>) -> Result<Vec<u8>, git2::Error> {
     let mut text = Vec::new();
-    diff.print(DiffFormat::Patch, |delta, _, line| {
-        match line.origin() {
-            origin @ ('+' | '-' | ' ') => {
-                text.push(origin as u8);
-                text.extend_from_slice(line.content());
-            }
-            '=' | '>' | '<' => {
-                if text.last() != Some(&b'\n') {
-                    text.push(b'\n');
-                }
-                text.extend_from_slice(b"\\ No newline at end of file\n");
-            }
-            'F' if is_empty_blob_change(&delta) => {
-                // Git writes no `---`/`+++` lines for an empty file added or deleted.
-                for header in line.content().split_inclusive(|&b| b == b'\n') {
-                    if !header.starts_with(b"--- ") && !header.starts_with(b"+++ ") {
-                        text.extend_from_slice(header);
-                    }
-                }
-            }
-            'F' if matches!(delta.status(), Delta::Renamed | Delta::Copied) => {
-                let score = similarity(repo, delta.old_file().id(), delta.new_file().id());
-                for header in line.content().split_inclusive(|&b| b == b'\n') {
-                    match (header.starts_with(b"similarity index "), score) {
-                        (true, Some(score)) => text
-                            .extend_from_slice(format!("similarity index {score}%\n").as_bytes()),
-                        _ => text.extend_from_slice(header),
-                    }
-                }
-            }
-            _ => text.extend_from_slice(line.content()),
-        }
-        true
-    })?;
+    CommitRenderer::new(repo, abbrev).render(commit, &mut text)?;
     Ok(text)
-}
-
-/// An empty file added or deleted (git's empty blob on the side that exists).
-fn is_empty_blob_change(delta: &git2::DiffDelta<'_>) -> bool {
-    const EMPTY_BLOB: &str = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
-    match delta.status() {
-        Delta::Added => delta.new_file().id().to_string() == EMPTY_BLOB,
-        Delta::Deleted => delta.old_file().id().to_string() == EMPTY_BLOB,
-        _ => false,
-    }
-}
-
-/// Git's similarity of two blobs, in percent (`diffcore-rename.c`'s `estimate_similarity`).
-fn similarity(repo: &Repository, old: Oid, new: Oid) -> Option<u64> {
-    if old == new {
-        return Some(100);
-    }
-    let old = repo.find_blob(old).ok()?;
-    let new = repo.find_blob(new).ok()?;
-    Some(git_similarity(old.content(), new.content()))
-}
-
-/// Git's rename score of `src` → `dst` in percent: the bytes of `src`'s spans (lines, or 64
-/// bytes runs) that `dst` still has, over the larger size (`diffcore-delta.c`).
-pub fn git_similarity(src: &[u8], dst: &[u8]) -> u64 {
-    const MAX_SCORE: u64 = 60000;
-    let max_size = src.len().max(dst.len()) as u64;
-    if dst.is_empty() || max_size == 0 {
-        return 0;
-    }
-    let src_spans = spans(src);
-    let dst_spans = spans(dst);
-    let mut copied = 0u64;
-    for (hash, src_count) in &src_spans {
-        if let Some(dst_count) = dst_spans.get(hash) {
-            copied += (*src_count).min(*dst_count);
-        }
-    }
-    copied * MAX_SCORE / max_size * 100 / MAX_SCORE
-}
-
-/// Byte counts per span hash, as git's `hash_chars`.
-fn spans(data: &[u8]) -> HashMap<u32, u64> {
-    const HASHBASE: u32 = 107927;
-    let is_text = !data[..data.len().min(8000)].contains(&0);
-    let mut counts = HashMap::new();
-    let (mut accum1, mut accum2, mut n) = (0u32, 0u32, 0u64);
-    let mut rest = data;
-    while let Some((&c, tail)) = rest.split_first() {
-        rest = tail;
-        if is_text && c == b'\r' && rest.first() == Some(&b'\n') {
-            continue;
-        }
-        let old1 = accum1;
-        accum1 = (accum1 << 7) ^ (accum2 >> 25);
-        accum2 = (accum2 << 7) ^ (old1 >> 25);
-        accum1 = accum1.wrapping_add(u32::from(c));
-        n += 1;
-        if n < 64 && c != b'\n' {
-            continue;
-        }
-        let hash = accum1.wrapping_add(accum2.wrapping_mul(0x61)) % HASHBASE;
-        *counts.entry(hash).or_insert(0) += n;
-        (accum1, accum2, n) = (0, 0, 0);
-    }
-    if n > 0 {
-        let hash = accum1.wrapping_add(accum2.wrapping_mul(0x61)) % HASHBASE;
-        *counts.entry(hash).or_insert(0) += n;
-    }
-    counts
 }
 
 /// The abbreviation git uses for object ids in this repository (`core.abbrev` auto): half
@@ -535,6 +422,137 @@ mod tests {
         assert_eq!(loaded.len(), 2);
         assert_eq!(loaded.known[&a], Some("f".repeat(40)));
         assert_eq!(loaded.known[&b], None);
+    }
+
+    /// Run git hermetically in `dir` (fixed identity and dates), returning stdout.
+    fn git(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
+        use std::process::{Command, Stdio};
+        let mut child = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "A")
+            .env("GIT_AUTHOR_EMAIL", "a@example.org")
+            .env("GIT_COMMITTER_NAME", "A")
+            .env("GIT_COMMITTER_EMAIL", "a@example.org")
+            .env("GIT_AUTHOR_DATE", "2020-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2020-01-01T00:00:00Z")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.unwrap_or_default()).unwrap();
+        drop(stdin);
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "git {args:?} failed");
+        output.stdout
+    }
+
+    /// A file of `count` numbered lines, `seed` making it distinct.
+    fn numbered(seed: &str, count: usize) -> String {
+        (0..count).map(|i| format!("{seed} line {i}\n")).collect()
+    }
+
+    #[test]
+    fn ambiguous_renames_pair_as_git_pairs_them() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
+        git(dir, &["init", "-q", "-b", "main"], None);
+        let write = |path: &str, text: &str| {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        let commit = |message: &str| {
+            git(dir, &["add", "-A"], None);
+            git(dir, &["commit", "-q", "--allow-empty", "-m", message], None);
+        };
+        // Similar files: each pair differs in a few lines, so several sources score above
+        // 50% for several destinations.
+        let base = numbered("common", 30);
+        for (i, name) in [
+            "a/one.c",
+            "a/two.c",
+            "b/one.c",
+            "b/three.c",
+            "c/dup.txt",
+            "d/dup.txt",
+        ]
+        .iter()
+        .enumerate()
+        {
+            write(
+                name,
+                &format!("{base}{}", numbered(&format!("own{i}"), 4 + i)),
+            );
+        }
+        write("same1.txt", "identical\n");
+        write("same2.txt", "identical\n");
+        write("empty-a", "");
+        write("link-target", "target\n");
+        write("image.bin", "\0binary\0content\n");
+        commit("root");
+        // Delete all, add similar ones under new names: exact duplicates, unique base names,
+        // and an inexact many-to-many matrix with ties.
+        for name in [
+            "a/one.c",
+            "a/two.c",
+            "b/one.c",
+            "b/three.c",
+            "c/dup.txt",
+            "d/dup.txt",
+        ] {
+            std::fs::remove_file(dir.join(name)).unwrap();
+        }
+        for (i, name) in [
+            "x/one.c",
+            "y/one.c",
+            "x/four.c",
+            "x/five.c",
+            "e/dup.txt",
+            "f/dup.txt",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let mut text = format!("{base}{}", numbered(&format!("own{}", 5 - i), 9 - i));
+            text.push_str("extra\n");
+            write(name, &text);
+        }
+        std::fs::remove_file(dir.join("same1.txt")).unwrap();
+        std::fs::remove_file(dir.join("same2.txt")).unwrap();
+        write("moved/same1.txt", "identical\n");
+        write("moved/other.txt", "identical\n");
+        write("copy.txt", "identical\n");
+        std::fs::remove_file(dir.join("empty-a")).unwrap();
+        write("empty-b", "");
+        std::fs::remove_file(dir.join("image.bin")).unwrap();
+        write("pictures/image.bin", "\0binary\0content, changed\n");
+        commit("shuffle");
+        std::fs::remove_file(dir.join("link-target")).unwrap();
+        std::os::unix::fs::symlink("x/one.c", dir.join("link-target")).unwrap();
+        write("x/four.c", &numbered("rewritten", 50));
+        commit("a file becomes a symlink, a rewrite");
+
+        let log = git(dir, &["log", "-p", "--no-merges", "HEAD"], None);
+        let expected = String::from_utf8(git(dir, &["patch-id", "--stable"], Some(&log))).unwrap();
+        let history = History::open_path(dir).unwrap();
+        let head = history.revision("HEAD").unwrap();
+        let commits = history.non_merge_commits(head, None, None).unwrap();
+        let mut cache = PatchIdCache::in_memory();
+        let ids = history.patch_ids(&commits, &mut cache).unwrap();
+        let actual: String = ids
+            .iter()
+            .filter_map(|(commit, id)| id.as_ref().map(|id| format!("{id} {commit}\n")))
+            .collect();
+        assert_eq!(actual, expected);
+        let shuffle = String::from_utf8(git(dir, &["show", "--format=", "HEAD~1"], None)).unwrap();
+        assert!(
+            shuffle.contains("rename from"),
+            "the test makes renames: {shuffle}"
+        );
     }
 
     #[test]
