@@ -1,13 +1,14 @@
 //! Upstream history for the `upstream-commit` and `patch-id` detectors: tags, ancestry, the
 //! non-merge commits between two releases, and each commit's stable patch id, cached on disk.
 //!
-//! A commit's patch id is computed without a checkout: libgit2 diffs the first parent's tree
-//! against the commit's tree (root commits against the empty tree) with the options `git log
-//! -p` uses by default (3 context lines, renames detected, index lines abbreviated as git
-//! abbreviates them in this repository), the diff is printed as a git patch, and the text goes
-//! through `patch_id::stable_patch_ids`, the byte-for-byte replica of `git patch-id --stable`.
-//! So the ids equal `git log -p --no-merges A..B | git patch-id --stable` (tested in
-//! `tests/check.rs`, measured on large repositories by `bench/patch-id-walk.sh`).
+//! A commit's patch id is computed without a checkout: the first parent's tree (the empty tree
+//! for a root commit) and the commit's tree are walked side by side, renames are paired with
+//! git's own rules (`history/rename.rs`), each pair is written as `git log -p` writes it
+//! (`history/commit_patch.rs`; text hunks from libgit2's copy of git's xdiff, 3 context lines,
+//! indent heuristic), and the text goes through `patch_id::stable_patch_ids`, the byte-for-byte
+//! replica of `git patch-id --stable`. So the ids equal `git log -p --no-merges A..B | git
+//! patch-id --stable` (tested here and in `tests/check.rs`, measured on curl's whole history by
+//! `bench/patch-id-walk.sh`).
 //!
 //! Commits are independent, so ids are computed in parallel on the current rayon pool, one
 //! `Repository` per worker (libgit2 handles are not shared across threads). Ids never change
