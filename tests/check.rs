@@ -670,7 +670,7 @@ fn partial_upstream_expires_only_with_a_corroborating_signal() {
     let tarball = |version: &str, news: &str| {
         let mut entries = vec![support::TarEntry::file(
             &format!("demo-{version}/NEWS"),
-            news.to_string(),
+            news,
         )];
         for file in files {
             let name = file.trim_end_matches(".c");
@@ -686,7 +686,7 @@ fn partial_upstream_expires_only_with_a_corroborating_signal() {
         }
         entries.push(support::TarEntry::file(
             &format!("demo-{version}/unrelated.c"),
-            "int unrelated;\n".to_string(),
+            "int unrelated;\n",
         ));
         support::gzip(&support::tar(&entries))
     };
@@ -828,4 +828,54 @@ fn a_claim_alone_never_expires_a_patch() {
         EvidenceResult::NotApplicable
     );
     assert_eq!(claimed.verdict, Verdict::Needed);
+}
+
+/// Release 1.0 of `ssh.c`: the fingerprint is freed before the failure is reported.
+const SSH_V10: &str = "int verify(struct conn *data)\n{\n\tif (!check_host(data->host)) {\n\t\tfree(fingerprint_b64);\n\t\tfailf(data, \"fingerprint mismatch\");\n\t\tstate(data, SSH_SESSION_FREE);\n\t\treturn data->actualcode;\n\t}\n\treturn 0;\n}\n";
+/// The fix: report first, then free (with the helper that also clears the pointer).
+const SSH_PATCH: &str = "--- a/ssh.c\n+++ b/ssh.c\n@@ -3,6 +3,6 @@\n \tif (!check_host(data->host)) {\n-\t\tfree(fingerprint_b64);\n \t\tfailf(data, \"fingerprint mismatch\");\n+\t\tCurl_safefree(fingerprint_b64);\n \t\tstate(data, SSH_SESSION_FREE);\n \t\treturn data->actualcode;\n \t}\n";
+
+#[test]
+fn a_fix_whose_context_churned_is_present_modulo_context() {
+    let temp = tempfile::tempdir().unwrap();
+    let upstream = temp.path().join("upstream");
+    // 1.1 has the fix, but the lines after it were rewritten (a renamed helper, a new return).
+    let churned = "int verify(struct conn *data)\n{\n    if (!check_host(data->host)) {\n        failf(data, \"fingerprint mismatch\");\n        Curl_safefree(fingerprint_b64);\n        myssh_state(data, sshc, SSH_SESSION_FREE);\n        return CURLE_PEER_FAILED_VERIFICATION;\n    }\n    return 0;\n}\n";
+    // 1.2 has the added line, but in another function, far from the hunk's context; the
+    // patched function was rewritten and no longer frees anything there.
+    let elsewhere = "int verify(struct conn *data)\n{\n\tif (!host_ok(data))\n\t\treturn fail(data);\n\treturn 0;\n}\n\nstatic void cleanup(struct conn *data)\n{\n\tlog_it(data);\n\tCurl_safefree(fingerprint_b64);\n\tclose_it(data);\n}\n";
+    for (version, text) in [("1.0", SSH_V10), ("1.1", churned), ("1.2", elsewhere)] {
+        fs::create_dir_all(upstream.join(version)).unwrap();
+        fs::write(upstream.join(version).join("ssh.c"), text).unwrap();
+    }
+    package(
+        temp.path(),
+        "ssh",
+        &format!(
+            "  version: \"1.0\"\n  dir: {}/{{version}}\n",
+            upstream.display()
+        ),
+        &[("0001-free-after-failf.patch", "", SSH_PATCH.to_string())],
+    );
+
+    let checked = check(temp.path(), "ssh", "1.1").unwrap();
+    let fix = &checked.patches[0];
+    assert_eq!(states(fix), [HunkState::Absent]);
+    assert!(fix.hunks[0].modulo_context);
+    assert_eq!(result(fix, "content").0, EvidenceResult::NotFound);
+    let (loose, detail) = result(fix, "present-modulo-context");
+    assert_eq!(loose, EvidenceResult::Proves);
+    assert!(detail.contains("hunk 1 of `ssh.c`"), "{detail}");
+    assert_eq!(fix.verdict, Verdict::Expired);
+    assert_eq!(fix.reason.as_deref(), Some("present-modulo-context"));
+
+    // The same lines in another function do not count: the hunk's context is not beside them.
+    let checked = check(temp.path(), "ssh", "1.2").unwrap();
+    let fix = &checked.patches[0];
+    assert!(!fix.hunks[0].modulo_context);
+    assert_eq!(
+        result(fix, "present-modulo-context").0,
+        EvidenceResult::NotApplicable
+    );
+    assert_eq!(fix.verdict, Verdict::Conflict);
 }

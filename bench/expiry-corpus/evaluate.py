@@ -282,6 +282,7 @@ def main():
             entry["reason"] = verdict.get("reason")
             entry["cumulative"] = (verdict.get("cumulative") or {}).get("verdict")
             entry["hunks"] = [h["state"] for h in verdict.get("hunks", [])]
+            entry["modulo_context"] = [bool(h.get("modulo_context")) for h in verdict.get("hunks", [])]
             entry["evidence_md"] = [f"{e['detector']}:{e['result']}: {e['detail']}"
                                     for e in verdict.get("evidence", [])]
             if tree:

@@ -113,6 +113,9 @@ pub struct HunkReport {
     /// 1-based index of the hunk within its file diff.
     pub index: usize,
     pub state: HunkState,
+    /// An `absent` hunk whose change is in R with other context (`present-modulo-context`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub modulo_context: bool,
 }
 
 /// The verdict of one patch, with its evidence.
@@ -318,14 +321,15 @@ fn judge(
     let pristine = Content::judge(parsed, entry.strip, release_tree, &empty, context.release);
     let content_index = evidence.len();
     evidence.push(pristine.evidence.clone());
+    evidence.push(pristine.modulo_context.clone());
     evidence.push(release_notes::detect(entry, parsed, &notes.0, &notes.1));
     evidence.push(detector::claims::detect(context, entry, parsed));
     evidence.push(verdict::partial_upstream(
         &evidence,
-        pristine.outcome,
-        &pristine.evidence.detail,
+        pristine.loose_outcome,
+        &partly_detail(&pristine),
     ));
-    let (verdict, reason) = verdict::decide(&evidence, pristine.outcome);
+    let (verdict, reason) = verdict::decide(&evidence, pristine.loose_outcome);
 
     let cumulative = if overlay.is_empty() {
         pristine.clone()
@@ -335,10 +339,14 @@ fn judge(
     let mut strong = evidence.clone();
     strong.pop();
     strong[content_index] = cumulative.evidence.clone();
-    let combined =
-        verdict::partial_upstream(&strong, cumulative.outcome, &cumulative.evidence.detail);
+    strong[content_index + 1] = cumulative.modulo_context.clone();
+    let combined = verdict::partial_upstream(
+        &strong,
+        cumulative.loose_outcome,
+        &partly_detail(&cumulative),
+    );
     strong.push(combined);
-    let (cumulative_verdict, _) = verdict::decide(&strong, cumulative.outcome);
+    let (cumulative_verdict, _) = verdict::decide(&strong, cumulative.loose_outcome);
     if matches!(cumulative_verdict, Verdict::Needed | Verdict::Partial) {
         cumulative.apply_to(parsed, entry.strip, release_tree, overlay);
     }
@@ -358,6 +366,16 @@ fn judge(
             verdict: cumulative_verdict,
             hunks: cumulative.hunks,
         }),
+    }
+}
+
+/// What the `partial-upstream` rule quotes: the content's detail, or the looser match's when
+/// that is what made the patch partly present.
+fn partly_detail(content: &Content) -> String {
+    if content.outcome == content.loose_outcome {
+        content.evidence.detail.clone()
+    } else {
+        content.modulo_context.detail.clone()
     }
 }
 

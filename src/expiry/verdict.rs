@@ -3,11 +3,13 @@
 //! A patch is `expired` as soon as one strong detector proves it: `fixed-in` (R satisfies the
 //! declared requirement), `upstream-commit` (the declared commit is in R), `patch-id` (an
 //! upstream commit between the current version and R makes the identical change) or `content`
-//! (every hunk's post-image is in R, and not only trivial ones). The `reason` is the first of
-//! them in that order, then `partial-upstream`: some substantive hunks in R, none applying,
+//! (every hunk's post-image is in R, and not only trivial ones), then `present-modulo-context`
+//! (every hunk in R, some of them only with their context changed: `modulo_context.rs`). The
+//! `reason` is the first of them in that order, then `partial-upstream`: some substantive hunks
+//! in R (as written or modulo context), none applying,
 //! *and* `release-notes` or `claims` supporting it ([`partial_upstream`]; why this pair is in
-//! `docs/expiry.md`). Otherwise the content decides: `partial` (some hunks in R, the rest
-//! apply), `needed` (every hunk applies) or `conflict` (some hunk neither applies nor is in
+//! `docs/expiry.md`). Otherwise the content decides, counting hunks present modulo context as
+//! present: `partial` (some hunks in R, the rest apply), `needed` (every hunk applies) or `conflict` (some hunk neither applies nor is in
 //! R). When the content could not be judged and nothing proves expiry, the verdict is
 //! `unknown`: a weak signal (`supports`) alone never expires a patch.
 

@@ -23,13 +23,16 @@
 
 use std::collections::HashMap;
 
-use crate::expiry::detector::evidence;
+use crate::expiry::detector::{evidence, modulo_context};
 use crate::expiry::tree::{Entry, ReleaseTree};
 use crate::expiry::{Evidence, EvidenceResult, HunkReport, HunkState};
 use crate::patch::apply::{apply_hunks, locate};
 use crate::patch::{FilePatch, Hunk, LineKind, Patch};
 
 const NAME: &str = "content";
+
+/// The name of the looser match's evidence (`modulo_context.rs`).
+pub const MODULO_CONTEXT: &str = "present-modulo-context";
 
 /// The files the earlier patches of a series changed, as they left them.
 #[derive(Debug, Clone, Default)]
@@ -78,6 +81,11 @@ pub struct Content {
     pub evidence: Evidence,
     pub outcome: Outcome,
     pub hunks: Vec<HunkReport>,
+    /// The `present-modulo-context` evidence: hunks found `absent` whose change is in R with
+    /// churned context.
+    pub modulo_context: Evidence,
+    /// The outcome when the hunks present modulo context count as present.
+    pub loose_outcome: Outcome,
     /// The state of each hunk, per file diff of the patch (in order), for the overlay.
     states: Vec<Vec<HunkState>>,
 }
@@ -87,6 +95,8 @@ struct Found {
     state: HunkState,
     trivial: bool,
     whitespace: bool,
+    /// An `absent` hunk that is present modulo its context.
+    loose: bool,
 }
 
 impl Content {
@@ -100,8 +110,15 @@ impl Content {
     ) -> Content {
         let mut found: Vec<Vec<Found>> = Vec::new();
         let mut names = Vec::new();
+        let removed_blocks: Vec<Vec<Vec<u8>>> = patches
+            .iter()
+            .flat_map(|p| &p.files)
+            .flat_map(|f| &f.hunks)
+            .map(modulo_context::removed_block)
+            .filter(|block| !block.is_empty())
+            .collect();
         for file in patches.iter().flat_map(|p| &p.files) {
-            match judge_file(file, strip, tree, overlay) {
+            match judge_file(file, strip, tree, overlay, &removed_blocks) {
                 Ok(states) => found.push(states),
                 Err(message) => {
                     return Content {
@@ -115,6 +132,12 @@ impl Content {
                         ),
                         outcome: Outcome::Error,
                         hunks: Vec::new(),
+                        modulo_context: evidence(
+                            MODULO_CONTEXT,
+                            EvidenceResult::NotApplicable,
+                            "R's files could not be read",
+                        ),
+                        loose_outcome: Outcome::Error,
                         states: Vec::new(),
                     };
                 }
@@ -148,6 +171,7 @@ impl Content {
                     file: name.clone(),
                     index: index + 1,
                     state,
+                    modulo_context: state == HunkState::Absent && f.loose,
                 });
             }
             states.push(file_states);
@@ -237,10 +261,13 @@ impl Content {
                 unproven.join(", ")
             ));
         }
+        let (loose_outcome, modulo_context) = loose_outcome(&hunks, outcome, release);
         Content {
             evidence: evidence(NAME, result, detail),
             outcome,
             hunks,
+            modulo_context,
+            loose_outcome,
             states,
         }
     }
@@ -295,12 +322,84 @@ impl Content {
     }
 }
 
+/// The outcome when the hunks present modulo context count as present, and the
+/// `present-modulo-context` evidence: `proves` when with them every hunk is in R, `supports`
+/// when they lift the outcome otherwise (to `partial`, or to the partly present outcome the
+/// `partial-upstream` rule weighs), `not-applicable` without such a hunk.
+fn loose_outcome(hunks: &[HunkReport], strict: Outcome, release: &str) -> (Outcome, Evidence) {
+    let loose = hunks.iter().filter(|h| h.modulo_context).count();
+    if loose == 0 {
+        return (
+            strict,
+            evidence(
+                MODULO_CONTEXT,
+                EvidenceResult::NotApplicable,
+                "no absent hunk's change is in R with other context",
+            ),
+        );
+    }
+    let total = hunks.len();
+    let present = hunks
+        .iter()
+        .filter(|h| h.state == HunkState::Present)
+        .count()
+        + loose;
+    let applied = hunks
+        .iter()
+        .filter(|h| h.state == HunkState::Applied)
+        .count();
+    let outcome = if present == total {
+        Outcome::AllPresent
+    } else if present + applied == total {
+        Outcome::Partial
+    } else if applied == 0 {
+        Outcome::PartlyPresent
+    } else {
+        Outcome::Conflict
+    };
+    let names: Vec<String> = hunks
+        .iter()
+        .filter(|h| h.modulo_context)
+        .take(3)
+        .map(|h| format!("hunk {} of `{}`", h.index, h.file))
+        .collect();
+    let rest = match outcome {
+        Outcome::AllPresent => "with them every hunk is in R".to_string(),
+        Outcome::Partial => {
+            format!("with them {present} of {total} hunks are in R, the others apply")
+        }
+        Outcome::PartlyPresent => {
+            format!("with them {present} of {total} hunks are in R and none applies")
+        }
+        _ => format!("with them {present} of {total} hunks are in R"),
+    };
+    // Every hunk found, each either as written or its change anchored by its context with
+    // its removed lines gone: two-sided evidence for the whole patch (docs/expiry.md).
+    let result = if outcome == Outcome::AllPresent {
+        EvidenceResult::Proves
+    } else {
+        EvidenceResult::Supports
+    };
+    (
+        outcome,
+        evidence(
+            MODULO_CONTEXT,
+            result,
+            format!(
+                "{loose} hunk(s) ({}) are in {release} with other context: the added lines as one block beside the hunk's context, the removed lines gone; {rest}",
+                names.join(", ")
+            ),
+        ),
+    )
+}
+
 /// The state of each hunk of one file diff.
 fn judge_file(
     file: &FilePatch,
     strip: usize,
     tree: &ReleaseTree,
     overlay: &Overlay,
+    removed_blocks: &[Vec<Vec<u8>>],
 ) -> Result<Vec<Found>, String> {
     let old_path = file.old_target(strip);
     let new_path = file.new_target(strip);
@@ -346,6 +445,7 @@ fn judge_file(
                 state: state.0,
                 trivial: trivial(h),
                 whitespace: state.1,
+                loose: false,
             })
             .collect());
     }
@@ -364,6 +464,7 @@ fn judge_file(
                     state,
                     trivial: trivial(h),
                     whitespace: false,
+                    loose: false,
                 }
             })
             .collect());
@@ -372,6 +473,8 @@ fn judge_file(
     let new_lines = new.as_deref().map(split_lines);
     let old_squeezed = old_lines.as_ref().map(|l| squeeze_lines(l));
     let new_squeezed = new_lines.as_ref().map(|l| squeeze_lines(l));
+    let old_normalized = old_lines.as_deref().map(modulo_context::normalize);
+    let new_normalized = new_lines.as_deref().map(modulo_context::normalize);
     Ok(file
         .hunks
         .iter()
@@ -383,10 +486,18 @@ fn judge_file(
                 old_squeezed.as_deref(),
                 new_squeezed.as_deref(),
             );
+            let loose = state == HunkState::Absent
+                && match (&old_normalized, &new_normalized) {
+                    (Some(old), Some(new)) => {
+                        modulo_context::is_present(hunk, old, new, removed_blocks)
+                    }
+                    _ => false,
+                };
             Found {
                 state,
                 trivial: trivial(hunk),
                 whitespace,
+                loose,
             }
         })
         .collect())
