@@ -6,6 +6,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::error::warn;
@@ -69,14 +70,22 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
             .map_err(|e| CliError::new(ErrorKind::Error, format!("cannot read stdin: {e}")))?;
         series.extend(parse(&input, "<stdin>")?);
     } else {
-        for path in &args.patches {
-            let input = std::fs::read(path).map_err(|e| {
-                CliError::new(
-                    ErrorKind::Error,
-                    format!("cannot read `{}`: {e}", path.display()),
-                )
-            })?;
-            series.extend(parse(&input, &path.display().to_string())?);
+        // Read and parse the files in parallel; errors are still reported in series order.
+        let parsed: Vec<Result<Vec<(String, Patch)>, CliError>> = args
+            .patches
+            .par_iter()
+            .map(|path| {
+                let input = std::fs::read(path).map_err(|e| {
+                    CliError::new(
+                        ErrorKind::Error,
+                        format!("cannot read `{}`: {e}", path.display()),
+                    )
+                })?;
+                parse(&input, &path.display().to_string())
+            })
+            .collect();
+        for patches in parsed {
+            series.extend(patches?);
         }
     }
     if args.reverse {
@@ -89,6 +98,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     };
     let mut tree = WorkTree::open(&args.directory)
         .map_err(|e| apply_error(&args.directory.display().to_string(), &e))?;
+    tree.prefetch(series.iter().map(|(_, patch)| patch), &options);
     let mut report = Report {
         patches: Vec::new(),
     };

@@ -18,7 +18,7 @@ pub use place::locate;
 use crate::patch::model::{BinaryKind, FilePatch, Hunk, LineKind, Patch};
 use crate::patch::path::{UnsafePath, safe_relative};
 use place::{Miss, Spot};
-use tree::{EXECUTABLE, FileState, REGULAR, SYMLINK, Slot, Stage, Tree};
+use tree::{EXECUTABLE, FileState, LineEnds, REGULAR, SYMLINK, Slot, Stage, Tree};
 
 /// How to apply: `-p` level, allowed fuzz, direction.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,6 +157,30 @@ impl WorkTree {
         Ok(WorkTree {
             tree: Tree::open(root)?,
         })
+    }
+
+    /// Read every file `patches` name into memory now, in parallel, instead of one by one as
+    /// the patches reach them. Changes no result: the disk is not written before `write`, and
+    /// a path that cannot be read here is read (and its error reported) by the patch.
+    pub fn prefetch<'a>(
+        &mut self,
+        patches: impl IntoIterator<Item = &'a Patch>,
+        options: &ApplyOptions,
+    ) {
+        let mut paths = Vec::new();
+        for file in patches.into_iter().flat_map(|patch| &patch.files) {
+            let targets = [
+                file.old_target(options.strip),
+                file.new_target(options.strip),
+            ];
+            paths.extend(
+                targets
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|path| safe_relative(&path).ok()),
+            );
+        }
+        self.tree.prefetch(paths);
     }
 
     /// Apply one patch in memory: every file or none.
@@ -346,12 +370,13 @@ impl Planner<'_> {
             content: Arc::new(Vec::new()),
             mode: REGULAR,
             permissions: None,
+            line_ends: LineEnds::default(),
         };
         let existing = match slot {
             Slot::Missing => None,
             Slot::File(state) if !self.file.git && state.content.is_empty() => Some(state),
             Slot::File(state) => {
-                let (content, _) = self.new_content(&empty)?;
+                let (content, _, _) = self.new_content(&empty)?;
                 let mode = self.file.new_mode.map(git_mode).unwrap_or(REGULAR);
                 self.already = *state.content == content && (state.mode == mode);
                 return Err(ApplyError::FileExists {
@@ -365,7 +390,7 @@ impl Planner<'_> {
             }
         };
         let base = existing.clone().unwrap_or(empty);
-        let (content, hunks) = self.new_content(&base)?;
+        let (content, line_ends, hunks) = self.new_content(&base)?;
         let mode = self.file.new_mode.map(git_mode).unwrap_or(base.mode);
         if mode == SYMLINK {
             check_link_target(&path, &content)?;
@@ -382,6 +407,7 @@ impl Planner<'_> {
                 content: Arc::new(content),
                 mode,
                 permissions,
+                line_ends,
             }),
         );
         Ok(AppliedFile {
@@ -417,7 +443,7 @@ impl Planner<'_> {
             // A binary deletion is taken as it is: git verifies nothing else either.
             Vec::new()
         } else {
-            let (content, hunks) = self.new_content(&state)?;
+            let (content, _, hunks) = self.new_content(&state)?;
             if !content.is_empty() {
                 return Err(ApplyError::Mismatch {
                     file: self.display.clone(),
@@ -479,7 +505,7 @@ impl Planner<'_> {
                 });
             }
         }
-        let (content, hunks) = self.new_content(&source)?;
+        let (content, line_ends, hunks) = self.new_content(&source)?;
         let mode = self.file.new_mode.map(git_mode).unwrap_or(source.mode);
         if mode == SYMLINK && (mode != source.mode || *source.content != content) {
             check_link_target(&to, &content)?;
@@ -516,6 +542,7 @@ impl Planner<'_> {
                 content: Arc::new(content),
                 mode,
                 permissions,
+                line_ends,
             }),
         );
         Ok(AppliedFile {
@@ -533,12 +560,16 @@ impl Planner<'_> {
                 forward.kind == BinaryKind::Literal && forward.data == *state.content
             });
         }
-        let lines = place::split_lines(&state.content);
+        let lines = state.lines();
         self.file.hunks.is_empty() || reverse_present(&self.file.hunks, &lines, false)
     }
 
     /// The content the file diff produces from `base`, and where its hunks landed.
-    fn new_content(&mut self, base: &FileState) -> Result<(Vec<u8>, Vec<Placement>), ApplyError> {
+    /// The line ends of the result come along when a splice found them.
+    fn new_content(
+        &mut self,
+        base: &FileState,
+    ) -> Result<(Vec<u8>, LineEnds, Vec<Placement>), ApplyError> {
         if let Some(binary) = &self.file.binary {
             let Some(forward) = &binary.forward else {
                 return Err(ApplyError::Binary {
@@ -557,13 +588,13 @@ impl Planner<'_> {
                 }
             };
             self.already = *base.content == content;
-            return Ok((content, Vec::new()));
+            return Ok((content, LineEnds::default(), Vec::new()));
         }
         if self.file.hunks.is_empty() {
-            return Ok((base.content.to_vec(), Vec::new()));
+            return Ok((base.content.to_vec(), base.line_ends.clone(), Vec::new()));
         }
         let hunks = &self.file.hunks;
-        let lines = place::split_lines(&base.content);
+        let lines = base.lines();
         match place::place_hunks(hunks, &lines, self.options.fuzz, true) {
             Ok(spots) => {
                 // Both images fit: applied already only if every hunk only adds and every
@@ -572,13 +603,13 @@ impl Planner<'_> {
                     .iter()
                     .all(|h| h.lines.iter().all(|l| l.kind != LineKind::Remove))
                     && reverse_present(hunks, &lines, true);
-                let content = place::splice(&lines, hunks, &spots);
+                let (content, ends) = place::splice_with_ends(&lines, hunks, &spots);
                 let placements = spots
                     .iter()
                     .enumerate()
                     .map(|(index, spot)| placement(index, spot))
                     .collect();
-                Ok((content, placements))
+                Ok((content, LineEnds::known(ends), placements))
             }
             Err(miss) => {
                 self.already = reverse_present(hunks, &lines, false);

@@ -309,32 +309,57 @@ pub(super) fn is_trivial(line: &[u8]) -> bool {
 /// Build the new content: the file's lines with each placed hunk spliced in. Context lines
 /// keep the file's own text (so a fuzzed context line is left as the file has it).
 pub(super) fn splice(lines: &[&[u8]], hunks: &[Hunk], spots: &[Spot]) -> Vec<u8> {
+    splice_with_ends(lines, hunks, spots).0
+}
+
+/// `splice`, and the end offset of every line of the result (as `tree::line_ends` would find
+/// them), recorded while copying: the next patch of the file need not split it again.
+pub(super) fn splice_with_ends(
+    lines: &[&[u8]],
+    hunks: &[Hunk],
+    spots: &[Spot],
+) -> (Vec<u8>, Vec<usize>) {
     let size: usize = lines.iter().map(|l| l.len()).sum();
     let mut out = Vec::with_capacity(size + 64);
+    let mut ends = Vec::with_capacity(lines.len() + 8);
+    // A line of the file holds at most one `\n`, at its end.
+    let copy_line = |out: &mut Vec<u8>, ends: &mut Vec<usize>, line: &[u8]| {
+        out.extend_from_slice(line);
+        if line.last() == Some(&b'\n') {
+            ends.push(out.len());
+        }
+    };
     let mut cursor = 0;
     for (hunk, spot) in hunks.iter().zip(spots) {
         for line in &lines[cursor..spot.position.min(lines.len())] {
-            out.extend_from_slice(line);
+            copy_line(&mut out, &mut ends, line);
         }
         let mut at = spot.position;
         for line in &hunk.lines {
             match line.kind {
                 LineKind::Context => {
                     if let Some(kept) = lines.get(at) {
-                        out.extend_from_slice(kept);
+                        copy_line(&mut out, &mut ends, kept);
                     }
                     at += 1;
                 }
                 LineKind::Remove => at += 1,
-                LineKind::Add => out.extend_from_slice(&line.text),
+                LineKind::Add => {
+                    let start = out.len();
+                    out.extend_from_slice(&line.text);
+                    ends.extend(memchr::memchr_iter(b'\n', &line.text).map(|i| start + i + 1));
+                }
             }
         }
         cursor = at.min(lines.len()).max(cursor);
     }
     for line in &lines[cursor.min(lines.len())..] {
-        out.extend_from_slice(line);
+        copy_line(&mut out, &mut ends, line);
     }
-    out
+    if ends.last().copied().unwrap_or(0) < out.len() {
+        ends.push(out.len());
+    }
+    (out, ends)
 }
 
 /// The best partial match of a pre-image: 0-based line, number of equal lines.
@@ -365,8 +390,18 @@ pub(super) fn closest(old: &[&[u8]], lines: &[&[u8]], expected: usize) -> Option
 }
 
 /// Split content into lines, each with its terminator; the last may have none.
+/// `memchr` finds the terminators (a byte-at-a-time split costs more than the rest of a patch).
 pub(super) fn split_lines(content: &[u8]) -> Vec<&[u8]> {
-    content.split_inclusive(|&b| b == b'\n').collect()
+    let mut lines = Vec::with_capacity(content.len() / 32 + 1);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', content) {
+        lines.push(&content[start..=end]);
+        start = end + 1;
+    }
+    if start < content.len() {
+        lines.push(&content[start..]);
+    }
+    lines
 }
 
 #[cfg(test)]
@@ -412,6 +447,33 @@ mod tests {
         // Two leading context lines, none trailing: must end at end of file.
         let needle = lines("a\nb\n");
         assert_eq!(locate(&needle, &haystack, 0, 2, 0, 0), Some((3, 0)));
+    }
+
+    #[test]
+    fn splice_records_the_line_ends_a_split_would_find() {
+        use crate::patch::model::Line;
+        let file = lines("a\nb\nc\nlast");
+        let line = |kind, text: &str| Line {
+            kind,
+            text: text.as_bytes().to_vec(),
+            no_newline_marker: None,
+        };
+        let hunk = Hunk {
+            lines: vec![
+                line(LineKind::Context, "b\n"),
+                line(LineKind::Remove, "c\n"),
+                line(LineKind::Add, "no newline"),
+            ],
+            ..Hunk::default()
+        };
+        let spots = [Spot {
+            position: 1,
+            offset: 0,
+            fuzz: 0,
+        }];
+        let (content, ends) = splice_with_ends(&file, &[hunk], &spots);
+        assert_eq!(content, b"a\nb\nno newlinelast");
+        assert_eq!(ends, super::super::tree::line_ends(&content));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
@@ -32,6 +32,62 @@ pub(super) struct FileState {
     pub mode: u32,
     /// The permission bits on disk, kept when a patch does not change the mode.
     pub permissions: Option<u32>,
+    /// Where the lines of `content` end, found once per content and shared by its clones.
+    pub line_ends: LineEnds,
+}
+
+impl FileState {
+    /// The lines of `content`, each with its terminator (see `place::split_lines`). The ends
+    /// are found on first use, or were recorded when the content was spliced, so a file that
+    /// many patches touch is not split again for each of them.
+    pub fn lines(&self) -> Vec<&[u8]> {
+        let content = &self.content[..];
+        let ends = self.line_ends.0.get_or_init(|| line_ends(content));
+        let mut lines = Vec::with_capacity(ends.len());
+        let mut start = 0;
+        for &end in ends {
+            lines.push(&content[start..end]);
+            start = end;
+        }
+        lines
+    }
+}
+
+/// The end offsets of a content's lines, once known; always equal to each other (they follow
+/// from the content, which `FileState` compares).
+#[derive(Clone, Default)]
+pub(super) struct LineEnds(Arc<OnceLock<Vec<usize>>>);
+
+impl LineEnds {
+    pub fn known(ends: Vec<usize>) -> LineEnds {
+        LineEnds(Arc::new(OnceLock::from(ends)))
+    }
+}
+
+impl PartialEq for LineEnds {
+    fn eq(&self, _other: &LineEnds) -> bool {
+        true
+    }
+}
+
+impl Eq for LineEnds {}
+
+impl std::fmt::Debug for LineEnds {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("LineEnds")
+    }
+}
+
+/// The end offset of every line of `content` (after each `\n`, and the end of a last line
+/// without one).
+pub(super) fn line_ends(content: &[u8]) -> Vec<usize> {
+    let mut ends: Vec<usize> = memchr::memchr_iter(b'\n', content)
+        .map(|at| at + 1)
+        .collect();
+    if ends.last().copied().unwrap_or(0) < content.len() {
+        ends.push(content.len());
+    }
+    ends
 }
 
 /// What is at a path.
@@ -65,6 +121,9 @@ pub(super) struct Tree {
     root: PathBuf,
     cache: HashMap<PathBuf, Slot>,
     dirty: HashSet<PathBuf>,
+    /// Folders found free of symlinks on disk. Nothing on disk changes before `write` (which
+    /// checks again), so each folder is walked once per series, not once per patch.
+    safe_folders: HashSet<PathBuf>,
 }
 
 impl Tree {
@@ -83,6 +142,7 @@ impl Tree {
             root: root.to_path_buf(),
             cache: HashMap::new(),
             dirty: HashSet::new(),
+            safe_folders: HashSet::new(),
         })
     }
 
@@ -97,6 +157,34 @@ impl Tree {
         let slot = self.load(path)?;
         self.cache.insert(path.to_path_buf(), slot.clone());
         Ok(slot)
+    }
+
+    /// Read `paths` into the cache in parallel, ahead of the patches that need them. Only a
+    /// hint: a path already known, whose folders go through a symlink, or that fails to read
+    /// is left to `lookup`, which reports it when a patch gets there.
+    pub fn prefetch(&mut self, paths: Vec<PathBuf>) {
+        let mut paths = paths;
+        paths.sort_unstable();
+        paths.dedup();
+        paths.retain(|path| !self.cache.contains_key(path));
+        let loaded: Vec<(PathBuf, Option<PathBuf>, Slot)> = paths
+            .into_par_iter()
+            .filter_map(|path| {
+                let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+                if let Some(parent) = parent
+                    && check_no_symlink(&self.root, parent).is_err()
+                {
+                    return None;
+                }
+                let parent = parent.map(Path::to_path_buf);
+                let slot = self.load(&path).ok()?;
+                Some((path, parent, slot))
+            })
+            .collect();
+        for (path, parent, slot) in loaded {
+            self.safe_folders.extend(parent);
+            self.cache.insert(path, slot);
+        }
     }
 
     fn load(&self, path: &Path) -> Result<Slot, ApplyError> {
@@ -124,6 +212,7 @@ impl Tree {
                 content: Arc::new(path_bytes(&target)),
                 mode: SYMLINK,
                 permissions: None,
+                line_ends: LineEnds::default(),
             }));
         }
         if kind.is_dir() {
@@ -142,13 +231,19 @@ impl Tree {
             content: Arc::new(content),
             mode,
             permissions,
+            line_ends: LineEnds::default(),
         }))
     }
 
     /// Refuse a path that goes through a symlink, on disk or created earlier in memory. The
     /// path itself may be a symlink only when `link_ok` (a git symlink patch replaces the link,
     /// never writes through it).
-    pub fn check_path(&self, stage: &Stage, path: &Path, link_ok: bool) -> Result<(), ApplyError> {
+    pub fn check_path(
+        &mut self,
+        stage: &Stage,
+        path: &Path,
+        link_ok: bool,
+    ) -> Result<(), ApplyError> {
         let unsafe_path = |reason| ApplyError::Unsafe {
             path: path.display().to_string(),
             reason,
@@ -177,8 +272,9 @@ impl Tree {
             }
         }
         let parent = path.parent().unwrap_or(Path::new(""));
-        if !parent.as_os_str().is_empty() {
+        if !parent.as_os_str().is_empty() && !self.safe_folders.contains(parent) {
             check_no_symlink(&self.root, parent).map_err(|_| unsafe_path(through()))?;
+            self.safe_folders.insert(parent.to_path_buf());
         }
         let known = stage.changes.contains_key(path) || self.cache.contains_key(path);
         if !known && !link_ok {
