@@ -465,3 +465,40 @@ fn shards_split_the_packages_without_overlap() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn apply_dry_run_checks_a_series_in_order_and_writes_nothing() {
+    let temp = tempfile::tempdir().unwrap();
+    let tree = temp.path().join("tree");
+    fs::create_dir_all(&tree).unwrap();
+    fs::write(tree.join("greeting.txt"), "one\ntwo\nthree\n").unwrap();
+    // The second patch only applies on top of the first.
+    let second =
+        "--- a/greeting.txt\n+++ b/greeting.txt\n@@ -1,3 +1,3 @@\n one\n-TWO\n+deux\n three\n";
+    fs::write(temp.path().join("1.patch"), GREETING_PATCH).unwrap();
+    fs::write(temp.path().join("2.patch"), second).unwrap();
+    mindelta(&temp.path().join("cache"))
+        .current_dir(temp.path())
+        .args(["apply", "-C", "tree", "--dry-run", "1.patch", "2.patch"])
+        .assert()
+        .success();
+    assert_eq!(
+        fs::read_to_string(tree.join("greeting.txt")).unwrap(),
+        "one\ntwo\nthree\n"
+    );
+    // Out of order, the dry run fails like the real run would (exit 3) and still writes nothing.
+    mindelta(&temp.path().join("cache"))
+        .current_dir(temp.path())
+        .args(["apply", "-C", "tree", "--dry-run", "2.patch", "1.patch"])
+        .assert()
+        .code(3);
+    mindelta(&temp.path().join("cache"))
+        .current_dir(temp.path())
+        .args(["apply", "-C", "tree", "1.patch", "2.patch"])
+        .assert()
+        .success();
+    assert_eq!(
+        fs::read_to_string(tree.join("greeting.txt")).unwrap(),
+        "one\ndeux\nthree\n"
+    );
+}

@@ -102,13 +102,12 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let mut report = Report {
         patches: Vec::new(),
     };
+    // The series is applied in memory either way, so a dry run checks each patch on top of the
+    // earlier ones, as the real run would; only the final write is skipped.
     for (name, patch) in &series {
-        let result = if args.dry_run {
-            tree.check(patch, &options)
-        } else {
-            tree.apply(patch, &options)
-        };
-        let applied = result.map_err(|e| apply_error(name, &e))?;
+        let applied = tree
+            .apply(patch, &options)
+            .map_err(|e| apply_error(name, &e))?;
         report.patches.push(patch_report(name, &applied));
     }
     if !args.dry_run {
