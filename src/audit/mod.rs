@@ -17,6 +17,7 @@ pub mod policy;
 pub mod report;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -25,7 +26,7 @@ pub use report::{
     AuditReport, Finding, Location, MetricsError, PackageReport, PatchReport, Severity, Summary,
 };
 
-use crate::expiry::{CheckOptions, check_package};
+use crate::expiry::{CheckOptions, CountProgress, check_package};
 use crate::upstream::Fetcher;
 use crate::upstream::version::{Scheme, compare};
 use crate::workspace::{Package, Workspace, WorkspaceError};
@@ -41,6 +42,8 @@ pub struct AuditOptions {
     pub check: bool,
     /// Never touch the network.
     pub offline: bool,
+    /// Receives the count of packages audited.
+    pub progress: Option<Arc<dyn CountProgress>>,
 }
 
 /// A package that could not be audited.
@@ -77,19 +80,23 @@ pub fn audit(
     options: &AuditOptions,
 ) -> AuditOutcome {
     type One = Result<(PackageReport, Vec<Finding>, Vec<AuditWarning>), AuditError>;
+    let progress = options.progress.as_deref();
+    if let Some(progress) = progress {
+        progress.start(names.len() as u64);
+    }
     let results: Vec<One> = names
         .par_iter()
         .map(|name| {
-            let package = workspace.load(name)?;
-            let mut report = report::package_report(&package, &workspace.root, options.today)?;
-            let mut warnings = Vec::new();
-            if let Some(fetcher) = fetcher {
-                upstream_facts(&package, &mut report, fetcher, options, &mut warnings);
+            let result = audit_one(workspace, name, policies, fetcher, options);
+            if let Some(progress) = progress {
+                progress.advance(1);
             }
-            let findings = policies.evaluate(&report);
-            Ok((report, findings, warnings))
+            result
         })
         .collect();
+    if let Some(progress) = progress {
+        progress.finish();
+    }
     let mut packages = Vec::new();
     let mut findings = Vec::new();
     let mut warnings = Vec::new();
@@ -114,6 +121,24 @@ pub fn audit(
         warnings,
         failures,
     }
+}
+
+/// One package's report, findings and warnings.
+fn audit_one(
+    workspace: &Workspace,
+    name: &str,
+    policies: &PolicySet,
+    fetcher: Option<&Fetcher>,
+    options: &AuditOptions,
+) -> Result<(PackageReport, Vec<Finding>, Vec<AuditWarning>), AuditError> {
+    let package = workspace.load(name)?;
+    let mut report = report::package_report(&package, &workspace.root, options.today)?;
+    let mut warnings = Vec::new();
+    if let Some(fetcher) = fetcher {
+        upstream_facts(&package, &mut report, fetcher, options, &mut warnings);
+    }
+    let findings = policies.evaluate(&report);
+    Ok((report, findings, warnings))
 }
 
 /// Fill `latest`, `outdated` and, with `check`, the verdicts. Failures become warnings.

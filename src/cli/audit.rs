@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use super::error::warn;
 use super::list::{report_failures, workspace_error};
+use super::progress::Bars;
 use super::{CliError, Context, ErrorKind, FormatArg, output};
 use mindelta::audit::format::{human, markdown, sarif};
 use mindelta::audit::merge::merge_files;
@@ -93,19 +94,21 @@ fn run_audit(context: &Context, args: &Args) -> Result<(AuditReport, Vec<CliErro
     let names = workspace
         .select(&args.packages, args.shard)
         .map_err(|e| workspace_error(&e))?;
+    let bars = Bars::new(context);
     let fetcher = Fetcher::new(
         FetchOptions {
             offline: context.offline,
             connect_timeout: LOOKUP_TIMEOUT,
             ..FetchOptions::new(&context.cache_dir)
         },
-        None,
+        bars.fetch(),
     );
     let options = AuditOptions {
         today: today()?,
         latest: true,
         check: args.check,
         offline: context.offline,
+        progress: bars.package_hook("auditing"),
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(context.jobs)

@@ -16,6 +16,7 @@ mod output;
 mod patch_id;
 mod patch_id_walk;
 mod prepare;
+mod progress;
 mod refresh;
 mod versions;
 

@@ -5,17 +5,16 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use super::apply::apply_error;
 use super::error::warn;
 use super::list::{report_failures, workspace_error};
+use super::progress::Bars;
 use super::{CliError, Context, ErrorKind, Format, output};
 use mindelta::prepare::{PatchOutcome, PrepareError, PrepareOptions, PreparedPackage, prepare};
-use mindelta::upstream::{FetchErrorKind, FetchOptions, Fetcher, Progress};
+use mindelta::upstream::{FetchErrorKind, FetchOptions, Fetcher};
 use mindelta::workspace::shard::Shard;
 
 #[derive(Debug, clap::Args)]
@@ -49,24 +48,21 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         .select(&args.packages, args.shard)
         .map_err(|e| workspace_error(&e))?;
     let nested = args.all || names.len() > 1;
-    let progress: Option<Arc<dyn Progress>> = if context.progress {
-        Some(Arc::new(Bar::default()))
-    } else {
-        None
-    };
+    let bars = Bars::new(context);
     let fetcher = Fetcher::new(
         FetchOptions {
             offline: context.offline,
             allow_unverified: args.allow_unverified,
             ..FetchOptions::new(&context.cache_dir)
         },
-        progress,
+        bars.fetch(),
     );
     let options = PrepareOptions { fuzz: args.fuzz };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(context.jobs)
         .build()
         .map_err(|e| CliError::new(ErrorKind::Error, format!("cannot start workers: {e}")))?;
+    let counter = bars.packages("preparing", names.len());
     let results: Vec<Result<PreparedPackage, CliError>> = pool.install(|| {
         names
             .par_iter()
@@ -77,10 +73,14 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
                 } else {
                     args.out.clone()
                 };
-                prepare(&package, &fetcher, &out, &options).map_err(|e| prepare_error(&e))
+                let prepared =
+                    prepare(&package, &fetcher, &out, &options).map_err(|e| prepare_error(&e));
+                counter.inc();
+                prepared
             })
             .collect()
     });
+    drop(counter);
 
     let mut prepared = Vec::new();
     let mut failures = Vec::new();
@@ -208,46 +208,5 @@ fn prepare_error(error: &PrepareError) -> CliError {
         PrepareError::PatchMissing { .. } => CliError::from_error(ErrorKind::Error, error)
             .hint("fix the `file:` entry in the manifest or restore the patch file"),
         _ => CliError::from_error(ErrorKind::Error, error),
-    }
-}
-
-/// A progress bar on stderr for downloads and clones.
-#[derive(Default)]
-struct Bar {
-    bar: std::sync::Mutex<Option<ProgressBar>>,
-}
-
-impl Progress for Bar {
-    fn start(&self, label: &str, total: Option<u64>) {
-        let bar = match total {
-            Some(total) => ProgressBar::new(total).with_style(
-                ProgressStyle::with_template(
-                    "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            ),
-            None => ProgressBar::new_spinner(),
-        };
-        bar.set_message(label.to_string());
-        if let Ok(mut slot) = self.bar.lock() {
-            *slot = Some(bar);
-        }
-    }
-
-    fn advance(&self, bytes: u64) {
-        if let Ok(slot) = self.bar.lock()
-            && let Some(bar) = slot.as_ref()
-        {
-            bar.inc(bytes);
-        }
-    }
-
-    fn finish(&self) {
-        if let Ok(mut slot) = self.bar.lock()
-            && let Some(bar) = slot.take()
-        {
-            bar.finish_and_clear();
-        }
     }
 }

@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use git2::{Oid, Repository, Sort};
 use rayon::prelude::*;
@@ -29,6 +30,7 @@ pub mod rename;
 use commit_patch::CommitRenderer;
 pub use rename::git_similarity;
 
+use super::CountProgress;
 use crate::patch::patch_id::stable_patch_ids;
 use crate::upstream::cache::sha256_hex;
 use crate::upstream::{Cache, FetchError, Fetcher};
@@ -54,6 +56,8 @@ pub struct History {
     repo: Repository,
     path: PathBuf,
     url: String,
+    /// Receives the patch-id walk's progress (commits computed).
+    progress: Option<Arc<dyn CountProgress>>,
 }
 
 impl History {
@@ -68,7 +72,13 @@ impl History {
             repo,
             path,
             url: url.to_string(),
+            progress: None,
         })
+    }
+
+    /// This history, reporting the progress of [`History::patch_ids`] to `progress`.
+    pub fn with_progress(self, progress: Option<Arc<dyn CountProgress>>) -> History {
+        History { progress, ..self }
     }
 
     /// Any local repository (bare or not), for the debug walk and the benchmark.
@@ -82,6 +92,7 @@ impl History {
             repo,
             url: path.display().to_string(),
             path,
+            progress: None,
         })
     }
 
@@ -168,7 +179,7 @@ impl History {
         commits: &[Oid],
         cache: &mut PatchIdCache,
     ) -> Result<Vec<(Oid, Option<String>)>, HistoryError> {
-        patch_ids(&self.path, commits, cache)
+        patch_ids_reporting(&self.path, commits, cache, self.progress.as_deref())
     }
 
     fn error(&self, source: git2::Error) -> HistoryError {
@@ -186,6 +197,17 @@ pub fn patch_ids(
     commits: &[Oid],
     cache: &mut PatchIdCache,
 ) -> Result<Vec<(Oid, Option<String>)>, HistoryError> {
+    patch_ids_reporting(git_dir, commits, cache, None)
+}
+
+/// [`patch_ids`], reporting each computed commit to `progress` (the total is the commits not
+/// already in the cache).
+pub fn patch_ids_reporting(
+    git_dir: &Path,
+    commits: &[Oid],
+    cache: &mut PatchIdCache,
+    progress: Option<&dyn CountProgress>,
+) -> Result<Vec<(Oid, Option<String>)>, HistoryError> {
     let missing: Vec<Oid> = commits
         .iter()
         .filter(|id| !cache.known.contains_key(id))
@@ -195,6 +217,9 @@ pub fn patch_ids(
         trust_object_store();
         let abbrev = default_abbrev(git_dir);
         let path = git_dir.to_path_buf();
+        if let Some(progress) = progress {
+            progress.start(missing.len() as u64);
+        }
         let computed: Vec<Result<(Oid, Option<String>), HistoryError>> = missing
             .par_iter()
             .with_min_len(16)
@@ -215,10 +240,16 @@ pub fn patch_ids(
                         .render(*id, text)
                         .map_err(git_error)?;
                     let patch_id = stable_patch_ids(text).into_iter().next().map(|(id, _)| id);
+                    if let Some(progress) = progress {
+                        progress.advance(1);
+                    }
                     Ok((*id, patch_id))
                 },
             )
             .collect();
+        if let Some(progress) = progress {
+            progress.finish();
+        }
         let computed = computed.into_iter().collect::<Result<Vec<_>, _>>()?;
         cache.add(&computed);
     }
@@ -454,6 +485,54 @@ mod tests {
     /// A file of `count` numbered lines, `seed` making it distinct.
     fn numbered(seed: &str, count: usize) -> String {
         (0..count).map(|i| format!("{seed} line {i}\n")).collect()
+    }
+
+    /// Counts what the walk reports.
+    #[derive(Debug, Default)]
+    struct Tally {
+        total: std::sync::atomic::AtomicU64,
+        done: std::sync::atomic::AtomicU64,
+        finished: std::sync::atomic::AtomicBool,
+    }
+
+    impl CountProgress for Tally {
+        fn start(&self, total: u64) {
+            self.total.store(total, std::sync::atomic::Ordering::SeqCst);
+        }
+        fn advance(&self, done: u64) {
+            self.done
+                .fetch_add(done, std::sync::atomic::Ordering::SeqCst);
+        }
+        fn finish(&self) {
+            self.finished
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn the_walk_reports_each_computed_commit() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
+        git(dir, &["init", "-q", "-b", "main"], None);
+        for i in 0..3 {
+            std::fs::write(dir.join("file"), numbered(&i.to_string(), 5)).unwrap();
+            git(dir, &["add", "-A"], None);
+            git(dir, &["commit", "-q", "-m", &format!("c{i}")], None);
+        }
+        let history = History::open_path(dir).unwrap();
+        let tip = history.revision("HEAD").unwrap();
+        let commits = history.non_merge_commits(tip, None, None).unwrap();
+        assert_eq!(commits.len(), 3);
+        let tally = Arc::new(Tally::default());
+        let history = history.with_progress(Some(tally.clone()));
+        let mut cache = PatchIdCache::in_memory();
+        history.patch_ids(&commits[..2], &mut cache).unwrap();
+        assert_eq!((tally.total.load(SeqCst), tally.done.load(SeqCst)), (2, 2));
+        assert!(tally.finished.load(SeqCst));
+        // Cached ids are not walked again: only the third commit is counted.
+        history.patch_ids(&commits, &mut cache).unwrap();
+        assert_eq!((tally.total.load(SeqCst), tally.done.load(SeqCst)), (1, 3));
     }
 
     #[test]

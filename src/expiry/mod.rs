@@ -20,6 +20,7 @@ pub mod verdict;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -152,6 +153,17 @@ pub struct PackageCheck {
     pub patches: Vec<PatchCheck>,
 }
 
+/// Progress of counted work (the commits of the patch-id walk, the packages of an audit),
+/// implemented by the CLI: the library never prints.
+pub trait CountProgress: Send + Sync + std::fmt::Debug {
+    /// Work of `total` items begins.
+    fn start(&self, total: u64);
+    /// `done` more items were done (called from any thread).
+    fn advance(&self, done: u64);
+    /// The work ended.
+    fn finish(&self);
+}
+
 /// Choices for one check.
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
@@ -163,6 +175,9 @@ pub struct CheckOptions {
     /// R's git tag when release discovery found it (`Release::tag`): tried before the tags
     /// the manifest's template gives, so releases found through `releases.pattern` resolve.
     pub release_tag: Option<String>,
+    /// Receives the patch-id walk's progress: commits whose id is computed (cached ids are not
+    /// counted).
+    pub history_progress: Option<Arc<dyn CountProgress>>,
 }
 
 impl Default for CheckOptions {
@@ -171,6 +186,7 @@ impl Default for CheckOptions {
             offline: false,
             history_limit: DEFAULT_HISTORY_LIMIT,
             release_tag: None,
+            history_progress: None,
         }
     }
 }
@@ -234,8 +250,11 @@ pub fn check_package(
     })?;
     // The history of a git upstream (or the `git:` of a tarball upstream). For a git upstream
     // the tree above already needed the mirror, so this cannot fail for want of a network.
-    let history = tree::history_url(package)
-        .map(|url| History::open(fetcher, &url).map_err(|e| e.to_string()));
+    let history = tree::history_url(package).map(|url| {
+        History::open(fetcher, &url)
+            .map(|h| h.with_progress(options.history_progress.clone()))
+            .map_err(|e| e.to_string())
+    });
     let version = package.manifest.upstream.version.clone();
     let mut context = detector::Context {
         package,
