@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use rayon::prelude::*;
 
 use super::list::{report_failures, workspace_error};
+use super::progress::Bars;
 use super::{CliError, Context, ErrorKind, Format, output};
 use mindelta::expiry::{
     CheckError, CheckOptions, EvidenceResult, PackageCheck, PatchCheck, Verdict, check_package,
@@ -51,12 +52,13 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let names = workspace
         .select(&args.packages, args.shard)
         .map_err(|e| workspace_error(&e))?;
+    let bars = Bars::new(context);
     let fetcher = Fetcher::new(
         FetchOptions {
             offline: context.offline,
             ..FetchOptions::new(&context.cache_dir)
         },
-        None,
+        bars.fetch(),
     );
     let options = CheckOptions {
         offline: context.offline,
@@ -66,20 +68,28 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         .num_threads(context.jobs)
         .build()
         .map_err(|e| CliError::new(ErrorKind::Error, format!("cannot start workers: {e}")))?;
+    let counter = bars.packages("checking", names.len());
     let results: Vec<Result<PackageCheck, CliError>> = pool.install(|| {
         names
             .par_iter()
             .map(|name| {
-                let package = workspace.load(name).map_err(|e| workspace_error(&e))?;
-                let (release, tag) = release_for(&package, &fetcher, &args)?;
-                let options = CheckOptions {
-                    release_tag: tag,
-                    ..options.clone()
-                };
-                check_package(&package, &release, &fetcher, &options).map_err(|e| check_error(&e))
+                let checked = (|| {
+                    let package = workspace.load(name).map_err(|e| workspace_error(&e))?;
+                    let (release, tag) = release_for(&package, &fetcher, &args)?;
+                    let options = CheckOptions {
+                        release_tag: tag,
+                        history_progress: bars.history(name),
+                        ..options.clone()
+                    };
+                    check_package(&package, &release, &fetcher, &options)
+                        .map_err(|e| check_error(&e))
+                })();
+                counter.inc();
+                checked
             })
             .collect()
     });
+    drop(counter);
     let mut checked = Vec::new();
     let mut failures = Vec::new();
     for result in results {

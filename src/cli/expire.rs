@@ -11,6 +11,7 @@
 use std::process::ExitCode;
 
 use super::list::{report_failures, workspace_error};
+use super::progress::Bars;
 use super::{CliError, Context, ErrorKind, Format, output};
 use mindelta::expiry::expire::{ExpireError, ExpireOptions, ExpirePlan, plan_expire};
 use mindelta::expiry::{CheckOptions, refresh::RefreshError};
@@ -51,12 +52,13 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     } else {
         args.packages.clone()
     };
+    let bars = Bars::new(context);
     let fetcher = Fetcher::new(
         FetchOptions {
             offline: context.offline,
             ..FetchOptions::new(&context.cache_dir)
         },
-        None,
+        bars.fetch(),
     );
     let options = ExpireOptions {
         check: CheckOptions {
@@ -69,7 +71,15 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     };
     let mut plans = Vec::new();
     let mut failures = Vec::new();
+    let counter = bars.packages("expiring", names.len());
     for name in &names {
+        let options = ExpireOptions {
+            check: CheckOptions {
+                history_progress: bars.history(name),
+                ..options.check.clone()
+            },
+            ..options.clone()
+        };
         let planned = workspace
             .load(name)
             .map_err(|e| workspace_error(&e))
@@ -81,7 +91,9 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
             Ok(plan) => plans.push(plan),
             Err(error) => failures.push(error),
         }
+        counter.inc();
     }
+    drop(counter);
     let mut diff = String::new();
     let mut committed = Vec::new();
     for plan in &plans {

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use super::expire::expire_error;
 use super::list::workspace_error;
+use super::progress::Bars;
 use super::{CliError, Context, ErrorKind, Format, output};
 use mindelta::expiry::refresh::{RefreshOptions, RefreshOutcome, RefreshPlan, plan_refresh};
 use mindelta::upstream::{FetchOptions, Fetcher};
@@ -51,7 +52,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
             offline: context.offline,
             ..FetchOptions::new(&context.cache_dir)
         },
-        None,
+        Bars::new(context).fetch(),
     );
     let options = RefreshOptions {
         fuzz: args.fuzz,

@@ -8,6 +8,7 @@
 use std::process::ExitCode;
 
 use super::list::workspace_error;
+use super::progress::Bars;
 use super::{CliError, Context, ErrorKind, Format, output};
 use mindelta::upstream::release::{Release, discover};
 use mindelta::upstream::version::{Scheme, compare, explain};
@@ -35,7 +36,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
             offline: context.offline,
             ..FetchOptions::new(&context.cache_dir)
         },
-        None,
+        Bars::new(context).fetch(),
     );
     let releases = discover(&package, &fetcher, args.prereleases).map_err(|e| fetch_error(&e))?;
     let upstream = &package.manifest.upstream;
