@@ -90,8 +90,9 @@ impl Progress for Transfers {
             ),
             None => ProgressBar::new_spinner(),
         };
-        bar.set_message(label.to_string());
+        // Into the display before the first draw, which would otherwise go to stderr directly.
         let bar = self.multi.add(bar);
+        bar.set_message(label.to_string());
         if let Ok(mut bars) = self.bars.lock()
             && let Some(old) = bars.insert(std::thread::current().id(), bar)
         {
@@ -112,7 +113,6 @@ impl Progress for Transfers {
             && let Some(bar) = bars.remove(&std::thread::current().id())
         {
             bar.finish_and_clear();
-            self.multi.remove(&bar);
         }
     }
 }
@@ -167,9 +167,9 @@ impl CountProgress for Counter {
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
-        bar.set_message(self.label.clone());
         // The counter stays above the transfer bars that come and go.
         let bar = multi.insert(0, bar);
+        bar.set_message(self.label.clone());
         if let Ok(mut slot) = self.bar.lock()
             && let Some(old) = slot.replace(bar)
         {
@@ -190,9 +190,6 @@ impl CountProgress for Counter {
             && let Some(bar) = slot.take()
         {
             bar.finish_and_clear();
-            if let Some(multi) = &self.multi {
-                multi.remove(&bar);
-            }
         }
     }
 }
