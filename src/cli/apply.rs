@@ -14,6 +14,9 @@ use super::{CliError, Context, ErrorKind, Format, output};
 use mindelta::patch::apply::{AppliedPatch, ApplyError, ApplyOptions, WorkTree};
 use mindelta::patch::{Patch, parse_patches};
 
+/// From this many patch files on, they are read and parsed in parallel.
+const PARALLEL_FROM: usize = 8;
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The tree to patch
@@ -70,20 +73,23 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
             .map_err(|e| CliError::new(ErrorKind::Error, format!("cannot read stdin: {e}")))?;
         series.extend(parse(&input, "<stdin>")?);
     } else {
-        // Read and parse the files in parallel; errors are still reported in series order.
-        let parsed: Vec<Result<Vec<(String, Patch)>, CliError>> = args
-            .patches
-            .par_iter()
-            .map(|path| {
-                let input = std::fs::read(path).map_err(|e| {
-                    CliError::new(
-                        ErrorKind::Error,
-                        format!("cannot read `{}`: {e}", path.display()),
-                    )
-                })?;
-                parse(&input, &path.display().to_string())
-            })
-            .collect();
+        // Read and parse the files (in parallel for a long series, where it pays for starting
+        // the thread pool); errors are still reported in series order.
+        let read = |path: &PathBuf| {
+            let input = std::fs::read(path).map_err(|e| {
+                CliError::new(
+                    ErrorKind::Error,
+                    format!("cannot read `{}`: {e}", path.display()),
+                )
+            })?;
+            parse(&input, &path.display().to_string())
+        };
+        let parsed: Vec<Result<Vec<(String, Patch)>, CliError>> =
+            if args.patches.len() >= PARALLEL_FROM {
+                args.patches.par_iter().map(read).collect()
+            } else {
+                args.patches.iter().map(read).collect()
+            };
         for patches in parsed {
             series.extend(patches?);
         }
@@ -104,11 +110,12 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     };
     // The series is applied in memory either way, so a dry run checks each patch on top of the
     // earlier ones, as the real run would; only the final write is skipped.
-    for (name, patch) in &series {
+    // Each patch is dropped once applied: the tree holds what it changed.
+    for (name, patch) in series {
         let applied = tree
-            .apply(patch, &options)
-            .map_err(|e| apply_error(name, &e))?;
-        report.patches.push(patch_report(name, &applied));
+            .apply(&patch, &options)
+            .map_err(|e| apply_error(&name, &e))?;
+        report.patches.push(patch_report(&name, &applied));
     }
     if !args.dry_run {
         tree.write()

@@ -7,7 +7,7 @@
 //! changed file on disk once (temporary file in the same folder, then rename), in parallel.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -159,28 +159,39 @@ impl Tree {
         Ok(slot)
     }
 
-    /// Read `paths` into the cache in parallel, ahead of the patches that need them. Only a
-    /// hint: a path already known, whose folders go through a symlink, or that fails to read
-    /// is left to `lookup`, which reports it when a patch gets there.
+    /// Read `paths` into the cache (in parallel from `PARALLEL_FROM` paths on), ahead of the
+    /// patches that need them. Only a hint: a path already known, whose folders go through a
+    /// symlink, or that fails to read is left to `lookup`, which reports it when a patch gets
+    /// there.
     pub fn prefetch(&mut self, paths: Vec<PathBuf>) {
         let mut paths = paths;
         paths.sort_unstable();
         paths.dedup();
         paths.retain(|path| !self.cache.contains_key(path));
-        let loaded: Vec<(PathBuf, Option<PathBuf>, Slot)> = paths
-            .into_par_iter()
+        // Folders are checked once each, on this thread; only the reads are spread.
+        let mut folders = Folders::default();
+        let paths: Vec<(PathBuf, Option<PathBuf>)> = paths
+            .into_iter()
             .filter_map(|path| {
                 let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
                 if let Some(parent) = parent
-                    && check_no_symlink(&self.root, parent).is_err()
+                    && !folders.check(&self.root, parent)
                 {
                     return None;
                 }
                 let parent = parent.map(Path::to_path_buf);
-                let slot = self.load(&path).ok()?;
-                Some((path, parent, slot))
+                Some((path, parent))
             })
             .collect();
+        let read = |(path, parent): (PathBuf, Option<PathBuf>)| {
+            let slot = self.load(&path).ok()?;
+            Some((path, parent, slot))
+        };
+        let loaded: Vec<(PathBuf, Option<PathBuf>, Slot)> = if paths.len() >= PARALLEL_FROM {
+            paths.into_par_iter().filter_map(read).collect()
+        } else {
+            paths.into_iter().filter_map(read).collect()
+        };
         for (path, parent, slot) in loaded {
             self.safe_folders.extend(parent);
             self.cache.insert(path, slot);
@@ -221,7 +232,10 @@ impl Tree {
         if !kind.is_file() {
             return Ok(Slot::Special);
         }
-        let content = std::fs::read(&full).map_err(io)?;
+        let size = usize::try_from(meta.len()).unwrap_or(0);
+        let content = std::fs::File::open(&full)
+            .and_then(|file| read_sized(file, size))
+            .map_err(io)?;
         let permissions = permission_bits(&meta);
         let mode = match permissions {
             Some(bits) if bits & 0o111 != 0 => EXECUTABLE,
@@ -314,11 +328,12 @@ impl Tree {
         deletions.sort();
         writes.sort_by(|a, b| a.0.cmp(&b.0));
         let mut deleted = 0;
+        let mut folders = Folders::default();
         for path in &deletions {
             let full = self.root.join(path);
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 // The folders above must still be real folders, not links put there since.
-                if check_no_symlink(&self.root, parent).is_err() {
+                if !folders.check(&self.root, parent) {
                     return Err(refused(path));
                 }
             }
@@ -329,10 +344,26 @@ impl Tree {
             }
             self.remove_empty_parents(path);
         }
-        let results: Vec<Result<(), ApplyError>> = writes
-            .par_iter()
-            .map(|(path, state)| self.write_file(path, state))
-            .collect();
+        // Checked again now that deletions may have removed folders: each folder once, on this
+        // thread, before any file is written (the writes only add files and folders).
+        let mut folders = Folders::default();
+        let mut planned = Vec::with_capacity(writes.len());
+        for (path, state) in &writes {
+            let parent = path.parent().unwrap_or(Path::new(""));
+            if !parent.as_os_str().is_empty() && !folders.check(&self.root, parent) {
+                return Err(refused(path));
+            }
+            let exists = parent.as_os_str().is_empty() || folders.exists(parent);
+            planned.push((path, state, exists));
+        }
+        let write = |(path, state, exists): &(&PathBuf, &FileState, bool)| {
+            self.write_file(path, state, *exists)
+        };
+        let results: Vec<Result<(), ApplyError>> = if planned.len() >= PARALLEL_FROM {
+            planned.par_iter().map(write).collect()
+        } else {
+            planned.iter().map(write).collect()
+        };
         for result in results {
             result?;
         }
@@ -353,18 +384,23 @@ impl Tree {
         }
     }
 
-    fn write_file(&self, path: &Path, state: &FileState) -> Result<(), ApplyError> {
+    /// Write one file whose folders were checked; `folder_exists` spares the `mkdir` calls of
+    /// `create_dir_all` when the folder is known to be there.
+    fn write_file(
+        &self,
+        path: &Path,
+        state: &FileState,
+        folder_exists: bool,
+    ) -> Result<(), ApplyError> {
         let full = self.root.join(path);
-        let parent_rel = path.parent().unwrap_or(Path::new(""));
-        if !parent_rel.as_os_str().is_empty() && check_no_symlink(&self.root, parent_rel).is_err() {
-            return Err(refused(path));
-        }
         let parent = full.parent().unwrap_or(&self.root).to_path_buf();
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| ApplyError::Io { path, source }
         };
-        std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+        if !folder_exists {
+            std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+        }
         if state.mode == SYMLINK {
             return write_symlink(&parent, &full, &state.content);
         }
@@ -379,6 +415,70 @@ impl Tree {
             source: error.error,
         })?;
         Ok(())
+    }
+}
+
+/// Read a whole file whose size `symlink_metadata` gave: one `read` for the content and one
+/// that finds the end, without the `fstat` and `lseek` that `fs::read` spends on sizing its
+/// buffer. A file that grew meanwhile is still read to its end.
+fn read_sized(mut file: std::fs::File, size: usize) -> std::io::Result<Vec<u8>> {
+    let mut content = vec![0; size.saturating_add(1)];
+    let mut filled = 0;
+    loop {
+        if filled == content.len() {
+            content.resize(filled.saturating_mul(2).max(8192), 0);
+        }
+        match file.read(&mut content[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    content.truncate(filled);
+    Ok(content)
+}
+
+/// Below this many files, prefetching and writing stay on the calling thread: starting rayon's
+/// pool and handing it the work costs more than it saves on a small series.
+const PARALLEL_FROM: usize = 16;
+
+/// Folders walked for symlinks during one pass, so that files sharing folders do not `lstat`
+/// the same components again. The walk is `path::check_no_symlink`'s.
+#[derive(Default)]
+struct Folders {
+    /// Folders whose every component exists on disk and is not a symlink.
+    real: HashSet<PathBuf>,
+}
+
+impl Folders {
+    /// Whether no existing component of `relative` (under `root`) is a symlink. A missing
+    /// component ends the walk: nothing below it exists to be a link.
+    fn check(&mut self, root: &Path, relative: &Path) -> bool {
+        if self.real.contains(relative) {
+            return true;
+        }
+        let mut prefix = PathBuf::new();
+        for component in relative.components() {
+            prefix.push(component);
+            if self.real.contains(&prefix) {
+                continue;
+            }
+            match std::fs::symlink_metadata(root.join(&prefix)) {
+                Ok(meta) if meta.file_type().is_symlink() => return false,
+                Ok(meta) if meta.is_dir() => {
+                    self.real.insert(prefix.clone());
+                }
+                Ok(_) => {}
+                Err(_) => return true,
+            }
+        }
+        true
+    }
+
+    /// Whether `check` found `relative` to be an existing folder.
+    fn exists(&self, relative: &Path) -> bool {
+        self.real.contains(relative)
     }
 }
 
