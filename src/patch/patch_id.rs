@@ -8,6 +8,7 @@
 //! patch as the git diff of the same change (a/ and b/ prefixes on `-p`-stripped paths) and
 //! feeds that text to the same machine, which gives quilt-style diffs the id of their git twin.
 
+use crate::patch::path::git_quote_into;
 use sha1::{Digest, Sha1};
 
 use super::model::{FilePatch, LineKind, Patch};
@@ -64,9 +65,9 @@ fn render_file(file: &FilePatch, strip: usize, out: &mut Vec<u8>) {
         return;
     };
     out.extend_from_slice(b"diff --git ");
-    quote_into(b"a/", &name_a, out);
+    git_quote_into(b"a/", &name_a, out);
     out.push(b' ');
-    quote_into(b"b/", &name_b, out);
+    git_quote_into(b"b/", &name_b, out);
     out.push(b'\n');
     if file.git {
         // Git's own extended header lines, as written; `index` is handled below.
@@ -103,13 +104,13 @@ fn render_file(file: &FilePatch, strip: usize, out: &mut Vec<u8>) {
     if file.is_new {
         out.extend_from_slice(b"/dev/null");
     } else {
-        quote_into(b"a/", &name_a, out);
+        git_quote_into(b"a/", &name_a, out);
     }
     out.extend_from_slice(b"\n+++ ");
     if file.is_delete {
         out.extend_from_slice(b"/dev/null");
     } else {
-        quote_into(b"b/", &name_b, out);
+        git_quote_into(b"b/", &name_b, out);
     }
     out.push(b'\n');
     for hunk in &file.hunks {
@@ -137,34 +138,6 @@ fn push_line(line: &[u8], out: &mut Vec<u8>) {
     if line.last() != Some(&b'\n') {
         out.push(b'\n');
     }
-}
-
-/// Append `prefix` + `path`, C-quoted the way git quotes paths (`core.quotePath` on).
-fn quote_into(prefix: &[u8], path: &[u8], out: &mut Vec<u8>) {
-    let needs_quote = |b: u8| b < 0x20 || b == b'"' || b == b'\\' || b >= 0x7f;
-    if !path.iter().any(|&b| needs_quote(b)) {
-        out.extend_from_slice(prefix);
-        out.extend_from_slice(path);
-        return;
-    }
-    out.push(b'"');
-    out.extend_from_slice(prefix);
-    for &byte in path {
-        match byte {
-            7 => out.extend_from_slice(b"\\a"),
-            8 => out.extend_from_slice(b"\\b"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            11 => out.extend_from_slice(b"\\v"),
-            12 => out.extend_from_slice(b"\\f"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b if needs_quote(b) => out.extend_from_slice(format!("\\{b:03o}").as_bytes()),
-            b => out.push(b),
-        }
-    }
-    out.push(b'"');
 }
 
 /// Lines of the input as git's `strbuf_getwholeline` returns them, cut at a NUL byte the way
@@ -404,7 +377,7 @@ mod tests {
     #[test]
     fn quotes_like_git() {
         let mut out = Vec::new();
-        quote_into(b"a/", "t\u{e9}st\"x".as_bytes(), &mut out);
+        git_quote_into(b"a/", "t\u{e9}st\"x".as_bytes(), &mut out);
         assert_eq!(out, b"\"a/t\\303\\251st\\\"x\"");
     }
 }

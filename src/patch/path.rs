@@ -90,6 +90,34 @@ pub fn bytes_to_path(bytes: &[u8]) -> PathBuf {
     }
 }
 
+/// Append `prefix` + `path`, C-quoted the way git quotes paths (`core.quotePath` on).
+pub fn git_quote_into(prefix: &[u8], path: &[u8], out: &mut Vec<u8>) {
+    let needs_quote = |b: u8| b < 0x20 || b == b'"' || b == b'\\' || b >= 0x7f;
+    if !path.iter().any(|&b| needs_quote(b)) {
+        out.extend_from_slice(prefix);
+        out.extend_from_slice(path);
+        return;
+    }
+    out.push(b'"');
+    out.extend_from_slice(prefix);
+    for &byte in path {
+        match byte {
+            7 => out.extend_from_slice(b"\\a"),
+            8 => out.extend_from_slice(b"\\b"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            11 => out.extend_from_slice(b"\\v"),
+            12 => out.extend_from_slice(b"\\f"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b if needs_quote(b) => out.extend_from_slice(format!("\\{b:03o}").as_bytes()),
+            b => out.push(b),
+        }
+    }
+    out.push(b'"');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

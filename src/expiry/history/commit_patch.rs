@@ -10,6 +10,7 @@
 //! first 8000 bytes of either side); text pairs are diffed by libgit2's copy of git's xdiff
 //! (3 context lines, indent heuristic), straight from the blobs' bytes.
 
+use crate::patch::path::git_quote_into;
 use std::collections::HashMap;
 
 use git2::{Blob, DiffOptions, Oid, Patch, Repository, Tree};
@@ -132,9 +133,9 @@ impl<'r> CommitRenderer<'r> {
         };
         let (name_a, name_b) = (&name_a.path, &name_b.path);
         out.extend_from_slice(b"diff --git ");
-        quote_into(b"a/", name_a, out);
+        git_quote_into(b"a/", name_a, out);
         out.push(b' ');
-        quote_into(b"b/", name_b, out);
+        git_quote_into(b"b/", name_b, out);
         out.push(b'\n');
         match (old, new) {
             (None, Some(new)) => {
@@ -157,9 +158,9 @@ impl<'r> CommitRenderer<'r> {
                 .as_bytes(),
             );
             out.extend_from_slice(b"rename from ");
-            quote_into(b"", name_a, out);
+            git_quote_into(b"", name_a, out);
             out.extend_from_slice(b"\nrename to ");
-            quote_into(b"", name_b, out);
+            git_quote_into(b"", name_b, out);
             out.push(b'\n');
         }
         let old_id = old.map_or(Oid::ZERO_SHA1, |s| s.id);
@@ -172,7 +173,7 @@ impl<'r> CommitRenderer<'r> {
         let binary = is_binary(&old_data, old.map(|s| s.id), &self.blobs)
             || is_binary(&new_data, new.map(|s| s.id), &self.blobs);
         let label = |side: Option<&Side>, prefix: &[u8], out: &mut Vec<u8>| match side {
-            Some(side) => quote_into(prefix, &side.path, out),
+            Some(side) => git_quote_into(prefix, &side.path, out),
             None => out.extend_from_slice(b"/dev/null"),
         };
         if binary {
@@ -424,32 +425,4 @@ fn diff_trees(
         prefix.truncate(before);
     }
     Ok(())
-}
-
-/// Append `prefix` + `path`, C-quoted the way git quotes paths (`core.quotePath` on).
-fn quote_into(prefix: &[u8], path: &[u8], out: &mut Vec<u8>) {
-    let needs_quote = |b: u8| b < 0x20 || b == b'"' || b == b'\\' || b >= 0x7f;
-    if !path.iter().any(|&b| needs_quote(b)) {
-        out.extend_from_slice(prefix);
-        out.extend_from_slice(path);
-        return;
-    }
-    out.push(b'"');
-    out.extend_from_slice(prefix);
-    for &byte in path {
-        match byte {
-            7 => out.extend_from_slice(b"\\a"),
-            8 => out.extend_from_slice(b"\\b"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            11 => out.extend_from_slice(b"\\v"),
-            12 => out.extend_from_slice(b"\\f"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b if needs_quote(b) => out.extend_from_slice(format!("\\{b:03o}").as_bytes()),
-            b => out.push(b),
-        }
-    }
-    out.push(b'"');
 }
