@@ -41,21 +41,21 @@ has_deb_src() {
 }
 
 if ! has_deb_src; then
-    codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")"
-    echo "adding a deb-src entry for $codename" >&2
-    as_root tee /etc/apt/sources.list.d/mindelta-bench-deb-src.sources >/dev/null <<EOF
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: $codename $codename-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb-src
-URIs: http://deb.debian.org/debian-security
-Suites: $codename-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
+    # Mirror apt's own binary entries as source entries: the same archives, suites and keys.
+    echo "adding deb-src entries mirroring apt's configured archives" >&2
+    staged="$(mktemp -d)"
+    for file in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$file" ] || continue
+        sed -E 's/^([[:space:]]*Types:[[:space:]]*)deb[[:space:]]*$/\1deb-src/' "$file"
+        echo
+    done > "$staged/sources"
+    for file in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [ -f "$file" ] || continue
+        sed -nE 's/^[[:space:]]*deb[[:space:]]+/deb-src /p' "$file"
+    done > "$staged/list"
+    [ -s "$staged/sources" ] && as_root cp "$staged/sources" /etc/apt/sources.list.d/mindelta-bench-deb-src.sources
+    [ -s "$staged/list" ] && as_root cp "$staged/list" /etc/apt/sources.list.d/mindelta-bench-deb-src.list
+    rm -rf "$staged"
 fi
 
 echo "apt-get update" >&2
