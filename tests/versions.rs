@@ -4,10 +4,10 @@
 
 mod support;
 
-use support::cli::mindelta;
+use support::cli::{example_workspace, mindelta};
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use mindelta::upstream::release::{Release, discover, latest};
 use mindelta::upstream::{FetchError, FetchOptions, Fetcher};
@@ -225,11 +225,6 @@ fn an_unreachable_listing_is_unavailable() {
     let error = discover(&package, &fetcher(&temp.path().join("cache"), false), false).unwrap_err();
     assert!(matches!(error, FetchError::Unavailable { .. }), "{error:?}");
     assert!(error.to_string().contains("/hello/"), "{error}");
-}
-
-/// The repository's own example workspace.
-fn example_workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 #[test]
