@@ -51,6 +51,26 @@ pub struct ReleaseIds {
     pub commits: usize,
 }
 
+impl<'a> Context<'a> {
+    /// The upstream history, or the evidence `detector` reports when there is none to read
+    /// (`not-applicable` without a git repository, `error` when it could not be opened).
+    pub fn history_or_evidence(&self, detector: &str) -> Result<&'a History, Evidence> {
+        match self.history {
+            Some(Ok(history)) => Ok(history),
+            None => Err(evidence(
+                detector,
+                EvidenceResult::NotApplicable,
+                "upstream has no git history to look in (a tarball upstream may name its `git:` repository)",
+            )),
+            Some(Err(message)) => Err(evidence(
+                detector,
+                EvidenceResult::Error,
+                format!("cannot read upstream history: {message}"),
+            )),
+        }
+    }
+}
+
 /// An evidence value.
 pub fn evidence(detector: &str, result: EvidenceResult, detail: impl Into<String>) -> Evidence {
     Evidence {

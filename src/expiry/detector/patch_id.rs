@@ -33,22 +33,8 @@ pub fn detect(context: &mut Context<'_>, entry: &PatchEntry, patches: &[Patch]) 
             "the patch has no diff to identify",
         );
     }
-    match context.history {
-        None => {
-            return evidence(
-                NAME,
-                EvidenceResult::NotApplicable,
-                "upstream has no git history to look in (a tarball upstream may name its `git:` repository)",
-            );
-        }
-        Some(Err(message)) => {
-            return evidence(
-                NAME,
-                EvidenceResult::Error,
-                format!("cannot read upstream history: {message}"),
-            );
-        }
-        Some(Ok(_)) => {}
+    if let Err(evidence) = context.history_or_evidence(NAME) {
+        return evidence;
     }
     if context.release_ids.is_none() {
         context.release_ids = Some(release_ids(context));

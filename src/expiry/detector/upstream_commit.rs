@@ -53,22 +53,9 @@ pub fn detect(context: &Context<'_>, entry: &PatchEntry, patches: &[Patch]) -> E
             "no upstream commit declared",
         );
     }
-    let history = match context.history {
-        None => {
-            return evidence(
-                NAME,
-                EvidenceResult::NotApplicable,
-                "upstream has no git history to look in (a tarball upstream may name its `git:` repository)",
-            );
-        }
-        Some(Err(message)) => {
-            return evidence(
-                NAME,
-                EvidenceResult::Error,
-                format!("cannot read upstream history: {message}"),
-            );
-        }
-        Some(Ok(history)) => history,
+    let history = match context.history_or_evidence(NAME) {
+        Ok(history) => history,
+        Err(evidence) => return evidence,
     };
     let tags = crate::expiry::release_tags(context.package, context.release, context.options);
     let Some((tag, tip)) = history.resolve_tag(&tags) else {
