@@ -734,7 +734,7 @@ fn place_hunks(hunks: &[Hunk], lines: &[&[u8]], fuzz: usize) -> Vec<Plan> {
     for hunk in hunks {
         let old: Vec<&[u8]> = hunk.old_lines().collect();
         let new: Vec<&[u8]> = hunk.new_lines().collect();
-        let (before, after) = context_counts(hunk);
+        let (before, after) = hunk.context_lengths();
         let base = header_position(hunk.old_start, hunk.old_count);
         let expected = (base + shift).max(0) as usize;
         let usable = |found: Option<(usize, usize)>| found.filter(|(p, _)| *p >= min_start);
@@ -791,25 +791,6 @@ fn header_position(start: usize, count: usize) -> isize {
     } else {
         start as isize - 1
     }
-}
-
-/// Leading and trailing context lines of a hunk (all-context hunks count once).
-fn context_counts(hunk: &Hunk) -> (usize, usize) {
-    let before = hunk
-        .lines
-        .iter()
-        .take_while(|l| l.kind == LineKind::Context)
-        .count();
-    if before == hunk.lines.len() {
-        return (before, before);
-    }
-    let after = hunk
-        .lines
-        .iter()
-        .rev()
-        .take_while(|l| l.kind == LineKind::Context)
-        .count();
-    (before, after)
 }
 
 /// A line that proves nothing on its own: blank, or only braces and punctuation.

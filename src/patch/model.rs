@@ -132,6 +132,20 @@ impl Hunk {
             .map(|l| l.text.as_slice())
     }
 
+    /// The context lines before the first change and after the last one. A hunk of context
+    /// only counts its lines once, on both sides.
+    pub fn context_lengths(&self) -> (usize, usize) {
+        let is_context = |l: &&Line| l.kind == LineKind::Context;
+        let before = self.lines.iter().take_while(is_context).count();
+        if before == self.lines.len() {
+            return (before, before);
+        }
+        (
+            before,
+            self.lines.iter().rev().take_while(is_context).count(),
+        )
+    }
+
     /// The same hunk, undone: added lines become removed lines and the ranges swap.
     pub fn reversed(&self) -> Hunk {
         Hunk {

@@ -570,20 +570,7 @@ fn find<T: AsRef<[u8]>>(
 ) -> Option<usize> {
     let image: Vec<&[u8]> = image.iter().map(AsRef::as_ref).collect();
     let lines: Vec<&[u8]> = lines.iter().map(AsRef::as_ref).collect();
-    let before = hunk
-        .lines
-        .iter()
-        .take_while(|l| l.kind == LineKind::Context)
-        .count();
-    let after = if before == hunk.lines.len() {
-        before
-    } else {
-        hunk.lines
-            .iter()
-            .rev()
-            .take_while(|l| l.kind == LineKind::Context)
-            .count()
-    };
+    let (before, after) = hunk.context_lengths();
     let expected = if count == 0 {
         start
     } else {

@@ -44,21 +44,10 @@ pub(super) struct Shape {
 
 impl Shape {
     pub fn of(hunk: &Hunk) -> Shape {
-        let before = hunk
-            .lines
-            .iter()
-            .take_while(|l| l.kind == LineKind::Context)
-            .count();
-        let after = hunk
-            .lines
-            .iter()
-            .rev()
-            .take_while(|l| l.kind == LineKind::Context)
-            .count();
-        let all_context = before == hunk.lines.len();
+        let (before, after) = hunk.context_lengths();
         Shape {
             before,
-            after: if all_context { before } else { after },
+            after,
             at_file_start: hunk.old_start <= 1,
         }
     }
