@@ -813,7 +813,7 @@ fn a_claim_alone_never_expires_a_patch() {
             "0001-CVE-2024-1111.patch",
             "",
             two_hunk_patch(
-                "Origin: upstream, https://example.org/commit/0123456789abcdef\nApplied-Upstream: 1.1\n",
+                "Origin: upstream, https://example.org/commit/0123456789abcdef\nUpstream-Status: Backport\n",
                 "a.c",
             ),
         )],
@@ -878,4 +878,180 @@ fn a_fix_whose_context_churned_is_present_modulo_context() {
         EvidenceResult::NotApplicable
     );
     assert_eq!(fix.verdict, Verdict::Conflict);
+}
+
+/// A tarball-style package (no git history of its own) whose patches point at upstream commits
+/// by URL: the repository behind the URL decides. The repository is put in the cache the way
+/// an online run would clone it, and the check runs offline.
+#[test]
+fn commit_urls_of_a_tarball_package_are_checked_in_their_repository() {
+    let temp = tempfile::tempdir().unwrap();
+    let repo = GitRepo::new(&temp.path().join("upstream-git"));
+    repo.write("a.c", numbered("a", 30, &[]));
+    repo.commit("release 1.0");
+    repo.tag("release_1_0");
+    repo.write("a.c", numbered("a", 30, &[(5, "int a5 = 500;")]));
+    let fix = repo.commit("a5: the right value");
+    repo.write(
+        "a.c",
+        numbered("a", 30, &[(5, "int a5 = 500;"), (20, "int a20 = 0;")]),
+    );
+    repo.commit("a20: restyle");
+    repo.tag("release_1_1");
+    repo.write(
+        "a.c",
+        numbered(
+            "a",
+            30,
+            &[
+                (5, "int a5 = 500;"),
+                (20, "int a20 = 0;"),
+                (25, "int a25 = 7;"),
+            ],
+        ),
+    );
+    let late = repo.commit("a25: after 1.1");
+
+    // Released trees: 1.1 has the fix under other context, so content alone proves nothing.
+    let releases = temp.path().join("releases");
+    for (version, text) in [
+        ("1.0", numbered("a", 30, &[])),
+        (
+            "1.1",
+            numbered(
+                "a",
+                30,
+                &[
+                    (4, "int a4 = 40;"),
+                    (5, "int a5 = 500;"),
+                    (6, "int a6 = 60;"),
+                    (20, "int a20 = 0;"),
+                ],
+            ),
+        ),
+    ] {
+        fs::create_dir_all(releases.join(version)).unwrap();
+        fs::write(releases.join(version).join("a.c"), text).unwrap();
+    }
+    let base = "http://127.0.0.1:9/acme/demo";
+    let hunk = |line: usize, old: &str, new: &str| {
+        let context: Vec<String> = (line - 3..=line + 3)
+            .map(|n| format!("int a{n} = {n};"))
+            .collect();
+        format!(
+            "--- a/a.c\n+++ b/a.c\n@@ -{},7 +{},7 @@\n {}\n {}\n {}\n-{old}\n+{new}\n {}\n {}\n {}\n",
+            line - 3,
+            line - 3,
+            context[0],
+            context[1],
+            context[2],
+            context[4],
+            context[5],
+            context[6]
+        )
+    };
+    package(
+        temp.path(),
+        "tarred",
+        &format!(
+            "  version: \"1.0\"\n  dir: {}/{{version}}\n",
+            releases.display()
+        ),
+        &[
+            (
+                "0001-fix.patch",
+                "",
+                format!(
+                    "Origin: upstream, {base}/commit/{fix}\n---\n{}",
+                    hunk(5, "int a5 = 5;", "int a5 = 500;")
+                ),
+            ),
+            (
+                "0002-late.patch",
+                "",
+                format!(
+                    "Origin: backport, {base}/commit/{}\n---\n{}",
+                    &late[..12],
+                    hunk(25, "int a25 = 25;", "int a25 = 7;")
+                ),
+            ),
+            (
+                "0003-applied.patch",
+                "",
+                format!(
+                    "Applied-Upstream: 1.1\n---\n{}",
+                    hunk(10, "int a10 = 10;", "int a10 = 11;")
+                ),
+            ),
+        ],
+    );
+    let cache = mindelta::upstream::Cache::new(temp.path().join("cache"));
+    let workspace = Workspace::open(temp.path()).unwrap();
+    let package = workspace.load("tarred").unwrap();
+    let offline = |root: &Path| {
+        let mut options = FetchOptions::new(root.join("cache"));
+        options.offline = true;
+        Fetcher::new(options, None)
+    };
+
+    // Not in the cache and offline: nothing concluded, nothing guessed.
+    let checked = check_package(
+        &package,
+        "1.1",
+        &offline(temp.path()),
+        &CheckOptions::default(),
+    )
+    .unwrap();
+    let (found, detail) = result(patch(&checked, "0001-fix.patch"), "upstream-commit");
+    assert_eq!(found, EvidenceResult::NotFound, "{detail}");
+    assert!(detail.contains("http://127.0.0.1:9/acme/demo"), "{detail}");
+    assert_ne!(patch(&checked, "0001-fix.patch").verdict, Verdict::Expired);
+
+    let mirror = cache.git_mirror("http://127.0.0.1:9/acme/demo");
+    fs::create_dir_all(mirror.parent().unwrap()).unwrap();
+    let status = std::process::Command::new("git")
+        .args(["clone", "--quiet", "--mirror"])
+        .arg(repo.path())
+        .arg(&mirror)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let checked = check_package(
+        &package,
+        "1.1",
+        &offline(temp.path()),
+        &CheckOptions::default(),
+    )
+    .unwrap();
+
+    let fixed = patch(&checked, "0001-fix.patch");
+    assert_eq!(fixed.verdict, Verdict::Expired);
+    assert_eq!(fixed.reason.as_deref(), Some("upstream-commit"));
+    let (_, detail) = result(fixed, "upstream-commit");
+    assert!(
+        detail.contains(&fix[..12]) && detail.contains("release_1_1"),
+        "{detail}"
+    );
+
+    let late_patch = patch(&checked, "0002-late.patch");
+    let (found, detail) = result(late_patch, "upstream-commit");
+    assert_eq!(found, EvidenceResult::Refutes, "{detail}");
+    assert_eq!(late_patch.verdict, Verdict::Needed);
+
+    let applied = patch(&checked, "0003-applied.patch");
+    assert_eq!(applied.verdict, Verdict::Expired);
+    assert_eq!(applied.reason.as_deref(), Some("fixed-in"));
+    let (_, detail) = result(applied, "fixed-in");
+    assert!(detail.contains("Applied-Upstream: 1.1"), "{detail}");
+    let before = check_package(
+        &package,
+        "1.0",
+        &offline(temp.path()),
+        &CheckOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        result(patch(&before, "0003-applied.patch"), "fixed-in").0,
+        EvidenceResult::Refutes
+    );
 }

@@ -11,10 +11,12 @@
 //! One failing patch never stops the others: its verdict is `unknown` with an `error`
 //! evidence. Only an unreachable upstream stops a package, as an error, never as a guess.
 
+pub mod commit_url;
 pub mod detector;
 pub mod expire;
 pub mod history;
 pub mod refresh;
+pub mod tags;
 pub mod tree;
 pub mod verdict;
 
@@ -264,6 +266,8 @@ pub fn check_package(
         options,
         cache_root: fetcher.cache().root().to_path_buf(),
         release_ids: None,
+        fetcher,
+        claimed: Default::default(),
     };
 
     // Release notes, for the `release-notes` detector: R's, and the current release's only
@@ -332,7 +336,7 @@ fn judge(
         }
     };
     let mut evidence = vec![
-        detector::fixed_in::detect(context, entry),
+        detector::fixed_in::detect(context, entry, parsed),
         detector::upstream_commit::detect(context, entry, parsed),
         detector::patch_id::detect(context, entry, parsed),
     ];

@@ -3,9 +3,18 @@
 //! The cheapest detector and the maintainer's own word: `fixed-in: ">=1.3.1"` says the patch
 //! expires in any matching release. Versions are ordered by the package's scheme
 //! (`upstream.scheme`, DESIGN.md §2) through `upstream::requirement`.
+//!
+//! Without a manifest `fixed-in`, a DEP-3 `Applied-Upstream:` naming a version is read as
+//! `>=version` (the manifest wins where both speak; `import` writes the same requirement).
+//! That is the maintainer's word that this release has the change, as strong as `fixed-in`.
+//! A single number (`Applied-Upstream: 609`) counts only for a package whose release is a
+//! single number too (less, `668`): elsewhere it may be a pull request or a bug.
 
 use crate::expiry::detector::{Context, evidence};
 use crate::expiry::{Evidence, EvidenceResult};
+use crate::interop::fixed_in_version;
+use crate::patch::Patch;
+use crate::patch::metadata::read_metadata;
 use crate::upstream::requirement::Requirement;
 use crate::upstream::version::Scheme;
 use crate::workspace::PatchEntry;
@@ -13,25 +22,41 @@ use crate::workspace::PatchEntry;
 const NAME: &str = "fixed-in";
 
 /// Run the detector on one patch.
-pub fn detect(context: &Context<'_>, entry: &PatchEntry) -> Evidence {
-    let Some(requirement) = &entry.fixed_in else {
-        return evidence(
-            NAME,
-            EvidenceResult::NotApplicable,
-            "no `fixed-in` declared",
-        );
+pub fn detect(context: &Context<'_>, entry: &PatchEntry, patches: &[Patch]) -> Evidence {
+    let (requirement, from) = match &entry.fixed_in {
+        Some(requirement) => (requirement.clone(), "`fixed-in`".to_string()),
+        None => match applied_upstream(patches, context.release) {
+            Some((version, value)) => (
+                format!(">={version}"),
+                format!("`Applied-Upstream: {value}`"),
+            ),
+            None => {
+                return evidence(
+                    NAME,
+                    EvidenceResult::NotApplicable,
+                    "no `fixed-in` declared",
+                );
+            }
+        },
     };
+    let requirement = requirement.as_str();
     let scheme = Scheme::parse(context.package.manifest.upstream.scheme.as_deref());
     match matches(requirement, scheme, context.release) {
         Ok(true) => evidence(
             NAME,
             EvidenceResult::Proves,
-            format!("{} satisfies `{requirement}`", context.release),
+            format!(
+                "{} satisfies `{requirement}` (from {from})",
+                context.release
+            ),
         ),
         Ok(false) => evidence(
             NAME,
             EvidenceResult::Refutes,
-            format!("{} does not satisfy `{requirement}`", context.release),
+            format!(
+                "{} does not satisfy `{requirement}` (from {from})",
+                context.release
+            ),
         ),
         Err(message) => evidence(
             NAME,
@@ -39,6 +64,19 @@ pub fn detect(context: &Context<'_>, entry: &PatchEntry) -> Evidence {
             format!("cannot read `fixed-in: {requirement}`: {message}"),
         ),
     }
+}
+
+/// The version a patch's `Applied-Upstream:` names, with the header value.
+fn applied_upstream(patches: &[Patch], release: &str) -> Option<(String, String)> {
+    patches.iter().find_map(|patch| {
+        let value = read_metadata(&patch.header).applied_upstream?;
+        let version = fixed_in_version(&value).or_else(|| {
+            let number = value.trim().trim_start_matches(['v', 'V']);
+            let plain = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+            (plain(number) && plain(release)).then(|| number.to_string())
+        })?;
+        Some((version, value))
+    })
 }
 
 /// Whether `version` satisfies `requirement` under `scheme`.
@@ -63,5 +101,32 @@ mod tests {
         assert!(m("1.2.x", "1.2.7"));
         assert!(!m("1.2.x", "1.3"));
         assert!(matches("", Scheme::Default, "1").is_err());
+    }
+
+    fn header(text: &str) -> Vec<Patch> {
+        let input = format!("{text}\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+b\n");
+        crate::patch::parse_patches(input.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn reads_applied_upstream_versions() {
+        let found = |text: &str, release: &str| {
+            applied_upstream(&header(text), release).map(|(version, _)| version)
+        };
+        assert_eq!(
+            found("Applied-Upstream: 1.2.13", "1.3"),
+            Some("1.2.13".into())
+        );
+        assert_eq!(
+            found("Applied-Upstream: 2.4, commit:0123abcd", "2.5"),
+            Some("2.4".into())
+        );
+        assert_eq!(found("Applied-Upstream: 609", "668"), Some("609".into()));
+        assert_eq!(found("Applied-Upstream: 609", "1.2"), None);
+        assert_eq!(
+            found("Applied-Upstream: https://example.org/c/1", "1.2"),
+            None
+        );
+        assert_eq!(found("Origin: upstream", "1.2"), None);
     }
 }

@@ -14,11 +14,16 @@ pub mod patch_id;
 pub mod release_notes;
 pub mod upstream_commit;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::rc::Rc;
+
+use git2::Oid;
 
 use super::history::History;
 use super::{CheckOptions, Evidence, EvidenceResult};
+use crate::upstream::Fetcher;
 use crate::workspace::Package;
 
 /// What every detector of one package's check may read.
@@ -36,6 +41,18 @@ pub struct Context<'a> {
     /// The patch ids of the commits between the current version and R, once computed:
     /// patch id → (commit, R's tag), or why they could not be computed.
     pub release_ids: Option<Result<ReleaseIds, String>>,
+    /// Fetches the repositories that patches' commit URLs name (`upstream-commit`).
+    pub fetcher: &'a Fetcher,
+    /// Those repositories once opened, by clone URL: the history and R's tag in it, or why
+    /// they could not be read.
+    pub claimed: RefCell<HashMap<String, Rc<Result<ClaimedHistory, String>>>>,
+}
+
+/// A repository a patch's commit URL names, opened once per package check.
+pub struct ClaimedHistory {
+    pub history: History,
+    /// R's tag there and its commit, when some tag names R.
+    pub release_tag: Option<(String, Oid)>,
 }
 
 /// The patch ids of upstream's commits between the current version and R.
@@ -52,6 +69,30 @@ pub struct ReleaseIds {
 }
 
 impl<'a> Context<'a> {
+    /// The repository at `url` (a patch's claim), opened and its tag for R resolved on first
+    /// use; later patches of the package reuse it.
+    pub fn claimed_history(&self, url: &str) -> Rc<Result<ClaimedHistory, String>> {
+        if let Some(found) = self.claimed.borrow().get(url) {
+            return Rc::clone(found);
+        }
+        let opened = History::open(self.fetcher, url)
+            .map_err(|error| with_sources(&error))
+            .map(|history| {
+                let candidates = super::release_tags(self.package, self.release, self.options);
+                let release_tag =
+                    super::tags::resolve_in_history(&history, &candidates, self.release);
+                ClaimedHistory {
+                    history,
+                    release_tag,
+                }
+            });
+        let opened = Rc::new(opened);
+        self.claimed
+            .borrow_mut()
+            .insert(url.to_string(), Rc::clone(&opened));
+        opened
+    }
+
     /// The upstream history, or the evidence `detector` reports when there is none to read
     /// (`not-applicable` without a git repository, `error` when it could not be opened).
     pub fn history_or_evidence(&self, detector: &str) -> Result<&'a History, Evidence> {
@@ -69,6 +110,18 @@ impl<'a> Context<'a> {
             )),
         }
     }
+}
+
+/// An error and its sources, joined: what a detail quotes.
+fn with_sources(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// An evidence value.

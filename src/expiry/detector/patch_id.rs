@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use crate::expiry::detector::upstream_commit::short;
 use crate::expiry::detector::{Context, ReleaseIds, evidence};
 use crate::expiry::history::PatchIdCache;
+use crate::expiry::tags::resolve_in_history;
 use crate::expiry::{Evidence, EvidenceResult};
 use crate::patch::Patch;
 use crate::patch::patch_id::patch_id;
@@ -96,14 +97,18 @@ fn release_ids(context: &Context<'_>) -> Result<ReleaseIds, String> {
     };
     let upstream = &context.package.manifest.upstream;
     let tags = crate::expiry::release_tags(context.package, context.release, context.options);
-    let (tag, tip) = history.resolve_tag(&tags).ok_or_else(|| {
+    let (tag, tip) = resolve_in_history(history, &tags, context.release).ok_or_else(|| {
         format!(
             "no tag of {} in upstream history (tried {})",
             context.release,
             tags.join(", ")
         )
     })?;
-    let from = history.resolve_tag(&upstream.tag_candidates(context.version));
+    let from = resolve_in_history(
+        history,
+        &upstream.tag_candidates(context.version),
+        context.version,
+    );
     let limit = from.is_none().then_some(context.options.history_limit);
     let commits = history
         .non_merge_commits(tip, from.as_ref().map(|(_, id)| *id), limit)

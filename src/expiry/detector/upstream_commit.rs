@@ -7,8 +7,17 @@
 //! expiry when it is R's tagged commit or one of its ancestors (`graph_descendant_of` in the
 //! bare mirror; no checkout). A commit upstream does not have is reported `not-found`: an
 //! abbreviated id, a fork's commit or a typo; it is never guessed at.
+//!
+//! A package without a git history of its own (a tarball upstream without `git:`) still gets
+//! this proof when the claim is a commit URL (`Origin:`, `Applied-Upstream:`, Yocto
+//! `Upstream-Status: Backport [url]`, the manifest's `upstream-url`; shapes in
+//! `commit_url.rs`): that repository is mirrored into the cache like any git upstream, R's tag
+//! is found there (`tags.rs`), and the same ancestry check runs. Free text (a description
+//! saying "pulled from …") is not a claim: it may as well name the commit a fix repairs.
 
+use crate::expiry::commit_url::{CommitUrl, commit_urls_in};
 use crate::expiry::detector::{Context, evidence};
+use crate::expiry::tags::resolve_in_history;
 use crate::expiry::{Evidence, EvidenceResult};
 use crate::patch::Patch;
 use crate::patch::metadata::read_metadata;
@@ -53,12 +62,18 @@ pub fn detect(context: &Context<'_>, entry: &PatchEntry, patches: &[Patch]) -> E
             "no upstream commit declared",
         );
     }
+    if context.history.is_none() {
+        let urls = claimed_commit_urls(entry, patches);
+        if !urls.is_empty() {
+            return detect_in_claimed(context, &urls);
+        }
+    }
     let history = match context.history_or_evidence(NAME) {
         Ok(history) => history,
         Err(evidence) => return evidence,
     };
     let tags = crate::expiry::release_tags(context.package, context.release, context.options);
-    let Some((tag, tip)) = history.resolve_tag(&tags) else {
+    let Some((tag, tip)) = resolve_in_history(history, &tags, context.release) else {
         return evidence(
             NAME,
             EvidenceResult::Error,
@@ -126,6 +141,104 @@ pub fn detect(context: &Context<'_>, entry: &PatchEntry, patches: &[Patch]) -> E
             "commit {} is not in the upstream repository (unknown there, so nothing is concluded)",
             unknown.join(", ")
         ),
+    )
+}
+
+/// The commit URLs the patch's claims hold (manifest `upstream-url`, DEP-3 `Origin:` and
+/// `Applied-Upstream:`, Yocto `Upstream-Status: Backport [url]`), each with where it was found.
+pub fn claimed_commit_urls(
+    entry: &PatchEntry,
+    patches: &[Patch],
+) -> Vec<(CommitUrl, &'static str)> {
+    let mut urls: Vec<(CommitUrl, &'static str)> = Vec::new();
+    let mut add = |text: &str, from: &'static str| {
+        for url in commit_urls_in(text) {
+            if !urls.iter().any(|(u, _)| *u == url) {
+                urls.push((url, from));
+            }
+        }
+    };
+    if let Some(url) = &entry.upstream_url {
+        add(url, "the manifest's `upstream-url`");
+    }
+    for patch in patches {
+        let metadata = read_metadata(&patch.header);
+        if let Some(origin) = &metadata.origin {
+            add(origin, "`Origin:`");
+        }
+        if let Some(applied) = &metadata.applied_upstream {
+            add(applied, "`Applied-Upstream:`");
+        }
+        if metadata
+            .upstream_status
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("backport"))
+            && let Some(reason) = &metadata.upstream_status_reason
+        {
+            add(reason, "`Upstream-Status: Backport`");
+        }
+    }
+    urls
+}
+
+/// The ancestry check in the repositories the commit URLs name (no history of our own).
+fn detect_in_claimed(context: &Context<'_>, urls: &[(CommitUrl, &'static str)]) -> Evidence {
+    let mut refuted = Vec::new();
+    let mut problems = Vec::new();
+    for (url, from) in urls {
+        let opened = context.claimed_history(&url.repository);
+        let claimed = match opened.as_ref() {
+            Ok(claimed) => claimed,
+            Err(message) => {
+                problems.push(format!(
+                    "cannot read {} (from {from}): {message}",
+                    url.repository
+                ));
+                continue;
+            }
+        };
+        let Some((tag, tip)) = &claimed.release_tag else {
+            problems.push(format!(
+                "no tag of {} in {} (from {from})",
+                context.release, url.repository
+            ));
+            continue;
+        };
+        let Some(id) = claimed.history.find_commit(&url.commit) else {
+            problems.push(format!(
+                "commit {} (from {from}) is not in {}",
+                short(&url.commit),
+                url.repository
+            ));
+            continue;
+        };
+        match claimed.history.contains(*tip, id) {
+            Ok(true) => {
+                return evidence(
+                    NAME,
+                    EvidenceResult::Proves,
+                    format!(
+                        "commit {} (from {from}) is in {tag} of {}",
+                        short(&id.to_string()),
+                        url.repository
+                    ),
+                );
+            }
+            Ok(false) => refuted.push(format!(
+                "commit {} (from {from}) is in {} but not in {tag}",
+                short(&id.to_string()),
+                url.repository
+            )),
+            Err(error) => problems.push(error.to_string()),
+        }
+    }
+    if !refuted.is_empty() {
+        return evidence(NAME, EvidenceResult::Refutes, refuted.join("; "));
+    }
+    evidence(
+        NAME,
+        EvidenceResult::NotFound,
+        format!("{} (nothing is concluded)", problems.join("; ")),
     )
 }
 
