@@ -28,7 +28,10 @@ In the lists, [aP.] are the hunk states mindelta found in the trixie tree: a = a
 pre-image is there), P = present (its post-image is there), . = absent (neither).
 
 Usage: bench/expiry-corpus/evaluate.py [--mindelta PATH] [--no-baseline] [--json FILE]
-                                       [--list-all] [PKG...]
+                                       [--list-all] [--with-git] [PKG...]
+
+With `--with-git`, packages of PACKAGE_GIT declare their git repository (run seed-mirrors.py
+first: the check is offline).
 """
 
 import argparse
@@ -51,6 +54,30 @@ EXTENDED_POS = {"upstream", "upstream-weak", "stable-backport", "origin-upstream
                 "upstream-generic"}
 NEGATIVE = {"kept", "renamed"}
 
+# `--with-git`: the public git repository of each package's upstream, declared as the tarball
+# upstream's `git:` so that the history detectors (`patch-id`, `upstream-commit` on the
+# package's own history, mail `From <id>` lines) run too. Offline, they need the mirrors that
+# seed-mirrors.py puts in the cache; packages without a mirror there get `error` evidence.
+PACKAGE_GIT = {
+    "busybox": "https://git.busybox.net/busybox",
+    "curl": "https://github.com/curl/curl.git",
+    "file": "https://github.com/file/file.git",
+    "git": "https://github.com/git/git.git",
+    "harfbuzz": "https://github.com/harfbuzz/harfbuzz.git",
+    "krb5": "https://github.com/krb5/krb5.git",
+    "less": "https://github.com/gwsw/less.git",
+    "libarchive": "https://github.com/libarchive/libarchive.git",
+    "libgit2": "https://github.com/libgit2/libgit2.git",
+    "libwebp": "https://github.com/webmproject/libwebp.git",
+    "lua5.4": "https://github.com/lua/lua.git",
+    "memcached": "https://github.com/memcached/memcached.git",
+    "mosquitto": "https://github.com/eclipse-mosquitto/mosquitto.git",
+    "net-snmp": "https://github.com/net-snmp/net-snmp.git",
+    "openssh": "https://github.com/openssh/openssh-portable.git",
+    "samba": "https://gitlab.com/samba-team/samba.git",
+    "xz-utils": "https://github.com/tukaani-project/xz.git",
+}
+
 
 def log(message):
     print(message, file=sys.stderr, flush=True)
@@ -60,7 +87,7 @@ def quote(text):
     return json.dumps(text)  # a JSON string is a YAML double-quoted scalar
 
 
-def write_workspace(record):
+def write_workspace(record, with_git=False):
     package = record["package"]
     folder = os.path.join(WS, "patches", package)
     shutil.rmtree(folder, ignore_errors=True)
@@ -73,8 +100,10 @@ def write_workspace(record):
         f"  version: {quote(record['old_upstream'])}",
         f"  tarball: {quote(template)}",
         f"  sha256: {record['old_sha256']}",
-        "patches:",
     ]
+    if with_git and package in PACKAGE_GIT:
+        lines.append(f"  git: {quote(PACKAGE_GIT[package])}")
+    lines.append("patches:")
     for case in record["cases"]:
         target = os.path.join(folder, case["patch"])
         os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -254,6 +283,8 @@ def main():
     parser.add_argument("--json", help="write every case with its verdicts to FILE")
     parser.add_argument("--probe", action="store_true",
                         help="also score a Python model of a relaxed content detector")
+    parser.add_argument("--with-git", action="store_true",
+                        help="declare each package's git repository (PACKAGE_GIT) as `git:`")
     parser.add_argument("--list-all", action="store_true",
                         help="also list the extended-label misses and dropped-other flags")
     args = parser.parse_args()
@@ -266,7 +297,7 @@ def main():
     total_time = 0.0
     failures = []
     for record in records:
-        write_workspace(record)
+        write_workspace(record, args.with_git)
         verdicts, elapsed, error = run_check(args.mindelta, record)
         total_time += elapsed
         if error:
