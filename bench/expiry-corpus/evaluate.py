@@ -75,6 +75,7 @@ PACKAGE_GIT = {
     "net-snmp": "https://github.com/net-snmp/net-snmp.git",
     "openssh": "https://github.com/openssh/openssh-portable.git",
     "samba": "https://gitlab.com/samba-team/samba.git",
+    "util-linux": "https://github.com/util-linux/util-linux.git",
     "xz-utils": "https://github.com/tukaani-project/xz.git",
 }
 

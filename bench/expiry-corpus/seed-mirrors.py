@@ -47,6 +47,7 @@ REPOSITORIES = {
     "https://github.com/net-snmp/net-snmp.git": "net-snmp/net-snmp",
     "https://github.com/openssh/openssh-portable.git": "openssh/openssh-portable",
     "https://github.com/tukaani-project/xz.git": "tukaani-project/xz",
+    "https://github.com/util-linux/util-linux.git": "util-linux/util-linux",
     "https://github.com/webmproject/libwebp.git": "webmproject/libwebp",
 }
 
