@@ -1,17 +1,19 @@
 //! Upstream history for the `upstream-commit` and `patch-id` detectors: tags, ancestry, the
 //! non-merge commits between two releases, and each commit's stable patch id, cached on disk.
 //!
-//! A commit's patch id is computed without a checkout: the first parent's tree (the empty tree
-//! for a root commit) and the commit's tree are walked side by side, renames are paired with
-//! git's own rules (`history/rename.rs`), each pair is written as `git log -p` writes it
-//! (`history/commit_patch.rs`; text hunks from libgit2's copy of git's xdiff, 3 context lines,
-//! indent heuristic), and the text goes through `patch_id::stable_patch_ids`, the byte-for-byte
-//! replica of `git patch-id --stable`. So the ids equal `git log -p --no-merges A..B | git
-//! patch-id --stable` (tested here and in `tests/check.rs`, measured on curl's whole history by
-//! `bench/patch-id-walk.sh`).
+//! A commit's patch id is computed without a checkout: objects are read straight from the
+//! packs (`history/objects.rs`), the first parent's tree (the empty tree for a root commit) and
+//! the commit's tree are walked side by side, renames are paired with git's own rules
+//! (`history/rename.rs`), each pair is written as `git log -p` writes it
+//! (`history/commit_patch.rs`; text hunks from a port of git's xdiff, `history/xdiff.rs`: 3
+//! context lines, indent heuristic), and the text goes through `patch_id::stable_patch_ids`,
+//! the byte-for-byte replica of `git patch-id --stable`. So the ids equal `git log -p
+//! --no-merges A..B | git patch-id --stable` (tested here and in `tests/check.rs`, measured on
+//! curl's whole history by `bench/patch-id-walk.sh`).
 //!
-//! Commits are independent, so ids are computed in parallel on the current rayon pool, one
-//! `Repository` per worker (libgit2 handles are not shared across threads). Ids never change
+//! Commits are independent, so ids are computed in parallel on the current rayon pool, each
+//! worker with its own `Repository` (libgit2 handles are not shared across threads), open
+//! packs and cache of resolved objects. Ids never change
 //! for a commit, so they are kept in `<cache>/patch-ids/<sha256 of url>.tsv`, one
 //! `<commit>\t<patch id or ->` line each, appended under the cache's advisory lock with a
 //! single write per batch; a torn last line (a crash mid-write) is ignored when loading.
@@ -25,9 +27,13 @@ use git2::{Oid, Repository, Sort};
 use rayon::prelude::*;
 
 mod commit_patch;
+mod objects;
 pub mod rename;
+mod xdiff;
 
 use commit_patch::CommitRenderer;
+pub use objects::ObjectError;
+use objects::Packs;
 pub use rename::git_similarity;
 
 use super::CountProgress;
@@ -49,6 +55,12 @@ pub enum HistoryError {
     },
     #[error("`{spec}` names no commit in `{}`", path.display())]
     UnknownRevision { path: PathBuf, spec: String },
+    #[error("cannot read the history in `{}`", path.display())]
+    Objects {
+        path: PathBuf,
+        #[source]
+        source: ObjectError,
+    },
 }
 
 /// A bare repository (usually the cache's mirror) whose history the detectors read.
@@ -216,29 +228,32 @@ pub fn patch_ids_reporting(
     if !missing.is_empty() {
         trust_object_store();
         let abbrev = default_abbrev(git_dir);
-        let path = git_dir.to_path_buf();
         if let Some(progress) = progress {
             progress.start(missing.len() as u64);
         }
+        let path = git_dir.to_path_buf();
+        let packs = Arc::new(Packs::open(git_dir));
         let computed: Vec<Result<(Oid, Option<String>), HistoryError>> = missing
             .par_iter()
             .with_min_len(16)
             .map_init(
                 || {
                     let repo = Repository::open_bare(&path).or_else(|_| Repository::open(&path));
-                    (repo, Vec::new())
+                    let renderer =
+                        repo.map(|repo| CommitRenderer::new(repo, packs.clone(), abbrev));
+                    (renderer, Vec::new())
                 },
-                |(repo, text), id| {
-                    let git_error = |source| HistoryError::Git {
+                |(renderer, text), id| {
+                    let renderer = renderer.as_mut().map_err(|e| HistoryError::Git {
                         path: path.clone(),
-                        source,
-                    };
-                    let repo = repo.as_ref().map_err(|e| {
-                        git_error(git2::Error::new(e.code(), e.class(), e.message()))
+                        source: git2::Error::new(e.code(), e.class(), e.message()),
                     })?;
-                    CommitRenderer::new(repo, abbrev)
+                    renderer
                         .render(*id, text)
-                        .map_err(git_error)?;
+                        .map_err(|source| HistoryError::Objects {
+                            path: path.clone(),
+                            source,
+                        })?;
                     let patch_id = stable_patch_ids(text).into_iter().next().map(|(id, _)| id);
                     if let Some(progress) = progress {
                         progress.advance(1);
@@ -275,17 +290,25 @@ pub fn commit_patch_id(
     repo: &Repository,
     commit: Oid,
     abbrev: u16,
-) -> Result<Option<String>, git2::Error> {
-    let mut text = Vec::new();
-    CommitRenderer::new(repo, abbrev).render(commit, &mut text)?;
+) -> Result<Option<String>, HistoryError> {
+    let text = commit_diff(repo, commit, abbrev)?;
     Ok(stable_patch_ids(&text).into_iter().next().map(|(id, _)| id))
 }
 
 /// The diff of one commit as `git log -p` prints it (without the commit header): every line
 /// its patch id reads is git's.
-pub fn commit_diff(repo: &Repository, commit: Oid, abbrev: u16) -> Result<Vec<u8>, git2::Error> {
+pub fn commit_diff(repo: &Repository, commit: Oid, abbrev: u16) -> Result<Vec<u8>, HistoryError> {
+    let path = repo.path().to_path_buf();
+    let own = Repository::open(&path).map_err(|source| HistoryError::Git {
+        path: path.clone(),
+        source,
+    })?;
+    trust_object_store();
+    let packs = Arc::new(Packs::open(&path));
     let mut text = Vec::new();
-    CommitRenderer::new(repo, abbrev).render(commit, &mut text)?;
+    CommitRenderer::new(own, packs, abbrev)
+        .render(commit, &mut text)
+        .map_err(|source| HistoryError::Objects { path, source })?;
     Ok(text)
 }
 
@@ -633,6 +656,154 @@ mod tests {
             shuffle.contains("rename from"),
             "the test makes renames: {shuffle}"
         );
+    }
+
+    /// `git log -p | git patch-id --stable` on `dir`'s whole history equals the walk's ids.
+    fn assert_ids_are_gits(dir: &Path) {
+        let log = git(dir, &["log", "-p", "--no-merges", "HEAD"], None);
+        let expected = String::from_utf8(git(dir, &["patch-id", "--stable"], Some(&log))).unwrap();
+        let history = History::open_path(dir).unwrap();
+        let head = history.revision("HEAD").unwrap();
+        let commits = history.non_merge_commits(head, None, None).unwrap();
+        let ids = history
+            .patch_ids(&commits, &mut PatchIdCache::in_memory())
+            .unwrap();
+        let actual: String = ids
+            .iter()
+            .filter_map(|(commit, id)| id.as_ref().map(|id| format!("{id} {commit}\n")))
+            .collect();
+        assert_eq!(actual, expected);
+    }
+
+    #[test]
+    fn packed_and_loose_histories_give_gits_ids() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
+        git(dir, &["init", "-q", "-b", "main"], None);
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut below = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        // Lines from a small vocabulary repeat often (xdiff's discarding and sliding); blocks
+        // and blank lines feed the indent heuristic; a form feed and CRs are not whitespace to
+        // git's indent measure; one big file of distinct lines makes long deltas and entries
+        // that take several reads.
+        let vocabulary = [
+            "{\n",
+            "}\n",
+            "\n",
+            "  return 0;\n",
+            "\tx++;\n",
+            "\x0c\n",
+            "  if (a) {\n",
+            "    b();\n",
+            "  }\n",
+            " \r\n",
+            "int f(void)\n",
+            "/* c */\n",
+        ];
+        let mut files: Vec<(String, Vec<String>)> = (0..6)
+            .map(|i| {
+                let lines = (0..30)
+                    .map(|_| vocabulary[below(vocabulary.len())].to_string())
+                    .collect();
+                (format!("src/file{i}.c"), lines)
+            })
+            .collect();
+        let big: Vec<String> = (0..6000)
+            .map(|i| {
+                format!(
+                    "{i:05} {:016x}\n",
+                    (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                )
+            })
+            .collect();
+        files.push(("data/big.txt".to_string(), big));
+        let write = |files: &[(String, Vec<String>)]| {
+            for (name, lines) in files {
+                let path = dir.join(name);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, lines.concat()).unwrap();
+            }
+        };
+        let commit = |message: &str| {
+            git(dir, &["add", "-A"], None);
+            git(dir, &["commit", "-q", "--allow-empty", "-m", message], None);
+        };
+        write(&files);
+        commit("root");
+        for round in 0..40 {
+            for _ in 0..1 + below(3) {
+                let f = below(files.len());
+                let lines = &mut files[f].1;
+                let at = below(lines.len() + 1);
+                match below(4) {
+                    0 => {
+                        for _ in 0..1 + below(6) {
+                            lines.insert(at, vocabulary[below(vocabulary.len())].to_string());
+                        }
+                    }
+                    1 => {
+                        let end = (at + 1 + below(5)).min(lines.len());
+                        lines.drain(at.min(end)..end);
+                    }
+                    2 if at < lines.len() => lines[at] = format!("changed {round}\n"),
+                    _ => lines.push(format!("appended {round}\n")),
+                }
+            }
+            if round % 7 == 3 {
+                // A file without a final newline, then with one again.
+                let last = files[0].1.len() - 1;
+                let line = files[0].1[last].trim_end_matches('\n').to_string();
+                files[0].1[last] = if round % 14 == 3 { line } else { line + "\n" };
+            }
+            write(&files);
+            if round == 10 {
+                git(dir, &["mv", "src/file5.c", "src/renamed.c"], None);
+                files[5].0 = "src/renamed.c".to_string();
+            }
+            if round == 20 {
+                std::fs::write(dir.join("image.bin"), [0u8, 1, 2, 0, round as u8]).unwrap();
+            }
+            commit(&format!("round {round}"));
+        }
+        assert_ids_are_gits(dir);
+        git(
+            dir,
+            &[
+                "repack",
+                "-a",
+                "-d",
+                "-f",
+                "-q",
+                "--depth=50",
+                "--window=50",
+            ],
+            None,
+        );
+        assert_ids_are_gits(dir);
+        git(
+            dir,
+            &[
+                "-c",
+                "repack.useDeltaBaseOffset=false",
+                "repack",
+                "-a",
+                "-d",
+                "-f",
+                "-q",
+            ],
+            None,
+        );
+        assert_ids_are_gits(dir);
+        // New commits stay loose next to the pack.
+        files[1].1.insert(3, "loose\n".to_string());
+        write(&files);
+        commit("loose");
+        assert_ids_are_gits(dir);
     }
 
     #[test]

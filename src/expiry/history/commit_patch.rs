@@ -1,53 +1,60 @@
 //! One commit's change rendered as `git log -p` prints it (without the commit header), for
 //! its stable patch id, without libgit2's diff machinery.
 //!
-//! The two trees are walked side by side in git's tree order (subtrees with the same id are
-//! skipped), renames are paired the way git pairs them (`rename.rs`), and each file pair is
-//! written with git's headers: `new file mode`, `deleted file mode`, `old mode`/`new mode`,
-//! `similarity index`/`rename from`/`rename to`, and `index` (abbreviated as git abbreviates,
-//! unique in the repository: the patch id hashes it for binary files). A change of file type
-//! is a deletion and a creation, as git writes it. Binary is git's rule (a NUL byte in the
-//! first 8000 bytes of either side); text pairs are diffed by libgit2's copy of git's xdiff
-//! (3 context lines, indent heuristic), straight from the blobs' bytes.
+//! The commit and its first parent's trees are read from the packs (`objects.rs`) and walked
+//! side by side in git's tree order (subtrees with the same id are skipped), renames are paired
+//! the way git pairs them (`rename.rs`), and each file pair is written with git's headers:
+//! `new file mode`, `deleted file mode`, `old mode`/`new mode`, `similarity index`/`rename
+//! from`/`rename to`, and `index` (abbreviated as git abbreviates, unique in the repository:
+//! the patch id hashes it for binary files). A change of file type is a deletion and a
+//! creation, as git writes it. Binary is git's rule (a NUL byte in the first 8000 bytes of
+//! either side); text pairs go through the port of git's xdiff (`xdiff.rs`: 3 context lines,
+//! indent heuristic), straight from the blobs' bytes.
 
-use crate::patch::path::git_quote_into;
 use std::collections::HashMap;
+use std::io::Write as _;
+use std::rc::Rc;
+use std::sync::Arc;
 
-use git2::{Blob, DiffOptions, Oid, Patch, Repository, Tree};
+use git2::{Oid, Repository};
 
+use super::objects::{Kind, ObjectError, ObjectReader, Packs};
 use super::rename::{BlobSource, Change, Side, detect_renames};
+use super::xdiff::{DiffSink, Differ};
+use crate::patch::path::git_quote_into;
 
-/// Reads one commit after another, reusing its buffers.
-pub struct CommitRenderer<'r> {
-    repo: &'r Repository,
+/// Reads one commit after another, reusing its buffers and its object cache.
+pub struct CommitRenderer {
     abbrev: usize,
-    options: DiffOptions,
-    blobs: Blobs<'r>,
+    blobs: Blobs,
+    differ: Differ,
+    header: Vec<u8>,
 }
 
-struct Blobs<'r> {
-    repo: &'r Repository,
-    loaded: HashMap<Oid, Blob<'r>>,
+/// The blobs of the commit being rendered, and the reader they come from.
+struct Blobs {
+    objects: ObjectReader,
+    loaded: HashMap<Oid, Rc<Vec<u8>>>,
 }
 
-impl BlobSource for Blobs<'_> {
-    fn blob(&mut self, id: Oid) -> Result<&[u8], git2::Error> {
+impl BlobSource for Blobs {
+    fn blob(&mut self, id: Oid) -> Result<&[u8], ObjectError> {
         self.load(id)?;
         Ok(self.get(id))
     }
 }
 
-impl<'r> Blobs<'r> {
-    fn load(&mut self, id: Oid) -> Result<(), git2::Error> {
+impl Blobs {
+    fn load(&mut self, id: Oid) -> Result<(), ObjectError> {
         if !self.loaded.contains_key(&id) {
-            let blob = self.repo.find_blob(id)?;
+            let blob = self.objects.read_kind(id, Kind::Blob)?;
             self.loaded.insert(id, blob);
         }
         Ok(())
     }
 
     fn get(&self, id: Oid) -> &[u8] {
-        self.loaded.get(&id).map_or(&[], |blob| blob.content())
+        self.loaded.get(&id).map_or(&[], |blob| blob.as_slice())
     }
 }
 
@@ -56,8 +63,7 @@ const TYPE_MASK: u32 = 0o170000;
 const SUBMODULE: u32 = 0o160000;
 
 /// Git's `canon_mode`.
-fn canonical_mode(mode: i32) -> u32 {
-    let mode = mode as u32;
+fn canonical_mode(mode: u32) -> u32 {
     match mode & TYPE_MASK {
         0o100000 if mode & 0o100 != 0 => 0o100755,
         0o100000 => 0o100644,
@@ -67,43 +73,43 @@ fn canonical_mode(mode: i32) -> u32 {
     }
 }
 
-impl<'r> CommitRenderer<'r> {
-    /// A renderer for `repo`, abbreviating object ids to at least `abbrev` digits.
-    pub fn new(repo: &'r Repository, abbrev: u16) -> CommitRenderer<'r> {
-        let mut options = DiffOptions::new();
-        options
-            .context_lines(3)
-            .interhunk_lines(0)
-            .indent_heuristic(true)
-            .force_text(true);
+impl CommitRenderer {
+    /// A renderer reading `repo` through `packs`, abbreviating object ids to at least
+    /// `abbrev` digits.
+    pub fn new(repo: Repository, packs: Arc<Packs>, abbrev: u16) -> CommitRenderer {
         CommitRenderer {
-            repo,
             abbrev: usize::from(abbrev),
-            options,
             blobs: Blobs {
-                repo,
+                objects: ObjectReader::new(repo, packs),
                 loaded: HashMap::new(),
             },
+            differ: Differ::default(),
+            header: Vec::new(),
         }
     }
 
     /// Write `commit`'s diff against its first parent (the empty tree for a root commit)
     /// into `out`, replacing what it held.
-    pub fn render(&mut self, commit: Oid, out: &mut Vec<u8>) -> Result<(), git2::Error> {
+    pub fn render(&mut self, commit: Oid, out: &mut Vec<u8>) -> Result<(), ObjectError> {
         out.clear();
         self.blobs.loaded.clear();
-        let commit = self.repo.find_commit(commit)?;
-        let tree = commit.tree()?;
-        let parent = match commit.parent_count() {
-            0 => None,
-            _ => Some(commit.parent(0)?.tree()?),
+        let objects = &mut self.blobs.objects;
+        let (tree, parent) = commit_tree_and_parent(objects, commit)?;
+        let parent_tree = match parent {
+            Some(parent) => Some(commit_tree_and_parent(objects, parent)?.0),
+            None => None,
+        };
+        let new = objects.read_kind(tree, Kind::Tree)?;
+        let old = match parent_tree {
+            Some(id) => Some(objects.read_kind(id, Kind::Tree)?),
+            None => None,
         };
         let mut changes = Vec::new();
         let mut prefix = Vec::new();
         diff_trees(
-            self.repo,
-            parent.as_ref(),
-            Some(&tree),
+            objects,
+            (old.as_deref().map(Vec::as_slice), parent_tree),
+            (Some(new.as_slice()), Some(tree)),
             &mut prefix,
             &mut changes,
         )?;
@@ -127,7 +133,7 @@ impl<'r> CommitRenderer<'r> {
         new: Option<&Side>,
         score: u64,
         out: &mut Vec<u8>,
-    ) -> Result<(), git2::Error> {
+    ) -> Result<(), ObjectError> {
         let (Some(name_a), Some(name_b)) = (old.or(new), new.or(old)) else {
             return Ok(());
         };
@@ -139,23 +145,25 @@ impl<'r> CommitRenderer<'r> {
         out.push(b'\n');
         match (old, new) {
             (None, Some(new)) => {
-                out.extend_from_slice(format!("new file mode {:06o}\n", new.mode).as_bytes())
+                let _ = writeln!(out, "new file mode {:06o}", new.mode);
             }
             (Some(old), None) => {
-                out.extend_from_slice(format!("deleted file mode {:06o}\n", old.mode).as_bytes())
+                let _ = writeln!(out, "deleted file mode {:06o}", old.mode);
             }
-            (Some(old), Some(new)) if old.mode != new.mode => out.extend_from_slice(
-                format!("old mode {:06o}\nnew mode {:06o}\n", old.mode, new.mode).as_bytes(),
-            ),
+            (Some(old), Some(new)) if old.mode != new.mode => {
+                let _ = write!(
+                    out,
+                    "old mode {:06o}\nnew mode {:06o}\n",
+                    old.mode, new.mode
+                );
+            }
             _ => {}
         }
         if name_a != name_b {
-            out.extend_from_slice(
-                format!(
-                    "similarity index {}%\n",
-                    score * 100 / super::rename::MAX_SCORE
-                )
-                .as_bytes(),
+            let _ = writeln!(
+                out,
+                "similarity index {}%",
+                score * 100 / super::rename::MAX_SCORE
             );
             out.extend_from_slice(b"rename from ");
             git_quote_into(b"", name_a, out);
@@ -168,15 +176,15 @@ impl<'r> CommitRenderer<'r> {
         if old_id == new_id {
             return Ok(());
         }
-        let old_data = self.content(old)?;
-        let new_data = self.content(new)?;
-        let binary = is_binary(&old_data, old.map(|s| s.id), &self.blobs)
-            || is_binary(&new_data, new.map(|s| s.id), &self.blobs);
+        let old_own = self.content(old)?;
+        let new_own = self.content(new)?;
+        let old_data = bytes(&self.blobs, &old_own, old);
+        let new_data = bytes(&self.blobs, &new_own, new);
         let label = |side: Option<&Side>, prefix: &[u8], out: &mut Vec<u8>| match side {
             Some(side) => git_quote_into(prefix, &side.path, out),
             None => out.extend_from_slice(b"/dev/null"),
         };
-        if binary {
+        if is_binary(old_data) || is_binary(new_data) {
             // Only binary pairs hash their `index` line: abbreviate exactly as git.
             out.extend_from_slice(b"index ");
             out.extend_from_slice(self.abbreviate(old_id).as_bytes());
@@ -189,84 +197,23 @@ impl<'r> CommitRenderer<'r> {
             out.extend_from_slice(b" differ\n");
             return Ok(());
         }
-        let mut header = Vec::new();
-        header.extend_from_slice(b"--- ");
-        label(old, b"a/", &mut header);
-        header.extend_from_slice(b"\n+++ ");
-        label(new, b"b/", &mut header);
-        header.push(b'\n');
-        let text = std::cell::RefCell::new((out, Some(header)));
-        let mut on_hunk = |_: git2::DiffDelta<'_>, hunk: git2::DiffHunk<'_>| {
-            let mut text = text.borrow_mut();
-            let (out, header) = &mut *text;
-            if let Some(header) = header.take() {
-                out.extend_from_slice(&header);
-            }
-            out.extend_from_slice(
-                format!(
-                    "@@ -{},{} +{},{} @@\n",
-                    hunk.old_start(),
-                    hunk.old_lines(),
-                    hunk.new_start(),
-                    hunk.new_lines()
-                )
-                .as_bytes(),
-            );
-            true
+        self.header.clear();
+        self.header.extend_from_slice(b"--- ");
+        label(old, b"a/", &mut self.header);
+        self.header.extend_from_slice(b"\n+++ ");
+        label(new, b"b/", &mut self.header);
+        self.header.push(b'\n');
+        let mut text = Text {
+            out,
+            header: Some(&self.header),
         };
-        let mut on_line =
-            |_: git2::DiffDelta<'_>, _: Option<git2::DiffHunk<'_>>, line: git2::DiffLine<'_>| {
-                let mut text = text.borrow_mut();
-                let out = &mut text.0;
-                match line.origin() {
-                    origin @ ('+' | '-' | ' ') => {
-                        out.push(origin as u8);
-                        out.extend_from_slice(line.content());
-                        if out.last() != Some(&b'\n') {
-                            out.push(b'\n');
-                        }
-                    }
-                    '=' | '>' | '<' => out.extend_from_slice(b"\\ No newline at end of file\n"),
-                    _ => {}
-                }
-                true
-            };
-        let submodule = |side: Option<&Side>| side.is_some_and(|s| s.mode == SUBMODULE);
-        if submodule(old) || submodule(new) {
-            let old_bytes = bytes(&self.blobs, &old_data, old);
-            let new_bytes = bytes(&self.blobs, &new_data, new);
-            let patch =
-                Patch::from_buffers(old_bytes, None, new_bytes, None, Some(&mut self.options))?;
-            for h in 0..patch.num_hunks() {
-                let (hunk, lines) = patch.hunk(h)?;
-                on_hunk(patch.delta(), hunk);
-                for l in 0..lines {
-                    let (hunk, _) = patch.hunk(h)?;
-                    on_line(patch.delta(), Some(hunk), patch.line_in_hunk(h, l)?);
-                }
-            }
-            return Ok(());
-        }
-        let old_blob = old.and_then(|s| self.blobs.loaded.get(&s.id));
-        let new_blob = new.and_then(|s| self.blobs.loaded.get(&s.id));
-        // Empty paths: libgit2 then skips its attribute lookup for a diff driver.
-        self.repo.diff_blobs(
-            old_blob,
-            Some(""),
-            new_blob,
-            Some(""),
-            Some(&mut self.options),
-            None,
-            None,
-            Some(&mut on_hunk),
-            Some(&mut on_line),
-        )?;
+        self.differ.diff(old_data, new_data, &mut text);
         Ok(())
     }
 
     /// The content of one side: a submodule's is git's `Subproject commit` line (returned
     /// here), a file's is its blob (loaded into `self.blobs`; empty returned).
-    fn content(&mut self, side: Option<&Side>) -> Result<Vec<u8>, git2::Error> {
+    fn content(&mut self, side: Option<&Side>) -> Result<Vec<u8>, ObjectError> {
         match side {
             Some(side) if side.mode == SUBMODULE => {
                 Ok(format!("Subproject commit {}\n", side.id).into_bytes())
@@ -286,7 +233,7 @@ impl<'r> CommitRenderer<'r> {
         if id.is_zero() {
             return hex[..self.abbrev.min(hex.len())].to_string();
         }
-        let odb = self.repo.odb().ok();
+        let odb = self.blobs.objects.repository().odb().ok();
         let mut length = self.abbrev.min(hex.len());
         while length < hex.len() {
             let unique = odb.as_ref().is_some_and(|odb| {
@@ -303,21 +250,118 @@ impl<'r> CommitRenderer<'r> {
     }
 }
 
+/// Writes xdiff's hunks as git does: the `---`/`+++` header before the first one, git's hunk
+/// headers, and `\ No newline at end of file` after a last line without one.
+struct Text<'a> {
+    out: &'a mut Vec<u8>,
+    header: Option<&'a [u8]>,
+}
+
+impl DiffSink for Text<'_> {
+    fn hunk(&mut self, old_start: usize, old_count: usize, new_start: usize, new_count: usize) {
+        if let Some(header) = self.header.take() {
+            self.out.extend_from_slice(header);
+        }
+        // `xdl_format_hunk_hdr`: an empty side starts one line earlier, a count of 1 is left out.
+        let range = |out: &mut Vec<u8>, start: usize, count: usize| {
+            let _ = write!(out, "{}", if count == 0 { start - 1 } else { start });
+            if count != 1 {
+                let _ = write!(out, ",{count}");
+            }
+        };
+        self.out.extend_from_slice(b"@@ -");
+        range(self.out, old_start, old_count);
+        self.out.extend_from_slice(b" +");
+        range(self.out, new_start, new_count);
+        self.out.extend_from_slice(b" @@\n");
+    }
+
+    fn line(&mut self, origin: u8, line: &[u8]) {
+        self.out.push(origin);
+        self.out.extend_from_slice(line);
+        if line.last() != Some(&b'\n') {
+            self.out
+                .extend_from_slice(b"\n\\ No newline at end of file\n");
+        }
+    }
+}
+
 /// The bytes of one side: its blob, or `own` (a submodule's line, or nothing).
-fn bytes<'a>(blobs: &'a Blobs<'_>, own: &'a [u8], side: Option<&Side>) -> &'a [u8] {
+fn bytes<'a>(blobs: &'a Blobs, own: &'a [u8], side: Option<&Side>) -> &'a [u8] {
     match side {
         Some(side) if side.mode != SUBMODULE => blobs.get(side.id),
         _ => own,
     }
 }
 
-/// Git's `buffer_is_binary` on a side's content.
-fn is_binary(own: &[u8], id: Option<Oid>, blobs: &Blobs<'_>) -> bool {
-    let data = match id {
-        Some(id) if own.is_empty() => blobs.get(id),
-        _ => own,
-    };
+/// Git's `buffer_is_binary`.
+fn is_binary(data: &[u8]) -> bool {
     memchr::memchr(0, &data[..data.len().min(8000)]).is_some()
+}
+
+/// A commit's tree and first parent.
+fn commit_tree_and_parent(
+    objects: &mut ObjectReader,
+    commit: Oid,
+) -> Result<(Oid, Option<Oid>), ObjectError> {
+    let data = objects.read_kind(commit, Kind::Commit)?;
+    let malformed = || ObjectError::Malformed {
+        id: commit,
+        kind: "commit",
+    };
+    let hex_id = |line: &[u8], key: &[u8]| {
+        let hex = line.strip_prefix(key)?.get(..40)?;
+        Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
+    };
+    let mut lines = data.split(|&b| b == b'\n');
+    let tree = lines
+        .next()
+        .and_then(|line| hex_id(line, b"tree "))
+        .ok_or_else(malformed)?;
+    let parent = lines.next().and_then(|line| hex_id(line, b"parent "));
+    Ok((tree, parent))
+}
+
+/// One entry of a raw tree: mode, name, id.
+struct TreeEntry<'a> {
+    mode: u32,
+    name: &'a [u8],
+    id: Oid,
+}
+
+/// The entries of a raw tree object (`<octal mode> <name>\0<20-byte id>`, repeated).
+struct TreeEntries<'a> {
+    data: &'a [u8],
+    tree: Option<Oid>,
+}
+
+impl<'a> TreeEntries<'a> {
+    fn next_entry(&mut self) -> Result<Option<TreeEntry<'a>>, ObjectError> {
+        if self.data.is_empty() {
+            return Ok(None);
+        }
+        let malformed = || ObjectError::Malformed {
+            id: self.tree.unwrap_or(Oid::ZERO_SHA1),
+            kind: "tree",
+        };
+        let space = memchr::memchr(b' ', self.data).ok_or_else(malformed)?;
+        let nul = memchr::memchr(0, &self.data[space..]).ok_or_else(malformed)? + space;
+        let id = self.data.get(nul + 1..nul + 21).ok_or_else(malformed)?;
+        let mut mode = 0u32;
+        for &digit in &self.data[..space] {
+            if !(b'0'..=b'7').contains(&digit) || mode > 0o777777 {
+                return Err(malformed());
+            }
+            mode = mode * 8 + u32::from(digit - b'0');
+        }
+        let entry = TreeEntry {
+            mode: canonical_mode(mode),
+            name: &self.data[space + 1..nul],
+            id: Oid::from_bytes(id).map_err(|_| malformed())?,
+        };
+        self.data = &self.data[nul + 21..];
+        Ok(Some(entry))
+    }
 }
 
 /// Git's `base_name_compare`: a tree sorts as if its name ended in `/`.
@@ -335,94 +379,94 @@ fn tree_order(a: &[u8], a_dir: bool, b: &[u8], b_dir: bool) -> std::cmp::Orderin
     next(a, a_dir).cmp(&next(b, b_dir))
 }
 
-/// The file changes between two trees, in git's order.
+/// The file changes between two raw trees (with their ids, for errors), in git's order.
 fn diff_trees(
-    repo: &Repository,
-    old: Option<&Tree<'_>>,
-    new: Option<&Tree<'_>>,
+    objects: &mut ObjectReader,
+    old: (Option<&[u8]>, Option<Oid>),
+    new: (Option<&[u8]>, Option<Oid>),
     prefix: &mut Vec<u8>,
     out: &mut Vec<Change>,
-) -> Result<(), git2::Error> {
-    let old_len = old.map_or(0, |t| t.len());
-    let new_len = new.map_or(0, |t| t.len());
-    let (mut i, mut j) = (0, 0);
-    while i < old_len || j < new_len {
-        let a = old.and_then(|t| t.get(i));
-        let b = new.and_then(|t| t.get(j));
+) -> Result<(), ObjectError> {
+    let mut old_entries = TreeEntries {
+        data: old.0.unwrap_or_default(),
+        tree: old.1,
+    };
+    let mut new_entries = TreeEntries {
+        data: new.0.unwrap_or_default(),
+        tree: new.1,
+    };
+    let mut a = old_entries.next_entry()?;
+    let mut b = new_entries.next_entry()?;
+    loop {
         let order = match (&a, &b) {
-            (Some(a), Some(b)) => tree_order(
-                a.name_bytes(),
-                canonical_mode(a.filemode()) == DIRECTORY,
-                b.name_bytes(),
-                canonical_mode(b.filemode()) == DIRECTORY,
-            ),
+            (Some(a), Some(b)) => {
+                tree_order(a.name, a.mode == DIRECTORY, b.name, b.mode == DIRECTORY)
+            }
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => break,
         };
-        let entry = |e: &git2::TreeEntry<'_>| {
-            (
-                e.name_bytes().to_vec(),
-                e.id(),
-                canonical_mode(e.filemode()),
-            )
+        let (left, right) = match order {
+            std::cmp::Ordering::Less => (a.take(), None),
+            std::cmp::Ordering::Greater => (None, b.take()),
+            std::cmp::Ordering::Equal => (a.take(), b.take()),
         };
-        let (a, b) = match order {
-            std::cmp::Ordering::Less => {
-                i += 1;
-                (a.as_ref().map(entry), None)
-            }
-            std::cmp::Ordering::Greater => {
-                j += 1;
-                (None, b.as_ref().map(entry))
-            }
-            std::cmp::Ordering::Equal => {
-                i += 1;
-                j += 1;
-                let (a, b) = (a.as_ref().map(entry), b.as_ref().map(entry));
-                if let (Some(a), Some(b)) = (&a, &b)
-                    && a.1 == b.1
-                    && a.2 == b.2
-                {
-                    continue;
-                }
-                (a, b)
-            }
-        };
-        let name = a
-            .as_ref()
-            .or(b.as_ref())
-            .map(|e| e.0.clone())
-            .unwrap_or_default();
+        if a.is_none() {
+            a = old_entries.next_entry()?;
+        }
+        if b.is_none() {
+            b = new_entries.next_entry()?;
+        }
+        if let (Some(left), Some(right)) = (&left, &right)
+            && left.id == right.id
+            && left.mode == right.mode
+        {
+            continue;
+        }
+        let name = left.as_ref().or(right.as_ref()).map_or(&[][..], |e| e.name);
         let before = prefix.len();
-        prefix.extend_from_slice(&name);
-        let is_dir = |e: &Option<(Vec<u8>, Oid, u32)>| e.as_ref().is_some_and(|e| e.2 == DIRECTORY);
-        if is_dir(&a) || is_dir(&b) {
-            let old_tree = match &a {
-                Some((_, id, _)) => Some(repo.find_tree(*id)?),
-                None => None,
+        prefix.extend_from_slice(name);
+        // Equal names in tree order have the same kind: a folder never pairs with a file.
+        let is_dir = |e: &Option<TreeEntry<'_>>| e.as_ref().is_some_and(|e| e.mode == DIRECTORY);
+        if is_dir(&left) || is_dir(&right) {
+            let subtree = |objects: &mut ObjectReader, e: &Option<TreeEntry<'_>>| match e {
+                Some(e) if e.mode == DIRECTORY => {
+                    objects.read_kind(e.id, Kind::Tree).map(|t| Some((t, e.id)))
+                }
+                _ => Ok(None),
             };
-            let new_tree = match &b {
-                Some((_, id, _)) => Some(repo.find_tree(*id)?),
-                None => None,
-            };
+            let old_tree = subtree(objects, &left)?;
+            let new_tree = subtree(objects, &right)?;
             prefix.push(b'/');
-            diff_trees(repo, old_tree.as_ref(), new_tree.as_ref(), prefix, out)?;
+            diff_trees(
+                objects,
+                (
+                    old_tree.as_ref().map(|(t, _)| t.as_slice()),
+                    old_tree.as_ref().map(|(_, id)| *id),
+                ),
+                (
+                    new_tree.as_ref().map(|(t, _)| t.as_slice()),
+                    new_tree.as_ref().map(|(_, id)| *id),
+                ),
+                prefix,
+                out,
+            )?;
+            prefix.truncate(before);
         } else {
-            let side = |e: &Option<(Vec<u8>, Oid, u32)>| {
-                e.as_ref().map(|(_, id, mode)| Side {
+            let side = |e: &Option<TreeEntry<'_>>| {
+                e.as_ref().map(|e| Side {
                     path: prefix.clone(),
-                    id: *id,
-                    mode: *mode,
+                    id: e.id,
+                    mode: e.mode,
                 })
             };
             out.push(Change {
-                old: side(&a),
-                new: side(&b),
+                old: side(&left),
+                new: side(&right),
                 score: 0,
             });
+            prefix.truncate(before);
         }
-        prefix.truncate(before);
     }
     Ok(())
 }

@@ -15,6 +15,8 @@ use std::collections::HashMap;
 
 use git2::Oid;
 
+use super::objects::ObjectError;
+
 /// Git's `MAX_SCORE`: a similarity of 100%.
 pub const MAX_SCORE: u64 = 60000;
 /// Git's default `-M` threshold (50%).
@@ -50,7 +52,7 @@ pub struct Change {
 /// The blob contents rename detection reads.
 pub trait BlobSource {
     /// The content of a blob.
-    fn blob(&mut self, id: Oid) -> Result<&[u8], git2::Error>;
+    fn blob(&mut self, id: Oid) -> Result<&[u8], ObjectError>;
 }
 
 /// Whether a mode is a regular file's.
@@ -63,7 +65,7 @@ pub fn is_regular(mode: u32) -> bool {
 pub fn detect_renames(
     changes: Vec<Change>,
     blobs: &mut dyn BlobSource,
-) -> Result<Vec<Change>, git2::Error> {
+) -> Result<Vec<Change>, ObjectError> {
     let destinations: Vec<usize> = (0..changes.len())
         .filter(|&i| changes[i].old.is_none() && changes[i].new.is_some())
         .collect();
@@ -221,7 +223,7 @@ impl Pairing<'_> {
     }
 
     /// `find_basename_matches`: unique base names on both sides, 75% at least.
-    fn by_basename(&mut self, blobs: &mut dyn BlobSource) -> Result<(), git2::Error> {
+    fn by_basename(&mut self, blobs: &mut dyn BlobSource) -> Result<(), ObjectError> {
         let remaining = self.remaining_sources();
         let mut source_names: HashMap<&[u8], Option<usize>> = HashMap::new();
         for &s in &remaining {
@@ -261,7 +263,7 @@ impl Pairing<'_> {
     }
 
     /// The similarity matrix, best 4 per destination, stably sorted, taken greedily.
-    fn inexact(&mut self, blobs: &mut dyn BlobSource) -> Result<(), git2::Error> {
+    fn inexact(&mut self, blobs: &mut dyn BlobSource) -> Result<(), ObjectError> {
         let remaining = self.remaining_sources();
         let open: Vec<usize> = (0..self.destinations.len())
             .filter(|&d| self.paired[d].is_none())
@@ -326,7 +328,7 @@ impl Pairing<'_> {
         d: usize,
         minimum: u64,
         blobs: &mut dyn BlobSource,
-    ) -> Result<u64, git2::Error> {
+    ) -> Result<u64, ObjectError> {
         let (source, destination) = (self.source(s).clone(), self.destination(d).clone());
         if !is_regular(source.mode) || !is_regular(destination.mode) {
             return Ok(0);
