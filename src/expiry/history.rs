@@ -11,9 +11,10 @@
 //! --no-merges A..B | git patch-id --stable` (tested here and in `tests/check.rs`, measured on
 //! curl's whole history by `bench/patch-id-walk.sh`).
 //!
-//! Commits are independent, so ids are computed in parallel on the current rayon pool, each
-//! worker with its own `Repository` (libgit2 handles are not shared across threads), open
-//! packs and cache of resolved objects. Ids never change
+//! Commits are independent, so ids are computed in parallel on the current rayon pool
+//! (`history/walk.rs`): each thread has its own `Repository` (libgit2 handles are not shared
+//! across threads), open packs and cache of resolved objects, and works through a run of
+//! neighbouring commits, whose trees and blobs it mostly has cached already. Ids never change
 //! for a commit, so they are kept in `<cache>/patch-ids/<sha256 of url>.tsv`, one
 //! `<commit>\t<patch id or ->` line each, appended under the cache's advisory lock with a
 //! single write per batch; a torn last line (a crash mid-write) is ignored when loading.
@@ -24,11 +25,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use git2::{Oid, Repository, Sort};
-use rayon::prelude::*;
 
 mod commit_patch;
 mod objects;
 pub mod rename;
+mod walk;
 mod xdiff;
 
 use commit_patch::CommitRenderer;
@@ -231,41 +232,11 @@ pub fn patch_ids_reporting(
         if let Some(progress) = progress {
             progress.start(missing.len() as u64);
         }
-        let path = git_dir.to_path_buf();
-        let packs = Arc::new(Packs::open(git_dir));
-        let computed: Vec<Result<(Oid, Option<String>), HistoryError>> = missing
-            .par_iter()
-            .with_min_len(16)
-            .map_init(
-                || {
-                    let repo = Repository::open_bare(&path).or_else(|_| Repository::open(&path));
-                    let renderer =
-                        repo.map(|repo| CommitRenderer::new(repo, packs.clone(), abbrev));
-                    (renderer, Vec::new())
-                },
-                |(renderer, text), id| {
-                    let renderer = renderer.as_mut().map_err(|e| HistoryError::Git {
-                        path: path.clone(),
-                        source: git2::Error::new(e.code(), e.class(), e.message()),
-                    })?;
-                    renderer
-                        .render(*id, text)
-                        .map_err(|source| HistoryError::Objects {
-                            path: path.clone(),
-                            source,
-                        })?;
-                    let patch_id = stable_patch_ids(text).into_iter().next().map(|(id, _)| id);
-                    if let Some(progress) = progress {
-                        progress.advance(1);
-                    }
-                    Ok((*id, patch_id))
-                },
-            )
-            .collect();
+        let ids = walk::compute_patch_ids(git_dir, &missing, abbrev, progress);
         if let Some(progress) = progress {
             progress.finish();
         }
-        let computed = computed.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let computed: Vec<(Oid, Option<String>)> = missing.into_iter().zip(ids?).collect();
         cache.add(&computed);
     }
     Ok(commits
