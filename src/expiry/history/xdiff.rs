@@ -25,6 +25,9 @@ pub trait DiffSink {
 mod compact;
 mod myers;
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
+
 use compact::compact;
 use myers::Search;
 
@@ -56,8 +59,11 @@ pub struct Differ {
 /// One text being diffed (`xdfile_t`).
 #[derive(Default)]
 struct Side {
-    /// Each line's start and end in the text.
-    lines: Vec<(usize, usize)>,
+    /// The lines found so far: those between the common ends, then any that sliding, the
+    /// indent heuristic or the context of a hunk looked at.
+    window: RefCell<Window>,
+    /// How many lines the text has.
+    count: isize,
     /// The class of each line between the common ends: equal classes, equal bytes.
     class: Vec<u32>,
     /// For each line between the common ends, how often it occurs in the other text.
@@ -81,9 +87,55 @@ struct Change {
     chg2: isize,
 }
 
+/// A run of consecutive lines of a text: line `first` starts at byte `start`, the last ends
+/// at byte `end`.
+#[derive(Default)]
+struct Window {
+    first: isize,
+    lines: VecDeque<(usize, usize)>,
+    start: usize,
+    end: usize,
+}
+
+impl Window {
+    /// The lines of `text[range]`, line `first` the first of them.
+    fn load(&mut self, text: &[u8], first: isize, range: std::ops::Range<usize>) {
+        self.lines.clear();
+        self.first = first;
+        (self.start, self.end) = (range.start, range.end);
+        let mut start = range.start;
+        for_each_newline(&text[range.clone()], |newline| {
+            let end = range.start + newline + 1;
+            self.lines.push_back((start, end));
+            start = end;
+        });
+        if start < range.end {
+            self.lines.push_back((start, range.end));
+        }
+    }
+
+    /// Find the lines up to line `i`, backwards or forwards.
+    fn reach(&mut self, text: &[u8], i: isize) {
+        while i < self.first {
+            let end = self.start;
+            let start = memchr::memrchr(b'\n', &text[..end - 1]).map_or(0, |newline| newline + 1);
+            self.lines.push_front((start, end));
+            self.first -= 1;
+            self.start = start;
+        }
+        while i >= self.first + self.lines.len() as isize {
+            let start = self.end;
+            assert!(start < text.len(), "xdiff: line {i} is past the end");
+            let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |n| start + n + 1);
+            self.lines.push_back((start, end));
+            self.end = end;
+        }
+    }
+}
+
 impl Side {
     fn len(&self) -> isize {
-        self.lines.len() as isize
+        self.count
     }
 
     fn is_changed(&self, i: isize) -> bool {
@@ -95,23 +147,22 @@ impl Side {
     }
 
     fn line<'t>(&self, text: &'t [u8], i: isize) -> &'t [u8] {
-        let (start, end) = self.lines[i as usize];
+        let mut window = self.window.borrow_mut();
+        window.reach(text, i);
+        let (start, end) = window.lines[(i - window.first) as usize];
         &text[start..end]
     }
 
-    /// Split `text` into lines (each with its `\n`), all unchanged so far.
-    fn split(&mut self, text: &[u8]) {
-        self.lines.clear();
-        let mut start = 0;
-        for_each_newline(text, |newline| {
-            self.lines.push((start, newline + 1));
-            start = newline + 1;
-        });
-        if start < text.len() {
-            self.lines.push((start, text.len()));
-        }
+    /// Number the window's lines from `first` on: they are the lines between the common
+    /// ends of a text of `count` lines, all unchanged so far.
+    fn number(&mut self, first: isize, count: isize) {
+        let window = self.window.get_mut();
+        window.first = first;
+        self.start = first;
+        self.end = first + window.lines.len() as isize - 1;
+        self.count = count;
         self.changed.clear();
-        self.changed.resize(self.lines.len() + 2, 0);
+        self.changed.resize(count as usize + 2, 0);
     }
 
     /// Whether lines `a` and `b` are equal (`recs_match`).
@@ -120,37 +171,42 @@ impl Side {
     }
 }
 
-/// The lines both texts start with and end with (`xdl_trim_ends`), found on the bytes: the
-/// whole lines of the common byte prefix, and of the common byte suffix that start a line in
-/// both texts, not overlapping the prefix.
-fn common_lines(
-    old: &[u8],
-    new: &[u8],
-    old_lines: &[(usize, usize)],
-    new_lines: &[(usize, usize)],
-) -> (usize, usize) {
+/// The lines both texts start with and end with (`xdl_trim_ends`), found on the bytes: where
+/// the whole lines of the common byte prefix end, and how long the common byte suffix is from
+/// its first line start in both texts on (never overlapping the prefix).
+fn common_ends(old: &[u8], new: &[u8]) -> (usize, usize) {
     if old == new {
-        return (old_lines.len(), 0);
+        return (old.len(), 0);
     }
-    let limit = old.len().min(new.len());
     let same = common_prefix(old, new);
-    let prefix_end = memchr::memrchr(b'\n', &old[..same]).map_or(0, |newline| newline + 1);
-    let prefix = old_lines.partition_point(|&(_, end)| end <= prefix_end);
-    let same = common_suffix(old, new, limit - prefix_end);
+    let prefix = memchr::memrchr(b'\n', &old[..same]).map_or(0, |newline| newline + 1);
+    let same = common_suffix(old, new, old.len().min(new.len()) - prefix);
     let starts_line = |text: &[u8], at: usize| at == 0 || text[at - 1] == b'\n';
-    let span =
+    let suffix =
         if same > 0 && starts_line(old, old.len() - same) && starts_line(new, new.len() - same) {
             same
         } else {
             memchr::memchr(b'\n', &old[old.len() - same..]).map_or(0, |newline| same - newline - 1)
         };
-    let suffix =
-        old_lines.len() - old_lines.partition_point(|&(start, _)| start < old.len() - span);
-    debug_assert_eq!(
-        suffix,
-        new_lines.len() - new_lines.partition_point(|&(start, _)| start < new.len() - span)
-    );
     (prefix, suffix)
+}
+
+/// Call `f` with each line of `text` (a `\n` ends a line, the last may have none).
+fn for_each_line(text: &[u8], mut f: impl FnMut(&[u8])) {
+    let mut start = 0;
+    for_each_newline(text, |newline| {
+        f(&text[start..newline + 1]);
+        start = newline + 1;
+    });
+    if start < text.len() {
+        f(&text[start..]);
+    }
+}
+
+/// How many lines `text` has.
+fn count_lines(text: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', text).count()
+        + usize::from(!text.is_empty() && !text.ends_with(b"\n"))
 }
 
 /// The length of the longest common prefix.
@@ -403,22 +459,27 @@ impl Differ {
     /// lines (how often each remaining line occurs in the whole other text) is counted by
     /// looking the trimmed lines up among the remaining ones.
     fn prepare(&mut self, old: &[u8], new: &[u8]) {
-        self.old.split(old);
-        self.new.split(new);
-        let (prefix, suffix) = common_lines(old, new, &self.old.lines, &self.new.lines);
-        for side in [&mut self.old, &mut self.new] {
-            side.start = prefix as isize;
-            side.end = side.len() - suffix as isize - 1;
-        }
-        let middle = |side: &Side| side.start as usize..(side.end + 1) as usize;
-        self.classes
-            .reset(middle(&self.old).len() + middle(&self.new).len());
+        let (prefix_end, suffix_len) = common_ends(old, new);
+        let (prefix_text, suffix_text) = (&old[..prefix_end], &old[old.len() - suffix_len..]);
         let texts = [old, new];
+        let middles = [
+            prefix_end..old.len() - suffix_len,
+            prefix_end..new.len() - suffix_len,
+        ];
+        // The lines between the ends, numbered from 0 until the prefix's lines are counted.
+        for (side, text, middle) in [
+            (&mut self.old, old, &middles[0]),
+            (&mut self.new, new, &middles[1]),
+        ] {
+            side.window.get_mut().load(text, 0, middle.clone());
+        }
+        let lines = |side: &mut Side| side.window.get_mut().lines.len();
+        self.classes
+            .reset(lines(&mut self.old) + lines(&mut self.new));
         let mut filter = LineFilter::default();
         for (index, side) in [(0u8, &mut self.old), (1, &mut self.new)] {
             side.class.clear();
-            for i in middle(side) {
-                let range = side.lines[i];
+            for &range in &side.window.get_mut().lines {
                 let line = &texts[usize::from(index)][range.0..range.1];
                 filter.insert(line);
                 side.class
@@ -426,21 +487,26 @@ impl Differ {
             }
         }
         // The trimmed lines are the same in both texts: each counts once on both sides.
-        if !self.classes.classes.is_empty() {
-            let trimmed = (0..prefix).chain(self.old.lines.len() - suffix..self.old.lines.len());
-            for i in trimmed {
-                let (start, end) = self.old.lines[i];
-                let line = &old[start..end];
-                if filter.may_contain(line) {
-                    self.classes.count_common(texts, line, line_hash(line));
-                }
+        let (mut prefix, mut suffix) = (0, 0);
+        if self.classes.classes.is_empty() {
+            (prefix, suffix) = (count_lines(prefix_text), count_lines(suffix_text));
+        } else {
+            for (text, count) in [(prefix_text, &mut prefix), (suffix_text, &mut suffix)] {
+                for_each_line(text, |line| {
+                    *count += 1;
+                    if filter.may_contain(line) {
+                        self.classes.count_common(texts, line, line_hash(line));
+                    }
+                });
             }
         }
-        for (other, side) in [(1, &mut self.old), (0, &mut self.new)] {
+        for (index, side) in [(0usize, &mut self.old), (1, &mut self.new)] {
+            let count = prefix + side.window.get_mut().lines.len() + suffix;
+            side.number(prefix as isize, count as isize);
             side.matches.clear();
             side.matches.extend(side.class.iter().map(|&c| {
                 let class = &self.classes.classes[c as usize];
-                class.count[other] + class.common
+                class.count[1 - index] + class.common
             }));
         }
         self.discard();
@@ -452,7 +518,7 @@ impl Differ {
         for side in [&mut self.old, &mut self.new] {
             let limit = bogo_sqrt(side.len()).min(MAX_EQUAL_LIMIT as isize) as u32;
             self.discard.clear();
-            self.discard.resize(side.lines.len() + 1, 0);
+            self.discard.resize(side.count as usize + 1, 0);
             for (i, &matches) in (side.start..).zip(&side.matches) {
                 self.discard[i as usize] = match matches {
                     0 => 0,
@@ -677,15 +743,19 @@ mod tests {
 
     /// Git's own order of preparation: classify every line, then trim on classes.
     fn prepare_as_git(differ: &mut Differ, old: &[u8], new: &[u8]) {
-        differ.old.split(old);
-        differ.new.split(new);
         let texts = [old, new];
-        differ
-            .classes
-            .reset(differ.old.lines.len() + differ.new.lines.len());
+        let mut lines: [Vec<(usize, usize)>; 2] = Default::default();
+        for (index, side) in [(0usize, &mut differ.old), (1, &mut differ.new)] {
+            let window = side.window.get_mut();
+            window.load(texts[index], 0, 0..texts[index].len());
+            lines[index] = window.lines.iter().copied().collect();
+            side.count = lines[index].len() as isize;
+            side.changed = vec![0; lines[index].len() + 2];
+        }
+        differ.classes.reset(lines[0].len() + lines[1].len());
         let mut classes: [Vec<u32>; 2] = Default::default();
-        for (index, side) in [(0u8, &differ.old), (1, &differ.new)] {
-            for &range in &side.lines {
+        for index in [0u8, 1] {
+            for &range in &lines[usize::from(index)] {
                 let line = &texts[usize::from(index)][range.0..range.1];
                 let class = differ
                     .classes
