@@ -7,6 +7,13 @@
 //! `Content-Length`) are retried three times with a short backoff; a 4xx and a failed connect
 //! (refused, unreachable, DNS) are reported at once. `file://` URLs and plain paths are read in
 //! place, and need no network.
+//!
+//! HTTP is reqwest's blocking client over rustls with the `ring` crypto provider: no system
+//! OpenSSL is linked (loading libssl and libcrypto cost every run of the binary, `apply`
+//! included, close to a millisecond at start-up), and ring builds far faster than aws-lc.
+//! Certificates are checked by rustls-platform-verifier, which on Linux reads the system's CA
+//! bundle (`/etc/ssl/certs`, or `SSL_CERT_FILE`/`SSL_CERT_DIR`) with Rust code, so the trust
+//! store is the machine's own, as with OpenSSL, with no bundled roots to go stale.
 
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -167,6 +174,20 @@ fn file_name(url: &str) -> String {
     }
 }
 
+/// Make `ring` the process's rustls crypto provider, once, before any HTTP client is built:
+/// ours here and the one gix builds for git over https alike.
+///
+/// reqwest is built without a provider of its own (its default, aws-lc, is slow to build) and
+/// takes the process default. An application embedding the library that installed another
+/// provider first keeps it.
+pub(super) fn use_ring_provider() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        // `Err` means a provider is already installed, which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 /// Why one try failed.
 enum Failure {
     /// Worth another try.
@@ -182,6 +203,7 @@ fn download(
     file: &mut std::fs::File,
     path: &Path,
 ) -> Result<String, FetchError> {
+    use_ring_provider();
     let client = reqwest::blocking::Client::builder()
         .connect_timeout(fetcher.options().connect_timeout)
         .timeout(STALL_TIMEOUT)
