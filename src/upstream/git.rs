@@ -6,25 +6,27 @@
 //! in the mirror is used and anything else is [`FetchError::NotCached`]; online, a failed fetch
 //! still falls back to a tag the mirror holds (with a warning), since tags do not move.
 //!
+//! Talking to the remote (clone, fetch, listing its tags) is gix's job, kept in `remote.rs`;
+//! the mirror it leaves is a plain bare repository (`refs/heads/*`, `refs/tags/*`) that
+//! everything else reads locally with git2, which is built without network features: no
+//! OpenSSL, no libssh2.
+//!
 //! The tree is walked here rather than checked out, so the same vetted writer as for archives
 //! applies: blobs with their exec bit, symbolic links only if they resolve inside the tree,
 //! submodules (commits in the tree) skipped.
-//!
-//! libgit2's own connect timeout is only reachable through an `unsafe` global setter, and the
-//! crate forbids `unsafe`; so a network URL's host is first probed with a bounded TCP connect,
-//! which makes an unreachable host fail within [`FetchOptions::connect_timeout`].
 
-use std::net::{TcpStream, ToSocketAddrs};
+mod progress;
+mod remote;
+
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use git2::{AutotagOption, Commit, Repository, Tree};
+use git2::{Commit, Repository, Tree};
 
 use super::archive::TreeWriter;
-use super::{FetchError, FetchOptions, Fetcher, Provenance};
+use super::{FetchError, Fetcher, Provenance};
 
-/// What the mirror fetches: every branch and tag, as a mirror clone does.
-const REFSPECS: [&str; 2] = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
+pub(crate) use remote::remote_tags;
+use remote::{Fill, fetch};
 
 /// Write the tree of the first existing tag of `tags` into `dest`.
 pub(super) fn materialize(
@@ -84,9 +86,7 @@ fn mirror(fetcher: &Fetcher, url: &str, tags: &[String]) -> Result<PathBuf, Fetc
             .prefix("clone-")
             .tempdir_in(&temp_root)
             .map_err(|e| FetchError::io(&temp_root, e))?;
-        let repo = Repository::init_bare(temp.path()).map_err(|e| git_error(url, e))?;
-        fetch(fetcher, url, &remote_url, &repo)?;
-        drop(repo);
+        fetch(fetcher, url, &remote_url, temp.path(), Fill::Clone)?;
         fs_err::rename(temp.path(), &path).map_err(|e| FetchError::io(&path, e))?;
         // The folder was renamed away; the `TempDir` has nothing left to remove.
         let _ = temp.keep();
@@ -95,8 +95,8 @@ fn mirror(fetcher: &Fetcher, url: &str, tags: &[String]) -> Result<PathBuf, Fetc
     if offline {
         return Ok(path);
     }
-    let repo = open(url, &path)?;
-    if let Err(error) = fetch(fetcher, url, &remote_url, &repo) {
+    if let Err(error) = fetch(fetcher, url, &remote_url, &path, Fill::Update) {
+        let repo = open(url, &path)?;
         if let Some((tag, _)) = resolve_tag(&repo, tags) {
             tracing::warn!(url, tag, %error, "fetch failed; using the tag already mirrored");
         } else {
@@ -106,7 +106,7 @@ fn mirror(fetcher: &Fetcher, url: &str, tags: &[String]) -> Result<PathBuf, Fetc
     Ok(path)
 }
 
-/// The URL libgit2 fetches from: a local path made absolute, anything else as given.
+/// The URL the mirror is fetched from: a local path made absolute, anything else as given.
 pub(super) fn remote_url(url: &str) -> String {
     if url.contains("://") || scp_host(url).is_some() {
         return url.to_owned();
@@ -117,7 +117,7 @@ pub(super) fn remote_url(url: &str) -> String {
 }
 
 /// The host of an scp-like URL (`git@example.org:project.git`).
-fn scp_host(url: &str) -> Option<&str> {
+pub(super) fn scp_host(url: &str) -> Option<&str> {
     let colon = url.find(':')?;
     let before = &url[..colon];
     if before.is_empty() || before.contains('/') || url.contains("://") {
@@ -134,102 +134,6 @@ fn git_error(url: &str, source: git2::Error) -> FetchError {
     FetchError::Git {
         url: url.to_owned(),
         source,
-    }
-}
-
-/// Fetch every branch and tag of `remote_url` into `repo`, reporting progress.
-fn fetch(
-    fetcher: &Fetcher,
-    url: &str,
-    remote_url: &str,
-    repo: &Repository,
-) -> Result<(), FetchError> {
-    let unavailable = |reason: String| FetchError::Unavailable {
-        url: url.to_owned(),
-        reason,
-    };
-    probe_host(remote_url, fetcher.options()).map_err(unavailable)?;
-    let mut remote = repo
-        .remote_anonymous(remote_url)
-        .map_err(|e| unavailable(e.message().to_owned()))?;
-    let progress = fetcher.progress();
-    let mut callbacks = git2::RemoteCallbacks::new();
-    let mut reported = 0usize;
-    callbacks.transfer_progress(move |stats| {
-        if let Some(progress) = progress {
-            let received = stats.received_bytes();
-            progress.advance(received.saturating_sub(reported) as u64);
-            reported = received;
-        }
-        true
-    });
-    let mut options = git2::FetchOptions::new();
-    options
-        .remote_callbacks(callbacks)
-        .download_tags(AutotagOption::All);
-    if let Some(progress) = progress {
-        progress.start(&format!("fetch {url}"), None);
-    }
-    let result = remote.fetch(&REFSPECS, Some(&mut options), None);
-    if let Some(progress) = progress {
-        progress.finish();
-    }
-    result.map_err(|e| unavailable(e.message().to_owned()))
-}
-
-/// Check that a network URL's host accepts a TCP connection within the connect timeout.
-pub(super) fn probe_host(remote_url: &str, options: &FetchOptions) -> Result<(), String> {
-    let proxied = [
-        "https_proxy",
-        "HTTPS_PROXY",
-        "http_proxy",
-        "HTTP_PROXY",
-        "ALL_PROXY",
-    ]
-    .iter()
-    .any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()));
-    if proxied {
-        return Ok(());
-    }
-    let Some((host, port)) = host_and_port(remote_url) else {
-        return Ok(());
-    };
-    let addresses = (host.as_str(), port)
-        .to_socket_addrs()
-        .map_err(|error| format!("cannot resolve `{host}`: {error}"))?;
-    let timeout = options.connect_timeout.max(Duration::from_millis(1));
-    let mut last = format!("`{host}` has no address");
-    for address in addresses {
-        match TcpStream::connect_timeout(&address, timeout) {
-            Ok(_) => return Ok(()),
-            Err(error) => last = format!("cannot connect to {address}: {error}"),
-        }
-    }
-    Err(last)
-}
-
-/// Host and port of a network git URL; `None` for local paths and `file://`.
-fn host_and_port(url: &str) -> Option<(String, u16)> {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return scp_host(url).map(|host| (host.to_owned(), 22));
-    };
-    let default_port = match scheme.to_ascii_lowercase().as_str() {
-        "http" => 80,
-        "https" => 443,
-        "git" => 9418,
-        "ssh" | "git+ssh" | "ssh+git" => 22,
-        _ => return None,
-    };
-    let authority = rest.split('/').next().unwrap_or(rest);
-    let authority = authority.rsplit('@').next().unwrap_or(authority);
-    if let Some(bracketed) = authority.strip_prefix('[') {
-        let (host, after) = bracketed.split_once(']')?;
-        let port = after.strip_prefix(':').and_then(|p| p.parse().ok());
-        return Some((host.to_owned(), port.unwrap_or(default_port)));
-    }
-    match authority.rsplit_once(':') {
-        Some((host, port)) => Some((host.to_owned(), port.parse().unwrap_or(default_port))),
-        None => Some((authority.to_owned(), default_port)),
     }
 }
 
@@ -301,40 +205,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_hosts_of_network_urls() {
-        assert_eq!(
-            host_and_port("https://github.com/madler/zlib.git"),
-            Some(("github.com".into(), 443))
-        );
-        assert_eq!(
-            host_and_port("http://user@127.0.0.1:8080/x.git"),
-            Some(("127.0.0.1".into(), 8080))
-        );
-        assert_eq!(
-            host_and_port("ssh://[::1]:2222/x"),
-            Some(("::1".into(), 2222))
-        );
-        assert_eq!(
-            host_and_port("git@example.org:x.git"),
-            Some(("example.org".into(), 22))
-        );
-        assert_eq!(host_and_port("/srv/git/x.git"), None);
-        assert_eq!(host_and_port("file:///srv/git/x.git"), None);
-    }
-
-    #[test]
     fn makes_local_paths_absolute() {
         assert!(Path::new(&remote_url("some/repo")).is_absolute());
         assert_eq!(remote_url("https://h/x.git"), "https://h/x.git");
-    }
-
-    #[test]
-    fn an_unreachable_port_fails_the_probe() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        drop(listener);
-        let options = FetchOptions::new("unused");
-        let url = format!("http://127.0.0.1:{port}/x.git");
-        assert!(probe_host(&url, &options).is_err());
+        assert_eq!(remote_url("git@h:x.git"), "git@h:x.git");
     }
 }

@@ -3,8 +3,8 @@
 //! `mindelta versions` lists them, `check --latest` and `expire --latest` take the first, and
 //! `audit` reports the newest. Where the releases come from depends on the upstream:
 //! - git (and a tarball upstream that names its `git:` repository): the remote's tags, listed
-//!   without a clone (libgit2's `ls-remote`); offline, or when the remote cannot be reached,
-//!   the tags of the bare mirror in the cache;
+//!   without a clone (an `ls-remote` through gix, see `git/remote.rs`); offline, or when the
+//!   remote cannot be reached, the tags of the bare mirror in the cache (read with git2);
 //! - a tarball with `releases.url`: the listing page (uscan-style), whose links are matched
 //!   against `releases.pattern` (or a pattern derived from the tarball URL's file name); each
 //!   release's tarball URL comes from the manifest's template. Without `releases.url` (and
@@ -274,7 +274,7 @@ fn list_tags(fetcher: &Fetcher, location: &str) -> Result<Vec<String>, FetchErro
         }
         return mirror_tags(location, &mirror);
     }
-    match remote_tags(fetcher, location, &remote) {
+    match git::remote_tags(fetcher, location, &remote) {
         Ok(tags) => Ok(tags),
         Err(error) if mirror.exists() => {
             tracing::warn!(url = location, %error, "cannot list the remote tags; using the mirror's");
@@ -282,40 +282,6 @@ fn list_tags(fetcher: &Fetcher, location: &str) -> Result<Vec<String>, FetchErro
         }
         Err(error) => Err(error),
     }
-}
-
-/// `git ls-remote --tags`: connect, list the advertised refs, disconnect.
-fn remote_tags(fetcher: &Fetcher, location: &str, remote: &str) -> Result<Vec<String>, FetchError> {
-    let unavailable = |reason: String| FetchError::Unavailable {
-        url: location.to_owned(),
-        reason,
-    };
-    git::probe_host(remote, fetcher.options()).map_err(unavailable)?;
-    let mut detached =
-        git2::Remote::create_detached(remote).map_err(|e| unavailable(e.message().to_owned()))?;
-    let mut proxy = git2::ProxyOptions::new();
-    proxy.auto();
-    let connection = detached
-        .connect_auth(git2::Direction::Fetch, None, Some(proxy))
-        .map_err(|e| unavailable(e.message().to_owned()))?;
-    let heads = connection
-        .list()
-        .map_err(|e| unavailable(e.message().to_owned()))?;
-    let mut tags = Vec::new();
-    for head in heads {
-        // git2 unwraps a ref name that is not UTF-8; such a ref is skipped, not a crash.
-        let name =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| head.name().to_owned()));
-        let Ok(name) = name else { continue };
-        if let Some(tag) = name.strip_prefix("refs/tags/")
-            && !tag.ends_with("^{}")
-        {
-            tags.push(tag.to_owned());
-        }
-    }
-    tags.sort();
-    tags.dedup();
-    Ok(tags)
 }
 
 /// The tag names held by the bare mirror in the cache.
