@@ -305,17 +305,24 @@ impl LineFilter {
 /// A 64-bit hash of a line, word by word; only used to find equal lines.
 fn line_hash(line: &[u8]) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let word = |bytes: &[u8]| u64::from_le_bytes(bytes.try_into().expect("eight bytes"));
     let mut hash = line.len() as u64;
     let mut words = line.chunks_exact(8);
-    for word in &mut words {
-        let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        hash = (hash.rotate_left(5) ^ word).wrapping_mul(K);
+    for chunk in &mut words {
+        hash = (hash.rotate_left(5) ^ word(chunk)).wrapping_mul(K);
     }
     let rest = words.remainder();
     if !rest.is_empty() {
-        let mut word = [0u8; 8];
-        word[..rest.len()].copy_from_slice(rest);
-        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        // The last eight bytes (overlapping the words before), or the short line byte by byte:
+        // no call to copy a few bytes.
+        let last = if line.len() >= 8 {
+            word(&line[line.len() - 8..])
+        } else {
+            rest.iter()
+                .enumerate()
+                .fold(0, |word, (i, &byte)| word | u64::from(byte) << (8 * i))
+        };
+        hash = (hash.rotate_left(5) ^ last).wrapping_mul(K);
     }
     (hash ^ (hash >> 32)).wrapping_mul(K)
 }
