@@ -886,7 +886,7 @@ fn a_fix_whose_context_churned_is_present_modulo_context() {
 #[test]
 fn commit_urls_of_a_tarball_package_are_checked_in_their_repository() {
     let temp = tempfile::tempdir().unwrap();
-    let repo = GitRepo::new(&temp.path().join("upstream-git"));
+    let repo = GitRepo::new(temp.path().join("upstream-git"));
     repo.write("a.c", numbered("a", 30, &[]));
     repo.commit("release 1.0");
     repo.tag("release_1_0");

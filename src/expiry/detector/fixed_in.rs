@@ -24,11 +24,11 @@ const NAME: &str = "fixed-in";
 /// Run the detector on one patch.
 pub fn detect(context: &Context<'_>, entry: &PatchEntry, patches: &[Patch]) -> Evidence {
     let (requirement, from) = match &entry.fixed_in {
-        Some(requirement) => (requirement.clone(), "`fixed-in`".to_string()),
+        Some(requirement) => (requirement.clone(), String::new()),
         None => match applied_upstream(patches, context.release) {
             Some((version, value)) => (
                 format!(">={version}"),
-                format!("`Applied-Upstream: {value}`"),
+                format!(" (from `Applied-Upstream: {value}`)"),
             ),
             None => {
                 return evidence(
@@ -45,18 +45,12 @@ pub fn detect(context: &Context<'_>, entry: &PatchEntry, patches: &[Patch]) -> E
         Ok(true) => evidence(
             NAME,
             EvidenceResult::Proves,
-            format!(
-                "{} satisfies `{requirement}` (from {from})",
-                context.release
-            ),
+            format!("{} satisfies `{requirement}`{from}", context.release),
         ),
         Ok(false) => evidence(
             NAME,
             EvidenceResult::Refutes,
-            format!(
-                "{} does not satisfy `{requirement}` (from {from})",
-                context.release
-            ),
+            format!("{} does not satisfy `{requirement}`{from}", context.release),
         ),
         Err(message) => evidence(
             NAME,
