@@ -167,7 +167,7 @@ impl Side {
 
     /// Whether lines `a` and `b` are equal (`recs_match`).
     fn same_lines(&self, text: &[u8], a: isize, b: isize) -> bool {
-        self.line(text, a) == self.line(text, b)
+        same_bytes(self.line(text, a), self.line(text, b))
     }
 }
 
@@ -209,12 +209,20 @@ fn count_lines(text: &[u8]) -> usize {
         + usize::from(!text.is_empty() && !text.ends_with(b"\n"))
 }
 
-/// The length of the longest common prefix.
+/// The length of the longest common prefix: a `memcmp` per 1 KiB block, then words.
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 1024;
     let limit = a.len().min(b.len());
     let mut at = 0;
-    while at + 64 <= limit && a[at..at + 64] == b[at..at + 64] {
-        at += 64;
+    while at + BLOCK <= limit && a[at..at + BLOCK] == b[at..at + BLOCK] {
+        at += BLOCK;
+    }
+    while at + 8 <= limit {
+        let (x, y) = (word(&a[at..at + 8]), word(&b[at..at + 8]));
+        if x != y {
+            return at + ((x ^ y).trailing_zeros() / 8) as usize;
+        }
+        at += 8;
     }
     at + a[at..limit]
         .iter()
@@ -225,12 +233,21 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
 
 /// The length of the longest common suffix, at most `limit`.
 fn common_suffix(a: &[u8], b: &[u8], limit: usize) -> usize {
+    const BLOCK: usize = 1024;
     let (a, b) = (&a[a.len() - limit..], &b[b.len() - limit..]);
     let mut same = 0;
-    while same + 64 <= limit
-        && a[limit - same - 64..limit - same] == b[limit - same - 64..limit - same]
+    while same + BLOCK <= limit
+        && a[limit - same - BLOCK..limit - same] == b[limit - same - BLOCK..limit - same]
     {
-        same += 64;
+        same += BLOCK;
+    }
+    while same + 8 <= limit {
+        let end = limit - same;
+        let (x, y) = (word(&a[end - 8..end]), word(&b[end - 8..end]));
+        if x != y {
+            return same + ((x ^ y).leading_zeros() / 8) as usize;
+        }
+        same += 8;
     }
     same + a[..limit - same]
         .iter()
@@ -238,6 +255,31 @@ fn common_suffix(a: &[u8], b: &[u8], limit: usize) -> usize {
         .zip(b[..limit - same].iter().rev())
         .take_while(|(x, y)| x == y)
         .count()
+}
+
+/// Eight bytes as a little-endian word.
+fn word(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes.try_into().expect("eight bytes"))
+}
+
+/// Whether two lines are equal, compared a word at a time in place (lines are short: a
+/// `memcmp` call costs more than the compare).
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() < 8 {
+        return a == b;
+    }
+    let mut at = 0;
+    while at + 8 <= a.len() {
+        if word(&a[at..at + 8]) != word(&b[at..at + 8]) {
+            return false;
+        }
+        at += 8;
+    }
+    let end = a.len();
+    word(&a[end - 8..]) == word(&b[end - 8..])
 }
 
 /// Call `f` with the position of each `\n` of `text`, in order. Newlines are found 64 bytes
@@ -305,7 +347,6 @@ impl LineFilter {
 /// A 64-bit hash of a line, word by word; only used to find equal lines.
 fn line_hash(line: &[u8]) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    let word = |bytes: &[u8]| u64::from_le_bytes(bytes.try_into().expect("eight bytes"));
     let mut hash = line.len() as u64;
     let mut words = line.chunks_exact(8);
     for chunk in &mut words {
@@ -377,7 +418,11 @@ impl Classifier {
                 return class;
             }
             let class = &mut self.classes[entry as usize - 1];
-            if class.hash == hash && texts[usize::from(class.side)][class.start..class.end] == *line
+            if class.hash == hash
+                && same_bytes(
+                    &texts[usize::from(class.side)][class.start..class.end],
+                    line,
+                )
             {
                 class.count[usize::from(side)] += 1;
                 return entry - 1;
@@ -396,7 +441,11 @@ impl Classifier {
                 return;
             }
             let class = &mut self.classes[entry as usize - 1];
-            if class.hash == hash && texts[usize::from(class.side)][class.start..class.end] == *line
+            if class.hash == hash
+                && same_bytes(
+                    &texts[usize::from(class.side)][class.start..class.end],
+                    line,
+                )
             {
                 class.common += 1;
                 return;
@@ -854,6 +903,33 @@ mod tests {
                 String::from_utf8_lossy(&new)
             );
         }
+    }
+
+    #[test]
+    fn common_ends_are_found_by_blocks_and_words() {
+        let naive_prefix = |a: &[u8], b: &[u8]| a.iter().zip(b).take_while(|(x, y)| x == y).count();
+        let base: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
+        for cut in [0, 1, 7, 8, 9, 1023, 1024, 1025, 3000, 4999] {
+            let mut other = base.clone();
+            other[cut] ^= 1;
+            assert_eq!(common_prefix(&base, &other), naive_prefix(&base, &other));
+            let limit = base.len();
+            let naive_suffix = base
+                .iter()
+                .rev()
+                .zip(other.iter().rev())
+                .take_while(|(x, y)| x == y)
+                .count();
+            assert_eq!(common_suffix(&base, &other, limit), naive_suffix);
+            assert_eq!(
+                common_suffix(&base, &other, cut.min(100)),
+                naive_suffix.min(cut.min(100))
+            );
+        }
+        assert_eq!(common_prefix(&base, &base[..1500]), 1500);
+        assert!(same_bytes(b"0123456789", b"0123456789"));
+        assert!(!same_bytes(b"0123456789", b"0123456788"));
+        assert!(!same_bytes(b"abc", b"abd"));
     }
 
     #[test]
