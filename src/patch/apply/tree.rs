@@ -119,6 +119,9 @@ impl Stage {
 #[derive(Debug)]
 pub(super) struct Tree {
     root: PathBuf,
+    /// `root` made absolute once: temporary files are created under it, since `tempfile`
+    /// would otherwise ask for the working directory again for every file written.
+    absolute_root: PathBuf,
     cache: HashMap<PathBuf, Slot>,
     dirty: HashSet<PathBuf>,
     /// Folders found free of symlinks on disk. Nothing on disk changes before `write` (which
@@ -140,6 +143,7 @@ impl Tree {
         }
         Ok(Tree {
             root: root.to_path_buf(),
+            absolute_root: std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()),
             cache: HashMap::new(),
             dirty: HashSet::new(),
             safe_folders: HashSet::new(),
@@ -404,9 +408,13 @@ impl Tree {
         if state.mode == SYMLINK {
             return write_symlink(&parent, &full, &state.content);
         }
+        let temp_folder = match path.parent() {
+            Some(folder) => self.absolute_root.join(folder),
+            None => self.absolute_root.clone(),
+        };
         let mut temp = tempfile::Builder::new()
             .prefix(".mindelta-")
-            .tempfile_in(&parent)
+            .tempfile_in(&temp_folder)
             .map_err(io(&parent))?;
         temp.write_all(&state.content).map_err(io(&full))?;
         set_permissions(temp.as_file(), state).map_err(io(&full))?;
