@@ -151,7 +151,7 @@ struct Pairing<'a> {
     paired: Vec<Option<(usize, u64)>>,
     used: Vec<bool>,
     /// Size and span counts of each blob read so far.
-    spans: HashMap<Oid, (u64, HashMap<u32, u64>)>,
+    spans: HashMap<Oid, (u64, Vec<(u32, u64)>)>,
 }
 
 impl Pairing<'_> {
@@ -378,18 +378,25 @@ pub fn git_similarity(src: &[u8], dst: &[u8]) -> u64 {
     copied * MAX_SCORE / max_size * 100 / MAX_SCORE
 }
 
-fn copied_bytes(source: &HashMap<u32, u64>, destination: &HashMap<u32, u64>) -> u64 {
-    source
-        .iter()
-        .filter_map(|(hash, count)| destination.get(hash).map(|d| (*count).min(*d)))
-        .sum()
+/// The bytes of `source`'s spans that `destination` has too: both are sorted by span hash,
+/// so one merge walk (as git's `diffcore_count_changes`).
+fn copied_bytes(source: &[(u32, u64)], destination: &[(u32, u64)]) -> u64 {
+    let mut copied = 0;
+    let mut others = destination.iter().peekable();
+    for &(hash, count) in source {
+        while others.next_if(|(other, _)| *other < hash).is_some() {}
+        if let Some((_, other_count)) = others.next_if(|(other, _)| *other == hash) {
+            copied += count.min(*other_count);
+        }
+    }
+    copied
 }
 
-/// Byte counts per span hash, as git's `hash_chars`.
-fn span_counts(data: &[u8]) -> HashMap<u32, u64> {
+/// Byte counts per span hash, as git's `hash_chars`, sorted by hash.
+fn span_counts(data: &[u8]) -> Vec<(u32, u64)> {
     const HASHBASE: u32 = 107927;
     let is_text = !data[..data.len().min(8000)].contains(&0);
-    let mut counts = HashMap::new();
+    let mut spans = Vec::new();
     let (mut accum1, mut accum2, mut n) = (0u32, 0u32, 0u64);
     let mut rest = data;
     while let Some((&c, tail)) = rest.split_first() {
@@ -406,12 +413,20 @@ fn span_counts(data: &[u8]) -> HashMap<u32, u64> {
             continue;
         }
         let hash = accum1.wrapping_add(accum2.wrapping_mul(0x61)) % HASHBASE;
-        *counts.entry(hash).or_insert(0) += n;
+        spans.push((hash, n));
         (accum1, accum2, n) = (0, 0, 0);
     }
     if n > 0 {
         let hash = accum1.wrapping_add(accum2.wrapping_mul(0x61)) % HASHBASE;
-        *counts.entry(hash).or_insert(0) += n;
+        spans.push((hash, n));
     }
-    counts
+    spans.sort_unstable_by_key(|&(hash, _)| hash);
+    spans.dedup_by(|(hash, count), (kept_hash, kept_count)| {
+        let same = hash == kept_hash;
+        if same {
+            *kept_count += *count;
+        }
+        same
+    });
+    spans
 }
