@@ -15,6 +15,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -537,7 +538,7 @@ pub fn apply_delta(base: &[u8], delta: &[u8]) -> Option<Vec<u8>> {
 /// Resolved objects by pack offset, least recently used out first once over budget.
 #[derive(Default)]
 struct Cache {
-    entries: HashMap<u64, (Object, u64)>,
+    entries: HashMap<u64, (Object, u64), BuildHasherDefault<OffsetHasher>>,
     /// Uses in order, `(key, tick)`; a pair whose tick is no longer its entry's is stale.
     uses: VecDeque<(u64, u64)>,
     tick: u64,
@@ -594,6 +595,28 @@ impl Cache {
             self.uses
                 .retain(|(key, tick)| entries.get(key).is_some_and(|(_, t)| t == tick));
         }
+    }
+}
+
+/// Hashes a cache key (pack and offset) with one multiply: SipHash's resistance to chosen
+/// keys buys nothing for offsets read from the repository's own pack index.
+#[derive(Default)]
+struct OffsetHasher(u64);
+
+impl Hasher for OffsetHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        let mixed = (self.0 ^ key).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = mixed ^ (mixed >> 29);
     }
 }
 
