@@ -135,6 +135,9 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     match context.format {
         Format::Json => output::json(&report)?,
         Format::Human if !context.quiet => {
+            // One write for the whole report: a long series would otherwise cost a terminal
+            // probe and a system call per patch.
+            let mut text = String::new();
             for patch in &report.patches {
                 let verb = match (args.dry_run, args.reverse) {
                     (true, false) => "would apply",
@@ -152,8 +155,10 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
                 if !moved.is_empty() {
                     line.push_str(&format!(" ({})", moved.join(", ")));
                 }
-                anstream::eprintln!("{line}");
+                text.push_str(&line);
+                text.push('\n');
             }
+            anstream::eprint!("{text}");
         }
         Format::Human => {}
     }
