@@ -988,20 +988,15 @@ fn commit_urls_of_a_tarball_package_are_checked_in_their_repository() {
     let cache = mindelta::upstream::Cache::new(temp.path().join("cache"));
     let workspace = Workspace::open(temp.path()).unwrap();
     let package = workspace.load("tarred").unwrap();
-    let offline = |root: &Path| {
-        let mut options = FetchOptions::new(root.join("cache"));
+    let check_offline = |release: &str| {
+        let mut options = FetchOptions::new(temp.path().join("cache"));
         options.offline = true;
-        Fetcher::new(options, None)
+        let fetcher = Fetcher::new(options, None);
+        check_package(&package, release, &fetcher, &CheckOptions::default()).unwrap()
     };
 
     // Not in the cache and offline: nothing concluded, nothing guessed.
-    let checked = check_package(
-        &package,
-        "1.1",
-        &offline(temp.path()),
-        &CheckOptions::default(),
-    )
-    .unwrap();
+    let checked = check_offline("1.1");
     let (found, detail) = result(patch(&checked, "0001-fix.patch"), "upstream-commit");
     assert_eq!(found, EvidenceResult::NotFound, "{detail}");
     assert!(detail.contains("http://127.0.0.1:9/acme/demo"), "{detail}");
@@ -1016,13 +1011,7 @@ fn commit_urls_of_a_tarball_package_are_checked_in_their_repository() {
         .status()
         .unwrap();
     assert!(status.success());
-    let checked = check_package(
-        &package,
-        "1.1",
-        &offline(temp.path()),
-        &CheckOptions::default(),
-    )
-    .unwrap();
+    let checked = check_offline("1.1");
 
     let fixed = patch(&checked, "0001-fix.patch");
     assert_eq!(fixed.verdict, Verdict::Expired);
@@ -1043,13 +1032,7 @@ fn commit_urls_of_a_tarball_package_are_checked_in_their_repository() {
     assert_eq!(applied.reason.as_deref(), Some("fixed-in"));
     let (_, detail) = result(applied, "fixed-in");
     assert!(detail.contains("Applied-Upstream: 1.1"), "{detail}");
-    let before = check_package(
-        &package,
-        "1.0",
-        &offline(temp.path()),
-        &CheckOptions::default(),
-    )
-    .unwrap();
+    let before = check_offline("1.0");
     assert_eq!(
         result(patch(&before, "0003-applied.patch"), "fixed-in").0,
         EvidenceResult::Refutes

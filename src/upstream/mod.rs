@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use cache::Cache;
+pub(crate) use tarball::error_chain;
 
 /// Where an upstream tree comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -314,8 +314,9 @@ fn stream_body(
     Ok((length, hex::encode(hasher.finalize())))
 }
 
-/// An error and its causes on one line (reqwest's top-level message alone is vague).
-fn error_chain(error: &dyn std::error::Error) -> String {
+/// An error and its causes on one line (reqwest's top-level message alone is vague; the
+/// expiry detectors quote fetch errors this way too).
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -76,7 +76,7 @@ impl<'a> Context<'a> {
             return Rc::clone(found);
         }
         let opened = History::open(self.fetcher, url)
-            .map_err(|error| with_sources(&error))
+            .map_err(|error| crate::upstream::error_chain(&error))
             .map(|history| {
                 let candidates = super::release_tags(self.package, self.release, self.options);
                 let release_tag =
@@ -110,18 +110,6 @@ impl<'a> Context<'a> {
             )),
         }
     }
-}
-
-/// An error and its sources, joined: what a detail quotes.
-fn with_sources(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// An evidence value.
