@@ -1038,3 +1038,85 @@ fn commit_urls_of_a_tarball_package_are_checked_in_their_repository() {
         EvidenceResult::Refutes
     );
 }
+
+/// A backport adapted to the old tree keeps the upstream commit's subject but not its patch
+/// id. Upstream later rewrote the code around it: no hunk of the backport applies to R and
+/// none is found, yet the commit with the same subject is in the range — `rewritten-upstream`.
+#[test]
+fn an_upstream_commit_with_the_patch_subject_and_nothing_applying_expires_it() {
+    let temp = tempfile::tempdir().unwrap();
+    let repo = GitRepo::new(temp.path().join("upstream"));
+    repo.write("a.c", numbered("a", 30, &[]))
+        .write("b.c", numbered("b", 30, &[]));
+    repo.commit("release 1.0");
+    repo.tag("v1.0");
+    // Upstream's fix changes a5 and a6 at once; Debian's backport only a5.
+    repo.write(
+        "a.c",
+        numbered("a", 30, &[(5, "int a5 = 500;"), (6, "int a6 = 600;")]),
+    );
+    repo.commit("parser: reject oversized lengths in the header");
+    // Then upstream rewrote the whole neighbourhood.
+    let rewritten: String = (1..=30)
+        .map(|n| format!("long a{n} = {};\n", n * 100))
+        .collect();
+    repo.write("a.c", rewritten);
+    repo.commit("a.c: use long everywhere");
+    repo.tag("v1.1");
+    let url = repo.path().display().to_string();
+    let backport = |subject: &str, file: &str, name: &str| {
+        format!(
+            "From: Downstream <d@example.org>\nSubject: [PATCH] {subject}\n\n---\n--- a/{file}\n+++ b/{file}\n@@ -2,7 +2,7 @@\n int {name}2 = 2;\n int {name}3 = 3;\n int {name}4 = 4;\n-int {name}5 = 5;\n+int {name}5 = 500;\n int {name}6 = 6;\n int {name}7 = 7;\n int {name}8 = 8;\n"
+        )
+    };
+    package(
+        temp.path(),
+        "subjects",
+        &format!("  version: \"1.0\"\n  git: {url}\n"),
+        &[
+            (
+                "0001-same-subject.patch",
+                "",
+                backport("parser: reject oversized lengths in the header", "a.c", "a"),
+            ),
+            (
+                "0002-same-subject-still-applies.patch",
+                "",
+                backport("parser: reject oversized lengths in the header", "b.c", "b"),
+            ),
+            (
+                "0003-own-subject.patch",
+                "",
+                backport("a.c: our own change of the fifth value", "a.c", "a"),
+            ),
+        ],
+    );
+    let checked = check(temp.path(), "subjects", "1.1").unwrap();
+
+    let rewritten = patch(&checked, "0001-same-subject.patch");
+    assert_eq!(states(rewritten), vec![HunkState::Absent]);
+    assert_eq!(result(rewritten, "patch-id").0, EvidenceResult::NotFound);
+    assert_eq!(
+        result(rewritten, "upstream-subject").0,
+        EvidenceResult::Supports
+    );
+    assert_eq!(rewritten.verdict, Verdict::Expired);
+    assert_eq!(rewritten.reason.as_deref(), Some("rewritten-upstream"));
+
+    // The same subject, but its hunk still applies: the subject alone proves nothing.
+    let applies = patch(&checked, "0002-same-subject-still-applies.patch");
+    assert_eq!(
+        result(applies, "upstream-subject").0,
+        EvidenceResult::Supports
+    );
+    assert_eq!(
+        result(applies, "rewritten-upstream").0,
+        EvidenceResult::NotApplicable
+    );
+    assert_eq!(applies.verdict, Verdict::Needed);
+
+    // Nothing applies, but no upstream commit has this subject: a human must look.
+    let own = patch(&checked, "0003-own-subject.patch");
+    assert_eq!(result(own, "upstream-subject").0, EvidenceResult::NotFound);
+    assert_eq!(own.verdict, Verdict::Conflict);
+}

@@ -3,7 +3,8 @@
 //! Flow: `check_package` reads and parses every patch of a package, opens R's tree
 //! (`tree.rs`) and, when the package names a git repository, its history (`history.rs`); then
 //! each detector (`detector/`, cheapest first: `fixed-in`, `upstream-commit`, `patch-id`,
-//! `content`, `release-notes`, `claims`, then the `partial-upstream` combination) adds its
+//! `content`, `release-notes`, `claims`, `upstream-subject`, then the `partial-upstream`
+//! combination) adds its
 //! evidence, and `verdict.rs` turns the evidence into a verdict. Each patch
 //! is judged against pristine R and again in series order (the earlier needed and partial
 //! patches applied in memory), and the second verdict is reported where it differs.
@@ -347,11 +348,14 @@ fn judge(
     evidence.push(pristine.modulo_context.clone());
     evidence.push(release_notes::detect(entry, parsed, &notes.0, &notes.1));
     evidence.push(detector::claims::detect(context, entry, parsed));
+    evidence.push(detector::upstream_subject::detect(context, parsed));
+    let independent = evidence.len();
     evidence.push(verdict::partial_upstream(
         &evidence,
         pristine.loose_outcome,
         &partly_detail(&pristine),
     ));
+    evidence.push(verdict::rewritten_upstream(&evidence, &pristine.hunks));
     let (verdict, reason) = verdict::decide(&evidence, pristine.loose_outcome);
 
     let cumulative = if overlay.is_empty() {
@@ -359,8 +363,8 @@ fn judge(
     } else {
         Content::judge(parsed, entry.strip, release_tree, overlay, context.release)
     };
-    let mut strong = evidence.clone();
-    strong.pop();
+    // The same evidence with the cumulative content, and the combination rules judged again.
+    let mut strong = evidence[..independent].to_vec();
     strong[content_index] = cumulative.evidence.clone();
     strong[content_index + 1] = cumulative.modulo_context.clone();
     let combined = verdict::partial_upstream(
@@ -369,6 +373,7 @@ fn judge(
         &partly_detail(&cumulative),
     );
     strong.push(combined);
+    strong.push(verdict::rewritten_upstream(&strong, &cumulative.hunks));
     let (cumulative_verdict, _) = verdict::decide(&strong, cumulative.loose_outcome);
     if matches!(cumulative_verdict, Verdict::Needed | Verdict::Partial) {
         cumulative.apply_to(parsed, entry.strip, release_tree, overlay);

@@ -7,7 +7,7 @@
 //! (every hunk in R, some of them only with their context changed: `modulo_context.rs`). The
 //! `reason` is the first of them in that order, then `partial-upstream`: some substantive hunks
 //! in R (as written or modulo context), none applying,
-//! *and* `release-notes` or `claims` supporting it ([`partial_upstream`]; why this pair is in
+//! *and* `release-notes`, `claims` or `upstream-subject` supporting it ([`partial_upstream`]; why this pair is in
 //! `docs/expiry.md`). Otherwise the content decides, counting hunks present modulo context as
 //! present: `partial` (some hunks in R, the rest apply), `needed` (every hunk applies) or `conflict` (some hunk neither applies nor is in
 //! R). When the content could not be judged and nothing proves expiry, the verdict is
@@ -17,15 +17,16 @@ use super::detector::content::Outcome;
 use super::{Evidence, EvidenceResult, Verdict};
 
 /// The detectors whose `supports` corroborates a partly present patch: independent of the
-/// content (they read the release notes and the patch's header, not the hunks).
-const CORROBORATING: [&str; 2] = ["release-notes", "claims"];
+/// content (they read the release notes, the patch's header and upstream's commit subjects,
+/// not the hunks).
+const CORROBORATING: [&str; 3] = ["release-notes", "claims", "upstream-subject"];
 
 /// The name of the combination rule's evidence.
 pub const PARTIAL_UPSTREAM: &str = "partial-upstream";
 
 /// The `partial-upstream` evidence: the combination rule for a patch whose content is partly
 /// in R with nothing applying ([`Outcome::PartlyPresent`]). It **proves** expiry when an
-/// independent detector (`release-notes`, `claims`) supports it too, **supports** it alone
+/// independent detector supports it too, **supports** it alone
 /// (the verdict stays `conflict`), and is `not-applicable` for any other content outcome.
 pub fn partial_upstream(evidence: &[Evidence], content: Outcome, content_detail: &str) -> Evidence {
     if content != Outcome::PartlyPresent {
@@ -54,6 +55,40 @@ pub fn partial_upstream(evidence: &[Evidence], content: Outcome, content_detail:
         EvidenceResult::Proves,
         format!("{content_detail}; corroborated by {}", names.join(" and ")),
     )
+}
+
+/// The name of the second combination rule's evidence.
+pub const REWRITTEN_UPSTREAM: &str = "rewritten-upstream";
+
+/// The `rewritten-upstream` evidence: an upstream commit between the current version and R has
+/// the patch's own (specific) subject (`upstream-subject` supports), and not one of the
+/// patch's hunks applies to R — every pre-image is gone, as when upstream took the change and
+/// the code around it moved on. It **proves** expiry then: two independent kinds of evidence,
+/// upstream's history naming the change and R's bytes no longer holding what the patch
+/// changes. With any hunk still applying it is `not-applicable` (the change may not be in R in
+/// that form), as without the subject match.
+pub fn rewritten_upstream(evidence: &[Evidence], hunks: &[super::HunkReport]) -> Evidence {
+    let subject = evidence
+        .iter()
+        .find(|e| e.detector == "upstream-subject" && e.result == EvidenceResult::Supports);
+    let none_applies =
+        !hunks.is_empty() && hunks.iter().all(|h| h.state != super::HunkState::Applied);
+    match subject {
+        Some(subject) if none_applies => crate::expiry::detector::evidence(
+            REWRITTEN_UPSTREAM,
+            EvidenceResult::Proves,
+            format!(
+                "{}, and none of the patch's {} hunks applies to R",
+                subject.detail,
+                hunks.len()
+            ),
+        ),
+        _ => crate::expiry::detector::evidence(
+            REWRITTEN_UPSTREAM,
+            EvidenceResult::NotApplicable,
+            "no upstream commit with the patch's subject, or some hunk still applies",
+        ),
+    }
 }
 
 /// The verdict and, for an expired patch, the detector that proves it.
@@ -88,6 +123,39 @@ mod tests {
             decide(&found, Outcome::AllPresent),
             (Verdict::Expired, Some("patch-id".into()))
         );
+    }
+
+    #[test]
+    fn rewritten_upstream_needs_the_subject_and_no_applying_hunk() {
+        use crate::expiry::{HunkReport, HunkState};
+        let hunk = |state| HunkReport {
+            file: "a.c".into(),
+            index: 1,
+            state,
+            modulo_context: false,
+        };
+        let subject = [evidence(
+            "upstream-subject",
+            EvidenceResult::Supports,
+            "commit",
+        )];
+        let other = [evidence("claims", EvidenceResult::Supports, "")];
+        let gone = [hunk(HunkState::Absent), hunk(HunkState::Present)];
+        let applying = [hunk(HunkState::Absent), hunk(HunkState::Applied)];
+        assert_eq!(
+            rewritten_upstream(&subject, &gone).result,
+            EvidenceResult::Proves
+        );
+        for (found, hunks) in [
+            (&subject[..], &applying[..]),
+            (&other, &gone),
+            (&subject, &[]),
+        ] {
+            assert_eq!(
+                rewritten_upstream(found, hunks).result,
+                EvidenceResult::NotApplicable
+            );
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod modulo_context;
 pub mod patch_id;
 pub mod release_notes;
 pub mod upstream_commit;
+pub mod upstream_subject;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -66,6 +67,9 @@ pub struct ReleaseIds {
     pub from_tag: Option<String>,
     /// How many commits were read.
     pub commits: usize,
+    /// Each commit's subject, normalised (`upstream_subject::normalise`) → the newest commit
+    /// with it.
+    pub subjects: HashMap<String, String>,
 }
 
 impl<'a> Context<'a> {

@@ -117,6 +117,7 @@ fn release_ids(context: &Context<'_>) -> Result<ReleaseIds, String> {
     let ids = history
         .patch_ids(&commits, &mut cache)
         .map_err(|e| e.to_string())?;
+    let subjects = super::upstream_subject::subjects(history, &commits);
     let mut by_patch_id = HashMap::new();
     for (commit, patch_id) in ids {
         if let Some(patch_id) = patch_id {
@@ -130,5 +131,6 @@ fn release_ids(context: &Context<'_>) -> Result<ReleaseIds, String> {
         tag,
         from_tag: from.map(|(tag, _)| tag),
         commits: commits.len(),
+        subjects,
     })
 }
