@@ -134,7 +134,10 @@ int main(int argc, char **argv) {
 }
 """
 LAUNCHER = None
-SYNC_AFTER_COPY = os.environ.get("BENCH_SYNC") == "1"
+# Flush the restored tree to disk before each timed run (BENCH_SYNC=0 to skip): otherwise the
+# writeback of the copy lands inside the next tool's run, which adds tens of percent of noise
+# on a small series and penalises whichever tool happens to run next.
+SYNC_AFTER_COPY = os.environ.get("BENCH_SYNC", "1") == "1"
 
 
 def build_launcher():
