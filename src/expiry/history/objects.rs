@@ -30,6 +30,9 @@ const CACHE_BUDGET: usize = 96 << 20;
 const CACHE_OBJECT_LIMIT: usize = 16 << 20;
 /// The first read of an entry: enough for the header and most deltas and small objects.
 const FIRST_READ: usize = 16 << 10;
+/// The largest object the walk reads. Sizes come from the pack, i.e. from upstream: a corrupt
+/// or hostile size must be an error, not an allocation that aborts the process.
+const MAX_OBJECT: usize = 1 << 30;
 
 /// Why an object could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -447,6 +450,9 @@ impl ObjectReader {
         }
         let mut consumed = entry.header.min(self.input.len());
         let mut position = entry.offset + consumed as u64;
+        if entry.size > MAX_OBJECT {
+            return Err(self.corrupt(pack, entry.offset, "object larger than 1 GiB"));
+        }
         let mut out = Vec::with_capacity(entry.size + 1);
         self.inflater.reset(true);
         loop {
@@ -506,6 +512,9 @@ pub fn apply_delta(base: &[u8], delta: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let result_size = size(delta, &mut at)?;
+    if result_size > MAX_OBJECT {
+        return None;
+    }
     let mut out = Vec::with_capacity(result_size);
     while at < delta.len() {
         let op = delta[at];
@@ -526,7 +535,7 @@ pub fn apply_delta(base: &[u8], delta: &[u8]) -> Option<Vec<u8>> {
             out.extend_from_slice(base.get(offset..offset.checked_add(length)?)?);
         } else if op != 0 {
             let length = usize::from(op);
-            out.extend_from_slice(delta.get(at..at + length)?);
+            out.extend_from_slice(delta.get(at..at.checked_add(length)?)?);
             at += length;
         } else {
             return None;
@@ -630,6 +639,11 @@ mod tests {
         // base size 16, result size 9; copy 4 bytes at offset 2; insert "xyz"; copy 2 at 10.
         let delta = [16, 9, 0x91, 2, 4, 3, b'x', b'y', b'z', 0x91, 10, 2];
         assert_eq!(apply_delta(base, &delta).unwrap(), b"2345xyzab");
+        // A result size beyond any real object is refused, not allocated.
+        let huge = [
+            16, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x01, b'x',
+        ];
+        assert_eq!(apply_delta(base, &huge), None);
         // A copy past the base's end, a wrong base size and a zero opcode are refused.
         assert!(apply_delta(base, &[16, 4, 0x91, 14, 4]).is_none());
         assert!(apply_delta(base, &[15, 1, 1, b'x']).is_none());
