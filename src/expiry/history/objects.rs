@@ -137,7 +137,9 @@ impl PackIndex {
             0 => 0,
             _ => be32(&self.index, FANOUT + (first - 1) * 4)? as usize,
         };
-        let mut high = be32(&self.index, FANOUT + first * 4)? as usize;
+        // A corrupt fan-out table must not send the search past the ids.
+        let mut high = (be32(&self.index, FANOUT + first * 4)? as usize).min(self.count);
+        low = low.min(high);
         while low < high {
             let middle = low + (high - low) / 2;
             match self.id(middle).cmp(id) {
