@@ -22,7 +22,10 @@ fn hello_drops_the_fixed_patch_rebases_the_moved_one_and_keeps_the_rest() {
     let second_before =
         fs::read_to_string(dir.join("0002-greeting-from-environment.patch")).unwrap();
 
+    // The `expired:` record's date, pinned (2026-11-27, noon UTC) so the expected text holds
+    // on any day.
     let output = mindelta(&temp.path().join("cache"))
+        .env("SOURCE_DATE_EPOCH", "1795780800")
         .args(["--workspace"])
         .arg(&root)
         .args([
