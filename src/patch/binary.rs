@@ -114,7 +114,12 @@ fn read_size(delta: &[u8], at: &mut usize) -> Result<usize, BinaryError> {
     }
 }
 
+/// The largest result a delta may declare: the size comes from the input (a patch, or a pack
+/// from upstream for the history walk), so anything bigger is refused before it is built.
+const MAX_DELTA_TARGET: usize = 1 << 30;
+
 /// Apply a git delta (source size, target size, then copy/insert instructions) to `base`.
+/// The same format serves GIT binary patches and packed objects (`expiry::history::objects`).
 pub fn apply_delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, BinaryError> {
     let fail = |message: &str| BinaryError::Delta(message.to_string());
     let mut at = 0;
@@ -126,6 +131,9 @@ pub fn apply_delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, BinaryError> {
         )));
     }
     let target_size = read_size(delta, &mut at)?;
+    if target_size > MAX_DELTA_TARGET {
+        return Err(fail("delta declares a result larger than 1 GiB"));
+    }
     let mut out = Vec::with_capacity(target_size.min(64 << 20));
     while at < delta.len() {
         let command = delta[at];

@@ -493,57 +493,11 @@ impl ObjectReader {
     }
 }
 
-/// Git's delta format: the base's size, the result's size, then copy and insert instructions.
-/// `None` when the delta does not fit its base.
+/// Git's delta format: the base's size, the result's size, then copy and insert instructions
+/// (the applier of GIT binary patches, which checks every bound). `None` when the delta does
+/// not fit its base.
 pub fn apply_delta(base: &[u8], delta: &[u8]) -> Option<Vec<u8>> {
-    fn size(delta: &[u8], at: &mut usize) -> Option<usize> {
-        let mut value = 0usize;
-        let mut shift = 0;
-        loop {
-            let byte = *delta.get(*at)?;
-            *at += 1;
-            value |= usize::from(byte & 0x7f).checked_shl(shift)?;
-            shift += 7;
-            if byte & 0x80 == 0 {
-                return Some(value);
-            }
-        }
-    }
-    let mut at = 0;
-    if size(delta, &mut at)? != base.len() {
-        return None;
-    }
-    let result_size = size(delta, &mut at)?;
-    if result_size > MAX_OBJECT {
-        return None;
-    }
-    let mut out = Vec::with_capacity(result_size);
-    while at < delta.len() {
-        let op = delta[at];
-        at += 1;
-        if op & 0x80 != 0 {
-            let mut fields = [0u8; 7];
-            for (bit, field) in fields.iter_mut().enumerate() {
-                if op & (1 << bit) != 0 {
-                    *field = *delta.get(at)?;
-                    at += 1;
-                }
-            }
-            let offset = u32::from_le_bytes([fields[0], fields[1], fields[2], fields[3]]) as usize;
-            let mut length = u32::from_le_bytes([fields[4], fields[5], fields[6], 0]) as usize;
-            if length == 0 {
-                length = 0x10000;
-            }
-            out.extend_from_slice(base.get(offset..offset.checked_add(length)?)?);
-        } else if op != 0 {
-            let length = usize::from(op);
-            out.extend_from_slice(delta.get(at..at.checked_add(length)?)?);
-            at += length;
-        } else {
-            return None;
-        }
-    }
-    (out.len() == result_size).then_some(out)
+    crate::patch::binary::apply_delta(base, delta).ok()
 }
 
 /// Resolved objects by pack offset, least recently used out first once over budget.
