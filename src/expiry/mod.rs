@@ -269,6 +269,7 @@ pub fn check_package(
         release_ids: None,
         fetcher,
         claimed: Default::default(),
+        release_tag: Default::default(),
     };
 
     // Release notes, for the `release-notes` detector: R's, and the current release's only

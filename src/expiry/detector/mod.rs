@@ -47,6 +47,8 @@ pub struct Context<'a> {
     /// Those repositories once opened, by clone URL: the history and R's tag in it, or why
     /// they could not be read.
     pub claimed: RefCell<HashMap<String, Rc<Result<ClaimedHistory, String>>>>,
+    /// R's tag in the package's own history and its commit, resolved on first use.
+    pub release_tag: std::cell::OnceCell<Option<(String, Oid)>>,
 }
 
 /// A repository a patch's commit URL names, opened once per package check.
@@ -73,6 +75,17 @@ pub struct ReleaseIds {
 }
 
 impl<'a> Context<'a> {
+    /// R's tag in the package's own history (`history`), with its commit: the manifest's tags
+    /// first, then any tag naming R (`tags.rs`). Resolved once per package.
+    pub fn release_tag(&self, history: &History) -> Option<(String, Oid)> {
+        self.release_tag
+            .get_or_init(|| {
+                let tags = super::release_tags(self.package, self.release, self.options);
+                super::tags::resolve_in_history(history, &tags, self.release)
+            })
+            .clone()
+    }
+
     /// The repository at `url` (a patch's claim), opened and its tag for R resolved on first
     /// use; later patches of the package reuse it.
     pub fn claimed_history(&self, url: &str) -> Rc<Result<ClaimedHistory, String>> {

@@ -97,7 +97,7 @@ fn release_ids(context: &Context<'_>) -> Result<ReleaseIds, String> {
     };
     let upstream = &context.package.manifest.upstream;
     let tags = crate::expiry::release_tags(context.package, context.release, context.options);
-    let (tag, tip) = resolve_in_history(history, &tags, context.release).ok_or_else(|| {
+    let (tag, tip) = context.release_tag(history).ok_or_else(|| {
         format!(
             "no tag of {} in upstream history (tried {})",
             context.release,

@@ -17,7 +17,6 @@
 
 use crate::expiry::commit_url::{CommitUrl, commit_urls_in};
 use crate::expiry::detector::{Context, evidence};
-use crate::expiry::tags::resolve_in_history;
 use crate::expiry::{Evidence, EvidenceResult};
 use crate::patch::Patch;
 use crate::patch::metadata::read_metadata;
@@ -73,7 +72,7 @@ pub fn detect(context: &Context<'_>, entry: &PatchEntry, patches: &[Patch]) -> E
         Err(evidence) => return evidence,
     };
     let tags = crate::expiry::release_tags(context.package, context.release, context.options);
-    let Some((tag, tip)) = resolve_in_history(history, &tags, context.release) else {
+    let Some((tag, tip)) = context.release_tag(history) else {
         return evidence(
             NAME,
             EvidenceResult::Error,
