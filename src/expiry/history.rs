@@ -549,17 +549,15 @@ mod tests {
         // Similar files: each pair differs in a few lines, so several sources score above
         // 50% for several destinations.
         let base = numbered("common", 30);
-        for (i, name) in [
+        let similar = [
             "a/one.c",
             "a/two.c",
             "b/one.c",
             "b/three.c",
             "c/dup.txt",
             "d/dup.txt",
-        ]
-        .iter()
-        .enumerate()
-        {
+        ];
+        for (i, name) in similar.iter().enumerate() {
             write(
                 name,
                 &format!("{base}{}", numbered(&format!("own{i}"), 4 + i)),
@@ -573,14 +571,7 @@ mod tests {
         commit("root");
         // Delete all, add similar ones under new names: exact duplicates, unique base names,
         // and an inexact many-to-many matrix with ties.
-        for name in [
-            "a/one.c",
-            "a/two.c",
-            "b/one.c",
-            "b/three.c",
-            "c/dup.txt",
-            "d/dup.txt",
-        ] {
+        for name in similar {
             std::fs::remove_file(dir.join(name)).unwrap();
         }
         for (i, name) in [

@@ -149,14 +149,7 @@ impl ReleaseTree {
         let Some(archive) = cached_archive(fetcher, url, expected.as_deref())? else {
             return Self::open(package, release, fetcher, tags);
         };
-        let temp_root = fetcher.cache().temp_dir()?;
-        let temp = tempfile::Builder::new()
-            .prefix("check-")
-            .tempdir_in(&temp_root)
-            .map_err(|e| FetchError::Io {
-                path: temp_root.clone(),
-                source: e,
-            })?;
+        let temp = check_temp_dir(fetcher)?;
         let tree = temp.path().join("tree");
         let mut layout = Layout::default();
         let mut select = |name: &[u8]| {
@@ -187,14 +180,7 @@ impl ReleaseTree {
     }
 
     fn materialized(fetcher: &Fetcher, spec: &SourceSpec) -> Result<ReleaseTree, FetchError> {
-        let temp_root = fetcher.cache().temp_dir()?;
-        let temp = tempfile::Builder::new()
-            .prefix("check-")
-            .tempdir_in(&temp_root)
-            .map_err(|e| FetchError::Io {
-                path: temp_root.clone(),
-                source: e,
-            })?;
+        let temp = check_temp_dir(fetcher)?;
         let root = temp.path().join("tree");
         fetcher.materialize(spec, &root)?;
         Ok(ReleaseTree {
@@ -442,6 +428,18 @@ pub fn resolve_tag(repo: &Repository, tags: &[String]) -> Option<(String, Oid)> 
         let commit = reference.peel_to_commit().ok()?;
         Some((tag.clone(), commit.id()))
     })
+}
+
+/// A temporary folder in the cache for one release tree of a check, removed when dropped.
+fn check_temp_dir(fetcher: &Fetcher) -> Result<tempfile::TempDir, FetchError> {
+    let temp_root = fetcher.cache().temp_dir()?;
+    tempfile::Builder::new()
+        .prefix("check-")
+        .tempdir_in(&temp_root)
+        .map_err(|source| FetchError::Io {
+            path: temp_root.clone(),
+            source,
+        })
 }
 
 /// The git repository holding the package's history: the git upstream itself, or the `git:`
