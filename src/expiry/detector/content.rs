@@ -190,6 +190,16 @@ impl Content {
         } else {
             String::new()
         };
+        // The hunks neither applying nor found, the first three named.
+        let missing = || {
+            absent
+                .iter()
+                .chain(&unproven)
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let (outcome, result, mut detail) = if total == 0 {
             (
                 Outcome::Nothing,
@@ -230,29 +240,14 @@ impl Content {
                 EvidenceResult::Supports,
                 format!(
                     "{present} of {total} hunks are in {release}{whitespace_note} and none applies; {} neither applies nor is in {release}",
-                    absent
-                        .iter()
-                        .chain(&unproven)
-                        .take(3)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    missing()
                 ),
             )
         } else {
             (
                 Outcome::Conflict,
                 EvidenceResult::NotFound,
-                format!(
-                    "{} neither applies nor is in {release}",
-                    absent
-                        .iter()
-                        .chain(&unproven)
-                        .take(3)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                format!("{} neither applies nor is in {release}", missing()),
             )
         };
         if !unproven.is_empty() {
