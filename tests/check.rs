@@ -623,6 +623,12 @@ fn numbered(name: &str, count: usize, changed: &[(usize, &str)]) -> String {
 /// A patch of `file` (of [`numbered`] lines) changing line 5 to `fix5` and line 25 to
 /// `fix25`, each hunk with three lines of context, under `header`.
 fn two_hunk_patch(header: &str, file: &str) -> String {
+    hunks_patch(header, file, &[5, 25])
+}
+
+/// A patch of `file` (of [`numbered`] lines) changing each of `lines` (line `n` to
+/// `fixed_n(n)`), each hunk with three lines of context, under `header`.
+fn hunks_patch(header: &str, file: &str, lines: &[usize]) -> String {
     let name = file.trim_end_matches(".c");
     let hunk = |line: usize| {
         let context = |n: usize| format!(" int {name}{n} = {n};\n");
@@ -637,36 +643,38 @@ fn two_hunk_patch(header: &str, file: &str) -> String {
             s = line - 3,
         )
     };
-    format!(
-        "{header}--- a/{file}\n+++ b/{file}\n{}{}",
-        hunk(5),
-        hunk(25)
-    )
+    let hunks: String = lines.iter().map(|line| hunk(*line)).collect();
+    format!("{header}--- a/{file}\n+++ b/{file}\n{hunks}")
 }
 
-/// In release 1.1, each file has the fix of line 5 verbatim and the fix of line 25 with its
-/// leading context rewritten (so that hunk neither applies nor is found).
+/// In release 1.1, each file has the fix of line 5 verbatim and the fixes of lines 15 and 25
+/// with their leading context rewritten (so those hunks neither apply nor are found).
 fn fixed_upstream(name: &str) -> String {
     let fix5 = format!("int {name}5 = fixed_5(5);");
+    let fix15 = format!("int {name}15 = fixed_15(15);");
     let fix25 = format!("int {name}25 = fixed_25(25);");
-    let churn: Vec<String> = (22..25).map(|n| format!("long {name}{n} = {n};")).collect();
+    let churn: Vec<String> = (0..30).map(|n| format!("long {name}{n} = {n};")).collect();
     numbered(
         name,
         30,
         &[
             (5, &fix5),
-            (22, &churn[0]),
-            (23, &churn[1]),
-            (24, &churn[2]),
+            (12, &churn[12]),
+            (13, &churn[13]),
+            (14, &churn[14]),
+            (15, &fix15),
+            (22, &churn[22]),
+            (23, &churn[23]),
+            (24, &churn[24]),
             (25, &fix25),
         ],
     )
 }
 
 #[test]
-fn partial_upstream_expires_only_with_a_corroborating_signal() {
+fn partial_upstream_expires_with_half_the_hunks_or_a_corroborating_signal() {
     let temp = tempfile::tempdir().unwrap();
-    let files = ["a.c", "b.c", "c.c", "d.c"];
+    let files = ["a.c", "b.c", "c.c", "d.c", "e.c"];
     let tarball = |version: &str, news: &str| {
         let mut entries = vec![support::TarEntry::file(
             &format!("demo-{version}/NEWS"),
@@ -703,8 +711,9 @@ fn partial_upstream_expires_only_with_a_corroborating_signal() {
     )
     .unwrap();
     let sha = mindelta::upstream::cache::sha256_hex(&old);
-    let with_path = |header: &str, file: &str| {
-        two_hunk_patch(header, file)
+    // With lines 5, 15 and 25: one hunk of three in 1.1, none applying, not enough alone.
+    let with_path = |header: &str, file: &str, lines: &[usize]| {
+        hunks_patch(header, file, lines)
             .replace(&format!("a/{file}"), &format!("a/src/{file}"))
             .replace(&format!("b/{file}"), &format!("b/src/{file}"))
     };
@@ -713,17 +722,17 @@ fn partial_upstream_expires_only_with_a_corroborating_signal() {
         "demo",
         &format!("  version: \"1.0\"\n  tarball: demo-{{version}}.tar.gz\n  sha256: {sha}\n"),
         &[
-            // Half upstream, nothing applies, the release notes name its CVE: expired.
+            // A third upstream, nothing applies, the release notes name its CVE: expired.
             (
                 "0001-CVE-2024-1111.patch",
                 "",
-                with_path("Description: fix an overflow\n", "a.c"),
+                with_path("Description: fix an overflow\n", "a.c", &[5, 15, 25]),
             ),
             // The same shape without a second signal: a conflict that says why.
             (
                 "0002-plain.patch",
                 "",
-                with_path("Description: fix an overflow\n", "b.c"),
+                with_path("Description: fix an overflow\n", "b.c", &[5, 15, 25]),
             ),
             // The header's own claim corroborates it: expired.
             (
@@ -732,20 +741,34 @@ fn partial_upstream_expires_only_with_a_corroborating_signal() {
                 with_path(
                     "Description: fix\nOrigin: upstream, https://example.org/demo/commit/0123456789abcdef\n",
                     "c.c",
+                    &[5, 15, 25],
                 ),
             ),
             // A CVE the current release's notes already name says nothing: a conflict.
             (
                 "0004-regression.patch",
                 "",
-                with_path("Description: regression of the CVE-2024-2222 fix\n", "d.c"),
+                with_path(
+                    "Description: regression of the CVE-2024-2222 fix\n",
+                    "d.c",
+                    &[5, 15, 25],
+                ),
+            ),
+            // Half of its hunks in 1.1 and none applying: expired without a second signal.
+            (
+                "0005-half.patch",
+                "",
+                with_path("Description: fix an overflow\n", "e.c", &[5, 25]),
             ),
         ],
     );
     let checked = check(temp.path(), "demo", "1.1").unwrap();
 
     let cve = patch(&checked, "0001-CVE-2024-1111.patch");
-    assert_eq!(states(cve), [HunkState::Present, HunkState::Absent]);
+    assert_eq!(
+        states(cve),
+        [HunkState::Present, HunkState::Absent, HunkState::Absent]
+    );
     assert_eq!(cve.verdict, Verdict::Expired);
     assert_eq!(cve.reason.as_deref(), Some("partial-upstream"));
     let (notes, detail) = result(cve, "release-notes");
@@ -757,8 +780,17 @@ fn partial_upstream_expires_only_with_a_corroborating_signal() {
     assert_eq!(plain.verdict, Verdict::Conflict);
     let (alone, detail) = result(plain, "partial-upstream");
     assert_eq!(alone, EvidenceResult::Supports);
-    assert!(detail.contains("1 of 2 hunks are in 1.1"), "{detail}");
+    assert!(detail.contains("1 of 3 hunks are in 1.1"), "{detail}");
+    assert!(detail.contains("fewer than half"), "{detail}");
     assert_eq!(result(plain, "claims").0, EvidenceResult::NotFound);
+
+    let half = patch(&checked, "0005-half.patch");
+    assert_eq!(states(half), [HunkState::Present, HunkState::Absent]);
+    assert_eq!(half.verdict, Verdict::Expired);
+    assert_eq!(half.reason.as_deref(), Some("partial-upstream"));
+    let (alone, detail) = result(half, "partial-upstream");
+    assert_eq!(alone, EvidenceResult::Proves);
+    assert!(detail.contains("at least half of its hunks"), "{detail}");
 
     let backport = patch(&checked, "0003-backport.patch");
     assert_eq!(backport.verdict, Verdict::Expired);

@@ -355,6 +355,7 @@ fn judge(
         &evidence,
         pristine.loose_outcome,
         &partly_detail(&pristine),
+        &pristine.hunks,
     ));
     evidence.push(verdict::rewritten_upstream(&evidence, &pristine.hunks));
     let (verdict, reason) = verdict::decide(&evidence, pristine.loose_outcome);
@@ -372,6 +373,7 @@ fn judge(
         &strong,
         cumulative.loose_outcome,
         &partly_detail(&cumulative),
+        &cumulative.hunks,
     );
     strong.push(combined);
     strong.push(verdict::rewritten_upstream(&strong, &cumulative.hunks));

@@ -6,9 +6,9 @@
 //! (every hunk's post-image is in R, and not only trivial ones), then `present-modulo-context`
 //! (every hunk in R, some of them only with their context changed: `modulo_context.rs`). The
 //! `reason` is the first of them in that order, then `partial-upstream`: some substantive hunks
-//! in R (as written or modulo context), none applying,
-//! *and* `release-notes`, `claims` or `upstream-subject` supporting it ([`partial_upstream`]; why this pair is in
-//! `docs/expiry.md`). Otherwise the content decides, counting hunks present modulo context as
+//! in R (as written or modulo context), none applying, *and* either at least half of the hunks
+//! in R or `release-notes`, `claims` or `upstream-subject` supporting it ([`partial_upstream`];
+//! why in `docs/expiry.md`). Otherwise the content decides, counting hunks present modulo context as
 //! present: `partial` (some hunks in R, the rest apply), `needed` (every hunk applies) or `conflict` (some hunk neither applies nor is in
 //! R). When the content could not be judged and nothing proves expiry, the verdict is
 //! `unknown`: a weak signal (`supports`) alone never expires a patch.
@@ -26,9 +26,15 @@ pub const PARTIAL_UPSTREAM: &str = "partial-upstream";
 
 /// The `partial-upstream` evidence: the combination rule for a patch whose content is partly
 /// in R with nothing applying ([`Outcome::PartlyPresent`]). It **proves** expiry when an
-/// independent detector supports it too, **supports** it alone
-/// (the verdict stays `conflict`), and is `not-applicable` for any other content outcome.
-pub fn partial_upstream(evidence: &[Evidence], content: Outcome, content_detail: &str) -> Evidence {
+/// independent detector supports it too, or when at least half of the hunks are in R (as
+/// written or modulo context); with fewer and nothing corroborating it only **supports** it
+/// (the verdict stays `conflict`). It is `not-applicable` for any other content outcome.
+pub fn partial_upstream(
+    evidence: &[Evidence],
+    content: Outcome,
+    content_detail: &str,
+    hunks: &[super::HunkReport],
+) -> Evidence {
     if content != Outcome::PartlyPresent {
         return crate::expiry::detector::evidence(
             PARTIAL_UPSTREAM,
@@ -43,10 +49,25 @@ pub fn partial_upstream(evidence: &[Evidence], content: Outcome, content_detail:
         })
         .collect();
     if corroborating.is_empty() {
+        let present = hunks
+            .iter()
+            .filter(|h| h.state == super::HunkState::Present || h.modulo_context)
+            .count();
+        if 2 * present >= hunks.len() {
+            return crate::expiry::detector::evidence(
+                PARTIAL_UPSTREAM,
+                EvidenceResult::Proves,
+                format!(
+                    "{content_detail}; with at least half of its hunks in R and none applying, the patch is upstream"
+                ),
+            );
+        }
         return crate::expiry::detector::evidence(
             PARTIAL_UPSTREAM,
             EvidenceResult::Supports,
-            format!("{content_detail}; likely expired, but nothing corroborates it"),
+            format!(
+                "{content_detail}; likely expired, but fewer than half of the hunks are in R and nothing corroborates it"
+            ),
         );
     }
     let names: Vec<&str> = corroborating.iter().map(|e| e.detector.as_str()).collect();
@@ -156,6 +177,42 @@ mod tests {
                 EvidenceResult::NotApplicable
             );
         }
+    }
+
+    #[test]
+    fn partly_present_proves_alone_from_half_the_hunks() {
+        use crate::expiry::{HunkReport, HunkState};
+        let hunk = |state, modulo_context| HunkReport {
+            file: "a.c".into(),
+            index: 1,
+            state,
+            modulo_context,
+        };
+        let half = [
+            hunk(HunkState::Present, false),
+            hunk(HunkState::Absent, false),
+        ];
+        let loose_half = [
+            hunk(HunkState::Absent, true),
+            hunk(HunkState::Absent, false),
+        ];
+        let third = [
+            hunk(HunkState::Present, false),
+            hunk(HunkState::Absent, false),
+            hunk(HunkState::Absent, false),
+        ];
+        let judge = |hunks: &[HunkReport], found: &[Evidence]| {
+            partial_upstream(found, Outcome::PartlyPresent, "d", hunks).result
+        };
+        assert_eq!(judge(&half, &[]), EvidenceResult::Proves);
+        assert_eq!(judge(&loose_half, &[]), EvidenceResult::Proves);
+        assert_eq!(judge(&third, &[]), EvidenceResult::Supports);
+        let claim = [evidence("claims", EvidenceResult::Supports, "")];
+        assert_eq!(judge(&third, &claim), EvidenceResult::Proves);
+        assert_eq!(
+            partial_upstream(&claim, Outcome::Conflict, "d", &half).result,
+            EvidenceResult::NotApplicable
+        );
     }
 
     #[test]
