@@ -104,6 +104,10 @@ pub fn read_metadata(header: &[u8]) -> PatchMetadata {
 pub struct PatchMetadata {
     /// Mail `Subject:` without `[PATCH n/m]`, else the first line of the DEP-3 description.
     pub subject: Option<String>,
+    /// The first line of a mail `Subject:` that continuation lines follow (`subject` has them
+    /// folded in, as mail requires; a hand-written header often continues with the
+    /// description instead).
+    pub subject_line: Option<String>,
     /// Mail `From:` or DEP-3 `Author:`/`From:`.
     pub author: Option<String>,
     /// Mail `Date:`.
@@ -161,6 +165,9 @@ fn apply_field(
     match key.to_ascii_lowercase().as_str() {
         "subject" if mail_header => {
             metadata.subject = Some(strip_patch_prefix(&decode_encoded_words(value)));
+            if long.len() > 1 {
+                metadata.subject_line = Some(strip_patch_prefix(&decode_encoded_words(&long[0])));
+            }
         }
         "from" if mail_header => metadata.author = Some(decode_encoded_words(value)),
         "date" if mail_header => set(&mut metadata.date),
@@ -422,6 +429,7 @@ mod tests {
         );
         assert_eq!(m.author.as_deref(), Some("René Dev <rene@example.org>"));
         assert_eq!(m.subject.as_deref(), Some("inflate: fix the overflow"));
+        assert_eq!(m.subject_line.as_deref(), Some("inflate: fix"));
         assert_eq!(m.date.as_deref(), Some("Tue, 2 Jan 2024 03:04:05 +0000"));
         assert_eq!(m.upstream_status.as_deref(), Some("Backport"));
         assert_eq!(

@@ -31,10 +31,26 @@ pub const MIN_LETTERS: usize = 20;
 
 /// Run the detector on one patch (after `patch-id`, which reads the range's commits).
 pub fn detect(context: &Context<'_>, patches: &[Patch]) -> Evidence {
-    let subjects: Vec<String> = patches
+    // Each mail's subject as mail folds it and, when continuation lines follow, its first line
+    // alone: either may be the commit's.
+    let subjects: Vec<Vec<String>> = patches
         .iter()
-        .filter_map(|patch| read_metadata(&patch.header).subject)
-        .filter_map(|subject| normalise(&subject))
+        .map(|patch| {
+            let metadata = read_metadata(&patch.header);
+            let mut candidates: Vec<String> = Vec::new();
+            for subject in [metadata.subject, metadata.subject_line]
+                .into_iter()
+                .flatten()
+            {
+                if let Some(subject) = normalise(&subject)
+                    && !candidates.contains(&subject)
+                {
+                    candidates.push(subject);
+                }
+            }
+            candidates
+        })
+        .filter(|candidates| !candidates.is_empty())
         .collect();
     if subjects.is_empty() {
         return evidence(
@@ -56,7 +72,11 @@ pub fn detect(context: &Context<'_>, patches: &[Patch]) -> Evidence {
     };
     let found: Vec<&String> = subjects
         .iter()
-        .filter_map(|subject| release_ids.subjects.get(subject))
+        .filter_map(|candidates| {
+            candidates
+                .iter()
+                .find_map(|subject| release_ids.subjects.get(subject))
+        })
         .collect();
     if found.len() == subjects.len() {
         let commits: Vec<&str> = found.iter().map(|c| short(c)).collect();
