@@ -8,7 +8,9 @@
 //! `>=version` (the manifest wins where both speak; `import` writes the same requirement).
 //! That is the maintainer's word that this release has the change, as strong as `fixed-in`.
 //! A single number (`Applied-Upstream: 609`) counts only for a package whose release is a
-//! single number too (less, `668`): elsewhere it may be a pull request or a bug.
+//! single number too (less, `668`): elsewhere it may be a pull request or a bug. Without
+//! either, a version listed in `Origin: upstream, 1.17.2, commit:…` (or `Origin: backport, …`)
+//! is read the same way: the header names the upstream release the patch comes from.
 
 use crate::expiry::detector::{Context, evidence};
 use crate::expiry::{Evidence, EvidenceResult};
@@ -26,10 +28,7 @@ pub fn detect(context: &Context<'_>, entry: &PatchEntry, patches: &[Patch]) -> E
     let (requirement, from) = match &entry.fixed_in {
         Some(requirement) => (requirement.clone(), String::new()),
         None => match applied_upstream(patches, context.release) {
-            Some((version, value)) => (
-                format!(">={version}"),
-                format!(" (from `Applied-Upstream: {value}`)"),
-            ),
+            Some((version, value)) => (format!(">={version}"), format!(" (from `{value}`)")),
             None => {
                 return evidence(
                     NAME,
@@ -60,16 +59,32 @@ pub fn detect(context: &Context<'_>, entry: &PatchEntry, patches: &[Patch]) -> E
     }
 }
 
-/// The version a patch's `Applied-Upstream:` names, with the header value.
+/// The version a patch's `Applied-Upstream:` names, or else one its `Origin: upstream, …` or
+/// `Origin: backport, …` lists beside the URL or commit (`Origin: upstream, 1.17.2,
+/// commit:90e85c24`), with the header field as written.
 fn applied_upstream(patches: &[Patch], release: &str) -> Option<(String, String)> {
-    patches.iter().find_map(|patch| {
+    let from_applied = patches.iter().find_map(|patch| {
         let value = read_metadata(&patch.header).applied_upstream?;
         let version = fixed_in_version(&value).or_else(|| {
             let number = value.trim().trim_start_matches(['v', 'V']);
             let plain = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
             (plain(number) && plain(release)).then(|| number.to_string())
         })?;
-        Some((version, value))
+        Some((version, format!("Applied-Upstream: {value}")))
+    });
+    from_applied.or_else(|| {
+        patches.iter().find_map(|patch| {
+            let value = read_metadata(&patch.header).origin?;
+            let mut parts = value.split(',').map(str::trim);
+            let kind = parts.next()?.to_ascii_lowercase();
+            if kind != "upstream" && kind != "backport" {
+                return None;
+            }
+            // Only the listed items after the kind: a version inside a URL does not count.
+            let rest: Vec<&str> = parts.collect();
+            let version = fixed_in_version(&rest.join(","))?;
+            Some((version, format!("Origin: {value}")))
+        })
     })
 }
 
@@ -122,5 +137,29 @@ mod tests {
             None
         );
         assert_eq!(found("Origin: upstream", "1.2"), None);
+        assert_eq!(
+            found(
+                "Origin: upstream, 1.17.2, commit:90e85c2493fdfa3551f202ff10282463f1e36645",
+                "1.18.4"
+            ),
+            Some("1.17.2".into())
+        );
+        assert_eq!(found("Origin: backport, v2.4", "2.5"), Some("2.4".into()));
+        assert_eq!(
+            found("Origin: vendor, 1.2.3", "1.3"),
+            None,
+            "only upstream's own release counts"
+        );
+        assert_eq!(
+            found(
+                "Origin: upstream, https://example.org/v1.2.3/fix.patch",
+                "1.3"
+            ),
+            None
+        );
+        assert_eq!(
+            found("Applied-Upstream: 2.0\nOrigin: upstream, 1.5", "2.1"),
+            Some("2.0".into())
+        );
     }
 }
