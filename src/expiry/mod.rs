@@ -239,12 +239,18 @@ pub fn check_package(
         .map(|entry| load_patch(package, entry))
         .collect();
     let touched = touched_paths(&loaded);
+    // A touched file that upstream moved is looked for by its name (`content`), so a tarball's
+    // extraction keeps every file named like a touched one.
+    let touched_names: HashSet<&[u8]> = touched
+        .iter()
+        .map(|path| tree::last_component(path))
+        .collect();
     let release_tree = ReleaseTree::open_selected(
         package,
         release,
         fetcher,
         &release_tags(package, release, options),
-        &|path| touched.contains(path),
+        &|path| touched.contains(path) || touched_names.contains(tree::last_component(path)),
     )
     .map_err(|e| CheckError::Fetch {
         package: package.name.clone(),

@@ -11,7 +11,13 @@
 //! A tarball of a release other than the pinned one has no checksum in the manifest: it is
 //! fetched unverified, as is a pinned tarball without one (the check changes nothing and
 //! builds nothing from it); a declared checksum of the pinned release is still verified.
+//!
+//! The `content` detector may look for a file that upstream moved ([`ReleaseTree::paths_named`]):
+//! R's files are then indexed by name once, on first use (the whole git tree, or the files on
+//! disk, which for a selectively extracted tarball are the touched paths and their namesakes).
 
+use std::cell::OnceCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid, Repository};
@@ -47,6 +53,8 @@ pub struct ReleaseTree {
     source: Source,
     /// The tag R resolved to (git upstreams).
     pub tag: Option<String>,
+    /// R's regular files by last path component, built on the first [`ReleaseTree::paths_named`].
+    by_name: OnceCell<HashMap<Vec<u8>, Vec<Vec<u8>>>>,
 }
 
 enum Source {
@@ -61,6 +69,21 @@ enum Source {
 }
 
 impl ReleaseTree {
+    fn new(source: Source, tag: Option<String>) -> ReleaseTree {
+        ReleaseTree {
+            source,
+            tag,
+            by_name: OnceCell::new(),
+        }
+    }
+
+    /// A tree read from the files of `temp` (the `content` detector's tests).
+    #[cfg(test)]
+    pub(crate) fn in_folder(temp: tempfile::TempDir) -> ReleaseTree {
+        let root = temp.path().to_path_buf();
+        ReleaseTree::new(Source::Disk { root, _temp: temp }, None)
+    }
+
     /// R's tree for `package`; a git upstream's R is the first of `tags` that exists.
     pub fn open(
         package: &Package,
@@ -100,10 +123,7 @@ impl ReleaseTree {
                         source,
                     })?
                     .id();
-                Ok(ReleaseTree {
-                    source: Source::Git { repo, tree },
-                    tag: Some(tag),
-                })
+                Ok(ReleaseTree::new(Source::Git { repo, tree }, Some(tag)))
             }
             SourceSpec::Tarball { sha256, .. } => {
                 if release != package.manifest.upstream.version {
@@ -173,20 +193,14 @@ impl ReleaseTree {
             Some(top) => tree.join(crate::patch::path::bytes_to_path(&top)),
             None => tree,
         };
-        Ok(ReleaseTree {
-            source: Source::Disk { root, _temp: temp },
-            tag: None,
-        })
+        Ok(ReleaseTree::new(Source::Disk { root, _temp: temp }, None))
     }
 
     fn materialized(fetcher: &Fetcher, spec: &SourceSpec) -> Result<ReleaseTree, FetchError> {
         let temp = check_temp_dir(fetcher)?;
         let root = temp.path().join("tree");
         fetcher.materialize(spec, &root)?;
-        Ok(ReleaseTree {
-            source: Source::Disk { root, _temp: temp },
-            tag: None,
-        })
+        Ok(ReleaseTree::new(Source::Disk { root, _temp: temp }, None))
     }
 
     /// R's release notes ([`is_release_notes`]): each file's path and bytes (at most
@@ -260,6 +274,38 @@ impl ReleaseTree {
                     })
                     .collect())
             }
+        }
+    }
+
+    /// Every regular file of R whose last path component is `name`: relative, `/`-separated
+    /// paths, sorted. Links and submodules are not files. The first call indexes R's files
+    /// by name (a walk of the git tree, or of the folder without following links); later calls
+    /// only look it up.
+    pub fn paths_named(&self, name: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+        let index = match self.by_name.get() {
+            Some(index) => index,
+            None => {
+                let mut index: HashMap<Vec<u8>, Vec<Vec<u8>>> = HashMap::new();
+                for path in self.files()? {
+                    index
+                        .entry(last_component(&path).to_vec())
+                        .or_default()
+                        .push(path);
+                }
+                for paths in index.values_mut() {
+                    paths.sort();
+                }
+                self.by_name.get_or_init(|| index)
+            }
+        };
+        Ok(index.get(name).cloned().unwrap_or_default())
+    }
+
+    /// Every regular file of R, as relative `/`-separated paths.
+    fn files(&self) -> Result<Vec<Vec<u8>>, String> {
+        match &self.source {
+            Source::Git { repo, tree } => git_files(repo, *tree),
+            Source::Disk { root, .. } => disk_files(root),
         }
     }
 
@@ -388,6 +434,77 @@ pub fn is_release_notes(path: &[u8]) -> bool {
     STEMS.iter().any(|stem| name.starts_with(stem))
 }
 
+/// The last component of a `/`-separated path.
+pub fn last_component(path: &[u8]) -> &[u8] {
+    match path.iter().rposition(|b| *b == b'/') {
+        Some(slash) => &path[slash + 1..],
+        None => path,
+    }
+}
+
+/// The blobs of a git tree that are regular files (links and submodules are not), by path.
+/// Walked by hand rather than with `Tree::walk`, which gives up on a folder name that is not
+/// UTF-8.
+fn git_files(repo: &Repository, tree: Oid) -> Result<Vec<Vec<u8>>, String> {
+    let mut files = Vec::new();
+    let mut folders = vec![(Vec::new(), tree)];
+    while let Some((prefix, oid)) = folders.pop() {
+        let tree = repo.find_tree(oid).map_err(|e| e.message().to_string())?;
+        for entry in tree.iter() {
+            let mut path = prefix.clone();
+            path.extend_from_slice(entry.name_bytes());
+            match entry.kind() {
+                Some(ObjectType::Tree) => {
+                    path.push(b'/');
+                    folders.push((path, entry.id()));
+                }
+                Some(ObjectType::Blob) if entry.filemode() != 0o120000 => files.push(path),
+                _ => {}
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// The regular files under `root`, by relative path; symbolic links are neither followed nor
+/// listed (a folder entry's type is the link's own, never its target's).
+fn disk_files(root: &Path) -> Result<Vec<Vec<u8>>, String> {
+    if std::fs::symlink_metadata(root).is_ok_and(|meta| meta.file_type().is_symlink()) {
+        return Ok(Vec::new());
+    }
+    let mut files = Vec::new();
+    let mut folders: Vec<Vec<u8>> = vec![Vec::new()];
+    while let Some(folder) = folders.pop() {
+        let relative = crate::patch::path::bytes_to_path(&folder);
+        if check_no_symlink(root, &relative).is_err() {
+            continue;
+        }
+        let full = root.join(&relative);
+        let entries = match std::fs::read_dir(&full) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(error) => return Err(format!("cannot list `{}`: {error}", full.display())),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("cannot list `{}`: {e}", full.display()))?;
+            let kind = entry
+                .file_type()
+                .map_err(|e| format!("cannot read `{}`: {e}", entry.path().display()))?;
+            let mut path = folder.clone();
+            if !path.is_empty() {
+                path.push(b'/');
+            }
+            path.extend_from_slice(entry.file_name().as_encoded_bytes());
+            if kind.is_dir() {
+                folders.push(path);
+            } else if kind.is_file() {
+                files.push(path);
+            }
+        }
+    }
+    Ok(files)
+}
+
 fn read_git(repo: &Repository, tree: Oid, relative: &Path) -> Result<Entry, String> {
     let tree = repo.find_tree(tree).map_err(|e| e.message().to_string())?;
     let entry = match tree.get_path(relative) {
@@ -481,5 +598,71 @@ mod tests {
             read_disk(root, Path::new("src/a.c/x")).unwrap(),
             Entry::Missing
         );
+    }
+
+    #[test]
+    fn paths_named_on_disk_lists_regular_files_only() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path();
+        for folder in ["system", "hw/misc", "outside"] {
+            std::fs::create_dir_all(root.join(folder)).unwrap();
+        }
+        std::fs::write(root.join("system/physmem.c"), b"int a;\n").unwrap();
+        std::fs::write(root.join("hw/misc/physmem.c"), b"int b;\n").unwrap();
+        std::fs::write(root.join("physmem.c.orig"), b"int c;\n").unwrap();
+        std::fs::write(root.join("outside/physmem.c"), b"int d;\n").unwrap();
+        std::os::unix::fs::symlink("system/physmem.c", root.join("physmem.c")).unwrap();
+        std::os::unix::fs::symlink(root.join("outside"), root.join("linked")).unwrap();
+        std::fs::create_dir(root.join("folder.c")).unwrap();
+        let tree = ReleaseTree::in_folder(temp);
+        assert_eq!(
+            tree.paths_named(b"physmem.c").unwrap(),
+            [
+                b"hw/misc/physmem.c".to_vec(),
+                b"outside/physmem.c".to_vec(),
+                b"system/physmem.c".to_vec()
+            ]
+        );
+        assert!(tree.paths_named(b"folder.c").unwrap().is_empty());
+        assert!(tree.paths_named(b"nothing.c").unwrap().is_empty());
+    }
+
+    #[test]
+    fn paths_named_in_git_skips_links_and_submodules() {
+        let temp = tempfile::tempdir().unwrap();
+        let repo = Repository::init_bare(temp.path()).unwrap();
+        let blob = repo.blob(b"int a;\n").unwrap();
+        let commit_id = Oid::from_str("0123456789abcdef0123456789abcdef01234567").unwrap();
+        let folder = |entries: &[(&str, Oid, i32)]| {
+            let mut builder = repo.treebuilder(None).unwrap();
+            for (name, id, mode) in entries {
+                builder.insert(name, *id, *mode).unwrap();
+            }
+            builder.write().unwrap()
+        };
+        let lib = folder(&[("a.c", blob, 0o100644), ("b.c", blob, 0o100755)]);
+        let deep = folder(&[("a.c", blob, 0o100644)]);
+        let vendor = folder(&[("deep", deep, 0o040000)]);
+        let root = folder(&[
+            ("lib", lib, 0o040000),
+            ("vendor", vendor, 0o040000),
+            ("link", blob, 0o120000),
+            ("a.c", blob, 0o120000),
+            ("sub", commit_id, 0o160000),
+        ]);
+        let tree = ReleaseTree::new(Source::Git { repo, tree: root }, None);
+        assert_eq!(
+            tree.paths_named(b"a.c").unwrap(),
+            [b"lib/a.c".to_vec(), b"vendor/deep/a.c".to_vec()]
+        );
+        assert_eq!(tree.paths_named(b"b.c").unwrap(), [b"lib/b.c".to_vec()]);
+        assert!(tree.paths_named(b"sub").unwrap().is_empty());
+        assert!(tree.paths_named(b"link").unwrap().is_empty());
+    }
+
+    #[test]
+    fn last_component_of_a_path() {
+        assert_eq!(last_component(b"softmmu/physmem.c"), b"physmem.c");
+        assert_eq!(last_component(b"a.c"), b"a.c");
     }
 }
