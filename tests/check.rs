@@ -1152,3 +1152,160 @@ fn an_upstream_commit_with_the_patch_subject_and_nothing_applying_expires_it() {
     assert_eq!(result(own, "upstream-subject").0, EvidenceResult::NotFound);
     assert_eq!(own.verdict, Verdict::Conflict);
 }
+
+/// A patch changing line 5 of `file` (of [`numbered`] lines named `name`) to `fixed(5)`.
+fn line_five_patch(file: &str, name: &str) -> String {
+    let context = |n: usize| format!(" int {name}{n} = {n};\n");
+    format!(
+        "--- a/{file}\n+++ b/{file}\n@@ -2,7 +2,7 @@\n{}{}{}-int {name}5 = 5;\n+int {name}5 = fixed(5);\n{}{}{}",
+        context(2),
+        context(3),
+        context(4),
+        context(6),
+        context(7),
+        context(8),
+    )
+}
+
+/// `check --format json` of one package against 1.1: its patches, by file.
+fn json_patches(root: &Path, name: &str) -> BTreeMap<String, serde_json::Value> {
+    let output = mindelta(&root.join("cache"))
+        .current_dir(root)
+        .args(["check", name, "--release", "1.1", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    report["packages"][0]["patches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["file"].as_str().unwrap().to_string(), p.clone()))
+        .collect()
+}
+
+/// Upstream moved `src/a.c` and `src/b.c` to `lib/` in 1.1 and fixed `a.c` there: the patch of
+/// `src/a.c` is found in `lib/a.c` and expires; the patch of `src/b.c` still applies, but only
+/// to the moved file, so as written it cannot apply: a conflict, never `needed`.
+#[test]
+fn hunks_of_a_file_upstream_moved_are_judged_where_it_went() {
+    let temp = tempfile::tempdir().unwrap();
+    let repo = GitRepo::new(temp.path().join("upstream"));
+    repo.write("src/a.c", numbered("a", 10, &[]))
+        .write("src/b.c", numbered("b", 10, &[]))
+        .write("src/c.c", numbered("c", 10, &[]));
+    repo.commit("release 1.0");
+    repo.tag("v1.0");
+    repo.remove("src/a.c")
+        .remove("src/b.c")
+        .write("lib/a.c", numbered("a", 10, &[]))
+        .write("lib/b.c", numbered("b", 10, &[]));
+    repo.commit("move a.c and b.c to lib/");
+    repo.write("lib/a.c", numbered("a", 10, &[(5, "int a5 = fixed(5);")]));
+    repo.commit("a5: fixed");
+    repo.tag("v1.1");
+    package(
+        temp.path(),
+        "moved",
+        &format!("  version: \"1.0\"\n  git: {}\n", repo.path().display()),
+        &[
+            ("0001-fix-a.patch", "", line_five_patch("src/a.c", "a")),
+            ("0002-fix-b.patch", "", line_five_patch("src/b.c", "b")),
+            ("0003-fix-c.patch", "", line_five_patch("src/c.c", "c")),
+        ],
+    );
+
+    let checked = check(temp.path(), "moved", "1.1").unwrap();
+    let fixed = patch(&checked, "0001-fix-a.patch");
+    assert_eq!(states(fixed), [HunkState::Present]);
+    assert_eq!(fixed.hunks[0].found_in.as_deref(), Some("lib/a.c"));
+    assert_eq!(fixed.verdict, Verdict::Expired);
+    assert_eq!(fixed.reason.as_deref(), Some("content"));
+    let (_, detail) = result(fixed, "content");
+    assert!(
+        detail.contains("`src/a.c` is not in 1.1, its hunks were looked for in `lib/a.c`"),
+        "{detail}"
+    );
+    let applies = patch(&checked, "0002-fix-b.patch");
+    assert_eq!(states(applies), [HunkState::Applied]);
+    assert_eq!(applies.hunks[0].found_in.as_deref(), Some("lib/b.c"));
+    assert_eq!(applies.verdict, Verdict::Conflict);
+    let (found, detail) = result(applies, "content");
+    assert_eq!(found, EvidenceResult::NotFound);
+    assert!(detail.contains("only in a moved file"), "{detail}");
+    let in_place = patch(&checked, "0003-fix-c.patch");
+    assert_eq!(in_place.verdict, Verdict::Needed);
+    assert_eq!(in_place.hunks[0].found_in, None);
+
+    // The JSON report names the file a hunk was judged in, and only then.
+    let report = json_patches(temp.path(), "moved");
+    let fixed = &report["0001-fix-a.patch"];
+    assert_eq!(fixed["verdict"], "expired");
+    assert_eq!(fixed["reason"], "content");
+    assert_eq!(fixed["hunks"][0]["state"], "present");
+    assert_eq!(fixed["hunks"][0]["found_in"], "lib/a.c");
+    let applies = &report["0002-fix-b.patch"];
+    assert_eq!(applies["verdict"], "conflict");
+    assert_eq!(applies["hunks"][0]["state"], "applied");
+    assert_eq!(applies["hunks"][0]["found_in"], "lib/b.c");
+    let in_place = &report["0003-fix-c.patch"];
+    assert_eq!(in_place["verdict"], "needed");
+    assert!(in_place["hunks"][0].get("found_in").is_none(), "{in_place}");
+
+    // Against 1.0 every file is where the patches say: nothing is looked for elsewhere.
+    let before = check(temp.path(), "moved", "1.0").unwrap();
+    for patch in &before.patches {
+        assert_eq!(patch.verdict, Verdict::Needed, "{}", patch.file);
+        assert_eq!(patch.hunks[0].found_in, None);
+    }
+}
+
+/// A tarball is extracted selectively (only the paths the series touches): the files named like
+/// a touched one are extracted too, so a moved file is found in a tarball upstream as well.
+#[test]
+fn a_moved_file_is_found_in_a_selectively_extracted_tarball() {
+    let temp = tempfile::tempdir().unwrap();
+    let tarball = |version: &str, entries: &[(&str, String)]| {
+        let entries: Vec<support::TarEntry> = entries
+            .iter()
+            .map(|(path, text)| support::TarEntry::file(&format!("demo-{version}/{path}"), text))
+            .collect();
+        support::gzip(&support::tar(&entries))
+    };
+    let dir = temp.path().join("patches/tarred");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("demo-1.0.tar.gz"),
+        tarball("1.0", &[("src/a.c", numbered("a", 10, &[]))]),
+    )
+    .unwrap();
+    fs::write(
+        dir.join("demo-1.1.tar.gz"),
+        tarball(
+            "1.1",
+            &[
+                ("README", "moved to lib/\n".to_string()),
+                ("lib/a.c", numbered("a", 10, &[(5, "int a5 = fixed(5);")])),
+                ("lib/b.c", numbered("b", 10, &[])),
+            ],
+        ),
+    )
+    .unwrap();
+    package(
+        temp.path(),
+        "tarred",
+        "  version: \"1.0\"\n  tarball: demo-{version}.tar.gz\n",
+        &[("0001-fix-a.patch", "", line_five_patch("src/a.c", "a"))],
+    );
+    let checked = check(temp.path(), "tarred", "1.1").unwrap();
+    let fixed = &checked.patches[0];
+    assert_eq!(states(fixed), [HunkState::Present]);
+    assert_eq!(fixed.hunks[0].found_in.as_deref(), Some("lib/a.c"));
+    assert_eq!(fixed.verdict, Verdict::Expired);
+    assert_eq!(fixed.reason.as_deref(), Some("content"));
+    let report = json_patches(temp.path(), "tarred");
+    assert_eq!(
+        report["0001-fix-a.patch"]["hunks"][0]["found_in"],
+        "lib/a.c"
+    );
+}

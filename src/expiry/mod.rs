@@ -120,6 +120,10 @@ pub struct HunkReport {
     /// An `absent` hunk whose change is in R with other context (`present-modulo-context`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub modulo_context: bool,
+    /// The path of R where the hunk was judged when it is not the patch's own: R has no file
+    /// at the patch's path, and the hunk was looked for in a file of the same name elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found_in: Option<String>,
 }
 
 /// The verdict of one patch, with its evidence.

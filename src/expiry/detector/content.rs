@@ -16,6 +16,13 @@
 //! New files are present when R has the file with the patch's content (ignoring whitespace),
 //! applied when R has no such file; deleted files are present when R lacks the file.
 //!
+//! A modified file that R no longer has at its path may have been moved upstream (qemu's
+//! `softmmu/` became `system/`): its hunks are judged in R's files of the same name, at most
+//! [`MAX_MOVED_CANDIDATES`], those sharing the most trailing path components first, and the one
+//! where most hunks are present (then applied) is kept, if any hunk is present or applied
+//! there. A hunk that applies only in a moved file does not apply as written: the patch then
+//! conflicts rather than being needed or partial.
+//!
 //! The detector also reads R through an [`Overlay`]: the files as the earlier patches of the
 //! series leave them, for the cumulative verdict. The overlay is kept in memory and the
 //! earlier patches are applied to it with the applier's own `apply_hunks` (zero fuzz), only
@@ -24,7 +31,7 @@
 use std::collections::HashMap;
 
 use crate::expiry::detector::{evidence, modulo_context};
-use crate::expiry::tree::{Entry, ReleaseTree};
+use crate::expiry::tree::{Entry, ReleaseTree, last_component};
 use crate::expiry::{Evidence, EvidenceResult, HunkReport, HunkState};
 use crate::patch::apply::{apply_hunks, locate};
 use crate::patch::{FilePatch, Hunk, LineKind, Patch};
@@ -33,6 +40,9 @@ const NAME: &str = "content";
 
 /// The name of the looser match's evidence (`modulo_context.rs`).
 pub const MODULO_CONTEXT: &str = "present-modulo-context";
+
+/// How many files of the same name a moved file's hunks are judged in, at most.
+pub const MAX_MOVED_CANDIDATES: usize = 4;
 
 /// The files the earlier patches of a series changed, as they left them.
 #[derive(Debug, Clone, Default)]
@@ -88,6 +98,8 @@ pub struct Content {
     pub loose_outcome: Outcome,
     /// The state of each hunk, per file diff of the patch (in order), for the overlay.
     states: Vec<Vec<HunkState>>,
+    /// Per file diff of the patch: whether its hunks were judged in a moved file.
+    moved: Vec<bool>,
 }
 
 /// One hunk's raw finding, before the triviality rule.
@@ -97,6 +109,8 @@ struct Found {
     whitespace: bool,
     /// An `absent` hunk that is present modulo its context.
     loose: bool,
+    /// The path of R the hunk was judged in, when R has no file at the patch's path.
+    moved_to: Option<String>,
 }
 
 impl Content {
@@ -139,6 +153,7 @@ impl Content {
                         ),
                         loose_outcome: Outcome::Error,
                         states: Vec::new(),
+                        moved: Vec::new(),
                     };
                 }
             }
@@ -150,6 +165,8 @@ impl Content {
             .any(|f| f.state == HunkState::Present && !f.trivial);
         let mut hunks = Vec::new();
         let mut states = Vec::new();
+        let mut moved = Vec::new();
+        let mut moves = Vec::new();
         let mut unproven = Vec::new();
         let mut absent = Vec::new();
         let mut whitespace = 0;
@@ -172,9 +189,17 @@ impl Content {
                     index: index + 1,
                     state,
                     modulo_context: state == HunkState::Absent && f.loose,
+                    found_in: f.moved_to.clone(),
                 });
             }
             states.push(file_states);
+            let moved_to = found.first().and_then(|f| f.moved_to.as_ref());
+            moved.push(moved_to.is_some());
+            if let Some(moved_to) = moved_to {
+                moves.push(format!(
+                    "`{name}` is not in {release}, its hunks were looked for in `{moved_to}`"
+                ));
+            }
         }
         let total = hunks.len();
         let present = hunks
@@ -200,7 +225,7 @@ impl Content {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let (outcome, result, mut detail) = if total == 0 {
+        let (mut outcome, mut result, mut detail) = if total == 0 {
             (
                 Outcome::Nothing,
                 EvidenceResult::NotApplicable,
@@ -250,11 +275,39 @@ impl Content {
                 format!("{} neither applies nor is in {release}", missing()),
             )
         };
+        // A hunk that applies only where upstream moved its file does not apply as written.
+        let moved_applied = moved_applied(&hunks);
+        if !moved_applied.is_empty() && matches!(outcome, Outcome::AllApplied | Outcome::Partial) {
+            let present_note = if present > 0 {
+                format!("{present} of {total} hunks are in {release}{whitespace_note}; ")
+            } else {
+                String::new()
+            };
+            outcome = Outcome::Conflict;
+            result = EvidenceResult::NotFound;
+            let verb = if moved_applied.len() == 1 {
+                "applies"
+            } else {
+                "apply"
+            };
+            detail = format!(
+                "{present_note}{} {verb} only in a moved file, so the patch as written does not apply to {release}",
+                moved_applied.join(", ")
+            );
+        }
         if !unproven.is_empty() {
             detail.push_str(&format!(
                 "; {} changes only blank lines or punctuation, so finding it proves nothing",
                 unproven.join(", ")
             ));
+        }
+        if !moves.is_empty() {
+            let more = moves.len().saturating_sub(3);
+            detail.push_str("; ");
+            detail.push_str(&moves[..moves.len().min(3)].join("; "));
+            if more > 0 {
+                detail.push_str(&format!(" (and {more} more moved files)"));
+            }
         }
         let (loose_outcome, modulo_context) = loose_outcome(&hunks, outcome, release);
         Content {
@@ -264,6 +317,7 @@ impl Content {
             modulo_context,
             loose_outcome,
             states,
+            moved,
         }
     }
 
@@ -275,7 +329,13 @@ impl Content {
         tree: &ReleaseTree,
         overlay: &mut Overlay,
     ) {
-        for (file, states) in patches.iter().flat_map(|p| &p.files).zip(&self.states) {
+        let files = patches.iter().flat_map(|p| &p.files);
+        for ((file, states), moved) in files.zip(&self.states).zip(&self.moved) {
+            // Hunks judged in a moved file: the patch as written cannot apply them (its path
+            // is not in R), so the series' next patches do not see them either.
+            if *moved {
+                continue;
+            }
             let hunks: Vec<Hunk> = file
                 .hunks
                 .iter()
@@ -345,7 +405,7 @@ fn loose_outcome(hunks: &[HunkReport], strict: Outcome, release: &str) -> (Outco
         .count();
     let outcome = if present == total {
         Outcome::AllPresent
-    } else if present + applied == total {
+    } else if present + applied == total && moved_applied(hunks).is_empty() {
         Outcome::Partial
     } else if applied == 0 {
         Outcome::PartlyPresent
@@ -388,6 +448,16 @@ fn loose_outcome(hunks: &[HunkReport], strict: Outcome, release: &str) -> (Outco
     )
 }
 
+/// The hunks found `applied` only in a moved file, named (`hunk 2 of `a.c``, the first three).
+fn moved_applied(hunks: &[HunkReport]) -> Vec<String> {
+    hunks
+        .iter()
+        .filter(|h| h.state == HunkState::Applied && h.found_in.is_some())
+        .take(3)
+        .map(|h| format!("hunk {} of `{}`", h.index, h.file))
+        .collect()
+}
+
 /// The state of each hunk of one file diff.
 fn judge_file(
     file: &FilePatch,
@@ -415,12 +485,6 @@ fn judge_file(
     } else {
         read(&new_path)?
     };
-    let trivial = |hunk: &Hunk| {
-        hunk.lines
-            .iter()
-            .filter(|l| l.kind != LineKind::Context)
-            .all(|l| !carries_content(&l.text))
-    };
     if file.is_new {
         let whole: Vec<u8> = file
             .hunks
@@ -438,9 +502,10 @@ fn judge_file(
             .iter()
             .map(|h| Found {
                 state: state.0,
-                trivial: trivial(h),
+                trivial: is_trivial(h),
                 whitespace: state.1,
                 loose: false,
+                moved_to: None,
             })
             .collect());
     }
@@ -457,21 +522,99 @@ fn judge_file(
                 };
                 Found {
                     state,
-                    trivial: trivial(h),
+                    trivial: is_trivial(h),
                     whitespace: false,
                     loose: false,
+                    moved_to: None,
                 }
             })
             .collect());
     }
-    let old_lines = old.as_deref().map(split_lines);
-    let new_lines = new.as_deref().map(split_lines);
+    if old.is_none()
+        && new.is_none()
+        && let Some(old_path) = &old_path
+    {
+        return judge_moved(file, old_path, tree, overlay, removed_blocks);
+    }
+    Ok(judge_modified(
+        file,
+        old.as_deref(),
+        new.as_deref(),
+        removed_blocks,
+    ))
+}
+
+/// The hunks of a modified file whose path R does not have, judged in the best of R's files
+/// of the same name ([`candidates`]): the one with the most hunks present, then applied. With
+/// none present or applied anywhere, every hunk is judged against no file (`absent`).
+fn judge_moved(
+    file: &FilePatch,
+    old_path: &[u8],
+    tree: &ReleaseTree,
+    overlay: &Overlay,
+    removed_blocks: &[Vec<Vec<u8>>],
+) -> Result<Vec<Found>, String> {
+    let mut best: Option<((usize, usize), Vec<Found>)> = None;
+    for candidate in candidates(old_path, tree)? {
+        let Entry::File(content) = overlay.read(tree, &candidate)? else {
+            continue;
+        };
+        let mut found = judge_modified(file, Some(&content), Some(&content), removed_blocks);
+        let count = |state| found.iter().filter(|f| f.state == state).count();
+        let score = (count(HunkState::Present), count(HunkState::Applied));
+        if score == (0, 0) || best.as_ref().is_some_and(|(best, _)| *best >= score) {
+            continue;
+        }
+        let shown = String::from_utf8_lossy(&candidate).into_owned();
+        for f in &mut found {
+            f.moved_to = Some(shown.clone());
+        }
+        best = Some((score, found));
+    }
+    Ok(match best {
+        Some((_, found)) => found,
+        None => judge_modified(file, None, None, removed_blocks),
+    })
+}
+
+/// R's files named like `old_path` (not `old_path` itself): those sharing the most trailing
+/// path components with it first, then by path; at most [`MAX_MOVED_CANDIDATES`].
+fn candidates(old_path: &[u8], tree: &ReleaseTree) -> Result<Vec<Vec<u8>>, String> {
+    let shared = |path: &[u8]| {
+        path.split(|b| *b == b'/')
+            .rev()
+            .zip(old_path.split(|b| *b == b'/').rev())
+            .take_while(|(a, b)| a == b)
+            .count()
+    };
+    let mut paths: Vec<(usize, Vec<u8>)> = tree
+        .paths_named(last_component(old_path))?
+        .into_iter()
+        .filter(|path| path != old_path)
+        .map(|path| (shared(&path), path))
+        .collect();
+    paths.sort_by(|(a, a_path), (b, b_path)| b.cmp(a).then_with(|| a_path.cmp(b_path)));
+    Ok(paths
+        .into_iter()
+        .take(MAX_MOVED_CANDIDATES)
+        .map(|(_, path)| path)
+        .collect())
+}
+
+/// The hunks of a modified file, its old and new content as R has them (`None`: no file).
+fn judge_modified(
+    file: &FilePatch,
+    old: Option<&[u8]>,
+    new: Option<&[u8]>,
+    removed_blocks: &[Vec<Vec<u8>>],
+) -> Vec<Found> {
+    let old_lines = old.map(split_lines);
+    let new_lines = new.map(split_lines);
     let old_squeezed = old_lines.as_ref().map(|l| squeeze_lines(l));
     let new_squeezed = new_lines.as_ref().map(|l| squeeze_lines(l));
     let old_normalized = old_lines.as_deref().map(modulo_context::normalize);
     let new_normalized = new_lines.as_deref().map(modulo_context::normalize);
-    Ok(file
-        .hunks
+    file.hunks
         .iter()
         .map(|hunk| {
             let (state, whitespace) = classify(
@@ -490,12 +633,21 @@ fn judge_file(
                 };
             Found {
                 state,
-                trivial: trivial(hunk),
+                trivial: is_trivial(hunk),
                 whitespace,
                 loose,
+                moved_to: None,
             }
         })
-        .collect())
+        .collect()
+}
+
+/// Whether a hunk's changed lines carry no content ([`carries_content`]).
+fn is_trivial(hunk: &Hunk) -> bool {
+    hunk.lines
+        .iter()
+        .filter(|l| l.kind != LineKind::Context)
+        .all(|l| !carries_content(&l.text))
 }
 
 /// One hunk of a modified file: (state, found only ignoring whitespace).
@@ -651,5 +803,144 @@ mod tests {
         assert!(!carries_content(b"  });\n"));
         assert!(!carries_content(b"\n"));
         assert!(carries_content(b"return;\n"));
+    }
+
+    /// A release tree holding `files` (path, content).
+    fn release(files: &[(&str, &str)]) -> ReleaseTree {
+        let temp = tempfile::tempdir().unwrap();
+        for (path, content) in files {
+            let full = temp.path().join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, content).unwrap();
+        }
+        ReleaseTree::in_folder(temp)
+    }
+
+    const BEFORE: &str = "0\na\nstrcpy(b, n);\nc\n";
+    const AFTER: &str = "0\na\nsnprintf(b, sizeof b, \"%s\", n);\nc\n";
+
+    /// FIX as a patch of `path`.
+    fn fix_of(path: &str) -> Vec<Patch> {
+        parse_patches(format!("--- a/{path}\n+++ b/{path}\n{FIX}").as_bytes()).unwrap()
+    }
+
+    fn judge(patches: &[Patch], tree: &ReleaseTree) -> Content {
+        Content::judge(patches, 1, tree, &Overlay::default(), "1.1")
+    }
+
+    #[test]
+    fn a_hunk_in_a_moved_file_is_present_there() {
+        let tree = release(&[("system/physmem.c", AFTER), ("unrelated.c", BEFORE)]);
+        let content = judge(&fix_of("softmmu/physmem.c"), &tree);
+        assert_eq!(content.hunks[0].state, HunkState::Present);
+        assert_eq!(
+            content.hunks[0].found_in.as_deref(),
+            Some("system/physmem.c")
+        );
+        assert_eq!(content.outcome, Outcome::AllPresent);
+        assert_eq!(content.evidence.result, EvidenceResult::Proves);
+        let detail = &content.evidence.detail;
+        assert!(
+            detail.contains(
+                "`softmmu/physmem.c` is not in 1.1, its hunks were looked for in `system/physmem.c`"
+            ),
+            "{detail}"
+        );
+    }
+
+    #[test]
+    fn a_hunk_applying_only_in_a_moved_file_is_a_conflict() {
+        let tree = release(&[("system/physmem.c", BEFORE)]);
+        let patches = fix_of("softmmu/physmem.c");
+        let content = judge(&patches, &tree);
+        assert_eq!(content.hunks[0].state, HunkState::Applied);
+        assert_eq!(
+            content.hunks[0].found_in.as_deref(),
+            Some("system/physmem.c")
+        );
+        assert_eq!(content.outcome, Outcome::Conflict);
+        assert_eq!(content.loose_outcome, Outcome::Conflict);
+        assert_eq!(content.evidence.result, EvidenceResult::NotFound);
+        let detail = &content.evidence.detail;
+        assert!(
+            detail.contains("hunk 1 of `softmmu/physmem.c` applies only in a moved file"),
+            "{detail}"
+        );
+        // The overlay follows the patch as written: nothing of a moved file goes in.
+        let mut overlay = Overlay::default();
+        content.apply_to(&patches, 1, &tree, &mut overlay);
+        assert!(overlay.is_empty());
+    }
+
+    #[test]
+    fn a_present_hunk_in_place_and_one_applying_in_a_moved_file_is_no_partial() {
+        let tree = release(&[("lib/a.c", AFTER), ("system/physmem.c", BEFORE)]);
+        let mut patches = fix_of("lib/a.c");
+        patches.extend(fix_of("softmmu/physmem.c"));
+        let content = judge(&patches, &tree);
+        assert_eq!(content.hunks[0].found_in, None);
+        assert_eq!(
+            content.hunks.iter().map(|h| h.state).collect::<Vec<_>>(),
+            [HunkState::Present, HunkState::Applied]
+        );
+        assert_eq!(content.outcome, Outcome::Conflict);
+        assert!(
+            content
+                .evidence
+                .detail
+                .starts_with("1 of 2 hunks are in 1.1; "),
+            "{}",
+            content.evidence.detail
+        );
+    }
+
+    #[test]
+    fn the_namesake_with_most_hunks_present_wins() {
+        // `softmmu/x/physmem.c` ranks first (two shared components) but only applies; the
+        // fix is in `system/physmem.c`.
+        let tree = release(&[("other/x/physmem.c", BEFORE), ("system/physmem.c", AFTER)]);
+        let content = judge(&fix_of("softmmu/x/physmem.c"), &tree);
+        assert_eq!(content.hunks[0].state, HunkState::Present);
+        assert_eq!(
+            content.hunks[0].found_in.as_deref(),
+            Some("system/physmem.c")
+        );
+        // With neither image anywhere, the hunk is absent and judged nowhere.
+        let tree = release(&[("system/physmem.c", "nothing alike\n")]);
+        let content = judge(&fix_of("softmmu/physmem.c"), &tree);
+        assert_eq!(content.hunks[0].state, HunkState::Absent);
+        assert_eq!(content.hunks[0].found_in, None);
+        assert!(!content.evidence.detail.contains("looked for"));
+    }
+
+    #[test]
+    fn candidates_share_the_most_trailing_components_first() {
+        let files: Vec<(&str, &str)> = [
+            "a/physmem.c",
+            "b/physmem.c",
+            "c/physmem.c",
+            "system/x/physmem.c",
+            "d/physmem.c",
+            "softmmu/x/physmem.c",
+            "physmem.h",
+        ]
+        .iter()
+        .map(|path| (*path, "int x;\n"))
+        .collect();
+        let tree = release(&files);
+        let found = candidates(b"softmmu/x/physmem.c", &tree).unwrap();
+        let found: Vec<&str> = found
+            .iter()
+            .map(|p| std::str::from_utf8(p).unwrap())
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "system/x/physmem.c",
+                "a/physmem.c",
+                "b/physmem.c",
+                "c/physmem.c"
+            ]
+        );
     }
 }
