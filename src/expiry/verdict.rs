@@ -154,6 +154,7 @@ mod tests {
             index: 1,
             state,
             modulo_context: false,
+            found_in: None,
         };
         let subject = [evidence(
             "upstream-subject",
@@ -187,6 +188,7 @@ mod tests {
             index: 1,
             state,
             modulo_context,
+            found_in: None,
         };
         let half = [
             hunk(HunkState::Present, false),
