@@ -422,6 +422,7 @@ fn commit_patch_ids_equal_git_patch_id_stable() {
     let ours: BTreeMap<String, String> = history
         .patch_ids(&commits, &mut cache)
         .unwrap()
+        .ids
         .into_iter()
         .filter_map(|(commit, id)| id.map(|id| (commit.to_string(), id)))
         .collect();

@@ -56,9 +56,18 @@ pub fn run(context: &Context, args: &WalkArgs, range: &str) -> Result<ExitCode, 
         .num_threads(context.jobs)
         .build()
         .map_err(|e| CliError::new(ErrorKind::Error, format!("cannot start workers: {e}")))?;
-    let ids = pool
+    let walked = pool
         .install(|| patch_ids(&git_dir, &commits, &mut cache))
         .map_err(|e| CliError::from_error(ErrorKind::Error, &e))?;
+    if walked.missing > 0 {
+        eprintln!(
+            "warning: {} of {} commits have no patch id: `{}` is a partial clone that lacks objects their diffs need",
+            walked.missing,
+            commits.len(),
+            git_dir.display()
+        );
+    }
+    let ids = walked.ids;
     let mut text = String::with_capacity(ids.len() * 82);
     for (commit, patch_id) in ids {
         if let Some(patch_id) = patch_id {

@@ -187,13 +187,14 @@ impl History {
         Ok(commits)
     }
 
-    /// The stable patch id of each commit (`None` for a commit with an empty diff), from the
-    /// cache where known, computed in parallel otherwise; new ids are added to the cache.
+    /// The stable patch id of each commit (`None` for a commit with an empty diff, or one a
+    /// partial clone cannot diff), from the cache where known, computed in parallel otherwise;
+    /// new ids are added to the cache.
     pub fn patch_ids(
         &self,
         commits: &[Oid],
         cache: &mut PatchIdCache,
-    ) -> Result<Vec<(Oid, Option<String>)>, HistoryError> {
+    ) -> Result<PatchIds, HistoryError> {
         patch_ids_reporting(&self.path, commits, cache, self.progress.as_deref())
     }
 
@@ -211,7 +212,7 @@ pub fn patch_ids(
     git_dir: &Path,
     commits: &[Oid],
     cache: &mut PatchIdCache,
-) -> Result<Vec<(Oid, Option<String>)>, HistoryError> {
+) -> Result<PatchIds, HistoryError> {
     patch_ids_reporting(git_dir, commits, cache, None)
 }
 
@@ -222,29 +223,51 @@ pub fn patch_ids_reporting(
     commits: &[Oid],
     cache: &mut PatchIdCache,
     progress: Option<&dyn CountProgress>,
-) -> Result<Vec<(Oid, Option<String>)>, HistoryError> {
-    let missing: Vec<Oid> = commits
+) -> Result<PatchIds, HistoryError> {
+    let uncached: Vec<Oid> = commits
         .iter()
         .filter(|id| !cache.known.contains_key(id))
         .copied()
         .collect();
-    if !missing.is_empty() {
+    let mut missing = 0;
+    if !uncached.is_empty() {
         trust_object_store();
         let abbrev = default_abbrev(git_dir);
         if let Some(progress) = progress {
-            progress.start(missing.len() as u64);
+            progress.start(uncached.len() as u64);
         }
-        let ids = walk::compute_patch_ids(git_dir, &missing, abbrev, progress);
+        let walked = walk::compute_patch_ids(git_dir, &uncached, abbrev, progress);
         if let Some(progress) = progress {
             progress.finish();
         }
-        let computed: Vec<(Oid, Option<String>)> = missing.into_iter().zip(ids?).collect();
+        // A commit a partial clone cannot diff is not cached: a later, fuller clone gives it.
+        let mut computed = Vec::with_capacity(uncached.len());
+        for (commit, walked) in uncached.into_iter().zip(walked?) {
+            match walked {
+                walk::Walked::Id(id) => computed.push((commit, id)),
+                walk::Walked::Missing => missing += 1,
+            }
+        }
         cache.add(&computed);
     }
-    Ok(commits
-        .iter()
-        .map(|id| (*id, cache.known.get(id).cloned().flatten()))
-        .collect())
+    Ok(PatchIds {
+        ids: commits
+            .iter()
+            .map(|id| (*id, cache.known.get(id).cloned().flatten()))
+            .collect(),
+        missing,
+    })
+}
+
+/// The patch ids of a list of commits.
+#[derive(Debug, Clone, Default)]
+pub struct PatchIds {
+    /// Each commit, in order, with its stable patch id (`None`: an empty change, or a commit
+    /// counted in `missing`).
+    pub ids: Vec<(Oid, Option<String>)>,
+    /// How many commits have no id because the repository is a partial clone that lacks an
+    /// object their diff needs.
+    pub missing: usize,
 }
 
 /// Read objects as git does, without re-hashing each one. libgit2 checks every object it
@@ -479,6 +502,88 @@ mod tests {
         output.stdout
     }
 
+    #[test]
+    fn a_partial_clone_gives_the_ids_it_can_and_counts_the_rest() {
+        let temp = tempfile::tempdir().unwrap();
+        let full = temp.path().join("full");
+        std::fs::create_dir(&full).unwrap();
+        git(&full, &["init", "-q", "-b", "main"], None);
+        git(&full, &["config", "uploadpack.allowFilter", "true"], None);
+        let commit = |file: &str, text: &str, message: &str| {
+            std::fs::write(full.join(file), text).unwrap();
+            git(&full, &["add", file], None);
+            git(&full, &["commit", "-q", "-m", message], None);
+        };
+        commit("small.c", "int a;\n", "small");
+        commit("big.c", &numbered("big", 40), "big");
+        commit("small.c", "int a;\nint b;\n", "small again");
+        let url = format!("file://{}", full.display());
+        let partial = temp.path().join("partial.git");
+        git(
+            temp.path(),
+            &[
+                "clone",
+                "-q",
+                "--bare",
+                "--filter=blob:limit=200",
+                &url,
+                partial.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert!(objects::is_partial_clone(&partial));
+        assert!(!objects::is_partial_clone(&full.join(".git")));
+
+        let history = History::open_path(&partial).unwrap();
+        let head = history.revision("HEAD").unwrap();
+        let commits = history.non_merge_commits(head, None, None).unwrap();
+        let mut cache = PatchIdCache::in_memory();
+        let walked = history.patch_ids(&commits, &mut cache).unwrap();
+        assert_eq!(walked.missing, 1, "only the big file's blob is left out");
+        let ids: Vec<Option<String>> = walked.ids.into_iter().map(|(_, id)| id).collect();
+        let log = git(&full, &["log", "-p", "--no-merges", "HEAD"], None);
+        let gits = String::from_utf8(git(&full, &["patch-id", "--stable"], Some(&log))).unwrap();
+        let gits: Vec<&str> = gits.lines().map(|l| &l[..40]).collect();
+        // Newest first: "small again", "big" (no id here), "small".
+        assert_eq!(ids[0].as_deref(), Some(gits[0]));
+        assert_eq!(ids[1], None);
+        assert_eq!(ids[2].as_deref(), Some(gits[2]));
+        // The commit without an id is not cached, so a fuller clone computes it later.
+        assert_eq!(cache.len(), 2);
+
+        // The same walk over the full repository has every id; a missing object there is an
+        // error, not a gap.
+        let full_history = History::open_path(&full).unwrap();
+        let walked = full_history
+            .patch_ids(&commits, &mut PatchIdCache::in_memory())
+            .unwrap();
+        assert_eq!(walked.missing, 0);
+        assert_eq!(walked.ids[1].1.as_deref(), Some(gits[1]));
+        // Without the promisor marks (packs and remote) the clone is simply damaged.
+        for entry in partial.join("objects/pack").read_dir().unwrap().flatten() {
+            if entry.path().extension().is_some_and(|x| x == "promisor") {
+                std::fs::remove_file(entry.path()).unwrap();
+            }
+        }
+        assert!(
+            objects::is_partial_clone(&partial),
+            "the remote still says so"
+        );
+        git(
+            &partial,
+            &["config", "--unset", "remote.origin.promisor"],
+            None,
+        );
+        assert!(!objects::is_partial_clone(&partial));
+        assert!(
+            History::open_path(&partial)
+                .unwrap()
+                .patch_ids(&commits, &mut PatchIdCache::in_memory())
+                .is_err(),
+            "a missing object is then an error"
+        );
+    }
+
     /// A file of `count` numbered lines, `seed` making it distinct.
     fn numbered(seed: &str, count: usize) -> String {
         (0..count).map(|i| format!("{seed} line {i}\n")).collect()
@@ -610,7 +715,7 @@ mod tests {
         let head = history.revision("HEAD").unwrap();
         let commits = history.non_merge_commits(head, None, None).unwrap();
         let mut cache = PatchIdCache::in_memory();
-        let ids = history.patch_ids(&commits, &mut cache).unwrap();
+        let ids = history.patch_ids(&commits, &mut cache).unwrap().ids;
         let actual: String = ids
             .iter()
             .filter_map(|(commit, id)| id.as_ref().map(|id| format!("{id} {commit}\n")))
@@ -632,7 +737,8 @@ mod tests {
         let commits = history.non_merge_commits(head, None, None).unwrap();
         let ids = history
             .patch_ids(&commits, &mut PatchIdCache::in_memory())
-            .unwrap();
+            .unwrap()
+            .ids;
         let actual: String = ids
             .iter()
             .filter_map(|(commit, id)| id.as_ref().map(|id| format!("{id} {commit}\n")))

@@ -69,6 +69,8 @@ pub struct ReleaseIds {
     pub from_tag: Option<String>,
     /// How many commits were read.
     pub commits: usize,
+    /// How many of them have no patch id: objects their diffs need are not in a partial clone.
+    pub missing: usize,
     /// Each commit's subject, normalised (`upstream_subject::normalise`) → the newest commit
     /// with it.
     pub subjects: HashMap<String, String>,

@@ -83,11 +83,21 @@ pub fn detect(context: &mut Context<'_>, entry: &PatchEntry, patches: &[Patch]) 
         NAME,
         EvidenceResult::NotFound,
         format!(
-            "no commit in {range} ({} commits) has patch id {}",
+            "no commit in {range} ({} commits{}) has patch id {}",
             release_ids.commits,
+            missing_note(release_ids.missing),
             short(&ids[0])
         ),
     )
+}
+
+/// What the detail adds when a partial clone left some commits without an id.
+fn missing_note(missing: usize) -> String {
+    if missing == 0 {
+        String::new()
+    } else {
+        format!(", {missing} of them without an id: the mirror is a partial clone")
+    }
 }
 
 /// The patch ids of the commits between the current version's tag and R's.
@@ -114,9 +124,10 @@ fn release_ids(context: &Context<'_>) -> Result<ReleaseIds, String> {
         .non_merge_commits(tip, from.as_ref().map(|(_, id)| *id), limit)
         .map_err(|e| e.to_string())?;
     let mut cache = PatchIdCache::load(&context.cache_root, history.url());
-    let ids = history
+    let walked = history
         .patch_ids(&commits, &mut cache)
         .map_err(|e| e.to_string())?;
+    let ids = walked.ids;
     let subjects = super::upstream_subject::subjects(history, &commits);
     let mut by_patch_id = HashMap::new();
     for (commit, patch_id) in ids {
@@ -131,6 +142,7 @@ fn release_ids(context: &Context<'_>) -> Result<ReleaseIds, String> {
         tag,
         from_tag: from.map(|(tag, _)| tag),
         commits: commits.len(),
+        missing: walked.missing,
         subjects,
     })
 }

@@ -65,6 +65,45 @@ pub enum ObjectError {
     },
 }
 
+impl ObjectError {
+    /// Whether the object is simply not in the repository (as in a partial clone, which leaves
+    /// blobs to be fetched on demand), rather than damaged or unreadable.
+    pub fn is_missing(&self) -> bool {
+        matches!(self, ObjectError::Git { source, .. } if source.code() == git2::ErrorCode::NotFound)
+    }
+}
+
+/// Whether `git_dir` is a partial clone: a pack with a `.promisor` file beside it (objects it
+/// lacks are the promisor remote's to give), a remote with `promisor = true`, or (older git)
+/// `extensions.partialClone` set.
+pub fn is_partial_clone(git_dir: &Path) -> bool {
+    let promisor_pack =
+        std::fs::read_dir(git_dir.join("objects").join("pack")).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|entry| entry.path().extension().is_some_and(|e| e == "promisor"))
+        });
+    if promisor_pack {
+        return true;
+    }
+    let Ok(repo) = Repository::open_bare(git_dir).or_else(|_| Repository::open(git_dir)) else {
+        return false;
+    };
+    let Ok(config) = repo.config() else {
+        return false;
+    };
+    let promisor_remote = repo.remotes().is_ok_and(|names| {
+        (0..names.len())
+            .filter_map(|index| names.get(index).ok().flatten())
+            .any(|name| {
+                config
+                    .get_bool(&format!("remote.{name}.promisor"))
+                    .unwrap_or(false)
+            })
+    });
+    promisor_remote || config.get_string("extensions.partialclone").is_ok()
+}
+
 /// The kind of a whole object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

@@ -16,21 +16,33 @@ use git2::{Oid, Repository};
 
 use super::HistoryError;
 use super::commit_patch::CommitRenderer;
-use super::objects::Packs;
+use super::objects::{Packs, is_partial_clone};
 use crate::expiry::CountProgress;
 use crate::patch::patch_id::stable_patch_ids;
 
 /// Commits taken at a time.
 const BLOCK: usize = 16;
 
-/// The stable patch id of each of `commits` (`None` for an empty change), in their order.
+/// What the walk found for one commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Walked {
+    /// Its stable patch id (`None` for an empty change).
+    Id(Option<String>),
+    /// An object its diff needs is not in the repository, which is a partial clone: no id.
+    Missing,
+}
+
+/// The stable patch id of each of `commits`, in their order. In a partial clone a commit whose
+/// diff needs an object the clone lacks is [`Walked::Missing`]; anywhere else a missing object
+/// is an error, like any other unreadable one.
 pub fn compute_patch_ids(
     git_dir: &Path,
     commits: &[Oid],
     abbrev: u16,
     progress: Option<&dyn CountProgress>,
-) -> Result<Vec<Option<String>>, HistoryError> {
+) -> Result<Vec<Walked>, HistoryError> {
     let packs = Arc::new(Packs::open(git_dir));
+    let partial = is_partial_clone(git_dir);
     let workers = rayon::current_num_threads()
         .min(commits.len().div_ceil(BLOCK))
         .max(1);
@@ -42,7 +54,7 @@ pub fn compute_patch_ids(
             let (segments, failed, outcomes, packs) = (&segments, &failed, &outcomes, &packs);
             scope.spawn(move |_| {
                 let outcome = work(
-                    git_dir, commits, abbrev, packs, segments, worker, failed, progress,
+                    git_dir, commits, abbrev, packs, segments, worker, failed, partial, progress,
                 );
                 if outcome.is_err() {
                     failed.store(true, Ordering::Relaxed);
@@ -54,7 +66,7 @@ pub fn compute_patch_ids(
             });
         }
     });
-    let mut ids = vec![None; commits.len()];
+    let mut ids = vec![Walked::Id(None); commits.len()];
     let outcomes = outcomes
         .into_inner()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -76,8 +88,9 @@ fn work(
     segments: &Segments,
     worker: usize,
     failed: &AtomicBool,
+    partial: bool,
     progress: Option<&dyn CountProgress>,
-) -> Result<Vec<(usize, Option<String>)>, HistoryError> {
+) -> Result<Vec<(usize, Walked)>, HistoryError> {
     let repo = Repository::open_bare(git_dir)
         .or_else(|_| Repository::open(git_dir))
         .map_err(|source| HistoryError::Git {
@@ -92,14 +105,17 @@ fn work(
             break;
         }
         for index in block {
-            renderer
-                .render(commits[index], &mut text)
-                .map_err(|source| HistoryError::Objects {
-                    path: git_dir.to_path_buf(),
-                    source,
-                })?;
-            let id = stable_patch_ids(&text).into_iter().next().map(|(id, _)| id);
-            done.push((index, id));
+            let walked = match renderer.render(commits[index], &mut text) {
+                Ok(()) => Walked::Id(stable_patch_ids(&text).into_iter().next().map(|(id, _)| id)),
+                Err(source) if partial && source.is_missing() => Walked::Missing,
+                Err(source) => {
+                    return Err(HistoryError::Objects {
+                        path: git_dir.to_path_buf(),
+                        source,
+                    });
+                }
+            };
+            done.push((index, walked));
             if let Some(progress) = progress {
                 progress.advance(1);
             }
