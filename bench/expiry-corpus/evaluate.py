@@ -59,7 +59,9 @@ NEGATIVE = {"kept", "renamed"}
 # package's own history, mail `From <id>` lines) run too. Offline, they need the mirrors that
 # seed-mirrors.py puts in the cache; packages without a mirror there get `error` evidence.
 PACKAGE_GIT = {
+    "bluez": "https://git.kernel.org/pub/scm/bluetooth/bluez.git",
     "busybox": "https://git.busybox.net/busybox",
+    "cups": "https://github.com/OpenPrinting/cups.git",
     "curl": "https://github.com/curl/curl.git",
     "file": "https://github.com/file/file.git",
     "git": "https://github.com/git/git.git",
@@ -68,6 +70,7 @@ PACKAGE_GIT = {
     "less": "https://github.com/gwsw/less.git",
     "libarchive": "https://github.com/libarchive/libarchive.git",
     "libgit2": "https://github.com/libgit2/libgit2.git",
+    "libssh": "https://git.libssh.org/projects/libssh.git",
     "libwebp": "https://github.com/webmproject/libwebp.git",
     "lua5.4": "https://github.com/lua/lua.git",
     "memcached": "https://github.com/memcached/memcached.git",
@@ -75,6 +78,8 @@ PACKAGE_GIT = {
     "net-snmp": "https://github.com/net-snmp/net-snmp.git",
     "openssh": "https://github.com/openssh/openssh-portable.git",
     "samba": "https://gitlab.com/samba-team/samba.git",
+    "tiff": "https://gitlab.com/libtiff/libtiff.git",
+    "tmux": "https://github.com/tmux/tmux.git",
     "util-linux": "https://github.com/util-linux/util-linux.git",
     "xz-utils": "https://github.com/tukaani-project/xz.git",
 }

@@ -31,6 +31,11 @@ CACHE = os.path.join(HERE, "..", "work", "expiry-corpus", "cache")
 REPOSITORIES = {
     "https://anongit.mindrot.org/openssh.git": "openssh/openssh-portable",
     "https://git.busybox.net/busybox": "mirror/busybox",
+    "https://git.kernel.org/pub/scm/bluetooth/bluez.git": "bluez/bluez",
+    "https://git.libssh.org/projects/libssh.git": "libssh/libssh-mirror",
+    "https://github.com/OpenPrinting/cups.git": "OpenPrinting/cups",
+    "https://github.com/tmux/tmux.git": "tmux/tmux",
+    "https://gitlab.com/libtiff/libtiff.git": "libsdl-org/libtiff",
     "https://gitlab.com/samba-team/samba.git": "samba-team/samba",
     "https://github.com/curl/curl.git": "curl/curl",
     "https://github.com/eclipse/mosquitto.git": "eclipse-mosquitto/mosquitto",
