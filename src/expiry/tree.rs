@@ -12,9 +12,10 @@
 //! fetched unverified, as is a pinned tarball without one (the check changes nothing and
 //! builds nothing from it); a declared checksum of the pinned release is still verified.
 //!
-//! The `content` detector may look for a file that upstream moved ([`ReleaseTree::paths_named`]):
-//! R's files are then indexed by name once, on first use (the whole git tree, or the files on
-//! disk, which for a selectively extracted tarball are the touched paths and their namesakes).
+//! The `content` detector and `refresh` may look for a file that upstream moved
+//! ([`ReleaseTree::namesakes`]): R's files are then indexed by name once, on first use (the
+//! whole git tree, or the files on disk, which for a selectively extracted tarball are the
+//! touched paths and their namesakes).
 
 use std::cell::OnceCell;
 use std::collections::HashMap;
@@ -301,6 +302,32 @@ impl ReleaseTree {
         Ok(index.get(name).cloned().unwrap_or_default())
     }
 
+    /// R's regular files named like `path` (not `path` itself), where upstream may have moved
+    /// it: those sharing the most trailing path components with `path` first, then by path; at
+    /// most `max`. The `content` detector and `refresh` both look for a moved file here.
+    pub fn namesakes(&self, path: &[u8], max: usize) -> Result<Vec<Vec<u8>>, String> {
+        let shared = |other: &[u8]| {
+            other
+                .split(|b| *b == b'/')
+                .rev()
+                .zip(path.split(|b| *b == b'/').rev())
+                .take_while(|(a, b)| a == b)
+                .count()
+        };
+        let mut paths: Vec<(usize, Vec<u8>)> = self
+            .paths_named(last_component(path))?
+            .into_iter()
+            .filter(|other| other != path)
+            .map(|other| (shared(&other), other))
+            .collect();
+        paths.sort_by(|(a, a_path), (b, b_path)| b.cmp(a).then_with(|| a_path.cmp(b_path)));
+        Ok(paths
+            .into_iter()
+            .take(max)
+            .map(|(_, other)| other)
+            .collect())
+    }
+
     /// Every regular file of R, as relative `/`-separated paths.
     fn files(&self) -> Result<Vec<Vec<u8>>, String> {
         match &self.source {
@@ -316,6 +343,25 @@ impl ReleaseTree {
             Source::Git { repo, tree } => read_git(repo, *tree, &relative),
             Source::Disk { root, .. } => read_disk(root, &relative),
         }
+    }
+}
+
+/// Read access to a release's files, as `refresh` needs it: what is at a path, and where a
+/// file that is not there may have moved ([`ReleaseTree::namesakes`]).
+pub trait ReleaseFiles {
+    /// What the release holds at `path` (relative, `/`-separated, as a patch names it).
+    fn read(&self, path: &[u8]) -> Result<Entry, String>;
+    /// The release's regular files named like `path`, best first, at most `max`.
+    fn namesakes(&self, path: &[u8], max: usize) -> Result<Vec<Vec<u8>>, String>;
+}
+
+impl ReleaseFiles for ReleaseTree {
+    fn read(&self, path: &[u8]) -> Result<Entry, String> {
+        ReleaseTree::read(self, path)
+    }
+
+    fn namesakes(&self, path: &[u8], max: usize) -> Result<Vec<Vec<u8>>, String> {
+        ReleaseTree::namesakes(self, path, max)
     }
 }
 
@@ -658,6 +704,41 @@ mod tests {
         assert_eq!(tree.paths_named(b"b.c").unwrap(), [b"lib/b.c".to_vec()]);
         assert!(tree.paths_named(b"sub").unwrap().is_empty());
         assert!(tree.paths_named(b"link").unwrap().is_empty());
+    }
+
+    #[test]
+    fn namesakes_share_the_most_trailing_components_first() {
+        let temp = tempfile::tempdir().unwrap();
+        for path in [
+            "a/physmem.c",
+            "b/physmem.c",
+            "c/physmem.c",
+            "system/x/physmem.c",
+            "d/physmem.c",
+            "softmmu/x/physmem.c",
+            "physmem.h",
+        ] {
+            let full = temp.path().join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, b"int x;\n").unwrap();
+        }
+        let tree = ReleaseTree::in_folder(temp);
+        let found = tree.namesakes(b"softmmu/x/physmem.c", 4).unwrap();
+        let found: Vec<&str> = found
+            .iter()
+            .map(|p| std::str::from_utf8(p).unwrap())
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "system/x/physmem.c",
+                "a/physmem.c",
+                "b/physmem.c",
+                "c/physmem.c"
+            ]
+        );
+        assert_eq!(tree.namesakes(b"softmmu/x/physmem.c", 1).unwrap().len(), 1);
+        assert!(tree.namesakes(b"nowhere.c", 4).unwrap().is_empty());
     }
 
     #[test]

@@ -31,7 +31,7 @@
 use std::collections::HashMap;
 
 use crate::expiry::detector::{evidence, modulo_context};
-use crate::expiry::tree::{Entry, ReleaseTree, last_component};
+use crate::expiry::tree::{Entry, ReleaseTree};
 use crate::expiry::{Evidence, EvidenceResult, HunkReport, HunkState};
 use crate::patch::apply::{apply_hunks, locate};
 use crate::patch::{FilePatch, Hunk, LineKind, Patch};
@@ -545,8 +545,9 @@ fn judge_file(
 }
 
 /// The hunks of a modified file whose path R does not have, judged in the best of R's files
-/// of the same name ([`candidates`]): the one with the most hunks present, then applied. With
-/// none present or applied anywhere, every hunk is judged against no file (`absent`).
+/// of the same name ([`ReleaseTree::namesakes`]): the one with the most hunks present, then
+/// applied. With none present or applied anywhere, every hunk is judged against no file
+/// (`absent`).
 fn judge_moved(
     file: &FilePatch,
     old_path: &[u8],
@@ -555,7 +556,7 @@ fn judge_moved(
     removed_blocks: &[Vec<Vec<u8>>],
 ) -> Result<Vec<Found>, String> {
     let mut best: Option<((usize, usize), Vec<Found>)> = None;
-    for candidate in candidates(old_path, tree)? {
+    for candidate in tree.namesakes(old_path, MAX_MOVED_CANDIDATES)? {
         let Entry::File(content) = overlay.read(tree, &candidate)? else {
             continue;
         };
@@ -575,30 +576,6 @@ fn judge_moved(
         Some((_, found)) => found,
         None => judge_modified(file, None, None, removed_blocks),
     })
-}
-
-/// R's files named like `old_path` (not `old_path` itself): those sharing the most trailing
-/// path components with it first, then by path; at most [`MAX_MOVED_CANDIDATES`].
-fn candidates(old_path: &[u8], tree: &ReleaseTree) -> Result<Vec<Vec<u8>>, String> {
-    let shared = |path: &[u8]| {
-        path.split(|b| *b == b'/')
-            .rev()
-            .zip(old_path.split(|b| *b == b'/').rev())
-            .take_while(|(a, b)| a == b)
-            .count()
-    };
-    let mut paths: Vec<(usize, Vec<u8>)> = tree
-        .paths_named(last_component(old_path))?
-        .into_iter()
-        .filter(|path| path != old_path)
-        .map(|path| (shared(&path), path))
-        .collect();
-    paths.sort_by(|(a, a_path), (b, b_path)| b.cmp(a).then_with(|| a_path.cmp(b_path)));
-    Ok(paths
-        .into_iter()
-        .take(MAX_MOVED_CANDIDATES)
-        .map(|(_, path)| path)
-        .collect())
 }
 
 /// The hunks of a modified file, its old and new content as R has them (`None`: no file).
@@ -911,36 +888,5 @@ mod tests {
         assert_eq!(content.hunks[0].state, HunkState::Absent);
         assert_eq!(content.hunks[0].found_in, None);
         assert!(!content.evidence.detail.contains("looked for"));
-    }
-
-    #[test]
-    fn candidates_share_the_most_trailing_components_first() {
-        let files: Vec<(&str, &str)> = [
-            "a/physmem.c",
-            "b/physmem.c",
-            "c/physmem.c",
-            "system/x/physmem.c",
-            "d/physmem.c",
-            "softmmu/x/physmem.c",
-            "physmem.h",
-        ]
-        .iter()
-        .map(|path| (*path, "int x;\n"))
-        .collect();
-        let tree = release(&files);
-        let found = candidates(b"softmmu/x/physmem.c", &tree).unwrap();
-        let found: Vec<&str> = found
-            .iter()
-            .map(|p| std::str::from_utf8(p).unwrap())
-            .collect();
-        assert_eq!(
-            found,
-            [
-                "system/x/physmem.c",
-                "a/physmem.c",
-                "b/physmem.c",
-                "c/physmem.c"
-            ]
-        );
     }
 }
