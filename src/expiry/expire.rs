@@ -128,7 +128,7 @@ pub fn plan_expire(
         fuzz: options.fuzz,
         allow_conflicts: options.allow_conflicts,
     };
-    let results = refresh::refresh_series(&remaining, &|path| tree.read(path), &refresh_options);
+    let results = refresh::refresh_series(&remaining, &tree, &refresh_options);
 
     let version = package.manifest.upstream.version.clone();
     let mut plan = ExpirePlan {

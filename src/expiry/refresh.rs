@@ -14,6 +14,13 @@
 //!   placed with up to N context lines ignored and regenerated with its context taken from V;
 //! - otherwise the hunk is a conflict: the whole patch is left untouched and reported.
 //!
+//! A file diff modifying a path V lacks follows the file where upstream moved it: to the first
+//! of V's files of the same name, ranked as the `content` detector ranks them
+//! ([`ReleaseTree::namesakes`]), where every hunk places (as above) or is already there. The
+//! file diff is rewritten to name that path (`---`/`+++`, `diff --git`, `Index:`; the prefixes
+//! that `-p` strips are kept), its hunks report `moved_to`, and the later patches of the series
+//! find the file there. With no such file it is a conflict that names the files tried.
+//!
 //! A changed patch keeps its header and trailer verbatim; only the changed file diffs are
 //! rewritten (their `index` line gets the blob ids of V's content and the result, in the same
 //! abbreviation), and the rewritten hunks are checked to apply to V with zero offset before
@@ -30,8 +37,11 @@ use std::path::PathBuf;
 use serde::Serialize;
 use sha1::{Digest, Sha1};
 
-use crate::expiry::tree::{Entry, ReleaseTree};
+use crate::expiry::detector::content::MAX_MOVED_CANDIDATES;
+use crate::expiry::tree::{Entry, ReleaseFiles, ReleaseTree};
 use crate::patch::apply::{apply_hunks, locate};
+use crate::patch::parse::{trim_eol, unquote_c};
+use crate::patch::path::{git_quote_into, strip_components};
 use crate::patch::write::write_patches;
 use crate::patch::{FilePatch, Hunk, Line, LineKind, Patch, parse_patches};
 use crate::prepare::source_spec;
@@ -121,6 +131,10 @@ pub struct HunkRefresh {
     /// The old-side start line in V, for kept hunks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<usize>,
+    /// The path of V the hunk was refreshed in when upstream moved the file (V has nothing at
+    /// `file`); the patch is rewritten to name it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<String>,
 }
 
 /// What the refresh did (or would do) to one patch.
@@ -188,7 +202,7 @@ pub fn plan_refresh(
 ) -> Result<RefreshPlan, RefreshError> {
     let series = read_series(package)?;
     let tree = open_tree(package, release, fetcher)?;
-    let patches = refresh_series(&series, &|path| tree.read(path), options);
+    let patches = refresh_series(&series, &tree, options);
     let version = package.manifest.upstream.version.clone();
     let moving = release != version;
     let conflicts = patches
@@ -325,7 +339,7 @@ pub fn release_sha256(
 
 /// V as the earlier patches of the series leave it.
 struct Files<'a> {
-    read: &'a dyn Fn(&[u8]) -> Result<Entry, String>,
+    release: &'a dyn ReleaseFiles,
     changed: HashMap<Vec<u8>, Entry>,
 }
 
@@ -334,19 +348,25 @@ impl Files<'_> {
         if let Some(entry) = staged.get(path).or_else(|| self.changed.get(path)) {
             return Ok(entry.clone());
         }
-        (self.read)(path)
+        self.release.read(path)
+    }
+
+    /// V's files named like `path`, where upstream may have moved it, ranked as `check` ranks
+    /// them.
+    fn namesakes(&self, path: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+        self.release.namesakes(path, MAX_MOVED_CANDIDATES)
     }
 }
 
-/// Refresh every patch of a series in order over V, whose files `read` returns. Held
-/// patches are reported as conflicts and left out of the tree the later patches see.
+/// Refresh every patch of a series in order over V (`release`). Held patches are reported as
+/// conflicts and left out of the tree the later patches see.
 pub fn refresh_series(
     series: &[SeriesPatch],
-    read: &dyn Fn(&[u8]) -> Result<Entry, String>,
+    release: &dyn ReleaseFiles,
     options: &RefreshOptions,
 ) -> Vec<PatchRefresh> {
     let mut files = Files {
-        read,
+        release,
         changed: HashMap::new(),
     };
     series
@@ -418,8 +438,23 @@ fn refresh_patch(
             trailer: mail.trailer.clone(),
         });
     }
+    // Files followed to where upstream moved them are named in every outcome's detail.
+    let mut moves: Vec<String> = Vec::new();
+    for hunk in &hunks {
+        if let Some(to) = &hunk.moved_to {
+            let note = format!("`{}` to `{to}`", hunk.file);
+            if !moves.contains(&note) {
+                moves.push(note);
+            }
+        }
+    }
+    let move_note = (!moves.is_empty()).then(|| format!("upstream moved {}", moves.join(", ")));
+    let noted = |detail: String| match &move_note {
+        Some(note) => format!("{detail}; {note}"),
+        None => detail,
+    };
     if !conflicts.is_empty() {
-        return conflict(conflicts.join("; "), hunks);
+        return conflict(noted(conflicts.join("; ")), hunks);
     }
     files.changed.extend(staged);
     let dropped = hunks.iter().filter(|h| h.fate == HunkFate::Dropped).count();
@@ -427,11 +462,11 @@ fn refresh_patch(
         return PatchRefresh {
             file: patch.file.clone(),
             outcome: RefreshOutcome::Expired,
-            detail: Some(if dropped == 1 {
+            detail: Some(noted(if dropped == 1 {
                 "the hunk is already upstream".into()
             } else {
                 format!("all {dropped} hunks are already upstream")
-            }),
+            })),
             hunks,
             bytes: None,
         };
@@ -456,10 +491,19 @@ fn refresh_patch(
     let (outcome, detail) = if dropped > 0 {
         (
             RefreshOutcome::Shrunk,
-            format!("{dropped} hunk(s) already upstream dropped, {moved} moved"),
+            noted(format!(
+                "{dropped} hunk(s) already upstream dropped, {moved} moved"
+            )),
         )
+    } else if moved == 0
+        && let Some(note) = &move_note
+    {
+        (RefreshOutcome::Refreshed, note.clone())
     } else {
-        (RefreshOutcome::Refreshed, format!("{moved} hunk(s) moved"))
+        (
+            RefreshOutcome::Refreshed,
+            noted(format!("{moved} hunk(s) moved")),
+        )
     };
     PatchRefresh {
         file: patch.file.clone(),
@@ -512,19 +556,7 @@ fn refresh_file(
             Err(message) => Err(format!("cannot read `{display}`: {message}")),
         }
     };
-    let all = |fate: HunkFate| -> Vec<HunkRefresh> {
-        file.hunks
-            .iter()
-            .enumerate()
-            .map(|(index, hunk)| HunkRefresh {
-                file: display.clone(),
-                index: index + 1,
-                fate,
-                from: hunk.old_start,
-                to: None,
-            })
-            .collect()
-    };
+    let all = |fate: HunkFate| fates(file, &display, fate);
     let old_path = file.old_target(strip);
     let new_path = file.new_target(strip);
     if file.is_new {
@@ -585,23 +617,110 @@ fn refresh_file(
             text_hunks: file.hunks.len(),
         });
     }
-    let Some(content) = read(&old_path)? else {
-        return Ok(FileResult {
-            file: Some(file.clone()),
-            changed: false,
-            hunks: all(HunkFate::Conflict),
-            effects: Vec::new(),
-            conflict: Some(format!("`{display}` does not exist")),
-            text_hunks: file.hunks.len(),
-        });
+    match read(&old_path)? {
+        Some(content) => refresh_modified(file, strip, &content, fuzz, false),
+        None => follow_move(file, strip, files, staged, fuzz),
+    }
+}
+
+/// Every hunk of `file` with the same fate.
+fn fates(file: &FilePatch, display: &str, fate: HunkFate) -> Vec<HunkRefresh> {
+    file.hunks
+        .iter()
+        .enumerate()
+        .map(|(index, hunk)| HunkRefresh {
+            file: display.to_string(),
+            index: index + 1,
+            fate,
+            from: hunk.old_start,
+            to: None,
+            moved_to: None,
+        })
+        .collect()
+}
+
+/// A modified file that V lacks at its path: follow it where upstream moved it, to the first
+/// of V's files of the same name (ranked as `check` ranks them) where every hunk places (with
+/// the fuzz allowed) or is already there; the file diff is rewritten to name that path
+/// ([`relocate`]). Without one, the file conflicts, naming the files tried. A rename or copy
+/// says itself where the file goes and is not followed.
+fn follow_move(
+    file: &FilePatch,
+    strip: usize,
+    files: &Files<'_>,
+    staged: &HashMap<Vec<u8>, Entry>,
+    fuzz: usize,
+) -> Result<FileResult, String> {
+    let display = file.display_path(strip);
+    let conflict = |detail: String| FileResult {
+        file: Some(file.clone()),
+        changed: false,
+        hunks: fates(file, &display, HunkFate::Conflict),
+        effects: Vec::new(),
+        conflict: Some(detail),
+        text_hunks: file.hunks.len(),
     };
+    let missing = format!("`{display}` does not exist");
+    let path = match (file.old_target(strip), file.new_target(strip)) {
+        (Some(old), Some(new)) if old == new && file.rename.is_none() && file.copy.is_none() => old,
+        _ => return Ok(conflict(missing)),
+    };
+    let candidates = files
+        .namesakes(&path)
+        .map_err(|message| format!("cannot list the files named like `{display}`: {message}"))?;
+    let mut tried = Vec::new();
+    for candidate in candidates {
+        let shown = String::from_utf8_lossy(&candidate).into_owned();
+        let content = match files.read(staged, &candidate) {
+            Ok(Entry::File(content)) => content,
+            Ok(Entry::Missing) => continue,
+            Err(message) => return Err(format!("cannot read `{shown}`: {message}")),
+        };
+        tried.push(format!("`{shown}`"));
+        let Some(relocated) = relocate(file, strip, &candidate) else {
+            continue;
+        };
+        let Ok(mut result) = refresh_modified(&relocated, strip, &content, fuzz, true) else {
+            continue;
+        };
+        if result.conflict.is_some() {
+            continue;
+        }
+        for hunk in &mut result.hunks {
+            hunk.file.clone_from(&display);
+            hunk.moved_to = Some(shown.clone());
+        }
+        return Ok(result);
+    }
+    if tried.is_empty() {
+        return Ok(conflict(missing));
+    }
+    Ok(conflict(format!(
+        "{missing}; its hunks neither apply nor are upstream in the files of that name tried ({})",
+        tried.join(", ")
+    )))
+}
+
+/// The hunks of a modified file placed in `content`, V's file at the diff's path as the
+/// earlier file diffs leave it. `moved`: the diff was relocated to where upstream moved the
+/// file, so it is rewritten even when every hunk keeps its lines.
+fn refresh_modified(
+    file: &FilePatch,
+    strip: usize,
+    content: &[u8],
+    fuzz: usize,
+    moved: bool,
+) -> Result<FileResult, String> {
+    let display = file.display_path(strip);
+    let old_path = file.old_target(strip);
+    let new_path = file.new_target(strip);
     let lines: Vec<&[u8]> = content.split_inclusive(|&b| b == b'\n').collect();
     let plans = place_hunks(&file.hunks, &lines, fuzz);
     let proven = plans.contains(&Plan::Present { trivial: false });
     let mut reports = Vec::with_capacity(plans.len());
     let mut new_hunks = Vec::new();
     let mut conflicts = Vec::new();
-    let mut changed = false;
+    let mut changed = moved;
     let mut delta: isize = 0;
     for (index, (hunk, plan)) in file.hunks.iter().zip(&plans).enumerate() {
         let mut report = HunkRefresh {
@@ -610,6 +729,7 @@ fn refresh_file(
             fate: HunkFate::Conflict,
             from: hunk.old_start,
             to: None,
+            moved_to: None,
         };
         match *plan {
             Plan::Present { trivial } if !trivial || proven => {
@@ -683,7 +803,7 @@ fn refresh_file(
         });
     }
     // The rewritten hunks must apply to V exactly where they say.
-    let Some((result, placements)) = apply_hunks(&new_hunks, &content, 0) else {
+    let Some((result, placements)) = apply_hunks(&new_hunks, content, 0) else {
         return Err(format!("the refreshed hunks of `{display}` do not apply"));
     };
     if placements.iter().any(|p| p.offset != 0 || p.fuzz != 0) {
@@ -711,7 +831,7 @@ fn refresh_file(
             rewritten.old_line = None;
             rewritten.new_line = None;
         }
-        update_index(&mut rewritten, &content, &result);
+        update_index(&mut rewritten, content, &result);
         Some(rewritten)
     } else {
         Some(file.clone())
@@ -724,6 +844,67 @@ fn refresh_file(
         conflict: None,
         text_hunks: file.hunks.len(),
     })
+}
+
+/// `file` rewritten to name `to` (a path with `-p` applied) instead of its own path: its
+/// `---`/`+++` lines, its `diff --git` line and a quilt `Index:` line naming it. Each name keeps
+/// the prefix the `-p` level strips (`a/`, `b/`, `pkg.orig/`), and what follows a name (a
+/// timestamp, the line ending) is kept. `None` when a side has no path to replace.
+fn relocate(file: &FilePatch, strip: usize, to: &[u8]) -> Option<FilePatch> {
+    let prefixed = |written: &[u8]| -> Option<Vec<u8>> {
+        let target = strip_components(written, strip)?;
+        let mut path = written[..written.len() - target.len()].to_vec();
+        path.extend_from_slice(to);
+        Some(path)
+    };
+    let from = file.old_target(strip)?;
+    let old = prefixed(file.old_path.as_deref()?)?;
+    let new = prefixed(file.new_path.as_deref()?)?;
+    let mut moved = file.clone();
+    moved.old_line = file.old_line.as_deref().map(|line| side_line(line, &old));
+    moved.new_line = file.new_line.as_deref().map(|line| side_line(line, &new));
+    for line in &mut moved.preamble {
+        let ending = line_ending(line).to_vec();
+        if line.starts_with(b"diff --git ") {
+            let mut text = b"diff --git ".to_vec();
+            git_quote_into(b"", &old, &mut text);
+            text.push(b' ');
+            git_quote_into(b"", &new, &mut text);
+            text.extend_from_slice(&ending);
+            *line = text;
+        } else if let Some(name) = line.strip_prefix(b"Index: ").map(trim_eol)
+            && let Some(head) = name.strip_suffix(from.as_slice())
+            && (head.is_empty() || head.ends_with(b"/"))
+        {
+            *line = [b"Index: ", head, to, &ending].concat();
+        }
+    }
+    moved.old_path = Some(old);
+    moved.new_path = Some(new);
+    Some(moved)
+}
+
+/// A `---`/`+++` line naming `path` (quoted as git quotes names, when it must be): the marker
+/// and what follows the old name are kept.
+fn side_line(line: &[u8], path: &[u8]) -> Vec<u8> {
+    let (marker, text) = line.split_at(line.len().min(4));
+    let name = trim_eol(text);
+    let end = if name.first() == Some(&b'"') {
+        unquote_c(name).map_or(name.len(), |(_, used)| used)
+    } else {
+        name.iter()
+            .position(|b| *b == b'\t')
+            .unwrap_or(name.trim_ascii_end().len())
+    };
+    let mut out = marker.to_vec();
+    git_quote_into(b"", path, &mut out);
+    out.extend_from_slice(&text[end..]);
+    out
+}
+
+/// The terminator of a line: `\r\n`, `\n` or none.
+fn line_ending(line: &[u8]) -> &[u8] {
+    &line[trim_eol(line).len()..]
 }
 
 /// Place every hunk of one file in order over `lines` (V's content).
@@ -920,19 +1101,17 @@ mod tests {
         }
     }
 
+    /// Refresh `patches` over a release whose files (path, content) are written to a folder.
     fn run(tree: &[(&str, &str)], patches: &[SeriesPatch], fuzz: usize) -> Vec<PatchRefresh> {
-        let files: HashMap<Vec<u8>, Vec<u8>> = tree
-            .iter()
-            .map(|(p, c)| (p.as_bytes().to_vec(), c.as_bytes().to_vec()))
-            .collect();
-        let read = move |path: &[u8]| -> Result<Entry, String> {
-            Ok(files
-                .get(path)
-                .map_or(Entry::Missing, |c| Entry::File(c.clone())))
-        };
+        let temp = tempfile::tempdir().unwrap();
+        for (path, content) in tree {
+            let full = temp.path().join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, content).unwrap();
+        }
         refresh_series(
             patches,
-            &read,
+            &ReleaseTree::in_folder(temp),
             &RefreshOptions {
                 fuzz,
                 allow_conflicts: false,
@@ -1069,6 +1248,196 @@ mod tests {
         assert_eq!(
             run(&[], &[series("d", delete.as_bytes())], 0)[0].outcome,
             RefreshOutcome::Expired
+        );
+    }
+
+    /// PATCH as a change of `src/a.c`.
+    fn patch_of_src() -> String {
+        PATCH
+            .replace("a/f", "a/src/a.c")
+            .replace("b/f", "b/src/a.c")
+    }
+
+    #[test]
+    fn a_patch_follows_a_file_upstream_moved() {
+        let moved = format!("new a\nnew b\n{}", numbered(15));
+        // `aaa/a.c` ranks before `lib/a.c` (same shared components, path order) but lacks the
+        // pre-image; `src/a.c.orig` is no namesake.
+        let tree = [
+            ("aaa/a.c", "nothing alike\n"),
+            ("lib/a.c", moved.as_str()),
+            ("src/a.c.orig", moved.as_str()),
+        ];
+        let result = run(&tree, &[series("p", patch_of_src().as_bytes())], 0);
+        assert_eq!(result[0].outcome, RefreshOutcome::Refreshed);
+        let detail = result[0].detail.as_deref().unwrap();
+        assert_eq!(
+            detail,
+            "2 hunk(s) moved; upstream moved `src/a.c` to `lib/a.c`"
+        );
+        for hunk in &result[0].hunks {
+            assert_eq!(hunk.file, "src/a.c");
+            assert_eq!(hunk.moved_to.as_deref(), Some("lib/a.c"));
+            assert_eq!(hunk.fate, HunkFate::Moved);
+        }
+        let bytes = result[0].bytes.clone().unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(
+            text.starts_with("Subject: change two lines\n\n---\ndiff --git a/lib/a.c b/lib/a.c\n"),
+            "{text}"
+        );
+        assert!(text.contains("\n--- a/lib/a.c\n+++ b/lib/a.c\n"), "{text}");
+        assert!(!text.contains("src/a.c"), "{text}");
+        assert!(text.contains("@@ -4,3 +4,3 @@ section\n"), "{text}");
+        assert!(text.contains("@@ -12,3 +12,3 @@\n"), "{text}");
+        assert!(text.ends_with("-- \n2.43.0\n"));
+        assert!(
+            text.contains(&format!("index {}..", &blob_id(moved.as_bytes())[..7])),
+            "{text}"
+        );
+        let parsed = parse_patches(&bytes).unwrap();
+        assert_eq!(parsed[0].files[0].old_target(1).unwrap(), b"lib/a.c");
+        let (_, placements) = apply_hunks(&parsed[0].files[0].hunks, moved.as_bytes(), 0).unwrap();
+        assert!(placements.iter().all(|p| p.offset == 0));
+    }
+
+    #[test]
+    fn a_plain_diff_keeps_its_prefixes_and_timestamps_when_its_file_moved() {
+        let quilt = "Index: pkg/src/a.c\n===================================================================\n--- pkg.orig/src/a.c\t2020-01-01 00:00:00.000000000 +0000\n+++ pkg/src/a.c\t2020-01-02 00:00:00.000000000 +0000\n@@ -2,3 +2,3 @@\n line 2\n-line 3\n+LINE 3\n line 4\n";
+        let result = run(
+            &[("lib/a.c", &numbered(6))],
+            &[series("q", quilt.as_bytes())],
+            0,
+        );
+        // Every hunk kept its lines: only the names change.
+        assert_eq!(result[0].outcome, RefreshOutcome::Refreshed);
+        assert_eq!(result[0].hunks[0].fate, HunkFate::Kept);
+        assert_eq!(
+            result[0].detail.as_deref(),
+            Some("upstream moved `src/a.c` to `lib/a.c`")
+        );
+        let text = String::from_utf8(result[0].bytes.clone().unwrap()).unwrap();
+        assert_eq!(text, quilt.replace("src/a.c", "lib/a.c"));
+        // `-p0` and `-p2`, a CRLF line end and a name git must quote.
+        let file = FilePatch {
+            preamble: vec![b"diff --git x/y/src/a.c x/y/src/a.c\r\n".to_vec()],
+            git: true,
+            old_path: Some(b"x/y/src/a.c".to_vec()),
+            new_path: Some(b"x/y/src/a.c".to_vec()),
+            old_line: Some(b"--- x/y/src/a.c\r\n".to_vec()),
+            new_line: Some(b"+++ \"x/y/src/a.c\"\r\n".to_vec()),
+            ..FilePatch::default()
+        };
+        let moved = relocate(&file, 2, "lib/\u{e9}.c".as_bytes()).unwrap();
+        assert_eq!(
+            moved.preamble[0],
+            b"diff --git \"x/y/lib/\\303\\251.c\" \"x/y/lib/\\303\\251.c\"\r\n"
+        );
+        assert_eq!(moved.new_line.unwrap(), b"+++ \"x/y/lib/\\303\\251.c\"\r\n");
+        let plain = FilePatch {
+            old_path: Some(b"src/a.c".to_vec()),
+            new_path: Some(b"src/a.c".to_vec()),
+            old_line: Some(b"--- src/a.c  \n".to_vec()),
+            new_line: Some(b"+++ src/a.c\n".to_vec()),
+            ..FilePatch::default()
+        };
+        let moved = relocate(&plain, 0, b"lib/a.c").unwrap();
+        assert_eq!(moved.old_line.as_deref(), Some(&b"--- lib/a.c  \n"[..]));
+        assert_eq!(moved.new_line.as_deref(), Some(&b"+++ lib/a.c\n"[..]));
+        assert_eq!(moved.old_target(0).unwrap(), b"lib/a.c");
+    }
+
+    #[test]
+    fn hunks_already_in_the_moved_file_are_dropped() {
+        let partly = numbered(15).replace("line 3\n", "LINE 3\n");
+        let result = run(
+            &[("lib/a.c", &partly)],
+            &[series("p", patch_of_src().as_bytes())],
+            0,
+        );
+        assert_eq!(result[0].outcome, RefreshOutcome::Shrunk);
+        assert_eq!(result[0].hunks[0].fate, HunkFate::Dropped);
+        assert_eq!(result[0].hunks[0].moved_to.as_deref(), Some("lib/a.c"));
+        let detail = result[0].detail.as_deref().unwrap();
+        assert!(
+            detail.ends_with("; upstream moved `src/a.c` to `lib/a.c`"),
+            "{detail}"
+        );
+        let text = String::from_utf8(result[0].bytes.clone().unwrap()).unwrap();
+        assert!(!text.contains("LINE 3"), "{text}");
+        assert!(
+            text.contains("--- a/lib/a.c\n+++ b/lib/a.c\n@@ -10,3 +10,3 @@\n"),
+            "{text}"
+        );
+
+        let fully = partly.replace("line 11\n", "LINE 11\n");
+        let result = run(
+            &[("lib/a.c", &fully)],
+            &[series("p", patch_of_src().as_bytes())],
+            0,
+        );
+        assert_eq!(result[0].outcome, RefreshOutcome::Expired);
+        assert_eq!(
+            result[0].detail.as_deref(),
+            Some("all 2 hunks are already upstream; upstream moved `src/a.c` to `lib/a.c`")
+        );
+    }
+
+    #[test]
+    fn no_namesake_holding_the_pre_image_is_a_conflict_naming_those_tried() {
+        let other = numbered(15).replace("line 4\n", "line four\n");
+        let tree = [("lib/a.c", other.as_str()), ("x/a.c", "nothing alike\n")];
+        let patches = [series("p", patch_of_src().as_bytes())];
+        let result = run(&tree, &patches, 0);
+        assert_eq!(result[0].outcome, RefreshOutcome::Conflict);
+        assert!(result[0].bytes.is_none());
+        assert!(result[0].hunks.iter().all(|h| h.fate == HunkFate::Conflict));
+        assert!(result[0].hunks.iter().all(|h| h.moved_to.is_none()));
+        assert_eq!(
+            result[0].detail.as_deref(),
+            Some(
+                "`src/a.c` does not exist; its hunks neither apply nor are upstream in the files of that name tried (`lib/a.c`, `x/a.c`)"
+            )
+        );
+        // Fuzz, when the user allows it, places the hunk in the moved file.
+        let result = run(&tree, &patches, 1);
+        assert_eq!(result[0].outcome, RefreshOutcome::Refreshed);
+        assert_eq!(result[0].hunks[0].fate, HunkFate::Recontexted);
+        assert_eq!(result[0].hunks[0].moved_to.as_deref(), Some("lib/a.c"));
+        // No file of that name at all: the conflict is as it was.
+        let result = run(&[("lib/b.c", "x\n")], &patches, 0);
+        assert_eq!(
+            result[0].detail.as_deref(),
+            Some("`src/a.c` does not exist")
+        );
+    }
+
+    #[test]
+    fn later_patches_see_the_moved_file_as_the_earlier_ones_leave_it() {
+        let first = "--- a/src/a.c\n+++ b/src/a.c\n@@ -1,2 +1,3 @@\n line 1\n+inserted\n line 2\n";
+        let second =
+            "--- a/src/a.c\n+++ b/src/a.c\n@@ -3,3 +3,3 @@\n line 2\n-line 3\n+LINE 3\n line 4\n";
+        let moved = format!("new a\nnew b\n{}", numbered(6));
+        let result = run(
+            &[("lib/a.c", &moved)],
+            &[
+                series("1", first.as_bytes()),
+                series("2", second.as_bytes()),
+            ],
+            0,
+        );
+        assert_eq!(result[0].outcome, RefreshOutcome::Refreshed);
+        assert_eq!(result[1].outcome, RefreshOutcome::Refreshed);
+        let text = String::from_utf8(result[0].bytes.clone().unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "--- a/lib/a.c\n+++ b/lib/a.c\n@@ -3,2 +3,3 @@\n line 1\n+inserted\n line 2\n"
+        );
+        // Two lines down for upstream's, one for the first patch's.
+        let text = String::from_utf8(result[1].bytes.clone().unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "--- a/lib/a.c\n+++ b/lib/a.c\n@@ -5,3 +5,3 @@\n line 2\n-line 3\n+LINE 3\n line 4\n"
         );
     }
 
