@@ -126,6 +126,18 @@ pub struct HunkReport {
     pub found_in: Option<String>,
 }
 
+/// Whether a patch's hunks (as judged) make it a conflict only because a file it changes moved
+/// upstream: every hunk is in R or applies, and some apply only in a moved file (`found_in`).
+/// `refresh` rewrites such a patch to the new path, so the series goes on with it applied.
+pub fn conflicts_only_by_a_move(hunks: &[HunkReport]) -> bool {
+    hunks
+        .iter()
+        .all(|h| matches!(h.state, HunkState::Present | HunkState::Applied))
+        && hunks
+            .iter()
+            .any(|h| h.state == HunkState::Applied && h.found_in.is_some())
+}
+
 /// The verdict of one patch, with its evidence.
 #[derive(Debug, Clone, Serialize)]
 pub struct PatchCheck {
@@ -388,7 +400,9 @@ fn judge(
     strong.push(combined);
     strong.push(verdict::rewritten_upstream(&strong, &cumulative.hunks));
     let (cumulative_verdict, _) = verdict::decide(&strong, cumulative.loose_outcome);
-    if matches!(cumulative_verdict, Verdict::Needed | Verdict::Partial) {
+    if matches!(cumulative_verdict, Verdict::Needed | Verdict::Partial)
+        || conflicts_only_by_a_move(&cumulative.hunks)
+    {
         cumulative.apply_to(parsed, entry.strip, release_tree, overlay);
     }
     let differs = cumulative_verdict != verdict

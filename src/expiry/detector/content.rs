@@ -98,8 +98,9 @@ pub struct Content {
     pub loose_outcome: Outcome,
     /// The state of each hunk, per file diff of the patch (in order), for the overlay.
     states: Vec<Vec<HunkState>>,
-    /// Per file diff of the patch: whether its hunks were judged in a moved file.
-    moved: Vec<bool>,
+    /// Per file diff of the patch: the path of R its hunks were judged in, when upstream moved
+    /// the file.
+    moved: Vec<Option<Vec<u8>>>,
 }
 
 /// One hunk's raw finding, before the triviality rule.
@@ -110,7 +111,7 @@ struct Found {
     /// An `absent` hunk that is present modulo its context.
     loose: bool,
     /// The path of R the hunk was judged in, when R has no file at the patch's path.
-    moved_to: Option<String>,
+    moved_to: Option<Vec<u8>>,
 }
 
 impl Content {
@@ -189,17 +190,21 @@ impl Content {
                     index: index + 1,
                     state,
                     modulo_context: state == HunkState::Absent && f.loose,
-                    found_in: f.moved_to.clone(),
+                    found_in: f
+                        .moved_to
+                        .as_deref()
+                        .map(|path| String::from_utf8_lossy(path).into_owned()),
                 });
             }
             states.push(file_states);
-            let moved_to = found.first().and_then(|f| f.moved_to.as_ref());
-            moved.push(moved_to.is_some());
-            if let Some(moved_to) = moved_to {
+            let moved_to = found.first().and_then(|f| f.moved_to.clone());
+            if let Some(moved_to) = &moved_to {
+                let moved_to = String::from_utf8_lossy(moved_to);
                 moves.push(format!(
                     "`{name}` is not in {release}, its hunks were looked for in `{moved_to}`"
                 ));
             }
+            moved.push(moved_to);
         }
         let total = hunks.len();
         let present = hunks
@@ -331,11 +336,6 @@ impl Content {
     ) {
         let files = patches.iter().flat_map(|p| &p.files);
         for ((file, states), moved) in files.zip(&self.states).zip(&self.moved) {
-            // Hunks judged in a moved file: the patch as written cannot apply them (its path
-            // is not in R), so the series' next patches do not see them either.
-            if *moved {
-                continue;
-            }
             let hunks: Vec<Hunk> = file
                 .hunks
                 .iter()
@@ -344,6 +344,15 @@ impl Content {
                 .map(|(hunk, _)| hunk.clone())
                 .collect();
             if hunks.is_empty() {
+                continue;
+            }
+            // Hunks judged where upstream moved the file go there, as `refresh` moves them.
+            if let Some(moved) = moved {
+                if let Ok(Entry::File(base)) = overlay.read(tree, moved)
+                    && let Some((content, _)) = apply_hunks(&hunks, &base, 0)
+                {
+                    overlay.files.insert(moved.clone(), Entry::File(content));
+                }
                 continue;
             }
             let old = file.old_target(strip);
@@ -566,9 +575,8 @@ fn judge_moved(
         if score == (0, 0) || best.as_ref().is_some_and(|(best, _)| *best >= score) {
             continue;
         }
-        let shown = String::from_utf8_lossy(&candidate).into_owned();
         for f in &mut found {
-            f.moved_to = Some(shown.clone());
+            f.moved_to = Some(candidate.clone());
         }
         best = Some((score, found));
     }
@@ -843,10 +851,18 @@ mod tests {
             detail.contains("hunk 1 of `softmmu/physmem.c` applies only in a moved file"),
             "{detail}"
         );
-        // The overlay follows the patch as written: nothing of a moved file goes in.
+        // The series goes on with the hunk applied where the file went, as `refresh` moves it;
+        // the patch's own path stays absent.
         let mut overlay = Overlay::default();
         content.apply_to(&patches, 1, &tree, &mut overlay);
-        assert!(overlay.is_empty());
+        assert_eq!(
+            overlay.read(&tree, b"system/physmem.c").unwrap(),
+            Entry::File(AFTER.as_bytes().to_vec())
+        );
+        assert_eq!(
+            overlay.read(&tree, b"softmmu/physmem.c").unwrap(),
+            Entry::Missing
+        );
     }
 
     #[test]
