@@ -285,6 +285,58 @@ fn a_partial_patch_shrinks_to_its_remaining_hunks_with_its_header() {
 }
 
 #[test]
+fn a_patch_that_applies_only_on_an_earlier_one_is_not_held() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path().join("ws");
+    let new = format!("added 1;\n{}", numbered(30));
+    // 0002's context holds 0001's line: alone it conflicts with 2.0, in series order it applies.
+    let first = "--- a/f.c\n+++ b/f.c\n@@ -4,3 +4,3 @@\n line 4;\n-line 5;\n+five;\n line 6;\n";
+    let second = "--- a/f.c\n+++ b/f.c\n@@ -4,3 +4,3 @@\n-line 4;\n+four;\n five;\n line 6;\n";
+    let dir = demo_workspace(
+        &root,
+        &[("1.0", &numbered(30)), ("2.0", &new)],
+        &[("0001-five.patch", first), ("0002-four.patch", second)],
+    );
+    let output = mindelta(&temp.path().join("cache"))
+        .args(["--workspace"])
+        .arg(&root)
+        .args([
+            "check",
+            "demo",
+            "--release",
+            "2.0",
+            "--offline",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let second_check = &report["packages"][0]["patches"][1];
+    assert_eq!(second_check["verdict"], "conflict");
+    assert_eq!(second_check["cumulative"]["verdict"], "needed");
+
+    let output = mindelta(&temp.path().join("cache"))
+        .args(["--workspace"])
+        .arg(&root)
+        .args(["expire", "demo", "--release", "2.0", "--offline"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let manifest = fs::read_to_string(dir.join("package.yaml")).unwrap();
+    assert!(manifest.contains("version: \"2.0\""), "{manifest}");
+    assert_eq!(
+        fs::read_to_string(dir.join("0002-four.patch")).unwrap(),
+        second.replace("@@ -4,3 +4,3 @@", "@@ -5,3 +5,3 @@")
+    );
+}
+
+#[test]
 fn a_failed_write_leaves_every_file_as_it_was() {
     use std::os::unix::fs::PermissionsExt;
     let temp = tempfile::tempdir().unwrap();

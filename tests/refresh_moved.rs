@@ -251,3 +251,66 @@ fn a_moved_file_without_the_patch_s_lines_conflicts_and_names_the_files_tried() 
     );
     assert_eq!(snapshot(&ws), before);
 }
+
+#[test]
+fn expire_moves_the_version_and_follows_the_moved_file() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = workspace(temp.path());
+    let ws = temp.path().join("ws");
+    let cache = temp.path().join("cache");
+    // `check` sees the move: the mail's hunks apply only in `lib/a.c`, and the quilt patch
+    // applies there on top of it (in series order).
+    let output = mindelta(&cache)
+        .arg("--workspace")
+        .arg(&ws)
+        .args(["check", "demo", "--release", "2.0", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let patches = &report["packages"][0]["patches"];
+    assert_eq!(patches[0]["verdict"], "conflict");
+    assert_eq!(patches[0]["hunks"][0]["found_in"], "lib/a.c");
+    assert_eq!(patches[1]["verdict"], "conflict", "alone it misses `five;`");
+    assert_eq!(patches[1]["cumulative"]["verdict"], "conflict");
+    assert_eq!(patches[1]["cumulative"]["hunks"][0]["state"], "applied");
+    assert_eq!(patches[1]["cumulative"]["hunks"][0]["found_in"], "lib/a.c");
+
+    // `expire` holds neither: refresh rewrites both to the new path, and the version moves.
+    let output = mindelta(&cache)
+        .arg("--workspace")
+        .arg(&ws)
+        .args(["expire", "demo", "--release", "2.0"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mail = fs::read_to_string(dir.join("0001-change.patch")).unwrap();
+    assert!(mail.contains("\n--- a/lib/a.c\n+++ b/lib/a.c\n"), "{mail}");
+    assert_eq!(
+        fs::read_to_string(dir.join("0002-six.patch")).unwrap(),
+        QUILT
+            .replace("src/a.c", "lib/a.c")
+            .replace("@@ -3,7 +3,7 @@", "@@ -6,7 +6,7 @@")
+    );
+    let manifest = fs::read_to_string(dir.join("package.yaml")).unwrap();
+    assert!(manifest.contains("version: \"2.0\""), "{manifest}");
+    let tree = temp.path().join("v2");
+    fs::create_dir_all(tree.join("lib")).unwrap();
+    fs::create_dir_all(tree.join("src")).unwrap();
+    fs::write(tree.join("lib/a.c"), v2()).unwrap();
+    fs::write(tree.join("src/b.c"), B).unwrap();
+    for patch in ["0001-change.patch", "0002-six.patch", "0003-other.patch"] {
+        applies_exactly(&tree, &dir.join(patch));
+        let status = Process::new("patch")
+            .args(["-p1", "--batch", "--quiet", "-i"])
+            .arg(dir.join(patch))
+            .current_dir(&tree)
+            .status()
+            .unwrap();
+        assert!(status.success(), "GNU patch failed on {patch}");
+    }
+}

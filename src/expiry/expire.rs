@@ -19,7 +19,10 @@
 use serde::Serialize;
 
 use super::refresh::{self, RefreshError, RefreshOptions, RefreshOutcome, SeriesPatch};
-use super::{CheckError, CheckOptions, EvidenceResult, PatchCheck, Verdict, check_package};
+use super::{
+    CheckError, CheckOptions, EvidenceResult, PatchCheck, Verdict, check_package,
+    conflicts_only_by_a_move,
+};
 use crate::upstream::Fetcher;
 use crate::workspace::edit::{ChangeSet, ManifestEdit};
 use crate::workspace::{ExpiredEntry, Package};
@@ -102,16 +105,26 @@ pub fn plan_expire(
     let mut expired = Vec::new();
     let mut conflicts = Vec::new();
     for (patch, verdict) in series.iter_mut().zip(&check.patches) {
-        match verdict.verdict {
-            Verdict::Expired => expired.push(expired_patch(verdict)),
-            // With fuzz, a conflicting patch gets a chance to be rebased (context from V).
-            Verdict::Conflict if options.fuzz > 0 => {}
+        if verdict.verdict == Verdict::Expired {
+            expired.push(expired_patch(verdict));
+            continue;
+        }
+        // The rest is refreshed in series order, so what counts is the verdict in series order
+        // (a patch may apply only on top of an earlier one).
+        let (in_order, hunks) = match &verdict.cumulative {
+            Some(cumulative) => (cumulative.verdict, &cumulative.hunks),
+            None => (verdict.verdict, &verdict.hunks),
+        };
+        match in_order {
+            // With fuzz, a conflicting patch gets a chance to be rebased (context from V); so
+            // does one whose only trouble is a file upstream moved (refresh follows it).
+            Verdict::Conflict if options.fuzz > 0 || conflicts_only_by_a_move(hunks) => {}
             Verdict::Conflict | Verdict::Unknown => {
                 let detail = why(verdict);
-                patch.hold = Some(format!("verdict {}: {detail}", verdict.verdict.as_str()));
+                patch.hold = Some(format!("verdict {}: {detail}", in_order.as_str()));
                 conflicts.push(HeldPatch {
                     file: verdict.file.clone(),
-                    verdict: verdict.verdict,
+                    verdict: in_order,
                     detail,
                 });
             }
