@@ -1310,3 +1310,83 @@ fn a_moved_file_is_found_in_a_selectively_extracted_tarball() {
         "lib/a.c"
     );
 }
+
+#[test]
+fn a_subject_newly_in_the_release_notes_with_no_hunk_applying_is_rewritten_upstream() {
+    let temp = tempfile::tempdir().unwrap();
+    let upstream = temp.path().join("upstream");
+    // 1.1 rewrote the code around line 5 its own way (neither image of the hunk is left) and
+    // its ChangeLog, written from upstream's commits, lists the change by the patch's subject.
+    let rewritten = numbered(
+        "a",
+        30,
+        &[
+            (3, "long a3 = 3;"),
+            (4, "long a4 = 4;"),
+            (5, "int a5 = checked_5(5);"),
+            (6, "long a6 = 6;"),
+        ],
+    );
+    let changelog = |entries: &[&str]| -> String {
+        entries
+            .iter()
+            .map(|entry| format!("2024-01-01  A U Thor  <a@example.org>\n\n\t{entry}\n\n"))
+            .collect()
+    };
+    for (version, content, notes) in [
+        ("1.0", numbered("a", 30, &[]), changelog(&["Version 1.0"])),
+        (
+            "1.1",
+            rewritten.clone(),
+            changelog(&[
+                "Version 1.1",
+                "Reject an overlong name in the header parser.",
+            ]),
+        ),
+        (
+            "1.2",
+            rewritten,
+            changelog(&[
+                "Version 1.2",
+                "Reject an overlong name in the header parser.",
+            ]),
+        ),
+    ] {
+        fs::create_dir_all(upstream.join(version)).unwrap();
+        fs::write(upstream.join(version).join("a.c"), content).unwrap();
+        fs::write(upstream.join(version).join("ChangeLog"), notes).unwrap();
+    }
+    let header = "From: A <a@example.org>\nSubject: [PATCH] Reject an overlong name in the header parser\n\n";
+    let hunk = "--- a/a.c\n+++ b/a.c\n@@ -2,7 +2,7 @@\n int a2 = 2;\n int a3 = 3;\n int a4 = 4;\n-int a5 = 5;\n+int a5 = fixed_5(5);\n int a6 = 6;\n int a7 = 7;\n int a8 = 8;\n";
+    package(
+        temp.path(),
+        "noted",
+        &format!(
+            "  version: \"1.0\"\n  dir: {}/{{version}}\n",
+            upstream.display()
+        ),
+        &[("0001-overlong-name.patch", "", format!("{header}{hunk}"))],
+    );
+    let checked = check(temp.path(), "noted", "1.1").unwrap();
+    let patch = &checked.patches[0];
+    assert_eq!(states(patch), [HunkState::Absent]);
+    let (listed, detail) = result(patch, "notes-subject");
+    assert_eq!(listed, EvidenceResult::Supports, "{detail}");
+    assert!(detail.contains("`ChangeLog`"), "{detail}");
+    assert_eq!(patch.verdict, Verdict::Expired);
+    assert_eq!(patch.reason.as_deref(), Some("rewritten-upstream"));
+
+    // Pinned at 1.1, whose notes list the subject already, the same patch against 1.2 is only a
+    // conflict: nothing says the change came between the two releases.
+    let manifest = temp.path().join("patches/noted/package.yaml");
+    let text = fs::read_to_string(&manifest).unwrap();
+    fs::write(
+        &manifest,
+        text.replace("version: \"1.0\"", "version: \"1.1\""),
+    )
+    .unwrap();
+    let checked = check(temp.path(), "noted", "1.2").unwrap();
+    let patch = &checked.patches[0];
+    assert_eq!(result(patch, "notes-subject").0, EvidenceResult::NotFound);
+    assert_eq!(patch.verdict, Verdict::Conflict);
+}

@@ -294,15 +294,16 @@ pub fn check_package(
         release_tag: Default::default(),
     };
 
-    // Release notes, for the `release-notes` detector: R's, and the current release's only
-    // when some patch names a CVE (reading them may mean reading another archive).
-    let names_cve = loaded.iter().any(|patch| {
-        patch
-            .parsed
-            .as_ref()
-            .is_ok_and(|parsed| !release_notes::patch_cves(&patch.entry, parsed).is_empty())
+    // Release notes, for the `release-notes` and `notes-subject` detectors: R's, and the
+    // current release's, only when some patch names a CVE or has a subject to look for (reading
+    // them may mean reading another archive).
+    let needs_notes = loaded.iter().any(|patch| {
+        patch.parsed.as_ref().is_ok_and(|parsed| {
+            !release_notes::patch_cves(&patch.entry, parsed).is_empty()
+                || !detector::upstream_subject::subject_candidates(parsed).is_empty()
+        })
     });
-    let notes = if names_cve {
+    let notes = if needs_notes {
         let release_notes = ReleaseNotes::read(&release_tree);
         let current = ReleaseTree::open_selected(
             package,
@@ -372,6 +373,7 @@ fn judge(
     evidence.push(release_notes::detect(entry, parsed, &notes.0, &notes.1));
     evidence.push(detector::claims::detect(context, entry, parsed));
     evidence.push(detector::upstream_subject::detect(context, parsed));
+    evidence.push(detector::notes_subject::detect(parsed, &notes.0, &notes.1));
     let independent = evidence.len();
     evidence.push(verdict::partial_upstream(
         &evidence,

@@ -5,13 +5,16 @@
 //! upstream commit between the current version and R makes the identical change) or `content`
 //! (every hunk's post-image is in R, and not only trivial ones), then `present-modulo-context`
 //! (every hunk in R, some of them only with their context changed: `modulo_context.rs`). The
-//! `reason` is the first of them in that order, then `partial-upstream`: some substantive hunks
-//! in R (as written or modulo context), none applying, *and* either at least half of the hunks
-//! in R or `release-notes`, `claims` or `upstream-subject` supporting it ([`partial_upstream`];
-//! why in `docs/expiry.md`). Otherwise the content decides, counting hunks present modulo context as
-//! present: `partial` (some hunks in R, the rest apply), `needed` (every hunk applies) or `conflict` (some hunk neither applies nor is in
-//! R). When the content could not be judged and nothing proves expiry, the verdict is
-//! `unknown`: a weak signal (`supports`) alone never expires a patch.
+//! `reason` is the first of them in that order, then the combination rules:
+//! `partial-upstream` (some substantive hunks in R, as written or modulo context, none
+//! applying, *and* either at least half of the hunks in R or `release-notes`, `claims`,
+//! `upstream-subject` or `notes-subject` supporting it: [`partial_upstream`]) and
+//! `rewritten-upstream` (the patch's subject recorded upstream and no hunk applying:
+//! [`rewritten_upstream`]); why these, in `docs/expiry.md`. Otherwise the content decides,
+//! counting hunks present modulo context as present: `partial` (some hunks in R, the rest
+//! apply), `needed` (every hunk applies) or `conflict` (some hunk neither applies nor is in R).
+//! When the content could not be judged and nothing proves expiry, the verdict is `unknown`: a
+//! weak signal (`supports`) alone never expires a patch.
 
 use super::detector::content::Outcome;
 use super::{Evidence, EvidenceResult, Verdict};
@@ -19,7 +22,16 @@ use super::{Evidence, EvidenceResult, Verdict};
 /// The detectors whose `supports` corroborates a partly present patch: independent of the
 /// content (they read the release notes, the patch's header and upstream's commit subjects,
 /// not the hunks).
-const CORROBORATING: [&str; 3] = ["release-notes", "claims", "upstream-subject"];
+const CORROBORATING: [&str; 4] = [
+    "release-notes",
+    "claims",
+    "upstream-subject",
+    "notes-subject",
+];
+
+/// The detectors whose `supports` says upstream recorded a change of the patch's own subject
+/// between the current release and R: in its history, or in R's release notes.
+const SUBJECT: [&str; 2] = ["upstream-subject", "notes-subject"];
 
 /// The name of the combination rule's evidence.
 pub const PARTIAL_UPSTREAM: &str = "partial-upstream";
@@ -82,16 +94,16 @@ pub fn partial_upstream(
 pub const REWRITTEN_UPSTREAM: &str = "rewritten-upstream";
 
 /// The `rewritten-upstream` evidence: an upstream commit between the current version and R has
-/// the patch's own (specific) subject (`upstream-subject` supports), and not one of the
-/// patch's hunks applies to R — every pre-image is gone, as when upstream took the change and
-/// the code around it moved on. It **proves** expiry then: two independent kinds of evidence,
-/// upstream's history naming the change and R's bytes no longer holding what the patch
-/// changes. With any hunk still applying it is `not-applicable` (the change may not be in R in
+/// the patch's own (specific) subject (`upstream-subject` supports), or R's release notes newly
+/// list that subject (`notes-subject`), and not one of the patch's hunks applies to R — every
+/// pre-image is gone, as when upstream took the change and the code around it moved on. It
+/// **proves** expiry then: two independent kinds of evidence, upstream's record naming the
+/// change and R's bytes no longer holding what the patch changes. With any hunk still applying it is `not-applicable` (the change may not be in R in
 /// that form), as without the subject match.
 pub fn rewritten_upstream(evidence: &[Evidence], hunks: &[super::HunkReport]) -> Evidence {
     let subject = evidence
         .iter()
-        .find(|e| e.detector == "upstream-subject" && e.result == EvidenceResult::Supports);
+        .find(|e| SUBJECT.contains(&e.detector.as_str()) && e.result == EvidenceResult::Supports);
     let none_applies =
         !hunks.is_empty() && hunks.iter().all(|h| h.state != super::HunkState::Applied);
     match subject {
@@ -166,6 +178,11 @@ mod tests {
         let applying = [hunk(HunkState::Absent), hunk(HunkState::Applied)];
         assert_eq!(
             rewritten_upstream(&subject, &gone).result,
+            EvidenceResult::Proves
+        );
+        let listed = [evidence("notes-subject", EvidenceResult::Supports, "")];
+        assert_eq!(
+            rewritten_upstream(&listed, &gone).result,
             EvidenceResult::Proves
         );
         for (found, hunks) in [

@@ -10,6 +10,7 @@ pub mod claims;
 pub mod content;
 pub mod fixed_in;
 pub mod modulo_context;
+pub mod notes_subject;
 pub mod patch_id;
 pub mod release_notes;
 pub mod upstream_commit;

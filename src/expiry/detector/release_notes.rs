@@ -10,9 +10,10 @@
 //! the current release already names says nothing (`not-found`): the patch may fix a
 //! regression of that fix, or the note may be older.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::expiry::detector::evidence;
+use crate::expiry::detector::upstream_subject::normalise;
 use crate::expiry::tree::ReleaseTree;
 use crate::expiry::{Evidence, EvidenceResult};
 use crate::interop::cve_ids;
@@ -22,10 +23,14 @@ use crate::workspace::PatchEntry;
 
 const NAME: &str = "release-notes";
 
-/// The CVE ids a release's notes name, each with the first file that names it.
+/// What a release's notes say: the CVE ids they name and the lines long enough to be a
+/// commit's subject, each with the first file that has it.
 #[derive(Debug, Clone, Default)]
 pub struct ReleaseNotes {
     ids: BTreeMap<String, String>,
+    /// Each line, a leading list marker dropped and normalised as subjects are
+    /// (`upstream_subject::normalise`; shorter lines are left out).
+    lines: HashMap<String, String>,
     files: usize,
 }
 
@@ -35,8 +40,15 @@ impl ReleaseNotes {
         let mut notes = ReleaseNotes::default();
         for (path, bytes) in tree.release_notes()? {
             notes.files += 1;
-            for id in cve_ids(&String::from_utf8_lossy(&bytes)) {
+            let text = String::from_utf8_lossy(&bytes);
+            for id in cve_ids(&text) {
                 notes.ids.entry(id).or_insert_with(|| path.clone());
+            }
+            for line in text.lines() {
+                let line = line.trim_start().trim_start_matches(['-', '*', '+', '•']);
+                if let Some(line) = normalise(line) {
+                    notes.lines.entry(line).or_insert_with(|| path.clone());
+                }
             }
         }
         Ok(notes)
@@ -45,6 +57,16 @@ impl ReleaseNotes {
     /// The file that names `id`, if any.
     pub fn naming(&self, id: &str) -> Option<&str> {
         self.ids.get(id).map(String::as_str)
+    }
+
+    /// The file with a line that is `subject` (normalised), if any.
+    pub fn listing(&self, subject: &str) -> Option<&str> {
+        self.lines.get(subject).map(String::as_str)
+    }
+
+    /// Whether the release has notes at all.
+    pub fn is_empty(&self) -> bool {
+        self.files == 0
     }
 }
 

@@ -31,27 +31,7 @@ pub const MIN_LETTERS: usize = 20;
 
 /// Run the detector on one patch (after `patch-id`, which reads the range's commits).
 pub fn detect(context: &Context<'_>, patches: &[Patch]) -> Evidence {
-    // Each mail's subject as mail folds it and, when continuation lines follow, its first line
-    // alone: either may be the commit's.
-    let subjects: Vec<Vec<String>> = patches
-        .iter()
-        .map(|patch| {
-            let metadata = read_metadata(&patch.header);
-            let mut candidates: Vec<String> = Vec::new();
-            for subject in [metadata.subject, metadata.subject_line]
-                .into_iter()
-                .flatten()
-            {
-                if let Some(subject) = normalise(&subject)
-                    && !candidates.contains(&subject)
-                {
-                    candidates.push(subject);
-                }
-            }
-            candidates
-        })
-        .filter(|candidates| !candidates.is_empty())
-        .collect();
+    let subjects = subject_candidates(patches);
     if subjects.is_empty() {
         return evidence(
             NAME,
@@ -98,6 +78,31 @@ pub fn detect(context: &Context<'_>, patches: &[Patch]) -> Evidence {
             release_ids.commits, release_ids.tag
         ),
     )
+}
+
+/// Each mail's subject, normalised, in the spellings it may have upstream: as mail folds it
+/// and, when continuation lines follow, its first line alone. Mails without a subject specific
+/// enough ([`normalise`]) are left out.
+pub fn subject_candidates(patches: &[Patch]) -> Vec<Vec<String>> {
+    patches
+        .iter()
+        .map(|patch| {
+            let metadata = read_metadata(&patch.header);
+            let mut candidates: Vec<String> = Vec::new();
+            for subject in [metadata.subject, metadata.subject_line]
+                .into_iter()
+                .flatten()
+            {
+                if let Some(subject) = normalise(&subject)
+                    && !candidates.contains(&subject)
+                {
+                    candidates.push(subject);
+                }
+            }
+            candidates
+        })
+        .filter(|candidates| !candidates.is_empty())
+        .collect()
 }
 
 /// The subjects of `commits`, normalised, each with the newest commit (the first listed).
