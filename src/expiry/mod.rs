@@ -3,11 +3,11 @@
 //! Flow: `check_package` reads and parses every patch of a package, opens R's tree
 //! (`tree.rs`) and, when the package names a git repository, its history (`history.rs`); then
 //! each detector (`detector/`, cheapest first: `fixed-in`, `upstream-commit`, `patch-id`,
-//! `content`, `release-notes`, `claims`, `upstream-subject`, then the `partial-upstream`
-//! combination) adds its
-//! evidence, and `verdict.rs` turns the evidence into a verdict. Each patch
-//! is judged against pristine R and again in series order (the earlier needed and partial
-//! patches applied in memory), and the second verdict is reported where it differs.
+//! `content`, `present-modulo-context`, `release-notes`, `claims`, `upstream-subject`,
+//! `notes-subject`, then the `partial-upstream` and `rewritten-upstream` combinations) adds its
+//! evidence, and `verdict.rs` turns the evidence into a verdict. Each patch is judged against
+//! pristine R and again in series order (the earlier needed and partial patches applied in
+//! memory), and the second verdict is reported where it differs.
 //!
 //! One failing patch never stops the others: its verdict is `unknown` with an `error`
 //! evidence. Only an unreachable upstream stops a package, as an error, never as a guess.
