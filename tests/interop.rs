@@ -528,3 +528,62 @@ fn melange_tarball_with_sha512_and_var_transforms() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[test]
+fn import_of_a_debian_source_takes_the_upstream_repository_from_dep12() {
+    let temp = workspace();
+    let root = temp.path();
+    let source = root.join("demo-1.3");
+    let debian = source.join("debian");
+    fs::create_dir_all(debian.join("patches")).unwrap();
+    fs::create_dir_all(debian.join("upstream")).unwrap();
+    fs::write(debian.join("patches/series"), "fix.patch\n").unwrap();
+    fs::write(
+        debian.join("patches/fix.patch"),
+        "Description: fix\n--- a/f.c\n+++ b/f.c\n@@ -1 +1 @@\n-a\n+b\n",
+    )
+    .unwrap();
+    fs::write(
+        debian.join("upstream/metadata"),
+        "---\nBug-Database: https://example.org/demo/issues\nRepository: https://example.org/demo.git\n",
+    )
+    .unwrap();
+    let tarball = "https://example.org/demo-{version}.tar.gz";
+    let import = |name: &str, extra: &[&str]| {
+        mindelta(root)
+            .args(["import", "quilt"])
+            .arg(&source)
+            .args([
+                "--name",
+                name,
+                "--version",
+                "1.3",
+                "--upstream-tarball",
+                tarball,
+            ])
+            .args(["--sha256", &"0".repeat(64)])
+            .args(extra)
+            .assert()
+            .success();
+    };
+    let git_of = |name: &str| match load(root, name).upstream.source {
+        UpstreamSource::Tarball { git, .. } => git,
+        other => panic!("not a tarball upstream: {other:?}"),
+    };
+    import("from-metadata", &[]);
+    assert_eq!(
+        git_of("from-metadata").as_deref(),
+        Some("https://example.org/demo.git")
+    );
+    import(
+        "given",
+        &["--history", "https://example.org/mirror/demo.git"],
+    );
+    assert_eq!(
+        git_of("given").as_deref(),
+        Some("https://example.org/mirror/demo.git")
+    );
+    fs::remove_file(debian.join("upstream/metadata")).unwrap();
+    import("without", &[]);
+    assert_eq!(git_of("without"), None);
+}

@@ -53,6 +53,10 @@ struct QuiltArgs {
     /// The sha256 of the tarball (computed for a local tarball when left out)
     #[arg(long, value_name = "HEX", requires = "upstream_tarball")]
     sha256: Option<String>,
+    /// The git repository of a tarball upstream's project, for the history detectors of
+    /// `check` (default: the `Repository:` of a Debian source's `debian/upstream/metadata`)
+    #[arg(long, value_name = "URL", requires = "upstream_tarball")]
+    history: Option<String>,
     /// A local upstream tree
     #[arg(long, value_name = "PATH", group = "upstream")]
     upstream_dir: Option<PathBuf>,
@@ -139,11 +143,11 @@ fn upstream(args: &QuiltArgs, context: &Context) -> Result<Upstream, CliError> {
                 }
             },
         };
-        UpstreamSource::Tarball {
-            url,
-            sha256,
-            git: None,
-        }
+        let git = args
+            .history
+            .clone()
+            .or_else(|| mindelta::interop::quilt::dep12_repository(&args.dir));
+        UpstreamSource::Tarball { url, sha256, git }
     } else if let Some(dir) = &args.upstream_dir {
         UpstreamSource::Dir {
             path: std::path::absolute(dir)

@@ -114,6 +114,26 @@ fn find_series(source: &Path) -> PathBuf {
     direct
 }
 
+/// The git repository a Debian source declares for its upstream (DEP-12: `Repository:` in
+/// `debian/upstream/metadata`), for a `source` as `import quilt` takes it (a source tree, its
+/// `debian/patches` folder or that folder's `series`). Only a URL with a scheme counts
+/// (`https://…`, `git://…`); a `-b branch` after it is dropped.
+pub fn dep12_repository(source: &Path) -> Option<String> {
+    let series = find_series(source);
+    let patches = series.parent()?;
+    let debian = if patches.file_name()? == "patches" {
+        patches.parent()?.to_path_buf()
+    } else {
+        source.join("debian")
+    };
+    let text = std::fs::read_to_string(debian.join("upstream").join("metadata")).ok()?;
+    text.lines().find_map(|line| {
+        let value = line.strip_prefix("Repository:")?;
+        let url = value.split_whitespace().next()?.trim_matches(['"', '\'']);
+        url.contains("://").then(|| url.to_string())
+    })
+}
+
 /// Import a quilt series into `patches_dir/<name>/`.
 pub fn import_quilt(
     patches_dir: &Path,
@@ -159,6 +179,34 @@ pub fn import_quilt(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dep12_repository_of_a_debian_source() {
+        let temp = tempfile::tempdir().unwrap();
+        let debian = temp.path().join("debian");
+        std::fs::create_dir_all(debian.join("patches")).unwrap();
+        std::fs::create_dir_all(debian.join("upstream")).unwrap();
+        std::fs::write(debian.join("patches/series"), "a.patch\n").unwrap();
+        let metadata = debian.join("upstream/metadata");
+        std::fs::write(
+            &metadata,
+            "---\nBug-Database: https://example.org/issues\nRepository: https://example.org/demo.git -b main\nRepository-Browse: https://example.org/demo\n",
+        )
+        .unwrap();
+        let want = Some("https://example.org/demo.git".to_string());
+        assert_eq!(dep12_repository(temp.path()), want);
+        assert_eq!(dep12_repository(&debian.join("patches")), want);
+        assert_eq!(dep12_repository(&debian.join("patches/series")), want);
+        std::fs::write(&metadata, "Repository: 'git://example.org/demo.git'\n").unwrap();
+        assert_eq!(
+            dep12_repository(temp.path()).as_deref(),
+            Some("git://example.org/demo.git")
+        );
+        std::fs::write(&metadata, "Repository: example.org/demo.git\n").unwrap();
+        assert_eq!(dep12_repository(temp.path()), None, "no scheme, no URL");
+        std::fs::remove_file(&metadata).unwrap();
+        assert_eq!(dep12_repository(temp.path()), None);
+    }
 
     #[test]
     fn series_with_levels_comments_and_folders() {
