@@ -84,6 +84,27 @@ fn workspace(root: &Path) -> std::path::PathBuf {
     dir
 }
 
+/// Release 2.0's tree in `root/v2` with the package's three patches applied in order by GNU
+/// `patch`, each first checked (GNU `patch` and `git apply`) to apply exactly.
+fn series_on_v2(root: &Path, dir: &Path) -> std::path::PathBuf {
+    let tree = root.join("v2");
+    fs::create_dir_all(tree.join("lib")).unwrap();
+    fs::create_dir_all(tree.join("src")).unwrap();
+    fs::write(tree.join("lib/a.c"), v2()).unwrap();
+    fs::write(tree.join("src/b.c"), B).unwrap();
+    for patch in ["0001-change.patch", "0002-six.patch", "0003-other.patch"] {
+        applies_exactly(&tree, &dir.join(patch));
+        let status = Process::new("patch")
+            .args(["-p1", "--batch", "--quiet", "-i"])
+            .arg(dir.join(patch))
+            .current_dir(&tree)
+            .status()
+            .unwrap();
+        assert!(status.success(), "GNU patch failed on {patch}");
+    }
+    tree
+}
+
 #[test]
 fn refresh_follows_a_file_upstream_moved_and_the_series_prepares() {
     let temp = tempfile::tempdir().unwrap();
@@ -156,21 +177,7 @@ fn refresh_follows_a_file_upstream_moved_and_the_series_prepares() {
     assert!(manifest.contains("version: \"2.0\""), "{manifest}");
 
     // GNU patch and git apply take the series on 2.0, each patch exactly where it says.
-    let tree = temp.path().join("v2");
-    fs::create_dir_all(tree.join("lib")).unwrap();
-    fs::create_dir_all(tree.join("src")).unwrap();
-    fs::write(tree.join("lib/a.c"), v2()).unwrap();
-    fs::write(tree.join("src/b.c"), B).unwrap();
-    for patch in ["0001-change.patch", "0002-six.patch", "0003-other.patch"] {
-        applies_exactly(&tree, &dir.join(patch));
-        let status = Process::new("patch")
-            .args(["-p1", "--batch", "--quiet", "-i"])
-            .arg(dir.join(patch))
-            .current_dir(&tree)
-            .status()
-            .unwrap();
-        assert!(status.success(), "GNU patch failed on {patch}");
-    }
+    let tree = series_on_v2(temp.path(), &dir);
     let expected = v2()
         .replace("line 5;\n", "five;\n")
         .replace("line 6;\n", "six;\n")
@@ -298,19 +305,5 @@ fn expire_moves_the_version_and_follows_the_moved_file() {
     );
     let manifest = fs::read_to_string(dir.join("package.yaml")).unwrap();
     assert!(manifest.contains("version: \"2.0\""), "{manifest}");
-    let tree = temp.path().join("v2");
-    fs::create_dir_all(tree.join("lib")).unwrap();
-    fs::create_dir_all(tree.join("src")).unwrap();
-    fs::write(tree.join("lib/a.c"), v2()).unwrap();
-    fs::write(tree.join("src/b.c"), B).unwrap();
-    for patch in ["0001-change.patch", "0002-six.patch", "0003-other.patch"] {
-        applies_exactly(&tree, &dir.join(patch));
-        let status = Process::new("patch")
-            .args(["-p1", "--batch", "--quiet", "-i"])
-            .arg(dir.join(patch))
-            .current_dir(&tree)
-            .status()
-            .unwrap();
-        assert!(status.success(), "GNU patch failed on {patch}");
-    }
+    series_on_v2(temp.path(), &dir);
 }

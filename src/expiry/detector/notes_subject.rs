@@ -12,7 +12,7 @@
 //! `partial-upstream` and, with no hunk applying, proves `rewritten-upstream` (`verdict.rs`).
 
 use crate::expiry::detector::evidence;
-use crate::expiry::detector::release_notes::ReleaseNotes;
+use crate::expiry::detector::release_notes::{ReleaseNotes, comparable};
 use crate::expiry::detector::upstream_subject::subject_candidates;
 use crate::expiry::{Evidence, EvidenceResult};
 use crate::patch::Patch;
@@ -34,32 +34,9 @@ pub fn detect(
             "the patch has no subject specific enough to look for",
         );
     }
-    let release = match release {
-        Ok(notes) if notes.is_empty() => {
-            return evidence(
-                NAME,
-                EvidenceResult::NotApplicable,
-                "the release has no notes",
-            );
-        }
-        Ok(notes) => notes,
-        Err(message) => {
-            return evidence(
-                NAME,
-                EvidenceResult::Error,
-                format!("cannot read the release notes: {message}"),
-            );
-        }
-    };
-    let current = match current {
-        Ok(notes) => notes,
-        Err(message) => {
-            return evidence(
-                NAME,
-                EvidenceResult::NotApplicable,
-                format!("cannot read the current release's notes to compare: {message}"),
-            );
-        }
+    let (release, current) = match comparable(NAME, release, current) {
+        Ok(pair) => pair,
+        Err(unusable) => return unusable,
     };
     // Every mail of the file must be listed (newly), by one of its subject's spellings.
     let mut files = Vec::new();

@@ -70,6 +70,41 @@ impl ReleaseNotes {
     }
 }
 
+/// R's notes and the current release's, ready to compare; or, for detector `name`, the
+/// evidence of why they cannot be: R's notes unreadable (`error`), R without notes or the
+/// current release's notes unreadable (`not-applicable`).
+pub fn comparable<'n>(
+    name: &str,
+    release: &'n Result<ReleaseNotes, String>,
+    current: &'n Result<ReleaseNotes, String>,
+) -> Result<(&'n ReleaseNotes, &'n ReleaseNotes), Evidence> {
+    let release = match release {
+        Ok(notes) if notes.is_empty() => {
+            return Err(evidence(
+                name,
+                EvidenceResult::NotApplicable,
+                "the release has no notes",
+            ));
+        }
+        Ok(notes) => notes,
+        Err(message) => {
+            return Err(evidence(
+                name,
+                EvidenceResult::Error,
+                format!("cannot read the release notes: {message}"),
+            ));
+        }
+    };
+    match current {
+        Ok(current) => Ok((release, current)),
+        Err(message) => Err(evidence(
+            name,
+            EvidenceResult::NotApplicable,
+            format!("cannot read the current release's notes to compare: {message}"),
+        )),
+    }
+}
+
 /// The CVE ids a patch is about: manifest, header and file name, upper case, in order.
 pub fn patch_cves(entry: &PatchEntry, patches: &[Patch]) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
@@ -113,32 +148,9 @@ pub fn detect(
             "the patch names no CVE",
         );
     }
-    let release = match release {
-        Ok(notes) => notes,
-        Err(message) => {
-            return evidence(
-                NAME,
-                EvidenceResult::Error,
-                format!("cannot read the release notes: {message}"),
-            );
-        }
-    };
-    if release.files == 0 {
-        return evidence(
-            NAME,
-            EvidenceResult::NotApplicable,
-            "the release has no notes",
-        );
-    }
-    let current = match current {
-        Ok(notes) => notes,
-        Err(message) => {
-            return evidence(
-                NAME,
-                EvidenceResult::NotApplicable,
-                format!("cannot read the current release's notes to compare: {message}"),
-            );
-        }
+    let (release, current) = match comparable(NAME, release, current) {
+        Ok(pair) => pair,
+        Err(unusable) => return unusable,
     };
     let mut new = Vec::new();
     let mut old = Vec::new();
