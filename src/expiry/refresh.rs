@@ -43,7 +43,7 @@ mod release;
 pub use release::{move_version, open_tree, release_sha256};
 
 use crate::expiry::detector::content::MAX_MOVED_CANDIDATES;
-use crate::expiry::tree::{Entry, ReleaseFiles};
+use crate::expiry::tree::{Entry, ReleaseTree};
 use crate::patch::apply::{apply_hunks, locate};
 use crate::patch::write::write_patches;
 use crate::patch::{FilePatch, Hunk, Line, LineKind, Patch, parse_patches};
@@ -264,7 +264,7 @@ pub fn read_series(package: &Package) -> Result<Vec<SeriesPatch>, RefreshError> 
 
 /// V as the earlier patches of the series leave it.
 struct Files<'a> {
-    release: &'a dyn ReleaseFiles,
+    release: &'a ReleaseTree,
     changed: HashMap<Vec<u8>, Entry>,
 }
 
@@ -287,7 +287,7 @@ impl Files<'_> {
 /// conflicts and left out of the tree the later patches see.
 pub fn refresh_series(
     series: &[SeriesPatch],
-    release: &dyn ReleaseFiles,
+    release: &ReleaseTree,
     options: &RefreshOptions,
 ) -> Vec<PatchRefresh> {
     let mut files = Files {

@@ -346,25 +346,6 @@ impl ReleaseTree {
     }
 }
 
-/// Read access to a release's files, as `refresh` needs it: what is at a path, and where a
-/// file that is not there may have moved ([`ReleaseTree::namesakes`]).
-pub trait ReleaseFiles {
-    /// What the release holds at `path` (relative, `/`-separated, as a patch names it).
-    fn read(&self, path: &[u8]) -> Result<Entry, String>;
-    /// The release's regular files named like `path`, best first, at most `max`.
-    fn namesakes(&self, path: &[u8], max: usize) -> Result<Vec<Vec<u8>>, String>;
-}
-
-impl ReleaseFiles for ReleaseTree {
-    fn read(&self, path: &[u8]) -> Result<Entry, String> {
-        ReleaseTree::read(self, path)
-    }
-
-    fn namesakes(&self, path: &[u8], max: usize) -> Result<Vec<Vec<u8>>, String> {
-        ReleaseTree::namesakes(self, path, max)
-    }
-}
-
 /// The archive of a tarball upstream when it can be read without a download: a local file
 /// (its checksum verified when one is expected) or a cached download. `None`: download it
 /// through the fetcher.
