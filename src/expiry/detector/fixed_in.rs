@@ -63,9 +63,10 @@ pub fn detect(context: &Context<'_>, entry: &PatchEntry, patches: &[Patch]) -> E
 /// `Origin: backport, …` lists beside the URL or commit (`Origin: upstream, 1.17.2,
 /// commit:90e85c24`), with the header field as written.
 fn applied_upstream(patches: &[Patch], release: &str) -> Option<(String, String)> {
-    let from_applied = patches.iter().find_map(|patch| {
-        let value = read_metadata(&patch.header).applied_upstream?;
-        let version = fixed_in_version(&value).or_else(|| {
+    let metadata: Vec<_> = patches.iter().map(|p| read_metadata(&p.header)).collect();
+    let from_applied = metadata.iter().find_map(|metadata| {
+        let value = metadata.applied_upstream.as_ref()?;
+        let version = fixed_in_version(value).or_else(|| {
             let number = value.trim().trim_start_matches(['v', 'V']);
             let plain = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
             (plain(number) && plain(release)).then(|| number.to_string())
@@ -73,8 +74,8 @@ fn applied_upstream(patches: &[Patch], release: &str) -> Option<(String, String)
         Some((version, format!("Applied-Upstream: {value}")))
     });
     from_applied.or_else(|| {
-        patches.iter().find_map(|patch| {
-            let value = read_metadata(&patch.header).origin?;
+        metadata.iter().find_map(|metadata| {
+            let value = metadata.origin.as_ref()?;
             let mut parts = value.split(',').map(str::trim);
             let kind = parts.next()?.to_ascii_lowercase();
             if kind != "upstream" && kind != "backport" {
