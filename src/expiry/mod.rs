@@ -294,29 +294,44 @@ pub fn check_package(
         release_tag: Default::default(),
     };
 
-    // Release notes, for the `release-notes` and `notes-subject` detectors: R's, and the
-    // current release's, only when some patch names a CVE or has a subject to look for (reading
-    // them may mean reading another archive).
-    let needs_notes = loaded.iter().any(|patch| {
-        patch.parsed.as_ref().is_ok_and(|parsed| {
-            !release_notes::patch_cves(&patch.entry, parsed).is_empty()
-                || !detector::upstream_subject::subject_candidates(parsed).is_empty()
-        })
-    });
-    let notes = if needs_notes {
-        let release_notes = ReleaseNotes::read(&release_tree);
-        let current = ReleaseTree::open_selected(
-            package,
-            &version,
-            fetcher,
-            &package.manifest.upstream.tag_candidates(&version),
-            &|_| false,
-        )
-        .map_err(|e| e.to_string())
-        .and_then(|tree| ReleaseNotes::read(&tree));
-        (release_notes, current)
-    } else {
+    // Release notes, for the `release-notes` and `notes-subject` detectors: R's, when some
+    // patch names a CVE or has a subject to look for, and the current release's only when R's
+    // name one of those CVEs or list one of those subjects (reading them may mean reading
+    // another archive; without such a mention there is nothing to compare).
+    let mut cves = Vec::new();
+    let mut subjects = Vec::new();
+    for patch in &loaded {
+        if let Ok(parsed) = &patch.parsed {
+            cves.extend(release_notes::patch_cves(&patch.entry, parsed));
+            subjects.extend(
+                detector::upstream_subject::subject_candidates(parsed)
+                    .into_iter()
+                    .flatten(),
+            );
+        }
+    }
+    let notes = if cves.is_empty() && subjects.is_empty() {
         (Ok(ReleaseNotes::default()), Ok(ReleaseNotes::default()))
+    } else {
+        let release_notes = ReleaseNotes::read(&release_tree);
+        let mentioned = release_notes.as_ref().is_ok_and(|notes| {
+            cves.iter().any(|id| notes.naming(id).is_some())
+                || subjects.iter().any(|s| notes.listing(s).is_some())
+        });
+        let current = if mentioned {
+            ReleaseTree::open_selected(
+                package,
+                &version,
+                fetcher,
+                &package.manifest.upstream.tag_candidates(&version),
+                &|_| false,
+            )
+            .map_err(|e| e.to_string())
+            .and_then(|tree| ReleaseNotes::read(&tree))
+        } else {
+            Ok(ReleaseNotes::default())
+        };
+        (release_notes, current)
     };
 
     let mut overlay = Overlay::default();
