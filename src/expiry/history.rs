@@ -8,7 +8,7 @@
 //! (`history/commit_patch.rs`; text hunks from a port of git's xdiff, `history/xdiff.rs`: 3
 //! context lines, indent heuristic), and the text goes through `patch_id::stable_patch_ids`,
 //! the byte-for-byte replica of `git patch-id --stable`. So the ids equal `git log -p
-//! --no-merges A..B | git patch-id --stable` (tested here and in `tests/check.rs`, measured on
+//! --no-merges A..B | git patch-id --stable` (tested here and in `tests/it/check.rs`, measured on
 //! curl's whole history by `bench/patch-id-walk.sh`).
 //!
 //! Commits are independent, so ids are computed in parallel on the current rayon pool

@@ -4,7 +4,7 @@
 //! the refreshed series applies to the release (judged by GNU `patch`, `git apply` and
 //! `mindelta prepare`).
 
-mod support;
+use crate::support;
 
 use support::cli::{applies_exactly, mindelta, numbered, snapshot};
 

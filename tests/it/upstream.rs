@@ -1,7 +1,7 @@
 //! Upstream sources end to end: real git repositories (built with git's CLI) and a real HTTP
 //! server on 127.0.0.1, through the public `Fetcher` API.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};

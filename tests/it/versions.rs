@@ -2,7 +2,7 @@
 //! prefixes and pre-releases), a real HTTP server with a listing page, the offline mirror, and
 //! the example workspace's `dir` upstream.
 
-mod support;
+use crate::support;
 
 use support::cli::{example_workspace, mindelta};
 

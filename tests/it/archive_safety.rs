@@ -1,7 +1,7 @@
 //! Malicious archives: each one is extracted into `sandbox/out`, must fail with the right
 //! error, and must write nothing outside `out` (the sandbox holds only `out` and the archive).
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,7 @@
 //! get new line numbers and apply with zero offset (judged by GNU `patch` and `git apply`),
 //! conflicts leave everything untouched.
 
-mod support;
+use crate::support;
 
 use support::cli::{applies_exactly, mindelta, numbered, snapshot};
 

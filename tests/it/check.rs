@@ -6,7 +6,7 @@
 //! the `demo` package holds one patch per scenario, each on its own file so the series order
 //! only matters where a test means it to (`s.c`).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::fs;

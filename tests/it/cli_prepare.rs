@@ -1,7 +1,7 @@
 //! End-to-end tests of `mindelta prepare`, `list` and `patch-id` as a user runs them: the real
 //! binary on real workspaces, real git repositories and a real HTTP server on 127.0.0.1.
 
-mod support;
+use crate::support;
 
 use support::cli::{example_workspace, mindelta};
 

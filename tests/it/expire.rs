@@ -2,7 +2,7 @@
 //! and on small workspaces with `dir:` upstreams; GNU `patch` and `git apply` judge the
 //! refreshed patches.
 
-mod support;
+use crate::support;
 
 use support::cli::{applies_exactly, hello_workspace, mindelta, numbered, snapshot};
 

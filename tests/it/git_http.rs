@@ -4,7 +4,7 @@
 //! progress in bytes, the remote tag listing of `versions`, and the fallbacks when the server
 //! is gone.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -1,0 +1,1 @@
+//! Hostile downloads, archives, caches and git mirrors.

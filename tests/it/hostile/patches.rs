@@ -1,0 +1,1 @@
+//! Hostile and broken patch files: paths, links, counts, garbage, payload sizes.

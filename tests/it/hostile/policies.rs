@@ -1,0 +1,1 @@
+//! Hostile policies and the messages of failures.

@@ -1,0 +1,23 @@
+//! The integration tests, one binary: every module below builds real repositories, archives
+//! and servers through `support/` and drives the library or the `mindelta` binary.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod apply_differential;
+mod apply_safety;
+mod archive_safety;
+mod audit;
+mod check;
+mod cli_prepare;
+mod expire;
+mod git_http;
+mod hostile;
+mod interop;
+mod parse_roundtrip;
+mod patch_id;
+mod policies;
+mod refresh;
+mod refresh_moved;
+mod upstream;
+mod versions;
