@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
 done
 if [ ${#packages[@]} -eq 0 ]; then
     # Why each: README.md.
-    packages=(cgit dovecot neomutt krb5 dbus bash libwebp cups curl libarchive)
+    packages=(cgit glib2.0 sqlite3 krb5 dbus bash libwebp cups curl libarchive)
 fi
 suite=trixie
 sources_file=/etc/apt/sources.list.d/mindelta-debian-inplace-trixie.sources

@@ -648,6 +648,37 @@ def summary(bumps, cases, pins):
     return "\n".join(lines)
 
 
+def select(manifest, pin_only_packages):
+    """Keep every bump that carries a patch, and the newest pin-only bump of at most
+    `pin_only_packages` packages (those with cargo or maven pins first, then the newest Go
+    ones), so that the upstream histories to bring stay within a few hundred repositories."""
+    bumps = manifest["bumps"]
+    keep = {(b["package"], b["commit_bump"]) for b in bumps if b["patches"]}
+    with_patches = {b["package"] for b in bumps if b["patches"]}
+    ecosystems = collections.defaultdict(set)
+    for pin in manifest["pins"]:
+        ecosystems[(pin["package"], pin["commit_bump"])].add(pin["ecosystem"])
+    newest = {}
+    for bump in sorted(bumps, key=lambda b: b["date_bump"], reverse=True):
+        if not bump["patches"] and bump["package"] not in with_patches:
+            newest.setdefault(bump["package"], bump)
+    ranked = sorted(newest.values(), key=lambda b: (
+        not (ecosystems[(b["package"], b["commit_bump"])] - {"go"}), b["date_bump"]),
+        reverse=False)
+    rare = [b for b in ranked if ecosystems[(b["package"], b["commit_bump"])] - {"go"}]
+    common = sorted((b for b in ranked if b not in rare), key=lambda b: b["date_bump"],
+                    reverse=True)
+    for bump in (rare + common)[:pin_only_packages]:
+        keep.add((bump["package"], bump["commit_bump"]))
+    chosen = dict(manifest)
+    chosen["bumps"] = [b for b in bumps if (b["package"], b["commit_bump"]) in keep]
+    chosen["cases"] = [c for c in manifest["cases"] if (c["package"], c["commit_bump"]) in keep]
+    chosen["pins"] = [p for p in manifest["pins"] if (p["package"], p["commit_bump"]) in keep]
+    chosen["repositories"] = sorted({b["upstream"]["github"] for b in chosen["bumps"]})
+    chosen["pin_only_packages"] = pin_only_packages
+    return chosen
+
+
 def find_mirror(mirrors, github):
     name = github.replace("/", "+")
     for candidate in (os.path.join(name, "repo"), name + ".git", name):
@@ -659,10 +690,10 @@ def find_mirror(mirrors, github):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repo", required=True, help="a clone of wolfi-dev/os (full history)")
-    parser.add_argument("--commits", type=int, default=44000,
-                        help="first-parent commits read back from --head (default 44000, "
-                        "about a year of wolfi-dev/os)")
+    parser.add_argument("--repo", help="a clone of wolfi-dev/os (full history)")
+    parser.add_argument("--commits", type=int, default=88000,
+                        help="first-parent commits read back from --head (default 88000, "
+                        "about two years of wolfi-dev/os)")
     parser.add_argument("--head", default="HEAD", help="the newest commit read (default HEAD)")
     parser.add_argument("--out", default=DEFAULT_OUT, help="the manifest (JSON)")
     parser.add_argument("--window-commits", type=int, default=3,
@@ -676,28 +707,42 @@ def main():
                         "patch (default 2)")
     parser.add_argument("--mirrors", help="folder of bare GitHub mirrors (owner+name/repo): "
                         "record the one found per upstream")
+    parser.add_argument("--pin-only-packages", type=int, default=80,
+                        help="packages whose newest pin-only bump is kept (default 80)")
+    parser.add_argument("--full", help="also write the unselected manifest to FILE")
+    parser.add_argument("--reselect", metavar="FULL_MANIFEST",
+                        help="only apply the selection to a manifest --full wrote (no git)")
     args = parser.parse_args()
-    bumps, cases, pins, skipped = build(args)
-    head = git(os.path.abspath(args.repo), "rev-parse", args.head).strip()
-    repositories = sorted({b["upstream"]["github"] for b in bumps})
-    mirrors = {}
+    if args.reselect:
+        with open(args.reselect, encoding="utf-8") as handle:
+            manifest = json.load(handle)
+    else:
+        bumps, cases, pins, skipped = build(args)
+        head = git(os.path.abspath(args.repo), "rev-parse", args.head).strip()
+        manifest = {"source": "wolfi-dev/os", "head": head, "commits": args.commits,
+                    "window": {"commits": args.window_commits, "days": args.window_days},
+                    "per_package": args.per_package,
+                    "per_package_dependency": args.per_package_dependency,
+                    "skipped": dict(skipped),
+                    "repositories": sorted({b["upstream"]["github"] for b in bumps}),
+                    "bumps": bumps, "cases": cases, "pins": pins}
+        if args.full:
+            with open(args.full, "w", encoding="utf-8") as handle:
+                json.dump(manifest, handle, indent=1)
+        log("before selection: " + summary(bumps, cases, pins))
+    manifest = select(manifest, args.pin_only_packages)
     if args.mirrors:
-        for github in repositories:
-            mirrors[github] = find_mirror(args.mirrors, github)
+        manifest["mirrors"] = {github: find_mirror(args.mirrors, github)
+                               for github in manifest["repositories"]}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as handle:
-        json.dump({"source": "wolfi-dev/os", "head": head, "commits": args.commits,
-                   "window": {"commits": args.window_commits, "days": args.window_days},
-                   "per_package": args.per_package,
-                   "skipped": dict(skipped), "repositories": repositories,
-                   "mirrors": mirrors, "bumps": bumps, "cases": cases, "pins": pins},
-                  handle, indent=1)
-    log(summary(bumps, cases, pins))
-    if skipped:
-        log("skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
+        json.dump(manifest, handle, indent=1)
+    log(summary(manifest["bumps"], manifest["cases"], manifest["pins"]))
+    if manifest.get("skipped"):
+        log("skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(manifest["skipped"].items())))
     if args.mirrors:
-        have = sum(1 for v in mirrors.values() if v)
-        log(f"mirrors: {have} of {len(repositories)} upstream repositories found")
+        have = sum(1 for v in manifest["mirrors"].values() if v)
+        log(f"mirrors: {have} of {len(manifest['repositories'])} upstream repositories found")
     print(args.out)
 
 
