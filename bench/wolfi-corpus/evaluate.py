@@ -142,6 +142,8 @@ def main():
     cache = os.path.abspath(args.cache or os.path.join(base, "cache"))
     scratch = os.path.abspath(args.scratch or os.path.join(base, "checkout"))
     repo = os.path.abspath(args.repo)
+    if not os.access(args.mindelta, os.X_OK):
+        sys.exit(f"error: no mindelta binary at {args.mindelta} (run `cargo build --release`)")
 
     by_bump = collections.defaultdict(lambda: {"cases": [], "pins": []})
     for case in manifest["cases"]:
