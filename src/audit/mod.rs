@@ -12,9 +12,11 @@
 //! verdicts) unknown, with a warning.
 
 pub mod format;
+pub mod history;
 pub mod merge;
 pub mod policy;
 pub mod report;
+pub mod timeline;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,7 +25,8 @@ use rayon::prelude::*;
 
 pub use policy::{PolicyError, PolicySet};
 pub use report::{
-    AuditReport, Finding, Location, MetricsError, PackageReport, PatchReport, Severity, Summary,
+    AuditReport, EvidenceReport, Finding, Location, MetricsError, PackageReport, PatchReport,
+    Severity, Summary,
 };
 
 use crate::expiry::{CheckOptions, CountProgress, check_package};
@@ -117,6 +120,7 @@ pub fn audit(
             packages,
             findings,
             summary,
+            history: None,
         },
         warnings,
         failures,
@@ -187,6 +191,7 @@ fn upstream_facts(
                     if let Some(entry) = report.patches.iter_mut().find(|p| p.file == patch.file) {
                         entry.verdict = Some(verdict.as_str().to_string());
                         entry.verdict_reason = patch.reason.clone();
+                        entry.evidence = patch.evidence.iter().map(evidence_report).collect();
                     }
                 }
                 report.release = Some(check.release);
@@ -205,6 +210,19 @@ fn upstream_facts(
                 });
             }
         }
+    }
+}
+
+/// A detector's finding as the report carries it (the result in `check`'s JSON spelling).
+fn evidence_report(evidence: &crate::expiry::Evidence) -> EvidenceReport {
+    let result = serde_json::to_value(evidence.result)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_string))
+        .unwrap_or_default();
+    EvidenceReport {
+        detector: evidence.detector.clone(),
+        result,
+        detail: evidence.detail.clone(),
     }
 }
 

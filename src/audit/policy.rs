@@ -558,6 +558,10 @@ pub(crate) mod schema {
             ("header", header()),
             ("verdict", Scalar),
             ("verdict_reason", Scalar),
+            (
+                "evidence",
+                list(object(&[("detector", Scalar), ("result", Scalar), ("detail", Scalar)])),
+            ),
         ])
     }
 

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 use super::list::{report_failures, workspace_error};
 use super::progress::Bars;
+use super::shard::ShardArgs;
 use super::{CliError, Context, ErrorKind, Format, output};
 use mindelta::expiry::{
     CheckError, CheckOptions, EvidenceResult, PackageCheck, PatchCheck, Verdict, check_package,
@@ -18,7 +19,6 @@ use mindelta::expiry::{
 use mindelta::upstream::release::latest;
 use mindelta::upstream::{FetchErrorKind, FetchOptions, Fetcher};
 use mindelta::workspace::Package;
-use mindelta::workspace::shard::Shard;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -33,9 +33,8 @@ pub struct Args {
     /// Exit with 4 when some patch can expire (verdict `expired` or `partial`)
     #[arg(long)]
     exit_code: bool,
-    /// Check only shard K of N (a stable split by package name, as `audit --shard`)
-    #[arg(long, value_name = "K/N")]
-    shard: Option<Shard>,
+    #[command(flatten)]
+    shard: ShardArgs,
 }
 
 /// The JSON document: `{"packages": [PackageCheck…]}`, keys in their declared order.
@@ -50,7 +49,7 @@ const FINDINGS: u8 = 4;
 pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let workspace = context.workspace()?;
     let names = workspace
-        .select(&args.packages, args.shard)
+        .select(&args.packages, args.shard.resolve()?)
         .map_err(|e| workspace_error(&e))?;
     let bars = Bars::new(context);
     let fetcher = Fetcher::new(

@@ -12,10 +12,10 @@ use super::apply::apply_error;
 use super::error::warn;
 use super::list::{report_failures, workspace_error};
 use super::progress::Bars;
+use super::shard::ShardArgs;
 use super::{CliError, Context, ErrorKind, Format, output};
 use mindelta::prepare::{PatchOutcome, PrepareError, PrepareOptions, PreparedPackage, prepare};
 use mindelta::upstream::{FetchErrorKind, FetchOptions, Fetcher};
-use mindelta::workspace::shard::Shard;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -37,15 +37,14 @@ pub struct Args {
     /// Accept tarballs that have no `sha256` in the manifest
     #[arg(long)]
     allow_unverified: bool,
-    /// Prepare only shard K of N (a stable split by package name, as `audit --shard`)
-    #[arg(long, value_name = "K/N")]
-    shard: Option<Shard>,
+    #[command(flatten)]
+    shard: ShardArgs,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let workspace = context.workspace()?;
     let names = workspace
-        .select(&args.packages, args.shard)
+        .select(&args.packages, args.shard.resolve()?)
         .map_err(|e| workspace_error(&e))?;
     let nested = args.all || names.len() > 1;
     let bars = Bars::new(context);

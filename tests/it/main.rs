@@ -19,5 +19,6 @@ mod patch_id;
 mod policies;
 mod refresh;
 mod refresh_moved;
+mod report_html;
 mod upstream;
 mod versions;
