@@ -311,11 +311,7 @@ fn parse_policy(
     };
     let raw: RawPolicy = serde_saphyr::from_str(text).map_err(|error| {
         let line = error.location().map(|l| l.line() as usize).unwrap_or(0);
-        invalid(
-            line,
-            None,
-            crate::workspace::manifest::clean_message(&error.to_string()),
-        )
+        invalid(line, None, crate::workspace::manifest::yaml_message(&error))
     })?;
     let mut rules = Vec::new();
     for spanned in raw.rules {

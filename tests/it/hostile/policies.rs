@@ -1,1 +1,129 @@
 //! Hostile policies and the messages of failures.
+//!
+//! A policy is untrusted: a rule that would run for hours, or build values that double at each
+//! step, stops at its evaluation budget with an error naming the file, line and rule. And the
+//! messages of any failure: a reader that goes away never turns an exit code into a panic,
+//! `--color never` and `NO_COLOR` turn off every colour, and no Rust debug text reaches a user.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command as Process, Output, Stdio};
+use std::time::Duration;
+
+use crate::support;
+use support::cli::{hello_workspace, mindelta};
+
+/// A guard, not a timing: before the budget existed, the audits below ran for hours (or until
+/// memory ran out), and a test must fail rather than hang.
+const GUARD: Duration = Duration::from_secs(600);
+
+/// A copy of the example `hello` package with `policy` as its only policy file
+/// (`policies/hostile.yaml`); the workspace root.
+fn policy_workspace(dir: &Path, policy: &str) -> PathBuf {
+    let root = dir.join("workspace");
+    hello_workspace(&root);
+    fs::create_dir_all(root.join("policies")).unwrap();
+    fs::write(root.join("policies/hostile.yaml"), policy).unwrap();
+    root
+}
+
+/// `mindelta audit --offline` in `root` (with `extra` arguments), its cache beside the root.
+fn audit(root: &Path, extra: &[&str]) -> Output {
+    mindelta(&root.with_file_name("cache"))
+        .arg("--workspace")
+        .arg(root)
+        .args(["audit", "--offline"])
+        .args(extra)
+        .env("MINDELTA_NOW", "2026-12-01")
+        .timeout(GUARD)
+        .output()
+        .unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn prepare_offline(root: &Path, cache: &Path) -> Process {
+    let mut command = Process::new(assert_cmd::cargo::cargo_bin("mindelta"));
+    command
+        .env("MINDELTA_CACHE_DIR", cache)
+        .env("NO_COLOR", "1")
+        .arg("--workspace")
+        .arg(root)
+        .args(["prepare", "demo", "--offline", "--out"])
+        .arg(root.join("out"))
+        .stdin(Stdio::null());
+    command
+}
+
+#[test]
+fn a_yaml_limit_reads_as_a_sentence_not_debug_text() {
+    // One anchor and 119 aliases: serde-saphyr's limit on the ratio of aliases to anchors.
+    let mut policy = String::from("rules:\n");
+    for index in 0..120 {
+        let severity = if index == 0 { "&s info" } else { "*s" };
+        policy.push_str(&format!(
+            "  - id: r{index}\n    severity: {severity}\n    subject: package\n    message: m\n    require: \"true\"\n"
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = policy_workspace(dir.path(), &policy);
+    let output = audit(&root, &[]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(
+            "the YAML is too large or too complex to read safely: 119 aliases of 1 anchor(s)"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("budget breached") && !text.contains('{'),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_unknown_tar_entry_type_is_named_by_its_byte() {
+    // GNU's multi-volume continuation (`M`): the tar crate's debug text for it is
+    // `__Nonexhaustive(77)`.
+    let mut header = tar::Header::new_gnu();
+    header.set_path("demo-1.0/part").unwrap();
+    header.set_size(0);
+    header.set_mode(0o644);
+    header.set_entry_type(tar::EntryType::new(b'M'));
+    header.set_cksum();
+    let mut builder = tar::Builder::new(Vec::new());
+    builder.append(&header, std::io::empty()).unwrap();
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gzip.write_all(&builder.into_inner().unwrap()).unwrap();
+    let tarball = gzip.finish().unwrap();
+    let sha256 = support::sha256(&tarball);
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("workspace");
+    let cache = dir.path().join("cache");
+    fs::create_dir_all(root.join("patches/demo")).unwrap();
+    fs::write(
+        root.join("patches/demo/package.yaml"),
+        format!(
+            "upstream:\n  version: \"1.0\"\n  tarball: https://example.invalid/demo-{{version}}.tar.gz\n  sha256: {sha256}\npatches: []\n"
+        ),
+    )
+    .unwrap();
+    let cached = cache.join("tarballs").join(&sha256);
+    fs::create_dir_all(&cached).unwrap();
+    fs::write(cached.join("demo-1.0.tar.gz"), &tarball).unwrap();
+
+    let output = prepare_offline(&root, &cache).output().unwrap();
+    let text = stderr(&output);
+    assert_ne!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("unsupported entry type `M` (byte 77)"),
+        "{text}"
+    );
+    assert!(!text.contains("Nonexhaustive"), "{text}");
+    assert!(!root.join("out").exists());
+}
