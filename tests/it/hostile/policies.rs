@@ -12,11 +12,17 @@ use std::process::{Command as Process, Output, Stdio};
 use std::time::Duration;
 
 use crate::support;
-use support::cli::{hello_workspace, mindelta};
+use support::cli::{hello_workspace, mindelta, snapshot};
 
 /// A guard, not a timing: before the budget existed, the audits below ran for hours (or until
 /// memory ran out), and a test must fail rather than hang.
 const GUARD: Duration = Duration::from_secs(600);
+
+/// `[0, 1, …, count - 1]` in CEL.
+fn list(count: usize) -> String {
+    let items: Vec<String> = (0..count).map(|i| i.to_string()).collect();
+    format!("[{}]", items.join(", "))
+}
 
 /// A copy of the example `hello` package with `policy` as its only policy file
 /// (`policies/hostile.yaml`); the workspace root.
@@ -41,8 +47,89 @@ fn audit(root: &Path, extra: &[&str]) -> Output {
         .unwrap()
 }
 
+/// A package rule whose `require` is `expression`, on line 2 of its file.
+fn rule(id: &str, expression: &str) -> String {
+    format!(
+        "rules:\n  - id: {id}\n    severity: error\n    subject: package\n    message: never fires\n    require: \"{expression}\"\n"
+    )
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn three_nested_alls_over_long_lists_stop_at_the_budget() {
+    // The policy: 12 KB, 10⁹ iterations, over 180 s without a budget.
+    let items = list(1000);
+    let expression = format!("{items}.all(a, {items}.all(b, {items}.all(c, a + b + c >= 0)))");
+    let policy = rule("nested", &expression);
+    assert!(policy.len() > 12_000, "{}", policy.len());
+    let dir = tempfile::tempdir().unwrap();
+    let root = policy_workspace(dir.path(), &policy);
+    let before = snapshot(&root);
+
+    let output = audit(&root, &[]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(
+            "error: `policies/hostile.yaml` line 2, rule `nested`: the evaluation exceeded its budget of 1000000 steps"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("`--policy-steps N`"), "{text}");
+    assert_eq!(text.matches("rule `nested`").count(), 1, "{text}");
+    assert_eq!(snapshot(&root), before);
+}
+
+#[test]
+fn values_that_double_at_each_step_stop_at_the_budget() {
+    // Forty doublings of a string: 2⁴⁰ bytes if nothing stops it. Then a chain of replaces
+    // that grows the text tenfold at each call.
+    let mut doubling = "'ab'".to_string();
+    for _ in 0..40 {
+        doubling = format!("[{doubling}].map(s, s + s)[0]");
+    }
+    let replaces = format!(
+        "'aaaaaaaaaa'{} != ''",
+        ".replace('a', 'aaaaaaaaaa')".repeat(12)
+    );
+    for (id, expression) in [
+        ("doubling", format!("size({doubling}) > 0")),
+        ("replaces", replaces),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let root = policy_workspace(dir.path(), &rule(id, &expression));
+        let output = audit(&root, &[]);
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{text}");
+        assert!(
+            text.contains(&format!(
+                "`policies/hostile.yaml` line 2, rule `{id}`: the evaluation exceeded its budget"
+            )),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn the_budget_is_set_with_policy_steps() {
+    // About 200 steps: within the default budget, beyond a budget of 50.
+    let policy = rule("modest", &format!("{}.all(x, x >= 0)", list(100)));
+    let dir = tempfile::tempdir().unwrap();
+    let root = policy_workspace(dir.path(), &policy);
+    let output = audit(&root, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = audit(&root, &["--policy-steps", "50"]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("rule `modest`: the evaluation exceeded its budget of 50 steps"),
+        "{text}"
+    );
+    let output = audit(&root, &["--policy-steps", "0"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
 }
 
 fn prepare_offline(root: &Path, cache: &Path) -> Process {
@@ -82,6 +169,20 @@ fn a_yaml_limit_reads_as_a_sentence_not_debug_text() {
     assert!(
         !text.contains("budget breached") && !text.contains('{'),
         "{text}"
+    );
+}
+
+#[test]
+fn evaluation_errors_read_as_sentences_not_debug_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = policy_workspace(dir.path(), &rule("typed", "package.name + 1 == 2"));
+    let output = audit(&root, &["--format", "json"]);
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let message = report["findings"][0]["message"].as_str().unwrap();
+    assert_eq!(
+        message,
+        "rule `typed` (policies/hostile.yaml line 2) cannot be evaluated: `require`: `+` does not apply to `'hello'` and `1`"
     );
 }
 
