@@ -132,6 +132,37 @@ fn the_budget_is_set_with_policy_steps() {
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
 }
 
+/// The sha256 the manifest of [`unreachable_upstream`] pins.
+fn pinned() -> String {
+    support::sha256(b"the real tarball")
+}
+
+/// A workspace whose package `demo` has a tarball upstream that is not cached, except for a
+/// corrupt copy in the cache ([`corrupt_cache_entry`]), which mindelta removes with a warning
+/// (from the library, through `tracing`) before failing with exit 5 under `--offline`.
+/// Returns (root, cache).
+fn unreachable_upstream(dir: &Path) -> (PathBuf, PathBuf) {
+    let root = dir.join("workspace");
+    let cache = dir.join("cache");
+    fs::create_dir_all(root.join("patches/demo")).unwrap();
+    fs::write(
+        root.join("patches/demo/package.yaml"),
+        format!(
+            "upstream:\n  version: \"1.0\"\n  tarball: https://example.invalid/demo-{{version}}.tar.gz\n  sha256: {}\npatches: []\n",
+            pinned()
+        ),
+    )
+    .unwrap();
+    (root, cache)
+}
+
+/// Put the corrupt cached tarball (back) in place: each run removes it.
+fn corrupt_cache_entry(cache: &Path) {
+    let dir = cache.join("tarballs").join(pinned());
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("demo-1.0.tar.gz"), "not the tarball").unwrap();
+}
+
 fn prepare_offline(root: &Path, cache: &Path) -> Process {
     let mut command = Process::new(assert_cmd::cargo::cargo_bin("mindelta"));
     command
@@ -143,6 +174,79 @@ fn prepare_offline(root: &Path, cache: &Path) -> Process {
         .arg(root.join("out"))
         .stdin(Stdio::null());
     command
+}
+
+#[test]
+fn an_error_written_to_a_reader_that_went_away_keeps_its_exit_code() {
+    // `mindelta prepare … 2>&1 | head -1` once `head` has exited: every write fails with a
+    // broken pipe, the error message included. The reading end is closed before the run, so
+    // every write fails, not only those after some point.
+    let dir = tempfile::tempdir().unwrap();
+    let (root, cache) = unreachable_upstream(dir.path());
+    let before = snapshot(&root);
+
+    corrupt_cache_entry(&cache);
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = prepare_offline(&root, &cache)
+        .stdout(writer.try_clone().unwrap())
+        .stderr(writer)
+        .status()
+        .unwrap();
+    assert_eq!(
+        status.code(),
+        Some(5),
+        "a broken pipe must not become a panic"
+    );
+
+    // Only stdout gone: the error still reaches stderr, without panic text.
+    corrupt_cache_entry(&cache);
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = prepare_offline(&root, &cache)
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(5), "{text}");
+    assert!(
+        text.contains("error: cannot fetch upstream of `demo`"),
+        "{text}"
+    );
+    assert!(!text.contains("panicked"), "{text}");
+    assert_eq!(snapshot(&root), before);
+}
+
+#[test]
+fn color_never_and_no_color_turn_off_every_colour() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, cache) = unreachable_upstream(dir.path());
+    let run = |color: Option<&str>, no_color: bool| {
+        corrupt_cache_entry(&cache);
+        let mut command = prepare_offline(&root, &cache);
+        command.env_remove("NO_COLOR");
+        if no_color {
+            command.env("NO_COLOR", "1");
+        }
+        if let Some(color) = color {
+            command.args(["--color", color]);
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+        let text = stderr(&output);
+        assert!(text.contains("removing a corrupt cached tarball"), "{text}");
+        text
+    };
+    for (color, no_color) in [(Some("never"), false), (None, true), (Some("auto"), false)] {
+        let text = run(color, no_color);
+        assert!(
+            !text.contains('\x1b'),
+            "--color {color:?}, NO_COLOR {no_color}: {text:?}"
+        );
+    }
+    // The check can fail: asked for, the colour is there.
+    assert!(run(Some("always"), false).contains('\x1b'));
 }
 
 #[test]
