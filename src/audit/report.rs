@@ -562,7 +562,11 @@ fn applied_version(value: &str) -> Option<String> {
 
 /// `path` relative to `root`, with `/` separators; as given when outside it.
 pub fn relative(path: &Path, root: &Path) -> String {
-    let relative = path.strip_prefix(root).unwrap_or(path);
+    // Outside the root the path is shown as it is (joining its components would turn the
+    // root `/` into `//`).
+    let Ok(relative) = path.strip_prefix(root) else {
+        return path.to_string_lossy().into_owned();
+    };
     relative
         .components()
         .map(|c| c.as_os_str().to_string_lossy())

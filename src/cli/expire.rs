@@ -132,7 +132,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         Format::Human => output::stdout(&render(&plans))?,
     }
     if args.dry_run && !context.quiet && context.format == Format::Human {
-        anstream::eprintln!("dry run: nothing was changed");
+        status!("dry run: nothing was changed");
     }
     report_failures(failures)
 }

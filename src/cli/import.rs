@@ -246,7 +246,7 @@ fn render(context: &Context, imported: &ImportedPackage) -> Result<(), CliError>
             }
             output::stdout(&text)?;
             if !context.quiet {
-                anstream::eprintln!(
+                status!(
                     "imported {} {} into {}: {} patch{}",
                     imported.name,
                     imported.version,

@@ -135,7 +135,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
                 if skipped > 0 {
                     line.push_str(&format!(", {skipped} skipped"));
                 }
-                anstream::eprintln!("{line}");
+                status!("{line}");
             }
         }
         Format::Human => {}

@@ -52,7 +52,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
             let text = render(&releases, scheme, &upstream.version, args.explain);
             output::stdout(&text)?;
             if releases.is_empty() && !context.quiet {
-                anstream::eprintln!("{}: no upstream releases found", package.name);
+                status!("{}: no upstream releases found", package.name);
             }
         }
     }

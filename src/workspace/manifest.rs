@@ -239,7 +239,7 @@ impl Manifest {
     pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
         let raw: RawManifest = serde_saphyr::from_str(text).map_err(|error| {
             let line = error.location().map(|l| l.line() as usize).unwrap_or(0);
-            let message = clean_message(&error.to_string());
+            let message = yaml_message(&error);
             let hint = if message.contains("unknown field") {
                 Some(
                     "check the spelling against the manifest format in the README \
@@ -437,6 +437,40 @@ impl Upstream {
 /// Replace `{version}` in a template.
 pub fn expand(template: &str, version: &str) -> String {
     template.replace("{version}", version)
+}
+
+/// A serde-saphyr error as one sentence without a location (the caller's error prints it
+/// once). Its limits against hostile YAML print as Rust debug text (`budget breached: Nodes
+/// { nodes: 250001 }`), so they get a sentence of their own here.
+pub(crate) fn yaml_message(error: &serde_saphyr::Error) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    // The breach may come wrapped with a snippet of the source or an alias's location.
+    let mut inner = error.without_snippet();
+    while let serde_saphyr::Error::AliasError { error, .. } = inner {
+        inner = error.without_snippet();
+    }
+    let serde_saphyr::Error::Budget { breach, .. } = inner else {
+        return clean_message(&error.to_string());
+    };
+    let what = match breach {
+        B::Events { events } => format!("more than {events} YAML events"),
+        B::Aliases { aliases } => format!("more than {aliases} aliases"),
+        B::Anchors { anchors } => format!("more than {anchors} anchors"),
+        B::Depth { depth } => format!("nesting deeper than {depth} levels"),
+        B::Documents { documents } => format!("more than {documents} documents"),
+        B::Nodes { nodes } => format!("more than {nodes} nodes"),
+        B::ScalarBytes { total_scalar_bytes } => {
+            format!("more than {total_scalar_bytes} bytes of values")
+        }
+        B::MergeKeys { merge_keys } => format!("more than {merge_keys} merge keys"),
+        B::AliasAnchorRatio { aliases, anchors } => {
+            format!("{aliases} aliases of {anchors} anchor(s)")
+        }
+        B::InputBytes { input_bytes } => format!("more than {input_bytes} bytes"),
+        B::SequenceUnbalanced => return "the YAML structure is unbalanced".to_string(),
+        _ => "too many aliases, anchors or nested values".to_string(),
+    };
+    format!("the YAML is too large or too complex to read safely: {what}")
 }
 
 /// The first line of a serde-saphyr message without its own `error:` and `line N column M:`
