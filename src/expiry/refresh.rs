@@ -155,7 +155,7 @@ pub struct PatchRefresh {
 /// Why a package could not be refreshed. Nothing was written.
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
-    #[error("cannot fetch upstream of `{package}` at {release}")]
+    #[error("{}", crate::expiry::fetch_message(package, release, source))]
     Fetch {
         package: String,
         release: String,

@@ -9,6 +9,7 @@ use std::fs;
 use std::path::Path;
 
 use support::cli::{mindelta, numbered, snapshot};
+use support::git::GitRepo;
 
 /// Run `mindelta --workspace ROOT ARGS…` with a private cache; (exit code, stdout, stderr).
 fn run(root: &Path, args: &[&str]) -> (Option<i32>, String, String) {
@@ -44,6 +45,130 @@ fn package(root: &Path, name: &str, upstream: &str, patches: &[(&str, &str, Opti
 /// A patch of `f.c` that changes `line 3;` of [`numbered`] content.
 const FIX: &str =
     "--- a/f.c\n+++ b/f.c\n@@ -2,3 +2,3 @@\n line 2;\n-line 3;\n+fixed 3;\n line 4;\n";
+
+// ---------------------------------------------------------------------------------------------
+// 17. A release the source cannot provide is an error that names the known releases.
+
+/// `bash` on a `dir:` upstream whose path has no `{version}`: the tree is 5.2 and only 5.2.
+/// Its one patch declares `fixed-in: ">=9"`, so judging the tree as 9.9.9 expires it.
+fn fixed_dir_workspace(root: &Path) {
+    let tree = root.join("ws/upstream/bash");
+    fs::create_dir_all(&tree).unwrap();
+    fs::write(tree.join("f.c"), numbered(10)).unwrap();
+    package(
+        root,
+        "bash",
+        "  version: \"5.2\"\n  dir: ../../upstream/bash\n",
+        &[("0001-fix.patch", "    fixed-in: \">=9\"\n", Some(FIX))],
+    );
+}
+
+#[test]
+fn a_dir_without_version_provides_only_the_pinned_release() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    fixed_dir_workspace(root);
+    let before = snapshot(&root.join("ws"));
+
+    for command in [
+        &["check", "bash", "--release", "9.9.9"][..],
+        &["expire", "bash", "--release", "9.9.9"],
+        &["refresh", "bash", "--release", "9.9.9"],
+    ] {
+        let (code, stdout, stderr) = run(root, command);
+        assert_eq!(code, Some(5), "{command:?}: {stdout}{stderr}");
+        assert!(
+            stderr.contains("error: no release 9.9.9 of `bash`; known: 5.2"),
+            "{command:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("has no `{version}`, so it holds only the pinned release 5.2"),
+            "{command:?}: {stderr}"
+        );
+        assert!(!stdout.contains("expired"), "{command:?}: {stdout}");
+        assert_eq!(
+            snapshot(&root.join("ws")),
+            before,
+            "{command:?} changed files"
+        );
+    }
+    let (_, _, stderr) = run(root, &["check", "bash", "--release", "9.9.9"]);
+    assert!(stderr.contains("hint:"), "{stderr}");
+    assert!(!stderr.contains("(retryable)"), "{stderr}");
+
+    // The pinned release is judged as before.
+    let (code, stdout, stderr) = run(root, &["check", "bash", "--release", "5.2"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("needed"), "{stdout}");
+}
+
+#[test]
+fn a_dir_template_without_the_release_folder_names_the_known_releases() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    for version in ["1.0", "1.1"] {
+        let tree = root.join(format!("ws/upstream/demo-{version}"));
+        fs::create_dir_all(&tree).unwrap();
+        fs::write(tree.join("f.c"), numbered(10)).unwrap();
+    }
+    package(
+        root,
+        "demo",
+        "  version: \"1.0\"\n  dir: ../../upstream/demo-{version}\n",
+        &[("0001-fix.patch", "", Some(FIX))],
+    );
+    let before = snapshot(&root.join("ws"));
+    for command in [
+        &["check", "demo", "--release", "9.9.9"][..],
+        &["expire", "demo", "--release", "9.9.9"],
+    ] {
+        let (code, _, stderr) = run(root, command);
+        assert_eq!(code, Some(5), "{command:?}: {stderr}");
+        assert!(
+            stderr.contains("error: no release 9.9.9 of `demo`; known: 1.1, 1.0"),
+            "{command:?}: {stderr}"
+        );
+        assert!(stderr.contains("demo-9.9.9` does not exist"), "{stderr}");
+        assert_eq!(snapshot(&root.join("ws")), before);
+    }
+}
+
+#[test]
+fn a_git_tag_that_does_not_exist_is_a_release_not_found() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    let origin = GitRepo::new(root.join("origin"));
+    origin.write("f.c", numbered(10));
+    origin.commit("1.0");
+    origin.tag("v1.0");
+    origin.write("f.c", numbered(12));
+    origin.commit("1.1");
+    origin.tag("v1.1");
+    package(
+        root,
+        "demo",
+        &format!(
+            "  version: \"1.0\"\n  git: {}\n",
+            root.join("origin").display()
+        ),
+        &[("0001-fix.patch", "", Some(FIX))],
+    );
+    let before = snapshot(&root.join("ws"));
+    for command in [
+        &["check", "demo", "--release", "9.9"][..],
+        &["expire", "demo", "--release", "9.9"],
+    ] {
+        let (code, _, stderr) = run(root, command);
+        assert_eq!(code, Some(5), "{command:?}: {stderr}");
+        assert!(
+            stderr.contains("error: no release 9.9 of `demo`; known: 1.1, 1.0"),
+            "{command:?}: {stderr}"
+        );
+        assert!(stderr.contains("tried v9.9, 9.9"), "{stderr}");
+        assert!(!stderr.contains("(retryable)"), "{stderr}");
+        assert_eq!(snapshot(&root.join("ws")), before);
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // 18. A typo in `fixed-in` and a listed patch file that is not there are manifest errors.
