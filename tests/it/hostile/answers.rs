@@ -170,6 +170,86 @@ fn a_git_tag_that_does_not_exist_is_a_release_not_found() {
     }
 }
 
+/// A quilt series of one patch at `ROOT/series`.
+fn quilt_series(root: &Path) -> std::path::PathBuf {
+    let series = root.join("series");
+    fs::create_dir_all(&series).unwrap();
+    fs::write(series.join("series"), "0001-fix.patch\n").unwrap();
+    fs::write(series.join("0001-fix.patch"), FIX).unwrap();
+    series
+}
+
+#[test]
+fn import_writes_a_version_template_for_a_versioned_folder() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    fs::create_dir_all(root.join("ws")).unwrap();
+    let series = quilt_series(root);
+    let tree = root.join("vendor/demo-1.3");
+    fs::create_dir_all(&tree).unwrap();
+    fs::write(tree.join("f.c"), numbered(10)).unwrap();
+    let output = mindelta(&root.join("cache"))
+        .arg("--workspace")
+        .arg(root.join("ws"))
+        .args(["import", "quilt"])
+        .arg(&series)
+        .args(["--name", "demo", "--version", "1.3", "--upstream-dir"])
+        .arg(&tree)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("warning"));
+    assert_eq!(
+        dir_upstream(root),
+        root.join("vendor/demo-{version}").display().to_string()
+    );
+    // The next release, beside it, can be judged.
+    let next = root.join("vendor/demo-1.4");
+    fs::create_dir_all(&next).unwrap();
+    fs::write(next.join("f.c"), numbered(10)).unwrap();
+    let (code, stdout, stderr) = run(root, &["check", "demo", "--release", "1.4"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("demo 1.3 -> 1.4"), "{stdout}");
+}
+
+/// The `dir:` the imported package `demo` was given.
+fn dir_upstream(root: &Path) -> String {
+    let manifest =
+        mindelta::workspace::Manifest::load(&root.join("ws/patches/demo/package.yaml")).unwrap();
+    match manifest.upstream.source {
+        mindelta::workspace::UpstreamSource::Dir { path } => path,
+        other => panic!("not a dir upstream: {other:?}"),
+    }
+}
+
+#[test]
+fn import_says_why_a_folder_cannot_be_a_version_template() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    fs::create_dir_all(root.join("ws")).unwrap();
+    let series = quilt_series(root);
+    let tree = root.join("vendor/src");
+    fs::create_dir_all(&tree).unwrap();
+    let output = mindelta(&root.join("cache"))
+        .arg("--workspace")
+        .arg(root.join("ws"))
+        .args(["import", "quilt"])
+        .arg(&series)
+        .args(["--name", "demo", "--version", "1.3", "--upstream-dir"])
+        .arg(&tree)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("does not name the version 1.3")
+            && stderr.contains("only 1.3 can be judged"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("{version}"), "{stderr}");
+    assert_eq!(dir_upstream(root), tree.display().to_string());
+}
+
 // ---------------------------------------------------------------------------------------------
 // 18. A typo in `fixed-in` and a listed patch file that is not there are manifest errors.
 
