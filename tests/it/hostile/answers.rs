@@ -384,3 +384,96 @@ fn a_misspelt_patch_file_name_suggests_the_file_that_is_there() {
     assert!(stderr.contains("did you mean `0001-fix.diff`"), "{stderr}");
 }
 
+// ---------------------------------------------------------------------------------------------
+// 19. A shrunk patch must not add back what the release already has.
+
+/// Three definitions the patch moves from after `line 5;` to after `line 25;`.
+const DEFINITIONS: &str =
+    "int alpha(void) { return 1; }\nint beta(void) { return 2; }\nint gamma(void) { return 3; }\n";
+
+/// `numbered(30)` with [`DEFINITIONS`] after line `after`.
+fn with_definitions(after: usize) -> String {
+    let mut text = String::new();
+    for n in 1..=30 {
+        text.push_str(&format!("line {n};\n"));
+        if n == after {
+            text.push_str(DEFINITIONS);
+        }
+    }
+    text
+}
+
+/// The patch, against `with_definitions(5)`: the block removed after line 5 (hunk 1), added
+/// after line 25 (hunk 2).
+fn moving_patch() -> String {
+    let removed: String = DEFINITIONS.lines().map(|l| format!("-{l}\n")).collect();
+    let added: String = DEFINITIONS.lines().map(|l| format!("+{l}\n")).collect();
+    format!(
+        "Description: move the helpers below the table\n---\n--- a/f.c\n+++ b/f.c\n@@ -3,9 +3,6 @@\n line 3;\n line 4;\n line 5;\n{removed} line 6;\n line 7;\n line 8;\n@@ -26,6 +23,9 @@\n line 23;\n line 24;\n line 25;\n{added} line 26;\n line 27;\n line 28;\n"
+    )
+}
+
+#[test]
+fn a_shrunk_patch_that_would_duplicate_moved_code_is_a_conflict() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    // Release 2.0 moved the helpers too, below line 15: the patch's removal is in 2.0, and its
+    // addition still applies below line 25 — where it would define them a second time.
+    for (version, content) in [("1.0", with_definitions(5)), ("2.0", with_definitions(15))] {
+        let tree = root.join(format!("ws/upstream/demo-{version}"));
+        fs::create_dir_all(&tree).unwrap();
+        fs::write(tree.join("f.c"), content).unwrap();
+    }
+    let patch = moving_patch();
+    package(
+        root,
+        "demo",
+        "  version: \"1.0\"\n  dir: ../../upstream/demo-{version}\n",
+        &[("0001-move.patch", "    reason: test\n", Some(&patch))],
+    );
+    // The patch is sound on its own release.
+    let (code, stdout, stderr) = run(root, &["check", "demo", "--release", "1.0"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("needed"), "{stdout}");
+
+    let before = snapshot(&root.join("ws"));
+    let (code, stdout, stderr) = run(
+        root,
+        &["check", "demo", "--release", "2.0", "--format", "json"],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let verdict = &report["packages"][0]["patches"][0];
+    assert_eq!(verdict["verdict"], "conflict", "{verdict}");
+    let content = verdict["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["detector"] == "content")
+        .unwrap();
+    let detail = content["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("hunk 2 of `f.c` adds lines that 2.0 already has at line 16"),
+        "{detail}"
+    );
+
+    for command in [
+        &["expire", "demo", "--release", "2.0"][..],
+        &["refresh", "demo", "--release", "2.0"],
+        &["expire", "demo", "--release", "2.0", "--fuzz", "2"],
+    ] {
+        let (code, stdout, stderr) = run(root, command);
+        assert_eq!(code, Some(3), "{command:?}: {stdout}{stderr}");
+        assert!(stdout.contains("0001-move.patch"), "{command:?}: {stdout}");
+        assert!(
+            stdout.contains("already has at line 16"),
+            "{command:?}: {stdout}"
+        );
+        assert!(!stdout.contains("shrunk"), "{command:?}: {stdout}");
+        assert_eq!(
+            snapshot(&root.join("ws")),
+            before,
+            "{command:?} changed files"
+        );
+    }
+}
