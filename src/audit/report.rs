@@ -715,7 +715,17 @@ mod tests {
             "patches/demo/package.yaml",
             "upstream:\n  version: \"1.0\"\n  dir: src\npatches:\n  - file: gone.patch\n",
         )]);
+        // The loader refuses a listed patch file that is not there.
+        let text = workspace.load("demo").unwrap_err().to_string();
+        assert!(
+            text.contains("gone.patch") && text.contains("line 5"),
+            "{text}"
+        );
+        // One that goes after the package was loaded is named by the report.
+        let patch = workspace.root.join("patches/demo/gone.patch");
+        std::fs::write(&patch, "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n").expect("write");
         let package = workspace.load("demo").expect("package");
+        std::fs::remove_file(&patch).expect("remove");
         let error = package_report(&package, &workspace.root, date("2026-01-01")).unwrap_err();
         let text = error.to_string();
         assert!(

@@ -155,7 +155,7 @@ fn release_for(package: &Package, args: &Args, fetcher: &Fetcher) -> Result<Stri
 
 fn fetch_error(error: &FetchError) -> CliError {
     let kind = match error.kind() {
-        FetchErrorKind::Unavailable => ErrorKind::Unavailable,
+        FetchErrorKind::Unavailable | FetchErrorKind::NotFound => ErrorKind::Unavailable,
         FetchErrorKind::Integrity => ErrorKind::Integrity,
         FetchErrorKind::Invalid => ErrorKind::Error,
     };
@@ -167,7 +167,7 @@ pub fn expire_error(error: &ExpireError) -> CliError {
     let kind = match error {
         ExpireError::Check(mindelta::expiry::CheckError::Fetch { source, .. })
         | ExpireError::Refresh(RefreshError::Fetch { source, .. }) => match source.kind() {
-            FetchErrorKind::Unavailable => ErrorKind::Unavailable,
+            FetchErrorKind::Unavailable | FetchErrorKind::NotFound => ErrorKind::Unavailable,
             FetchErrorKind::Integrity => ErrorKind::Integrity,
             FetchErrorKind::Invalid => ErrorKind::Error,
         },

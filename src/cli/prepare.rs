@@ -185,7 +185,7 @@ fn prepare_error(error: &PrepareError) -> CliError {
     match error {
         PrepareError::Fetch { source, .. } => {
             let kind = match source.kind() {
-                FetchErrorKind::Unavailable => ErrorKind::Unavailable,
+                FetchErrorKind::Unavailable | FetchErrorKind::NotFound => ErrorKind::Unavailable,
                 FetchErrorKind::Integrity => ErrorKind::Integrity,
                 FetchErrorKind::Invalid => ErrorKind::Error,
             };

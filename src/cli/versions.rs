@@ -98,7 +98,7 @@ fn render(releases: &[Release], scheme: Scheme, current: &str, explain_order: bo
 /// A user-facing error for an upstream whose releases could not be listed.
 fn fetch_error(error: &FetchError) -> CliError {
     let kind = match error.kind() {
-        FetchErrorKind::Unavailable => ErrorKind::Unavailable,
+        FetchErrorKind::Unavailable | FetchErrorKind::NotFound => ErrorKind::Unavailable,
         FetchErrorKind::Integrity => ErrorKind::Integrity,
         FetchErrorKind::Invalid => ErrorKind::Error,
     };
