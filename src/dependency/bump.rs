@@ -5,9 +5,10 @@
 
 use super::DependencyOptions;
 use super::judge::{Judged, Judgement, go_outcome};
-use super::model::{Declaration, Ecosystem, Outcome};
+use super::model::{Declaration, Ecosystem, Outcome, Requirement};
 use super::reader::go;
 use super::version::{self, Comparison};
+use std::collections::HashMap;
 use thiserror::Error;
 
 /// A `go/bump` step that does not parse.
@@ -60,13 +61,21 @@ pub fn judge_bump(deps: &str, replaces: &str, file: &str, go_mod: &[u8], options
         Ok(list) => Ok(list),
         Err(error) => Err(error.to_string()),
     };
+    // R's declarations by module, so a long step stays linear.
+    let mut by_module: HashMap<&str, Vec<Requirement>> = HashMap::new();
+    if let Ok(list) = &declared {
+        for requirement in list {
+            by_module.entry(requirement.name.as_str()).or_default().push(requirement.clone());
+        }
+    }
     let mut dependencies = Vec::new();
     for (index, bumped) in modules.iter().enumerate() {
+        let module = by_module.get(bumped.module.as_str()).map_or(&[][..], Vec::as_slice);
         let outcome = match &declared {
             Err(message) => Outcome::Unreadable { file: file.to_string(), message: message.clone() },
-            Ok(declared) => match &bumped.replaced_by {
-                None => go_outcome(&bumped.module, &bumped.version, file, declared, options),
-                Some(target) => replace_outcome(bumped, target, file, declared, options),
+            Ok(_) => match &bumped.replaced_by {
+                None => go_outcome(&bumped.module, &bumped.version, file, module, options),
+                Some(target) => replace_outcome(bumped, target, file, module, options),
             },
         };
         dependencies.push(Judged { change: index, name: bumped.module.clone(), outcome });
@@ -78,7 +87,7 @@ pub fn judge_bump(deps: &str, replaces: &str, file: &str, go_mod: &[u8], options
 
 /// A step that points `old` at another module: superseded when R points it at the same module
 /// at an equal or newer version; when R no longer requires `old` at all, not found.
-fn replace_outcome(bumped: &BumpedModule, target: &str, file: &str, declared: &[super::Requirement], options: &DependencyOptions) -> Outcome {
+fn replace_outcome(bumped: &BumpedModule, target: &str, file: &str, declared: &[Requirement], options: &DependencyOptions) -> Outcome {
     let patch = format!("{target}@{}", bumped.version);
     match go::effective(declared, &bumped.module) {
         Some(go::Effective::Redirected { to, requirement }) if to == target => {

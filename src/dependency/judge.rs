@@ -18,6 +18,7 @@ use super::patch::{DependencyChange, DependencyPatch, LineLocation};
 use super::reader::{self, go};
 use super::version::{self, Comparison};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// A dependency upstream dropped for another, recorded by a maintainer: when R lacks `from`
 /// but declares `to`, the outcome is [`Outcome::Replaced`] (evidence, never a proof).
@@ -94,7 +95,7 @@ impl Judgement {
             .filter(|j| j.outcome.is_superseded())
             .filter_map(|j| patch.changes.get(j.change))
             .collect();
-        let mut locks: Vec<String> = superseded.iter().filter(|c| c.needs_refresh).map(|c| c.file.clone()).collect();
+        let mut locks: Vec<String> = superseded.iter().flat_map(|c| c.lock_files.iter().cloned()).collect();
         locks.sort();
         locks.dedup();
         if !locks.is_empty() {
@@ -107,28 +108,49 @@ impl Judgement {
     }
 }
 
+/// One of R's manifests, parsed, with its requirements indexed by name (so judging many
+/// changes against a large manifest stays linear).
+struct Parsed {
+    requirements: Vec<Requirement>,
+    by_name: HashMap<String, Vec<usize>>,
+}
+
+impl Parsed {
+    fn new(requirements: Vec<Requirement>) -> Parsed {
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, requirement) in requirements.iter().enumerate() {
+            by_name.entry(requirement.name.clone()).or_default().push(i);
+        }
+        Parsed { requirements, by_name }
+    }
+
+    /// The requirements named `name` (a Maven `:artifact` matches any group).
+    fn named(&self, name: &str) -> Vec<&Requirement> {
+        if name.starts_with(':') {
+            return self.requirements.iter().filter(|r| same_name(name, &r.name)).collect();
+        }
+        self.by_name.get(name).map_or_else(Vec::new, |list| list.iter().map(|&i| &self.requirements[i]).collect())
+    }
+}
+
 /// R's manifests, each read and parsed once.
 struct Release<'r> {
     read: &'r dyn Fn(&str) -> Option<Vec<u8>>,
     options: &'r DependencyOptions,
-    files: HashMap<String, Option<Result<Vec<Requirement>, String>>>,
+    files: HashMap<String, Option<Result<Rc<Parsed>, String>>>,
 }
 
 impl Release<'_> {
     /// R's requirements in `file` (`None`: R has no such file).
-    fn requirements(&mut self, file: &str) -> Option<Result<&[Requirement], String>> {
+    fn requirements(&mut self, file: &str) -> Option<Result<Rc<Parsed>, String>> {
         if !self.files.contains_key(file) {
             let parsed = ManifestKind::from_path(file).and_then(|kind| {
                 let bytes = (self.read)(file)?;
-                Some(reader::read(kind, file, &bytes, self.options).map_err(|e| e.to_string()))
+                Some(reader::read(kind, file, &bytes, self.options).map(|list| Rc::new(Parsed::new(list))).map_err(|e| e.to_string()))
             });
             self.files.insert(file.to_string(), parsed);
         }
-        match self.files.get(file)? {
-            Some(Ok(list)) => Some(Ok(list.as_slice())),
-            Some(Err(message)) => Some(Err(message.clone())),
-            None => None,
-        }
+        self.files.get(file)?.clone()
     }
 }
 
@@ -162,11 +184,12 @@ fn same_name(change_name: &str, candidate: &str) -> bool {
 
 /// The candidates R declares for a change, narrowed to the same section and qualifier where R
 /// has such entries.
-fn candidates<'a>(change: &DependencyChange, declared: &'a [Requirement]) -> Vec<&'a Requirement> {
+fn candidates<'a>(change: &DependencyChange, declared: &'a Parsed) -> Vec<&'a Requirement> {
     let property = change.section == Section::Property;
     let mut list: Vec<&Requirement> = declared
-        .iter()
-        .filter(|r| same_name(&change.name, &r.name) && (r.section == Section::Property) == property)
+        .named(&change.name)
+        .into_iter()
+        .filter(|r| (r.section == Section::Property) == property)
         .filter(|r| r.section != Section::Replace || change.section == Section::Replace)
         .collect();
     if list.iter().any(|r| r.section == change.section) {
@@ -228,10 +251,10 @@ pub fn judge(
 }
 
 fn judge_change(change: &DependencyChange, release: &mut Release, replacements: &[Replacement], options: &DependencyOptions) -> Outcome {
-    let declared: Vec<Requirement> = match release.requirements(&change.file) {
-        Some(Ok(list)) => list.to_vec(),
+    let declared: Rc<Parsed> = match release.requirements(&change.file) {
+        Some(Ok(parsed)) => parsed,
         Some(Err(message)) => return Outcome::Unreadable { file: change.file.clone(), message },
-        None => Vec::new(),
+        None => Rc::new(Parsed::new(Vec::new())),
     };
     let Some(patch_version) = change.change.target().map(str::to_string) else {
         // A removal: upstream removed it too, or still declares it.
@@ -242,11 +265,12 @@ fn judge_change(change: &DependencyChange, release: &mut Release, replacements: 
         };
     };
     if change.ecosystem == Ecosystem::Go && change.manifest == ManifestKind::GoMod && change.section != Section::Toolchain {
-        return go_outcome(&change.name, &patch_version, &change.file, &declared, options);
+        let module: Vec<Requirement> = declared.named(&change.name).into_iter().cloned().collect();
+        return go_outcome(&change.name, &patch_version, &change.file, &module, options);
     }
     let mut list = candidates(change, &declared);
     if list.is_empty() && change.section == Section::Toolchain && change.name == "toolchain" {
-        list = declared.iter().filter(|r| r.section == Section::Toolchain && r.name == "go").collect();
+        list = declared.named("go").into_iter().filter(|r| r.section == Section::Toolchain).collect();
     }
     if !list.is_empty() {
         return compare_candidates(change.ecosystem, &patch_version, &list, options);
@@ -255,8 +279,8 @@ fn judge_change(change: &DependencyChange, release: &mut Release, replacements: 
     if !change.manifest.is_lock() {
         for lock in lock_files(change.ecosystem) {
             let path = sibling(&change.file, lock);
-            if let Some(Ok(locked)) = release.requirements(&path) {
-                let locked: Vec<&Requirement> = locked.iter().filter(|r| r.name == change.name).collect();
+            if let Some(Ok(parsed)) = release.requirements(&path) {
+                let locked: Vec<&Requirement> = parsed.named(&change.name);
                 if !locked.is_empty() {
                     return compare_candidates(change.ecosystem, &patch_version, &locked, options);
                 }
@@ -264,7 +288,7 @@ fn judge_change(change: &DependencyChange, release: &mut Release, replacements: 
         }
     }
     if let Some(replacement) = replacements.iter().find(|r| r.from == change.name)
-        && let Some(to) = declared.iter().find(|r| r.name == replacement.to)
+        && let Some(to) = declared.named(&replacement.to).first()
     {
         return Outcome::Replaced { patch: patch_version, by: replacement.to.clone(), release: Some(declaration(to)) };
     }

@@ -16,6 +16,7 @@ use super::model::{Ecosystem, ManifestKind, Section};
 use super::reader::{self, Declared, LineRole};
 use super::version::{self, Comparison};
 use crate::patch::{LineKind, Patch};
+use std::collections::{HashMap, VecDeque};
 
 /// One line of a patch: file, hunk and line indexes into [`Patch::files`], [`crate::patch::FilePatch::hunks`]
 /// and [`crate::patch::Hunk::lines`].
@@ -63,9 +64,16 @@ pub struct DependencyChange {
     /// Every hunk line that carries this change: its removed and added lines, and the lock
     /// lines that ride with it. A shrink keeps the patch's other lines.
     pub lines: Vec<LineLocation>,
-    /// True when a lock file carries (part of) the change: shrinking it means regenerating the
-    /// lock, not editing a hunk.
-    pub needs_refresh: bool,
+    /// The lock files that carry (part of) the change: shrinking it means regenerating them,
+    /// not editing a hunk.
+    pub lock_files: Vec<String>,
+}
+
+impl DependencyChange {
+    /// True when a lock file carries (part of) the change.
+    pub fn needs_refresh(&self) -> bool {
+        !self.lock_files.is_empty()
+    }
 }
 
 /// A patch that changes only dependency requirements.
@@ -220,6 +228,11 @@ fn pair(found: Vec<(Found, LineKind)>, locks: Vec<LockLine>, options: &Dependenc
     let mut changes: Vec<DependencyChange> = Vec::new();
     let mut other_lines: Vec<LineLocation> = Vec::new();
     let mut used = vec![false; added.len()];
+    // Added requirements by key, in order, so pairing is linear in the patch's size.
+    let mut by_key: HashMap<(String, String, Section, Option<String>), VecDeque<usize>> = HashMap::new();
+    for (i, new) in added.iter().enumerate() {
+        by_key.entry(key(new)).or_default().push_back(i);
+    }
     let new_change = |f: &Found, change: Change, lines: Vec<LineLocation>| DependencyChange {
         ecosystem: f.manifest.ecosystem(),
         manifest: f.manifest,
@@ -230,10 +243,10 @@ fn pair(found: Vec<(Found, LineKind)>, locks: Vec<LockLine>, options: &Dependenc
         qualifier: f.declared.qualifier.clone(),
         change,
         lines,
-        needs_refresh: f.manifest.is_lock(),
+        lock_files: if f.manifest.is_lock() { vec![f.file.clone()] } else { Vec::new() },
     };
     for old in &removed {
-        let partner = (0..added.len()).find(|&i| !used[i] && key(&added[i]) == key(old));
+        let partner = by_key.get_mut(&key(old)).and_then(VecDeque::pop_front);
         let Some(i) = partner else {
             changes.push(new_change(old, Change::Remove { from: old.declared.version.clone() }, vec![old.location]));
             continue;
@@ -279,25 +292,36 @@ fn pair(found: Vec<(Found, LineKind)>, locks: Vec<LockLine>, options: &Dependenc
     // A lock entry rides with the manifest change of the same dependency.
     let (lock_changes, mut manifest_changes): (Vec<_>, Vec<_>) = changes.into_iter().partition(|c| c.manifest.is_lock());
     let mut kept_locks = Vec::new();
+    let owner_index = |changes: &[DependencyChange]| -> HashMap<(Ecosystem, String, String), usize> {
+        let mut index = HashMap::new();
+        for (i, c) in changes.iter().enumerate() {
+            index.entry((c.ecosystem, c.name.clone(), folder(&c.file))).or_insert(i);
+        }
+        index
+    };
+    let manifest_index = owner_index(&manifest_changes);
     for lock in lock_changes {
-        match manifest_changes.iter_mut().find(|c| c.ecosystem == lock.ecosystem && c.name == lock.name && same_folder(&c.file, &lock.file)) {
+        let owner = manifest_index.get(&(lock.ecosystem, lock.name.clone(), folder(&lock.file))).copied();
+        match owner.and_then(|i| manifest_changes.get_mut(i)) {
             Some(owner) => {
                 owner.lines.extend(lock.lines);
-                owner.needs_refresh = true;
+                owner.lock_files.extend(lock.lock_files);
             }
             None => kept_locks.push(lock),
         }
     }
     manifest_changes.extend(kept_locks);
     let mut changes = manifest_changes;
+    let change_index = owner_index(&changes);
     for lock in locks {
-        let owner = lock.entry.as_ref().and_then(|entry| {
-            changes.iter_mut().find(|c| c.ecosystem == lock.ecosystem && &c.name == entry && same_folder(&c.file, &lock.file))
-        });
-        match owner {
+        let owner = lock
+            .entry
+            .as_ref()
+            .and_then(|entry| change_index.get(&(lock.ecosystem, entry.clone(), folder(&lock.file))).copied());
+        match owner.and_then(|i| changes.get_mut(i)) {
             Some(owner) => {
                 owner.lines.push(lock.location);
-                owner.needs_refresh = true;
+                owner.lock_files.push(lock.file.clone());
             }
             None => other_lines.push(lock.location),
         }
@@ -308,16 +332,17 @@ fn pair(found: Vec<(Found, LineKind)>, locks: Vec<LockLine>, options: &Dependenc
     for change in &mut changes {
         change.lines.sort();
         change.lines.dedup();
+        change.lock_files.sort();
+        change.lock_files.dedup();
     }
     other_lines.sort();
     other_lines.dedup();
     Analysis::Dependency(DependencyPatch { changes, other_lines })
 }
 
-/// True when two tree paths are in the same folder (a lock file beside its manifest).
-fn same_folder(a: &str, b: &str) -> bool {
-    let folder = |p: &str| p.rsplit_once('/').map_or("", |(dir, _)| dir).to_string();
-    folder(a) == folder(b)
+/// The folder of a tree path: a lock file rides with a manifest in the same folder.
+fn folder(path: &str) -> String {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir).to_string()
 }
 
 #[cfg(test)]
@@ -366,7 +391,7 @@ mod tests {
         assert_eq!(change.name, "golang.org/x/net");
         assert_eq!(change.change, Change::Raise { from: "v0.23.0".into(), to: "v0.33.0".into() });
         assert_eq!(change.lines.len(), 6);
-        assert!(change.needs_refresh);
+        assert_eq!(change.lock_files, ["go.sum"]);
         assert!(patch.other_lines.is_empty());
     }
 
@@ -401,6 +426,6 @@ mod tests {
         assert_eq!(patch.changes.len(), 1);
         assert_eq!(patch.changes[0].name, "io.netty:netty-codec-http2");
         assert_eq!(patch.changes[0].change, Change::Add { to: "4.1.100.Final".into() });
-        assert!(!patch.changes[0].needs_refresh);
+        assert!(!patch.changes[0].needs_refresh());
     }
 }

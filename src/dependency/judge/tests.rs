@@ -180,8 +180,8 @@ fn npm_partial_with_a_lock_file_needs_a_refresh() {
     );
     let (dependency_patch, judgement) = run(&patch, &[("package.json", PACKAGE_JSON_R)]);
     assert_eq!(judgement.verdict, DependencyVerdict::Partial);
-    assert!(dependency_patch.changes.iter().find(|c| c.name == "axios").unwrap().needs_refresh);
-    assert_eq!(judgement.shrink(&dependency_patch), Some(Shrink::NeedsRefresh { files: vec!["package.json".into()] }));
+    assert_eq!(dependency_patch.changes.iter().find(|c| c.name == "axios").unwrap().lock_files, ["package-lock.json"]);
+    assert_eq!(judgement.shrink(&dependency_patch), Some(Shrink::NeedsRefresh { files: vec!["package-lock.json".into()] }));
 }
 
 // --- Cargo ----------------------------------------------------------------------------------
@@ -216,7 +216,7 @@ fn cargo_lock_only_bump() {
     let lock = "version = 3\n\n[[package]]\nname = \"h2\"\nversion = \"0.4.5\"\nchecksum = \"ccc\"\n";
     let (dependency_patch, judgement) = run(&patch, &[("Cargo.lock", lock)]);
     assert_eq!(judgement.verdict, DependencyVerdict::Expired);
-    assert!(dependency_patch.changes[0].needs_refresh);
+    assert!(dependency_patch.changes[0].needs_refresh());
     assert_eq!(dependency_patch.changes[0].lines.len(), 4);
 }
 

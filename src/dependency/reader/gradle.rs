@@ -101,7 +101,7 @@ fn script_line(line: &str, managed: bool) -> Vec<Declared> {
 
 /// Every requirement of a build script; `$var`/`${var}` versions are resolved from the
 /// script's own version variables.
-pub fn read_build_script(file: &str, text: &str) -> Vec<Requirement> {
+pub fn read_build_script(file: &str, text: &str, options: &DependencyOptions) -> Vec<Requirement> {
     let mut out: Vec<Requirement> = Vec::new();
     let mut blocks = Blocks::default();
     for (index, line) in text.lines().enumerate() {
@@ -119,6 +119,7 @@ pub fn read_build_script(file: &str, text: &str) -> Vec<Requirement> {
         let reference = requirement.version.trim_start_matches('$').trim_start_matches('{').trim_end_matches('}');
         if requirement.version.starts_with('$')
             && let Some((value, line)) = variables.get(reference)
+            && value.len() <= options.max_version_bytes
         {
             requirement.property = Some(reference.to_string());
             requirement.version = value.clone();
@@ -283,7 +284,7 @@ dependencies {
 
     #[test]
     fn reads_build_scripts() {
-        let requirements = read_build_script("build.gradle", BUILD_GRADLE);
+        let requirements = read_build_script("build.gradle", BUILD_GRADLE, &DependencyOptions::default());
         let get = |name: &str| requirements.iter().find(|r| r.name == name).unwrap_or_else(|| panic!("{name}"));
         assert_eq!((get("org.springframework.boot").version.as_str(), get("org.springframework.boot").section), ("3.2.2", Section::Plugins));
         assert_eq!((get("tomcat.version").version.as_str(), get("tomcat.version").line), ("10.1.18", 6));

@@ -13,6 +13,11 @@ use crate::dependency::model::{Requirement, Section};
 use roxmltree::{Document, Node, ParsingOptions};
 use std::collections::HashMap;
 
+/// How many lines around a `<version>` line are searched for its `<artifactId>` and
+/// `<groupId>`: a dependency block is under 20 lines (exclusions included); the bound keeps a
+/// hunk of many `<version>` lines linear.
+const MAX_ARTIFACT_SCAN: usize = 64;
+
 /// How many `${…}` indirections are followed before a version is left unresolved (a cycle
 /// `a → b → a` must end; real poms chain one or two).
 const MAX_PROPERTY_DEPTH: usize = 8;
@@ -33,10 +38,14 @@ pub fn is_version_property(name: &str) -> bool {
 
 struct Properties<'a> {
     values: HashMap<&'a str, (&'a str, usize)>,
+    /// Longest resolved value: a version longer than the version bound is never ordered, and
+    /// resolving a huge property into every dependency would multiply the file's size.
+    max_len: usize,
 }
 
 impl Properties<'_> {
-    /// Resolve `${…}` references; the line and property of the last one resolved.
+    /// Resolve `${…}` references; the line and property of the last one resolved. A value that
+    /// would grow past `max_len` stays unresolved.
     fn resolve(&self, value: &str) -> (String, Option<(String, usize)>) {
         let mut value = value.to_string();
         let mut origin = None;
@@ -45,6 +54,9 @@ impl Properties<'_> {
             let Some(end) = value[start..].find('}').map(|e| e + start) else { break };
             let name = &value[start + 2..end];
             let Some((replacement, line)) = self.values.get(name) else { break };
+            if value.len() - (end + 1 - start) + replacement.len() > self.max_len {
+                break;
+            }
             origin = Some((name.to_string(), *line));
             value = format!("{}{}{}", &value[..start], replacement, &value[end + 1..]);
         }
@@ -65,7 +77,7 @@ pub fn read_pom(file: &str, text: &str, options: &DependencyOptions) -> Result<V
     })?;
     let lines = LineIndex::new(text);
     let project = document.root_element();
-    let mut properties = Properties { values: HashMap::new() };
+    let mut properties = Properties { values: HashMap::new(), max_len: options.max_version_bytes };
     let mut out = Vec::new();
     if let Some(props) = child(project, "properties") {
         for property in props.children().filter(Node::is_element) {
@@ -165,8 +177,11 @@ fn is_structure(line: &str) -> bool {
 /// block's bounds), if the hunk shows it.
 fn artifact_around(lines: &[&str], at: usize) -> Option<(Option<String>, String)> {
     let bound = |line: &str| {
-        let t = line.trim();
-        ["dependency>", "plugin>", "parent>", "dependencies>", "plugins>"].iter().any(|b| t == format!("<{b}") || t == format!("</{b}"))
+        matches!(
+            line.trim(),
+            "<dependency>" | "</dependency>" | "<plugin>" | "</plugin>" | "<parent>" | "</parent>" | "<dependencies>"
+                | "</dependencies>" | "<plugins>" | "</plugins>"
+        )
     };
     let mut group = None;
     let mut artifact = None;
@@ -179,19 +194,19 @@ fn artifact_around(lines: &[&str], at: usize) -> Option<(Option<String>, String)
             }
         }
     };
-    for line in lines[..at].iter().rev() {
+    for line in lines[..at].iter().rev().take(MAX_ARTIFACT_SCAN) {
         if bound(line) {
             break;
         }
         scan(line);
     }
-    for line in &lines[at + 1..] {
+    for line in lines[at + 1..].iter().take(MAX_ARTIFACT_SCAN) {
         if bound(line) {
             break;
         }
         scan(line);
     }
-    let is_plugin = lines[..at].iter().rev().find(|l| bound(l)).is_some_and(|l| l.trim() == "<plugin>");
+    let is_plugin = lines[..at].iter().rev().take(MAX_ARTIFACT_SCAN).find(|l| bound(l)).is_some_and(|l| l.trim() == "<plugin>");
     let group = group.or_else(|| is_plugin.then(|| "org.apache.maven.plugins".to_string()));
     Some((group, artifact?))
 }

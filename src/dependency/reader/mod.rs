@@ -117,7 +117,7 @@ pub fn read(kind: ManifestKind, file: &str, text: &[u8], options: &DependencyOpt
         Pyproject => python::read_pyproject(file, text, options),
         UvLock | PoetryLock => python::read_python_lock(file, text, options),
         Pom => maven::read_pom(file, text, options),
-        GradleBuild => Ok(gradle::read_build_script(file, text)),
+        GradleBuild => Ok(gradle::read_build_script(file, text, options)),
         GradleCatalog => gradle::read_catalog(file, text, options),
         Gemfile => Ok(ruby::read_gemfile(file, text)),
         GemfileLock => Ok(ruby::read_gemfile_lock(file, text)),

@@ -4,6 +4,7 @@
 //! A new attack goes beside its kind.
 
 mod archives;
+mod dependencies;
 mod patches;
 mod policies;
 mod workspace;
