@@ -77,7 +77,10 @@ impl Judgement {
             DependencyVerdict::Expired
         } else if superseded > 0 {
             DependencyVerdict::Partial
-        } else if outcomes.iter().any(|o| matches!(o, Outcome::Older { .. } | Outcome::StillDeclared { .. })) {
+        } else if outcomes
+            .iter()
+            .any(|o| matches!(o, Outcome::Older { .. } | Outcome::StillDeclared { .. }))
+        {
             DependencyVerdict::Needed
         } else {
             DependencyVerdict::NotFound
@@ -95,13 +98,19 @@ impl Judgement {
             .filter(|j| j.outcome.is_superseded())
             .filter_map(|j| patch.changes.get(j.change))
             .collect();
-        let mut locks: Vec<String> = superseded.iter().flat_map(|c| c.lock_files.iter().cloned()).collect();
+        let mut locks: Vec<String> = superseded
+            .iter()
+            .flat_map(|c| c.lock_files.iter().cloned())
+            .collect();
         locks.sort();
         locks.dedup();
         if !locks.is_empty() {
             return Some(Shrink::NeedsRefresh { files: locks });
         }
-        let mut lines: Vec<LineLocation> = superseded.iter().flat_map(|c| c.lines.iter().copied()).collect();
+        let mut lines: Vec<LineLocation> = superseded
+            .iter()
+            .flat_map(|c| c.lines.iter().copied())
+            .collect();
         lines.sort();
         lines.dedup();
         Some(Shrink::Drop(lines))
@@ -121,15 +130,24 @@ impl Parsed {
         for (i, requirement) in requirements.iter().enumerate() {
             by_name.entry(requirement.name.clone()).or_default().push(i);
         }
-        Parsed { requirements, by_name }
+        Parsed {
+            requirements,
+            by_name,
+        }
     }
 
     /// The requirements named `name` (a Maven `:artifact` matches any group).
     fn named(&self, name: &str) -> Vec<&Requirement> {
         if name.starts_with(':') {
-            return self.requirements.iter().filter(|r| same_name(name, &r.name)).collect();
+            return self
+                .requirements
+                .iter()
+                .filter(|r| same_name(name, &r.name))
+                .collect();
         }
-        self.by_name.get(name).map_or_else(Vec::new, |list| list.iter().map(|&i| &self.requirements[i]).collect())
+        self.by_name.get(name).map_or_else(Vec::new, |list| {
+            list.iter().map(|&i| &self.requirements[i]).collect()
+        })
     }
 }
 
@@ -146,7 +164,11 @@ impl Release<'_> {
         if !self.files.contains_key(file) {
             let parsed = ManifestKind::from_path(file).and_then(|kind| {
                 let bytes = (self.read)(file)?;
-                Some(reader::read(kind, file, &bytes, self.options).map(|list| Rc::new(Parsed::new(list))).map_err(|e| e.to_string()))
+                Some(
+                    reader::read(kind, file, &bytes, self.options)
+                        .map(|list| Rc::new(Parsed::new(list)))
+                        .map_err(|e| e.to_string()),
+                )
             });
             self.files.insert(file.to_string(), parsed);
         }
@@ -157,7 +179,12 @@ impl Release<'_> {
 /// The lock files that may sit beside a manifest of `ecosystem`.
 fn lock_files(ecosystem: Ecosystem) -> &'static [&'static str] {
     match ecosystem {
-        Ecosystem::Npm => &["package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml"],
+        Ecosystem::Npm => &[
+            "package-lock.json",
+            "npm-shrinkwrap.json",
+            "yarn.lock",
+            "pnpm-lock.yaml",
+        ],
         Ecosystem::Cargo => &["Cargo.lock"],
         Ecosystem::Python => &["uv.lock", "poetry.lock"],
         Ecosystem::RubyGems => &["Gemfile.lock"],
@@ -173,7 +200,11 @@ fn sibling(file: &str, name: &str) -> String {
 }
 
 fn declaration(requirement: &Requirement) -> Declaration {
-    Declaration { version: requirement.version.clone(), file: requirement.file.clone(), line: requirement.line }
+    Declaration {
+        version: requirement.version.clone(),
+        file: requirement.file.clone(),
+        line: requirement.line,
+    }
 }
 
 /// True when `candidate` (in R) names the same dependency as the change: equal names, or a
@@ -192,7 +223,11 @@ fn candidates<'a>(change: &DependencyChange, declared: &'a Parsed) -> Vec<&'a Re
         .filter(|r| (r.section == Section::Property) == property)
         .filter(|r| r.section != Section::Replace || change.section == Section::Replace)
         .collect();
-    if list.iter().any(|r| r.section == change.section) {
+    if change.section == Section::Overrides {
+        // An override forces every copy in the tree; R's direct requirement of the same
+        // package says nothing of the transitive copies (R's lock does: see the fallback).
+        list.retain(|r| r.section == Section::Overrides);
+    } else if list.iter().any(|r| r.section == change.section) {
         list.retain(|r| r.section == change.section);
     }
     if change.qualifier.is_some() && list.iter().any(|r| r.qualifier == change.qualifier) {
@@ -203,31 +238,69 @@ fn candidates<'a>(change: &DependencyChange, declared: &'a Parsed) -> Vec<&'a Re
 
 /// Compare the patch's version with every candidate: superseded only when all are at or
 /// above it; otherwise the first that is not decides.
-fn compare_candidates(ecosystem: Ecosystem, patch: &str, list: &[&Requirement], options: &DependencyOptions) -> Outcome {
+fn compare_candidates(
+    ecosystem: Ecosystem,
+    patch: &str,
+    list: &[&Requirement],
+    options: &DependencyOptions,
+) -> Outcome {
     let mut all_equal = true;
     for candidate in list {
-        match version::compare(ecosystem, patch, &candidate.version, options.max_version_bytes) {
+        match version::compare(
+            ecosystem,
+            patch,
+            &candidate.version,
+            options.max_version_bytes,
+        ) {
             Comparison::AtLeast { equal } => all_equal &= equal,
-            Comparison::Below => return Outcome::Older { patch: patch.to_string(), release: declaration(candidate) },
+            Comparison::Below => {
+                return Outcome::Older {
+                    patch: patch.to_string(),
+                    release: declaration(candidate),
+                };
+            }
             Comparison::Unordered { reason } => {
-                return Outcome::Unordered { patch: patch.to_string(), release: declaration(candidate), reason };
+                return Outcome::Unordered {
+                    patch: patch.to_string(),
+                    release: declaration(candidate),
+                    reason,
+                };
             }
         }
     }
     let first = list[0];
-    Outcome::Superseded { patch: patch.to_string(), release: declaration(first), equal: all_equal }
+    Outcome::Superseded {
+        patch: patch.to_string(),
+        release: declaration(first),
+        equal: all_equal,
+    }
 }
 
 /// The outcome of one Go module at version `patch` against R's go.mod requirements.
-pub(crate) fn go_outcome(module: &str, patch: &str, file: &str, declared: &[Requirement], options: &DependencyOptions) -> Outcome {
+pub(crate) fn go_outcome(
+    module: &str,
+    patch: &str,
+    file: &str,
+    declared: &[Requirement],
+    options: &DependencyOptions,
+) -> Outcome {
     match go::effective(declared, module) {
-        None => Outcome::NotFound { patch: patch.to_string(), file: file.to_string() },
+        None => Outcome::NotFound {
+            patch: patch.to_string(),
+            file: file.to_string(),
+        },
         Some(go::Effective::Redirected { to, requirement }) => Outcome::Replaced {
             patch: patch.to_string(),
-            by: if requirement.version.is_empty() { to } else { format!("{to}@{}", requirement.version) },
+            by: if requirement.version.is_empty() {
+                to
+            } else {
+                format!("{to}@{}", requirement.version)
+            },
             release: Some(declaration(&requirement)),
         },
-        Some(go::Effective::Version(requirement)) => compare_candidates(Ecosystem::Go, patch, &[&requirement], options),
+        Some(go::Effective::Version(requirement)) => {
+            compare_candidates(Ecosystem::Go, patch, &[&requirement], options)
+        }
     }
 }
 
@@ -239,38 +312,70 @@ pub fn judge(
     replacements: &[Replacement],
     options: &DependencyOptions,
 ) -> Judgement {
-    let mut release = Release { read, options, files: HashMap::new() };
+    let mut release = Release {
+        read,
+        options,
+        files: HashMap::new(),
+    };
     let mut dependencies = Vec::new();
     for (index, change) in patch.changes.iter().enumerate() {
         let outcome = judge_change(change, &mut release, replacements, options);
-        dependencies.push(Judged { change: index, name: change.name.clone(), outcome });
+        dependencies.push(Judged {
+            change: index,
+            name: change.name.clone(),
+            outcome,
+        });
     }
     let outcomes: Vec<&Outcome> = dependencies.iter().map(|j| &j.outcome).collect();
     let verdict = Judgement::verdict_of(&outcomes);
-    Judgement { dependencies, verdict }
+    Judgement {
+        dependencies,
+        verdict,
+    }
 }
 
-fn judge_change(change: &DependencyChange, release: &mut Release, replacements: &[Replacement], options: &DependencyOptions) -> Outcome {
+fn judge_change(
+    change: &DependencyChange,
+    release: &mut Release,
+    replacements: &[Replacement],
+    options: &DependencyOptions,
+) -> Outcome {
     let declared: Rc<Parsed> = match release.requirements(&change.file) {
         Some(Ok(parsed)) => parsed,
-        Some(Err(message)) => return Outcome::Unreadable { file: change.file.clone(), message },
+        Some(Err(message)) => {
+            return Outcome::Unreadable {
+                file: change.file.clone(),
+                message,
+            };
+        }
         None => Rc::new(Parsed::new(Vec::new())),
     };
     let Some(patch_version) = change.change.target().map(str::to_string) else {
         // A removal: upstream removed it too, or still declares it.
         let list = candidates(change, &declared);
         return match list.first() {
-            Some(requirement) => Outcome::StillDeclared { release: declaration(requirement) },
-            None => Outcome::AlsoRemoved { file: change.file.clone() },
+            Some(requirement) => Outcome::StillDeclared {
+                release: declaration(requirement),
+            },
+            None => Outcome::AlsoRemoved {
+                file: change.file.clone(),
+            },
         };
     };
-    if change.ecosystem == Ecosystem::Go && change.manifest == ManifestKind::GoMod && change.section != Section::Toolchain {
+    if change.ecosystem == Ecosystem::Go
+        && change.manifest == ManifestKind::GoMod
+        && change.section != Section::Toolchain
+    {
         let module: Vec<Requirement> = declared.named(&change.name).into_iter().cloned().collect();
         return go_outcome(&change.name, &patch_version, &change.file, &module, options);
     }
     let mut list = candidates(change, &declared);
     if list.is_empty() && change.section == Section::Toolchain && change.name == "toolchain" {
-        list = declared.named("go").into_iter().filter(|r| r.section == Section::Toolchain).collect();
+        list = declared
+            .named("go")
+            .into_iter()
+            .filter(|r| r.section == Section::Toolchain)
+            .collect();
     }
     if !list.is_empty() {
         return compare_candidates(change.ecosystem, &patch_version, &list, options);
@@ -290,9 +395,16 @@ fn judge_change(change: &DependencyChange, release: &mut Release, replacements: 
     if let Some(replacement) = replacements.iter().find(|r| r.from == change.name)
         && let Some(to) = declared.named(&replacement.to).first()
     {
-        return Outcome::Replaced { patch: patch_version, by: replacement.to.clone(), release: Some(declaration(to)) };
+        return Outcome::Replaced {
+            patch: patch_version,
+            by: replacement.to.clone(),
+            release: Some(declaration(to)),
+        };
     }
-    Outcome::NotFound { patch: patch_version, file: change.file.clone() }
+    Outcome::NotFound {
+        patch: patch_version,
+        file: change.file.clone(),
+    }
 }
 
 #[cfg(test)]

@@ -81,10 +81,14 @@ impl ManifestKind {
             "Gemfile.lock" | "gems.locked" => ManifestKind::GemfileLock,
             _ if name.ends_with(".versions.toml") => ManifestKind::GradleCatalog,
             _ if name.ends_with(".gemspec") => ManifestKind::Gemspec,
-            _ if name.ends_with(".txt") && (name.starts_with("requirements") || path.contains("requirements/")) => {
+            _ if name.ends_with(".txt")
+                && (name.starts_with("requirements") || path.contains("requirements/")) =>
+            {
                 ManifestKind::Requirements
             }
-            _ if name.ends_with(".in") && name.starts_with("requirements") => ManifestKind::Requirements,
+            _ if name.ends_with(".in") && name.starts_with("requirements") => {
+                ManifestKind::Requirements
+            }
             _ => return None,
         })
     }
@@ -107,7 +111,17 @@ impl ManifestKind {
     /// hand-editing a hunk (it needs a refresh: re-running the tool).
     pub fn is_lock(self) -> bool {
         use ManifestKind::*;
-        matches!(self, GoSum | PackageLock | YarnLock | PnpmLock | CargoLock | UvLock | PoetryLock | GemfileLock)
+        matches!(
+            self,
+            GoSum
+                | PackageLock
+                | YarnLock
+                | PnpmLock
+                | CargoLock
+                | UvLock
+                | PoetryLock
+                | GemfileLock
+        )
     }
 
     /// The file name, for messages.
@@ -225,7 +239,13 @@ pub struct Requirement {
 
 impl Requirement {
     /// A requirement with no property, qualifier or redirection.
-    pub fn new(name: impl Into<String>, version: impl Into<String>, section: Section, file: &str, line: usize) -> Requirement {
+    pub fn new(
+        name: impl Into<String>,
+        version: impl Into<String>,
+        section: Section,
+        file: &str,
+        line: usize,
+    ) -> Requirement {
         Requirement {
             name: name.into(),
             version: version.into(),
@@ -254,7 +274,11 @@ pub struct Declaration {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// R requires this version or a newer one: the patch's change is upstream.
-    Superseded { patch: String, release: Declaration, equal: bool },
+    Superseded {
+        patch: String,
+        release: Declaration,
+        equal: bool,
+    },
     /// R still admits an older version: the patch is still needed for this dependency.
     Older { patch: String, release: Declaration },
     /// R does not declare the dependency at all (or lacks the manifest). Evidence, never a
@@ -262,7 +286,11 @@ pub enum Outcome {
     NotFound { patch: String, file: String },
     /// R redirects the dependency elsewhere (a Go `replace` to another module or a local
     /// folder), or dropped it for a recorded replacement: evidence, never a proof.
-    Replaced { patch: String, by: String, release: Option<Declaration> },
+    Replaced {
+        patch: String,
+        by: String,
+        release: Option<Declaration>,
+    },
     /// The patch removes the dependency and R does not declare it either.
     AlsoRemoved { file: String },
     /// The patch removes the dependency and R still declares it.
@@ -271,12 +299,19 @@ pub enum Outcome {
     Unreadable { file: String, message: String },
     /// The versions cannot be ordered (a git URL, a workspace reference, an oversized
     /// version); the reason says why.
-    Unordered { patch: String, release: Declaration, reason: String },
+    Unordered {
+        patch: String,
+        release: Declaration,
+        reason: String,
+    },
 }
 
 impl Outcome {
     /// True when this dependency's part of the patch is upstream.
     pub fn is_superseded(&self) -> bool {
-        matches!(self, Outcome::Superseded { .. } | Outcome::AlsoRemoved { .. })
+        matches!(
+            self,
+            Outcome::Superseded { .. } | Outcome::AlsoRemoved { .. }
+        )
     }
 }

@@ -96,11 +96,25 @@ pub enum NotDependency {
     /// A manifest is created, deleted, renamed, binary or only changes mode.
     WholeFile { file: String },
     /// A changed line is not a requirement (1-based line on its side of the file).
-    OtherChange { file: String, line: usize, text: String },
+    OtherChange {
+        file: String,
+        line: usize,
+        text: String,
+    },
     /// The patch lowers a requirement.
-    Lowers { file: String, name: String, from: String, to: String },
+    Lowers {
+        file: String,
+        name: String,
+        from: String,
+        to: String,
+    },
     /// The patch changes a requirement between versions that have no order.
-    Unordered { file: String, name: String, from: String, to: String },
+    Unordered {
+        file: String,
+        name: String,
+        from: String,
+        to: String,
+    },
     /// Every changed line is a lock or structure line; no requirement changes.
     NoRequirement,
 }
@@ -138,7 +152,12 @@ fn line_text(bytes: &[u8]) -> String {
 /// The hunk heading: the text after the second `@@` of the header line.
 fn heading(header_line: &[u8]) -> String {
     let header = String::from_utf8_lossy(header_line);
-    header.splitn(3, "@@").nth(2).unwrap_or("").trim().to_string()
+    header
+        .splitn(3, "@@")
+        .nth(2)
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }
 
 /// Decide whether `patch` (applied with `-p strip`) changes only dependency requirements,
@@ -177,17 +196,30 @@ fn collect(patch: &Patch, strip: usize) -> Result<Collected, NotDependency> {
             // One side of the hunk at a time: (index in hunk.lines, text).
             for side in [LineKind::Remove, LineKind::Add] {
                 let indexes: Vec<usize> = (0..hunk.lines.len())
-                    .filter(|&i| hunk.lines[i].kind == LineKind::Context || hunk.lines[i].kind == side)
+                    .filter(|&i| {
+                        hunk.lines[i].kind == LineKind::Context || hunk.lines[i].kind == side
+                    })
                     .collect();
-                let texts: Vec<String> = indexes.iter().map(|&i| line_text(&hunk.lines[i].text)).collect();
+                let texts: Vec<String> = indexes
+                    .iter()
+                    .map(|&i| line_text(&hunk.lines[i].text))
+                    .collect();
                 let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
                 let roles = reader::classify(manifest, &refs, &heading);
-                let start = if side == LineKind::Remove { hunk.old_start } else { hunk.new_start };
+                let start = if side == LineKind::Remove {
+                    hunk.old_start
+                } else {
+                    hunk.new_start
+                };
                 for (position, (&index, role)) in indexes.iter().zip(roles).enumerate() {
                     if hunk.lines[index].kind != side {
                         continue;
                     }
-                    let location = LineLocation { file: file_index, hunk: hunk_index, line: index };
+                    let location = LineLocation {
+                        file: file_index,
+                        hunk: hunk_index,
+                        line: index,
+                    };
                     let declared_list = match role {
                         LineRole::Other => {
                             return Err(NotDependency::OtherChange {
@@ -198,14 +230,27 @@ fn collect(patch: &Patch, strip: usize) -> Result<Collected, NotDependency> {
                         }
                         LineRole::Neutral => continue,
                         LineRole::Lock { entry } => {
-                            locks.push(LockLine { file: path.clone(), ecosystem: manifest.ecosystem(), entry, location });
+                            locks.push(LockLine {
+                                file: path.clone(),
+                                ecosystem: manifest.ecosystem(),
+                                entry,
+                                location,
+                            });
                             continue;
                         }
                         LineRole::Requirement(declared) => vec![declared],
                         LineRole::Several(list) => list,
                     };
                     for declared in declared_list {
-                        found.push((Found { file: path.clone(), manifest, declared, location }, side));
+                        found.push((
+                            Found {
+                                file: path.clone(),
+                                manifest,
+                                declared,
+                                location,
+                            },
+                            side,
+                        ));
                     }
                 }
             }
@@ -216,20 +261,34 @@ fn collect(patch: &Patch, strip: usize) -> Result<Collected, NotDependency> {
 
 /// The identity a removed and an added requirement must share to pair.
 fn key(found: &Found) -> (String, String, Section, Option<String>) {
-    (found.file.clone(), found.declared.name.clone(), found.declared.section, found.declared.qualifier.clone())
+    (
+        found.file.clone(),
+        found.declared.name.clone(),
+        found.declared.section,
+        found.declared.qualifier.clone(),
+    )
 }
 
-fn pair(found: Vec<(Found, LineKind)>, locks: Vec<LockLine>, options: &DependencyOptions) -> Analysis {
+fn pair(
+    found: Vec<(Found, LineKind)>,
+    locks: Vec<LockLine>,
+    options: &DependencyOptions,
+) -> Analysis {
     let mut removed: Vec<Found> = Vec::new();
     let mut added: Vec<Found> = Vec::new();
     for (f, side) in found {
-        if side == LineKind::Remove { removed.push(f) } else { added.push(f) }
+        if side == LineKind::Remove {
+            removed.push(f)
+        } else {
+            added.push(f)
+        }
     }
     let mut changes: Vec<DependencyChange> = Vec::new();
     let mut other_lines: Vec<LineLocation> = Vec::new();
     let mut used = vec![false; added.len()];
     // Added requirements by key, in order, so pairing is linear in the patch's size.
-    let mut by_key: HashMap<(String, String, Section, Option<String>), VecDeque<usize>> = HashMap::new();
+    let mut by_key: HashMap<(String, String, Section, Option<String>), VecDeque<usize>> =
+        HashMap::new();
     for (i, new) in added.iter().enumerate() {
         by_key.entry(key(new)).or_default().push_back(i);
     }
@@ -243,12 +302,22 @@ fn pair(found: Vec<(Found, LineKind)>, locks: Vec<LockLine>, options: &Dependenc
         qualifier: f.declared.qualifier.clone(),
         change,
         lines,
-        lock_files: if f.manifest.is_lock() { vec![f.file.clone()] } else { Vec::new() },
+        lock_files: if f.manifest.is_lock() {
+            vec![f.file.clone()]
+        } else {
+            Vec::new()
+        },
     };
     for old in &removed {
         let partner = by_key.get_mut(&key(old)).and_then(VecDeque::pop_front);
         let Some(i) = partner else {
-            changes.push(new_change(old, Change::Remove { from: old.declared.version.clone() }, vec![old.location]));
+            changes.push(new_change(
+                old,
+                Change::Remove {
+                    from: old.declared.version.clone(),
+                },
+                vec![old.location],
+            ));
             continue;
         };
         used[i] = true;
@@ -259,11 +328,27 @@ fn pair(found: Vec<(Found, LineKind)>, locks: Vec<LockLine>, options: &Dependenc
             continue;
         }
         // Is `to` above `from`? Ask whether `to` supersedes `from`.
-        match version::compare(old.manifest.ecosystem(), from, to, options.max_version_bytes) {
+        match version::compare(
+            old.manifest.ecosystem(),
+            from,
+            to,
+            options.max_version_bytes,
+        ) {
             Comparison::AtLeast { equal: true } => other_lines.extend([old.location, new.location]),
             Comparison::AtLeast { equal: false } => {
-                let mut change = new_change(new, Change::Raise { from: from.clone(), to: to.clone() }, vec![old.location, new.location]);
-                change.property = new.declared.property.clone().or_else(|| old.declared.property.clone());
+                let mut change = new_change(
+                    new,
+                    Change::Raise {
+                        from: from.clone(),
+                        to: to.clone(),
+                    },
+                    vec![old.location, new.location],
+                );
+                change.property = new
+                    .declared
+                    .property
+                    .clone()
+                    .or_else(|| old.declared.property.clone());
                 changes.push(change);
             }
             Comparison::Below => {
@@ -286,22 +371,34 @@ fn pair(found: Vec<(Found, LineKind)>, locks: Vec<LockLine>, options: &Dependenc
     }
     for (i, new) in added.iter().enumerate() {
         if !used[i] {
-            changes.push(new_change(new, Change::Add { to: new.declared.version.clone() }, vec![new.location]));
+            changes.push(new_change(
+                new,
+                Change::Add {
+                    to: new.declared.version.clone(),
+                },
+                vec![new.location],
+            ));
         }
     }
     // A lock entry rides with the manifest change of the same dependency.
-    let (lock_changes, mut manifest_changes): (Vec<_>, Vec<_>) = changes.into_iter().partition(|c| c.manifest.is_lock());
+    let (lock_changes, mut manifest_changes): (Vec<_>, Vec<_>) =
+        changes.into_iter().partition(|c| c.manifest.is_lock());
     let mut kept_locks = Vec::new();
-    let owner_index = |changes: &[DependencyChange]| -> HashMap<(Ecosystem, String, String), usize> {
-        let mut index = HashMap::new();
-        for (i, c) in changes.iter().enumerate() {
-            index.entry((c.ecosystem, c.name.clone(), folder(&c.file))).or_insert(i);
-        }
-        index
-    };
+    let owner_index =
+        |changes: &[DependencyChange]| -> HashMap<(Ecosystem, String, String), usize> {
+            let mut index = HashMap::new();
+            for (i, c) in changes.iter().enumerate() {
+                index
+                    .entry((c.ecosystem, c.name.clone(), folder(&c.file)))
+                    .or_insert(i);
+            }
+            index
+        };
     let manifest_index = owner_index(&manifest_changes);
     for lock in lock_changes {
-        let owner = manifest_index.get(&(lock.ecosystem, lock.name.clone(), folder(&lock.file))).copied();
+        let owner = manifest_index
+            .get(&(lock.ecosystem, lock.name.clone(), folder(&lock.file)))
+            .copied();
         match owner.and_then(|i| manifest_changes.get_mut(i)) {
             Some(owner) => {
                 owner.lines.extend(lock.lines);
@@ -314,10 +411,11 @@ fn pair(found: Vec<(Found, LineKind)>, locks: Vec<LockLine>, options: &Dependenc
     let mut changes = manifest_changes;
     let change_index = owner_index(&changes);
     for lock in locks {
-        let owner = lock
-            .entry
-            .as_ref()
-            .and_then(|entry| change_index.get(&(lock.ecosystem, entry.clone(), folder(&lock.file))).copied());
+        let owner = lock.entry.as_ref().and_then(|entry| {
+            change_index
+                .get(&(lock.ecosystem, entry.clone(), folder(&lock.file)))
+                .copied()
+        });
         match owner.and_then(|i| changes.get_mut(i)) {
             Some(owner) => {
                 owner.lines.push(lock.location);
@@ -337,7 +435,10 @@ fn pair(found: Vec<(Found, LineKind)>, locks: Vec<LockLine>, options: &Dependenc
     }
     other_lines.sort();
     other_lines.dedup();
-    Analysis::Dependency(DependencyPatch { changes, other_lines })
+    Analysis::Dependency(DependencyPatch {
+        changes,
+        other_lines,
+    })
 }
 
 /// The folder of a tree path: a lock file rides with a manifest in the same folder.
@@ -389,7 +490,13 @@ mod tests {
         assert_eq!(patch.changes.len(), 1);
         let change = &patch.changes[0];
         assert_eq!(change.name, "golang.org/x/net");
-        assert_eq!(change.change, Change::Raise { from: "v0.23.0".into(), to: "v0.33.0".into() });
+        assert_eq!(
+            change.change,
+            Change::Raise {
+                from: "v0.23.0".into(),
+                to: "v0.33.0".into()
+            }
+        );
         assert_eq!(change.lines.len(), 6);
         assert_eq!(change.lock_files, ["go.sum"]);
         assert!(patch.other_lines.is_empty());
@@ -397,12 +504,24 @@ mod tests {
 
     #[test]
     fn lowering_or_other_changes_are_not_dependency_patches() {
-        let lowered = GO_BUMP.replace("-\tgolang.org/x/net v0.23.0\n+\tgolang.org/x/net v0.33.0", "-\tgolang.org/x/net v0.33.0\n+\tgolang.org/x/net v0.23.0");
-        assert!(matches!(analyze_text(&lowered), Analysis::NotDependency(NotDependency::Lowers { .. })));
+        let lowered = GO_BUMP.replace(
+            "-\tgolang.org/x/net v0.23.0\n+\tgolang.org/x/net v0.33.0",
+            "-\tgolang.org/x/net v0.33.0\n+\tgolang.org/x/net v0.23.0",
+        );
+        assert!(matches!(
+            analyze_text(&lowered),
+            Analysis::NotDependency(NotDependency::Lowers { .. })
+        ));
         let code = "--- a/main.go\n+++ b/main.go\n@@ -1 +1 @@\n-a\n+b\n";
-        assert!(matches!(analyze_text(code), Analysis::NotDependency(NotDependency::NotManifest { .. })));
+        assert!(matches!(
+            analyze_text(code),
+            Analysis::NotDependency(NotDependency::NotManifest { .. })
+        ));
         let module = "--- a/go.mod\n+++ b/go.mod\n@@ -1,3 +1,3 @@\n-module example.com/a\n+module example.com/b\n \n go 1.21\n";
-        assert!(matches!(analyze_text(module), Analysis::NotDependency(NotDependency::OtherChange { line: 1, .. })));
+        assert!(matches!(
+            analyze_text(module),
+            Analysis::NotDependency(NotDependency::OtherChange { line: 1, .. })
+        ));
     }
 
     #[test]
@@ -425,7 +544,12 @@ mod tests {
         let patch = changes(text);
         assert_eq!(patch.changes.len(), 1);
         assert_eq!(patch.changes[0].name, "io.netty:netty-codec-http2");
-        assert_eq!(patch.changes[0].change, Change::Add { to: "4.1.100.Final".into() });
+        assert_eq!(
+            patch.changes[0].change,
+            Change::Add {
+                to: "4.1.100.Final".into()
+            }
+        );
         assert!(!patch.changes[0].needs_refresh());
     }
 }

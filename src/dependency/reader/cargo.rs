@@ -19,9 +19,20 @@ fn section_of(key: &str) -> Option<Section> {
 }
 
 /// One dependency entry (`name = "1.2"` or `name = { version = …, package = … }`).
-fn entry(file: &str, text: &str, key: &str, value: &toml::Spanned<DeValue<'_>>, section: Section, qualifier: Option<&str>) -> Option<Requirement> {
+fn entry(
+    file: &str,
+    text: &str,
+    key: &str,
+    value: &toml::Spanned<DeValue<'_>>,
+    section: Section,
+    qualifier: Option<&str>,
+) -> Option<Requirement> {
     let (version, line, mut declared) = match value.get_ref() {
-        DeValue::String(version) => (version.to_string(), toml_file::line(text, value), Declared::new(key, "", section)),
+        DeValue::String(version) => (
+            version.to_string(),
+            toml_file::line(text, value),
+            Declared::new(key, "", section),
+        ),
         DeValue::Table(table) => {
             let (version, line) = toml_file::string_at(text, table, "version")?;
             let name = toml_file::string_at(text, table, "package").map_or(key, |(p, _)| p);
@@ -41,7 +52,9 @@ fn entry(file: &str, text: &str, key: &str, value: &toml::Spanned<DeValue<'_>>, 
 
 fn read_dependency_tables(file: &str, text: &str, table: &DeTable<'_>, out: &mut Vec<Requirement>) {
     for (key, value) in table.iter() {
-        if let (Some(section), Some(dependencies)) = (section_of(key.get_ref()), value.get_ref().as_table()) {
+        if let (Some(section), Some(dependencies)) =
+            (section_of(key.get_ref()), value.get_ref().as_table())
+        {
             for (name, value) in dependencies.iter() {
                 out.extend(entry(file, text, name.get_ref(), value, section, None));
             }
@@ -50,7 +63,11 @@ fn read_dependency_tables(file: &str, text: &str, table: &DeTable<'_>, out: &mut
 }
 
 /// Every requirement of a Cargo.toml.
-pub fn read_cargo_toml(file: &str, text: &str, options: &DependencyOptions) -> Result<Vec<Requirement>, ManifestError> {
+pub fn read_cargo_toml(
+    file: &str,
+    text: &str,
+    options: &DependencyOptions,
+) -> Result<Vec<Requirement>, ManifestError> {
     let document = toml_file::parse(file, text, options)?;
     let root = document.get_ref();
     let mut out = Vec::new();
@@ -62,16 +79,32 @@ pub fn read_cargo_toml(file: &str, text: &str, options: &DependencyOptions) -> R
             }
         }
     }
-    if let Some(dependencies) = toml_file::table(root, "workspace").and_then(|w| toml_file::table(w, "dependencies")) {
+    if let Some(dependencies) =
+        toml_file::table(root, "workspace").and_then(|w| toml_file::table(w, "dependencies"))
+    {
         for (name, value) in dependencies.iter() {
-            out.extend(entry(file, text, name.get_ref(), value, Section::Workspace, None));
+            out.extend(entry(
+                file,
+                text,
+                name.get_ref(),
+                value,
+                Section::Workspace,
+                None,
+            ));
         }
     }
     if let Some(patches) = toml_file::table(root, "patch") {
         for (registry, table) in patches.iter() {
             if let Some(table) = table.get_ref().as_table() {
                 for (name, value) in table.iter() {
-                    out.extend(entry(file, text, name.get_ref(), value, Section::Replace, Some(registry.get_ref())));
+                    out.extend(entry(
+                        file,
+                        text,
+                        name.get_ref(),
+                        value,
+                        Section::Replace,
+                        Some(registry.get_ref()),
+                    ));
                 }
             }
         }
@@ -81,33 +114,60 @@ pub fn read_cargo_toml(file: &str, text: &str, options: &DependencyOptions) -> R
 
 /// Every locked package of a TOML lock file (`[[package]]` with `name` and `version`);
 /// `normalize` applies PEP 503 to names (uv.lock, poetry.lock).
-pub fn read_toml_lock(file: &str, text: &str, options: &DependencyOptions, normalize: bool) -> Result<Vec<Requirement>, ManifestError> {
+pub fn read_toml_lock(
+    file: &str,
+    text: &str,
+    options: &DependencyOptions,
+    normalize: bool,
+) -> Result<Vec<Requirement>, ManifestError> {
     let document = toml_file::parse(file, text, options)?;
     let mut out = Vec::new();
-    let Some(packages) = toml_file::get(document.get_ref(), "package").and_then(|p| p.get_ref().as_array()) else {
+    let Some(packages) =
+        toml_file::get(document.get_ref(), "package").and_then(|p| p.get_ref().as_array())
+    else {
         return Ok(out);
     };
     for package in packages.iter() {
-        let Some(table) = package.get_ref().as_table() else { continue };
-        let (Some((name, _)), Some((version, line))) =
-            (toml_file::string_at(text, table, "name"), toml_file::string_at(text, table, "version"))
-        else {
+        let Some(table) = package.get_ref().as_table() else {
             continue;
         };
-        let name = if normalize { crate::dependency::version::python::normalize_name(name) } else { name.to_string() };
+        let (Some((name, _)), Some((version, line))) = (
+            toml_file::string_at(text, table, "name"),
+            toml_file::string_at(text, table, "version"),
+        ) else {
+            continue;
+        };
+        let name = if normalize {
+            crate::dependency::version::python::normalize_name(name)
+        } else {
+            name.to_string()
+        };
         out.push(Declared::new(name, version, Section::Lock).at(file, line));
     }
     Ok(out)
 }
 
 /// Every locked package of a Cargo.lock.
-pub fn read_cargo_lock(file: &str, text: &str, options: &DependencyOptions) -> Result<Vec<Requirement>, ManifestError> {
+pub fn read_cargo_lock(
+    file: &str,
+    text: &str,
+    options: &DependencyOptions,
+) -> Result<Vec<Requirement>, ManifestError> {
     read_toml_lock(file, text, options, false)
 }
 
 /// Keys of `[package]`/`[workspace.package]` whose string values parse as version
 /// requirements but are not dependencies.
-const PACKAGE_KEYS: [&str; 8] = ["version", "edition", "rust-version", "name", "resolver", "license", "build", "links"];
+const PACKAGE_KEYS: [&str; 8] = [
+    "version",
+    "edition",
+    "rust-version",
+    "name",
+    "resolver",
+    "license",
+    "build",
+    "links",
+];
 
 /// Which table a Cargo.toml line is in, from the headers the hunk shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,13 +187,18 @@ fn table_of(keys: &[String]) -> Table {
         other => other,
     };
     match keys {
-        [section] if section_of(section).is_some() => Table::Dependencies(section_of(section).unwrap_or(Section::Dependencies), None),
+        [section] if section_of(section).is_some() => {
+            Table::Dependencies(section_of(section).unwrap_or(Section::Dependencies), None)
+        }
         ["workspace", "dependencies"] => Table::Dependencies(Section::Workspace, None),
         ["patch", registry] => Table::Dependencies(Section::Replace, Some(registry.to_string())),
-        [section, name] if section_of(section).is_some() => {
-            Table::Dependency(name.to_string(), section_of(section).unwrap_or(Section::Dependencies))
+        [section, name] if section_of(section).is_some() => Table::Dependency(
+            name.to_string(),
+            section_of(section).unwrap_or(Section::Dependencies),
+        ),
+        ["workspace", "dependencies", name] => {
+            Table::Dependency(name.to_string(), Section::Workspace)
         }
-        ["workspace", "dependencies", name] => Table::Dependency(name.to_string(), Section::Workspace),
         _ => Table::Other,
     }
 }
@@ -167,9 +232,14 @@ pub fn classify_cargo_toml(lines: &[&str], heading: &str) -> Vec<LineRole> {
                     LineRole::Requirement(Declared::new(name.as_str(), version, *section))
                 }
                 (Table::Unknown, Some(version))
-                    if !PACKAGE_KEYS.contains(&key.as_str()) && semver::VersionReq::parse(version).is_ok() =>
+                    if !PACKAGE_KEYS.contains(&key.as_str())
+                        && semver::VersionReq::parse(version).is_ok() =>
                 {
-                    LineRole::Requirement(Declared::new(inline_field(value, "package").unwrap_or(&key), version, Section::Dependencies))
+                    LineRole::Requirement(Declared::new(
+                        inline_field(value, "package").unwrap_or(&key),
+                        version,
+                        Section::Dependencies,
+                    ))
                 }
                 _ => LineRole::Other,
             }
@@ -197,24 +267,36 @@ pub fn classify_toml_lock(kind: ManifestKind, lines: &[&str]) -> Vec<LineRole> {
                 if in_package {
                     entry = None;
                 }
-                return LineRole::Lock { entry: entry.clone() };
+                return LineRole::Lock {
+                    entry: entry.clone(),
+                };
             }
             if in_package && !line.starts_with([' ', '\t']) {
                 match key_value(trimmed) {
                     Some((key, value)) if key == "name" => {
                         entry = string_value(value).map(|name| {
-                            if normalize { crate::dependency::version::python::normalize_name(name) } else { name.to_string() }
+                            if normalize {
+                                crate::dependency::version::python::normalize_name(name)
+                            } else {
+                                name.to_string()
+                            }
                         });
                     }
                     Some((key, value)) if key == "version" => {
                         if let (Some(name), Some(version)) = (&entry, string_value(value)) {
-                            return LineRole::Requirement(Declared::new(name.as_str(), version, Section::Lock));
+                            return LineRole::Requirement(Declared::new(
+                                name.as_str(),
+                                version,
+                                Section::Lock,
+                            ));
                         }
                     }
                     _ => {}
                 }
             }
-            LineRole::Lock { entry: entry.clone() }
+            LineRole::Lock {
+                entry: entry.clone(),
+            }
         })
         .collect()
 }
@@ -260,11 +342,21 @@ mio = { version = "0.8.11", path = "vendor/mio" }
 
     #[test]
     fn reads_cargo_toml() {
-        let requirements = read_cargo_toml("Cargo.toml", CARGO_TOML, &DependencyOptions::default()).unwrap();
+        let requirements =
+            read_cargo_toml("Cargo.toml", CARGO_TOML, &DependencyOptions::default()).unwrap();
         let get = |name: &str, section: Section| {
-            requirements.iter().find(|r| r.name == name && r.section == section).unwrap_or_else(|| panic!("{name}"))
+            requirements
+                .iter()
+                .find(|r| r.name == name && r.section == section)
+                .unwrap_or_else(|| panic!("{name}"))
         };
-        assert_eq!((get("regex", Section::Dependencies).version.as_str(), get("regex", Section::Dependencies).line), ("1.10.2", 13));
+        assert_eq!(
+            (
+                get("regex", Section::Dependencies).version.as_str(),
+                get("regex", Section::Dependencies).line
+            ),
+            ("1.10.2", 13)
+        );
         assert_eq!(get("h2", Section::Dependencies).version, "0.3.24");
         assert_eq!(get("rustls", Section::Dependencies).version, "0.21.10");
         assert_eq!(get("tokio", Section::Dependencies).line, 20);
@@ -272,34 +364,85 @@ mio = { version = "0.8.11", path = "vendor/mio" }
         assert_eq!(get("nix", Section::Dependencies).version, "0.27");
         assert_eq!(get("serde", Section::Workspace).version, "1.0.190");
         let mio = get("mio", Section::Replace);
-        assert_eq!((mio.version.as_str(), mio.qualifier.as_deref(), mio.replaced_by.as_deref()), ("0.8.11", Some("crates-io"), Some("vendor/mio")));
+        assert_eq!(
+            (
+                mio.version.as_str(),
+                mio.qualifier.as_deref(),
+                mio.replaced_by.as_deref()
+            ),
+            ("0.8.11", Some("crates-io"), Some("vendor/mio"))
+        );
         // A git patch has no version: nothing to compare.
-        assert!(!requirements.iter().any(|r| r.name == "h2" && r.section == Section::Replace));
-        assert!(!requirements.iter().any(|r| r.name == "local" || r.name == "shared"));
+        assert!(
+            !requirements
+                .iter()
+                .any(|r| r.name == "h2" && r.section == Section::Replace)
+        );
+        assert!(
+            !requirements
+                .iter()
+                .any(|r| r.name == "local" || r.name == "shared")
+        );
     }
 
     #[test]
     fn reads_cargo_lock() {
         let lock = "version = 3\n\n[[package]]\nname = \"h2\"\nversion = \"0.3.26\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"81fe\"\n";
-        let requirements = read_cargo_lock("Cargo.lock", lock, &DependencyOptions::default()).unwrap();
+        let requirements =
+            read_cargo_lock("Cargo.lock", lock, &DependencyOptions::default()).unwrap();
         assert_eq!(requirements.len(), 1);
-        assert_eq!((requirements[0].name.as_str(), requirements[0].version.as_str(), requirements[0].line), ("h2", "0.3.26", 5));
+        assert_eq!(
+            (
+                requirements[0].name.as_str(),
+                requirements[0].version.as_str(),
+                requirements[0].line
+            ),
+            ("h2", "0.3.26", 5)
+        );
     }
 
     #[test]
     fn classifies_cargo_lines() {
-        let roles = classify_cargo_toml(&["[dependencies]", "h2 = { version = \"0.3.26\", default-features = false }", "[features]", "default = \"x\""], "");
-        assert!(matches!(&roles[1], LineRole::Requirement(d) if d.name == "h2" && d.version == "0.3.26"));
+        let roles = classify_cargo_toml(
+            &[
+                "[dependencies]",
+                "h2 = { version = \"0.3.26\", default-features = false }",
+                "[features]",
+                "default = \"x\"",
+            ],
+            "",
+        );
+        assert!(
+            matches!(&roles[1], LineRole::Requirement(d) if d.name == "h2" && d.version == "0.3.26")
+        );
         assert_eq!(roles[3], LineRole::Other);
-        let roles = classify_cargo_toml(&["version = \"1.36.0\"", "features = [\"full\"]"], "[dependencies.tokio]");
+        let roles = classify_cargo_toml(
+            &["version = \"1.36.0\"", "features = [\"full\"]"],
+            "[dependencies.tokio]",
+        );
         assert!(matches!(&roles[0], LineRole::Requirement(d) if d.name == "tokio"));
         assert_eq!(roles[1], LineRole::Other);
         // Without a header in view, the package's own version is not a requirement.
         let roles = classify_cargo_toml(&["version = \"0.3.1\"", "regex = \"1.10.3\""], "");
         assert_eq!(roles[0], LineRole::Other);
         assert!(matches!(&roles[1], LineRole::Requirement(_)));
-        let roles = classify_toml_lock(ManifestKind::CargoLock, &["[[package]]", "name = \"h2\"", "version = \"0.3.26\"", "checksum = \"x\""]);
-        assert!(matches!(&roles[2], LineRole::Requirement(d) if d.name == "h2" && d.section == Section::Lock));
-        assert_eq!(roles[3], LineRole::Lock { entry: Some("h2".into()) });
+        let roles = classify_toml_lock(
+            ManifestKind::CargoLock,
+            &[
+                "[[package]]",
+                "name = \"h2\"",
+                "version = \"0.3.26\"",
+                "checksum = \"x\"",
+            ],
+        );
+        assert!(
+            matches!(&roles[2], LineRole::Requirement(d) if d.name == "h2" && d.section == Section::Lock)
+        );
+        assert_eq!(
+            roles[3],
+            LineRole::Lock {
+                entry: Some("h2".into())
+            }
+        );
     }
 }

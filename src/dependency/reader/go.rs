@@ -28,7 +28,10 @@ fn block_of(verb: &str) -> Block {
 /// The line without its `//` comment, and whether the comment says `indirect`.
 fn strip_comment(line: &str) -> (&str, bool) {
     match line.find("//") {
-        Some(at) => (line[..at].trim(), line[at + 2..].trim().starts_with("indirect")),
+        Some(at) => (
+            line[..at].trim(),
+            line[at + 2..].trim().starts_with("indirect"),
+        ),
         None => (line.trim(), false),
     }
 }
@@ -41,7 +44,11 @@ fn unquote(token: &str) -> &str {
 fn require_entry(rest: &str) -> Option<Declared> {
     let tokens: Vec<&str> = rest.split_whitespace().collect();
     match tokens.as_slice() {
-        [path, version] => Some(Declared::new(unquote(path), unquote(version), Section::Dependencies)),
+        [path, version] => Some(Declared::new(
+            unquote(path),
+            unquote(version),
+            Section::Dependencies,
+        )),
         _ => None,
     }
 }
@@ -84,7 +91,16 @@ fn parse_line(line: &str, block: Block) -> Result<LineRole, Block> {
     let rest = rest.trim();
     let directive = matches!(
         verb,
-        "module" | "go" | "toolchain" | "require" | "replace" | "exclude" | "retract" | "tool" | "godebug" | "ignore"
+        "module"
+            | "go"
+            | "toolchain"
+            | "require"
+            | "replace"
+            | "exclude"
+            | "retract"
+            | "tool"
+            | "godebug"
+            | "ignore"
     );
     if directive && rest == "(" {
         return Err(block_of(verb));
@@ -100,7 +116,9 @@ fn parse_line(line: &str, block: Block) -> Result<LineRole, Block> {
     if directive {
         return Ok(match verb {
             "go" => LineRole::Requirement(Declared::new("go", rest, Section::Toolchain)),
-            "toolchain" => LineRole::Requirement(Declared::new("toolchain", rest, Section::Toolchain)),
+            "toolchain" => {
+                LineRole::Requirement(Declared::new("toolchain", rest, Section::Toolchain))
+            }
             "require" | "replace" => entry(block_of(verb), rest),
             _ => LineRole::Other,
         });
@@ -158,7 +176,9 @@ pub fn classify_go_sum(lines: &[&str]) -> Vec<LineRole> {
             let tokens: Vec<&str> = line.split_whitespace().collect();
             match tokens.as_slice() {
                 [] => LineRole::Neutral,
-                [module, _version, hash] if hash.starts_with("h1:") => LineRole::Lock { entry: Some(module.to_string()) },
+                [module, _version, hash] if hash.starts_with("h1:") => LineRole::Lock {
+                    entry: Some(module.to_string()),
+                },
                 _ => LineRole::Other,
             }
         })
@@ -185,7 +205,10 @@ pub fn effective(requirements: &[Requirement], module: &str) -> Option<Effective
     match (replace, required) {
         (Some(replace), _) => Some(match &replace.replaced_by {
             None => Effective::Version(replace.clone()),
-            Some(target) => Effective::Redirected { to: target.clone(), requirement: replace.clone() },
+            Some(target) => Effective::Redirected {
+                to: target.clone(),
+                requirement: replace.clone(),
+            },
         }),
         (None, Some(required)) => Some(Effective::Version(required.clone())),
         (None, None) => None,
@@ -198,7 +221,10 @@ pub enum Effective {
     /// The module at this requirement's version (a `require`, or a same-path `replace`).
     Version(Requirement),
     /// Replaced by another module or a local folder.
-    Redirected { to: String, requirement: Requirement },
+    Redirected {
+        to: String,
+        requirement: Requirement,
+    },
 }
 
 #[cfg(test)]
@@ -247,17 +273,32 @@ exclude github.com/google/cel-go v0.17.6
     fn reads_a_kubernetes_go_mod() {
         let requirements = read_go_mod("go.mod", KUBERNETES_GO_MOD);
         let find = |name: &str, section: Section| {
-            requirements.iter().find(|r| r.name == name && r.section == section).unwrap_or_else(|| panic!("{name}"))
+            requirements
+                .iter()
+                .find(|r| r.name == name && r.section == section)
+                .unwrap_or_else(|| panic!("{name}"))
         };
         assert_eq!(find("go", Section::Toolchain).version, "1.22.0");
         let net = find("golang.org/x/net", Section::Dependencies);
         assert_eq!((net.version.as_str(), net.line), ("v0.23.0", 14));
-        assert_eq!(find("gopkg.in/yaml.v3", Section::Dependencies).version, "v3.0.1");
-        assert_eq!(find("github.com/docker/docker", Section::Dependencies).version, "v20.10.27+incompatible");
+        assert_eq!(
+            find("gopkg.in/yaml.v3", Section::Dependencies).version,
+            "v3.0.1"
+        );
+        assert_eq!(
+            find("github.com/docker/docker", Section::Dependencies).version,
+            "v20.10.27+incompatible"
+        );
         let api = find("k8s.io/api", Section::Replace);
         assert_eq!(api.replaced_by.as_deref(), Some("./staging/src/k8s.io/api"));
         // The exclude line is not a requirement.
-        assert_eq!(requirements.iter().filter(|r| r.name == "github.com/google/cel-go").count(), 2);
+        assert_eq!(
+            requirements
+                .iter()
+                .filter(|r| r.name == "github.com/google/cel-go")
+                .count(),
+            2
+        );
 
         match effective(&requirements, "golang.org/x/crypto").unwrap() {
             Effective::Version(r) => assert_eq!((r.version.as_str(), r.line), ("v0.31.0", 28)),
@@ -267,7 +308,10 @@ exclude github.com/google/cel-go v0.17.6
             Effective::Version(r) => assert_eq!(r.version, "v0.17.7"),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(effective(&requirements, "k8s.io/api"), Some(Effective::Redirected { .. })));
+        assert!(matches!(
+            effective(&requirements, "k8s.io/api"),
+            Some(Effective::Redirected { .. })
+        ));
         assert!(matches!(
             effective(&requirements, "github.com/docker/docker"),
             Some(Effective::Redirected { to, .. }) if to == "github.com/moby/moby"
@@ -281,14 +325,34 @@ exclude github.com/google/cel-go v0.17.6
 
     #[test]
     fn classifies_hunk_lines() {
-        let lines = ["\tgithub.com/google/cel-go v0.17.8", "\tgolang.org/x/net v0.33.0", ")", "", "module x"];
+        let lines = [
+            "\tgithub.com/google/cel-go v0.17.8",
+            "\tgolang.org/x/net v0.33.0",
+            ")",
+            "",
+            "module x",
+        ];
         let roles = classify_go_mod(&lines, "require (");
-        assert!(matches!(&roles[1], LineRole::Requirement(d) if d.name == "golang.org/x/net" && d.version == "v0.33.0"));
+        assert!(
+            matches!(&roles[1], LineRole::Requirement(d) if d.name == "golang.org/x/net" && d.version == "v0.33.0")
+        );
         assert_eq!(roles[2], LineRole::Neutral);
         assert_eq!(roles[4], LineRole::Other);
-        let roles = classify_go_mod(&["\tgolang.org/x/crypto => golang.org/x/crypto v0.31.0"], "");
-        assert!(matches!(&roles[0], LineRole::Requirement(d) if d.section == Section::Replace && d.replaced_by.is_none()));
-        let roles = classify_go_sum(&["golang.org/x/net v0.33.0 h1:abc=", "golang.org/x/net v0.33.0/go.mod h1:def="]);
-        assert!(roles.iter().all(|r| matches!(r, LineRole::Lock { entry: Some(e) } if e == "golang.org/x/net")));
+        let roles = classify_go_mod(
+            &["\tgolang.org/x/crypto => golang.org/x/crypto v0.31.0"],
+            "",
+        );
+        assert!(
+            matches!(&roles[0], LineRole::Requirement(d) if d.section == Section::Replace && d.replaced_by.is_none())
+        );
+        let roles = classify_go_sum(&[
+            "golang.org/x/net v0.33.0 h1:abc=",
+            "golang.org/x/net v0.33.0/go.mod h1:def=",
+        ]);
+        assert!(
+            roles
+                .iter()
+                .all(|r| matches!(r, LineRole::Lock { entry: Some(e) } if e == "golang.org/x/net"))
+        );
     }
 }

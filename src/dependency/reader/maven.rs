@@ -23,10 +23,14 @@ const MAX_ARTIFACT_SCAN: usize = 64;
 const MAX_PROPERTY_DEPTH: usize = 8;
 
 fn child<'a, 'input>(node: Node<'a, 'input>, name: &str) -> Option<Node<'a, 'input>> {
-    node.children().find(|c| c.is_element() && c.tag_name().name() == name)
+    node.children()
+        .find(|c| c.is_element() && c.tag_name().name() == name)
 }
 
-fn child_text<'a, 'input>(node: Node<'a, 'input>, name: &str) -> Option<(&'a str, Node<'a, 'input>)> {
+fn child_text<'a, 'input>(
+    node: Node<'a, 'input>,
+    name: &str,
+) -> Option<(&'a str, Node<'a, 'input>)> {
     let element = child(node, name)?;
     Some((element.text()?.trim(), element))
 }
@@ -51,9 +55,13 @@ impl Properties<'_> {
         let mut origin = None;
         for _ in 0..MAX_PROPERTY_DEPTH {
             let Some(start) = value.find("${") else { break };
-            let Some(end) = value[start..].find('}').map(|e| e + start) else { break };
+            let Some(end) = value[start..].find('}').map(|e| e + start) else {
+                break;
+            };
             let name = &value[start + 2..end];
-            let Some((replacement, line)) = self.values.get(name) else { break };
+            let Some((replacement, line)) = self.values.get(name) else {
+                break;
+            };
             if value.len() - (end + 1 - start) + replacement.len() > self.max_len {
                 break;
             }
@@ -65,19 +73,34 @@ impl Properties<'_> {
 }
 
 /// Every requirement of a pom.xml.
-pub fn read_pom(file: &str, text: &str, options: &DependencyOptions) -> Result<Vec<Requirement>, ManifestError> {
-    let parsing = ParsingOptions { allow_dtd: false, nodes_limit: options.max_xml_nodes, ..ParsingOptions::default() };
+pub fn read_pom(
+    file: &str,
+    text: &str,
+    options: &DependencyOptions,
+) -> Result<Vec<Requirement>, ManifestError> {
+    let parsing = ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: options.max_xml_nodes,
+        ..ParsingOptions::default()
+    };
     let document = Document::parse_with_options(text, parsing).map_err(|error| match error {
         roxmltree::Error::NodesLimitReached => ManifestError::TooLarge {
             file: file.to_string(),
             size: text.len(),
             limit: options.max_manifest_bytes,
         },
-        other => ManifestError::Syntax { file: file.to_string(), line: other.pos().row as usize, message: other.to_string() },
+        other => ManifestError::Syntax {
+            file: file.to_string(),
+            line: other.pos().row as usize,
+            message: other.to_string(),
+        },
     })?;
     let lines = LineIndex::new(text);
     let project = document.root_element();
-    let mut properties = Properties { values: HashMap::new(), max_len: options.max_version_bytes };
+    let mut properties = Properties {
+        values: HashMap::new(),
+        max_len: options.max_version_bytes,
+    };
     let mut out = Vec::new();
     if let Some(props) = child(project, "properties") {
         for property in props.children().filter(Node::is_element) {
@@ -94,28 +117,40 @@ pub fn read_pom(file: &str, text: &str, options: &DependencyOptions) -> Result<V
         .or_else(|| child(project, "parent").and_then(|p| child_text(p, "version")))
         .map(|(v, node)| (v, lines.line(node.range().start)));
     if let Some((version, line)) = own_version {
-        properties.values.entry("project.version").or_insert((version, line));
+        properties
+            .values
+            .entry("project.version")
+            .or_insert((version, line));
     }
 
-    let read_artifact = |node: Node, section: Section, default_group: &str, out: &mut Vec<Requirement>| {
-        let Some((artifact, _)) = child_text(node, "artifactId") else { return };
-        let group = child_text(node, "groupId").map_or(default_group, |(g, _)| g);
-        let Some((version, element)) = child_text(node, "version") else { return };
-        let (group, _) = properties.resolve(group);
-        let (resolved, origin) = properties.resolve(version);
-        let mut declared = Declared::new(format!("{group}:{artifact}"), resolved, section);
-        let line = match origin {
-            Some((property, line)) => {
-                declared.property = Some(property);
-                line
-            }
-            None => lines.line(element.range().start),
+    let read_artifact =
+        |node: Node, section: Section, default_group: &str, out: &mut Vec<Requirement>| {
+            let Some((artifact, _)) = child_text(node, "artifactId") else {
+                return;
+            };
+            let group = child_text(node, "groupId").map_or(default_group, |(g, _)| g);
+            let Some((version, element)) = child_text(node, "version") else {
+                return;
+            };
+            let (group, _) = properties.resolve(group);
+            let (resolved, origin) = properties.resolve(version);
+            let mut declared = Declared::new(format!("{group}:{artifact}"), resolved, section);
+            let line = match origin {
+                Some((property, line)) => {
+                    declared.property = Some(property);
+                    line
+                }
+                None => lines.line(element.range().start),
+            };
+            out.push(declared.at(file, line));
         };
-        out.push(declared.at(file, line));
-    };
     let mut scopes = vec![project];
     if let Some(profiles) = child(project, "profiles") {
-        scopes.extend(profiles.children().filter(|p| p.is_element() && p.tag_name().name() == "profile"));
+        scopes.extend(
+            profiles
+                .children()
+                .filter(|p| p.is_element() && p.tag_name().name() == "profile"),
+        );
     }
     for scope in scopes {
         if let Some(dependencies) = child(scope, "dependencies") {
@@ -123,7 +158,9 @@ pub fn read_pom(file: &str, text: &str, options: &DependencyOptions) -> Result<V
                 read_artifact(dependency, Section::Dependencies, "", &mut out);
             }
         }
-        if let Some(dependencies) = child(scope, "dependencyManagement").and_then(|m| child(m, "dependencies")) {
+        if let Some(dependencies) =
+            child(scope, "dependencyManagement").and_then(|m| child(m, "dependencies"))
+        {
             for dependency in dependencies.children().filter(Node::is_element) {
                 read_artifact(dependency, Section::Management, "", &mut out);
             }
@@ -132,7 +169,12 @@ pub fn read_pom(file: &str, text: &str, options: &DependencyOptions) -> Result<V
             let managed = child(build, "pluginManagement").and_then(|m| child(m, "plugins"));
             for plugins in [child(build, "plugins"), managed].into_iter().flatten() {
                 for plugin in plugins.children().filter(Node::is_element) {
-                    read_artifact(plugin, Section::Plugins, "org.apache.maven.plugins", &mut out);
+                    read_artifact(
+                        plugin,
+                        Section::Plugins,
+                        "org.apache.maven.plugins",
+                        &mut out,
+                    );
                 }
             }
         }
@@ -151,14 +193,25 @@ fn element_line(line: &str) -> Option<(&str, &str)> {
     if tag.is_empty() || tag.contains([' ', '/', '!', '?']) {
         return None;
     }
-    let text = rest.strip_suffix('>')?.strip_suffix(tag)?.strip_suffix("</")?;
+    let text = rest
+        .strip_suffix('>')?
+        .strip_suffix(tag)?
+        .strip_suffix("</")?;
     Some((tag, text.trim()))
 }
 
 /// Elements whose lines only give structure or name the artifact a `<version>` line versions.
 const STRUCTURE: [&str; 10] = [
-    "dependency", "dependencies", "dependencyManagement", "plugin", "plugins", "pluginManagement",
-    "parent", "properties", "groupId", "artifactId",
+    "dependency",
+    "dependencies",
+    "dependencyManagement",
+    "plugin",
+    "plugins",
+    "pluginManagement",
+    "parent",
+    "properties",
+    "groupId",
+    "artifactId",
 ];
 
 fn is_structure(line: &str) -> bool {
@@ -169,7 +222,10 @@ fn is_structure(line: &str) -> bool {
     if let Some((tag, _)) = element_line(trimmed) {
         return STRUCTURE.contains(&tag);
     }
-    let tag = trimmed.trim_start_matches('<').trim_start_matches('/').trim_end_matches('>');
+    let tag = trimmed
+        .trim_start_matches('<')
+        .trim_start_matches('/')
+        .trim_end_matches('>');
     trimmed.starts_with('<') && STRUCTURE.contains(&tag)
 }
 
@@ -179,8 +235,16 @@ fn artifact_around(lines: &[&str], at: usize) -> Option<(Option<String>, String)
     let bound = |line: &str| {
         matches!(
             line.trim(),
-            "<dependency>" | "</dependency>" | "<plugin>" | "</plugin>" | "<parent>" | "</parent>" | "<dependencies>"
-                | "</dependencies>" | "<plugins>" | "</plugins>"
+            "<dependency>"
+                | "</dependency>"
+                | "<plugin>"
+                | "</plugin>"
+                | "<parent>"
+                | "</parent>"
+                | "<dependencies>"
+                | "</dependencies>"
+                | "<plugins>"
+                | "</plugins>"
         )
     };
     let mut group = None;
@@ -206,7 +270,12 @@ fn artifact_around(lines: &[&str], at: usize) -> Option<(Option<String>, String)
         }
         scan(line);
     }
-    let is_plugin = lines[..at].iter().rev().take(MAX_ARTIFACT_SCAN).find(|l| bound(l)).is_some_and(|l| l.trim() == "<plugin>");
+    let is_plugin = lines[..at]
+        .iter()
+        .rev()
+        .take(MAX_ARTIFACT_SCAN)
+        .find(|l| bound(l))
+        .is_some_and(|l| l.trim() == "<plugin>");
     let group = group.or_else(|| is_plugin.then(|| "org.apache.maven.plugins".to_string()));
     Some((group, artifact?))
 }
@@ -224,7 +293,9 @@ pub fn classify_pom(lines: &[&str]) -> Vec<LineRole> {
                     Some((group, artifact)) => {
                         let name = format!("{}:{artifact}", group.unwrap_or_default());
                         let mut declared = Declared::new(name, version, Section::Dependencies);
-                        if let Some(property) = version.strip_prefix("${").and_then(|v| v.strip_suffix('}')) {
+                        if let Some(property) =
+                            version.strip_prefix("${").and_then(|v| v.strip_suffix('}'))
+                        {
                             declared.property = Some(property.to_string());
                         }
                         LineRole::Requirement(declared)
@@ -315,35 +386,84 @@ mod tests {
     #[test]
     fn reads_properties_management_and_resolves_within_the_file() {
         let requirements = read_pom("pom.xml", NETTY_POM, &DependencyOptions::default()).unwrap();
-        let get = |name: &str| requirements.iter().find(|r| r.name == name).unwrap_or_else(|| panic!("{name}"));
+        let get = |name: &str| {
+            requirements
+                .iter()
+                .find(|r| r.name == name)
+                .unwrap_or_else(|| panic!("{name}"))
+        };
         let property = get("netty.version");
-        assert_eq!((property.section, property.version.as_str(), property.line), (Section::Property, "4.1.94.Final", 11));
+        assert_eq!(
+            (property.section, property.version.as_str(), property.line),
+            (Section::Property, "4.1.94.Final", 11)
+        );
         let bom = get("io.netty:netty-bom");
-        assert_eq!((bom.section, bom.version.as_str(), bom.line), (Section::Management, "4.1.94.Final", 11));
+        assert_eq!(
+            (bom.section, bom.version.as_str(), bom.line),
+            (Section::Management, "4.1.94.Final", 11)
+        );
         assert_eq!(bom.property.as_deref(), Some("netty.version"));
         let databind = get("com.fasterxml.jackson.core:jackson-databind");
-        assert_eq!((databind.version.as_str(), databind.property.as_deref()), ("2.15.2", Some("jackson.version")));
-        assert_eq!((get("org.yaml:snakeyaml").version.as_str(), get("org.yaml:snakeyaml").line), ("2.0", 47));
+        assert_eq!(
+            (databind.version.as_str(), databind.property.as_deref()),
+            ("2.15.2", Some("jackson.version"))
+        );
+        assert_eq!(
+            (
+                get("org.yaml:snakeyaml").version.as_str(),
+                get("org.yaml:snakeyaml").line
+            ),
+            ("2.0", 47)
+        );
         assert_eq!(get("com.acme:commons").version, "3.2.0");
-        assert_eq!(get("org.apache.maven.plugins:maven-shade-plugin").section, Section::Plugins);
+        assert_eq!(
+            get("org.apache.maven.plugins:maven-shade-plugin").section,
+            Section::Plugins
+        );
         // A versionless (managed) dependency is not a requirement of its own.
-        assert!(!requirements.iter().any(|r| r.name == "io.netty:netty-handler"));
+        assert!(
+            !requirements
+                .iter()
+                .any(|r| r.name == "io.netty:netty-handler")
+        );
     }
 
     #[test]
     fn refuses_dtds_and_entities() {
         let laughs = "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;\">]><project><version>&lol2;</version></project>";
-        assert!(matches!(read_pom("pom.xml", laughs, &DependencyOptions::default()), Err(ManifestError::Syntax { .. })));
+        assert!(matches!(
+            read_pom("pom.xml", laughs, &DependencyOptions::default()),
+            Err(ManifestError::Syntax { .. })
+        ));
     }
 
     #[test]
     fn classifies_pom_lines() {
-        let lines = ["      <dependency>", "        <groupId>io.netty</groupId>", "        <artifactId>netty-codec-http</artifactId>", "        <version>4.1.108.Final</version>", "      </dependency>"];
+        let lines = [
+            "      <dependency>",
+            "        <groupId>io.netty</groupId>",
+            "        <artifactId>netty-codec-http</artifactId>",
+            "        <version>4.1.108.Final</version>",
+            "      </dependency>",
+        ];
         let roles = classify_pom(&lines);
-        assert!(matches!(&roles[3], LineRole::Requirement(d) if d.name == "io.netty:netty-codec-http" && d.version == "4.1.108.Final"));
-        assert!(roles.iter().enumerate().all(|(i, r)| i == 3 || *r == LineRole::Neutral));
-        let roles = classify_pom(&["    <netty.version>4.1.100.Final</netty.version>", "  <version>3.2.1</version>", "        <scope>test</scope>"]);
-        assert!(matches!(&roles[0], LineRole::Requirement(d) if d.section == Section::Property && d.name == "netty.version"));
+        assert!(
+            matches!(&roles[3], LineRole::Requirement(d) if d.name == "io.netty:netty-codec-http" && d.version == "4.1.108.Final")
+        );
+        assert!(
+            roles
+                .iter()
+                .enumerate()
+                .all(|(i, r)| i == 3 || *r == LineRole::Neutral)
+        );
+        let roles = classify_pom(&[
+            "    <netty.version>4.1.100.Final</netty.version>",
+            "  <version>3.2.1</version>",
+            "        <scope>test</scope>",
+        ]);
+        assert!(
+            matches!(&roles[0], LineRole::Requirement(d) if d.section == Section::Property && d.name == "netty.version")
+        );
         assert_eq!(roles[1], LineRole::Other);
         assert_eq!(roles[2], LineRole::Other);
     }

@@ -28,16 +28,28 @@ use thiserror::Error;
 pub enum ManifestError {
     /// The file is larger than the bound.
     #[error("`{file}` is {size} bytes, more than the {limit}-byte bound on a manifest")]
-    TooLarge { file: String, size: usize, limit: usize },
+    TooLarge {
+        file: String,
+        size: usize,
+        limit: usize,
+    },
     /// The file nests deeper than the bound.
     #[error("`{file}` line {line}: nesting deeper than {limit} levels")]
-    TooDeep { file: String, line: usize, limit: usize },
+    TooDeep {
+        file: String,
+        line: usize,
+        limit: usize,
+    },
     /// The file is not UTF-8 text.
     #[error("`{file}` is not UTF-8 text")]
     NotText { file: String },
     /// The file does not parse.
     #[error("`{file}` line {line}: {message}")]
-    Syntax { file: String, line: usize, message: String },
+    Syntax {
+        file: String,
+        line: usize,
+        message: String,
+    },
 }
 
 /// What one line of a hunk is, as far as dependencies go.
@@ -97,11 +109,22 @@ impl Declared {
 }
 
 /// Read every requirement `text` declares, as a manifest of `kind` at `file`.
-pub fn read(kind: ManifestKind, file: &str, text: &[u8], options: &DependencyOptions) -> Result<Vec<Requirement>, ManifestError> {
+pub fn read(
+    kind: ManifestKind,
+    file: &str,
+    text: &[u8],
+    options: &DependencyOptions,
+) -> Result<Vec<Requirement>, ManifestError> {
     if text.len() > options.max_manifest_bytes {
-        return Err(ManifestError::TooLarge { file: file.to_string(), size: text.len(), limit: options.max_manifest_bytes });
+        return Err(ManifestError::TooLarge {
+            file: file.to_string(),
+            size: text.len(),
+            limit: options.max_manifest_bytes,
+        });
     }
-    let text = std::str::from_utf8(text).map_err(|_| ManifestError::NotText { file: file.to_string() })?;
+    let text = std::str::from_utf8(text).map_err(|_| ManifestError::NotText {
+        file: file.to_string(),
+    })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     use ManifestKind::*;
     match kind {
@@ -203,7 +226,11 @@ pub(crate) fn check_nesting(file: &str, text: &str, limit: usize) -> Result<(), 
                 b'[' | b'{' => {
                     depth += 1;
                     if depth > limit {
-                        return Err(ManifestError::TooDeep { file: file.to_string(), line: line_of(text, i), limit });
+                        return Err(ManifestError::TooDeep {
+                            file: file.to_string(),
+                            line: line_of(text, i),
+                            limit,
+                        });
                     }
                 }
                 b']' | b'}' => depth = depth.saturating_sub(1),

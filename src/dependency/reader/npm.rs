@@ -22,11 +22,19 @@ fn section_of(key: &str) -> Option<Section> {
     })
 }
 
-fn parse_json<'a>(file: &str, text: &'a str, options: &DependencyOptions) -> Result<Option<Value<'a>>, ManifestError> {
+fn parse_json<'a>(
+    file: &str,
+    text: &'a str,
+    options: &DependencyOptions,
+) -> Result<Option<Value<'a>>, ManifestError> {
     check_nesting(file, text, options.max_nesting)?;
-    let result = parse_to_ast(text, &CollectOptions::default(), &ParseOptions::default()).map_err(|error| {
-        ManifestError::Syntax { file: file.to_string(), line: line_of(text, error.range().start), message: error.kind().to_string() }
-    })?;
+    let result = parse_to_ast(text, &CollectOptions::default(), &ParseOptions::default()).map_err(
+        |error| ManifestError::Syntax {
+            file: file.to_string(),
+            line: line_of(text, error.range().start),
+            message: error.kind().to_string(),
+        },
+    )?;
     Ok(result.value)
 }
 
@@ -47,7 +55,10 @@ fn override_name(key: &str) -> (String, Option<String>) {
 fn declared(name: &str, version: &str, section: Section) -> Declared {
     let mut declared = Declared::new(name, version, section);
     if let Some(alias) = version.strip_prefix("npm:") {
-        let at = alias.get(1..).and_then(|rest| rest.find('@')).map_or(alias.len(), |at| at + 1);
+        let at = alias
+            .get(1..)
+            .and_then(|rest| rest.find('@'))
+            .map_or(alias.len(), |at| at + 1);
         declared.replaced_by = Some(alias[..at].to_string());
     }
     declared
@@ -62,7 +73,11 @@ fn read_overrides(file: &str, text: &str, object: &Object, out: &mut Vec<Require
                 if value.value.starts_with('$') {
                     continue;
                 }
-                let (name, selector) = if key == "." { continue } else { override_name(key) };
+                let (name, selector) = if key == "." {
+                    continue;
+                } else {
+                    override_name(key)
+                };
                 let mut declared = declared(&name, &value.value, Section::Overrides);
                 declared.qualifier = selector;
                 out.push(declared.at(file, line_of(text, value.range.start)));
@@ -83,14 +98,20 @@ fn read_overrides(file: &str, text: &str, object: &Object, out: &mut Vec<Require
 }
 
 /// Every requirement of a package.json.
-pub fn read_package_json(file: &str, text: &str, options: &DependencyOptions) -> Result<Vec<Requirement>, ManifestError> {
+pub fn read_package_json(
+    file: &str,
+    text: &str,
+    options: &DependencyOptions,
+) -> Result<Vec<Requirement>, ManifestError> {
     let Some(Value::Object(root)) = parse_json(file, text, options)? else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
     for property in &root.properties {
         let key = property.name.as_str();
-        let Value::Object(object) = &property.value else { continue };
+        let Value::Object(object) = &property.value else {
+            continue;
+        };
         match (key, section_of(key)) {
             ("overrides" | "resolutions", _) => read_overrides(file, text, object, &mut out),
             ("pnpm", _) => {
@@ -102,7 +123,10 @@ pub fn read_package_json(file: &str, text: &str, options: &DependencyOptions) ->
                 for dependency in &object.properties {
                     if let Value::StringLit(value) = &dependency.value {
                         let name = dependency.name.as_str();
-                        out.push(declared(name, &value.value, section).at(file, line_of(text, value.range.start)));
+                        out.push(
+                            declared(name, &value.value, section)
+                                .at(file, line_of(text, value.range.start)),
+                        );
                     }
                 }
             }
@@ -114,11 +138,16 @@ pub fn read_package_json(file: &str, text: &str, options: &DependencyOptions) ->
 
 /// The package name at the end of a lock path: `node_modules/a/node_modules/@s/b` → `@s/b`.
 fn lock_path_name(path: &str) -> &str {
-    path.rsplit_once("node_modules/").map_or(path, |(_, name)| name)
+    path.rsplit_once("node_modules/")
+        .map_or(path, |(_, name)| name)
 }
 
 /// Every locked package of a package-lock.json (v2/v3 `packages`, else v1 `dependencies`).
-pub fn read_package_lock(file: &str, text: &str, options: &DependencyOptions) -> Result<Vec<Requirement>, ManifestError> {
+pub fn read_package_lock(
+    file: &str,
+    text: &str,
+    options: &DependencyOptions,
+) -> Result<Vec<Requirement>, ManifestError> {
     let Some(Value::Object(root)) = parse_json(file, text, options)? else {
         return Ok(Vec::new());
     };
@@ -126,12 +155,15 @@ pub fn read_package_lock(file: &str, text: &str, options: &DependencyOptions) ->
     if let Some(packages) = root.get_object("packages") {
         for entry in &packages.properties {
             let path = entry.name.as_str();
-            let Value::Object(object) = &entry.value else { continue };
+            let Value::Object(object) = &entry.value else {
+                continue;
+            };
             if path.is_empty() || object.get("link").is_some() {
                 continue;
             }
             if let Some(version) = object.get_string("version") {
-                let mut declared = Declared::new(lock_path_name(path), version.value.as_ref(), Section::Lock);
+                let mut declared =
+                    Declared::new(lock_path_name(path), version.value.as_ref(), Section::Lock);
                 declared.qualifier = Some(path.to_string());
                 out.push(declared.at(file, line_of(text, version.range.start)));
             }
@@ -146,7 +178,9 @@ pub fn read_package_lock(file: &str, text: &str, options: &DependencyOptions) ->
     while let Some((prefix, dependencies)) = stack.pop() {
         for entry in &dependencies.properties {
             let name = entry.name.as_str();
-            let Value::Object(object) = &entry.value else { continue };
+            let Value::Object(object) = &entry.value else {
+                continue;
+            };
             let path = format!("{prefix}node_modules/{name}");
             if let Some(version) = object.get_string("version") {
                 let mut declared = Declared::new(name, version.value.as_ref(), Section::Lock);
@@ -170,7 +204,10 @@ fn descriptor_name(descriptor: &str) -> Option<&str> {
 
 /// The names of a yarn.lock entry header (`"a@^1", a@^1.2:`), if the line is one.
 fn yarn_header(line: &str) -> Option<Vec<&str>> {
-    if line.starts_with([' ', '\t', '#']) || !line.trim_end().ends_with(':') || line.trim().is_empty() {
+    if line.starts_with([' ', '\t', '#'])
+        || !line.trim_end().ends_with(':')
+        || line.trim().is_empty()
+    {
         return None;
     }
     let header = line.trim_end().trim_end_matches(':');
@@ -213,12 +250,18 @@ pub fn classify_yarn_lock(lines: &[&str]) -> Vec<LineRole> {
         .map(|line| {
             if let Some(names) = yarn_header(line) {
                 current = names.iter().map(|n| n.to_string()).collect();
-                return LineRole::Lock { entry: current.first().cloned() };
+                return LineRole::Lock {
+                    entry: current.first().cloned(),
+                };
             }
             match (yarn_version(line), current.first()) {
-                (Some(version), Some(name)) => LineRole::Requirement(Declared::new(name.as_str(), version, Section::Lock)),
+                (Some(version), Some(name)) => {
+                    LineRole::Requirement(Declared::new(name.as_str(), version, Section::Lock))
+                }
                 _ if line.trim().is_empty() => LineRole::Neutral,
-                _ => LineRole::Lock { entry: current.first().cloned() },
+                _ => LineRole::Lock {
+                    entry: current.first().cloned(),
+                },
             }
         })
         .collect()
@@ -240,7 +283,9 @@ fn pnpm_key(line: &str) -> Option<(String, String)> {
     }
     // v5: `a/1.2.3` or `@s/a/1.2.3`.
     let (name, version) = key.rsplit_once('/')?;
-    version.starts_with(|c: char| c.is_ascii_digit()).then(|| (name.to_string(), version.to_string()))
+    version
+        .starts_with(|c: char| c.is_ascii_digit())
+        .then(|| (name.to_string(), version.to_string()))
 }
 
 /// Every locked package of a pnpm-lock.yaml (its `packages:` section).
@@ -266,11 +311,19 @@ pub fn classify_pnpm_lock(lines: &[&str]) -> Vec<LineRole> {
     lines
         .iter()
         .map(|line| {
-            if let Some((name, version)) = pnpm_key(line).filter(|(_, v)| v.starts_with(|c: char| c.is_ascii_digit())) {
+            if let Some((name, version)) =
+                pnpm_key(line).filter(|(_, v)| v.starts_with(|c: char| c.is_ascii_digit()))
+            {
                 entry = Some(name.clone());
                 return LineRole::Requirement(Declared::new(name, version, Section::Lock));
             }
-            if line.trim().is_empty() { LineRole::Neutral } else { LineRole::Lock { entry: entry.clone() } }
+            if line.trim().is_empty() {
+                LineRole::Neutral
+            } else {
+                LineRole::Lock {
+                    entry: entry.clone(),
+                }
+            }
         })
         .collect()
 }
@@ -294,8 +347,20 @@ fn json_line(line: &str) -> Option<(&str, Option<&str>)> {
 
 /// Fields of package.json whose lines are not requirements even when the value looks like a
 /// range (`"version": "1.2.3"`).
-const NOT_DEPENDENCY_KEYS: [&str; 12] =
-    ["name", "version", "description", "main", "module", "types", "license", "type", "homepage", "packageManager", "node", "npm"];
+const NOT_DEPENDENCY_KEYS: [&str; 12] = [
+    "name",
+    "version",
+    "description",
+    "main",
+    "module",
+    "types",
+    "license",
+    "type",
+    "homepage",
+    "packageManager",
+    "node",
+    "npm",
+];
 
 /// Classify a package.json hunk side. The section of a `"name": "range"` line is the
 /// innermost `"key": {` the hunk shows above it; a line whose section the hunk does not show
@@ -306,12 +371,12 @@ pub fn classify_package_json(lines: &[&str], _heading: &str) -> Vec<LineRole> {
     let mut roles = Vec::with_capacity(lines.len());
     for line in lines {
         let trimmed = line.trim();
-        if let Some((key, None)) = json_line(line) {
-            if trimmed.ends_with('{') {
-                stack.push(key.to_string());
-                roles.push(LineRole::Neutral);
-                continue;
-            }
+        if let Some((key, None)) = json_line(line)
+            && trimmed.ends_with('{')
+        {
+            stack.push(key.to_string());
+            roles.push(LineRole::Neutral);
+            continue;
         }
         if super::is_punctuation(trimmed) {
             // Closing braces pop the sections they close.
@@ -325,16 +390,31 @@ pub fn classify_package_json(lines: &[&str], _heading: &str) -> Vec<LineRole> {
         }
         let role = match json_line(line) {
             Some((key, Some(value))) => {
-                let section = stack
+                let section = stack.iter().rev().find_map(|k| {
+                    section_of(k).or_else(|| (k == "pnpm").then_some(Section::Overrides))
+                });
+                let in_overrides = stack
                     .iter()
-                    .rev()
-                    .find_map(|k| section_of(k).or_else(|| (k == "pnpm").then_some(Section::Overrides)));
-                let in_overrides = stack.iter().any(|k| matches!(k.as_str(), "overrides" | "resolutions"));
+                    .any(|k| matches!(k.as_str(), "overrides" | "resolutions"));
                 match (section, stack.is_empty()) {
-                    (Some(section), _) if !value.starts_with('$') && key != "." || in_overrides && key == "." => {
-                        let name = if key == "." { stack.last().cloned().unwrap_or_default() } else { key.to_string() };
-                        let section = if in_overrides { Section::Overrides } else { section };
-                        let (name, selector) = if section == Section::Overrides { override_name(&name) } else { (name, None) };
+                    (Some(section), _)
+                        if !value.starts_with('$') && key != "." || in_overrides && key == "." =>
+                    {
+                        let name = if key == "." {
+                            stack.last().cloned().unwrap_or_default()
+                        } else {
+                            key.to_string()
+                        };
+                        let section = if in_overrides {
+                            Section::Overrides
+                        } else {
+                            section
+                        };
+                        let (name, selector) = if section == Section::Overrides {
+                            override_name(&name)
+                        } else {
+                            (name, None)
+                        };
                         let mut declared = declared(&name, value, section);
                         declared.qualifier = selector;
                         LineRole::Requirement(declared)
@@ -359,8 +439,16 @@ pub fn classify_package_json(lines: &[&str], _heading: &str) -> Vec<LineRole> {
 /// every other line belongs to the lock.
 pub fn classify_package_lock(lines: &[&str]) -> Vec<LineRole> {
     const STRUCTURAL: [&str; 10] = [
-        "dependencies", "requires", "packages", "devDependencies", "optionalDependencies",
-        "peerDependencies", "peerDependenciesMeta", "engines", "funding", "bin",
+        "dependencies",
+        "requires",
+        "packages",
+        "devDependencies",
+        "optionalDependencies",
+        "peerDependencies",
+        "peerDependenciesMeta",
+        "engines",
+        "funding",
+        "bin",
     ];
     let mut entry: Option<String> = None;
     let mut path: Option<String> = None;
@@ -371,22 +459,33 @@ pub fn classify_package_lock(lines: &[&str]) -> Vec<LineRole> {
                 return LineRole::Neutral;
             }
             match json_line(line) {
-                Some((key, None)) if line.trim_end().ends_with('{') && !STRUCTURAL.contains(&key) => {
+                Some((key, None))
+                    if line.trim_end().ends_with('{') && !STRUCTURAL.contains(&key) =>
+                {
                     if key.is_empty() {
                         entry = None;
                         path = None;
                     } else {
                         entry = Some(lock_path_name(key).to_string());
-                        path = Some(if key.contains("node_modules/") { key.to_string() } else { format!("node_modules/{key}") });
+                        path = Some(if key.contains("node_modules/") {
+                            key.to_string()
+                        } else {
+                            format!("node_modules/{key}")
+                        });
                     }
-                    LineRole::Lock { entry: entry.clone() }
+                    LineRole::Lock {
+                        entry: entry.clone(),
+                    }
                 }
                 Some(("version", Some(version))) if entry.is_some() => {
-                    let mut declared = Declared::new(entry.clone().unwrap_or_default(), version, Section::Lock);
+                    let mut declared =
+                        Declared::new(entry.clone().unwrap_or_default(), version, Section::Lock);
                     declared.qualifier = path.clone();
                     LineRole::Requirement(declared)
                 }
-                _ => LineRole::Lock { entry: entry.clone() },
+                _ => LineRole::Lock {
+                    entry: entry.clone(),
+                },
             }
         })
         .collect()
@@ -439,14 +538,31 @@ mod tests {
     fn reads_package_json_sections_and_overrides() {
         let requirements = read_package_json("package.json", PACKAGE_JSON, &options()).unwrap();
         let get = |name: &str, section: Section| {
-            requirements.iter().find(|r| r.name == name && r.section == section).unwrap_or_else(|| panic!("{name}"))
+            requirements
+                .iter()
+                .find(|r| r.name == name && r.section == section)
+                .unwrap_or_else(|| panic!("{name}"))
         };
-        assert_eq!((get("axios", Section::Dependencies).version.as_str(), get("axios", Section::Dependencies).line), ("^1.6.0", 8));
-        assert_eq!(get("string-width-cjs", Section::Dependencies).replaced_by.as_deref(), Some("string-width"));
+        assert_eq!(
+            (
+                get("axios", Section::Dependencies).version.as_str(),
+                get("axios", Section::Dependencies).line
+            ),
+            ("^1.6.0", 8)
+        );
+        assert_eq!(
+            get("string-width-cjs", Section::Dependencies)
+                .replaced_by
+                .as_deref(),
+            Some("string-width")
+        );
         assert_eq!(get("react", Section::PeerDependencies).version, ">=17 <19");
         assert_eq!(get("follow-redirects", Section::Overrides).line, 20);
         let semver = get("semver", Section::Overrides);
-        assert_eq!((semver.version.as_str(), semver.qualifier.as_deref()), ("5.7.2", Some("^5")));
+        assert_eq!(
+            (semver.version.as_str(), semver.qualifier.as_deref()),
+            ("5.7.2", Some("^5"))
+        );
         assert_eq!(get("jsdom", Section::Overrides).version, "22.1.0");
         assert_eq!(get("tough-cookie", Section::Overrides).version, "4.1.3");
         assert_eq!(get("ws", Section::Overrides).version, "8.17.1");
@@ -471,46 +587,113 @@ mod tests {
 }"#;
         let requirements = read_package_lock("package-lock.json", lock, &options()).unwrap();
         assert_eq!(requirements.len(), 2);
-        assert_eq!((requirements[0].name.as_str(), requirements[0].version.as_str(), requirements[0].line), ("axios", "1.6.2", 7));
+        assert_eq!(
+            (
+                requirements[0].name.as_str(),
+                requirements[0].version.as_str(),
+                requirements[0].line
+            ),
+            ("axios", "1.6.2", 7)
+        );
         assert_eq!(requirements[1].name, "@s/b");
 
         let yarn = "# yarn lockfile v1\n\n\"@babel/code-frame@^7.0.0\", \"@babel/code-frame@^7.10.4\":\n  version \"7.12.13\"\n  resolved \"https://x\"\n\naxios@^1.6.0:\n  version \"1.6.2\"\n";
         let requirements = read_yarn_lock("yarn.lock", yarn);
         assert_eq!(requirements.len(), 2);
-        assert_eq!((requirements[0].name.as_str(), requirements[0].line), ("@babel/code-frame", 4));
-        assert_eq!((requirements[1].name.as_str(), requirements[1].version.as_str()), ("axios", "1.6.2"));
+        assert_eq!(
+            (requirements[0].name.as_str(), requirements[0].line),
+            ("@babel/code-frame", 4)
+        );
+        assert_eq!(
+            (
+                requirements[1].name.as_str(),
+                requirements[1].version.as_str()
+            ),
+            ("axios", "1.6.2")
+        );
         let berry = "\"axios@npm:^1.6.0\":\n  version: 1.6.2\n  resolution: \"axios@npm:1.6.2\"\n";
         assert_eq!(read_yarn_lock("yarn.lock", berry)[0].version, "1.6.2");
 
         let pnpm = "lockfileVersion: '9.0'\n\nimporters:\n  .:\n    dependencies:\n      axios:\n        specifier: ^1.6.0\n        version: 1.6.2\n\npackages:\n\n  axios@1.6.2:\n    resolution: {integrity: sha512-x}\n\n  '@s/b@2.0.0(react@18.2.0)':\n    resolution: {integrity: sha512-y}\n";
         let requirements = read_pnpm_lock("pnpm-lock.yaml", pnpm);
         assert_eq!(requirements.len(), 2);
-        assert_eq!((requirements[0].name.as_str(), requirements[0].version.as_str(), requirements[0].line), ("axios", "1.6.2", 12));
-        assert_eq!((requirements[1].name.as_str(), requirements[1].version.as_str()), ("@s/b", "2.0.0"));
-        assert_eq!(pnpm_key("  /axios/1.6.2:"), Some(("axios".into(), "1.6.2".into())));
+        assert_eq!(
+            (
+                requirements[0].name.as_str(),
+                requirements[0].version.as_str(),
+                requirements[0].line
+            ),
+            ("axios", "1.6.2", 12)
+        );
+        assert_eq!(
+            (
+                requirements[1].name.as_str(),
+                requirements[1].version.as_str()
+            ),
+            ("@s/b", "2.0.0")
+        );
+        assert_eq!(
+            pnpm_key("  /axios/1.6.2:"),
+            Some(("axios".into(), "1.6.2".into()))
+        );
     }
 
     #[test]
     fn classifies_package_json_lines() {
-        let lines = ["  \"dependencies\": {", "    \"axios\": \"^1.7.4\",", "  },", "  \"scripts\": {", "    \"build\": \"tsc\""];
+        let lines = [
+            "  \"dependencies\": {",
+            "    \"axios\": \"^1.7.4\",",
+            "  },",
+            "  \"scripts\": {",
+            "    \"build\": \"tsc\"",
+        ];
         let roles = classify_package_json(&lines, "");
-        assert!(matches!(&roles[1], LineRole::Requirement(d) if d.name == "axios" && d.section == Section::Dependencies));
+        assert!(
+            matches!(&roles[1], LineRole::Requirement(d) if d.name == "axios" && d.section == Section::Dependencies)
+        );
         assert_eq!(roles[4], LineRole::Other);
         // Without the section in view: a range is a requirement, the package's own version is not.
-        let roles = classify_package_json(&["    \"axios\": \"^1.7.4\",", "  \"version\": \"1.2.3\","], "");
+        let roles = classify_package_json(
+            &["    \"axios\": \"^1.7.4\",", "  \"version\": \"1.2.3\","],
+            "",
+        );
         assert!(matches!(&roles[0], LineRole::Requirement(_)));
         assert_eq!(roles[1], LineRole::Other);
-        let roles = classify_package_json(&["  \"overrides\": {", "    \"jsdom\": {", "      \".\": \"22.1.0\","], "");
-        assert!(matches!(&roles[2], LineRole::Requirement(d) if d.name == "jsdom" && d.section == Section::Overrides));
+        let roles = classify_package_json(
+            &[
+                "  \"overrides\": {",
+                "    \"jsdom\": {",
+                "      \".\": \"22.1.0\",",
+            ],
+            "",
+        );
+        assert!(
+            matches!(&roles[2], LineRole::Requirement(d) if d.name == "jsdom" && d.section == Section::Overrides)
+        );
     }
 
     #[test]
     fn classifies_lock_lines() {
-        let lines = ["    \"node_modules/axios\": {", "      \"version\": \"1.7.4\",", "      \"integrity\": \"sha512-x\","];
+        let lines = [
+            "    \"node_modules/axios\": {",
+            "      \"version\": \"1.7.4\",",
+            "      \"integrity\": \"sha512-x\",",
+        ];
         let roles = classify_package_lock(&lines);
-        assert!(matches!(&roles[1], LineRole::Requirement(d) if d.name == "axios" && d.version == "1.7.4"));
-        assert_eq!(roles[2], LineRole::Lock { entry: Some("axios".into()) });
-        let roles = classify_yarn_lock(&["axios@^1.7.4:", "  version \"1.7.4\"", "  integrity sha512-x"]);
+        assert!(
+            matches!(&roles[1], LineRole::Requirement(d) if d.name == "axios" && d.version == "1.7.4")
+        );
+        assert_eq!(
+            roles[2],
+            LineRole::Lock {
+                entry: Some("axios".into())
+            }
+        );
+        let roles = classify_yarn_lock(&[
+            "axios@^1.7.4:",
+            "  version \"1.7.4\"",
+            "  integrity sha512-x",
+        ]);
         assert!(matches!(&roles[1], LineRole::Requirement(d) if d.name == "axios"));
     }
 }

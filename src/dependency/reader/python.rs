@@ -15,7 +15,9 @@ use toml::de::{DeTable, DeValue};
 /// marker. `None` for what is not one (a URL requirement `name @ url` has no version: `None`).
 pub fn parse_pep508(text: &str) -> Option<Declared> {
     let text = text.trim();
-    let name_end = text.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))).unwrap_or(text.len());
+    let name_end = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+        .unwrap_or(text.len());
     if name_end == 0 || !text.starts_with(|c: char| c.is_ascii_alphanumeric()) {
         return None;
     }
@@ -37,7 +39,9 @@ pub fn parse_pep508(text: &str) -> Option<Declared> {
     }
     let spec: String = spec.split_whitespace().collect();
     let mut declared = Declared::new(name, spec, Section::Dependencies);
-    declared.qualifier = marker.filter(|m| !m.is_empty()).map(|m| m.split_whitespace().collect::<Vec<_>>().join(" "));
+    declared.qualifier = marker
+        .filter(|m| !m.is_empty())
+        .map(|m| m.split_whitespace().collect::<Vec<_>>().join(" "));
     Some(declared)
 }
 
@@ -83,8 +87,16 @@ fn strip_requirement_comment(line: &str) -> &str {
     line.trim_end()
 }
 
-fn read_pep508_array(file: &str, text: &str, value: &toml::Spanned<DeValue<'_>>, section: Section, out: &mut Vec<Requirement>) {
-    let Some(array) = value.get_ref().as_array() else { return };
+fn read_pep508_array(
+    file: &str,
+    text: &str,
+    value: &toml::Spanned<DeValue<'_>>,
+    section: Section,
+    out: &mut Vec<Requirement>,
+) {
+    let Some(array) = value.get_ref().as_array() else {
+        return;
+    };
     for item in array.iter() {
         if let Some(mut declared) = item.get_ref().as_str().and_then(parse_pep508) {
             declared.section = section;
@@ -93,7 +105,13 @@ fn read_pep508_array(file: &str, text: &str, value: &toml::Spanned<DeValue<'_>>,
     }
 }
 
-fn read_poetry_table(file: &str, text: &str, table: &DeTable<'_>, section: Section, out: &mut Vec<Requirement>) {
+fn read_poetry_table(
+    file: &str,
+    text: &str,
+    table: &DeTable<'_>,
+    section: Section,
+    out: &mut Vec<Requirement>,
+) {
     for (name, value) in table.iter() {
         if name.get_ref() == "python" {
             continue;
@@ -111,7 +129,11 @@ fn read_poetry_table(file: &str, text: &str, table: &DeTable<'_>, section: Secti
 }
 
 /// Every requirement of a pyproject.toml.
-pub fn read_pyproject(file: &str, text: &str, options: &DependencyOptions) -> Result<Vec<Requirement>, ManifestError> {
+pub fn read_pyproject(
+    file: &str,
+    text: &str,
+    options: &DependencyOptions,
+) -> Result<Vec<Requirement>, ManifestError> {
     let document = toml_file::parse(file, text, options)?;
     let root = document.get_ref();
     let mut out = Vec::new();
@@ -130,10 +152,13 @@ pub fn read_pyproject(file: &str, text: &str, options: &DependencyOptions) -> Re
             read_pep508_array(file, text, list, Section::DevDependencies, &mut out);
         }
     }
-    if let Some(requires) = toml_file::table(root, "build-system").and_then(|b| toml_file::get(b, "requires")) {
+    if let Some(requires) =
+        toml_file::table(root, "build-system").and_then(|b| toml_file::get(b, "requires"))
+    {
         read_pep508_array(file, text, requires, Section::BuildDependencies, &mut out);
     }
-    if let Some(poetry) = toml_file::table(root, "tool").and_then(|t| toml_file::table(t, "poetry")) {
+    if let Some(poetry) = toml_file::table(root, "tool").and_then(|t| toml_file::table(t, "poetry"))
+    {
         if let Some(table) = toml_file::table(poetry, "dependencies") {
             read_poetry_table(file, text, table, Section::Dependencies, &mut out);
         }
@@ -142,7 +167,11 @@ pub fn read_pyproject(file: &str, text: &str, options: &DependencyOptions) -> Re
         }
         if let Some(groups) = toml_file::table(poetry, "group") {
             for (_, group) in groups.iter() {
-                if let Some(table) = group.get_ref().as_table().and_then(|g| toml_file::table(g, "dependencies")) {
+                if let Some(table) = group
+                    .get_ref()
+                    .as_table()
+                    .and_then(|g| toml_file::table(g, "dependencies"))
+                {
                     read_poetry_table(file, text, table, Section::OptionalDependencies, &mut out);
                 }
             }
@@ -152,7 +181,11 @@ pub fn read_pyproject(file: &str, text: &str, options: &DependencyOptions) -> Re
 }
 
 /// Every locked package of a uv.lock or poetry.lock.
-pub fn read_python_lock(file: &str, text: &str, options: &DependencyOptions) -> Result<Vec<Requirement>, ManifestError> {
+pub fn read_python_lock(
+    file: &str,
+    text: &str,
+    options: &DependencyOptions,
+) -> Result<Vec<Requirement>, ManifestError> {
     super::cargo::read_toml_lock(file, text, options, true)
 }
 
@@ -171,7 +204,9 @@ pub fn classify_requirements(lines: &[&str]) -> Vec<LineRole> {
                 return LineRole::Neutral;
             }
             if code.starts_with("--hash") || was_continued && code.starts_with("--") {
-                return LineRole::Lock { entry: last.clone() };
+                return LineRole::Lock {
+                    entry: last.clone(),
+                };
             }
             if code.starts_with('-') {
                 return LineRole::Other;
@@ -205,8 +240,12 @@ fn place_of(keys: &[String]) -> Place {
     match keys.as_slice() {
         ["tool", "poetry", "dependencies"] => Place::Poetry(Section::Dependencies),
         ["tool", "poetry", "dev-dependencies"] => Place::Poetry(Section::DevDependencies),
-        ["tool", "poetry", "group", _, "dependencies"] => Place::Poetry(Section::OptionalDependencies),
-        ["project", "optional-dependencies"] | ["dependency-groups"] => Place::Array(Section::OptionalDependencies),
+        ["tool", "poetry", "group", _, "dependencies"] => {
+            Place::Poetry(Section::OptionalDependencies)
+        }
+        ["project", "optional-dependencies"] | ["dependency-groups"] => {
+            Place::Array(Section::OptionalDependencies)
+        }
         _ => Place::Other,
     }
 }
@@ -215,18 +254,26 @@ fn place_of(keys: &[String]) -> Place {
 fn array_strings(text: &str) -> Option<Vec<Declared>> {
     let mut out = Vec::new();
     let mut rest = text;
-    while let Some((inner, after)) = super::quoted(rest, '"').or_else(|| super::quoted(rest, '\'')) {
+    while let Some((inner, after)) = super::quoted(rest, '"').or_else(|| super::quoted(rest, '\''))
+    {
         out.push(parse_pep508(inner)?);
         rest = after;
     }
-    let leftover: String = rest.chars().filter(|c| !matches!(c, ',' | ']' | '[' | ' ' | '\t')).collect();
+    let leftover: String = rest
+        .chars()
+        .filter(|c| !matches!(c, ',' | ']' | '[' | ' ' | '\t'))
+        .collect();
     (!out.is_empty() && (leftover.is_empty() || leftover.starts_with('#'))).then_some(out)
 }
 
 /// Classify a pyproject.toml hunk side.
 pub fn classify_pyproject(lines: &[&str], heading: &str) -> Vec<LineRole> {
     let mut table: Vec<String> = header(heading).unwrap_or_default();
-    let mut place = if table.is_empty() { Place::Unknown } else { place_of(&table) };
+    let mut place = if table.is_empty() {
+        Place::Unknown
+    } else {
+        place_of(&table)
+    };
     let mut array: Option<Section> = None;
     lines
         .iter()
@@ -235,7 +282,10 @@ pub fn classify_pyproject(lines: &[&str], heading: &str) -> Vec<LineRole> {
             if trimmed.is_empty() || trimmed.starts_with('#') {
                 return LineRole::Neutral;
             }
-            if array.is_none() && trimmed.starts_with('[') && let Some(keys) = header(trimmed) {
+            if array.is_none()
+                && trimmed.starts_with('[')
+                && let Some(keys) = header(trimmed)
+            {
                 table = keys;
                 place = place_of(&table);
                 return LineRole::Neutral;
@@ -253,7 +303,11 @@ pub fn classify_pyproject(lines: &[&str], heading: &str) -> Vec<LineRole> {
                         if trimmed.ends_with(']') {
                             array = None;
                         }
-                        if list.len() == 1 { LineRole::Requirement(list.remove(0)) } else { LineRole::Several(list) }
+                        if list.len() == 1 {
+                            LineRole::Requirement(list.remove(0))
+                        } else {
+                            LineRole::Several(list)
+                        }
                     }
                     None => LineRole::Other,
                 };
@@ -274,7 +328,11 @@ pub fn classify_pyproject(lines: &[&str], heading: &str) -> Vec<LineRole> {
                                 for declared in &mut list {
                                     declared.section = section;
                                 }
-                                if list.len() == 1 { LineRole::Requirement(list.remove(0)) } else { LineRole::Several(list) }
+                                if list.len() == 1 {
+                                    LineRole::Requirement(list.remove(0))
+                                } else {
+                                    LineRole::Several(list)
+                                }
                             }
                             None if inner.trim() == "]" => LineRole::Neutral,
                             None => LineRole::Other,
@@ -286,21 +344,32 @@ pub fn classify_pyproject(lines: &[&str], heading: &str) -> Vec<LineRole> {
                 if let Place::Poetry(section) = place {
                     let version = string_value(value).or_else(|| inline_field(value, "version"));
                     return match version {
-                        Some(version) if key != "python" => {
-                            LineRole::Requirement(Declared::new(normalize_name(&key), version, section))
-                        }
+                        Some(version) if key != "python" => LineRole::Requirement(Declared::new(
+                            normalize_name(&key),
+                            version,
+                            section,
+                        )),
                         _ => LineRole::Other,
                     };
                 }
                 return LineRole::Other;
             }
             // A hunk inside an array whose opening it does not show.
-            if place == Place::Unknown || matches!(place, Place::Array(_)) {
-                if let Some(mut list) = array_strings(trimmed).filter(|l| l.iter().all(|d| !d.version.is_empty())) {
-                    return if list.len() == 1 { LineRole::Requirement(list.remove(0)) } else { LineRole::Several(list) };
-                }
+            if (place == Place::Unknown || matches!(place, Place::Array(_)))
+                && let Some(mut list) =
+                    array_strings(trimmed).filter(|l| l.iter().all(|d| !d.version.is_empty()))
+            {
+                return if list.len() == 1 {
+                    LineRole::Requirement(list.remove(0))
+                } else {
+                    LineRole::Several(list)
+                };
             }
-            if super::is_punctuation(trimmed) { LineRole::Neutral } else { LineRole::Other }
+            if super::is_punctuation(trimmed) {
+                LineRole::Neutral
+            } else {
+                LineRole::Other
+            }
         })
         .collect()
 }
@@ -330,7 +399,10 @@ pkg @ https://example.org/pkg-1.0.tar.gz
     #[test]
     fn reads_requirements_with_extras_and_markers() {
         let requirements = read_requirements("requirements.txt", REQUIREMENTS);
-        let names: Vec<(&str, &str, usize)> = requirements.iter().map(|r| (r.name.as_str(), r.version.as_str(), r.line)).collect();
+        let names: Vec<(&str, &str, usize)> = requirements
+            .iter()
+            .map(|r| (r.name.as_str(), r.version.as_str(), r.line))
+            .collect();
         assert_eq!(
             names,
             [
@@ -343,7 +415,10 @@ pkg @ https://example.org/pkg-1.0.tar.gz
                 ("pillow", ">=10.2.0", 12),
             ]
         );
-        assert_eq!(requirements[4].qualifier.as_deref(), Some("python_version < \"3.9\""));
+        assert_eq!(
+            requirements[4].qualifier.as_deref(),
+            Some("python_version < \"3.9\"")
+        );
     }
 
     pub(crate) const PYPROJECT: &str = r#"[build-system]
@@ -372,13 +447,28 @@ pytest = "^8.0"
 
     #[test]
     fn reads_pyproject() {
-        let requirements = read_pyproject("pyproject.toml", PYPROJECT, &DependencyOptions::default()).unwrap();
-        let get = |name: &str| requirements.iter().find(|r| r.name == name).unwrap_or_else(|| panic!("{name}"));
-        assert_eq!((get("fastapi").version.as_str(), get("fastapi").line), (">=0.109.1", 8));
-        assert_eq!(get("jinja2").qualifier.as_deref(), Some("python_version >= '3.8'"));
+        let requirements =
+            read_pyproject("pyproject.toml", PYPROJECT, &DependencyOptions::default()).unwrap();
+        let get = |name: &str| {
+            requirements
+                .iter()
+                .find(|r| r.name == name)
+                .unwrap_or_else(|| panic!("{name}"))
+        };
+        assert_eq!(
+            (get("fastapi").version.as_str(), get("fastapi").line),
+            (">=0.109.1", 8)
+        );
+        assert_eq!(
+            get("jinja2").qualifier.as_deref(),
+            Some("python_version >= '3.8'")
+        );
         assert_eq!(get("boto3").section, Section::OptionalDependencies);
         assert_eq!(get("setuptools").section, Section::BuildDependencies);
-        assert_eq!((get("aiohttp").version.as_str(), get("aiohttp").line), ("^3.9.2", 18));
+        assert_eq!(
+            (get("aiohttp").version.as_str(), get("aiohttp").line),
+            ("^3.9.2", 18)
+        );
         assert_eq!(get("gunicorn").version, "^22.0.0");
         assert_eq!(get("pytest").section, Section::OptionalDependencies);
         assert!(!requirements.iter().any(|r| r.name == "python"));
@@ -386,16 +476,40 @@ pytest = "^8.0"
 
     #[test]
     fn classifies_python_lines() {
-        let roles = classify_requirements(&["requests[socks]>=2.32.0 ; python_version >= \"3.8\"", "    --hash=sha256:x", "--index-url x"]);
-        assert!(matches!(&roles[0], LineRole::Requirement(d) if d.name == "requests" && d.version == ">=2.32.0"));
-        assert_eq!(roles[1], LineRole::Lock { entry: Some("requests".into()) });
+        let roles = classify_requirements(&[
+            "requests[socks]>=2.32.0 ; python_version >= \"3.8\"",
+            "    --hash=sha256:x",
+            "--index-url x",
+        ]);
+        assert!(
+            matches!(&roles[0], LineRole::Requirement(d) if d.name == "requests" && d.version == ">=2.32.0")
+        );
+        assert_eq!(
+            roles[1],
+            LineRole::Lock {
+                entry: Some("requests".into())
+            }
+        );
         assert_eq!(roles[2], LineRole::Other);
-        let roles = classify_pyproject(&["dependencies = [", "    \"fastapi>=0.110.0\",", "]", "version = \"2.2.0\""], "[project]");
-        assert!(matches!(&roles[1], LineRole::Requirement(d) if d.name == "fastapi" && d.section == Section::Dependencies));
+        let roles = classify_pyproject(
+            &[
+                "dependencies = [",
+                "    \"fastapi>=0.110.0\",",
+                "]",
+                "version = \"2.2.0\"",
+            ],
+            "[project]",
+        );
+        assert!(
+            matches!(&roles[1], LineRole::Requirement(d) if d.name == "fastapi" && d.section == Section::Dependencies)
+        );
         assert_eq!(roles[3], LineRole::Other);
         let roles = classify_pyproject(&["aiohttp = \"^3.9.4\""], "[tool.poetry.dependencies]");
         assert!(matches!(&roles[0], LineRole::Requirement(d) if d.name == "aiohttp"));
-        let roles = classify_pyproject(&["requires = [\"setuptools>=70\", \"wheel\"]"], "[build-system]");
+        let roles = classify_pyproject(
+            &["requires = [\"setuptools>=70\", \"wheel\"]"],
+            "[build-system]",
+        );
         assert!(matches!(&roles[0], LineRole::Several(list) if list.len() == 2));
     }
 }

@@ -15,8 +15,10 @@ static GEMSPEC: LazyLock<Regex> = LazyLock::new(|| {
 static GEMFILE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"^\s*gem\s*\(?\s*(?:"([^"]+)"|'([^']+)')(.*)"#).expect("a valid pattern")
 });
-static OPTION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[A-Za-z_]+:\s|:[A-Za-z_]+\s*=>").expect("a valid pattern"));
-static QUOTED: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#""([^"]*)"|'([^']*)'|%q<([^>]*)>"#).expect("a valid pattern"));
+static OPTION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[A-Za-z_]+:\s|:[A-Za-z_]+\s*=>").expect("a valid pattern"));
+static QUOTED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#""([^"]*)"|'([^']*)'|%q<([^>]*)>"#).expect("a valid pattern"));
 
 /// The constraint strings that follow a gem's name, up to the first `key:` option.
 fn constraints(rest: &str) -> String {
@@ -24,7 +26,12 @@ fn constraints(rest: &str) -> String {
     let options_at = OPTION.find(rest).map_or(rest.len(), |m| m.start());
     QUOTED
         .captures_iter(&rest[..options_at])
-        .filter_map(|c| c.get(1).or(c.get(2)).or(c.get(3)).map(|m| m.as_str().trim().to_string()))
+        .filter_map(|c| {
+            c.get(1)
+                .or(c.get(2))
+                .or(c.get(3))
+                .map(|m| m.as_str().trim().to_string())
+        })
         .filter(|c| c.starts_with(|ch: char| ch.is_ascii_digit() || "=<>~!".contains(ch)))
         .collect::<Vec<_>>()
         .join(", ")
@@ -32,8 +39,15 @@ fn constraints(rest: &str) -> String {
 
 fn gemspec_line(line: &str) -> Option<Declared> {
     let captures = GEMSPEC.captures(line)?;
-    let name = captures.get(2).or(captures.get(3)).or(captures.get(4))?.as_str();
-    let section = if captures.get(1).is_some_and(|m| m.as_str() == "development_") {
+    let name = captures
+        .get(2)
+        .or(captures.get(3))
+        .or(captures.get(4))?
+        .as_str();
+    let section = if captures
+        .get(1)
+        .is_some_and(|m| m.as_str() == "development_")
+    {
         Section::DevDependencies
     } else {
         Section::Dependencies
@@ -44,7 +58,11 @@ fn gemspec_line(line: &str) -> Option<Declared> {
 fn gemfile_line(line: &str) -> Option<Declared> {
     let captures = GEMFILE.captures(line)?;
     let name = captures.get(1).or(captures.get(2))?.as_str();
-    Some(Declared::new(name, constraints(&captures[3]), Section::Dependencies))
+    Some(Declared::new(
+        name,
+        constraints(&captures[3]),
+        Section::Dependencies,
+    ))
 }
 
 /// A `Gemfile.lock` spec line (four spaces, `name (version[-platform])`): name and version.
@@ -64,12 +82,18 @@ fn lock_spec(line: &str) -> Option<(&str, &str)> {
 
 /// Every requirement of a gemspec.
 pub fn read_gemspec(file: &str, text: &str) -> Vec<Requirement> {
-    text.lines().enumerate().filter_map(|(i, line)| Some(gemspec_line(line)?.at(file, i + 1))).collect()
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, line)| Some(gemspec_line(line)?.at(file, i + 1)))
+        .collect()
 }
 
 /// Every requirement of a Gemfile.
 pub fn read_gemfile(file: &str, text: &str) -> Vec<Requirement> {
-    text.lines().enumerate().filter_map(|(i, line)| Some(gemfile_line(line)?.at(file, i + 1))).collect()
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, line)| Some(gemfile_line(line)?.at(file, i + 1)))
+        .collect()
 }
 
 /// Every locked gem of a Gemfile.lock (the `specs:` entries).
@@ -98,7 +122,9 @@ fn classify_ruby_code(lines: &[&str], parse: fn(&str) -> Option<Declared>) -> Ve
             }
             match parse(line) {
                 Some(declared) => LineRole::Requirement(declared),
-                None if trimmed.starts_with("group ") && trimmed.ends_with(" do") => LineRole::Neutral,
+                None if trimmed.starts_with("group ") && trimmed.ends_with(" do") => {
+                    LineRole::Neutral
+                }
                 None => LineRole::Other,
             }
         })
@@ -132,8 +158,11 @@ pub fn classify_gemfile_lock(lines: &[&str]) -> Vec<LineRole> {
             // A `DEPENDENCIES` line (two spaces) names its gem; a spec's own dependency lines
             // (six spaces) belong to the spec above them.
             let indent = line.len() - line.trim_start().len();
-            let name = (indent == 2).then(|| line.trim().split(" (").next().unwrap_or("").to_string());
-            LineRole::Lock { entry: name.or_else(|| entry.clone()) }
+            let name =
+                (indent == 2).then(|| line.trim().split(" (").next().unwrap_or("").to_string());
+            LineRole::Lock {
+                entry: name.or_else(|| entry.clone()),
+            }
         })
         .collect()
 }
@@ -167,30 +196,77 @@ BUNDLED WITH
     #[test]
     fn reads_gemfile_lock() {
         let requirements = read_gemfile_lock("Gemfile.lock", GEMFILE_LOCK);
-        let found: Vec<(&str, &str, usize)> = requirements.iter().map(|r| (r.name.as_str(), r.version.as_str(), r.line)).collect();
-        assert_eq!(found, [("actionpack", "7.1.3", 4), ("nokogiri", "1.16.2", 6), ("rack", "2.2.8", 8), ("racc", "1.7.3", 9)]);
+        let found: Vec<(&str, &str, usize)> = requirements
+            .iter()
+            .map(|r| (r.name.as_str(), r.version.as_str(), r.line))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("actionpack", "7.1.3", 4),
+                ("nokogiri", "1.16.2", 6),
+                ("rack", "2.2.8", 8),
+                ("racc", "1.7.3", 9)
+            ]
+        );
     }
 
     #[test]
     fn reads_gemspecs_and_gemfiles() {
         let gemspec = "Gem::Specification.new do |spec|\n  spec.name = \"acme\"\n  spec.add_dependency \"rack\", \">= 2.2.3\", \"< 4\"\n  spec.add_runtime_dependency('nokogiri', '~> 1.15')\n  s.add_dependency(%q<loofah>.freeze, [\">= 2.21\"])\n  spec.add_development_dependency \"rspec\"\nend\n";
         let requirements = read_gemspec("acme.gemspec", gemspec);
-        let found: Vec<(&str, &str, usize)> = requirements.iter().map(|r| (r.name.as_str(), r.version.as_str(), r.line)).collect();
-        assert_eq!(found, [("rack", ">= 2.2.3, < 4", 3), ("nokogiri", "~> 1.15", 4), ("loofah", ">= 2.21", 5), ("rspec", "", 6)]);
+        let found: Vec<(&str, &str, usize)> = requirements
+            .iter()
+            .map(|r| (r.name.as_str(), r.version.as_str(), r.line))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("rack", ">= 2.2.3, < 4", 3),
+                ("nokogiri", "~> 1.15", 4),
+                ("loofah", ">= 2.21", 5),
+                ("rspec", "", 6)
+            ]
+        );
         assert_eq!(requirements[3].section, Section::DevDependencies);
         let gemfile = "source \"https://rubygems.org\"\ngem \"rails\", \"~> 7.1.3\"\ngem 'puma', '>= 6.4.2', require: false\ngem \"acme\", git: \"https://x\"\n";
         let requirements = read_gemfile("Gemfile", gemfile);
-        let found: Vec<(&str, &str)> = requirements.iter().map(|r| (r.name.as_str(), r.version.as_str())).collect();
-        assert_eq!(found, [("rails", "~> 7.1.3"), ("puma", ">= 6.4.2"), ("acme", "")]);
+        let found: Vec<(&str, &str)> = requirements
+            .iter()
+            .map(|r| (r.name.as_str(), r.version.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [("rails", "~> 7.1.3"), ("puma", ">= 6.4.2"), ("acme", "")]
+        );
     }
 
     #[test]
     fn classifies_ruby_lines() {
-        let roles = classify_gemfile_lock(&["    rack (2.2.9)", "      webrick (~> 1.8)", "  rack (>= 2.2.9)"]);
-        assert!(matches!(&roles[0], LineRole::Requirement(d) if d.name == "rack" && d.version == "2.2.9"));
-        assert_eq!(roles[1], LineRole::Lock { entry: Some("rack".into()) });
-        assert_eq!(roles[2], LineRole::Lock { entry: Some("rack".into()) });
-        let roles = classify_gemspec(&["  spec.add_dependency \"rack\", \">= 2.2.9\"", "  spec.version = \"1.0\""]);
+        let roles = classify_gemfile_lock(&[
+            "    rack (2.2.9)",
+            "      webrick (~> 1.8)",
+            "  rack (>= 2.2.9)",
+        ]);
+        assert!(
+            matches!(&roles[0], LineRole::Requirement(d) if d.name == "rack" && d.version == "2.2.9")
+        );
+        assert_eq!(
+            roles[1],
+            LineRole::Lock {
+                entry: Some("rack".into())
+            }
+        );
+        assert_eq!(
+            roles[2],
+            LineRole::Lock {
+                entry: Some("rack".into())
+            }
+        );
+        let roles = classify_gemspec(&[
+            "  spec.add_dependency \"rack\", \">= 2.2.9\"",
+            "  spec.version = \"1.0\"",
+        ]);
         assert!(matches!(&roles[0], LineRole::Requirement(d) if d.version == ">= 2.2.9"));
         assert_eq!(roles[1], LineRole::Other);
     }

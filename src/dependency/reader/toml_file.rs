@@ -12,7 +12,11 @@ use toml::de::{DeTable, DeValue};
 pub(crate) type Document<'a> = Spanned<DeTable<'a>>;
 
 /// Parse `text`, refusing nesting deeper than the bound first.
-pub(crate) fn parse<'a>(file: &str, text: &'a str, options: &DependencyOptions) -> Result<Document<'a>, ManifestError> {
+pub(crate) fn parse<'a>(
+    file: &str,
+    text: &'a str,
+    options: &DependencyOptions,
+) -> Result<Document<'a>, ManifestError> {
     check_nesting(file, text, options.max_nesting)?;
     DeTable::parse(text).map_err(|error| ManifestError::Syntax {
         file: file.to_string(),
@@ -32,7 +36,11 @@ pub(crate) fn table<'t, 'a>(table: &'t DeTable<'a>, key: &str) -> Option<&'t DeT
 }
 
 /// The string at `key`, with its line.
-pub(crate) fn string_at<'t>(text: &str, table: &'t DeTable<'_>, key: &str) -> Option<(&'t str, usize)> {
+pub(crate) fn string_at<'t>(
+    text: &str,
+    table: &'t DeTable<'_>,
+    key: &str,
+) -> Option<(&'t str, usize)> {
     let value = get(table, key)?;
     Some((value.get_ref().as_str()?, line_of(text, value.span().start)))
 }
@@ -56,7 +64,11 @@ pub(crate) fn key_value(line: &str) -> Option<(String, &str)> {
     } else {
         let (key, value) = line.split_once('=')?;
         let key = key.trim();
-        if key.is_empty() || !key.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
             return None;
         }
         (key.to_string(), value)
@@ -107,9 +119,10 @@ pub(crate) fn inline_field<'a>(value: &'a str, field: &str) -> Option<&'a str> {
 /// A `[table]` or `[[array]]` header line: the header's keys, unquoted.
 pub(crate) fn header(line: &str) -> Option<Vec<String>> {
     let line = line.trim();
-    let inner = line.strip_prefix("[[").and_then(|l| l.strip_suffix("]]")).or_else(|| {
-        line.strip_prefix('[')?.split(']').next()
-    })?;
+    let inner = line
+        .strip_prefix("[[")
+        .and_then(|l| l.strip_suffix("]]"))
+        .or_else(|| line.strip_prefix('[')?.split(']').next())?;
     let mut keys = Vec::new();
     let mut current = String::new();
     let mut quote: Option<char> = None;
@@ -131,12 +144,31 @@ mod tests {
 
     #[test]
     fn line_grammar() {
-        assert_eq!(key_value("serde = \"1.0.100\" # pinned"), Some(("serde".into(), "\"1.0.100\"")));
-        assert_eq!(key_value("\"my-crate\" = { version = \"2\" }").map(|(k, _)| k), Some("my-crate".into()));
+        assert_eq!(
+            key_value("serde = \"1.0.100\" # pinned"),
+            Some(("serde".into(), "\"1.0.100\""))
+        );
+        assert_eq!(
+            key_value("\"my-crate\" = { version = \"2\" }").map(|(k, _)| k),
+            Some("my-crate".into())
+        );
         assert_eq!(string_value("\"1.2\","), Some("1.2"));
-        assert_eq!(inline_field("{ version = \"1.2\", features = [\"x\"] }", "version"), Some("1.2"));
-        assert_eq!(inline_field("{ git = \"https://x\", rust-version = \"1\" }", "version"), None);
-        assert_eq!(header("[target.'cfg(unix)'.dependencies]"), Some(vec!["target".into(), "cfg(unix)".into(), "dependencies".into()]));
+        assert_eq!(
+            inline_field("{ version = \"1.2\", features = [\"x\"] }", "version"),
+            Some("1.2")
+        );
+        assert_eq!(
+            inline_field("{ git = \"https://x\", rust-version = \"1\" }", "version"),
+            None
+        );
+        assert_eq!(
+            header("[target.'cfg(unix)'.dependencies]"),
+            Some(vec![
+                "target".into(),
+                "cfg(unix)".into(),
+                "dependencies".into()
+            ])
+        );
         assert_eq!(header("[[package]]"), Some(vec!["package".into()]));
     }
 }

@@ -53,7 +53,10 @@ impl GoVersion {
         };
         let build = match build {
             Some(build) => {
-                if build.split('.').any(|id| id.is_empty() || !id.bytes().all(is_ident_byte)) {
+                if build
+                    .split('.')
+                    .any(|id| id.is_empty() || !id.bytes().all(is_ident_byte))
+                {
                     return None;
                 }
                 build.to_string()
@@ -226,12 +229,35 @@ mod tests {
     fn orders_as_go_semver() {
         // In increasing order; taken from golang.org/x/mod/semver's own test table.
         let ordered = [
-            "bad", "v1-alpha.beta.gamma", "v1-pre", "v1+meta", "v1.2+meta", "v1.0.0-alpha",
-            "v1.0.0-alpha.1", "v1.0.0-alpha.beta", "v1.0.0-beta", "v1.0.0-beta.2",
-            "v1.0.0-beta.11", "v1.0.0-rc.1", "v1", "v1.0", "v1.0.0", "v1.2", "v1.2.0",
-            "v1.2.3-456", "v1.2.3-456.789", "v1.2.3-456-789", "v1.2.3-456a", "v1.2.3-pre",
-            "v1.2.3-pre+meta", "v1.2.3-pre.1", "v1.2.3-zzz", "v1.2.3", "v1.2.3+meta",
-            "v1.2.3+meta-pre", "v1.2.3+meta-pre.sha.256a",
+            "bad",
+            "v1-alpha.beta.gamma",
+            "v1-pre",
+            "v1+meta",
+            "v1.2+meta",
+            "v1.0.0-alpha",
+            "v1.0.0-alpha.1",
+            "v1.0.0-alpha.beta",
+            "v1.0.0-beta",
+            "v1.0.0-beta.2",
+            "v1.0.0-beta.11",
+            "v1.0.0-rc.1",
+            "v1",
+            "v1.0",
+            "v1.0.0",
+            "v1.2",
+            "v1.2.0",
+            "v1.2.3-456",
+            "v1.2.3-456.789",
+            "v1.2.3-456-789",
+            "v1.2.3-456a",
+            "v1.2.3-pre",
+            "v1.2.3-pre+meta",
+            "v1.2.3-pre.1",
+            "v1.2.3-zzz",
+            "v1.2.3",
+            "v1.2.3+meta",
+            "v1.2.3+meta-pre",
+            "v1.2.3+meta-pre.sha.256a",
         ];
         // Go's table groups equal entries; check that each is ≤ the next and that the
         // groups Go calls equal are equal.
@@ -251,11 +277,25 @@ mod tests {
         let newer = "v0.0.0-20231010123456-abcdef123456";
         assert_eq!(compare(older, newer), Ordering::Less);
         // A pseudo-version after a tag sorts after the tag and before the next patch.
-        assert_eq!(compare("v0.17.0", "v0.17.1-0.20231010123456-abcdef123456"), Ordering::Less);
-        assert_eq!(compare("v0.17.1-0.20231010123456-abcdef123456", "v0.17.1"), Ordering::Less);
+        assert_eq!(
+            compare("v0.17.0", "v0.17.1-0.20231010123456-abcdef123456"),
+            Ordering::Less
+        );
+        assert_eq!(
+            compare("v0.17.1-0.20231010123456-abcdef123456", "v0.17.1"),
+            Ordering::Less
+        );
         assert!(GoVersion::parse(newer).unwrap().is_pseudo());
-        assert!(GoVersion::parse("v0.17.1-0.20231010123456-abcdef123456").unwrap().is_pseudo());
-        assert!(GoVersion::parse("v1.5.0-pre.0.20231010123456-abcdef123456").unwrap().is_pseudo());
+        assert!(
+            GoVersion::parse("v0.17.1-0.20231010123456-abcdef123456")
+                .unwrap()
+                .is_pseudo()
+        );
+        assert!(
+            GoVersion::parse("v1.5.0-pre.0.20231010123456-abcdef123456")
+                .unwrap()
+                .is_pseudo()
+        );
         assert!(!GoVersion::parse("v1.5.0-rc.1").unwrap().is_pseudo());
     }
 
@@ -264,30 +304,57 @@ mod tests {
         let v = GoVersion::parse("v2.0.0+incompatible").unwrap();
         assert!(v.is_incompatible());
         assert_eq!(compare("v2.0.0+incompatible", "v2.0.0"), Ordering::Equal);
-        assert_eq!(compare("v2.0.0+incompatible", "v3.1.0+incompatible"), Ordering::Less);
+        assert_eq!(
+            compare("v2.0.0+incompatible", "v3.1.0+incompatible"),
+            Ordering::Less
+        );
     }
 
     #[test]
     fn refuses_what_go_refuses() {
-        for bad in ["1.2.3", "v01.2.3", "v1.2.3-01", "v1.2-pre", "v1.2.3-", "v1.2.3+", "v1..2"] {
+        for bad in [
+            "1.2.3",
+            "v01.2.3",
+            "v1.2.3-01",
+            "v1.2-pre",
+            "v1.2.3-",
+            "v1.2.3+",
+            "v1..2",
+        ] {
             assert!(GoVersion::parse(bad).is_none(), "{bad}");
         }
     }
 
     #[test]
     fn toolchain_versions() {
-        let ordered = ["1.20", "1.21", "1.21rc1", "1.21rc2", "1.21.0", "1.21.1", "go1.22.5", "1.23"];
+        let ordered = [
+            "1.20", "1.21", "1.21rc1", "1.21rc2", "1.21.0", "1.21.1", "go1.22.5", "1.23",
+        ];
         for pair in ordered.windows(2) {
-            assert_eq!(compare_toolchain(pair[0], pair[1]), Ordering::Less, "{pair:?}");
+            assert_eq!(
+                compare_toolchain(pair[0], pair[1]),
+                Ordering::Less,
+                "{pair:?}"
+            );
         }
     }
 
     fn go_version() -> impl Strategy<Value = String> {
-        (0u8..3, 0u8..3, 0u8..3, prop::option::of("[a-c0-9]{1,3}"), any::<bool>()).prop_map(
-            |(a, b, c, pre, inc)| {
+        (
+            0u8..3,
+            0u8..3,
+            0u8..3,
+            prop::option::of("[a-c0-9]{1,3}"),
+            any::<bool>(),
+        )
+            .prop_map(|(a, b, c, pre, inc)| {
                 let mut v = format!("v{a}.{b}.{c}");
                 if let Some(pre) = pre {
-                    let pre = if pre.len() > 1 && pre.starts_with('0') { format!("x{pre}") } else { pre };
+                    let pre = if pre.len() > 1 && pre.starts_with('0') {
+                        format!("x{pre}")
+                    } else {
+                        pre
+                    };
                     v.push('-');
                     v.push_str(&pre);
                 }
@@ -295,8 +362,7 @@ mod tests {
                     v.push_str("+incompatible");
                 }
                 v
-            },
-        )
+            })
     }
 
     proptest! {

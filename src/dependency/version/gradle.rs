@@ -50,15 +50,26 @@ pub fn compare(a: &str, b: &str) -> Ordering {
     for k in 0..left.len().max(right.len()) {
         let (l, r) = match (left.get(k), right.get(k)) {
             (Some(l), Some(r)) => (*l, *r),
-            (Some(l), None) => return if is_number(l) { Ordering::Greater } else { Ordering::Less },
-            (None, Some(r)) => return if is_number(r) { Ordering::Less } else { Ordering::Greater },
+            (Some(l), None) => {
+                return if is_number(l) {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                };
+            }
+            (None, Some(r)) => {
+                return if is_number(r) {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                };
+            }
             (None, None) => break,
         };
         let order = match (is_number(l), is_number(r)) {
-            (true, true) => super::go::compare_number(
-                l.trim_start_matches('0'),
-                r.trim_start_matches('0'),
-            ),
+            (true, true) => {
+                super::go::compare_number(l.trim_start_matches('0'), r.trim_start_matches('0'))
+            }
             (true, false) => Ordering::Greater,
             (false, true) => Ordering::Less,
             (false, false) => match (special(l), special(r)) {
@@ -83,9 +94,23 @@ mod tests {
     fn orders_as_the_gradle_manual() {
         // The manual's examples, in increasing order.
         let ordered = [
-            "1.0-dev-1", "1.0-alpha-1", "1.0-rc-1", "1.0-SNAPSHOT", "1.0-FINAL", "1.0-GA",
-            "1.0-RELEASE", "1.0-SP1", "1.0", "1.0.0", "1.1", "1.2-beta", "1.2", "1.2.0",
-            "1.10", "2.0a", "2.0",
+            "1.0-dev-1",
+            "1.0-alpha-1",
+            "1.0-rc-1",
+            "1.0-SNAPSHOT",
+            "1.0-FINAL",
+            "1.0-GA",
+            "1.0-RELEASE",
+            "1.0-SP1",
+            "1.0",
+            "1.0.0",
+            "1.1",
+            "1.2-beta",
+            "1.2",
+            "1.2.0",
+            "1.10",
+            "2.0a",
+            "2.0",
         ];
         for pair in ordered.windows(2) {
             assert_eq!(compare(pair[0], pair[1]), Ordering::Less, "{pair:?}");

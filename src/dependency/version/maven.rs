@@ -111,7 +111,6 @@ impl MavenVersion {
         }
         MavenVersion { lists }
     }
-
 }
 
 fn parse_item(is_combination: bool, is_digit: bool, buf: &str) -> Item {
@@ -130,7 +129,11 @@ fn parse_item(is_combination: bool, is_digit: bool, buf: &str) -> Item {
 
 fn number(digits: &str) -> String {
     let trimmed = digits.trim_start_matches('0');
-    if trimmed.is_empty() { "0".into() } else { trimmed.into() }
+    if trimmed.is_empty() {
+        "0".into()
+    } else {
+        trimmed.into()
+    }
 }
 
 fn text_value(value: &str, followed_by_digit: bool) -> String {
@@ -188,7 +191,11 @@ impl MavenVersion {
         let Some(b) = b else {
             return match a {
                 Number(n) => {
-                    if n == "0" { Ordering::Equal } else { Ordering::Greater }
+                    if n == "0" {
+                        Ordering::Equal
+                    } else {
+                        Ordering::Greater
+                    }
                 }
                 Text(t) => comparable_qualifier(t).as_str().cmp(RELEASE_INDEX),
                 Combination(t, _) => comparable_qualifier(t).as_str().cmp(RELEASE_INDEX),
@@ -281,9 +288,28 @@ mod tests {
 
     // The tables below are Maven's ComparableVersionTest (maven-artifact), case for case.
     const VERSIONS_QUALIFIER: [&str; 22] = [
-        "1-alpha2snapshot", "1-alpha2", "1-alpha-123", "1-beta-2", "1-beta123", "1-m2", "1-m11",
-        "1-rc", "1-cr2", "1-rc123", "1-SNAPSHOT", "1", "1-sp", "1-sp2", "1-sp123", "1-abc",
-        "1-def", "1-pom-1", "1-1-snapshot", "1-1", "1-2", "1-123",
+        "1-alpha2snapshot",
+        "1-alpha2",
+        "1-alpha-123",
+        "1-beta-2",
+        "1-beta123",
+        "1-m2",
+        "1-m11",
+        "1-rc",
+        "1-cr2",
+        "1-rc123",
+        "1-SNAPSHOT",
+        "1",
+        "1-sp",
+        "1-sp2",
+        "1-sp123",
+        "1-abc",
+        "1-def",
+        "1-pom-1",
+        "1-1-snapshot",
+        "1-1",
+        "1-2",
+        "1-123",
     ];
     const VERSIONS_NUMBER: [&str; 24] = [
         "2.0", "2.0.a", "2-1", "2.0.2", "2.0.123", "2.1.0", "2.1-a", "2.1b", "2.1-c", "2.1-1",
@@ -300,8 +326,16 @@ mod tests {
     }
 
     fn check_order(low: &str, high: &str) {
-        assert_eq!(compare(low, high), Ordering::Less, "expected {low} < {high}");
-        assert_eq!(compare(high, low), Ordering::Greater, "expected {high} > {low}");
+        assert_eq!(
+            compare(low, high),
+            Ordering::Less,
+            "expected {low} < {high}"
+        );
+        assert_eq!(
+            compare(high, low),
+            Ordering::Greater,
+            "expected {high} > {low}"
+        );
     }
 
     fn check_equal(a: &str, b: &str) {
@@ -322,19 +356,54 @@ mod tests {
     #[test]
     fn versions_equal() {
         for (a, b) in [
-            ("1", "1"), ("1", "1.0"), ("1", "1.0.0"), ("1.0", "1.0.0"), ("1", "1-0"),
-            ("1", "1.0-0"), ("1.0", "1.0-0"), ("1a", "1-a"), ("1a", "1.0-a"), ("1a", "1.0.0-a"),
-            ("1.0a", "1-a"), ("1.0.0a", "1-a"), ("1x", "1-x"), ("1x", "1.0-x"),
-            ("1x", "1.0.0-x"), ("1.0x", "1-x"), ("1.0.0x", "1-x"), ("1cr", "1rc"),
-            ("1a1", "1-alpha-1"), ("1b2", "1-beta-2"), ("1m3", "1-milestone-3"), ("1X", "1x"),
-            ("1A", "1a"), ("1B", "1b"), ("1M", "1m"), ("1Cr", "1Rc"), ("1cR", "1rC"),
-            ("1m3", "1Milestone3"), ("1m3", "1MileStone3"), ("1m3", "1MILESTONE3"),
+            ("1", "1"),
+            ("1", "1.0"),
+            ("1", "1.0.0"),
+            ("1.0", "1.0.0"),
+            ("1", "1-0"),
+            ("1", "1.0-0"),
+            ("1.0", "1.0-0"),
+            ("1a", "1-a"),
+            ("1a", "1.0-a"),
+            ("1a", "1.0.0-a"),
+            ("1.0a", "1-a"),
+            ("1.0.0a", "1-a"),
+            ("1x", "1-x"),
+            ("1x", "1.0-x"),
+            ("1x", "1.0.0-x"),
+            ("1.0x", "1-x"),
+            ("1.0.0x", "1-x"),
+            ("1cr", "1rc"),
+            ("1a1", "1-alpha-1"),
+            ("1b2", "1-beta-2"),
+            ("1m3", "1-milestone-3"),
+            ("1X", "1x"),
+            ("1A", "1a"),
+            ("1B", "1b"),
+            ("1M", "1m"),
+            ("1Cr", "1Rc"),
+            ("1cR", "1rC"),
+            ("1m3", "1Milestone3"),
+            ("1m3", "1MileStone3"),
+            ("1m3", "1MILESTONE3"),
             // Same order, not equal objects in Java; the order is what matters here.
-            ("1ga", "1"), ("1release", "1"), ("1final", "1"), ("1Ga", "1"), ("1GA", "1"),
-            ("1RELEASE", "1"), ("1RELeaSE", "1"), ("1Final", "1"), ("1FinaL", "1"),
+            ("1ga", "1"),
+            ("1release", "1"),
+            ("1final", "1"),
+            ("1Ga", "1"),
+            ("1GA", "1"),
+            ("1RELEASE", "1"),
+            ("1RELeaSE", "1"),
+            ("1Final", "1"),
+            ("1FinaL", "1"),
             ("1FINAL", "1"),
-            ("1-abcdefghijklmnopqrstuvwxyz", "1-ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
-            ("1.0.0-alpha1", "1.0.0-ALPHA1"), ("1.a", "1.A"), ("1.é", "1.É"),
+            (
+                "1-abcdefghijklmnopqrstuvwxyz",
+                "1-ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+            ),
+            ("1.0.0-alpha1", "1.0.0-ALPHA1"),
+            ("1.a", "1.A"),
+            ("1.é", "1.É"),
         ] {
             check_equal(a, b);
         }
@@ -343,17 +412,38 @@ mod tests {
     #[test]
     fn version_comparing() {
         for (low, high) in [
-            ("1", "2"), ("1.5", "2"), ("1", "2.5"), ("1.0", "1.1"), ("1.1", "1.2"),
-            ("1.0.0", "1.1"), ("1.0.1", "1.1"), ("1.1", "1.2.0"), ("1.0-alpha-1", "1.0"),
-            ("1.0-alpha-1", "1.0-alpha-2"), ("1.0-alpha-1", "1.0-beta-1"),
-            ("1.0-beta-1", "1.0-SNAPSHOT"), ("1.0-SNAPSHOT", "1.0"),
-            ("1.0-alpha-1-SNAPSHOT", "1.0-alpha-1"), ("1.0", "1.0-1"), ("1.0-1", "1.0-2"),
-            ("1.0.0", "1.0-1"), ("2.0-1", "2.0.1"), ("2.0.1-klm", "2.0.1-lmn"),
-            ("2.0.1", "2.0.1-xyz"), ("2.0.1", "2.0.1-123"), ("2.0.1-xyz", "2.0.1-123"),
-            ("0.7", "2"), ("0.2", "1.0.7"),
+            ("1", "2"),
+            ("1.5", "2"),
+            ("1", "2.5"),
+            ("1.0", "1.1"),
+            ("1.1", "1.2"),
+            ("1.0.0", "1.1"),
+            ("1.0.1", "1.1"),
+            ("1.1", "1.2.0"),
+            ("1.0-alpha-1", "1.0"),
+            ("1.0-alpha-1", "1.0-alpha-2"),
+            ("1.0-alpha-1", "1.0-beta-1"),
+            ("1.0-beta-1", "1.0-SNAPSHOT"),
+            ("1.0-SNAPSHOT", "1.0"),
+            ("1.0-alpha-1-SNAPSHOT", "1.0-alpha-1"),
+            ("1.0", "1.0-1"),
+            ("1.0-1", "1.0-2"),
+            ("1.0.0", "1.0-1"),
+            ("2.0-1", "2.0.1"),
+            ("2.0.1-klm", "2.0.1-lmn"),
+            ("2.0.1", "2.0.1-xyz"),
+            ("2.0.1", "2.0.1-123"),
+            ("2.0.1-xyz", "2.0.1-123"),
+            ("0.7", "2"),
+            ("0.2", "1.0.7"),
             // Letters before digits, in any script.
-            ("é", "1"), ("J", "7"), ("c", "7"), ("\u{0668}", "1"), ("\u{0668}", "9"),
-            ("aardvark", "zebra"), ("zebra", "ζέβρα"),
+            ("é", "1"),
+            ("J", "7"),
+            ("c", "7"),
+            ("\u{0668}", "1"),
+            ("\u{0668}", "9"),
+            ("aardvark", "zebra"),
+            ("zebra", "ζέβρα"),
         ] {
             check_order(low, high);
         }
@@ -383,7 +473,17 @@ mod tests {
         check_order("1-0.alpha", "1");
         check_order("1-0.beta", "1");
         check_order("1-0.alpha", "1-0.beta");
-        for x in ["abc", "alpha", "a", "beta", "b", "def", "milestone", "m", "RC"] {
+        for x in [
+            "abc",
+            "alpha",
+            "a",
+            "beta",
+            "b",
+            "def",
+            "milestone",
+            "m",
+            "RC",
+        ] {
             check_order(&format!("1.0.0.{x}1"), &format!("1.0.0-{x}2"));
             check_equal(&format!("2-{x}"), &format!("2.0.{x}"));
             check_equal(&format!("2-{x}"), &format!("2.0.0.{x}"));
@@ -409,15 +509,22 @@ mod tests {
     fn real_version() -> impl Strategy<Value = String> {
         let item = prop_oneof![
             "[0-9]{1,2}".prop_map(String::from),
-            prop::sample::select(vec!["alpha", "beta", "rc", "sp", "final", "snapshot", "ga", "a1", "rc2", "b"]).prop_map(String::from),
+            prop::sample::select(vec![
+                "alpha", "beta", "rc", "sp", "final", "snapshot", "ga", "a1", "rc2", "b"
+            ])
+            .prop_map(String::from),
         ];
-        ("[0-9]{1,2}", prop::collection::vec((prop::sample::select(vec![".", "-"]), item), 0..4)).prop_map(|(first, rest)| {
-            rest.into_iter().fold(first, |mut v, (sep, item)| {
-                v.push_str(sep);
-                v.push_str(&item);
-                v
+        (
+            "[0-9]{1,2}",
+            prop::collection::vec((prop::sample::select(vec![".", "-"]), item), 0..4),
+        )
+            .prop_map(|(first, rest)| {
+                rest.into_iter().fold(first, |mut v, (sep, item)| {
+                    v.push_str(sep);
+                    v.push_str(&item);
+                    v
+                })
             })
-        })
     }
 
     proptest! {

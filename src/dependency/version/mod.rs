@@ -42,15 +42,22 @@ impl<V: Ord> Floor<V> {
         match (&a, &b) {
             (Floor::Unbounded, _) => b,
             (_, Floor::Unbounded) => a,
-            (Floor::At { version: x, inclusive: xi }, Floor::At { version: y, inclusive: yi }) => {
-                match x.cmp(y) {
-                    Ordering::Less => b,
-                    Ordering::Greater => a,
-                    Ordering::Equal if !xi => a,
-                    Ordering::Equal if !yi => b,
-                    Ordering::Equal => a,
-                }
-            }
+            (
+                Floor::At {
+                    version: x,
+                    inclusive: xi,
+                },
+                Floor::At {
+                    version: y,
+                    inclusive: yi,
+                },
+            ) => match x.cmp(y) {
+                Ordering::Less => b,
+                Ordering::Greater => a,
+                Ordering::Equal if !xi => a,
+                Ordering::Equal if !yi => b,
+                Ordering::Equal => a,
+            },
         }
     }
 
@@ -58,15 +65,22 @@ impl<V: Ord> Floor<V> {
     pub fn min(a: Floor<V>, b: Floor<V>) -> Floor<V> {
         match (&a, &b) {
             (Floor::Unbounded, _) | (_, Floor::Unbounded) => Floor::Unbounded,
-            (Floor::At { version: x, inclusive: xi }, Floor::At { version: y, inclusive: yi }) => {
-                match x.cmp(y) {
-                    Ordering::Less => a,
-                    Ordering::Greater => b,
-                    Ordering::Equal if *xi => a,
-                    Ordering::Equal if *yi => b,
-                    Ordering::Equal => a,
-                }
-            }
+            (
+                Floor::At {
+                    version: x,
+                    inclusive: xi,
+                },
+                Floor::At {
+                    version: y,
+                    inclusive: yi,
+                },
+            ) => match x.cmp(y) {
+                Ordering::Less => a,
+                Ordering::Greater => b,
+                Ordering::Equal if *xi => a,
+                Ordering::Equal if *yi => b,
+                Ordering::Equal => a,
+            },
         }
     }
 
@@ -78,16 +92,23 @@ impl<V: Ord> Floor<V> {
             (Floor::Unbounded, Floor::Unbounded) => Ordering::Equal,
             (_, Floor::Unbounded) => Ordering::Greater,
             (Floor::Unbounded, _) => Ordering::Less,
-            (Floor::At { version: r, inclusive: ri }, Floor::At { version: p, inclusive: pi }) => {
-                match r.cmp(p) {
-                    Ordering::Equal => match (ri, pi) {
-                        (true, false) => Ordering::Less,
-                        (false, true) => Ordering::Greater,
-                        _ => Ordering::Equal,
-                    },
-                    order => order,
-                }
-            }
+            (
+                Floor::At {
+                    version: r,
+                    inclusive: ri,
+                },
+                Floor::At {
+                    version: p,
+                    inclusive: pi,
+                },
+            ) => match r.cmp(p) {
+                Ordering::Equal => match (ri, pi) {
+                    (true, false) => Ordering::Less,
+                    (false, true) => Ordering::Greater,
+                    _ => Ordering::Equal,
+                },
+                order => order,
+            },
         }
     }
 }
@@ -117,14 +138,15 @@ pub fn compare(ecosystem: Ecosystem, patch: &str, release: &str, max_bytes: usiz
         Ecosystem::Go => go_floor_order(patch, release),
         Ecosystem::Npm => floors(npm::range_floor(patch), npm::range_floor(release)),
         Ecosystem::Cargo => floors(cargo_floor(patch), cargo_floor(release)),
-        Ecosystem::Python => floors(python::specifier_floor(patch), python::specifier_floor(release)),
+        Ecosystem::Python => floors(
+            python::specifier_floor(patch),
+            python::specifier_floor(release),
+        ),
         Ecosystem::Maven => floors(maven_floor(patch), maven_floor(release)),
-        Ecosystem::Gradle => {
-            match (gradle_floor(patch), gradle_floor(release)) {
-                (Some(p), Some(r)) => Ok(r.compare_to_patch(&p)),
-                (p, _) => Err(p.is_none()),
-            }
-        }
+        Ecosystem::Gradle => match (gradle_floor(patch), gradle_floor(release)) {
+            (Some(p), Some(r)) => Ok(r.compare_to_patch(&p)),
+            (p, _) => Err(p.is_none()),
+        },
         Ecosystem::RubyGems => floors(
             ruby_requirement::requirement_floor(patch),
             ruby_requirement::requirement_floor(release),
@@ -132,7 +154,9 @@ pub fn compare(ecosystem: Ecosystem, patch: &str, release: &str, max_bytes: usiz
     };
     match order {
         Ok(Ordering::Less) => Comparison::Below,
-        Ok(order) => Comparison::AtLeast { equal: order == Ordering::Equal },
+        Ok(order) => Comparison::AtLeast {
+            equal: order == Ordering::Equal,
+        },
         Err(patch_side) => Comparison::Unordered {
             reason: format!(
                 "`{}` is not a {} version or range",
@@ -159,7 +183,10 @@ fn go_floor_order(patch: &str, release: &str) -> Result<Ordering, bool> {
     match (go::GoVersion::parse(patch), go::GoVersion::parse(release)) {
         (Some(p), Some(r)) => Ok(r.cmp(&p)),
         (p, r) => {
-            let toolchain = |v: &str| go::compare_toolchain(v, v) == Ordering::Equal && go::compare_toolchain(v, "0") != Ordering::Less;
+            let toolchain = |v: &str| {
+                go::compare_toolchain(v, v) == Ordering::Equal
+                    && go::compare_toolchain(v, "0") != Ordering::Less
+            };
             if p.is_none() && r.is_none() && toolchain(patch) && toolchain(release) {
                 Ok(go::compare_toolchain(release, patch))
             } else {
@@ -184,13 +211,27 @@ fn cargo_floor(requirement: &str) -> Option<Floor<semver::Version>> {
             build: semver::BuildMetadata::EMPTY,
         };
         let this = match comparator.op {
-            semver::Op::Exact | semver::Op::GreaterEq | semver::Op::Tilde | semver::Op::Caret | semver::Op::Wildcard => {
-                Floor::At { version: at, inclusive: true }
-            }
+            semver::Op::Exact
+            | semver::Op::GreaterEq
+            | semver::Op::Tilde
+            | semver::Op::Caret
+            | semver::Op::Wildcard => Floor::At {
+                version: at,
+                inclusive: true,
+            },
             semver::Op::Greater => match (comparator.minor, comparator.patch) {
-                (None, _) => Floor::At { version: semver::Version::new(comparator.major + 1, 0, 0), inclusive: true },
-                (Some(_), None) => Floor::At { version: semver::Version::new(comparator.major, minor + 1, 0), inclusive: true },
-                _ => Floor::At { version: at, inclusive: false },
+                (None, _) => Floor::At {
+                    version: semver::Version::new(comparator.major + 1, 0, 0),
+                    inclusive: true,
+                },
+                (Some(_), None) => Floor::At {
+                    version: semver::Version::new(comparator.major, minor + 1, 0),
+                    inclusive: true,
+                },
+                _ => Floor::At {
+                    version: at,
+                    inclusive: false,
+                },
             },
             _ => Floor::Unbounded,
         };
@@ -208,7 +249,10 @@ fn maven_floor(spec: &str) -> Option<Floor<maven::MavenVersion>> {
         return None;
     }
     if !spec.starts_with(['[', '(']) {
-        return Some(Floor::At { version: maven::MavenVersion::parse(spec), inclusive: true });
+        return Some(Floor::At {
+            version: maven::MavenVersion::parse(spec),
+            inclusive: true,
+        });
     }
     let mut union: Option<Floor<maven::MavenVersion>> = None;
     let mut rest = spec;
@@ -220,7 +264,10 @@ fn maven_floor(spec: &str) -> Option<Floor<maven::MavenVersion>> {
         let floor = if lower.is_empty() {
             Floor::Unbounded
         } else {
-            Floor::At { version: maven::MavenVersion::parse(lower), inclusive: open == '[' }
+            Floor::At {
+                version: maven::MavenVersion::parse(lower),
+                inclusive: open == '[',
+            }
         };
         union = Some(match union {
             None => floor,
@@ -246,7 +293,10 @@ fn gradle_floor(spec: &str) -> Option<Floor<GradleVersion>> {
         if prefix.is_empty() {
             return Some(Floor::Unbounded);
         }
-        return Some(Floor::At { version: GradleVersion(prefix.to_string()), inclusive: true });
+        return Some(Floor::At {
+            version: GradleVersion(prefix.to_string()),
+            inclusive: true,
+        });
     }
     if spec.starts_with(['[', '(', ']']) {
         let open = spec.chars().next()?;
@@ -254,9 +304,15 @@ fn gradle_floor(spec: &str) -> Option<Floor<GradleVersion>> {
         if lower.is_empty() {
             return Some(Floor::Unbounded);
         }
-        return Some(Floor::At { version: GradleVersion(lower.to_string()), inclusive: open == '[' });
+        return Some(Floor::At {
+            version: GradleVersion(lower.to_string()),
+            inclusive: open == '[',
+        });
     }
-    Some(Floor::At { version: GradleVersion(spec.to_string()), inclusive: true })
+    Some(Floor::At {
+        version: GradleVersion(spec.to_string()),
+        inclusive: true,
+    })
 }
 
 /// A Gradle version, ordered by [`gradle::compare`].
@@ -293,29 +349,73 @@ mod tests {
         use Ecosystem::*;
         let cases = [
             (Go, "v0.33.0", "v0.33.0", "v0.35.0", "v0.23.0"),
-            (Go, "v0.0.0-20231010123456-abcdef123456", "v0.0.0-20231010123456-abcdef123456", "v0.1.0", "v0.0.0-20220101000000-abcdef123456"),
-            (Go, "v2.0.0+incompatible", "v2.0.0+incompatible", "v2.1.0+incompatible", "v1.9.0"),
+            (
+                Go,
+                "v0.0.0-20231010123456-abcdef123456",
+                "v0.0.0-20231010123456-abcdef123456",
+                "v0.1.0",
+                "v0.0.0-20220101000000-abcdef123456",
+            ),
+            (
+                Go,
+                "v2.0.0+incompatible",
+                "v2.0.0+incompatible",
+                "v2.1.0+incompatible",
+                "v1.9.0",
+            ),
             (Go, "1.22.5", "1.22.5", "1.23", "1.22rc1"),
             (Npm, "^1.7.4", "1.7.4", "^1.8.0", "^1.6.0"),
             (Cargo, "1.0.100", "1.0.100", "1.0.200", "1"),
             (Python, ">=2.31.0", "==2.31.0", "~=2.32.3", ">=2.28,<3"),
-            (Maven, "4.1.100.Final", "4.1.100.Final", "4.1.108.Final", "4.1.94.Final"),
+            (
+                Maven,
+                "4.1.100.Final",
+                "4.1.100.Final",
+                "4.1.108.Final",
+                "4.1.94.Final",
+            ),
             (Maven, "[2.15.0,)", "2.15.0", "2.17.1", "[2.14,2.16)"),
-            (Gradle, "4.1.100.Final", "4.1.100.Final", "4.1.108.Final", "4.1.94.Final"),
+            (
+                Gradle,
+                "4.1.100.Final",
+                "4.1.100.Final",
+                "4.1.108.Final",
+                "4.1.94.Final",
+            ),
             (RubyGems, ">= 2.2.8", "2.2.8", "~> 3.0", ">= 2.2.3, < 4"),
         ];
         for (ecosystem, patch, equal, newer, older) in cases {
-            assert_eq!(at_least(ecosystem, patch, equal), Comparison::AtLeast { equal: true }, "{patch} = {equal}");
-            assert_eq!(at_least(ecosystem, patch, newer), Comparison::AtLeast { equal: false }, "{patch} < {newer}");
-            assert_eq!(at_least(ecosystem, patch, older), Comparison::Below, "{patch} > {older}");
+            assert_eq!(
+                at_least(ecosystem, patch, equal),
+                Comparison::AtLeast { equal: true },
+                "{patch} = {equal}"
+            );
+            assert_eq!(
+                at_least(ecosystem, patch, newer),
+                Comparison::AtLeast { equal: false },
+                "{patch} < {newer}"
+            );
+            assert_eq!(
+                at_least(ecosystem, patch, older),
+                Comparison::Below,
+                "{patch} > {older}"
+            );
         }
     }
 
     #[test]
     fn unordered_and_oversized() {
-        assert!(matches!(at_least(Ecosystem::Npm, "^1.0.0", "github:a/b"), Comparison::Unordered { .. }));
-        assert!(matches!(at_least(Ecosystem::Go, "v1.0.0", "../local"), Comparison::Unordered { .. }));
+        assert!(matches!(
+            at_least(Ecosystem::Npm, "^1.0.0", "github:a/b"),
+            Comparison::Unordered { .. }
+        ));
+        assert!(matches!(
+            at_least(Ecosystem::Go, "v1.0.0", "../local"),
+            Comparison::Unordered { .. }
+        ));
         let long = format!("1.{}", "0.".repeat(200));
-        assert!(matches!(at_least(Ecosystem::Maven, "1.0", &long), Comparison::Unordered { reason } if reason.contains("longer")));
+        assert!(
+            matches!(at_least(Ecosystem::Maven, "1.0", &long), Comparison::Unordered { reason } if reason.contains("longer"))
+        );
     }
 }

@@ -47,11 +47,22 @@ fn parse_partial(text: &str) -> Option<Partial> {
         }
         *slot = Some(piece.parse::<u64>().ok()?);
     }
-    Some(Partial { major: numbers[0], minor: numbers[1], patch: numbers[2], pre })
+    Some(Partial {
+        major: numbers[0],
+        minor: numbers[1],
+        patch: numbers[2],
+        pre,
+    })
 }
 
 fn version(major: u64, minor: u64, patch: u64, pre: Prerelease) -> Version {
-    Version { major, minor, patch, pre, build: BuildMetadata::EMPTY }
+    Version {
+        major,
+        minor,
+        patch,
+        pre,
+        build: BuildMetadata::EMPTY,
+    }
 }
 
 /// The floor of one comparator (operator and partial version), `Unbounded` when it sets no
@@ -64,12 +75,24 @@ fn comparator_floor(operator: &str, partial: &Partial) -> Option<Floor<Version>>
     let patch = partial.patch.unwrap_or(0);
     let at = version(major, minor, patch, partial.pre.clone());
     Some(match operator {
-        "" | "=" | ">=" | "^" | "~" => Floor::At { version: at, inclusive: true },
+        "" | "=" | ">=" | "^" | "~" => Floor::At {
+            version: at,
+            inclusive: true,
+        },
         ">" => match (partial.minor, partial.patch) {
             // `>1` means `>=2.0.0`, `>1.2` means `>=1.3.0` (X-range rules).
-            (None, _) => Floor::At { version: version(major + 1, 0, 0, Prerelease::EMPTY), inclusive: true },
-            (Some(_), None) => Floor::At { version: version(major, minor + 1, 0, Prerelease::EMPTY), inclusive: true },
-            (Some(_), Some(_)) => Floor::At { version: at, inclusive: false },
+            (None, _) => Floor::At {
+                version: version(major + 1, 0, 0, Prerelease::EMPTY),
+                inclusive: true,
+            },
+            (Some(_), None) => Floor::At {
+                version: version(major, minor + 1, 0, Prerelease::EMPTY),
+                inclusive: true,
+            },
+            (Some(_), Some(_)) => Floor::At {
+                version: at,
+                inclusive: false,
+            },
         },
         "<" | "<=" => Floor::Unbounded,
         _ => return None,
@@ -112,12 +135,18 @@ fn set_floor(set: &str) -> Option<Floor<Version>> {
     let mut k = 0;
     while k < tokens.len() {
         let mut token = tokens[k].to_string();
-        if matches!(token.as_str(), ">" | ">=" | "<" | "<=" | "=" | "^" | "~" | "~>") && k + 1 < tokens.len() {
+        if matches!(
+            token.as_str(),
+            ">" | ">=" | "<" | "<=" | "=" | "^" | "~" | "~>"
+        ) && k + 1 < tokens.len()
+        {
             k += 1;
             token.push_str(tokens[k]);
         }
         k += 1;
-        let split = token.find(|c: char| c.is_ascii_alphanumeric() || c == '*').unwrap_or(token.len());
+        let split = token
+            .find(|c: char| c.is_ascii_alphanumeric() || c == '*')
+            .unwrap_or(token.len());
         let (operator, rest) = token.split_at(split);
         let operator = if operator == "~>" { "~" } else { operator };
         if rest.is_empty() {

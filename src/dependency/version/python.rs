@@ -19,7 +19,10 @@ pub fn specifier_floor(spec: &str) -> Option<Floor<Version>> {
         return Some(Floor::Unbounded);
     }
     if let Ok(version) = Version::from_str(spec) {
-        return Some(Floor::At { version, inclusive: true });
+        return Some(Floor::At {
+            version,
+            inclusive: true,
+        });
     }
     // Poetry: comma-separated (`>=1.2,<1.5`) or space-separated clauses, `^` and `~`, `||`.
     if spec.contains("||") {
@@ -38,13 +41,30 @@ pub fn specifier_floor(spec: &str) -> Option<Floor<Version>> {
     for clause in spec.split(',') {
         let clause = clause.trim();
         if let Some(rest) = clause.strip_prefix('^').or_else(|| {
-            clause.strip_prefix('~').filter(|rest| !rest.starts_with('='))
+            clause
+                .strip_prefix('~')
+                .filter(|rest| !rest.starts_with('='))
         }) {
             let version = Version::from_str(rest.trim()).ok()?;
-            floor = Floor::max(floor, Floor::At { version, inclusive: true });
-        } else if let Some(prefix) = clause.strip_suffix(".*").filter(|p| !p.contains(['=', '<', '>', '!', '~'])) {
+            floor = Floor::max(
+                floor,
+                Floor::At {
+                    version,
+                    inclusive: true,
+                },
+            );
+        } else if let Some(prefix) = clause
+            .strip_suffix(".*")
+            .filter(|p| !p.contains(['=', '<', '>', '!', '~']))
+        {
             let version = Version::from_str(prefix.trim()).ok()?.with_dev(Some(0));
-            floor = Floor::max(floor, Floor::At { version, inclusive: true });
+            floor = Floor::max(
+                floor,
+                Floor::At {
+                    version,
+                    inclusive: true,
+                },
+            );
         } else if !clause.is_empty() {
             standard.push(clause);
         }
@@ -56,11 +76,21 @@ pub fn specifier_floor(spec: &str) -> Option<Floor<Version>> {
     for specifier in specifiers.iter() {
         let version = specifier.version().clone();
         let this = match specifier.operator() {
-            Operator::Equal | Operator::ExactEqual | Operator::GreaterThanEqual | Operator::TildeEqual => {
-                Floor::At { version, inclusive: true }
-            }
-            Operator::EqualStar => Floor::At { version: version.with_dev(Some(0)), inclusive: true },
-            Operator::GreaterThan => Floor::At { version, inclusive: false },
+            Operator::Equal
+            | Operator::ExactEqual
+            | Operator::GreaterThanEqual
+            | Operator::TildeEqual => Floor::At {
+                version,
+                inclusive: true,
+            },
+            Operator::EqualStar => Floor::At {
+                version: version.with_dev(Some(0)),
+                inclusive: true,
+            },
+            Operator::GreaterThan => Floor::At {
+                version,
+                inclusive: false,
+            },
             _ => Floor::Unbounded,
         };
         floor = Floor::max(floor, this);
@@ -106,7 +136,9 @@ mod tests {
 
     fn floor(spec: &str) -> String {
         match specifier_floor(spec) {
-            Some(Floor::At { version, inclusive }) => format!("{}{version}", if inclusive { ">=" } else { ">" }),
+            Some(Floor::At { version, inclusive }) => {
+                format!("{}{version}", if inclusive { ">=" } else { ">" })
+            }
             Some(Floor::Unbounded) => "*".into(),
             None => "none".into(),
         }
@@ -136,7 +168,10 @@ mod tests {
 
     #[test]
     fn names_normalize() {
-        assert_eq!(normalize_name("Django_REST.framework"), "django-rest-framework");
+        assert_eq!(
+            normalize_name("Django_REST.framework"),
+            "django-rest-framework"
+        );
         assert_eq!(normalize_name("ruamel.yaml"), "ruamel-yaml");
     }
 }

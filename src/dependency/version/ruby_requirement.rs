@@ -14,12 +14,20 @@ pub fn requirement_floor(requirement: &str) -> Option<Floor<GemVersion>> {
         if clause.is_empty() {
             continue;
         }
-        let split = clause.find(|c: char| c.is_ascii_digit()).unwrap_or(clause.len());
+        let split = clause
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(clause.len());
         let (operator, version) = clause.split_at(split);
         let version = GemVersion::parse(version)?;
         let this = match operator.trim() {
-            "" | "=" | ">=" | "~>" => Floor::At { version, inclusive: true },
-            ">" => Floor::At { version, inclusive: false },
+            "" | "=" | ">=" | "~>" => Floor::At {
+                version,
+                inclusive: true,
+            },
+            ">" => Floor::At {
+                version,
+                inclusive: false,
+            },
             "<" | "<=" | "!=" => Floor::Unbounded,
             _ => return None,
         };
@@ -35,10 +43,18 @@ mod tests {
 
     #[test]
     fn floors() {
-        let at = |v: &str| Floor::At { version: GemVersion::parse(v).unwrap(), inclusive: true };
+        let at = |v: &str| Floor::At {
+            version: GemVersion::parse(v).unwrap(),
+            inclusive: true,
+        };
         let floor = requirement_floor(">= 2.2.3, < 4").unwrap();
         assert_eq!(floor.compare_to_patch(&at("2.2.3")), Ordering::Equal);
-        assert_eq!(requirement_floor("~> 3.0").unwrap().compare_to_patch(&at("2.2.8")), Ordering::Greater);
+        assert_eq!(
+            requirement_floor("~> 3.0")
+                .unwrap()
+                .compare_to_patch(&at("2.2.8")),
+            Ordering::Greater
+        );
         assert_eq!(requirement_floor("< 4").unwrap(), Floor::Unbounded);
         assert!(requirement_floor("=~ 1").is_none());
     }

@@ -24,7 +24,9 @@ impl GemVersion {
     pub fn parse(text: &str) -> Option<GemVersion> {
         let text = text.trim();
         if text.is_empty()
-            || !text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            || !text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
             || !text.as_bytes()[0].is_ascii_digit()
         {
             return None;
@@ -40,7 +42,11 @@ impl GemVersion {
                     i += 1;
                 }
                 let digits = text[start..i].trim_start_matches('0');
-                segments.push(Segment::Number(if digits.is_empty() { "0".into() } else { digits.into() }));
+                segments.push(Segment::Number(if digits.is_empty() {
+                    "0".into()
+                } else {
+                    digits.into()
+                }));
             } else if bytes[i].is_ascii_alphabetic() {
                 while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
                     i += 1;
@@ -119,9 +125,18 @@ mod tests {
     fn orders_as_gem_version() {
         // From RubyGems' test_gem_version.rb (test_spaceship, test_prerelease, test_eql).
         for (low, high) in [
-            ("1.0.a", "1.0"), ("1.8.2.a", "1.8.2"), ("1.0.0", "1.0.1"), ("1.0.a", "1.0.b"),
-            ("1.0.b1", "1.0"), ("1.0.a.2", "1.0.b1"), ("1.0.a9", "1.0.a10"), ("5.a", "5.0.0.rc2"),
-            ("1.9.3", "1.9.3.1"), ("2.2.8", "2.2.10"), ("1.0.0-rc1", "1.0.0"), ("1.15.4", "1.16.0"),
+            ("1.0.a", "1.0"),
+            ("1.8.2.a", "1.8.2"),
+            ("1.0.0", "1.0.1"),
+            ("1.0.a", "1.0.b"),
+            ("1.0.b1", "1.0"),
+            ("1.0.a.2", "1.0.b1"),
+            ("1.0.a9", "1.0.a10"),
+            ("5.a", "5.0.0.rc2"),
+            ("1.9.3", "1.9.3.1"),
+            ("2.2.8", "2.2.10"),
+            ("1.0.0-rc1", "1.0.0"),
+            ("1.15.4", "1.16.0"),
         ] {
             assert_eq!(v(low).cmp(&v(high)), Ordering::Less, "{low} < {high}");
         }
