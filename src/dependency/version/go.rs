@@ -180,6 +180,11 @@ pub fn compare_toolchain(a: &str, b: &str) -> Ordering {
     }
 }
 
+/// True for a Go toolchain version (`1.22`, `1.22rc1`, `go1.22.5`).
+pub fn is_toolchain(text: &str) -> bool {
+    parse_toolchain(text).is_some()
+}
+
 /// `(major, minor, patch, kind, pre)`, with `""` for a missing part; `kind` is `""`,
 /// `alpha`, `beta` or `rc`, which sort in that order as strings.
 fn parse_toolchain(text: &str) -> Option<(String, String, String, String, String)> {

@@ -183,11 +183,7 @@ fn go_floor_order(patch: &str, release: &str) -> Result<Ordering, bool> {
     match (go::GoVersion::parse(patch), go::GoVersion::parse(release)) {
         (Some(p), Some(r)) => Ok(r.cmp(&p)),
         (p, r) => {
-            let toolchain = |v: &str| {
-                go::compare_toolchain(v, v) == Ordering::Equal
-                    && go::compare_toolchain(v, "0") != Ordering::Less
-            };
-            if p.is_none() && r.is_none() && toolchain(patch) && toolchain(release) {
+            if p.is_none() && r.is_none() && go::is_toolchain(patch) && go::is_toolchain(release) {
                 Ok(go::compare_toolchain(release, patch))
             } else {
                 Err(p.is_none())
@@ -339,6 +335,7 @@ impl Ord for GradleVersion {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn at_least(ecosystem: Ecosystem, patch: &str, release: &str) -> Comparison {
         compare(ecosystem, patch, release, MAX_VERSION_BYTES)
@@ -400,6 +397,114 @@ mod tests {
                 Comparison::Below,
                 "{patch} > {older}"
             );
+        }
+    }
+
+    /// `compare` as an ordering of requirements by floor (`None` when unordered).
+    fn order(ecosystem: Ecosystem, a: &str, b: &str) -> Option<Ordering> {
+        match compare(ecosystem, a, b, MAX_VERSION_BYTES) {
+            Comparison::AtLeast { equal: true } => Some(Ordering::Equal),
+            Comparison::AtLeast { equal: false } => Some(Ordering::Less),
+            Comparison::Below => Some(Ordering::Greater),
+            Comparison::Unordered { .. } => None,
+        }
+    }
+
+    /// A requirement of `ecosystem`: an operator the ecosystem writes, then a version.
+    fn requirement(ecosystem: Ecosystem) -> BoxedStrategy<String> {
+        let (operators, version): (Vec<&'static str>, &'static str) = match ecosystem {
+            Ecosystem::Npm => (
+                vec!["", "^", "~", ">=", ">", "<", "="],
+                "[0-2]\\.[0-2]\\.[0-2](-rc\\.[0-2])?",
+            ),
+            Ecosystem::Cargo => (
+                vec!["", "^", "~", ">=", ">", "<", "="],
+                "[0-2]\\.[0-2]\\.[0-2]",
+            ),
+            Ecosystem::Python => (
+                vec!["==", ">=", "~=", ">", "<", "!=", ""],
+                "[0-2]\\.[0-2](\\.[0-2])?(a1|rc1|\\.post1|\\.dev1)?",
+            ),
+            Ecosystem::RubyGems => (
+                vec!["", "= ", ">= ", "~> ", "> ", "< "],
+                "[0-2]\\.[0-2](\\.[0-2])?(\\.pre1)?",
+            ),
+            Ecosystem::Go => (
+                vec!["v"],
+                "[0-2]\\.[0-2]\\.[0-2](-0\\.2023010[1-3]000000-abcdefabcdef)?(\\+incompatible)?",
+            ),
+            Ecosystem::Maven => (
+                vec!["", "[", "("],
+                "[0-2]\\.[0-2](\\.[0-2])?(-rc1|\\.Final|-SNAPSHOT)?",
+            ),
+            Ecosystem::Gradle => (
+                vec!["", "["],
+                "[0-2]\\.[0-2](\\.[0-2])?(-rc1|\\.Final|-SNAPSHOT)?",
+            ),
+        };
+        (
+            prop::sample::select(operators),
+            proptest::string::string_regex(version).expect("a valid pattern"),
+        )
+            .prop_map(move |(operator, version)| match operator {
+                "[" | "(" => format!("{operator}{version},)"),
+                _ => format!("{operator}{version}"),
+            })
+            .boxed()
+    }
+
+    fn ecosystem() -> impl Strategy<Value = Ecosystem> {
+        prop::sample::select(vec![
+            Ecosystem::Go,
+            Ecosystem::Npm,
+            Ecosystem::Cargo,
+            Ecosystem::Python,
+            Ecosystem::Maven,
+            Ecosystem::Gradle,
+            Ecosystem::RubyGems,
+        ])
+    }
+
+    proptest! {
+        /// Every ecosystem's requirement order (by floor) is antisymmetric and transitive.
+        #[test]
+        fn floors_order_consistently(
+            (ecosystem, a, b, c) in ecosystem().prop_flat_map(|e| (Just(e), requirement(e), requirement(e), requirement(e)))
+        ) {
+            if let (Some(ab), Some(ba)) = (order(ecosystem, &a, &b), order(ecosystem, &b, &a)) {
+                prop_assert_eq!(ab, ba.reverse(), "{} {} {}", ecosystem, a, b);
+            }
+            if let (Some(ab), Some(bc), Some(ac)) = (order(ecosystem, &a, &b), order(ecosystem, &b, &c), order(ecosystem, &a, &c)) {
+                if ab != Ordering::Greater && bc != Ordering::Greater {
+                    prop_assert_ne!(ac, Ordering::Greater, "{} {} {} {}", ecosystem, a, b, c);
+                }
+            }
+        }
+    }
+
+    /// The property above is not vacuous: the generated requirements parse and order.
+    #[test]
+    fn generated_requirements_are_ordered() {
+        use proptest::strategy::ValueTree;
+        use proptest::test_runner::TestRunner;
+        let mut runner = TestRunner::deterministic();
+        for ecosystem in [
+            Ecosystem::Go,
+            Ecosystem::Npm,
+            Ecosystem::Cargo,
+            Ecosystem::Python,
+            Ecosystem::Maven,
+            Ecosystem::Gradle,
+            Ecosystem::RubyGems,
+        ] {
+            let strategy = requirement(ecosystem);
+            let ordered = (0..50)
+                .filter(|_| {
+                    let value = strategy.new_tree(&mut runner).expect("a value").current();
+                    order(ecosystem, &value, &value) == Some(Ordering::Equal)
+                })
+                .count();
+            assert!(ordered >= 45, "{ecosystem}: {ordered} of 50 ordered");
         }
     }
 
