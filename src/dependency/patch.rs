@@ -424,6 +424,15 @@ fn pair(
             None => other_lines.push(lock.location),
         }
     }
+    // A `go`/`toolchain` raise beside module raises is their side effect (newer modules need a
+    // newer Go): it rides with them, as lock lines do. Alone, it is the change to judge.
+    if changes.iter().any(|c| c.section != Section::Toolchain) {
+        let (toolchain, rest): (Vec<_>, Vec<_>) = changes
+            .into_iter()
+            .partition(|c| c.section == Section::Toolchain);
+        other_lines.extend(toolchain.into_iter().flat_map(|c| c.lines));
+        changes = rest;
+    }
     if changes.is_empty() {
         return Analysis::NotDependency(NotDependency::NoRequirement);
     }
@@ -500,6 +509,29 @@ mod tests {
         assert_eq!(change.lines.len(), 6);
         assert_eq!(change.lock_files, ["go.sum"]);
         assert!(patch.other_lines.is_empty());
+    }
+
+    #[test]
+    fn a_go_directive_raise_rides_with_module_raises() {
+        let with_go = GO_BUMP.replace(
+            "@@ -5,5 +5,5 @@ go 1.21\n require (",
+            "@@ -3,7 +3,7 @@\n-go 1.21\n+go 1.22.5\n \n require (",
+        );
+        let patch = changes(&with_go);
+        assert_eq!(patch.changes.len(), 1);
+        assert_eq!(patch.changes[0].name, "golang.org/x/net");
+        assert_eq!(patch.other_lines.len(), 2);
+        // Alone, the directive is the change.
+        let alone =
+            "--- a/go.mod\n+++ b/go.mod\n@@ -1,3 +1,3 @@\n module x\n \n-go 1.21\n+go 1.22.5\n";
+        let patch = changes(alone);
+        assert_eq!(
+            patch.changes[0].change,
+            Change::Raise {
+                from: "1.21".into(),
+                to: "1.22.5".into()
+            }
+        );
     }
 
     #[test]
