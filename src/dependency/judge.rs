@@ -221,9 +221,14 @@ fn candidates<'a>(change: &DependencyChange, declared: &'a Parsed) -> Vec<&'a Re
         .named(&change.name)
         .into_iter()
         .filter(|r| (r.section == Section::Property) == property)
-        .filter(|r| r.section != Section::Replace || change.section == Section::Replace)
+        .filter(|r| {
+            r.section != Section::Replace
+                || matches!(change.section, Section::Replace | Section::Unknown)
+        })
         .collect();
-    if change.section == Section::Overrides {
+    if change.section == Section::Unknown {
+        // The hunk did not show the section: every declaration R has must agree.
+    } else if change.section == Section::Overrides {
         // An override forces every copy in the tree; R's direct requirement of the same
         // package says nothing of the transitive copies (R's lock does: see the fallback).
         list.retain(|r| r.section == Section::Overrides);
@@ -377,7 +382,19 @@ fn judge_change(
             .filter(|r| r.section == Section::Toolchain)
             .collect();
     }
-    if !list.is_empty() {
+    if change.section == Section::Unknown && !change.manifest.is_lock() {
+        // The line may be an override the hunk does not show: R's lock must agree too.
+        let mut locked: Vec<Requirement> = Vec::new();
+        for lock in lock_files(change.ecosystem) {
+            if let Some(Ok(parsed)) = release.requirements(&sibling(&change.file, lock)) {
+                locked.extend(parsed.named(&change.name).into_iter().cloned());
+            }
+        }
+        if !list.is_empty() || !locked.is_empty() {
+            let all: Vec<&Requirement> = list.into_iter().chain(locked.iter()).collect();
+            return compare_candidates(change.ecosystem, &patch_version, &all, options);
+        }
+    } else if !list.is_empty() {
         return compare_candidates(change.ecosystem, &patch_version, &list, options);
     }
     // Not in the manifest: upstream's lock beside it may resolve the dependency.

@@ -185,6 +185,9 @@ pub enum Section {
     Property,
     /// An entry of a lock file.
     Lock,
+    /// A hunk line whose enclosing section the hunk does not show (a `"axios": "^1.7.4"` line
+    /// with no `"dependencies": {` in view). R's declarations in every section must agree.
+    Unknown,
 }
 
 impl Section {
@@ -205,6 +208,7 @@ impl Section {
             Section::Parent => "parent",
             Section::Property => "property",
             Section::Lock => "lock",
+            Section::Unknown => "unknown",
         }
     }
 }

@@ -244,6 +244,32 @@ fn npm_ranges_and_overrides() {
 }
 
 #[test]
+fn npm_line_whose_section_the_hunk_does_not_show() {
+    // No `"dependencies": {` in view: the line could be an override, so R's lock must agree.
+    let patch = diff(
+        "package.json",
+        &["    \"@babel/core\": \"^7.22.0\","],
+        &["    \"axios\": \"^1.6.0\","],
+        &["    \"axios\": \"^1.7.4\","],
+    );
+    assert_eq!(
+        verdict(&patch, &[("package.json", PACKAGE_JSON_R)]),
+        DependencyVerdict::Expired
+    );
+    let lock = r#"{"packages": {"node_modules/axios": {"version": "1.7.9"}, "node_modules/x/node_modules/axios": {"version": "1.6.0"}}}"#;
+    assert_eq!(
+        verdict(
+            &patch,
+            &[
+                ("package.json", PACKAGE_JSON_R),
+                ("package-lock.json", lock)
+            ]
+        ),
+        DependencyVerdict::Needed
+    );
+}
+
+#[test]
 fn npm_override_superseded_by_upstreams_lock() {
     let patch = diff(
         "package.json",

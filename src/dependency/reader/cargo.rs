@@ -238,7 +238,7 @@ pub fn classify_cargo_toml(lines: &[&str], heading: &str) -> Vec<LineRole> {
                     LineRole::Requirement(Declared::new(
                         inline_field(value, "package").unwrap_or(&key),
                         version,
-                        Section::Dependencies,
+                        Section::Unknown,
                     ))
                 }
                 _ => LineRole::Other,

@@ -423,7 +423,7 @@ pub fn classify_package_json(lines: &[&str], _heading: &str) -> Vec<LineRole> {
                         if !NOT_DEPENDENCY_KEYS.contains(&key)
                             && crate::dependency::version::npm::range_floor(value).is_some() =>
                     {
-                        LineRole::Requirement(declared(key, value, Section::Dependencies))
+                        LineRole::Requirement(declared(key, value, Section::Unknown))
                     }
                     _ => LineRole::Other,
                 }
@@ -657,7 +657,7 @@ mod tests {
             &["    \"axios\": \"^1.7.4\",", "  \"version\": \"1.2.3\","],
             "",
         );
-        assert!(matches!(&roles[0], LineRole::Requirement(_)));
+        assert!(matches!(&roles[0], LineRole::Requirement(d) if d.section == Section::Unknown));
         assert_eq!(roles[1], LineRole::Other);
         let roles = classify_package_json(
             &[

@@ -359,6 +359,12 @@ pub fn classify_pyproject(lines: &[&str], heading: &str) -> Vec<LineRole> {
                 && let Some(mut list) =
                     array_strings(trimmed).filter(|l| l.iter().all(|d| !d.version.is_empty()))
             {
+                for declared in &mut list {
+                    declared.section = match place {
+                        Place::Array(section) => section,
+                        _ => Section::Unknown,
+                    };
+                }
                 return if list.len() == 1 {
                     LineRole::Requirement(list.remove(0))
                 } else {
