@@ -474,10 +474,11 @@ mod tests {
             if let (Some(ab), Some(ba)) = (order(ecosystem, &a, &b), order(ecosystem, &b, &a)) {
                 prop_assert_eq!(ab, ba.reverse(), "{} {} {}", ecosystem, a, b);
             }
-            if let (Some(ab), Some(bc), Some(ac)) = (order(ecosystem, &a, &b), order(ecosystem, &b, &c), order(ecosystem, &a, &c)) {
-                if ab != Ordering::Greater && bc != Ordering::Greater {
-                    prop_assert_ne!(ac, Ordering::Greater, "{} {} {} {}", ecosystem, a, b, c);
-                }
+            if let (Some(ab), Some(bc), Some(ac)) = (order(ecosystem, &a, &b), order(ecosystem, &b, &c), order(ecosystem, &a, &c))
+                && ab != Ordering::Greater
+                && bc != Ordering::Greater
+            {
+                prop_assert_ne!(ac, Ordering::Greater, "{} {} {} {}", ecosystem, a, b, c);
             }
         }
     }
