@@ -8,6 +8,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod audit;
+pub mod dependency;
 pub mod expiry;
 pub mod interop;
 pub mod patch;

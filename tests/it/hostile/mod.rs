@@ -5,6 +5,7 @@
 
 mod answers;
 mod archives;
+mod dependencies;
 mod patches;
 mod policies;
 mod workspace;
