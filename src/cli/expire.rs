@@ -56,7 +56,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let fetcher = Fetcher::new(
         FetchOptions {
             offline: context.offline,
-            ..FetchOptions::new(&context.cache_dir)
+            ..context.fetch_options()
         },
         bars.fetch(),
     );

@@ -18,6 +18,7 @@ mod check;
 mod error;
 mod expire;
 mod export;
+mod fetch;
 mod import;
 mod list;
 mod output;
@@ -74,6 +75,8 @@ pub struct GlobalArgs {
     /// Print more (repeat for debug logs)
     #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    #[command(flatten)]
+    fetch: fetch::FetchArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -133,6 +136,8 @@ pub struct Context {
     pub jobs: usize,
     pub offline: bool,
     pub cache_dir: PathBuf,
+    /// The bounds of downloads, archives and git fetches.
+    pub fetch: fetch::FetchArgs,
     pub quiet: bool,
     /// Progress bars only when stderr is a terminal and not quiet.
     pub progress: bool,
@@ -154,9 +159,18 @@ impl Context {
             jobs,
             offline: global.offline,
             cache_dir: global.cache_dir.unwrap_or_else(default_cache_dir),
+            fetch: global.fetch,
             quiet: global.quiet,
             progress: !global.quiet && std::io::stderr().is_terminal(),
         }
+    }
+
+    /// The fetch options of this run: the cache, `--offline` and every bound given.
+    pub fn fetch_options(&self) -> mindelta::upstream::FetchOptions {
+        let mut options = mindelta::upstream::FetchOptions::new(&self.cache_dir);
+        options.offline = self.offline;
+        self.fetch.apply(&mut options);
+        options
     }
 
     /// The workspace: `--workspace`, else discovered from the current folder.

@@ -12,7 +12,7 @@ use super::apply::apply_error;
 use super::error::warn;
 use super::list::{report_failures, workspace_error};
 use super::progress::Bars;
-use super::{CliError, Context, ErrorKind, Format, output};
+use super::{CliError, Context, ErrorKind, Format, fetch, output};
 use mindelta::prepare::{PatchOutcome, PrepareError, PrepareOptions, PreparedPackage, prepare};
 use mindelta::upstream::{FetchErrorKind, FetchOptions, Fetcher};
 use mindelta::workspace::shard::Shard;
@@ -53,7 +53,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         FetchOptions {
             offline: context.offline,
             allow_unverified: args.allow_unverified,
-            ..FetchOptions::new(&context.cache_dir)
+            ..context.fetch_options()
         },
         bars.fetch(),
     );
@@ -73,8 +73,8 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
                 } else {
                     args.out.clone()
                 };
-                let prepared =
-                    prepare(&package, &fetcher, &out, &options).map_err(|e| prepare_error(&e));
+                let prepared = prepare(&package, &fetcher, &out, &options)
+                    .map_err(|e| prepare_error(&e, context.offline));
                 counter.inc();
                 prepared
             })
@@ -181,7 +181,7 @@ fn sbom_timestamp() -> String {
 }
 
 /// A user-facing error for a package that could not be prepared.
-fn prepare_error(error: &PrepareError) -> CliError {
+fn prepare_error(error: &PrepareError, offline: bool) -> CliError {
     match error {
         PrepareError::Fetch { source, .. } => {
             let kind = match source.kind() {
@@ -189,16 +189,7 @@ fn prepare_error(error: &PrepareError) -> CliError {
                 FetchErrorKind::Integrity => ErrorKind::Integrity,
                 FetchErrorKind::Invalid => ErrorKind::Error,
             };
-            let cli = CliError::from_error(kind, error);
-            match kind {
-                ErrorKind::Unavailable => {
-                    cli.hint("check the URL and the network, or run without `--offline` to fill the cache; this is retryable")
-                }
-                ErrorKind::Integrity => cli.hint(
-                    "the download does not match `sha256` in the manifest: do not retry; check the upstream release and the checksum",
-                ),
-                _ => cli,
-            }
+            fetch::with_hint(CliError::from_error(kind, error), source, offline)
         }
         PrepareError::Apply {
             package,

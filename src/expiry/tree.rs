@@ -184,12 +184,7 @@ impl ReleaseTree {
                 .flatten()
                 .any(|path| !path.is_empty() && (wanted(path) || is_release_notes(path)))
         };
-        archive::extract_selected(
-            &archive,
-            &tree,
-            fetcher.options().max_expanded_bytes,
-            &mut select,
-        )?;
+        archive::extract_selected(&archive, &tree, fetcher.options(), &mut select)?;
         let root = match layout.single_top() {
             Some(top) => tree.join(crate::patch::path::bytes_to_path(&top)),
             None => tree,

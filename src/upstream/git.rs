@@ -13,8 +13,14 @@
 //!
 //! The tree is walked here rather than checked out, so the same vetted writer as for archives
 //! applies: blobs with their exec bit, symbolic links only if they resolve inside the tree,
-//! submodules (commits in the tree) skipped.
+//! submodules (commits in the tree) skipped. A blob's size is read from its header first and
+//! reserved from the shared decoder memory, as libgit2 holds a blob whole.
+//!
+//! A mirror in the cache is untrusted: a link in its place, or an object store that is
+//! damaged (`integrity.rs`: a truncated pack, a missing object behind a ref), is replaced by a
+//! fresh clone online, and named as [`FetchError::CorruptMirror`] offline.
 
+mod integrity;
 mod progress;
 mod remote;
 
@@ -23,6 +29,7 @@ use std::path::{Path, PathBuf};
 use git2::{Commit, Repository, Tree};
 
 use super::archive::TreeWriter;
+use super::memory;
 use super::{FetchError, Fetcher, Provenance};
 
 pub(crate) use remote::remote_tags;
@@ -36,9 +43,69 @@ pub(super) fn materialize(
     dest: &Path,
 ) -> Result<Provenance, FetchError> {
     let mirror = mirror(fetcher, url, tags)?;
-    let repo = open(url, &mirror)?;
-    let Some((tag, commit)) = resolve_tag(&repo, tags) else {
-        return Err(if fetcher.options().offline {
+    match write_release(fetcher, url, &mirror, tags, dest) {
+        Err(Release::Damaged(reason)) if !fetcher.options().offline => {
+            // Damage the pack check could not see (a missing object): clone again, once.
+            tracing::warn!(url, %reason, "the git mirror is damaged; cloning it again");
+            replace_mirror(fetcher, url, &mirror)?;
+            if dest.exists() {
+                fs_err::remove_dir_all(dest).map_err(|e| FetchError::io(dest, e))?;
+            }
+            let mirror = mirror_path(fetcher, url);
+            write_release(fetcher, url, &mirror, tags, dest)
+                .map_err(|failure| failure.into_error(url, &mirror))
+        }
+        result => result.map_err(|failure| failure.into_error(url, &mirror)),
+    }
+}
+
+/// Why a release could not be written from a mirror.
+enum Release {
+    /// The mirror's objects are damaged.
+    Damaged(String),
+    /// Any other failure.
+    Failed(FetchError),
+}
+
+impl From<FetchError> for Release {
+    fn from(error: FetchError) -> Release {
+        Release::Failed(error)
+    }
+}
+
+impl Release {
+    fn into_error(self, url: &str, mirror: &Path) -> FetchError {
+        match self {
+            Release::Damaged(reason) => FetchError::CorruptMirror {
+                url: url.to_owned(),
+                path: mirror.to_path_buf(),
+                reason,
+            },
+            Release::Failed(error) => error,
+        }
+    }
+}
+
+/// A git error while reading the mirror: damage, or a plain failure.
+fn read_error(url: &str, source: git2::Error) -> Release {
+    if integrity::is_damage(&source) {
+        Release::Damaged(source.message().to_owned())
+    } else {
+        Release::Failed(git_error(url, source))
+    }
+}
+
+/// Write the tree of the first of `tags` the mirror holds into `dest`.
+fn write_release(
+    fetcher: &Fetcher,
+    url: &str,
+    mirror: &Path,
+    tags: &[String],
+    dest: &Path,
+) -> Result<Provenance, Release> {
+    let repo = open(url, mirror)?;
+    let Some((tag, commit)) = resolve_tag(&repo, tags).map_err(|e| read_error(url, e))? else {
+        return Err(Release::Failed(if fetcher.options().offline {
             FetchError::NotCached {
                 url: url.to_owned(),
             }
@@ -47,12 +114,18 @@ pub(super) fn materialize(
                 url: url.to_owned(),
                 tried: tags.to_vec(),
             }
-        });
+        }));
     };
-    let tree = commit.tree().map_err(|source| git_error(url, source))?;
+    let tree = commit.tree().map_err(|source| read_error(url, source))?;
     let options = fetcher.options();
     let mut writer = TreeWriter::new(dest, url, options.max_expanded_bytes)?;
-    write_tree(&repo, url, &tree, &mut Vec::new(), &mut writer)?;
+    let blobs = Blobs {
+        repo: &repo,
+        url,
+        odb: repo.odb().map_err(|source| read_error(url, source))?,
+        max_memory: options.max_decoder_memory,
+    };
+    write_tree(&blobs, &tree, &mut Vec::new(), &mut writer)?;
     writer.finish()?;
     Ok(Provenance {
         kind: "git".into(),
@@ -68,42 +141,84 @@ pub(super) fn update_mirror(fetcher: &Fetcher, url: &str) -> Result<PathBuf, Fet
     mirror(fetcher, url, &[])
 }
 
+/// Where the mirror of `url` lives.
+fn mirror_path(fetcher: &Fetcher, url: &str) -> PathBuf {
+    fetcher.cache().git_mirror(&remote_url(url))
+}
+
 /// Clone or fetch the mirror of `url`; `tags` are the ones a failed fetch may fall back on.
+///
+/// A mirror that is damaged ([`integrity::damage`]) is cloned anew online; offline it is
+/// [`FetchError::CorruptMirror`], naming the folder to delete.
 fn mirror(fetcher: &Fetcher, url: &str, tags: &[String]) -> Result<PathBuf, FetchError> {
     let remote_url = remote_url(url);
     let cache = fetcher.cache();
+    cache.tidy();
+    cache.real_dir(&["git"])?;
     let path = cache.git_mirror(&remote_url);
     let _lock = cache.lock(&path)?;
     let offline = fetcher.options().offline;
-    if !path.exists() {
+    let present = std::fs::symlink_metadata(&path).is_ok();
+    if present && let Some(reason) = integrity::damage(&path) {
         if offline {
-            return Err(FetchError::NotCached {
+            return Err(FetchError::CorruptMirror {
                 url: url.to_owned(),
+                path,
+                reason,
             });
         }
-        let temp_root = cache.temp_dir()?;
-        let temp = tempfile::Builder::new()
-            .prefix("clone-")
-            .tempdir_in(&temp_root)
-            .map_err(|e| FetchError::io(&temp_root, e))?;
-        fetch(fetcher, url, &remote_url, temp.path(), Fill::Clone)?;
-        fs_err::rename(temp.path(), &path).map_err(|e| FetchError::io(&path, e))?;
-        // The folder was renamed away; the `TempDir` has nothing left to remove.
-        let _ = temp.keep();
+        tracing::warn!(url, %reason, "the git mirror is damaged; cloning it again");
+        cache.discard(&path)?;
+    } else if present {
+        if offline {
+            return Ok(path);
+        }
+        if let Err(error) = fetch(fetcher, url, &remote_url, &path, Fill::Update) {
+            let repo = open(url, &path)?;
+            match resolve_tag(&repo, tags) {
+                Ok(Some((tag, _))) => {
+                    tracing::warn!(url, tag, %error, "fetch failed; using the tag already mirrored");
+                }
+                _ => return Err(error),
+            }
+        }
         return Ok(path);
     }
     if offline {
-        return Ok(path);
+        return Err(FetchError::NotCached {
+            url: url.to_owned(),
+        });
     }
-    if let Err(error) = fetch(fetcher, url, &remote_url, &path, Fill::Update) {
-        let repo = open(url, &path)?;
-        if let Some((tag, _)) = resolve_tag(&repo, tags) {
-            tracing::warn!(url, tag, %error, "fetch failed; using the tag already mirrored");
-        } else {
-            return Err(error);
-        }
-    }
+    clone_into(fetcher, url, &remote_url, &path)?;
     Ok(path)
+}
+
+/// Clone `remote_url` into a new mirror at `path` (absent): into this run's folder of the
+/// cache first, renamed into place once complete.
+fn clone_into(
+    fetcher: &Fetcher,
+    url: &str,
+    remote_url: &str,
+    path: &Path,
+) -> Result<(), FetchError> {
+    let temp_root = fetcher.cache().temp_dir()?;
+    let temp = tempfile::Builder::new()
+        .prefix("clone-")
+        .tempdir_in(&temp_root)
+        .map_err(|e| FetchError::io(&temp_root, e))?;
+    fetch(fetcher, url, remote_url, temp.path(), Fill::Clone)?;
+    fs_err::rename(temp.path(), path).map_err(|e| FetchError::io(path, e))?;
+    // The folder was renamed away; the `TempDir` has nothing left to remove.
+    let _ = temp.keep();
+    Ok(())
+}
+
+/// Replace the damaged mirror at `path` by a fresh clone of `url`.
+fn replace_mirror(fetcher: &Fetcher, url: &str, path: &Path) -> Result<(), FetchError> {
+    let cache = fetcher.cache();
+    let _lock = cache.lock(path)?;
+    cache.discard(path)?;
+    clone_into(fetcher, url, &remote_url(url), path)
 }
 
 /// The URL the mirror is fetched from: a local path made absolute, anything else as given.
@@ -137,13 +252,24 @@ fn git_error(url: &str, source: git2::Error) -> FetchError {
     }
 }
 
-/// The first of `tags` that exists (annotated or lightweight), with its commit.
-fn resolve_tag<'r>(repo: &'r Repository, tags: &[String]) -> Option<(String, Commit<'r>)> {
-    tags.iter().find_map(|tag| {
-        let reference = repo.find_reference(&format!("refs/tags/{tag}")).ok()?;
-        let commit = reference.peel_to_commit().ok()?;
-        Some((tag.clone(), commit))
-    })
+/// The first of `tags` that exists (annotated or lightweight), with its commit. A tag whose
+/// object cannot be read is an error (the caller tells damage apart); a tag that names
+/// something other than a commit is passed over.
+fn resolve_tag<'r>(
+    repo: &'r Repository,
+    tags: &[String],
+) -> Result<Option<(String, Commit<'r>)>, git2::Error> {
+    for tag in tags {
+        let Ok(reference) = repo.find_reference(&format!("refs/tags/{tag}")) else {
+            continue;
+        };
+        match reference.peel_to_commit() {
+            Ok(commit) => return Ok(Some((tag.clone(), commit))),
+            Err(error) if integrity::is_damage(&error) => return Err(error),
+            Err(_) => continue,
+        }
+    }
+    Ok(None)
 }
 
 /// Git's file modes in a tree.
@@ -154,14 +280,69 @@ const MODE_EXECUTABLE: i32 = 0o100755;
 const MODE_LINK: i32 = 0o120000;
 const MODE_COMMIT: i32 = 0o160000;
 
+/// Reads the blobs of a mirror.
+struct Blobs<'r> {
+    repo: &'r Repository,
+    url: &'r str,
+    odb: git2::Odb<'r>,
+    max_memory: u64,
+}
+
+impl Blobs<'_> {
+    /// Write the blob `id` as the file `name`, its size checked against what the writer may
+    /// still write and reserved from the decoder memory before libgit2 loads it whole.
+    fn write(
+        &self,
+        id: git2::Oid,
+        name: &[u8],
+        mode: u32,
+        writer: &mut TreeWriter,
+    ) -> Result<(), Release> {
+        let content = self.load(id, name, writer)?;
+        writer.file(name, mode, &mut content.1.content())?;
+        Ok(())
+    }
+
+    /// The blob `id`, with its memory reservation (held while the blob is in memory).
+    fn load(
+        &self,
+        id: git2::Oid,
+        name: &[u8],
+        writer: &TreeWriter,
+    ) -> Result<(memory::Reservation<'static>, git2::Blob<'_>), Release> {
+        let (size, _) = self
+            .odb
+            .read_header(id)
+            .map_err(|source| read_error(self.url, source))?;
+        let size = size as u64;
+        if size > writer.remaining() {
+            return Err(Release::Failed(FetchError::TooLarge {
+                archive: self.url.to_owned(),
+                limit: writer.limit(),
+            }));
+        }
+        let reservation = memory::reserve(size, self.max_memory).map_err(|over| {
+            Release::Failed(FetchError::DecoderMemory {
+                archive: format!("{} ({})", self.url, String::from_utf8_lossy(name)),
+                needed: over.needed,
+                limit: over.limit,
+            })
+        })?;
+        let blob = self
+            .repo
+            .find_blob(id)
+            .map_err(|source| read_error(self.url, source))?;
+        Ok((reservation, blob))
+    }
+}
+
 /// Write `tree` (at `prefix`, `/`-separated) through the vetted writer.
 fn write_tree(
-    repo: &Repository,
-    url: &str,
+    blobs: &Blobs<'_>,
     tree: &Tree<'_>,
     prefix: &mut Vec<u8>,
     writer: &mut TreeWriter,
-) -> Result<(), FetchError> {
+) -> Result<(), Release> {
     for entry in tree.iter() {
         let name = entry.name_bytes();
         let base = prefix.len();
@@ -170,29 +351,31 @@ fn write_tree(
         }
         prefix.extend_from_slice(name);
         if name.is_empty() || name.contains(&b'/') {
-            return Err(writer.refuse(prefix, "an invalid name in a git tree"));
+            return Err(writer
+                .refuse(prefix, "an invalid name in a git tree")
+                .into());
         }
-        let blob = || {
-            repo.find_blob(entry.id())
-                .map_err(|source| git_error(url, source))
-        };
         match entry.filemode() {
             MODE_TREE => {
                 writer.directory(prefix, None)?;
-                let subtree = repo
+                let subtree = blobs
+                    .repo
                     .find_tree(entry.id())
-                    .map_err(|source| git_error(url, source))?;
-                write_tree(repo, url, &subtree, prefix, writer)?;
+                    .map_err(|source| read_error(blobs.url, source))?;
+                write_tree(blobs, &subtree, prefix, writer)?;
             }
             MODE_BLOB | MODE_BLOB_GROUP_WRITABLE => {
-                writer.file(prefix, 0o644, &mut blob()?.content())?
+                blobs.write(entry.id(), prefix, 0o644, writer)?
             }
-            MODE_EXECUTABLE => writer.file(prefix, 0o755, &mut blob()?.content())?,
-            MODE_LINK => writer.symlink(prefix, blob()?.content())?,
+            MODE_EXECUTABLE => blobs.write(entry.id(), prefix, 0o755, writer)?,
+            MODE_LINK => {
+                let (_reservation, blob) = blobs.load(entry.id(), prefix, writer)?;
+                writer.symlink(prefix, blob.content())?
+            }
             MODE_COMMIT => {}
             other => {
                 let reason = format!("an unknown git file mode {other:o}");
-                return Err(writer.refuse(prefix, &reason));
+                return Err(writer.refuse(prefix, &reason).into());
             }
         }
         prefix.truncate(base);

@@ -223,7 +223,7 @@ fn an_unreachable_listing_is_unavailable() {
         ),
     );
     let error = discover(&package, &fetcher(&temp.path().join("cache"), false), false).unwrap_err();
-    assert!(matches!(error, FetchError::Unavailable { .. }), "{error:?}");
+    assert!(matches!(error, FetchError::NotFound { .. }), "{error:?}");
     assert!(error.to_string().contains("/hello/"), "{error}");
 }
 
