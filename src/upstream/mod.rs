@@ -270,8 +270,8 @@ pub enum FetchError {
 pub enum FetchErrorKind {
     /// Network or server trouble: retry later (exit 5).
     Unavailable,
-    /// The release does not exist upstream (no such tag or folder): exit 5, and retrying gives
-    /// the same answer.
+    /// The release does not exist upstream (no such tag or folder, HTTP 404 or 410): exit 5, and
+    /// retrying gives the same answer.
     NotFound,
     /// Checksum mismatch: never retry (exit 6).
     Integrity,
@@ -285,13 +285,13 @@ impl FetchError {
         match self {
             FetchError::Unavailable { .. }
             | FetchError::NotCached { .. }
-            | FetchError::NotFound { .. }
             | FetchError::RefusedRedirect { .. }
             | FetchError::TooSlow { .. }
             | FetchError::DeadlineExceeded { .. }
             | FetchError::CorruptMirror { .. } => FetchErrorKind::Unavailable,
             FetchError::Integrity { .. } => FetchErrorKind::Integrity,
-            FetchError::NoSuchTag { .. }
+            FetchError::NotFound { .. }
+            | FetchError::NoSuchTag { .. }
             | FetchError::NoSuchFolder { .. }
             | FetchError::PinnedOnly { .. }
             | FetchError::NoSuchRelease { .. } => FetchErrorKind::NotFound,
