@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod expiry;
+pub mod git;
 pub mod interop;
 pub mod patch;
 pub mod prepare;

@@ -6,10 +6,9 @@
 //! in the mirror is used and anything else is [`FetchError::NotCached`]; online, a failed fetch
 //! still falls back to a tag the mirror holds (with a warning), since tags do not move.
 //!
-//! Talking to the remote (clone, fetch, listing its tags) is gix's job, kept in `remote.rs`;
-//! the mirror it leaves is a plain bare repository (`refs/heads/*`, `refs/tags/*`) that
-//! everything else reads locally with git2, which is built without network features: no
-//! OpenSSL, no libssh2.
+//! Talking to the remote (clone, fetch, listing its tags) is in `remote.rs`; the mirror it
+//! leaves is a plain bare repository (`refs/heads/*`, `refs/tags/*`) that everything else reads
+//! locally through `crate::git`.
 //!
 //! The tree is walked here rather than checked out, so the same vetted writer as for archives
 //! applies: blobs with their exec bit, symbolic links only if they resolve inside the tree,
@@ -20,10 +19,9 @@ mod remote;
 
 use std::path::{Path, PathBuf};
 
-use git2::{Commit, Repository, Tree};
-
 use super::archive::TreeWriter;
 use super::{FetchError, Fetcher, Provenance};
+use crate::git::{EntryKind, GitError, ObjectId, Repository};
 
 pub(crate) use remote::remote_tags;
 use remote::{Fill, fetch};
@@ -37,7 +35,7 @@ pub(super) fn materialize(
 ) -> Result<Provenance, FetchError> {
     let mirror = mirror(fetcher, url, tags)?;
     let repo = open(url, &mirror)?;
-    let Some((tag, commit)) = resolve_tag(&repo, tags) else {
+    let Some((tag, commit)) = repo.resolve_tag(tags) else {
         return Err(if fetcher.options().offline {
             FetchError::NotCached {
                 url: url.to_owned(),
@@ -49,15 +47,17 @@ pub(super) fn materialize(
             }
         });
     };
-    let tree = commit.tree().map_err(|source| git_error(url, source))?;
+    let tree = repo
+        .commit_tree(commit)
+        .map_err(|source| git_error(url, source))?;
     let options = fetcher.options();
     let mut writer = TreeWriter::new(dest, url, options.max_expanded_bytes)?;
-    write_tree(&repo, url, &tree, &mut Vec::new(), &mut writer)?;
+    write_tree(&repo, url, tree, &mut Vec::new(), &mut writer)?;
     writer.finish()?;
     Ok(Provenance {
         kind: "git".into(),
         url: url.to_owned(),
-        commit: Some(commit.id().to_string()),
+        commit: Some(commit.to_string()),
         sha256: None,
         tag: Some(tag),
     })
@@ -97,7 +97,7 @@ fn mirror(fetcher: &Fetcher, url: &str, tags: &[String]) -> Result<PathBuf, Fetc
     }
     if let Err(error) = fetch(fetcher, url, &remote_url, &path, Fill::Update) {
         let repo = open(url, &path)?;
-        if let Some((tag, _)) = resolve_tag(&repo, tags) {
+        if let Some((tag, _)) = repo.resolve_tag(tags) {
             tracing::warn!(url, tag, %error, "fetch failed; using the tag already mirrored");
         } else {
             return Err(error);
@@ -130,40 +130,26 @@ fn open(url: &str, path: &Path) -> Result<Repository, FetchError> {
     Repository::open_bare(path).map_err(|e| git_error(url, e))
 }
 
-fn git_error(url: &str, source: git2::Error) -> FetchError {
+fn git_error(url: &str, source: GitError) -> FetchError {
     FetchError::Git {
         url: url.to_owned(),
         source,
     }
 }
 
-/// The first of `tags` that exists (annotated or lightweight), with its commit.
-fn resolve_tag<'r>(repo: &'r Repository, tags: &[String]) -> Option<(String, Commit<'r>)> {
-    tags.iter().find_map(|tag| {
-        let reference = repo.find_reference(&format!("refs/tags/{tag}")).ok()?;
-        let commit = reference.peel_to_commit().ok()?;
-        Some((tag.clone(), commit))
-    })
-}
-
-/// Git's file modes in a tree.
-const MODE_TREE: i32 = 0o040000;
-const MODE_BLOB: i32 = 0o100644;
-const MODE_BLOB_GROUP_WRITABLE: i32 = 0o100664;
-const MODE_EXECUTABLE: i32 = 0o100755;
-const MODE_LINK: i32 = 0o120000;
-const MODE_COMMIT: i32 = 0o160000;
-
 /// Write `tree` (at `prefix`, `/`-separated) through the vetted writer.
 fn write_tree(
     repo: &Repository,
     url: &str,
-    tree: &Tree<'_>,
+    tree: ObjectId,
     prefix: &mut Vec<u8>,
     writer: &mut TreeWriter,
 ) -> Result<(), FetchError> {
-    for entry in tree.iter() {
-        let name = entry.name_bytes();
+    let entries = repo
+        .tree_entries(tree)
+        .map_err(|source| git_error(url, source))?;
+    for entry in entries {
+        let name = &entry.name;
         let base = prefix.len();
         if !prefix.is_empty() {
             prefix.push(b'/');
@@ -172,28 +158,16 @@ fn write_tree(
         if name.is_empty() || name.contains(&b'/') {
             return Err(writer.refuse(prefix, "an invalid name in a git tree"));
         }
-        let blob = || {
-            repo.find_blob(entry.id())
-                .map_err(|source| git_error(url, source))
-        };
-        match entry.filemode() {
-            MODE_TREE => {
+        let blob = || repo.blob(entry.id).map_err(|source| git_error(url, source));
+        match entry.kind {
+            EntryKind::Tree => {
                 writer.directory(prefix, None)?;
-                let subtree = repo
-                    .find_tree(entry.id())
-                    .map_err(|source| git_error(url, source))?;
-                write_tree(repo, url, &subtree, prefix, writer)?;
+                write_tree(repo, url, entry.id, prefix, writer)?;
             }
-            MODE_BLOB | MODE_BLOB_GROUP_WRITABLE => {
-                writer.file(prefix, 0o644, &mut blob()?.content())?
-            }
-            MODE_EXECUTABLE => writer.file(prefix, 0o755, &mut blob()?.content())?,
-            MODE_LINK => writer.symlink(prefix, blob()?.content())?,
-            MODE_COMMIT => {}
-            other => {
-                let reason = format!("an unknown git file mode {other:o}");
-                return Err(writer.refuse(prefix, &reason));
-            }
+            EntryKind::Blob => writer.file(prefix, 0o644, &mut blob()?.as_slice())?,
+            EntryKind::Executable => writer.file(prefix, 0o755, &mut blob()?.as_slice())?,
+            EntryKind::Link => writer.symlink(prefix, &blob()?)?,
+            EntryKind::Submodule => {}
         }
         prefix.truncate(base);
     }
