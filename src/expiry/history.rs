@@ -43,12 +43,14 @@ impl History {
         History { progress, ..self }
     }
 
-    /// Any local repository (bare or not), for the debug walk and the benchmark; its path is
-    /// the key of its patch-id cache.
+    /// Any local repository (bare or not), for the debug walk and the benchmark; its git
+    /// directory, absolute and ending in `/` (as libgit2 spelled it, so caches made before
+    /// still match), is the key of its patch-id cache.
     pub fn open_path(path: &Path) -> Result<History, GitError> {
         let repo = Repository::open(path)?;
+        let git_dir = std::fs::canonicalize(repo.path()).unwrap_or_else(|_| repo.path().into());
         Ok(History {
-            url: repo.path().display().to_string(),
+            url: format!("{}/", git_dir.display()),
             repo,
             progress: None,
         })
