@@ -38,7 +38,7 @@ total=$(git -C "$repo" rev-list --no-merges --count "$release")
 {
     git -C "$repo" rev-list --no-merges "$release" | awk -v n="$proved" -v t="$total" \
         'BEGIN { step = t / n } NR - 1 >= next_at && taken < n { print; taken++; next_at += step }'
-    git -C "$repo" rev-list --no-merges --all --not "$release" | head -n "$refuted"
+    git -C "$repo" rev-list --no-merges --max-count="$refuted" --all --not "$release"
 } > "$work/commits"
 declared=$(wc -l < "$work/commits")
 
