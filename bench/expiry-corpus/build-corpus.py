@@ -35,7 +35,9 @@ The trixie deb-src entry is added (deb-src only: binary installs are unaffected)
 /etc/apt/sources.list.d/mindelta-expiry-corpus-trixie.sources, with the same URI as the
 configured bookworm deb-src entry; this needs root.
 
-Usage: bench/expiry-corpus/build-corpus.py [--no-update] [--force] [--jobs N] [PKG...]
+Usage: bench/expiry-corpus/build-corpus.py [--no-update] [--force] [--jobs N] [--work DIR] [PKG...]
+
+--work DIR puts the corpus elsewhere (evaluate.py and seed-mirrors.py take the same option).
 """
 
 import argparse
@@ -607,12 +609,16 @@ def build_package(package, force):
 
 
 def main():
+    global WORK
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("packages", nargs="*", help="source packages (default: the built-in list)")
     parser.add_argument("--no-update", action="store_true", help="skip apt-get update")
     parser.add_argument("--force", action="store_true", help="relabel packages already built")
     parser.add_argument("--jobs", type=int, default=3, help="parallel downloads")
+    parser.add_argument("--work", default=WORK,
+                        help="the corpus folder (default: bench/work/expiry-corpus)")
     args = parser.parse_args()
+    WORK = os.path.abspath(args.work)
     ensure_trixie_sources(not args.no_update)
     packages = list(dict.fromkeys(args.packages or CANDIDATES))
     os.makedirs(WORK, exist_ok=True)

@@ -282,6 +282,7 @@ def score(cases, predicate, positives):
 
 
 def main():
+    global WORK, WS, TREES
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("packages", nargs="*")
     parser.add_argument("--mindelta", default=os.path.join(ROOT, "target", "release", "mindelta"))
@@ -293,7 +294,12 @@ def main():
                         help="declare each package's git repository (PACKAGE_GIT) as `git:`")
     parser.add_argument("--list-all", action="store_true",
                         help="also list the extended-label misses and dropped-other flags")
+    parser.add_argument("--work", default=WORK,
+                        help="the corpus folder build-corpus.py wrote (default: bench/work/expiry-corpus)")
     args = parser.parse_args()
+    WORK = os.path.abspath(args.work)
+    WS = os.path.join(WORK, "ws")
+    TREES = os.path.join(WORK, "trees")
     with open(os.path.join(WORK, "manifest.json"), encoding="utf-8") as handle:
         manifest = json.load(handle)
     records = [r for r in manifest["packages"] if r.get("cases")

@@ -71,8 +71,11 @@ def snapshot(snapshots, github):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--snapshots", required=True, help="folder of bare GitHub clones")
-    parser.add_argument("--cache", default=CACHE, help="mindelta's cache (default: the corpus cache)")
+    parser.add_argument("--cache", help="mindelta's cache (default: <work>/cache)")
+    parser.add_argument("--work", default=os.path.dirname(CACHE),
+                        help="the corpus folder (default: bench/work/expiry-corpus)")
     args = parser.parse_args()
+    args.cache = args.cache or os.path.join(args.work, "cache")
     mirrors = os.path.join(args.cache, "git")
     os.makedirs(mirrors, exist_ok=True)
     missing = []

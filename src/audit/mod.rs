@@ -53,6 +53,8 @@ pub enum AuditError {
     Workspace(#[from] WorkspaceError),
     #[error(transparent)]
     Metrics(#[from] MetricsError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
 }
 
 /// Something the user should know that did not stop the audit (an unreachable upstream).
@@ -108,6 +110,11 @@ pub fn audit(
                 findings.extend(package_findings);
                 warnings.extend(package_warnings);
             }
+            // A rule that exhausted its budget fails every package after the first: once is enough.
+            Err(AuditError::Policy(error))
+                if failures.iter().any(|f| {
+                    matches!(f, AuditError::Policy(seen) if seen.to_string() == error.to_string())
+                }) => {}
             Err(error) => failures.push(error),
         }
     }
@@ -137,7 +144,7 @@ fn audit_one(
     if let Some(fetcher) = fetcher {
         upstream_facts(&package, &mut report, fetcher, options, &mut warnings);
     }
-    let findings = policies.evaluate(&report);
+    let findings = policies.evaluate(&report)?;
     Ok((report, findings, warnings))
 }
 

@@ -15,10 +15,20 @@
 //! line and the rule, not a rule that silently never fires. An expression that fails while
 //! evaluating (a missing key without `has()`, a type mismatch) becomes an `error` finding of
 //! that rule, so a broken rule is never mistaken for a passing one.
+//!
+//! Each evaluation of a rule runs under a [`Budget`] of steps and time (`budget.rs`); a rule
+//! that exhausts it is a [`PolicyError::Budget`] naming the file, line and rule, and is not
+//! evaluated again.
+
+mod budget;
+mod message;
+
+pub use budget::{Budget, DEFAULT_STEPS, DEFAULT_TIME, Exhausted};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::OnceLock;
 
 use cel::common::ast::{EntryExpr, Expr, IdedExpr};
 use serde::Deserialize;
@@ -41,6 +51,15 @@ pub enum PolicyError {
         line: usize,
         rule: Option<String>,
         message: String,
+    },
+    /// A rule's evaluation exhausted its budget (see [`Budget`]).
+    #[error("`{}` line {line}, rule `{rule}`: {}", path.display(), message::exhausted(*.exhausted, .budget))]
+    Budget {
+        path: PathBuf,
+        line: usize,
+        rule: String,
+        exhausted: Exhausted,
+        budget: Budget,
     },
 }
 
@@ -75,14 +94,19 @@ pub struct Rule {
     pub policy: String,
     /// Line of the rule in its policy file.
     pub line: usize,
-    when: Option<cel::Program>,
-    require: cel::Program,
+    /// `when` and `require`, compiled and instrumented with the budget's charges.
+    when: Option<IdedExpr>,
+    require: IdedExpr,
+    /// Set once an evaluation exhausts the budget: the rule is not evaluated again, so a
+    /// costly rule costs one budget, not one per patch.
+    exhausted: OnceLock<Exhausted>,
 }
 
 /// The rules of every loaded policy file, compiled and checked.
 pub struct PolicySet {
     rules: Vec<Rule>,
     env: Arc<cel::Env>,
+    budget: Budget,
 }
 
 impl std::fmt::Debug for PolicySet {
@@ -122,6 +146,7 @@ impl Default for PolicySet {
         PolicySet {
             rules: Vec::new(),
             env: Arc::new(environment()),
+            budget: Budget::default(),
         }
     }
 }
@@ -173,6 +198,12 @@ impl PolicySet {
         Ok(set)
     }
 
+    /// The same rules, each evaluation under `budget` (default: [`Budget::default`]).
+    pub fn with_budget(mut self, budget: Budget) -> PolicySet {
+        self.budget = budget;
+        self
+    }
+
     /// The rules, in load order.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
@@ -184,10 +215,11 @@ impl PolicySet {
     }
 
     /// Evaluate every rule over one package: the package rules' findings, then each patch's
-    /// (in series order), each group in rule order.
-    pub fn evaluate(&self, package: &PackageReport) -> Vec<Finding> {
+    /// (in series order), each group in rule order. A rule that exhausts its budget (now or
+    /// on an earlier package) is an error.
+    pub fn evaluate(&self, package: &PackageReport) -> Result<Vec<Finding>, PolicyError> {
         if self.rules.is_empty() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let json = serde_json::to_value(package).unwrap_or_default();
         let patches: Vec<cel::Value> = json
@@ -207,25 +239,20 @@ impl PolicySet {
         });
         // Package rules first, then each patch with every patch rule: the `patch` variable is
         // converted once per patch, not once per rule.
-        let mut findings: Vec<Finding> = self
-            .rules
-            .iter()
-            .filter(|rule| rule.subject == Subject::Package)
-            .filter_map(|rule| rule.judge(&root, package, None))
-            .collect();
+        let mut findings = Vec::new();
+        for rule in self.rules.iter().filter(|r| r.subject == Subject::Package) {
+            findings.extend(rule.judge(&root, package, None, self.budget)?);
+        }
         if self.rules.iter().any(|rule| rule.subject == Subject::Patch) {
             for (index, value) in patches.iter().enumerate() {
                 let mut scope = root.new_inner_scope();
                 scope.add_variable_from_value("patch", value.clone());
-                findings.extend(
-                    self.rules
-                        .iter()
-                        .filter(|rule| rule.subject == Subject::Patch)
-                        .filter_map(|rule| rule.judge(&scope, package, Some(index))),
-                );
+                for rule in self.rules.iter().filter(|r| r.subject == Subject::Patch) {
+                    findings.extend(rule.judge(&scope, package, Some(index), self.budget)?);
+                }
             }
         }
-        findings
+        Ok(findings)
     }
 }
 
@@ -236,10 +263,24 @@ impl Rule {
         context: &cel::Context,
         package: &PackageReport,
         patch: Option<usize>,
-    ) -> Option<Finding> {
+        budget: Budget,
+    ) -> Result<Option<Finding>, PolicyError> {
+        let exhausted = |exhausted| PolicyError::Budget {
+            path: PathBuf::from(&self.policy),
+            line: self.line,
+            rule: self.id.clone(),
+            exhausted,
+            budget,
+        };
+        if let Some(kind) = self.exhausted.get() {
+            return Err(exhausted(*kind));
+        }
+        let fires = budget::metered(budget, || self.fires(context)).inspect_err(|kind| {
+            let _ = self.exhausted.set(*kind);
+        });
         let patch = patch.and_then(|i| package.patches.get(i));
-        let (severity, message) = match self.fires(context) {
-            Ok(false) => return None,
+        let (severity, message) = match fires.map_err(exhausted)? {
+            Ok(false) => return Ok(None),
             Ok(true) => (self.severity, self.message.clone()),
             Err(error) => (
                 Severity::Error,
@@ -263,7 +304,7 @@ impl Rule {
                 line: package.manifest_line,
             },
         };
-        Some(Finding {
+        Ok(Some(Finding {
             rule: self.id.clone(),
             severity,
             package: package.name.clone(),
@@ -272,16 +313,19 @@ impl Rule {
             location,
             policy: self.policy.clone(),
             help: self.help.clone(),
-        })
+        }))
     }
 
     fn fires(&self, context: &cel::Context) -> Result<bool, String> {
         if let Some(when) = &self.when
-            && !boolean(when.execute(context), "when")?
+            && !boolean(cel::Value::resolve(when, context), "when")?
         {
             return Ok(false);
         }
-        Ok(!boolean(self.require.execute(context), "require")?)
+        Ok(!boolean(
+            cel::Value::resolve(&self.require, context),
+            "require",
+        )?)
     }
 }
 
@@ -289,10 +333,10 @@ fn boolean(result: cel::ResolveResult, which: &str) -> Result<bool, String> {
     match result {
         Ok(cel::Value::Bool(value)) => Ok(value),
         Ok(other) => Err(format!(
-            "`{which}` gave {:?}, not a bool",
-            other.type_of().to_string()
+            "`{which}` gave a value of type `{}`, not a bool",
+            other.type_of()
         )),
-        Err(error) => Err(format!("`{which}`: {error}")),
+        Err(error) => Err(format!("`{which}`: {}", message::evaluation(&error))),
     }
 }
 
@@ -311,11 +355,7 @@ fn parse_policy(
     };
     let raw: RawPolicy = serde_saphyr::from_str(text).map_err(|error| {
         let line = error.location().map(|l| l.line() as usize).unwrap_or(0);
-        invalid(
-            line,
-            None,
-            crate::workspace::manifest::clean_message(&error.to_string()),
-        )
+        invalid(line, None, crate::workspace::manifest::yaml_message(&error))
     })?;
     let mut rules = Vec::new();
     for spanned in raw.rules {
@@ -392,6 +432,7 @@ fn parse_policy(
             line,
             when,
             require,
+            exhausted: OnceLock::new(),
         });
     }
     Ok(rules)
@@ -402,19 +443,26 @@ fn environment() -> cel::Env {
     let mut env = cel::Env::stdlib();
     // Declaring the extension's overloads on a fresh environment cannot conflict.
     let _ = env.add_extension(cel::extensions::strings);
+    budget::register(&mut env);
     env
 }
 
-/// Compile one CEL expression and check its field references against the report schema.
-fn compile(env: &cel::Env, source: &str, subject: Subject) -> Result<cel::Program, String> {
+/// Compile one CEL expression, check its field references against the report schema and
+/// instrument it for the budget.
+fn compile(env: &cel::Env, source: &str, subject: Subject) -> Result<IdedExpr, String> {
     if source.trim().is_empty() {
         return Err("the expression is empty".into());
     }
     let source = unreserve_package(source);
     let program = env.compile(&source).map_err(|errors| {
+        // "Incomplete `IndexContext`!" is the parser's own state, not a fact about the source;
+        // the syntax error beside it says what is wrong.
+        let internal = |msg: &str| msg.starts_with("Incomplete `");
+        let keep_internal = errors.errors.iter().all(|e| internal(&e.msg));
         errors
             .errors
             .iter()
+            .filter(|e| keep_internal || !internal(&e.msg))
             .map(|e| format!("{} (at {}:{})", e.msg, e.pos.0, e.pos.1))
             .collect::<Vec<_>>()
             .join("; ")
@@ -428,7 +476,10 @@ fn compile(env: &cel::Env, source: &str, subject: Subject) -> Result<cel::Progra
     check(program.expression(), &mut scope, &mut errors);
     match errors.into_iter().next() {
         Some(error) => Err(error.replace(PACKAGE_VARIABLE, "package")),
-        None => Ok(program),
+        None => Ok(budget::instrument(
+            program.expression(),
+            &[PACKAGE_VARIABLE, "patch"],
+        )),
     }
 }
 

@@ -562,7 +562,11 @@ fn applied_version(value: &str) -> Option<String> {
 
 /// `path` relative to `root`, with `/` separators; as given when outside it.
 pub fn relative(path: &Path, root: &Path) -> String {
-    let relative = path.strip_prefix(root).unwrap_or(path);
+    // Outside the root the path is shown as it is (joining its components would turn the
+    // root `/` into `//`).
+    let Ok(relative) = path.strip_prefix(root) else {
+        return path.to_string_lossy().into_owned();
+    };
     relative
         .components()
         .map(|c| c.as_os_str().to_string_lossy())
@@ -711,7 +715,17 @@ mod tests {
             "patches/demo/package.yaml",
             "upstream:\n  version: \"1.0\"\n  dir: src\npatches:\n  - file: gone.patch\n",
         )]);
+        // The loader refuses a listed patch file that is not there.
+        let text = workspace.load("demo").unwrap_err().to_string();
+        assert!(
+            text.contains("gone.patch") && text.contains("line 5"),
+            "{text}"
+        );
+        // One that goes after the package was loaded is named by the report.
+        let patch = workspace.root.join("patches/demo/gone.patch");
+        std::fs::write(&patch, "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n").expect("write");
         let package = workspace.load("demo").expect("package");
+        std::fs::remove_file(&patch).expect("remove");
         let error = package_report(&package, &workspace.root, date("2026-01-01")).unwrap_err();
         let text = error.to_string();
         assert!(

@@ -18,6 +18,7 @@ use super::progress::Bars;
 use super::{CliError, Context, ErrorKind, FormatArg, output};
 use mindelta::audit::format::{human, markdown, sarif};
 use mindelta::audit::merge::merge_files;
+use mindelta::audit::policy::{Budget, DEFAULT_STEPS, DEFAULT_TIME};
 use mindelta::audit::{
     AuditError, AuditOptions, AuditReport, PolicyError, PolicySet, Severity, audit,
 };
@@ -37,8 +38,14 @@ pub struct Args {
     /// Audit only shard K of N (a stable split by package name: FNV-1a of the name mod N)
     #[arg(long, value_name = "K/N")]
     shard: Option<Shard>,
+    /// Steps one evaluation of a rule may take (default 1,000,000); see docs/policies.md
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    policy_steps: Option<u64>,
+    /// Seconds one evaluation of a rule may take (default 10), a backstop to `--policy-steps`
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    policy_seconds: Option<u64>,
     /// Join the JSON reports of several shards instead of auditing
-    #[arg(long, value_name = "REPORT.json", num_args = 1.., conflicts_with_all = ["packages", "policy", "check", "shard"])]
+    #[arg(long, value_name = "REPORT.json", num_args = 1.., conflicts_with_all = ["packages", "policy", "check", "shard", "policy_steps", "policy_seconds"])]
     merge: Vec<PathBuf>,
 }
 
@@ -90,7 +97,15 @@ fn run_audit(context: &Context, args: &Args) -> Result<(AuditReport, Vec<CliErro
     } else {
         args.policy.clone()
     };
-    let policies = PolicySet::load(&policy_paths, &workspace.root).map_err(|e| policy_error(&e))?;
+    let budget = Budget {
+        steps: args.policy_steps.unwrap_or(DEFAULT_STEPS),
+        time: args
+            .policy_seconds
+            .map_or(DEFAULT_TIME, Duration::from_secs),
+    };
+    let policies = PolicySet::load(&policy_paths, &workspace.root)
+        .map_err(|e| policy_error(&e))?
+        .with_budget(budget);
     let names = workspace
         .select(&args.packages, args.shard)
         .map_err(|e| workspace_error(&e))?;
@@ -126,6 +141,10 @@ fn run_audit(context: &Context, args: &Args) -> Result<(AuditReport, Vec<CliErro
         .iter()
         .map(|failure| match failure {
             AuditError::Workspace(error) => workspace_error(error),
+            AuditError::Policy(error) => CliError::from_error(ErrorKind::Error, error).hint(
+                "simplify the rule, or raise the budget with `--policy-steps N` (or \
+                 `--policy-seconds N`) if you trust the policy",
+            ),
             other => CliError::from_error(ErrorKind::Error, other)
                 .hint("fix the manifest entry or restore the patch file"),
         })

@@ -16,7 +16,7 @@ use mindelta::expiry::{
     CheckError, CheckOptions, EvidenceResult, PackageCheck, PatchCheck, Verdict, check_package,
 };
 use mindelta::upstream::release::latest;
-use mindelta::upstream::{FetchErrorKind, FetchOptions, Fetcher};
+use mindelta::upstream::{FetchError, FetchErrorKind, FetchOptions, Fetcher};
 use mindelta::workspace::Package;
 use mindelta::workspace::shard::Shard;
 
@@ -139,7 +139,7 @@ fn release_for(
 
 fn fetch_kind(kind: FetchErrorKind) -> ErrorKind {
     match kind {
-        FetchErrorKind::Unavailable => ErrorKind::Unavailable,
+        FetchErrorKind::Unavailable | FetchErrorKind::NotFound => ErrorKind::Unavailable,
         FetchErrorKind::Integrity => ErrorKind::Integrity,
         FetchErrorKind::Invalid => ErrorKind::Error,
     }
@@ -157,11 +157,32 @@ fn fetch_error(cli: CliError, kind: ErrorKind) -> CliError {
 /// A user-facing error for a package that could not be checked.
 fn check_error(error: &CheckError) -> CliError {
     match error {
+        CheckError::Fetch { source, .. } if source.kind() == FetchErrorKind::NotFound => {
+            not_found_error(error, source)
+        }
         CheckError::Fetch { source, .. } => {
             let kind = fetch_kind(source.kind());
             fetch_error(CliError::from_error(kind, error), kind)
         }
         CheckError::Tree { .. } => CliError::from_error(ErrorKind::Error, error),
+    }
+}
+
+/// A release the upstream does not have (exit 5, not retryable): what to pass instead.
+fn not_found_error(error: &CheckError, source: &FetchError) -> CliError {
+    let cli = CliError::from_error(ErrorKind::Unavailable, error);
+    match source {
+        FetchError::NoSuchRelease {
+            package, source, ..
+        } if matches!(**source, FetchError::PinnedOnly { .. }) => {
+            cli.hint(format!(
+                "to judge other releases, write `{{version}}` where the version goes in the `dir` path \
+                 (e.g. `../vendor/{package}-{{version}}`), one folder per release"
+            ))
+        }
+        _ => cli.hint(
+            "no verdict was guessed; pass one of the known releases to `--release` (this is not retryable)",
+        ),
     }
 }
 

@@ -132,7 +132,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         Format::Human => output::stdout(&render(&plans))?,
     }
     if args.dry_run && !context.quiet && context.format == Format::Human {
-        anstream::eprintln!("dry run: nothing was changed");
+        status!("dry run: nothing was changed");
     }
     report_failures(failures)
 }
@@ -155,7 +155,7 @@ fn release_for(package: &Package, args: &Args, fetcher: &Fetcher) -> Result<Stri
 
 fn fetch_error(error: &FetchError) -> CliError {
     let kind = match error.kind() {
-        FetchErrorKind::Unavailable => ErrorKind::Unavailable,
+        FetchErrorKind::Unavailable | FetchErrorKind::NotFound => ErrorKind::Unavailable,
         FetchErrorKind::Integrity => ErrorKind::Integrity,
         FetchErrorKind::Invalid => ErrorKind::Error,
     };
@@ -167,7 +167,7 @@ pub fn expire_error(error: &ExpireError) -> CliError {
     let kind = match error {
         ExpireError::Check(mindelta::expiry::CheckError::Fetch { source, .. })
         | ExpireError::Refresh(RefreshError::Fetch { source, .. }) => match source.kind() {
-            FetchErrorKind::Unavailable => ErrorKind::Unavailable,
+            FetchErrorKind::Unavailable | FetchErrorKind::NotFound => ErrorKind::Unavailable,
             FetchErrorKind::Integrity => ErrorKind::Integrity,
             FetchErrorKind::Invalid => ErrorKind::Error,
         },

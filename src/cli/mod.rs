@@ -4,6 +4,14 @@
 //! own arguments into library options, calls the library, and renders the result (human text on
 //! stderr/stdout, or JSON on stdout). Errors become `CliError`, whose kind picks the exit code.
 
+/// `eprintln!` for the command line: a line on stderr that is dropped, not a panic, when stderr
+/// is closed or its reader went away (see `output::stderr`).
+macro_rules! status {
+    ($($arg:tt)*) => {
+        $crate::cli::output::stderr(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod apply;
 mod audit;
 mod check;
@@ -191,7 +199,10 @@ pub fn run() -> ExitCode {
         ColorChoice::Never => anstream::ColorChoice::Never.write_global(),
         ColorChoice::Auto => {}
     }
-    init_logging(cli.global.verbose, cli.global.quiet);
+    // Logs and warnings of the library (`tracing`) follow `--color` and `NO_COLOR` as the
+    // rest of stderr does.
+    let color = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
+    init_logging(cli.global.verbose, cli.global.quiet, color);
     let context = Context::new(cli.global);
     if matches!(context.format_arg, FormatArg::Markdown | FormatArg::Sarif)
         && !matches!(cli.command, Command::Audit(_))
@@ -226,7 +237,7 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn init_logging(verbose: u8, quiet: bool) {
+fn init_logging(verbose: u8, quiet: bool, color: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
@@ -238,6 +249,9 @@ fn init_logging(verbose: u8, quiet: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(color)
+        // Its fallback for a failed write is `eprintln!`, which panics on a broken pipe.
+        .log_internal_errors(false)
         .without_time()
         .with_target(false)
         .try_init();

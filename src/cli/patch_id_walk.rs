@@ -60,7 +60,7 @@ pub fn run(context: &Context, args: &WalkArgs, range: &str) -> Result<ExitCode, 
         .install(|| patch_ids(&git_dir, &commits, &mut cache, None))
         .map_err(|e| CliError::from_error(ErrorKind::Error, &e))?;
     if walked.missing > 0 {
-        eprintln!(
+        status!(
             "warning: {} of {} commits have no patch id: `{}` is a partial clone that lacks objects their diffs need",
             walked.missing,
             commits.len(),

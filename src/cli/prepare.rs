@@ -135,7 +135,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
                 if skipped > 0 {
                     line.push_str(&format!(", {skipped} skipped"));
                 }
-                anstream::eprintln!("{line}");
+                status!("{line}");
             }
         }
         Format::Human => {}
@@ -185,7 +185,7 @@ fn prepare_error(error: &PrepareError) -> CliError {
     match error {
         PrepareError::Fetch { source, .. } => {
             let kind = match source.kind() {
-                FetchErrorKind::Unavailable => ErrorKind::Unavailable,
+                FetchErrorKind::Unavailable | FetchErrorKind::NotFound => ErrorKind::Unavailable,
                 FetchErrorKind::Integrity => ErrorKind::Integrity,
                 FetchErrorKind::Invalid => ErrorKind::Error,
             };

@@ -52,7 +52,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
             let text = render(&releases, scheme, &upstream.version, args.explain);
             output::stdout(&text)?;
             if releases.is_empty() && !context.quiet {
-                anstream::eprintln!("{}: no upstream releases found", package.name);
+                status!("{}: no upstream releases found", package.name);
             }
         }
     }
@@ -98,7 +98,7 @@ fn render(releases: &[Release], scheme: Scheme, current: &str, explain_order: bo
 /// A user-facing error for an upstream whose releases could not be listed.
 fn fetch_error(error: &FetchError) -> CliError {
     let kind = match error.kind() {
-        FetchErrorKind::Unavailable => ErrorKind::Unavailable,
+        FetchErrorKind::Unavailable | FetchErrorKind::NotFound => ErrorKind::Unavailable,
         FetchErrorKind::Integrity => ErrorKind::Integrity,
         FetchErrorKind::Invalid => ErrorKind::Error,
     };

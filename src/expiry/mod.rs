@@ -28,7 +28,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::patch::{Patch, parse_patches};
-use crate::upstream::{FetchError, Fetcher};
+use crate::upstream::{FetchError, Fetcher, release};
 use crate::workspace::{Package, PatchEntry};
 use detector::content::{Content, Overlay};
 use detector::release_notes::{self, ReleaseNotes};
@@ -216,8 +216,8 @@ pub const DEFAULT_HISTORY_LIMIT: usize = 20_000;
 /// Why a package could not be checked at all.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
-    /// Upstream could not be fetched (unreachable, not cached offline, no such tag, …).
-    #[error("cannot fetch upstream of `{package}` at {release}")]
+    /// Upstream could not be fetched (unreachable, not cached offline, no such release, …).
+    #[error("{}", fetch_message(package, release, source))]
     Fetch {
         package: String,
         release: String,
@@ -231,6 +231,16 @@ pub enum CheckError {
         release: String,
         message: String,
     },
+}
+
+/// What a failed fetch of `release` says first: that the release does not exist, when that is
+/// the trouble (the error names the package and the known releases), else that upstream could
+/// not be fetched.
+pub(crate) fn fetch_message(package: &str, release: &str, source: &FetchError) -> String {
+    match source {
+        FetchError::NoSuchRelease { .. } => source.to_string(),
+        _ => format!("cannot fetch upstream of `{package}` at {release}"),
+    }
 }
 
 /// A patch of the series as read from disk (or why it could not be).
@@ -261,18 +271,25 @@ pub fn check_package(
         .iter()
         .map(|path| tree::last_component(path))
         .collect();
-    let release_tree = ReleaseTree::open_selected(
-        package,
-        release,
-        fetcher,
-        &release_tags(package, release, options),
-        &|path| touched.contains(path) || touched_names.contains(tree::last_component(path)),
-    )
-    .map_err(|e| CheckError::Fetch {
-        package: package.name.clone(),
-        release: release.to_string(),
-        source: Box::new(e),
-    })?;
+    // A release the source cannot provide is an error, never another tree judged as it.
+    let release_tree = release::available(package, fetcher, release)
+        .and_then(|()| {
+            ReleaseTree::open_selected(
+                package,
+                release,
+                fetcher,
+                &release_tags(package, release, options),
+                &|path| {
+                    touched.contains(path) || touched_names.contains(tree::last_component(path))
+                },
+            )
+        })
+        .map_err(|e| release::not_found(package, fetcher, release, e))
+        .map_err(|e| CheckError::Fetch {
+            package: package.name.clone(),
+            release: release.to_string(),
+            source: Box::new(e),
+        })?;
     // The history of a git upstream (or the `git:` of a tarball upstream). For a git upstream
     // the tree above already needed the mirror, so this cannot fail for want of a network.
     let history = tree::history_url(package).map(|url| {

@@ -222,8 +222,11 @@ pub fn import_melange(
         source,
     })?;
     let melange: Melange = serde_saphyr::from_str(&text).map_err(|error| {
-        let first = error.to_string();
-        invalid(first.lines().next().unwrap_or("invalid YAML").to_string())
+        let message = crate::workspace::manifest::yaml_message(&error);
+        invalid(match error.location() {
+            Some(at) => format!("line {}: {message}", at.line()),
+            None => message,
+        })
     })?;
     let name = options
         .name

@@ -8,6 +8,7 @@
 //! the other way: manifest → `series` + patches whose DEP-3 header carries the manifest facts
 //! the header did not already state. docs/interop.md has the field mapping.
 
+pub mod dir_template;
 pub mod export;
 pub mod melange;
 pub mod quilt;
@@ -21,6 +22,7 @@ use crate::patch::parse_patches;
 use crate::workspace::write::manifest_yaml;
 use crate::workspace::{Manifest, PatchEntry, PatchStatus};
 
+pub use dir_template::{DirUpstream, dir_upstream};
 pub use export::{ExportError, ExportedPackage, export_quilt};
 pub use melange::{MelangeImport, import_melange};
 pub use quilt::{QuiltImport, SeriesEntry, import_quilt, parse_series};

@@ -229,7 +229,14 @@ fn extract_tar(
             | EntryType::GNULongName
             | EntryType::GNULongLink => {}
             other => {
-                return Err(writer.refuse(&name, &format!("unsupported entry type {other:?}")));
+                // The byte, not `{other:?}`: tar's debug text of an unknown type is
+                // `__Nonexhaustive(77)`.
+                let byte = other.as_byte();
+                let message = format!(
+                    "unsupported entry type `{}` (byte {byte})",
+                    char::from(byte).escape_default()
+                );
+                return Err(writer.refuse(&name, &message));
             }
         }
     }

@@ -118,9 +118,32 @@ pub enum FetchError {
     /// A tarball without a declared sha256.
     #[error("no sha256 declared for `{url}` (use `--allow-unverified` to accept it)")]
     MissingChecksum { url: String },
-    /// None of the tags exists in the repository.
+    /// None of the tags exists in the repository: the release does not exist there.
     #[error("no tag of `{url}` matches: tried {}", tried.join(", "))]
     NoSuchTag { url: String, tried: Vec<String> },
+    /// A `dir` upstream has no folder for the release: the folder its template names (or its
+    /// path) does not exist.
+    #[error("`{path}` does not exist")]
+    NoSuchFolder { path: String },
+    /// A `dir` upstream whose path has no `{version}` holds one tree, the pinned release's.
+    #[error(
+        "the `dir` path `{path}` has no `{{version}}`, so it holds only the pinned release {pinned}"
+    )]
+    PinnedOnly { path: String, pinned: String },
+    /// The release does not exist upstream ([`FetchErrorKind::NotFound`] named for a package by
+    /// [`release::not_found`]): which package, and the releases that do exist.
+    #[error(
+        "no release {release} of `{package}`; known: {}",
+        release::known_list(known)
+    )]
+    NoSuchRelease {
+        package: String,
+        release: String,
+        /// The releases known to exist, newest first (the pinned one always among them).
+        known: Vec<String>,
+        #[source]
+        source: Box<FetchError>,
+    },
     /// An entry would escape the tree or is of a refused kind.
     #[error("unsafe entry `{entry}` in `{archive}`: {reason}")]
     UnsafeArchive {
@@ -155,6 +178,9 @@ pub enum FetchError {
 pub enum FetchErrorKind {
     /// Network or server trouble: retry later (exit 5).
     Unavailable,
+    /// The release does not exist upstream (no such tag or folder): exit 5, and retrying gives
+    /// the same answer.
+    NotFound,
     /// Checksum mismatch: never retry (exit 6).
     Integrity,
     /// Bad input or local failure (exit 1).
@@ -169,6 +195,10 @@ impl FetchError {
                 FetchErrorKind::Unavailable
             }
             FetchError::Integrity { .. } => FetchErrorKind::Integrity,
+            FetchError::NoSuchTag { .. }
+            | FetchError::NoSuchFolder { .. }
+            | FetchError::PinnedOnly { .. }
+            | FetchError::NoSuchRelease { .. } => FetchErrorKind::NotFound,
             _ => FetchErrorKind::Invalid,
         }
     }
@@ -304,7 +334,7 @@ mod tests {
             url: "u".into(),
             tried: vec!["v1".into(), "1".into()],
         };
-        assert_eq!(tag.kind(), FetchErrorKind::Invalid);
+        assert_eq!(tag.kind(), FetchErrorKind::NotFound);
         assert!(tag.to_string().contains("v1, 1"));
     }
 

@@ -107,7 +107,7 @@ fn git_without_the_tag_names_every_form_tried() {
         FetchError::NoSuchTag { tried, .. } => assert_eq!(tried, &["v9.9", "9.9"]),
         other => panic!("expected NoSuchTag, got {other:?}"),
     }
-    assert_eq!(error.kind(), FetchErrorKind::Invalid);
+    assert_eq!(error.kind(), FetchErrorKind::NotFound);
     assert!(!dest.exists());
 }
 

@@ -3,6 +3,7 @@
 //! or recovers from it: the exit code, the message, and that nothing outside the tree changed.
 //! A new attack goes beside its kind.
 
+mod answers;
 mod archives;
 mod patches;
 mod policies;
