@@ -29,7 +29,7 @@ impl History {
         let path = fetcher.git_mirror(url)?;
         let repo = Repository::open_bare(&path).map_err(|source| FetchError::Git {
             url: url.to_string(),
-            source,
+            source: Box::new(source),
         })?;
         Ok(History {
             repo,

@@ -83,7 +83,8 @@ pub struct ReleaseTree {
 
 enum Source {
     Git {
-        repo: Repository,
+        /// Boxed: a gix handle is large, and most trees are read from disk.
+        repo: Box<Repository>,
         tree: ObjectId,
     },
     Disk {
@@ -127,7 +128,7 @@ impl ReleaseTree {
                 let mirror = fetcher.git_mirror(url)?;
                 let git_error = |source| FetchError::Git {
                     url: url.clone(),
-                    source,
+                    source: Box::new(source),
                 };
                 let repo = Repository::open_bare(&mirror).map_err(git_error)?;
                 let Some((tag, commit)) = repo.resolve_tag(tags) else {
@@ -141,7 +142,13 @@ impl ReleaseTree {
                     });
                 };
                 let tree = repo.commit_tree(commit).map_err(git_error)?;
-                Ok(ReleaseTree::new(Source::Git { repo, tree }, Some(tag)))
+                Ok(ReleaseTree::new(
+                    Source::Git {
+                        repo: Box::new(repo),
+                        tree,
+                    },
+                    Some(tag),
+                ))
             }
             SourceSpec::Tarball { sha256, .. } => {
                 if release != package.manifest.upstream.version {
@@ -684,6 +691,7 @@ mod tests {
         ]);
         let repo = Repository::open_bare(dir).unwrap();
         let root: ObjectId = root.parse().unwrap();
+        let repo = Box::new(repo);
         let tree = ReleaseTree::new(Source::Git { repo, tree: root }, None);
         assert_eq!(
             tree.paths_named(b"a.c").unwrap(),

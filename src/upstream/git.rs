@@ -133,7 +133,7 @@ fn open(url: &str, path: &Path) -> Result<Repository, FetchError> {
 fn git_error(url: &str, source: GitError) -> FetchError {
     FetchError::Git {
         url: url.to_owned(),
-        source,
+        source: Box::new(source),
     }
 }
 

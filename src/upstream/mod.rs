@@ -169,7 +169,7 @@ pub enum FetchError {
     Git {
         url: String,
         #[source]
-        source: crate::git::GitError,
+        source: Box<crate::git::GitError>,
     },
 }
 

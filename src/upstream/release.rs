@@ -382,7 +382,7 @@ fn list_tags(fetcher: &Fetcher, location: &str) -> Result<Vec<String>, FetchErro
 fn mirror_tags(location: &str, mirror: &Path) -> Result<Vec<String>, FetchError> {
     let git_error = |source| FetchError::Git {
         url: location.to_owned(),
-        source,
+        source: Box::new(source),
     };
     let repo = crate::git::Repository::open_bare(mirror).map_err(git_error)?;
     let mut tags = repo.tag_names().map_err(git_error)?;
