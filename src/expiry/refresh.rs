@@ -280,13 +280,13 @@ impl Files<'_> {
         if let Some(entry) = staged.get(path).or_else(|| self.changed.get(path)) {
             return Ok(entry.clone());
         }
-        self.release.read(path)
+        Ok(self.release.read(path)?)
     }
 
     /// V's files named like `path`, where upstream may have moved it, ranked as `check` ranks
     /// them.
     fn namesakes(&self, path: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-        self.release.namesakes(path, MAX_MOVED_CANDIDATES)
+        Ok(self.release.namesakes(path, MAX_MOVED_CANDIDATES)?)
     }
 }
 

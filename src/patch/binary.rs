@@ -119,7 +119,7 @@ fn read_size(delta: &[u8], at: &mut usize) -> Result<usize, BinaryError> {
 const MAX_DELTA_TARGET: usize = 1 << 30;
 
 /// Apply a git delta (source size, target size, then copy/insert instructions) to `base`.
-/// The same format serves GIT binary patches and packed objects (`expiry::history::objects`).
+/// The same format serves GIT binary patches and packed objects (`git::history::objects`).
 pub fn apply_delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, BinaryError> {
     let fail = |message: &str| BinaryError::Delta(message.to_string());
     let mut at = 0;

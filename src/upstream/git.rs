@@ -6,15 +6,14 @@
 //! in the mirror is used and anything else is [`FetchError::NotCached`]; online, a failed fetch
 //! still falls back to a tag the mirror holds (with a warning), since tags do not move.
 //!
-//! Talking to the remote (clone, fetch, listing its tags) is gix's job, kept in `remote.rs`;
-//! the mirror it leaves is a plain bare repository (`refs/heads/*`, `refs/tags/*`) that
-//! everything else reads locally with git2, which is built without network features: no
-//! OpenSSL, no libssh2.
+//! Talking to the remote (clone, fetch, listing its tags) is in `remote.rs`; the mirror it
+//! leaves is a plain bare repository (`refs/heads/*`, `refs/tags/*`) that everything else reads
+//! locally through `crate::git`.
 //!
 //! The tree is walked here rather than checked out, so the same vetted writer as for archives
 //! applies: blobs with their exec bit, symbolic links only if they resolve inside the tree,
 //! submodules (commits in the tree) skipped. A blob's size is read from its header first and
-//! reserved from the shared decoder memory, as libgit2 holds a blob whole.
+//! reserved from the shared decoder memory, as a blob is read whole.
 //!
 //! A mirror in the cache is untrusted: a link in its place, or an object store that is
 //! damaged (`integrity.rs`: a truncated pack, a missing object behind a ref), is replaced by a
@@ -26,11 +25,10 @@ mod remote;
 
 use std::path::{Path, PathBuf};
 
-use git2::{Commit, Repository, Tree};
-
 use super::archive::TreeWriter;
 use super::memory;
 use super::{FetchError, Fetcher, Provenance};
+use crate::git::{EntryKind, GitError, ObjectId, Repository};
 
 pub(crate) use remote::remote_tags;
 use remote::{Fill, fetch};
@@ -87,9 +85,9 @@ impl Release {
 }
 
 /// A git error while reading the mirror: damage, or a plain failure.
-fn read_error(url: &str, source: git2::Error) -> Release {
-    if integrity::is_damage(&source) {
-        Release::Damaged(source.message().to_owned())
+fn read_error(url: &str, source: GitError) -> Release {
+    if source.is_damaged() {
+        Release::Damaged(super::http::error_chain(&source))
     } else {
         Release::Failed(git_error(url, source))
     }
@@ -104,7 +102,10 @@ fn write_release(
     dest: &Path,
 ) -> Result<Provenance, Release> {
     let repo = open(url, mirror)?;
-    let Some((tag, commit)) = resolve_tag(&repo, tags).map_err(|e| read_error(url, e))? else {
+    let Some((tag, commit)) = repo
+        .resolve_tag_checked(tags)
+        .map_err(|e| read_error(url, e))?
+    else {
         return Err(Release::Failed(if fetcher.options().offline {
             FetchError::NotCached {
                 url: url.to_owned(),
@@ -116,21 +117,22 @@ fn write_release(
             }
         }));
     };
-    let tree = commit.tree().map_err(|source| read_error(url, source))?;
+    let tree = repo
+        .commit_tree(commit)
+        .map_err(|source| read_error(url, source))?;
     let options = fetcher.options();
     let mut writer = TreeWriter::new(dest, url, options.max_expanded_bytes)?;
     let blobs = Blobs {
         repo: &repo,
         url,
-        odb: repo.odb().map_err(|source| read_error(url, source))?,
         max_memory: options.max_decoder_memory,
     };
-    write_tree(&blobs, &tree, &mut Vec::new(), &mut writer)?;
+    write_tree(&blobs, tree, &mut Vec::new(), &mut writer)?;
     writer.finish()?;
     Ok(Provenance {
         kind: "git".into(),
         url: url.to_owned(),
-        commit: Some(commit.id().to_string()),
+        commit: Some(commit.to_string()),
         sha256: None,
         tag: Some(tag),
     })
@@ -175,7 +177,7 @@ fn mirror(fetcher: &Fetcher, url: &str, tags: &[String]) -> Result<PathBuf, Fetc
         }
         if let Err(error) = fetch(fetcher, url, &remote_url, &path, Fill::Update) {
             let repo = open(url, &path)?;
-            match resolve_tag(&repo, tags) {
+            match repo.resolve_tag_checked(tags) {
                 Ok(Some((tag, _))) => {
                     tracing::warn!(url, tag, %error, "fetch failed; using the tag already mirrored");
                 }
@@ -245,76 +247,46 @@ fn open(url: &str, path: &Path) -> Result<Repository, FetchError> {
     Repository::open_bare(path).map_err(|e| git_error(url, e))
 }
 
-fn git_error(url: &str, source: git2::Error) -> FetchError {
+fn git_error(url: &str, source: GitError) -> FetchError {
     FetchError::Git {
         url: url.to_owned(),
-        source,
+        source: Box::new(source),
     }
 }
-
-/// The first of `tags` that exists (annotated or lightweight), with its commit. A tag whose
-/// object cannot be read is an error (the caller tells damage apart); a tag that names
-/// something other than a commit is passed over.
-fn resolve_tag<'r>(
-    repo: &'r Repository,
-    tags: &[String],
-) -> Result<Option<(String, Commit<'r>)>, git2::Error> {
-    for tag in tags {
-        let Ok(reference) = repo.find_reference(&format!("refs/tags/{tag}")) else {
-            continue;
-        };
-        match reference.peel_to_commit() {
-            Ok(commit) => return Ok(Some((tag.clone(), commit))),
-            Err(error) if integrity::is_damage(&error) => return Err(error),
-            Err(_) => continue,
-        }
-    }
-    Ok(None)
-}
-
-/// Git's file modes in a tree.
-const MODE_TREE: i32 = 0o040000;
-const MODE_BLOB: i32 = 0o100644;
-const MODE_BLOB_GROUP_WRITABLE: i32 = 0o100664;
-const MODE_EXECUTABLE: i32 = 0o100755;
-const MODE_LINK: i32 = 0o120000;
-const MODE_COMMIT: i32 = 0o160000;
 
 /// Reads the blobs of a mirror.
 struct Blobs<'r> {
     repo: &'r Repository,
     url: &'r str,
-    odb: git2::Odb<'r>,
     max_memory: u64,
 }
 
 impl Blobs<'_> {
     /// Write the blob `id` as the file `name`, its size checked against what the writer may
-    /// still write and reserved from the decoder memory before libgit2 loads it whole.
+    /// still write and reserved from the decoder memory before it is loaded whole.
     fn write(
         &self,
-        id: git2::Oid,
+        id: ObjectId,
         name: &[u8],
         mode: u32,
         writer: &mut TreeWriter,
     ) -> Result<(), Release> {
-        let content = self.load(id, name, writer)?;
-        writer.file(name, mode, &mut content.1.content())?;
+        let (_reservation, content) = self.load(id, name, writer)?;
+        writer.file(name, mode, &mut content.as_slice())?;
         Ok(())
     }
 
     /// The blob `id`, with its memory reservation (held while the blob is in memory).
     fn load(
         &self,
-        id: git2::Oid,
+        id: ObjectId,
         name: &[u8],
         writer: &TreeWriter,
-    ) -> Result<(memory::Reservation<'static>, git2::Blob<'_>), Release> {
-        let (size, _) = self
-            .odb
-            .read_header(id)
+    ) -> Result<(memory::Reservation<'static>, Vec<u8>), Release> {
+        let size = self
+            .repo
+            .object_size(id)
             .map_err(|source| read_error(self.url, source))?;
-        let size = size as u64;
         if size > writer.remaining() {
             return Err(Release::Failed(FetchError::TooLarge {
                 archive: self.url.to_owned(),
@@ -330,7 +302,7 @@ impl Blobs<'_> {
         })?;
         let blob = self
             .repo
-            .find_blob(id)
+            .blob(id)
             .map_err(|source| read_error(self.url, source))?;
         Ok((reservation, blob))
     }
@@ -339,12 +311,16 @@ impl Blobs<'_> {
 /// Write `tree` (at `prefix`, `/`-separated) through the vetted writer.
 fn write_tree(
     blobs: &Blobs<'_>,
-    tree: &Tree<'_>,
+    tree: ObjectId,
     prefix: &mut Vec<u8>,
     writer: &mut TreeWriter,
 ) -> Result<(), Release> {
-    for entry in tree.iter() {
-        let name = entry.name_bytes();
+    let entries = blobs
+        .repo
+        .tree_entries(tree)
+        .map_err(|source| read_error(blobs.url, source))?;
+    for entry in entries {
+        let name = &entry.name;
         let base = prefix.len();
         if !prefix.is_empty() {
             prefix.push(b'/');
@@ -355,28 +331,18 @@ fn write_tree(
                 .refuse(prefix, "an invalid name in a git tree")
                 .into());
         }
-        match entry.filemode() {
-            MODE_TREE => {
+        match entry.kind {
+            EntryKind::Tree => {
                 writer.directory(prefix, None)?;
-                let subtree = blobs
-                    .repo
-                    .find_tree(entry.id())
-                    .map_err(|source| read_error(blobs.url, source))?;
-                write_tree(blobs, &subtree, prefix, writer)?;
+                write_tree(blobs, entry.id, prefix, writer)?;
             }
-            MODE_BLOB | MODE_BLOB_GROUP_WRITABLE => {
-                blobs.write(entry.id(), prefix, 0o644, writer)?
+            EntryKind::Blob => blobs.write(entry.id, prefix, 0o644, writer)?,
+            EntryKind::Executable => blobs.write(entry.id, prefix, 0o755, writer)?,
+            EntryKind::Link => {
+                let (_reservation, target) = blobs.load(entry.id, prefix, writer)?;
+                writer.symlink(prefix, &target)?
             }
-            MODE_EXECUTABLE => blobs.write(entry.id(), prefix, 0o755, writer)?,
-            MODE_LINK => {
-                let (_reservation, blob) = blobs.load(entry.id(), prefix, writer)?;
-                writer.symlink(prefix, blob.content())?
-            }
-            MODE_COMMIT => {}
-            other => {
-                let reason = format!("an unknown git file mode {other:o}");
-                return Err(writer.refuse(prefix, &reason).into());
-            }
+            EntryKind::Submodule => {}
         }
         prefix.truncate(base);
     }

@@ -256,12 +256,12 @@ pub enum FetchError {
         #[source]
         source: std::io::Error,
     },
-    /// A libgit2 error that is not a network failure.
+    /// A local git error (the mirror could not be read), not a network failure.
     #[error("git error on `{url}`")]
     Git {
         url: String,
         #[source]
-        source: git2::Error,
+        source: Box<crate::git::GitError>,
     },
 }
 

@@ -305,9 +305,9 @@ fn clones_and_updates_a_mirror_over_http() {
         git_refs(&mirror),
         ["refs/heads/main", "refs/tags/v1.2", "refs/tags/v1.3"]
     );
-    let repo = git2::Repository::open_bare(&mirror).unwrap();
-    let tag = repo.revparse_single("v1.3^{commit}").unwrap();
-    assert_eq!(tag.id().to_string(), second);
+    let repo = mindelta::git::Repository::open_bare(&mirror).unwrap();
+    let tag = repo.revision("v1.3^{commit}").unwrap();
+    assert_eq!(tag.to_string(), second);
 
     // A release published later is fetched into the same mirror.
     work.write("zlib.h", "#define ZLIB_VERSION \"1.4\"\n");

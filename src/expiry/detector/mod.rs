@@ -21,10 +21,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use git2::Oid;
-
 use super::history::History;
 use super::{CheckOptions, Evidence, EvidenceResult};
+use crate::git::ObjectId;
 use crate::upstream::Fetcher;
 use crate::workspace::Package;
 
@@ -49,14 +48,14 @@ pub struct Context<'a> {
     /// they could not be read.
     pub claimed: RefCell<HashMap<String, Rc<Result<ClaimedHistory, String>>>>,
     /// R's tag in the package's own history and its commit, resolved on first use.
-    pub release_tag: std::cell::OnceCell<Option<(String, Oid)>>,
+    pub release_tag: std::cell::OnceCell<Option<(String, ObjectId)>>,
 }
 
 /// A repository a patch's commit URL names, opened once per package check.
 pub struct ClaimedHistory {
     pub history: History,
     /// R's tag there and its commit, when some tag names R.
-    pub release_tag: Option<(String, Oid)>,
+    pub release_tag: Option<(String, ObjectId)>,
 }
 
 /// The patch ids of upstream's commits between the current version and R.
@@ -80,7 +79,7 @@ pub struct ReleaseIds {
 impl<'a> Context<'a> {
     /// R's tag in the package's own history (`history`), with its commit: the manifest's tags
     /// first, then any tag naming R (`tags.rs`). Resolved once per package.
-    pub fn release_tag(&self, history: &History) -> Option<(String, Oid)> {
+    pub fn release_tag(&self, history: &History) -> Option<(String, ObjectId)> {
         self.release_tag
             .get_or_init(|| {
                 let tags = super::release_tags(self.package, self.release, self.options);

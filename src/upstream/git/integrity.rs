@@ -19,8 +19,9 @@ pub(super) fn damage(git_dir: &Path) -> Option<String> {
         Ok(_) => return Some("it is a link or a file, not a folder".into()),
         Err(error) => return Some(format!("it cannot be read: {error}")),
     }
-    if let Err(error) = git2::Repository::open_bare(git_dir) {
-        return Some(format!("it is not a git repository: {}", error.message()));
+    if let Err(error) = crate::git::Repository::open_bare(git_dir) {
+        let reason = super::super::http::error_chain(&error);
+        return Some(format!("it is not a git repository: {reason}"));
     }
     let packs = git_dir.join("objects").join("pack");
     let Ok(entries) = std::fs::read_dir(&packs) else {
@@ -38,16 +39,6 @@ pub(super) fn damage(git_dir: &Path) -> Option<String> {
         }
     }
     None
-}
-
-/// Whether a git error met while reading a mirror says its objects are damaged (rather than
-/// that a name does not exist or an object is of another kind).
-pub(super) fn is_damage(error: &git2::Error) -> bool {
-    use git2::ErrorClass;
-    matches!(
-        error.class(),
-        ErrorClass::Odb | ErrorClass::Zlib | ErrorClass::Indexer | ErrorClass::Os
-    ) || (error.class() == ErrorClass::Object && error.code() == git2::ErrorCode::NotFound)
 }
 
 /// Check a version 2 index against its pack: object count and pack checksum.

@@ -1,5 +1,5 @@
-//! Talking to a git remote: fetch into the bare mirror, list the remote's tags. The only module
-//! that uses gix; everything that reads a mirror afterwards opens it with git2, locally.
+//! Talking to a git remote: fetch into the bare mirror, list the remote's tags. Everything that
+//! reads a mirror afterwards goes through `crate::git`, locally.
 //!
 //! gix speaks the git protocol in Rust: `http(s)://` through reqwest with rustls (no system
 //! OpenSSL, see `tarball.rs` for the TLS set-up), `git://` over TCP, `ssh://` and scp-like URLs
