@@ -72,7 +72,10 @@ impl Verdict {
 /// One detector's finding about one patch.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evidence {
-    /// The detector's name: `fixed-in`, `upstream-commit`, `patch-id` or `content`.
+    /// The detector's name: `fixed-in`, `upstream-commit`, `patch-id`, `content`,
+    /// `present-modulo-context`, `release-notes`, `claims`, `upstream-subject`,
+    /// `notes-subject`, or a combination rule (`partial-upstream`, `rewritten-upstream`); each
+    /// is described in docs/expiry.md.
     pub detector: String,
     pub result: EvidenceResult,
     /// What was found, in words (commit, tag, hunk).

@@ -1,6 +1,9 @@
-//! The expiry detectors, one module each, cheapest first (DESIGN.md §3): `fixed_in`,
-//! `upstream_commit`, `patch_id`, `content`. Each turns what it can see into one
-//! [`Evidence`](super::Evidence); `verdict.rs` combines them.
+//! The expiry detectors, one module each, cheapest first (DESIGN.md §3, docs/expiry.md):
+//! `fixed_in`, `upstream_commit`, `patch_id`, `content` (which also gives
+//! `present-modulo-context`), then the weaker signals `release_notes`, `claims`,
+//! `upstream_subject` and `notes_subject` (`modulo_context.rs` holds the matching behind
+//! `present-modulo-context`). Each turns what it can see into [`Evidence`](super::Evidence);
+//! `verdict.rs` combines them.
 //!
 //! The detectors share a [`Context`]: the package, the release, the upstream history when
 //! there is one (opened once per package), and the patch ids of the commits between the
