@@ -106,6 +106,19 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         .iter()
         .flat_map(|p| &p.patches)
         .any(|p| p.verdict.can_expire());
+    // A patch that cannot be read or parsed is judged `unknown` so that the others are still
+    // judged; the command still fails (exit 1), naming the file.
+    for package in &checked {
+        let unreadable = package.patches.iter().flat_map(|patch| &patch.evidence);
+        for evidence in
+            unreadable.filter(|e| e.detector == "patch" && e.result == EvidenceResult::Error)
+        {
+            failures.push(CliError::new(
+                ErrorKind::Error,
+                format!("{}: {}", package.name, evidence.detail),
+            ));
+        }
+    }
     let code = report_failures(failures)?;
     if args.exit_code && can_expire {
         return Ok(ExitCode::from(FINDINGS));

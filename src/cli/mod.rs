@@ -229,6 +229,10 @@ pub fn run() -> ExitCode {
         .print();
         return ExitCode::from(2);
     }
+    if let Err(error) = binary_payload_budget() {
+        error.print();
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::List(args) => list::run(&context, args),
         Command::Apply(args) => apply::run(&context, args),
@@ -249,6 +253,29 @@ pub fn run() -> ExitCode {
             error.exit_code()
         }
     }
+}
+
+/// `MINDELTA_BINARY_PAYLOAD_BUDGET`, when set, replaces the default bound on the bytes of binary
+/// payloads alive at once in the whole process (`mindelta::patch::budget`).
+fn binary_payload_budget() -> Result<(), CliError> {
+    use mindelta::patch::budget::{
+        BINARY_PAYLOAD_BUDGET_VARIABLE as VARIABLE, parse_byte_count, set_binary_payload_budget,
+    };
+    let Some(value) = std::env::var_os(VARIABLE) else {
+        return Ok(());
+    };
+    let bytes = value.to_str().and_then(parse_byte_count).ok_or_else(|| {
+        CliError::new(
+            ErrorKind::Error,
+            format!(
+                "`{VARIABLE}` is not a byte count: `{}`",
+                value.to_string_lossy()
+            ),
+        )
+        .hint("give bytes, or a number with a `K`, `M` or `G` suffix, e.g. `512M`")
+    })?;
+    set_binary_payload_budget(bytes);
+    Ok(())
 }
 
 fn init_logging(verbose: u8, quiet: bool, color: bool) {

@@ -175,6 +175,12 @@ pub enum RefreshError {
         #[source]
         source: std::io::Error,
     },
+    #[error("`{}` is not a patch I can read", path.display())]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: crate::patch::ParseError,
+    },
     #[error(transparent)]
     Edit(#[from] EditError),
 }
@@ -210,6 +216,14 @@ pub fn plan_refresh(
     options: &RefreshOptions,
 ) -> Result<RefreshPlan, RefreshError> {
     let series = read_series(package)?;
+    // A patch that does not parse (no diff at all, a path into `.git`, …) is an error that
+    // names it, not a conflict to rebase by hand.
+    for (entry, patch) in package.manifest.patches.iter().zip(&series) {
+        parse_patches(&patch.bytes).map_err(|source| RefreshError::Parse {
+            path: package.patch_path(entry),
+            source,
+        })?;
+    }
     let tree = open_tree(package, release, fetcher)?;
     let patches = refresh_series(&series, &tree, options);
     let version = package.manifest.upstream.version.clone();
