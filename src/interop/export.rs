@@ -91,10 +91,12 @@ pub fn export_quilt(
     let mut files = Vec::new();
     for entry in &package.manifest.patches {
         let path = package.patch_path(entry);
-        let bytes = std::fs::read(&path).map_err(|source| ExportError::Read {
-            path: path.clone(),
-            source,
-        })?;
+        let bytes = package
+            .read_patch(entry)
+            .map_err(|source| ExportError::Read {
+                path: path.clone(),
+                source,
+            })?;
         let Rewritten {
             bytes,
             added_fields,
