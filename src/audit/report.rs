@@ -364,12 +364,14 @@ pub fn package_report(
     let mut files = BTreeSet::new();
     for entry in &manifest.patches {
         let path = package.patch_path(entry);
-        let bytes = std::fs::read(&path).map_err(|source| MetricsError::Read {
-            package: package.name.clone(),
-            path: path.clone(),
-            line: entry.line,
-            source,
-        })?;
+        let bytes = package
+            .read_patch(entry)
+            .map_err(|source| MetricsError::Read {
+                package: package.name.clone(),
+                path: path.clone(),
+                line: entry.line,
+                source,
+            })?;
         let patches = parse_patches(&bytes).map_err(|source| MetricsError::Parse {
             package: package.name.clone(),
             path: path.clone(),

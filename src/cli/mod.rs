@@ -26,6 +26,7 @@ mod patch_id;
 mod patch_id_walk;
 mod prepare;
 mod progress;
+mod recovery;
 mod refresh;
 mod versions;
 
@@ -173,17 +174,20 @@ impl Context {
         options
     }
 
-    /// The workspace: `--workspace`, else discovered from the current folder.
+    /// The workspace: `--workspace`, else discovered from the current folder; an edit that a
+    /// killed command left is finished or rolled back first, and said so on stderr.
     pub fn workspace(&self) -> Result<mindelta::workspace::Workspace, CliError> {
         use mindelta::workspace::Workspace;
         let found = match &self.workspace {
             Some(dir) => Workspace::open(dir),
             None => Workspace::discover(&std::env::current_dir().unwrap_or_default()),
         };
-        found.map_err(|error| {
+        let workspace = found.map_err(|error| {
             CliError::from_error(ErrorKind::Error, &error)
                 .hint("run inside a workspace or pass `--workspace DIR`")
-        })
+        })?;
+        recovery::report(self, &workspace.recover());
+        Ok(workspace)
     }
 }
 
@@ -217,6 +221,7 @@ pub fn run() -> ExitCode {
     // rest of stderr does.
     let color = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
     init_logging(cli.global.verbose, cli.global.quiet, color);
+    recovery::install_abort_hook();
     let context = Context::new(cli.global);
     if matches!(context.format_arg, FormatArg::Markdown | FormatArg::Sarif)
         && !matches!(cli.command, Command::Audit(_))

@@ -13,6 +13,7 @@ use super::error::warn;
 use super::list::{report_failures, workspace_error};
 use super::progress::Bars;
 use super::{CliError, Context, ErrorKind, Format, fetch, output};
+use mindelta::prepare::out::OutRefusal;
 use mindelta::prepare::{PatchOutcome, PrepareError, PrepareOptions, PreparedPackage, prepare};
 use mindelta::upstream::{FetchErrorKind, FetchOptions, Fetcher};
 use mindelta::workspace::shard::Shard;
@@ -40,6 +41,10 @@ pub struct Args {
     /// Prepare only shard K of N (a stable split by package name, as `audit --shard`)
     #[arg(long, value_name = "K/N")]
     shard: Option<Shard>,
+    /// Replace an output folder that `prepare` did not write, with everything in it (never
+    /// the workspace, the cache or a folder above them)
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
@@ -57,7 +62,10 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         },
         bars.fetch(),
     );
-    let options = PrepareOptions { fuzz: args.fuzz };
+    let options = PrepareOptions {
+        fuzz: args.fuzz,
+        force: args.force,
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(context.jobs)
         .build()
@@ -91,6 +99,16 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         }
     }
     for package in &prepared {
+        if let Some(first) = package.removed_staging.first() {
+            warn(
+                context.quiet,
+                &format!(
+                    "removed {} staging folder(s) of killed runs in `{}`",
+                    package.removed_staging.len(),
+                    first.parent().unwrap_or(Path::new(".")).display()
+                ),
+            );
+        }
         for patch in &package.patches {
             if patch.status == PatchOutcome::Skipped {
                 warn(
@@ -198,6 +216,18 @@ fn prepare_error(error: &PrepareError, offline: bool) -> CliError {
         } => apply_error(&format!("{package}/{file}"), source),
         PrepareError::PatchMissing { .. } => CliError::from_error(ErrorKind::Error, error)
             .hint("fix the `file:` entry in the manifest or restore the patch file"),
+        PrepareError::Out { refusal, .. } => {
+            let cli = CliError::from_error(ErrorKind::Error, error);
+            match refusal {
+                OutRefusal::NotOurs => cli.hint(
+                    "choose a new or empty folder, or pass `--force` to replace this one and everything in it",
+                ),
+                OutRefusal::NotAFolder => cli.hint("remove it or choose another `--out`"),
+                _ => cli.hint(
+                    "give the tree a folder of its own, such as `--out build/PKG` (`--force` does not change this)",
+                ),
+            }
+        }
         _ => CliError::from_error(ErrorKind::Error, error),
     }
 }

@@ -487,7 +487,8 @@ fn touched_paths(loaded: &[LoadedPatch]) -> HashSet<Vec<u8>> {
 
 fn load_patch(package: &Package, entry: &PatchEntry) -> LoadedPatch {
     let path: PathBuf = package.patch_path(entry);
-    let parsed = std::fs::read(&path)
+    let parsed = package
+        .read_patch(entry)
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
         .and_then(|bytes| parse_patches(&bytes).map_err(|e| format!("`{}`: {e}", path.display())))
         .and_then(|patches| {

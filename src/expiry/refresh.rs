@@ -232,7 +232,7 @@ pub fn plan_refresh(
         .iter()
         .any(|p| p.outcome == RefreshOutcome::Conflict);
     let blocked = moving && conflicts && !options.allow_conflicts;
-    let mut changes = ChangeSet::default();
+    let mut changes = ChangeSet::new(package, "refresh");
     if !blocked {
         for (patch, entry) in patches.iter().zip(&series) {
             if let Some(bytes) = &patch.bytes {
@@ -269,10 +269,12 @@ pub fn read_series(package: &Package) -> Result<Vec<SeriesPatch>, RefreshError> 
         .iter()
         .map(|entry| {
             let path = package.patch_path(entry);
-            let bytes = std::fs::read(&path).map_err(|source| RefreshError::Patch {
-                path: path.clone(),
-                source,
-            })?;
+            let bytes = package
+                .read_patch(entry)
+                .map_err(|source| RefreshError::Patch {
+                    path: path.clone(),
+                    source,
+                })?;
             Ok(SeriesPatch {
                 file: entry.file.clone(),
                 strip: entry.strip,

@@ -23,6 +23,13 @@ pub enum ExportError {
     /// A file that cannot be read or written (the error names it: `fs-err`).
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// A patch of the package cannot be read (or is not inside the package's folder).
+    #[error("cannot read `{path}`")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// The staging folder beside `--out` cannot be made.
     #[error("cannot write `{path}`")]
     Write {
@@ -89,7 +96,12 @@ pub fn export_quilt(
     let mut files = Vec::new();
     for entry in &package.manifest.patches {
         let path = package.patch_path(entry);
-        let bytes = fs_err::read(&path)?;
+        let bytes = package
+            .read_patch(entry)
+            .map_err(|source| ExportError::Read {
+                path: path.clone(),
+                source,
+            })?;
         let Rewritten {
             bytes,
             added_fields,
