@@ -8,7 +8,9 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod audit;
+pub mod dependency;
 pub mod expiry;
+pub mod git;
 pub mod interop;
 pub mod patch;
 pub mod prepare;

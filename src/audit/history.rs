@@ -3,9 +3,8 @@
 //! changed, measured as they were at that commit (patches carried, changed lines, the dates the
 //! manifest and headers declare, the `expired:` trail).
 //!
-//! All of mindelta's use of git for this lives in this file, behind `read_history`, whose
-//! signature names no gix type, so it can move to the one home of git code as it is.
-//! Month-by-month aggregation is `timeline.rs`, which knows nothing of git.
+//! Git is read through `crate::git` (the first-parent chain, trees, blobs); month-by-month
+//! aggregation is `timeline.rs`, which knows nothing of git.
 //!
 //! Speed (40 months, 1,200 commits, 3,400 packages): a commit whose watched trees have the same
 //! ids as its parent's is skipped without reading more; in a commit that changed `patches/`,
@@ -16,10 +15,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use gix::ObjectId;
-use gix::bstr::ByteSlice;
-
 use super::report::parse_date;
+use crate::git::{EntryKind, GitError, ObjectId, Repository};
 use crate::patch::metadata::read_metadata;
 use crate::patch::{LineKind, parse_patches};
 use crate::workspace::Manifest;
@@ -140,19 +137,22 @@ pub struct ExpiredMark {
 /// Why the history could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
+    /// No repository holds the workspace.
     #[error("`{}` is not inside a git repository", path.display())]
     NotARepository {
         path: PathBuf,
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: GitError,
     },
+    /// The repository that holds it has no work tree.
     #[error("the git repository of `{}` has no work tree", path.display())]
     Bare { path: PathBuf },
+    /// An object of the history could not be read.
     #[error("cannot read the git history of `{}`", path.display())]
     Git {
         path: PathBuf,
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: GitError,
     },
 }
 
@@ -160,13 +160,13 @@ pub enum HistoryError {
 /// commit that changed one of `options.watched`, with the packages it changed, measured.
 /// An unborn `HEAD` gives an empty history.
 pub fn read_history(root: &Path, options: &HistoryOptions) -> Result<HistoryRead, HistoryError> {
-    let repo = gix::discover(root).map_err(|error| HistoryError::NotARepository {
+    let repo = Repository::discover(root).map_err(|source| HistoryError::NotARepository {
         path: root.to_path_buf(),
-        source: Box::new(error),
+        source,
     })?;
-    let git = |error: gix::Error| HistoryError::Git {
+    let git = |source: GitError| HistoryError::Git {
         path: root.to_path_buf(),
-        source: Box::new(error),
+        source,
     };
     let workdir = repo.workdir().ok_or_else(|| HistoryError::Bare {
         path: root.to_path_buf(),
@@ -180,31 +180,21 @@ pub fn read_history(root: &Path, options: &HistoryOptions) -> Result<HistoryRead
         unreadable: 0,
     };
     let mut read = HistoryRead {
-        shallow: repo.is_shallow().unwrap_or(false),
+        shallow: repo.is_shallow(),
         ..HistoryRead::default()
     };
-    let Ok(head) = repo.head_id() else {
+    let Some(head) = repo.head_commit() else {
         return Ok(read);
     };
 
-    // The first-parent chain, newest first, then reversed.
-    let mut chain: Vec<(ObjectId, ObjectId, i64)> = Vec::new();
-    let mut next = Some(head.detach());
-    while let Some(id) = next {
-        if chain.len() >= options.max_commits {
-            read.truncated = true;
-            break;
-        }
-        // A missing parent is the edge of a shallow clone.
-        let Some(object) = repo.try_find_object(id).map_err(git)? else {
-            read.shallow = true;
-            break;
-        };
-        let commit = object.try_into_commit().map_err(|e| git(e.into()))?;
-        let decoded = commit.decode().map_err(|e| git(e.into()))?;
-        let time = decoded.time().map(|t| t.seconds).unwrap_or(0);
-        chain.push((id, decoded.tree(), time));
-        next = decoded.parents().next();
+    // The first-parent chain, newest first (one more than the bound, to tell whether the
+    // bound cut it), then reversed. A missing parent is the edge of a shallow clone.
+    let limit = options.max_commits.saturating_add(1);
+    let (mut chain, cut) = repo.first_parents(head, limit).map_err(git)?;
+    read.shallow |= cut;
+    if chain.len() > options.max_commits {
+        chain.truncate(options.max_commits);
+        read.truncated = true;
     }
     chain.reverse();
 
@@ -217,17 +207,17 @@ pub fn read_history(root: &Path, options: &HistoryOptions) -> Result<HistoryRead
     let mut last_watched: Vec<Option<ObjectId>> = vec![None; watched.len()];
     let mut last_patches: Option<ObjectId> = None;
     let mut folders: HashMap<String, ObjectId> = HashMap::new();
-    for (commit, tree, time) in chain {
+    for commit in chain {
         let ids: Vec<Option<ObjectId>> = watched
             .iter()
-            .map(|path| reader.entry_id(tree, path))
+            .map(|path| reader.entry_id(commit.tree, path))
             .collect::<Result<_, _>>()
             .map_err(git)?;
         if ids == last_watched {
             continue;
         }
         last_watched = ids;
-        let patches = reader.entry_id(tree, &patches_path).map_err(git)?;
+        let patches = reader.entry_id(commit.tree, &patches_path).map_err(git)?;
         let mut changes = Vec::new();
         if patches != last_patches {
             last_patches = patches;
@@ -255,8 +245,8 @@ pub fn read_history(root: &Path, options: &HistoryOptions) -> Result<HistoryRead
             changes.sort_by(|a, b| a.package.cmp(&b.package));
         }
         read.commits.push(CommitChanges {
-            commit: commit.to_string(),
-            time,
+            commit: commit.id.to_string(),
+            time: commit.time,
             packages: changes,
         });
     }
@@ -302,7 +292,7 @@ struct PatchFacts {
 
 /// The reading state: the repository and the per-blob caches.
 struct Reader<'r> {
-    repo: &'r gix::Repository,
+    repo: &'r Repository,
     options: &'r HistoryOptions,
     /// Parsed manifests by blob id (`None`: does not parse).
     manifests: HashMap<ObjectId, Option<Arc<Manifest>>>,
@@ -319,51 +309,40 @@ impl Reader<'_> {
 
     /// The id of the entry at `path` (`/`-separated) in the tree `tree`; the tree itself for
     /// an empty path.
-    fn entry_id(&self, tree: ObjectId, path: &str) -> Result<Option<ObjectId>, gix::Error> {
-        if path.is_empty() {
-            return Ok(Some(tree));
-        }
-        let tree = self.repo.find_tree(tree)?;
-        Ok(tree
-            .lookup_entry(path.split('/'))?
-            .map(|entry| entry.object_id()))
+    fn entry_id(&self, tree: ObjectId, path: &str) -> Result<Option<ObjectId>, GitError> {
+        let components = path.split('/').filter(|c| !c.is_empty()).map(str::as_bytes);
+        Ok(self.repo.entry_at(tree, components)?.map(|entry| entry.id))
     }
 
-    /// The package folders of a `patches/` tree: every sub-tree, by name.
-    fn package_folders(&self, tree: ObjectId) -> Result<HashMap<String, ObjectId>, gix::Error> {
-        let tree = self.repo.find_tree(tree)?;
-        let decoded = tree.decode()?;
-        Ok(decoded
-            .entries
-            .iter()
-            .filter(|entry| entry.mode.is_tree())
-            .filter_map(|entry| {
-                let name = entry.filename.to_str().ok()?;
-                Some((name.to_string(), entry.oid.to_owned()))
-            })
+    /// The package folders of a `patches/` tree: every sub-tree whose name is UTF-8, by name.
+    fn package_folders(&self, tree: ObjectId) -> Result<HashMap<String, ObjectId>, GitError> {
+        Ok(self
+            .repo
+            .tree_entries(tree)?
+            .into_iter()
+            .filter(|entry| entry.kind == EntryKind::Tree)
+            .filter_map(|entry| Some((String::from_utf8(entry.name).ok()?, entry.id)))
             .collect())
     }
 
-    /// Every blob of a package folder, by path relative to it.
-    fn files(&self, tree: ObjectId) -> Result<HashMap<String, ObjectId>, gix::Error> {
+    /// Every regular file of a package folder, by `/`-separated path relative to it.
+    fn files(&self, tree: ObjectId) -> Result<HashMap<String, ObjectId>, GitError> {
         let mut files = HashMap::new();
         let mut stack = vec![(String::new(), tree)];
         while let Some((prefix, id)) = stack.pop() {
-            let tree = self.repo.find_tree(id)?;
-            let decoded = tree.decode()?;
-            for entry in &decoded.entries {
-                let Ok(name) = entry.filename.to_str() else {
+            for entry in self.repo.tree_entries(id)? {
+                let Ok(name) = String::from_utf8(entry.name) else {
                     continue;
                 };
                 let path = if prefix.is_empty() {
-                    name.to_string()
+                    name
                 } else {
                     format!("{prefix}/{name}")
                 };
-                if entry.mode.is_tree() {
-                    stack.push((path, entry.oid.to_owned()));
-                } else if entry.mode.is_blob() {
-                    files.insert(path, entry.oid.to_owned());
+                if entry.kind == EntryKind::Tree {
+                    stack.push((path, entry.id));
+                } else if entry.kind.is_file() {
+                    files.insert(path, entry.id);
                 }
             }
         }
@@ -371,17 +350,15 @@ impl Reader<'_> {
     }
 
     /// The bytes of a blob, or `None` when it is larger than the bound.
-    fn blob(&self, id: ObjectId) -> Result<Option<Vec<u8>>, gix::Error> {
-        let header = self.repo.find_header(id)?;
-        if header.size() > self.options.max_blob_bytes {
+    fn blob(&self, id: ObjectId) -> Result<Option<Vec<u8>>, GitError> {
+        if self.repo.object_size(id)? > self.options.max_blob_bytes {
             return Ok(None);
         }
-        let mut blob = self.repo.find_blob(id)?;
-        Ok(Some(blob.take_data()))
+        self.repo.blob(id).map(Some)
     }
 
     /// A package folder at one commit.
-    fn package(&mut self, name: &str, tree: ObjectId) -> Result<PackageState, gix::Error> {
+    fn package(&mut self, name: &str, tree: ObjectId) -> Result<PackageState, GitError> {
         let files = self.files(tree)?;
         let Some(manifest_id) = files.get("package.yaml").copied() else {
             return Ok(PackageState::Removed);
@@ -424,7 +401,7 @@ impl Reader<'_> {
         Ok(PackageState::Present(Arc::new(version)))
     }
 
-    fn manifest(&mut self, name: &str, id: ObjectId) -> Result<Option<Arc<Manifest>>, gix::Error> {
+    fn manifest(&mut self, name: &str, id: ObjectId) -> Result<Option<Arc<Manifest>>, GitError> {
         if let Some(cached) = self.manifests.get(&id) {
             return Ok(cached.clone());
         }
@@ -440,7 +417,7 @@ impl Reader<'_> {
         Ok(parsed)
     }
 
-    fn patch(&mut self, id: ObjectId) -> Result<Option<PatchFacts>, gix::Error> {
+    fn patch(&mut self, id: ObjectId) -> Result<Option<PatchFacts>, GitError> {
         if let Some(cached) = self.patches.get(&id) {
             return Ok(*cached);
         }
@@ -519,7 +496,8 @@ mod tests {
 
     const PATCH: &str =
         "Last-Update: 2025-12-24\n--- a/x.c\n+++ b/x.c\n@@ -1,2 +1,2 @@\n one\n-two\n+TWO\n";
-    const MANIFEST: &str = "upstream:\n  version: \"1.0\"\n  dir: src\npatches:\n  - file: p/0001.patch\n";
+    const MANIFEST: &str =
+        "upstream:\n  version: \"1.0\"\n  dir: src\npatches:\n  - file: p/0001.patch\n";
 
     fn version(state: &PackageState) -> &PackageVersion {
         match state {
@@ -541,7 +519,11 @@ mod tests {
         write(root, "README", "two\n");
         commit(root, "2026-01-10T10:00:00Z");
         // A side branch adds package b; main merges it.
-        git(root, "2026-01-11T00:00:00Z", &["checkout", "-q", "-b", "side"]);
+        git(
+            root,
+            "2026-01-11T00:00:00Z",
+            &["checkout", "-q", "-b", "side"],
+        );
         write(&ws, "patches/b/package.yaml", "upstream: [not a manifest\n");
         commit(root, "2026-01-12T10:00:00Z");
         git(root, "2026-01-13T00:00:00Z", &["checkout", "-q", "main"]);
@@ -559,8 +541,16 @@ mod tests {
                 "{MANIFEST}  - file: 0002.patch\n    added: 2026-02-02\nexpired:\n  - file: old.patch\n    release: \"0.9\"\n    reason: patch-id\n"
             ),
         );
-        write(&ws, "patches/a/0002.patch", "--- a/y.c\n+++ b/y.c\n@@ -1 +1,2 @@\n y\n+z\n");
-        write(&ws, "patches/b/package.yaml", "upstream:\n  version: \"2\"\n  dir: s\npatches: []\n");
+        write(
+            &ws,
+            "patches/a/0002.patch",
+            "--- a/y.c\n+++ b/y.c\n@@ -1 +1,2 @@\n y\n+z\n",
+        );
+        write(
+            &ws,
+            "patches/b/package.yaml",
+            "upstream:\n  version: \"2\"\n  dir: s\npatches: []\n",
+        );
         let third = commit(root, "2026-03-03T10:00:00Z");
         // a's folder goes.
         std::fs::remove_dir_all(ws.join("patches/a")).expect("remove a");
@@ -572,14 +562,16 @@ mod tests {
     fn reads_the_first_parent_commits_that_changed_the_packages() {
         let temp = tempfile::tempdir().expect("temp dir");
         let ids = repository(temp.path());
-        let read = read_history(&temp.path().join("ws"), &HistoryOptions::default())
-            .expect("history");
+        let read =
+            read_history(&temp.path().join("ws"), &HistoryOptions::default()).expect("history");
         let commits: Vec<&str> = read.commits.iter().map(|c| c.commit.as_str()).collect();
-        assert_eq!(commits, ids, "the README commit and the side branch's are not in it");
+        assert_eq!(
+            commits, ids,
+            "the README commit and the side branch's are not in it"
+        );
         assert!(!read.shallow && !read.truncated);
         assert_eq!(
-            read.commits[0].time,
-            1_767_607_200,
+            read.commits[0].time, 1_767_607_200,
             "2026-01-05T10:00:00Z, the committer's time"
         );
 
@@ -609,7 +601,10 @@ mod tests {
         let a = version(&third[0].state);
         assert_eq!(a.patches.len(), 2);
         assert_eq!(a.patches[1].declared, parse_date("2026-02-02"));
-        assert_eq!((a.patches[1].lines_added, a.patches[1].lines_removed), (1, 0));
+        assert_eq!(
+            (a.patches[1].lines_added, a.patches[1].lines_removed),
+            (1, 0)
+        );
         assert_eq!(
             a.expired,
             vec![ExpiredMark {
@@ -662,9 +657,16 @@ mod tests {
         let error = read_history(temp.path(), &HistoryOptions::default());
         // The temporary folder may sit inside some repository; only check when it does not.
         if let Err(error) = error {
-            assert!(matches!(error, HistoryError::NotARepository { .. }), "{error}");
+            assert!(
+                matches!(error, HistoryError::NotARepository { .. }),
+                "{error}"
+            );
         }
-        git(temp.path(), "2026-01-01T00:00:00Z", &["init", "-q", "-b", "main"]);
+        git(
+            temp.path(),
+            "2026-01-01T00:00:00Z",
+            &["init", "-q", "-b", "main"],
+        );
         let read = read_history(temp.path(), &HistoryOptions::default()).expect("history");
         assert!(read.commits.is_empty());
     }

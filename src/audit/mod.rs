@@ -30,8 +30,8 @@ pub use report::{
 };
 
 use crate::expiry::{CheckOptions, CountProgress, check_package};
-use crate::upstream::Fetcher;
 use crate::upstream::version::{Scheme, compare};
+use crate::upstream::{FetchError, Fetcher};
 use crate::workspace::{Package, Workspace, WorkspaceError};
 
 /// Choices for one audit, resolved by the CLI.
@@ -56,6 +56,8 @@ pub enum AuditError {
     Workspace(#[from] WorkspaceError),
     #[error(transparent)]
     Metrics(#[from] MetricsError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
 }
 
 /// Something the user should know that did not stop the audit (an unreachable upstream).
@@ -111,6 +113,11 @@ pub fn audit(
                 findings.extend(package_findings);
                 warnings.extend(package_warnings);
             }
+            // A rule that exhausted its budget fails every package after the first: once is enough.
+            Err(AuditError::Policy(error))
+                if failures.iter().any(|f| {
+                    matches!(f, AuditError::Policy(seen) if seen.to_string() == error.to_string())
+                }) => {}
             Err(error) => failures.push(error),
         }
     }
@@ -141,7 +148,7 @@ fn audit_one(
     if let Some(fetcher) = fetcher {
         upstream_facts(&package, &mut report, fetcher, options, &mut warnings);
     }
-    let findings = policies.evaluate(&report);
+    let findings = policies.evaluate(&report)?;
     Ok((report, findings, warnings))
 }
 
@@ -162,9 +169,9 @@ fn upstream_facts(
                 report.latest = Some(latest);
             }
             Ok(None) => {}
-            Err(message) => warnings.push(AuditWarning {
+            Err(error) => warnings.push(AuditWarning {
                 package: package.name.clone(),
-                message: format!("newest release unknown: {message}"),
+                message: format!("newest release unknown: {}", with_causes(&error)),
             }),
         }
     }
@@ -197,18 +204,10 @@ fn upstream_facts(
                 report.release = Some(check.release);
                 report.by_verdict = Some(by_verdict);
             }
-            Err(error) => {
-                let mut message = format!("no verdicts: {error}");
-                let mut source = std::error::Error::source(&error);
-                while let Some(cause) = source {
-                    message.push_str(&format!(": {cause}"));
-                    source = cause.source();
-                }
-                warnings.push(AuditWarning {
-                    package: package.name.clone(),
-                    message,
-                });
-            }
+            Err(error) => warnings.push(AuditWarning {
+                package: package.name.clone(),
+                message: format!("no verdicts: {}", with_causes(&error)),
+            }),
         }
     }
 }
@@ -228,16 +227,18 @@ fn evidence_report(evidence: &crate::expiry::Evidence) -> EvidenceReport {
 
 /// The newest known release of `package`: `Ok(None)` when the manifest gives no way to find
 /// one, `Err` when looking failed (network, offline without a cache).
-fn newest_release(package: &Package, fetcher: &Fetcher) -> Result<Option<String>, String> {
+fn newest_release(package: &Package, fetcher: &Fetcher) -> Result<Option<String>, FetchError> {
     crate::upstream::release::latest(package, fetcher, false)
         .map(|release| release.map(|r| r.version))
-        .map_err(|error| {
-            let mut message = error.to_string();
-            let mut source = std::error::Error::source(&error);
-            while let Some(cause) = source {
-                message.push_str(&format!(": {cause}"));
-                source = cause.source();
-            }
-            message
-        })
+}
+
+/// An error and its causes on one line (`a: b: c`), for a warning.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    message
 }

@@ -2,10 +2,11 @@
 //! metrics of one package (changed lines and files, ages, statuses, expiry conditions, CVEs).
 //!
 //! `package_report` reads a package's patch files (parser + header metadata) and turns the
-//! manifest into a `PackageReport`; `Summary::of` totals a set of them. Policies (`policy.rs`)
-//! evaluate over the JSON of these types, so every field added here must also be added to the
-//! schema there (a unit test keeps the two in step). Optional values that are absent are left
-//! out of the JSON, never `null`, so `has(patch.fixed_in)` works in a policy.
+//! manifest into a `PackageReport`; `Summary::of` totals a set of them. Policies (`policy/`)
+//! evaluate over the JSON of these types and read their field tree from these types' own
+//! `Deserialize` (`policy/schema.rs`), so a field added here is known to policies at once.
+//! Optional values that are absent are left out of the JSON, never `null`, so
+//! `has(patch.fixed_in)` works in a policy.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -380,12 +381,14 @@ pub fn package_report(
     let mut files = BTreeSet::new();
     for entry in &manifest.patches {
         let path = package.patch_path(entry);
-        let bytes = std::fs::read(&path).map_err(|source| MetricsError::Read {
-            package: package.name.clone(),
-            path: path.clone(),
-            line: entry.line,
-            source,
-        })?;
+        let bytes = package
+            .read_patch(entry)
+            .map_err(|source| MetricsError::Read {
+                package: package.name.clone(),
+                path: path.clone(),
+                line: entry.line,
+                source,
+            })?;
         let patches = parse_patches(&bytes).map_err(|source| MetricsError::Parse {
             package: package.name.clone(),
             path: path.clone(),
@@ -580,7 +583,11 @@ fn applied_version(value: &str) -> Option<String> {
 
 /// `path` relative to `root`, with `/` separators; as given when outside it.
 pub fn relative(path: &Path, root: &Path) -> String {
-    let relative = path.strip_prefix(root).unwrap_or(path);
+    // Outside the root the path is shown as it is (joining its components would turn the
+    // root `/` into `//`).
+    let Ok(relative) = path.strip_prefix(root) else {
+        return path.to_string_lossy().into_owned();
+    };
     relative
         .components()
         .map(|c| c.as_os_str().to_string_lossy())
@@ -729,7 +736,17 @@ mod tests {
             "patches/demo/package.yaml",
             "upstream:\n  version: \"1.0\"\n  dir: src\npatches:\n  - file: gone.patch\n",
         )]);
+        // The loader refuses a listed patch file that is not there.
+        let text = workspace.load("demo").unwrap_err().to_string();
+        assert!(
+            text.contains("gone.patch") && text.contains("line 5"),
+            "{text}"
+        );
+        // One that goes after the package was loaded is named by the report.
+        let patch = workspace.root.join("patches/demo/gone.patch");
+        std::fs::write(&patch, "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n").expect("write");
         let package = workspace.load("demo").expect("package");
+        std::fs::remove_file(&patch).expect("remove");
         let error = package_report(&package, &workspace.root, date("2026-01-01")).unwrap_err();
         let text = error.to_string();
         assert!(

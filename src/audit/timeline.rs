@@ -392,10 +392,7 @@ mod tests {
             (january.commits, january.packages, january.patches),
             (1, 2, 3)
         );
-        assert_eq!(
-            (january.lines_added, january.lines_removed),
-            (18, 3)
-        );
+        assert_eq!((january.lines_added, january.lines_removed), (18, 3));
         assert_eq!(
             (january.patches_added, january.patches_expired),
             (0, 0),
@@ -425,7 +422,10 @@ mod tests {
     fn a_skewed_clock_never_moves_backwards_and_months_are_bounded() {
         let read = HistoryRead {
             commits: vec![
-                commit("2026-05-01", vec![("a", present(vec![patch("x", 1, None)], vec![]))]),
+                commit(
+                    "2026-05-01",
+                    vec![("a", present(vec![patch("x", 1, None)], vec![]))],
+                ),
                 commit("2020-01-01", vec![("a", present(vec![], vec![]))]),
             ],
             ..HistoryRead::default()

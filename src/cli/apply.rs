@@ -158,7 +158,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
                 text.push_str(&line);
                 text.push('\n');
             }
-            anstream::eprint!("{text}");
+            super::output::stderr(&text);
         }
         Format::Human => {}
     }

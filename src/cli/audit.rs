@@ -17,11 +17,11 @@ use std::time::Duration;
 use super::error::warn;
 use super::list::{report_failures, workspace_error};
 use super::progress::Bars;
-use super::shard::ShardArgs;
 use super::{CliError, Context, ErrorKind, FormatArg, output};
 use mindelta::audit::format::{html, human, markdown, sarif};
 use mindelta::audit::history::{HistoryError, HistoryOptions, read_history};
 use mindelta::audit::merge::merge_files;
+use mindelta::audit::policy::{Budget, DEFAULT_STEPS, DEFAULT_TIME};
 use mindelta::audit::timeline::{DEFAULT_MAX_MONTHS, Timeline, TimelineOptions, timeline};
 use mindelta::audit::{
     AuditError, AuditOptions, AuditReport, PolicyError, PolicySet, Severity, audit,
@@ -39,10 +39,17 @@ pub struct Args {
     /// Judge every patch against the newest release and report the verdicts
     #[arg(long)]
     check: bool,
-    #[command(flatten)]
-    shard: ShardArgs,
+    /// Audit only shard K of N (a stable split by package name: FNV-1a of the name mod N)
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
+    /// Steps one evaluation of a rule may take (default 1,000,000); see docs/policies.md
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    policy_steps: Option<u64>,
+    /// Seconds one evaluation of a rule may take (default 10), a backstop to `--policy-steps`
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    policy_seconds: Option<u64>,
     /// Join the JSON reports of several shards instead of auditing
-    #[arg(long, value_name = "REPORT.json", num_args = 1.., conflicts_with_all = ["packages", "policy", "check", "shard", "shard_index_env"])]
+    #[arg(long, value_name = "REPORT.json", num_args = 1.., conflicts_with_all = ["packages", "policy", "check", "shard", "policy_steps", "policy_seconds"])]
     merge: Vec<PathBuf>,
     /// Add the delta month by month over the workspace's git history (`--format html` charts
     /// it, `--format json` adds `history`)
@@ -54,7 +61,8 @@ pub struct Args {
     out: Option<PathBuf>,
 }
 
-/// Connection timeout for release look-ups: an unreachable host must not stall the audit.
+/// Connection timeout and deadline of release look-ups: an unreachable host, or one that
+/// never answers, must not stall the audit (docs/policies.md).
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
@@ -68,7 +76,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::from(USAGE));
     }
     let today = today()?;
-    let shard = args.shard.resolve()?;
+    let shard = args.shard;
     let mut failures = Vec::new();
     let mut report = if args.merge.is_empty() {
         let (report, package_failures) = run_audit(context, &args, shard, today)?;
@@ -134,7 +142,15 @@ fn run_audit(
     } else {
         args.policy.clone()
     };
-    let policies = PolicySet::load(&policy_paths, &workspace.root).map_err(|e| policy_error(&e))?;
+    let budget = Budget {
+        steps: args.policy_steps.unwrap_or(DEFAULT_STEPS),
+        time: args
+            .policy_seconds
+            .map_or(DEFAULT_TIME, Duration::from_secs),
+    };
+    let policies = PolicySet::load(&policy_paths, &workspace.root)
+        .map_err(|e| policy_error(&e))?
+        .with_budget(budget);
     let names = workspace
         .select(&args.packages, shard)
         .map_err(|e| workspace_error(&e))?;
@@ -143,7 +159,8 @@ fn run_audit(
         FetchOptions {
             offline: context.offline,
             connect_timeout: LOOKUP_TIMEOUT,
-            ..FetchOptions::new(&context.cache_dir)
+            lookup_deadline: context.fetch.lookup_deadline().unwrap_or(LOOKUP_TIMEOUT),
+            ..context.fetch_options()
         },
         bars.fetch(),
     );
@@ -170,6 +187,10 @@ fn run_audit(
         .iter()
         .map(|failure| match failure {
             AuditError::Workspace(error) => workspace_error(error),
+            AuditError::Policy(error) => CliError::from_error(ErrorKind::Error, error).hint(
+                "simplify the rule, or raise the budget with `--policy-steps N` (or \
+                 `--policy-seconds N`) if you trust the policy",
+            ),
             other => CliError::from_error(ErrorKind::Error, other)
                 .hint("fix the manifest entry or restore the patch file"),
         })
@@ -237,8 +258,8 @@ fn render(
         FormatArg::Human => {
             let stdout = std::io::stdout();
             let on_terminal = !to_file && stdout.is_terminal();
-            let color = !to_file
-                && anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
+            let color =
+                !to_file && anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
             // The terminal's width; when piped, `COLUMNS` if the caller set it, else no limit.
             let width = if on_terminal {
                 comfy_table::Table::new().width()

@@ -11,14 +11,14 @@ use rayon::prelude::*;
 
 use super::list::{report_failures, workspace_error};
 use super::progress::Bars;
-use super::shard::ShardArgs;
-use super::{CliError, Context, ErrorKind, Format, output};
+use super::{CliError, Context, ErrorKind, Format, fetch, output};
 use mindelta::expiry::{
     CheckError, CheckOptions, EvidenceResult, PackageCheck, PatchCheck, Verdict, check_package,
 };
 use mindelta::upstream::release::latest;
-use mindelta::upstream::{FetchErrorKind, FetchOptions, Fetcher};
+use mindelta::upstream::{FetchError, FetchErrorKind, FetchOptions, Fetcher};
 use mindelta::workspace::Package;
+use mindelta::workspace::shard::Shard;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -33,8 +33,9 @@ pub struct Args {
     /// Exit with 4 when some patch can expire (verdict `expired` or `partial`)
     #[arg(long)]
     exit_code: bool,
-    #[command(flatten)]
-    shard: ShardArgs,
+    /// Check only shard K of N (a stable split by package name, as `audit --shard`)
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
 }
 
 /// The JSON document: `{"packages": [PackageCheck…]}`, keys in their declared order.
@@ -49,13 +50,13 @@ const FINDINGS: u8 = 4;
 pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let workspace = context.workspace()?;
     let names = workspace
-        .select(&args.packages, args.shard.resolve()?)
+        .select(&args.packages, args.shard)
         .map_err(|e| workspace_error(&e))?;
     let bars = Bars::new(context);
     let fetcher = Fetcher::new(
         FetchOptions {
             offline: context.offline,
-            ..FetchOptions::new(&context.cache_dir)
+            ..context.fetch_options()
         },
         bars.fetch(),
     );
@@ -81,7 +82,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
                         ..options.clone()
                     };
                     check_package(&package, &release, &fetcher, &options)
-                        .map_err(|e| check_error(&e))
+                        .map_err(|e| check_error(&e, context.offline))
                 })();
                 counter.inc();
                 checked
@@ -105,6 +106,19 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         .iter()
         .flat_map(|p| &p.patches)
         .any(|p| p.verdict.can_expire());
+    // A patch that cannot be read or parsed is judged `unknown` so that the others are still
+    // judged; the command still fails (exit 1), naming the file.
+    for package in &checked {
+        let unreadable = package.patches.iter().flat_map(|patch| &patch.evidence);
+        for evidence in
+            unreadable.filter(|e| e.detector == "patch" && e.result == EvidenceResult::Error)
+        {
+            failures.push(CliError::new(
+                ErrorKind::Error,
+                format!("{}: {}", package.name, evidence.detail),
+            ));
+        }
+    }
     let code = report_failures(failures)?;
     if args.exit_code && can_expire {
         return Ok(ExitCode::from(FINDINGS));
@@ -131,36 +145,57 @@ fn release_for(
         .hint("pass `--release V`, or set `upstream.releases` in the manifest")),
         Err(error) => Err(fetch_error(
             CliError::from_error(fetch_kind(error.kind()), &error),
-            fetch_kind(error.kind()),
+            &error,
+            fetcher.options().offline,
         )),
     }
 }
 
 fn fetch_kind(kind: FetchErrorKind) -> ErrorKind {
     match kind {
-        FetchErrorKind::Unavailable => ErrorKind::Unavailable,
+        FetchErrorKind::Unavailable | FetchErrorKind::NotFound => ErrorKind::Unavailable,
         FetchErrorKind::Integrity => ErrorKind::Integrity,
         FetchErrorKind::Invalid => ErrorKind::Error,
     }
 }
 
-fn fetch_error(cli: CliError, kind: ErrorKind) -> CliError {
-    match kind {
-        ErrorKind::Unavailable => cli.hint(
-            "no verdict was guessed; check the URL and the network, or run without `--offline` to fill the cache (retryable)",
-        ),
+fn fetch_error(cli: CliError, error: &FetchError, offline: bool) -> CliError {
+    let cli = match cli.kind {
+        ErrorKind::Unavailable => cli.hint("no verdict was guessed"),
         _ => cli,
-    }
+    };
+    fetch::with_hint(cli, error, offline)
 }
 
 /// A user-facing error for a package that could not be checked.
-fn check_error(error: &CheckError) -> CliError {
+fn check_error(error: &CheckError, offline: bool) -> CliError {
     match error {
+        CheckError::Fetch { source, .. } if source.kind() == FetchErrorKind::NotFound => {
+            not_found_error(error, source)
+        }
         CheckError::Fetch { source, .. } => {
             let kind = fetch_kind(source.kind());
-            fetch_error(CliError::from_error(kind, error), kind)
+            fetch_error(CliError::from_error(kind, error), source, offline)
         }
         CheckError::Tree { .. } => CliError::from_error(ErrorKind::Error, error),
+    }
+}
+
+/// A release the upstream does not have (exit 5, not retryable): what to pass instead.
+fn not_found_error(error: &CheckError, source: &FetchError) -> CliError {
+    let cli = CliError::from_error(ErrorKind::Unavailable, error);
+    match source {
+        FetchError::NoSuchRelease {
+            package, source, ..
+        } if matches!(**source, FetchError::PinnedOnly { .. }) => {
+            cli.hint(format!(
+                "to judge other releases, write `{{version}}` where the version goes in the `dir` path \
+                 (e.g. `../vendor/{package}-{{version}}`), one folder per release"
+            ))
+        }
+        _ => cli.hint(
+            "no verdict was guessed; pass one of the known releases to `--release` (this is not retryable)",
+        ),
     }
 }
 

@@ -78,23 +78,24 @@ impl CliError {
         ExitCode::from(self.kind.code())
     }
 
-    /// Print to stderr in the house format.
+    /// Print to stderr in the house format (a broken stderr is ignored: the exit code stands).
     pub fn print(&self) {
         let red = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
         let cyan = Style::new().bold().fg_color(Some(AnsiColor::Cyan.into()));
-        anstream::eprintln!("{red}error:{red:#} {}", self.message);
+        let mut text = format!("{red}error:{red:#} {}\n", self.message);
         for cause in &self.causes {
-            anstream::eprintln!("caused by: {cause}");
+            text.push_str(&format!("caused by: {cause}\n"));
         }
         if let Some(detail) = &self.detail {
-            anstream::eprint!("{detail}");
+            text.push_str(detail);
             if !detail.ends_with('\n') {
-                anstream::eprintln!();
+                text.push('\n');
             }
         }
         for hint in &self.hints {
-            anstream::eprintln!("{cyan}hint:{cyan:#} {hint}");
+            text.push_str(&format!("{cyan}hint:{cyan:#} {hint}\n"));
         }
+        super::output::stderr(&text);
     }
 }
 
@@ -102,6 +103,6 @@ impl CliError {
 pub fn warn(quiet: bool, message: &str) {
     if !quiet {
         let yellow = Style::new().bold().fg_color(Some(AnsiColor::Yellow.into()));
-        anstream::eprintln!("{yellow}warning:{yellow:#} {message}");
+        super::output::stderr(&format!("{yellow}warning:{yellow:#} {message}\n"));
     }
 }

@@ -17,6 +17,7 @@ use mindelta::expiry::expire::{ExpireError, ExpireOptions, ExpirePlan, plan_expi
 use mindelta::expiry::{CheckOptions, refresh::RefreshError};
 use mindelta::upstream::{FetchError, FetchErrorKind, FetchOptions, Fetcher};
 use mindelta::workspace::Package;
+use mindelta::workspace::edit::EditError;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -56,7 +57,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let fetcher = Fetcher::new(
         FetchOptions {
             offline: context.offline,
-            ..FetchOptions::new(&context.cache_dir)
+            ..context.fetch_options()
         },
         bars.fetch(),
     );
@@ -116,6 +117,11 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         } else {
             match plan.changes.clone().commit() {
                 Ok(()) => committed.push(plan),
+                Err(error @ EditError::RollbackFailed { .. }) => failures.push(
+                    CliError::from_error(ErrorKind::Error, &error).hint(
+                        "the next mindelta command on the workspace finishes the rollback from the journal",
+                    ),
+                ),
                 Err(error) => failures.push(
                     CliError::from_error(ErrorKind::Error, &error)
                         .hint(format!("`{}` was left as it was", plan.name)),
@@ -132,7 +138,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         Format::Human => output::stdout(&render(&plans))?,
     }
     if args.dry_run && !context.quiet && context.format == Format::Human {
-        anstream::eprintln!("dry run: nothing was changed");
+        status!("dry run: nothing was changed");
     }
     report_failures(failures)
 }
@@ -155,7 +161,7 @@ fn release_for(package: &Package, args: &Args, fetcher: &Fetcher) -> Result<Stri
 
 fn fetch_error(error: &FetchError) -> CliError {
     let kind = match error.kind() {
-        FetchErrorKind::Unavailable => ErrorKind::Unavailable,
+        FetchErrorKind::Unavailable | FetchErrorKind::NotFound => ErrorKind::Unavailable,
         FetchErrorKind::Integrity => ErrorKind::Integrity,
         FetchErrorKind::Invalid => ErrorKind::Error,
     };
@@ -167,7 +173,7 @@ pub fn expire_error(error: &ExpireError) -> CliError {
     let kind = match error {
         ExpireError::Check(mindelta::expiry::CheckError::Fetch { source, .. })
         | ExpireError::Refresh(RefreshError::Fetch { source, .. }) => match source.kind() {
-            FetchErrorKind::Unavailable => ErrorKind::Unavailable,
+            FetchErrorKind::Unavailable | FetchErrorKind::NotFound => ErrorKind::Unavailable,
             FetchErrorKind::Integrity => ErrorKind::Integrity,
             FetchErrorKind::Invalid => ErrorKind::Error,
         },

@@ -50,7 +50,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     }
     match context.format {
         Format::Json => output::json(&exported)?,
-        Format::Human if !context.quiet => anstream::eprintln!(
+        Format::Human if !context.quiet => status!(
             "exported {} to {}: {} patch{}",
             exported.name,
             exported.out.display(),

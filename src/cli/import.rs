@@ -3,7 +3,9 @@
 //!
 //! The workspace is `--workspace` (its `patches/` is created when missing) or the discovered
 //! one. Local upstream paths are made absolute (they are resolved from the package folder
-//! otherwise); a local tarball without `--sha256` gets its checksum computed.
+//! otherwise); a local tarball without `--sha256` gets its checksum computed; an
+//! `--upstream-dir` that names the version becomes a `{version}` template, and one that does
+//! not is kept with a warning that says why (it provides that one release only).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,7 +15,8 @@ use sha2::{Digest, Sha256};
 use super::error::warn;
 use super::{CliError, Context, ErrorKind, Format, output};
 use mindelta::interop::{
-    ImportError, ImportedPackage, MelangeImport, QuiltImport, import_melange, import_quilt,
+    DirUpstream, ImportError, ImportedPackage, MelangeImport, QuiltImport, dir_upstream,
+    import_melange, import_quilt,
 };
 use mindelta::workspace::{Upstream, UpstreamSource, Workspace};
 
@@ -149,12 +152,23 @@ fn upstream(args: &QuiltArgs, context: &Context) -> Result<Upstream, CliError> {
             .or_else(|| mindelta::interop::quilt::dep12_repository(&args.dir));
         UpstreamSource::Tarball { url, sha256, git }
     } else if let Some(dir) = &args.upstream_dir {
-        UpstreamSource::Dir {
-            path: std::path::absolute(dir)
-                .unwrap_or_else(|_| dir.clone())
-                .to_string_lossy()
-                .into_owned(),
-        }
+        let path = std::path::absolute(dir)
+            .unwrap_or_else(|_| dir.clone())
+            .to_string_lossy()
+            .into_owned();
+        let path = match dir_upstream(&path, &args.version) {
+            DirUpstream::Template(template) => template,
+            DirUpstream::Fixed { path, reason } => {
+                warn(
+                    context.quiet,
+                    &format!(
+                        "cannot write a `{{version}}` template for `--upstream-dir`: {reason}"
+                    ),
+                );
+                path
+            }
+        };
+        UpstreamSource::Dir { path }
     } else {
         return Err(CliError::new(
             ErrorKind::Error,
@@ -246,7 +260,7 @@ fn render(context: &Context, imported: &ImportedPackage) -> Result<(), CliError>
             }
             output::stdout(&text)?;
             if !context.quiet {
-                anstream::eprintln!(
+                status!(
                     "imported {} {} into {}: {} patch{}",
                     imported.name,
                     imported.version,

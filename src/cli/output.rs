@@ -1,4 +1,9 @@
-//! Writing data to stdout: JSON documents and human lines, with a broken pipe ending quietly.
+//! Writing data to stdout and messages to stderr, with a broken pipe ending quietly.
+//!
+//! A reader that goes away (`mindelta list | head -1`, `mindelta check 2>&1 | head -1`) or a
+//! closed stream must not turn a command's exit code into a panic's 101: stdout reports a
+//! write error only when it is not a broken pipe, and stderr, where errors themselves go,
+//! drops what it cannot write. `status!` is the `eprintln!` of the command line.
 
 use std::io::Write;
 
@@ -15,6 +20,13 @@ pub fn stdout(text: &str) -> Result<(), CliError> {
             format!("cannot write to stdout: {error}"),
         )),
     }
+}
+
+/// Write `text` to stderr (colour stripped when colour is off); what cannot be written is
+/// dropped, so a closed or broken stderr never stops a command or changes its exit code.
+pub fn stderr(text: &str) {
+    let mut err = anstream::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
 }
 
 /// Write a JSON document (pretty, newline-terminated) to stdout.

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::patch::{Patch, parse_patches};
-use crate::upstream::{FetchError, Fetcher};
+use crate::upstream::{FetchError, Fetcher, release};
 use crate::workspace::{Package, PatchEntry};
 use detector::content::{Content, Overlay};
 use detector::release_notes::{self, ReleaseNotes};
@@ -72,7 +72,10 @@ impl Verdict {
 /// One detector's finding about one patch.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evidence {
-    /// The detector's name: `fixed-in`, `upstream-commit`, `patch-id` or `content`.
+    /// The detector's name: `fixed-in`, `upstream-commit`, `patch-id`, `content`,
+    /// `present-modulo-context`, `release-notes`, `claims`, `upstream-subject`,
+    /// `notes-subject`, or a combination rule (`partial-upstream`, `rewritten-upstream`); each
+    /// is described in docs/expiry.md.
     pub detector: String,
     pub result: EvidenceResult,
     /// What was found, in words (commit, tag, hunk).
@@ -216,8 +219,8 @@ pub const DEFAULT_HISTORY_LIMIT: usize = 20_000;
 /// Why a package could not be checked at all.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
-    /// Upstream could not be fetched (unreachable, not cached offline, no such tag, …).
-    #[error("cannot fetch upstream of `{package}` at {release}")]
+    /// Upstream could not be fetched (unreachable, not cached offline, no such release, …).
+    #[error("{}", fetch_message(package, release, source))]
     Fetch {
         package: String,
         release: String,
@@ -231,6 +234,16 @@ pub enum CheckError {
         release: String,
         message: String,
     },
+}
+
+/// What a failed fetch of `release` says first: that the release does not exist, when that is
+/// the trouble (the error names the package and the known releases), else that upstream could
+/// not be fetched.
+pub(crate) fn fetch_message(package: &str, release: &str, source: &FetchError) -> String {
+    match source {
+        FetchError::NoSuchRelease { .. } => source.to_string(),
+        _ => format!("cannot fetch upstream of `{package}` at {release}"),
+    }
 }
 
 /// A patch of the series as read from disk (or why it could not be).
@@ -261,18 +274,25 @@ pub fn check_package(
         .iter()
         .map(|path| tree::last_component(path))
         .collect();
-    let release_tree = ReleaseTree::open_selected(
-        package,
-        release,
-        fetcher,
-        &release_tags(package, release, options),
-        &|path| touched.contains(path) || touched_names.contains(tree::last_component(path)),
-    )
-    .map_err(|e| CheckError::Fetch {
-        package: package.name.clone(),
-        release: release.to_string(),
-        source: Box::new(e),
-    })?;
+    // A release the source cannot provide is an error, never another tree judged as it.
+    let release_tree = release::available(package, fetcher, release)
+        .and_then(|()| {
+            ReleaseTree::open_selected(
+                package,
+                release,
+                fetcher,
+                &release_tags(package, release, options),
+                &|path| {
+                    touched.contains(path) || touched_names.contains(tree::last_component(path))
+                },
+            )
+        })
+        .map_err(|e| release::not_found(package, fetcher, release, e))
+        .map_err(|e| CheckError::Fetch {
+            package: package.name.clone(),
+            release: release.to_string(),
+            source: Box::new(e),
+        })?;
     // The history of a git upstream (or the `git:` of a tarball upstream). For a git upstream
     // the tree above already needed the mirror, so this cannot fail for want of a network.
     let history = tree::history_url(package).map(|url| {
@@ -467,7 +487,8 @@ fn touched_paths(loaded: &[LoadedPatch]) -> HashSet<Vec<u8>> {
 
 fn load_patch(package: &Package, entry: &PatchEntry) -> LoadedPatch {
     let path: PathBuf = package.patch_path(entry);
-    let parsed = std::fs::read(&path)
+    let parsed = package
+        .read_patch(entry)
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
         .and_then(|bytes| parse_patches(&bytes).map_err(|e| format!("`{}`: {e}", path.display())))
         .and_then(|patches| {

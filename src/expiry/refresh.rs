@@ -14,6 +14,11 @@
 //!   placed with up to N context lines ignored and regenerated with its context taken from V;
 //! - otherwise the hunk is a conflict: the whole patch is left untouched and reported.
 //!
+//! A patch that drops some hunks is checked before it is written: a kept hunk whose added
+//! lines V's file already has elsewhere (the `content` detector's duplicate rule: a block the
+//! patch moves, which upstream moved too) would put that code in the tree twice, so the patch
+//! is a conflict instead.
+//!
 //! A file diff modifying a path V lacks follows the file where upstream moved it: to the first
 //! of V's files of the same name, ranked as the `content` detector ranks them
 //! ([`ReleaseTree::namesakes`]), where every hunk places (as above) or is already there. The
@@ -31,7 +36,7 @@
 //! Nothing is written here: the plan carries a [`ChangeSet`] that the caller commits (or shows
 //! as a diff with `--dry-run`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -42,7 +47,9 @@ mod release;
 
 pub use release::{move_version, open_tree, release_sha256};
 
-use crate::expiry::detector::content::MAX_MOVED_CANDIDATES;
+use crate::expiry::detector::content::{
+    ContentLines, MAX_MOVED_CANDIDATES, added_content, duplicate, removed_content,
+};
 use crate::expiry::tree::{Entry, ReleaseTree};
 use crate::patch::apply::{apply_hunks, locate};
 use crate::patch::write::write_patches;
@@ -155,7 +162,7 @@ pub struct PatchRefresh {
 /// Why a package could not be refreshed. Nothing was written.
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
-    #[error("cannot fetch upstream of `{package}` at {release}")]
+    #[error("{}", crate::expiry::fetch_message(package, release, source))]
     Fetch {
         package: String,
         release: String,
@@ -167,6 +174,12 @@ pub enum RefreshError {
         path: PathBuf,
         #[source]
         source: std::io::Error,
+    },
+    #[error("`{}` is not a patch I can read", path.display())]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: crate::patch::ParseError,
     },
     #[error(transparent)]
     Edit(#[from] EditError),
@@ -203,6 +216,14 @@ pub fn plan_refresh(
     options: &RefreshOptions,
 ) -> Result<RefreshPlan, RefreshError> {
     let series = read_series(package)?;
+    // A patch that does not parse (no diff at all, a path into `.git`, …) is an error that
+    // names it, not a conflict to rebase by hand.
+    for (entry, patch) in package.manifest.patches.iter().zip(&series) {
+        parse_patches(&patch.bytes).map_err(|source| RefreshError::Parse {
+            path: package.patch_path(entry),
+            source,
+        })?;
+    }
     let tree = open_tree(package, release, fetcher)?;
     let patches = refresh_series(&series, &tree, options);
     let version = package.manifest.upstream.version.clone();
@@ -211,7 +232,7 @@ pub fn plan_refresh(
         .iter()
         .any(|p| p.outcome == RefreshOutcome::Conflict);
     let blocked = moving && conflicts && !options.allow_conflicts;
-    let mut changes = ChangeSet::default();
+    let mut changes = ChangeSet::new(package, "refresh");
     if !blocked {
         for (patch, entry) in patches.iter().zip(&series) {
             if let Some(bytes) = &patch.bytes {
@@ -248,10 +269,12 @@ pub fn read_series(package: &Package) -> Result<Vec<SeriesPatch>, RefreshError> 
         .iter()
         .map(|entry| {
             let path = package.patch_path(entry);
-            let bytes = std::fs::read(&path).map_err(|source| RefreshError::Patch {
-                path: path.clone(),
-                source,
-            })?;
+            let bytes = package
+                .read_patch(entry)
+                .map_err(|source| RefreshError::Patch {
+                    path: path.clone(),
+                    source,
+                })?;
             Ok(SeriesPatch {
                 file: entry.file.clone(),
                 strip: entry.strip,
@@ -273,13 +296,13 @@ impl Files<'_> {
         if let Some(entry) = staged.get(path).or_else(|| self.changed.get(path)) {
             return Ok(entry.clone());
         }
-        self.release.read(path)
+        Ok(self.release.read(path)?)
     }
 
     /// V's files named like `path`, where upstream may have moved it, ranked as `check` ranks
     /// them.
     fn namesakes(&self, path: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-        self.release.namesakes(path, MAX_MOVED_CANDIDATES)
+        Ok(self.release.namesakes(path, MAX_MOVED_CANDIDATES)?)
     }
 }
 
@@ -311,6 +334,8 @@ struct FileResult {
     conflict: Option<String>,
     /// Text hunks it had.
     text_hunks: usize,
+    /// V's content the hunks of a modified file were placed in (for the duplicate guard).
+    judged_in: Option<Vec<u8>>,
 }
 
 fn refresh_patch(
@@ -338,6 +363,8 @@ fn refresh_patch(
     let mut changed = false;
     let mut text_hunks = 0;
     let mut new_mails = Vec::with_capacity(mails.len());
+    // Each file diff, its hunks' reports in `hunks`, and V's file they were placed in.
+    let mut judged: Vec<JudgedFile<'_>> = Vec::new();
     for mail in &mails {
         let mut new_files = Vec::with_capacity(mail.files.len());
         for file in &mail.files {
@@ -348,6 +375,11 @@ fn refresh_patch(
                     continue;
                 }
             };
+            judged.push(JudgedFile {
+                file,
+                reports: hunks.len()..hunks.len() + result.hunks.len(),
+                content: result.judged_in,
+            });
             hunks.extend(result.hunks);
             text_hunks += result.text_hunks;
             changed |= result.changed;
@@ -380,6 +412,19 @@ fn refresh_patch(
     };
     if !conflicts.is_empty() {
         return conflict(noted(conflicts.join("; ")), hunks);
+    }
+    // A shrunk patch is checked before it is written: a kept hunk must not add back what V
+    // already has (a block the patch moves, which upstream moved too).
+    let duplicates = duplicated_hunks(&judged, &mut hunks);
+    if !duplicates.is_empty() {
+        let them = if duplicates.len() == 1 { "it" } else { "them" };
+        return conflict(
+            noted(format!(
+                "{}: keeping {them} while the hunks already upstream go would duplicate that code",
+                duplicates.join(", ")
+            )),
+            hunks,
+        );
     }
     files.changed.extend(staged);
     let dropped = hunks.iter().filter(|h| h.fate == HunkFate::Dropped).count();
@@ -439,6 +484,72 @@ fn refresh_patch(
     }
 }
 
+/// One file diff of a patch as refreshed: its hunks' reports (a range of the patch's) and V's
+/// content they were placed in (modified files only).
+struct JudgedFile<'a> {
+    file: &'a FilePatch,
+    reports: std::ops::Range<usize>,
+    content: Option<Vec<u8>>,
+}
+
+/// The kept hunks of a patch that drops others whose added lines V's file already has
+/// ([`duplicate`], the `content` detector's rule), each named and its fate turned to
+/// `conflict`. Empty unless some hunk is dropped and some kept.
+fn duplicated_hunks(judged: &[JudgedFile<'_>], hunks: &mut [HunkRefresh]) -> Vec<String> {
+    let kept = |fate: HunkFate| {
+        matches!(
+            fate,
+            HunkFate::Kept | HunkFate::Moved | HunkFate::Recontexted
+        )
+    };
+    if !hunks.iter().any(|h| h.fate == HunkFate::Dropped) || !hunks.iter().any(|h| kept(h.fate)) {
+        return Vec::new();
+    }
+    // Each hunk of a file diff with the index of its report.
+    fn pairs<'a>(judged: &JudgedFile<'a>) -> Vec<(&'a Hunk, usize)> {
+        judged
+            .file
+            .hunks
+            .iter()
+            .zip(judged.reports.clone())
+            .collect()
+    }
+    let moved_out: HashSet<Vec<u8>> = judged
+        .iter()
+        .flat_map(pairs)
+        .filter(|(_, report)| hunks[*report].fate == HunkFate::Dropped)
+        .flat_map(|(hunk, _)| removed_content(hunk))
+        .collect();
+    let mut named = Vec::new();
+    for file in judged {
+        let Some(content) = &file.content else {
+            continue;
+        };
+        let lines = ContentLines::of(content);
+        let in_release_added: Vec<Vec<Vec<u8>>> = pairs(file)
+            .into_iter()
+            .filter(|(_, report)| hunks[*report].fate == HunkFate::Dropped)
+            .map(|(hunk, _)| added_content(hunk))
+            .collect();
+        for (hunk, report) in pairs(file) {
+            if !kept(hunks[report].fate) {
+                continue;
+            }
+            if let Some(found) = duplicate(hunk, &lines, &in_release_added, &moved_out) {
+                let report = &mut hunks[report];
+                named.push(format!(
+                    "hunk #{} of `{}` {}",
+                    report.index,
+                    report.file,
+                    found.describe("the release")
+                ));
+                report.fate = HunkFate::Conflict;
+            }
+        }
+    }
+    named
+}
+
 /// Where a hunk goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Plan {
@@ -469,6 +580,7 @@ fn refresh_file(
         effects,
         conflict: None,
         text_hunks: 0,
+        judged_in: None,
     };
     if file.binary.is_some() || file.hunks.is_empty() {
         return Ok(verbatim(Vec::new()));
@@ -510,6 +622,7 @@ fn refresh_file(
                 .collect(),
             conflict,
             text_hunks: file.hunks.len(),
+            judged_in: None,
         });
     }
     if file.is_delete {
@@ -540,6 +653,7 @@ fn refresh_file(
                 .collect(),
             conflict,
             text_hunks: file.hunks.len(),
+            judged_in: None,
         });
     }
     match read(&old_path)? {
@@ -663,6 +777,7 @@ fn refresh_modified(
                 conflicts.join(", ")
             )),
             text_hunks: file.hunks.len(),
+            judged_in: None,
         });
     }
     // The rewritten hunks must apply to V exactly where they say.
@@ -706,6 +821,7 @@ fn refresh_modified(
         effects,
         conflict: None,
         text_hunks: file.hunks.len(),
+        judged_in: Some(content.to_vec()),
     })
 }
 

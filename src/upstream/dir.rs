@@ -15,7 +15,17 @@ pub(super) fn materialize(
     dest: &Path,
     options: &FetchOptions,
 ) -> Result<Provenance, FetchError> {
-    let meta = fs_err::metadata(source).map_err(|e| FetchError::io(source, e))?;
+    let meta = match fs_err::metadata(source) {
+        Ok(meta) => meta,
+        // No tree there: for a `{version}` template, no such release (`release::not_found`
+        // names the ones that exist).
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(FetchError::NoSuchFolder {
+                path: source.display().to_string(),
+            });
+        }
+        Err(error) => return Err(FetchError::io(source, error)),
+    };
     if !meta.is_dir() {
         return Err(FetchError::io(
             source,
@@ -105,6 +115,23 @@ mod tests {
         assert_eq!(
             std::fs::read_link(dest.join("link.c")).unwrap(),
             PathBuf::from("lib/a.c")
+        );
+    }
+
+    #[test]
+    fn a_missing_folder_is_no_such_release() {
+        let temp = tempfile::tempdir().unwrap();
+        let source = temp.path().join("hello-9.9");
+        let error = materialize(
+            &source,
+            &temp.path().join("out"),
+            &FetchOptions::new(temp.path()),
+        )
+        .unwrap_err();
+        assert_eq!(error.kind(), super::super::FetchErrorKind::NotFound);
+        assert!(
+            error.to_string().contains("hello-9.9` does not exist"),
+            "{error}"
         );
     }
 

@@ -4,7 +4,7 @@
 //! `audit` reports the newest. Where the releases come from depends on the upstream:
 //! - git (and a tarball upstream that names its `git:` repository): the remote's tags, listed
 //!   without a clone (an `ls-remote` through gix, see `git/remote.rs`); offline, or when the
-//!   remote cannot be reached, the tags of the bare mirror in the cache (read with git2);
+//!   remote cannot be reached, the tags of the bare mirror in the cache (read locally, `crate::git`);
 //! - a tarball with `releases.url`: the listing page (uscan-style), whose links are matched
 //!   against `releases.pattern` (or a pattern derived from the tarball URL's file name); each
 //!   release's tarball URL comes from the manifest's template. Without `releases.url` (and
@@ -16,13 +16,19 @@
 //! [`Release`] says which, for `versions --explain`. Versions are ordered by the package's
 //! [`Scheme`], equal versions are listed once (the tag the manifest's template names wins),
 //! and pre-releases are left out unless asked for.
+//!
+//! A release the source cannot provide is an error, never another tree under its name:
+//! [`available`] says so before anything is fetched where that is known locally (a `dir` path
+//! without `{version}` holds only the pinned release), and [`not_found`] turns a fetch that
+//! found no such release (no tag, no folder) into [`FetchError::NoSuchRelease`], which names the
+//! package and the releases that do exist.
 
 use std::path::Path;
 
 use regex::Regex;
 
 use super::version::{Scheme, compare, is_prerelease, normalize_explained};
-use super::{FetchError, Fetcher, git};
+use super::{FetchError, FetchErrorKind, Fetcher, git};
 use crate::workspace::manifest::expand;
 use crate::workspace::{Package, UpstreamSource};
 
@@ -99,6 +105,94 @@ pub fn latest(
     Ok(discover(package, fetcher, include_prereleases)?
         .into_iter()
         .next())
+}
+
+/// Whether the source of `package` can provide `release`, where that is known without fetching
+/// anything: a `dir` path without `{version}` holds only the pinned release (any other would
+/// be the pinned tree under another name), and a `dir` template must name a folder that
+/// exists. Git tags and tarballs are found out when they are fetched; pass what fails then
+/// through [`not_found`]. The error is [`FetchError::NoSuchRelease`].
+pub fn available(package: &Package, fetcher: &Fetcher, release: &str) -> Result<(), FetchError> {
+    let UpstreamSource::Dir { path } = &package.manifest.upstream.source else {
+        return Ok(());
+    };
+    let pinned = &package.manifest.upstream.version;
+    let error = if !path.contains("{version}") {
+        if release == pinned {
+            return Ok(());
+        }
+        FetchError::PinnedOnly {
+            path: path.clone(),
+            pinned: pinned.clone(),
+        }
+    } else {
+        let folder = package.dir.join(expand(path, release));
+        if folder.is_dir() {
+            return Ok(());
+        }
+        FetchError::NoSuchFolder {
+            path: clean(&folder).display().to_string(),
+        }
+    };
+    Err(not_found(package, fetcher, release, error))
+}
+
+/// `error` as [`FetchError::NoSuchRelease`] when it says that `release` does not exist
+/// ([`FetchErrorKind::NotFound`]: no such tag or folder), naming the package and its known
+/// releases; any other error as it is. The known releases are discovered again (pre-releases
+/// included) only here, on the way to an error; when that fails too, the pinned release is
+/// the one known.
+pub fn not_found(
+    package: &Package,
+    fetcher: &Fetcher,
+    release: &str,
+    error: FetchError,
+) -> FetchError {
+    if error.kind() != FetchErrorKind::NotFound || matches!(error, FetchError::NoSuchRelease { .. })
+    {
+        return error;
+    }
+    let upstream = &package.manifest.upstream;
+    let scheme = Scheme::parse(upstream.scheme.as_deref());
+    let mut known: Vec<String> = match discover(package, fetcher, true) {
+        Ok(releases) => releases.into_iter().map(|r| r.version).collect(),
+        Err(error) => {
+            tracing::debug!(%error, "cannot list the known releases");
+            Vec::new()
+        }
+    };
+    if !known
+        .iter()
+        .any(|v| compare(scheme, v, &upstream.version).is_eq())
+    {
+        known.push(upstream.version.clone());
+        known.sort_by(|a, b| compare(scheme, b, a));
+    }
+    FetchError::NoSuchRelease {
+        package: package.name.clone(),
+        release: release.to_owned(),
+        known,
+        source: Box::new(error),
+    }
+}
+
+/// How many known releases an error names; the rest are counted (`mindelta versions` lists
+/// them all). A repository may have thousands of tags.
+const MAX_NAMED_RELEASES: usize = 10;
+
+/// The known releases for a message: the newest [`MAX_NAMED_RELEASES`], then how many more.
+pub(super) fn known_list(known: &[String]) -> String {
+    if known.is_empty() {
+        return "none".to_owned();
+    }
+    let mut text = known[..known.len().min(MAX_NAMED_RELEASES)].join(", ");
+    if known.len() > MAX_NAMED_RELEASES {
+        text.push_str(&format!(
+            " and {} older (`mindelta versions` lists them)",
+            known.len() - MAX_NAMED_RELEASES
+        ));
+    }
+    text
 }
 
 /// A release before ordering; a lower `rank` wins among equal versions.
@@ -288,16 +382,10 @@ fn list_tags(fetcher: &Fetcher, location: &str) -> Result<Vec<String>, FetchErro
 fn mirror_tags(location: &str, mirror: &Path) -> Result<Vec<String>, FetchError> {
     let git_error = |source| FetchError::Git {
         url: location.to_owned(),
-        source,
+        source: Box::new(source),
     };
-    let repo = git2::Repository::open_bare(mirror).map_err(git_error)?;
-    let names = repo.tag_names(None).map_err(git_error)?;
-    let mut tags: Vec<String> = names
-        .iter()
-        .flatten()
-        .flatten()
-        .map(str::to_owned)
-        .collect();
+    let repo = crate::git::Repository::open_bare(mirror).map_err(git_error)?;
+    let mut tags = repo.tag_names().map_err(git_error)?;
     tags.sort();
     Ok(tags)
 }
@@ -533,6 +621,17 @@ mod tests {
         let versions: Vec<_> = with_pre.iter().map(|r| r.version.as_str()).collect();
         assert_eq!(versions, ["1.10", "1.9", "1.2-rc1", "1.1"]);
         assert!(with_pre[2].prerelease);
+    }
+
+    #[test]
+    fn names_at_most_ten_known_releases() {
+        let known: Vec<String> = (0..13).rev().map(|n| format!("1.{n}")).collect();
+        assert_eq!(
+            known_list(&known),
+            "1.12, 1.11, 1.10, 1.9, 1.8, 1.7, 1.6, 1.5, 1.4, 1.3 and 3 older (`mindelta versions` lists them)"
+        );
+        assert_eq!(known_list(&known[..2]), "1.12, 1.11");
+        assert_eq!(known_list(&[]), "none");
     }
 
     #[test]

@@ -42,42 +42,49 @@ enum Operator {
 
 /// A requirement that does not parse; the message names what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid version requirement `{text}`: {message}")]
+#[error("invalid version requirement `{text}`: {problem}")]
 pub struct RequirementError {
     /// The requirement as written.
     pub text: String,
     /// What is wrong with it.
-    pub message: String,
+    pub problem: Problem,
+    /// The requirement as it was most likely meant (`>=1.1` for `=>1.1`), when one spelling
+    /// stands out.
+    pub suggestion: Option<String>,
 }
+
+/// What is wrong with a requirement.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    #[error("it is empty")]
+    Empty,
+    #[error("an empty clause (check the commas and `||`)")]
+    EmptyClause,
+    #[error("unknown operator `{0}` (use `>=`, `>`, `<=`, `<`, `=`, `!=`)")]
+    UnknownOperator(String),
+    #[error("no version after `{0}`")]
+    NoVersion(String),
+    #[error("`{0}` is not one version (separate clauses with commas)")]
+    NotOneVersion(String),
+    #[error("`{0}`: a wildcard stands for the last part only (`1.2.x`)")]
+    WildcardNotLast(String),
+    #[error("`{0}`: a wildcard goes with `=` or `!=` only (write `>=1.2` instead)")]
+    WildcardOperator(String),
+    #[error("`{0}` is not a version (it has no number)")]
+    NotAVersion(String),
+}
+
+/// The requirement forms, for messages that say what to write.
+pub const FORMS: &str = "`>=1.3.1`, `>=2.0, <3` or `1.2.x`";
 
 impl Requirement {
     /// Parse `">=1.3.1"`, `">=2.0, <3"`, `"1.2.x"`, `"=1.4"`, `"1.4"` (exact), `"<2"`,
     /// `">1.0"`, `"!=1.5"`, or alternatives joined by `||`.
     pub fn parse(text: &str) -> Result<Requirement, RequirementError> {
-        let error = |message: String| RequirementError {
+        parse_requirement(text).map_err(|problem| RequirementError {
             text: text.to_owned(),
-            message,
-        };
-        if text.trim().is_empty() {
-            return Err(error("it is empty".to_owned()));
-        }
-        let mut alternatives = Vec::new();
-        for alternative in text.split("||") {
-            let mut clauses = Vec::new();
-            for clause in alternative.split(',') {
-                let clause = clause.trim();
-                if clause.is_empty() {
-                    return Err(error(
-                        "an empty clause (check the commas and `||`)".to_owned(),
-                    ));
-                }
-                clauses.push(parse_clause(clause).map_err(error)?);
-            }
-            alternatives.push(clauses);
-        }
-        Ok(Requirement {
-            text: text.to_owned(),
-            alternatives,
+            problem,
+            suggestion: suggest(text),
         })
     }
 
@@ -110,7 +117,30 @@ impl std::str::FromStr for Requirement {
     }
 }
 
-fn parse_clause(clause: &str) -> Result<Clause, String> {
+/// [`Requirement::parse`] without the suggestion: the error is what is wrong.
+fn parse_requirement(text: &str) -> Result<Requirement, Problem> {
+    if text.trim().is_empty() {
+        return Err(Problem::Empty);
+    }
+    let mut alternatives = Vec::new();
+    for alternative in text.split("||") {
+        let mut clauses = Vec::new();
+        for clause in alternative.split(',') {
+            let clause = clause.trim();
+            if clause.is_empty() {
+                return Err(Problem::EmptyClause);
+            }
+            clauses.push(parse_clause(clause)?);
+        }
+        alternatives.push(clauses);
+    }
+    Ok(Requirement {
+        text: text.to_owned(),
+        alternatives,
+    })
+}
+
+fn parse_clause(clause: &str) -> Result<Clause, Problem> {
     const OPERATORS: [(&str, Operator); 7] = [
         (">=", Operator::GreaterOrEqual),
         ("<=", Operator::LessOrEqual),
@@ -135,38 +165,77 @@ fn parse_clause(clause: &str) -> Result<Clause, String> {
             .chars()
             .take_while(|c| matches!(c, '=' | '<' | '>' | '!' | '~' | '^'))
             .collect();
-        return Err(format!(
-            "unknown operator `{written}` (use `>=`, `>`, `<=`, `<`, `=`, `!=`)"
-        ));
+        return Err(Problem::UnknownOperator(written));
     }
     if version.is_empty() {
         let symbol = operator.map_or("", |(symbol, _)| symbol);
-        return Err(format!("no version after `{symbol}`"));
+        return Err(Problem::NoVersion(symbol.to_owned()));
     }
     if version.contains(char::is_whitespace) {
-        return Err(format!(
-            "`{version}` is not one version (separate clauses with commas)"
-        ));
+        return Err(Problem::NotOneVersion(version.to_owned()));
     }
     let parts: Vec<&str> = version.split('.').collect();
     let wildcard = |part: &&str| matches!(*part, "x" | "X" | "*");
     if let Some(position) = parts.iter().position(wildcard) {
         if position + 1 != parts.len() || position == 0 {
-            return Err(format!(
-                "`{version}`: a wildcard stands for the last part only (`1.2.x`)"
-            ));
+            return Err(Problem::WildcardNotLast(version.to_owned()));
         }
+        not_a_word(version)?;
         let prefix = parts[..position].iter().map(|p| (*p).to_owned()).collect();
         return match operator.map(|(_, operator)| operator) {
             None | Some(Operator::Equal) => Ok(Clause::Series(prefix)),
             Some(Operator::NotEqual) => Ok(Clause::NotSeries(prefix)),
-            Some(_) => Err(format!(
-                "`{version}`: a wildcard goes with `=` or `!=` only (write `>=1.2` instead)"
-            )),
+            Some(_) => Err(Problem::WildcardOperator(version.to_owned())),
         };
     }
+    not_a_word(version)?;
     let operator = operator.map_or(Operator::Equal, |(_, operator)| operator);
     Ok(Clause::Compare(operator, version.to_owned()))
+}
+
+/// Every scheme's versions hold a number; a word (`banana`, `latest`, `master`) would compare
+/// as a version and match no release, silently disabling the expiry.
+fn not_a_word(version: &str) -> Result<(), Problem> {
+    if version.bytes().any(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(Problem::NotAVersion(version.to_owned()))
+    }
+}
+
+/// The requirement as it was most likely meant, when one spelling stands out: operators written
+/// the other way round (`=>`, `=<`, `<>`), a doubled `=` after `<`/`>` (`>==`), or clauses
+/// separated by spaces instead of commas (`>=1.0 <2`). `None` otherwise.
+fn suggest(text: &str) -> Option<String> {
+    const SWAPPED: [(&str, &str); 5] = [
+        ("=>", ">="),
+        ("=<", "<="),
+        ("<>", "!="),
+        (">==", ">="),
+        ("<==", "<="),
+    ];
+    let mut alternatives = Vec::new();
+    for alternative in text.split("||") {
+        let mut clauses = Vec::new();
+        for clause in alternative.split(',') {
+            let mut clause = clause.trim().to_owned();
+            for (written, meant) in SWAPPED {
+                if let Some(rest) = clause.strip_prefix(written) {
+                    clause = format!("{meant}{}", rest.trim_start());
+                }
+            }
+            // `>=1.0 <2`: two clauses written with a space between them.
+            let words: Vec<&str> = clause.split_whitespace().collect();
+            let starts_clause = |word: &&str| word.starts_with(['<', '>', '=', '!']);
+            if words.len() > 1 && words[1..].iter().all(starts_clause) {
+                clause = words.join(", ");
+            }
+            clauses.push(clause);
+        }
+        alternatives.push(clauses.join(", "));
+    }
+    let suggestion = alternatives.join(" || ");
+    (suggestion != text.trim() && parse_requirement(&suggestion).is_ok()).then_some(suggestion)
 }
 
 fn clause_matches(clause: &Clause, scheme: Scheme, version: &str) -> bool {
@@ -281,12 +350,33 @@ mod tests {
             (">=1.x", "wildcard goes with `=`"),
             ("1.x.2", "last part only"),
             ("x", "last part only"),
+            ("banana", "`banana` is not a version"),
+            (">=latest", "`latest` is not a version"),
+            ("1.2, master", "`master` is not a version"),
+            ("main.x", "`main.x` is not a version"),
         ];
         for (text, wanted) in table {
             let error = Requirement::parse(text).unwrap_err();
             let message = error.to_string();
             assert!(message.contains(wanted), "`{text}`: {message}");
             assert!(message.contains(&format!("`{text}`")), "{message}");
+        }
+    }
+
+    #[test]
+    fn suggests_the_spelling_that_was_meant() {
+        let suggestion = |text: &str| Requirement::parse(text).unwrap_err().suggestion;
+        assert_eq!(suggestion("=>1.1").as_deref(), Some(">=1.1"));
+        assert_eq!(suggestion("=<2").as_deref(), Some("<=2"));
+        assert_eq!(suggestion(">==1.0").as_deref(), Some(">=1.0"));
+        assert_eq!(suggestion("<>1.5").as_deref(), Some("!=1.5"));
+        assert_eq!(suggestion(">=1.0 <2").as_deref(), Some(">=1.0, <2"));
+        assert_eq!(
+            suggestion(">=1.2.13, =<1.3 || =>1.3.1").as_deref(),
+            Some(">=1.2.13, <=1.3 || >=1.3.1")
+        );
+        for text in ["banana", "", ">=", "1.x.2", "~>1.0", "=>banana"] {
+            assert_eq!(suggestion(text), None, "`{text}`");
         }
     }
 

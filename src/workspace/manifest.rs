@@ -3,7 +3,9 @@
 //! Reading goes through serde-saphyr with `deny_unknown_fields` everywhere, so a typo such as
 //! `fixed_in:` for `fixed-in:` is an error naming the file, line and key rather than a silently
 //! disabled expiry. Checks serde cannot express (exactly one source kind, a known status, a
-//! well-formed checksum, safe patch paths) run after, with the line of the offending entry.
+//! well-formed checksum, safe patch paths, a `fixed-in` that is a version requirement) run
+//! after, with the line of the offending entry and what to write instead; [`Manifest::load`]
+//! also checks that every listed patch file is there.
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +13,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::patch::path::safe_relative;
+use crate::upstream::requirement::{FORMS, Requirement};
 
 /// A manifest that could not be read or is invalid. `line` is 1-based (0 when unknown).
 #[derive(Debug, thiserror::Error)]
@@ -216,7 +219,7 @@ struct RawPatchEntry {
     status: Option<String>,
     upstream_commit: Option<String>,
     upstream_url: Option<String>,
-    fixed_in: Option<String>,
+    fixed_in: Option<Spanned<String>>,
     #[serde(default)]
     cves: Vec<String>,
     added: Option<String>,
@@ -226,20 +229,55 @@ struct RawPatchEntry {
 const SCHEMES: [&str; 5] = ["default", "semver", "debian", "rpm", "calver"];
 
 impl Manifest {
-    /// Read and validate `package.yaml` at `path`.
+    /// Read and validate `package.yaml` at `path`, and check that every patch file it lists
+    /// is in the package folder (the folder of `path`): a missing one would otherwise be
+    /// judged `unknown` and never expire.
     pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
         let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        Manifest::parse(&text, path)
+        let manifest = Manifest::parse(&text, path)?;
+        let folder = path.parent().unwrap_or(Path::new("."));
+        manifest.check_patch_files(folder, path)?;
+        Ok(manifest)
+    }
+
+    /// Every listed patch file is a file under `folder`; the first that is not is an error on
+    /// its entry's line, with the unlisted file of the nearest name when there is one.
+    fn check_patch_files(&self, folder: &Path, path: &Path) -> Result<(), ManifestError> {
+        for entry in &self.patches {
+            let file = folder.join(&entry.file);
+            if file.is_file() {
+                continue;
+            }
+            let what = if file.exists() {
+                "is not a file"
+            } else {
+                "does not exist"
+            };
+            let guess = nearest_unlisted(folder, &entry.file, &self.patches)
+                .map(|name| format!(" (did you mean `{name}`?)"))
+                .unwrap_or_default();
+            return Err(ManifestError::Invalid {
+                path: path.to_path_buf(),
+                line: entry.line,
+                message: format!("patch file `{}` {what}{guess}", entry.file),
+                hint: Some(
+                    "restore the file, or correct or remove its entry under `patches:` \
+                     (paths are relative to the package folder)"
+                        .to_string(),
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Parse and validate manifest text; `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
         let raw: RawManifest = serde_saphyr::from_str(text).map_err(|error| {
             let line = error.location().map(|l| l.line() as usize).unwrap_or(0);
-            let message = clean_message(&error.to_string());
+            let message = yaml_message(&error);
             let hint = if message.contains("unknown field") {
                 Some(
                     "check the spelling against the manifest format in the README \
@@ -395,13 +433,36 @@ impl Manifest {
                     None,
                 ));
             }
+            // A requirement that does not parse would never match a release: the patch would
+            // silently never expire.
+            let fixed_in = match entry.fixed_in {
+                Some(spanned) => {
+                    let text = spanned.value;
+                    if let Err(error) = Requirement::parse(&text) {
+                        let hint = match &error.suggestion {
+                            Some(meant) => format!("write `{meant}`"),
+                            None => format!("write a version requirement such as {FORMS}"),
+                        };
+                        return Err(invalid(
+                            spanned.referenced.line() as usize,
+                            format!(
+                                "patch `{}` has an invalid `fixed-in` `{text}`: {}",
+                                entry.file, error.problem
+                            ),
+                            Some(&hint),
+                        ));
+                    }
+                    Some(text)
+                }
+                None => None,
+            };
             patches.push(PatchEntry {
                 file: entry.file,
                 reason: entry.reason,
                 status,
                 upstream_commit: entry.upstream_commit.map(|c| c.to_ascii_lowercase()),
                 upstream_url: entry.upstream_url,
-                fixed_in: entry.fixed_in,
+                fixed_in,
                 cves: entry.cves,
                 added: entry.added,
                 strip: entry.strip.unwrap_or(1),
@@ -434,9 +495,82 @@ impl Upstream {
     }
 }
 
+/// The file beside a missing patch file that is not listed and whose name is nearest to it
+/// (the same stem, or at most two edits away), for a "did you mean".
+fn nearest_unlisted(folder: &Path, file: &str, listed: &[PatchEntry]) -> Option<String> {
+    let (parent, name) = match file.rsplit_once('/') {
+        Some((parent, name)) => (Some(parent), name),
+        None => (None, file),
+    };
+    let entries =
+        std::fs::read_dir(parent.map_or(folder.to_path_buf(), |p| folder.join(p))).ok()?;
+    let stem = |name: &str| {
+        name.rsplit_once('.')
+            .map_or(name, |(stem, _)| stem)
+            .to_string()
+    };
+    let mut best: Option<(usize, String)> = None;
+    for entry in entries.flatten() {
+        let Some(candidate) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        let relative = match parent {
+            Some(parent) => format!("{parent}/{candidate}"),
+            None => candidate.clone(),
+        };
+        if candidate == "package.yaml"
+            || !entry.path().is_file()
+            || listed.iter().any(|p| p.file == relative)
+        {
+            continue;
+        }
+        let distance = strsim::levenshtein(name, &candidate);
+        if (distance <= 2 || stem(name) == stem(&candidate))
+            && best.as_ref().is_none_or(|(d, _)| distance < *d)
+        {
+            best = Some((distance, relative));
+        }
+    }
+    best.map(|(_, name)| name)
+}
+
 /// Replace `{version}` in a template.
 pub fn expand(template: &str, version: &str) -> String {
     template.replace("{version}", version)
+}
+
+/// A serde-saphyr error as one sentence without a location (the caller's error prints it
+/// once). Its limits against hostile YAML print as Rust debug text (`budget breached: Nodes
+/// { nodes: 250001 }`), so they get a sentence of their own here.
+pub(crate) fn yaml_message(error: &serde_saphyr::Error) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    // The breach may come wrapped with a snippet of the source or an alias's location.
+    let mut inner = error.without_snippet();
+    while let serde_saphyr::Error::AliasError { error, .. } = inner {
+        inner = error.without_snippet();
+    }
+    let serde_saphyr::Error::Budget { breach, .. } = inner else {
+        return clean_message(&error.to_string());
+    };
+    let what = match breach {
+        B::Events { events } => format!("more than {events} YAML events"),
+        B::Aliases { aliases } => format!("more than {aliases} aliases"),
+        B::Anchors { anchors } => format!("more than {anchors} anchors"),
+        B::Depth { depth } => format!("nesting deeper than {depth} levels"),
+        B::Documents { documents } => format!("more than {documents} documents"),
+        B::Nodes { nodes } => format!("more than {nodes} nodes"),
+        B::ScalarBytes { total_scalar_bytes } => {
+            format!("more than {total_scalar_bytes} bytes of values")
+        }
+        B::MergeKeys { merge_keys } => format!("more than {merge_keys} merge keys"),
+        B::AliasAnchorRatio { aliases, anchors } => {
+            format!("{aliases} aliases of {anchors} anchor(s)")
+        }
+        B::InputBytes { input_bytes } => format!("more than {input_bytes} bytes"),
+        B::SequenceUnbalanced => return "the YAML structure is unbalanced".to_string(),
+        _ => "too many aliases, anchors or nested values".to_string(),
+    };
+    format!("the YAML is too large or too complex to read safely: {what}")
 }
 
 /// The first line of a serde-saphyr message without its own `error:` and `line N column M:`
@@ -500,6 +634,62 @@ mod tests {
             parse("upstream:\n  version: \"1\"\n  dir: a\npatches:\n  - file: ../x.patch\n")
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_fixed_in_that_is_no_requirement_names_its_line_and_the_spelling_meant() {
+        let manifest = |fixed_in: &str| {
+            format!(
+                "upstream:\n  version: \"1\"\n  dir: a\npatches:\n  - file: a.patch\n    reason: x\n    fixed-in: \"{fixed_in}\"\n"
+            )
+        };
+        let error = parse(&manifest("=>1.1")).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("line 7"), "{text}");
+        assert!(
+            text.contains(
+                "patch `a.patch` has an invalid `fixed-in` `=>1.1`: unknown operator `=>`"
+            ),
+            "{text}"
+        );
+        assert_eq!(error.hint(), Some("write `>=1.1`"));
+        let error = parse(&manifest("banana")).unwrap_err();
+        assert!(
+            error.to_string().contains("`banana` is not a version"),
+            "{error}"
+        );
+        assert!(error.hint().unwrap().contains("`>=1.3.1`"), "{error:?}");
+        assert!(parse(&manifest(">=1.1, <2 || 0.9.x")).is_ok());
+    }
+
+    #[test]
+    fn load_refuses_a_listed_patch_file_that_is_not_there() {
+        let temp = tempfile::tempdir().unwrap();
+        let path = temp.path().join("package.yaml");
+        std::fs::write(
+            &path,
+            "upstream:\n  version: \"1\"\n  dir: a\npatches:\n  - file: 0001-fix.patch\n  - file: debian/0002-more.patch\n",
+        )
+        .unwrap();
+        std::fs::write(temp.path().join("0001-fix.patch"), "x").unwrap();
+        let error = Manifest::load(&path).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("line 6"), "{text}");
+        assert!(
+            text.contains("patch file `debian/0002-more.patch` does not exist"),
+            "{text}"
+        );
+        assert!(!text.contains("did you mean"), "{text}");
+        assert!(error.hint().unwrap().contains("restore the file"));
+        std::fs::create_dir(temp.path().join("debian")).unwrap();
+        std::fs::write(temp.path().join("debian/0002-more.diff"), "x").unwrap();
+        let text = Manifest::load(&path).unwrap_err().to_string();
+        assert!(
+            text.contains("(did you mean `debian/0002-more.diff`?)"),
+            "{text}"
+        );
+        std::fs::write(temp.path().join("debian/0002-more.patch"), "x").unwrap();
+        assert!(Manifest::load(&path).is_ok());
     }
 
     #[test]

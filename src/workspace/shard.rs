@@ -5,10 +5,6 @@
 //! K is 1-based (`1/4` … `4/4`), so the N jobs of a matrix together see every package exactly
 //! once. The hash depends on the name only, so a package stays in its shard when others are
 //! added or removed, and the split is the same on every machine and every run.
-//!
-//! CI engines that number their jobs from 0 (Kubernetes' `JOB_COMPLETION_INDEX` in an Indexed
-//! Job, GitHub's `strategy.job-index`) give the index through `Shard::from_zero_based_text`:
-//! index 0 is shard `1/N`. The two spellings never mix: `K/N` is always 1-based.
 
 use std::fmt;
 use std::str::FromStr;
@@ -22,26 +18,12 @@ pub struct Shard {
     pub count: usize,
 }
 
-/// A shard that cannot be: `K/N` out of range, or a 0-based index that is not below N.
+/// A `--shard` value that is not `K/N` with `1 <= K <= N`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ShardError {
-    /// A `--shard` value that is not `K/N` with `1 <= K <= N`.
-    #[error("invalid shard `{text}`: expected `K/N` with 1 <= K <= N (e.g. `2/4`)")]
-    Invalid {
-        /// The text as given.
-        text: String,
-    },
-    /// A 0-based job index that is not a whole number below the shard count.
-    #[error("invalid shard index `{text}`: expected a whole number from 0 to {} (0-based, of {count} shards)", count.saturating_sub(1))]
-    Index {
-        /// The index as given.
-        text: String,
-        /// The number of shards.
-        count: usize,
-    },
-    /// A shard count of zero.
-    #[error("the shard count must be at least 1")]
-    Count,
+#[error("invalid shard `{text}`: expected `K/N` with 1 <= K <= N (e.g. `2/4`)")]
+pub struct ShardError {
+    /// The text as given.
+    pub text: String,
 }
 
 impl Shard {
@@ -49,33 +31,13 @@ impl Shard {
     pub fn contains(&self, name: &str) -> bool {
         in_shard(name, self.index, self.count)
     }
-
-    /// The shard of a job numbered from 0 (`index` 0 is shard `1/count`), as CI engines that
-    /// count from 0 give it: Kubernetes' `JOB_COMPLETION_INDEX`, GitHub's `strategy.job-index`.
-    pub fn from_zero_based_text(index: &str, count: usize) -> Result<Shard, ShardError> {
-        if count == 0 {
-            return Err(ShardError::Count);
-        }
-        let error = || ShardError::Index {
-            text: index.to_string(),
-            count,
-        };
-        let value: usize = index.trim().parse().map_err(|_| error())?;
-        if value >= count {
-            return Err(error());
-        }
-        Ok(Shard {
-            index: value + 1,
-            count,
-        })
-    }
 }
 
 impl FromStr for Shard {
     type Err = ShardError;
 
     fn from_str(text: &str) -> Result<Shard, ShardError> {
-        let error = || ShardError::Invalid {
+        let error = || ShardError {
             text: text.to_string(),
         };
         let (index, count) = text.trim().split_once('/').ok_or_else(error)?;
@@ -126,23 +88,6 @@ mod tests {
         );
         for bad in ["0/4", "5/4", "1/0", "2", "a/b", "-1/3", ""] {
             assert!(bad.parse::<Shard>().is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn a_zero_based_index_is_shard_index_plus_one() {
-        assert_eq!(
-            Shard::from_zero_based_text("0", 4),
-            Ok(Shard { index: 1, count: 4 })
-        );
-        assert_eq!(
-            Shard::from_zero_based_text(" 3\n", 4),
-            Ok(Shard { index: 4, count: 4 })
-        );
-        assert_eq!(Shard::from_zero_based_text("0", 0), Err(ShardError::Count));
-        for bad in ["4", "-1", "", "1/4", "x"] {
-            let error = Shard::from_zero_based_text(bad, 4).unwrap_err();
-            assert!(error.to_string().contains("from 0 to 3"), "{bad}: {error}");
         }
     }
 

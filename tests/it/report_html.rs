@@ -145,7 +145,10 @@ fn self_check(dom: &str) -> Value {
         .find("id=\"mindelta-check\"")
         .and_then(|at| dom[at..].find('>').map(|end| at + end + 1))
         .expect("the self-check element");
-    let end = start + dom[start..].find("</output>").expect("end of the self-check");
+    let end = start
+        + dom[start..]
+            .find("</output>")
+            .expect("end of the self-check");
     let text = dom[start..end]
         .replace("&quot;", "\"")
         .replace("&lt;", "<")
@@ -171,7 +174,10 @@ pub(crate) fn chart_points(dom: &str) -> BTreeMap<String, usize> {
 pub(crate) fn page_data(html: &str) -> Value {
     let marker = "id=\"mindelta-data\">";
     let start = html.find(marker).expect("the data block") + marker.len();
-    let end = start + html[start..].find("</script>").expect("end of the data block");
+    let end = start
+        + html[start..]
+            .find("</script>")
+            .expect("end of the data block");
     serde_json::from_str(&html[start..end]).expect("the data block is JSON")
 }
 
@@ -223,7 +229,13 @@ struct Expected {
     expired: usize,
 }
 
-const STATUSES: [&str; 5] = ["backport", "pending", "submitted", "inappropriate", "backport"];
+const STATUSES: [&str; 5] = [
+    "backport",
+    "pending",
+    "submitted",
+    "inappropriate",
+    "backport",
+];
 const REASONS: [&str; 4] = ["fixed-in", "patch-id", "upstream-commit", "content"];
 
 impl GenPackage {
@@ -330,7 +342,9 @@ fn history_stream(out: &mut Vec<u8>) -> Vec<Expected> {
                 // Most leave an `expired:` entry; some are just removed.
                 if round != 1 {
                     let reason = REASONS[random.below(REASONS.len())];
-                    package.expired.push((patch.file.clone(), reason, date.clone()));
+                    package
+                        .expired
+                        .push((patch.file.clone(), reason, date.clone()));
                 }
                 deleted.push(format!("patches/{}/{}", package.name, patch.file));
                 months[month].expired += 1;
@@ -341,12 +355,19 @@ fn history_stream(out: &mut Vec<u8>) -> Vec<Expected> {
         while packages.len() < target {
             let index = packages.len();
             let mut package = GenPackage {
-                name: format!("pkg-{index:04}-{}", ["lib", "tool", "daemon", "py"][index % 4]),
+                name: format!(
+                    "pkg-{index:04}-{}",
+                    ["lib", "tool", "daemon", "py"][index % 4]
+                ),
                 patches: Vec::new(),
                 expired: Vec::new(),
                 next: 1,
             };
-            let count = if commit == 0 { 1 + random.below(6) } else { 1 + random.below(3) };
+            let count = if commit == 0 {
+                1 + random.below(6)
+            } else {
+                1 + random.below(3)
+            };
             for _ in 0..count {
                 add_patch(&mut package, &mut random, &date);
                 // The first commit is the history's starting point, not an addition.
@@ -480,7 +501,14 @@ fn a_3400_package_workspace_with_40_months_renders_in_chromium() {
     let page = artifacts().join("report-3400.html");
     let started = Instant::now();
     let output = mindelta(&root)
-        .args(["--offline", "audit", "--format", "html", "--history", "--out"])
+        .args([
+            "--offline",
+            "audit",
+            "--format",
+            "html",
+            "--history",
+            "--out",
+        ])
         .arg(&page)
         .output()
         .expect("run mindelta");

@@ -128,7 +128,12 @@ fn header(out: &mut String, report: &AuditReport, options: &HtmlOptions) {
         );
     }
     out.push_str("</section>\n");
-    bar(out, "Patches by status", &summary.by_status, summary.patches);
+    bar(
+        out,
+        "Patches by status",
+        &summary.by_status,
+        summary.patches,
+    );
     if let Some(by_verdict) = &summary.by_verdict {
         let total = by_verdict.values().sum();
         bar(out, "Patches by verdict", by_verdict, total);
@@ -185,7 +190,9 @@ fn bar(
 
 /// The history section: the charts' frames (the script draws them) and a sentence of figures.
 fn history(out: &mut String, timeline: Option<&Timeline>) {
-    out.push_str("<section id=\"history\" aria-label=\"Delta over time\">\n<h2>Delta over time</h2>\n");
+    out.push_str(
+        "<section id=\"history\" aria-label=\"Delta over time\">\n<h2>Delta over time</h2>\n",
+    );
     let Some(timeline) = timeline.filter(|t| !t.months.is_empty()) else {
         out.push_str(
             "<p class=\"hint\">Run <code>mindelta audit --format html --history</code> in the \
@@ -193,7 +200,10 @@ fn history(out: &mut String, timeline: Option<&Timeline>) {
         );
         return;
     };
-    let (first, last) = (&timeline.months[0], &timeline.months[timeline.months.len() - 1]);
+    let (first, last) = (
+        &timeline.months[0],
+        &timeline.months[timeline.months.len() - 1],
+    );
     let _ = writeln!(
         out,
         "<p>{} months ({} to {}), {} commits changed the delta. Patches carried: {} → {}; \
@@ -589,6 +599,7 @@ mod tests {
             ..PackageReport::default()
         };
         package.by_status.insert("<b>status</b>".into(), 1);
+        package.delta.patches = 1;
         package.patches.push(PatchReport {
             file: "<img src=x onerror=alert(3)>.patch".into(),
             reason: Some(evil.into()),
@@ -628,9 +639,20 @@ mod tests {
                 generated: "<now>".into(),
             },
         );
-        assert_eq!(page.matches("<script").count(), 2, "the data block and the page's script");
+        assert_eq!(
+            page.matches("<script").count(),
+            2,
+            "the data block and the page's script"
+        );
         assert_eq!(page.matches("</script>").count(), 2);
-        for raw in ["<img", "<b>status", "<i>", "<!--", "alert(1)</script>", "<now>"] {
+        for raw in [
+            "<img",
+            "<b>status",
+            "<i>",
+            "<!--",
+            "alert(1)</script>",
+            "<now>",
+        ] {
             assert!(!page.contains(raw), "`{raw}` is in the page unescaped");
         }
         assert!(page.contains("&lt;b&gt;status&lt;/b&gt;"));
@@ -648,7 +670,15 @@ mod tests {
         assert!(page.contains(&format!("script-src 'sha256-{hash}'")));
         assert!(page.contains("default-src 'none'"));
         // Nothing the browser would load: no links, no sources, no imports, no requests.
-        for load in ["<link", " src=", " href=", "@import", "url(", "fetch(", "XMLHttpRequest"] {
+        for load in [
+            "<link",
+            " src=",
+            " href=",
+            "@import",
+            "url(",
+            "fetch(",
+            "XMLHttpRequest",
+        ] {
             assert!(!page.contains(load), "`{load}` in the page");
         }
     }
@@ -663,7 +693,10 @@ mod tests {
         assert_eq!(number(1234567), "1,234,567");
         assert_eq!(number(999), "999");
         assert_eq!(escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
-        assert_eq!(json_for_html("\"</x>&\u{2028}\""), "\"\\u003c/x\\u003e\\u0026\\u2028\"");
+        assert_eq!(
+            json_for_html("\"</x>&\u{2028}\""),
+            "\"\\u003c/x\\u003e\\u0026\\u2028\""
+        );
         let long = "é".repeat(TEXT_LIMIT + 5);
         assert_eq!(cut(&long).chars().count(), TEXT_LIMIT + 1);
         assert_eq!(cut("short"), "short");

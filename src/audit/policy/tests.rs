@@ -1,7 +1,11 @@
 //! Tests of policy loading, reference checks and evaluation.
 
+use super::compile::unreserve_package;
+use super::schema::{self, Shape};
 use super::*;
-use crate::audit::report::{OldestPatch, PatchHeader, PatchReport, UpstreamReport};
+use crate::audit::report::{
+    Location, OldestPatch, PackageReport, PatchHeader, PatchReport, Severity, UpstreamReport,
+};
 
 fn load(text: &str) -> Result<PolicySet, PolicyError> {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -52,7 +56,7 @@ const BACKPORT: &str = "rules:\n  - id: backport-expires\n    severity: error\n 
 #[test]
 fn a_rule_fires_where_require_is_false() {
     let set = load(BACKPORT).expect("policy");
-    let findings = set.evaluate(&package());
+    let findings = set.evaluate(&package()).unwrap();
     assert_eq!(findings.len(), 1, "{findings:?}");
     let finding = &findings[0];
     assert_eq!(finding.rule, "backport-expires");
@@ -74,7 +78,7 @@ fn package_rules_see_the_package_and_iterate_its_patches() {
         "rules:\n  - id: checksum\n    severity: warning\n    subject: package\n    message: no checksum\n    when: package.upstream.kind == 'tarball'\n    require: has(package.upstream.sha256)\n  - id: all-expire\n    severity: info\n    subject: package\n    message: some patch does not expire\n    require: package.patches.all(p, size(p.expiry) > 0)\n",
     )
     .expect("policy");
-    let findings = set.evaluate(&package());
+    let findings = set.evaluate(&package()).unwrap();
     let rules: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
     assert_eq!(rules, vec!["checksum", "all-expire"]);
     assert_eq!(findings[0].location.line, 3);
@@ -84,7 +88,7 @@ fn package_rules_see_the_package_and_iterate_its_patches() {
 #[test]
 fn at_patch_points_to_the_patch_file() {
     let set = load(&BACKPORT.replace("    when:", "    at: patch\n    when:")).expect("policy");
-    let findings = set.evaluate(&package());
+    let findings = set.evaluate(&package()).unwrap();
     assert_eq!(
         findings[0].location,
         Location {
@@ -163,7 +167,7 @@ fn an_expression_that_fails_is_an_error_finding() {
         "patch.fixed_in != ''",
     ))
     .expect("policy");
-    let findings = set.evaluate(&package());
+    let findings = set.evaluate(&package()).unwrap();
     assert_eq!(findings.len(), 1, "{findings:?}");
     assert_eq!(findings[0].severity, Severity::Error);
     assert!(
@@ -179,7 +183,7 @@ fn version_compare_uses_mindelta_order() {
         "version_compare(package.version, '1.10') < 0 && version_compare('1.10', '1.9') == 1",
     ))
     .expect("policy");
-    assert!(set.evaluate(&package()).is_empty());
+    assert!(set.evaluate(&package()).unwrap().is_empty());
 }
 
 /// Every key of a fully populated report is in the schema, so no real field is refused.
@@ -266,4 +270,72 @@ fn package_is_renamed_only_where_it_is_the_variable() {
         unreserve_package(r#"has(package.upstream.sha256) || "a\"package" == package.name"#),
         r#"has(__pkg__.upstream.sha256) || "a\"package" == __pkg__.name"#
     );
+}
+
+#[test]
+fn a_rule_over_its_budget_is_an_error_once_and_then_not_evaluated_again() {
+    let set = load(&BACKPORT.replace(
+        "has(patch.fixed_in) || has(patch.upstream_commit)",
+        "package.patches.all(p, package.patches.all(q, p.file != '' && q.file != ''))",
+    ))
+    .expect("policy")
+    .with_budget(Budget {
+        steps: 20,
+        ..Budget::default()
+    });
+    let error = set.evaluate(&package()).expect_err("over budget");
+    assert!(
+        matches!(&error, PolicyError::Budget { rule, line: 2, exhausted: Exhausted::Steps, .. } if rule == "backport-expires"),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "`policies/test.yaml` line 2, rule `backport-expires`: the evaluation exceeded its budget of 20 steps"
+    );
+    // Tripped: the next package gets the same error without a second evaluation.
+    assert_eq!(
+        set.evaluate(&package())
+            .expect_err("still over")
+            .to_string(),
+        error.to_string()
+    );
+    // Within budget, the same rule evaluates as before.
+    let set = load(&BACKPORT.replace(
+        "has(patch.fixed_in) || has(patch.upstream_commit)",
+        "package.patches.all(p, package.patches.all(q, p.file != '' && q.file != ''))",
+    ))
+    .expect("policy");
+    assert!(set.evaluate(&package()).unwrap().is_empty());
+}
+
+/// The shape read from the report types has their optional fields, lists and maps.
+#[test]
+fn the_schema_is_derived_from_the_report_types() {
+    let Shape::Object(package) = schema::package() else {
+        panic!("package is an object")
+    };
+    let field = |fields: &[(&str, Shape)], name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, shape)| shape.clone())
+            .unwrap_or_else(|| panic!("no `{name}`"))
+    };
+    assert!(matches!(field(&package, "latest"), Shape::Scalar));
+    assert!(matches!(field(&package, "by_verdict"), Shape::Map(_)));
+    assert!(matches!(
+        field(&package, "oldest_pending"),
+        Shape::Object(_)
+    ));
+    let Shape::List(patch) = field(&package, "patches") else {
+        panic!("patches is a list")
+    };
+    let Shape::Object(patch) = *patch else {
+        panic!("a patch is an object")
+    };
+    let Shape::Object(header) = field(&patch, "header") else {
+        panic!("header is an object")
+    };
+    assert!(matches!(field(&header, "cves"), Shape::List(_)));
+    assert!(matches!(field(&patch, "verdict_reason"), Shape::Scalar));
 }

@@ -13,6 +13,13 @@
 //! cannot prove presence by itself: its post-image turns up by chance. It counts as present
 //! only beside a present hunk that has content; otherwise it is reported `absent`.
 //!
+//! A patch whose hunks are partly in R and otherwise apply would shrink to the applying ones;
+//! before it is called `partial`, each applying hunk's added lines are looked for elsewhere in
+//! R's file ([`duplicate`]): a patch that moves a block is two hunks, and when upstream moved
+//! the block too, the removal is "in R" while the addition still applies — and would define
+//! everything a second time. Such a patch is a `conflict` (`refresh` and `expire` apply the
+//! same rule before they write a shrunk patch).
+//!
 //! New files are present when R has the file with the patch's content (ignoring whitespace),
 //! applied when R has no such file; deleted files are present when R lacks the file.
 //!
@@ -28,7 +35,7 @@
 //! earlier patches are applied to it with the applier's own `apply_hunks` (zero fuzz), only
 //! their hunks that apply; nothing is written to disk.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::expiry::detector::{evidence, modulo_context};
 use crate::expiry::tree::{Entry, ReleaseTree};
@@ -59,7 +66,7 @@ impl Overlay {
     fn read(&self, tree: &ReleaseTree, path: &[u8]) -> Result<Entry, String> {
         match self.files.get(path) {
             Some(entry) => Ok(entry.clone()),
-            None => tree.read(path),
+            None => Ok(tree.read(path)?),
         }
     }
 }
@@ -132,9 +139,13 @@ impl Content {
             .map(modulo_context::removed_block)
             .filter(|block| !block.is_empty())
             .collect();
+        let mut judged_in = Vec::new();
         for file in patches.iter().flat_map(|p| &p.files) {
             match judge_file(file, strip, tree, overlay, &removed_blocks) {
-                Ok(states) => found.push(states),
+                Ok((states, content)) => {
+                    found.push(states);
+                    judged_in.push(content);
+                }
                 Err(message) => {
                     return Content {
                         evidence: evidence(
@@ -166,6 +177,7 @@ impl Content {
             .any(|f| f.state == HunkState::Present && !f.trivial);
         let mut hunks = Vec::new();
         let mut states = Vec::new();
+        let mut loose = Vec::new();
         let mut moved = Vec::new();
         let mut moves = Vec::new();
         let mut unproven = Vec::new();
@@ -197,6 +209,7 @@ impl Content {
                 });
             }
             states.push(file_states);
+            loose.push(found.iter().map(|f| f.loose).collect::<Vec<_>>());
             let moved_to = found.first().and_then(|f| f.moved_to.clone());
             if let Some(moved_to) = &moved_to {
                 let moved_to = String::from_utf8_lossy(moved_to);
@@ -280,6 +293,10 @@ impl Content {
                 format!("{} neither applies nor is in {release}", missing()),
             )
         };
+        // Applying hunks that would add back what R has (a block the patch moves, which
+        // upstream moved too): shrinking the patch to them would duplicate that code.
+        let files: Vec<&FilePatch> = patches.iter().flat_map(|p| &p.files).collect();
+        let duplicates = duplicated_hunks(&files, &states, &loose, &judged_in, &names, release);
         // A hunk that applies only where upstream moved its file does not apply as written.
         let moved_applied = moved_applied(&hunks);
         if !moved_applied.is_empty() && matches!(outcome, Outcome::AllApplied | Outcome::Partial) {
@@ -300,6 +317,15 @@ impl Content {
                 moved_applied.join(", ")
             );
         }
+        if !duplicates.is_empty() && outcome == Outcome::Partial {
+            outcome = Outcome::Conflict;
+            result = EvidenceResult::NotFound;
+            let them = if duplicates.len() == 1 { "it" } else { "them" };
+            detail = format!(
+                "{present} of {total} hunks are in {release}{whitespace_note}; the other {applied} still apply, but {}: keeping {them} while the others go would duplicate that code",
+                duplicates.join(", ")
+            );
+        }
         if !unproven.is_empty() {
             detail.push_str(&format!(
                 "; {} changes only blank lines or punctuation, so finding it proves nothing",
@@ -314,7 +340,8 @@ impl Content {
                 detail.push_str(&format!(" (and {more} more moved files)"));
             }
         }
-        let (loose_outcome, modulo_context) = loose_outcome(&hunks, outcome, release);
+        let (loose_outcome, modulo_context) =
+            loose_outcome(&hunks, outcome, !duplicates.is_empty(), release);
         Content {
             evidence: evidence(NAME, result, detail),
             outcome,
@@ -389,8 +416,14 @@ impl Content {
 /// The outcome when the hunks present modulo context count as present, and the
 /// `present-modulo-context` evidence: `proves` when with them every hunk is in R, `supports`
 /// when they lift the outcome otherwise (to `partial`, or to the partly present outcome the
-/// `partial-upstream` rule weighs), `not-applicable` without such a hunk.
-fn loose_outcome(hunks: &[HunkReport], strict: Outcome, release: &str) -> (Outcome, Evidence) {
+/// `partial-upstream` rule weighs), `not-applicable` without such a hunk. `duplicates`: some
+/// applying hunk would add back lines R has, so the patch cannot be `partial`.
+fn loose_outcome(
+    hunks: &[HunkReport],
+    strict: Outcome,
+    duplicates: bool,
+    release: &str,
+) -> (Outcome, Evidence) {
     let loose = hunks.iter().filter(|h| h.modulo_context).count();
     if loose == 0 {
         return (
@@ -414,7 +447,7 @@ fn loose_outcome(hunks: &[HunkReport], strict: Outcome, release: &str) -> (Outco
         .count();
     let outcome = if present == total {
         Outcome::AllPresent
-    } else if present + applied == total && moved_applied(hunks).is_empty() {
+    } else if present + applied == total && moved_applied(hunks).is_empty() && !duplicates {
         Outcome::Partial
     } else if applied == 0 {
         Outcome::PartlyPresent
@@ -457,6 +490,66 @@ fn loose_outcome(hunks: &[HunkReport], strict: Outcome, release: &str) -> (Outco
     )
 }
 
+/// The applying hunks of a patch that is partly in R (as written or modulo context) whose added
+/// lines R's file already has ([`duplicate`]), each named with where: `hunk 2 of `f.c` adds
+/// lines that 2.0 already has at line 16`. Empty when no hunk is in R or none applies.
+fn duplicated_hunks(
+    files: &[&FilePatch],
+    states: &[Vec<HunkState>],
+    loose: &[Vec<bool>],
+    judged_in: &[Option<Vec<u8>>],
+    names: &[String],
+    release: &str,
+) -> Vec<String> {
+    let in_release =
+        |file: usize, hunk: usize| states[file][hunk] == HunkState::Present || loose[file][hunk];
+    let hunks = || {
+        files
+            .iter()
+            .enumerate()
+            .flat_map(|(file, patch)| (0..patch.hunks.len()).map(move |hunk| (file, hunk)))
+    };
+    let any_in_release = hunks().any(|(file, hunk)| in_release(file, hunk));
+    let any_applied = hunks().any(|(file, hunk)| states[file][hunk] == HunkState::Applied);
+    if !any_in_release || !any_applied {
+        return Vec::new();
+    }
+    let moved_out: HashSet<Vec<u8>> = hunks()
+        .filter(|&(file, hunk)| in_release(file, hunk))
+        .flat_map(|(file, hunk)| removed_content(&files[file].hunks[hunk]))
+        .collect();
+    let mut named = Vec::new();
+    for (file, patch) in files.iter().enumerate() {
+        let Some(content) = &judged_in[file] else {
+            continue;
+        };
+        let applied: Vec<usize> = (0..patch.hunks.len())
+            .filter(|&hunk| states[file][hunk] == HunkState::Applied)
+            .collect();
+        if applied.is_empty() {
+            continue;
+        }
+        let lines = ContentLines::of(content);
+        let in_release_added: Vec<Vec<Vec<u8>>> = (0..patch.hunks.len())
+            .filter(|&hunk| in_release(file, hunk))
+            .map(|hunk| added_content(&patch.hunks[hunk]))
+            .collect();
+        for hunk in applied {
+            if let Some(found) =
+                duplicate(&patch.hunks[hunk], &lines, &in_release_added, &moved_out)
+            {
+                named.push(format!(
+                    "hunk {} of `{}` {}",
+                    hunk + 1,
+                    names[file],
+                    found.describe(release)
+                ));
+            }
+        }
+    }
+    named
+}
+
 /// The hunks found `applied` only in a moved file, named (`hunk 2 of `a.c``, the first three).
 fn moved_applied(hunks: &[HunkReport]) -> Vec<String> {
     hunks
@@ -467,14 +560,19 @@ fn moved_applied(hunks: &[HunkReport]) -> Vec<String> {
         .collect()
 }
 
-/// The state of each hunk of one file diff.
+/// The hunks of one file diff as judged, and the content of R's file a modified file's hunks
+/// were judged in (for [`duplicate`]).
+type Judged = (Vec<Found>, Option<Vec<u8>>);
+
+/// The state of each hunk of one file diff, and the content of R's file a modified file's hunks
+/// were judged in (for [`duplicate`]).
 fn judge_file(
     file: &FilePatch,
     strip: usize,
     tree: &ReleaseTree,
     overlay: &Overlay,
     removed_blocks: &[Vec<Vec<u8>>],
-) -> Result<Vec<Found>, String> {
+) -> Result<Judged, String> {
     let old_path = file.old_target(strip);
     let new_path = file.new_target(strip);
     let read = |path: &Option<Vec<u8>>| -> Result<Option<Vec<u8>>, String> {
@@ -506,7 +604,7 @@ fn judge_file(
             Some(content) if squeeze(content) == squeeze(&whole) => (HunkState::Present, true),
             Some(_) => (HunkState::Absent, false),
         };
-        return Ok(file
+        let found = file
             .hunks
             .iter()
             .map(|h| Found {
@@ -516,11 +614,12 @@ fn judge_file(
                 loose: false,
                 moved_to: None,
             })
-            .collect());
+            .collect();
+        return Ok((found, None));
     }
     if file.is_delete {
         let old_lines = old.as_deref().map(split_lines);
-        return Ok(file
+        let found = file
             .hunks
             .iter()
             .map(|h| {
@@ -537,7 +636,8 @@ fn judge_file(
                     moved_to: None,
                 }
             })
-            .collect());
+            .collect();
+        return Ok((found, None));
     }
     if old.is_none()
         && new.is_none()
@@ -545,12 +645,8 @@ fn judge_file(
     {
         return judge_moved(file, old_path, tree, overlay, removed_blocks);
     }
-    Ok(judge_modified(
-        file,
-        old.as_deref(),
-        new.as_deref(),
-        removed_blocks,
-    ))
+    let found = judge_modified(file, old.as_deref(), new.as_deref(), removed_blocks);
+    Ok((found, old))
 }
 
 /// The hunks of a modified file whose path R does not have, judged in the best of R's files
@@ -563,8 +659,8 @@ fn judge_moved(
     tree: &ReleaseTree,
     overlay: &Overlay,
     removed_blocks: &[Vec<Vec<u8>>],
-) -> Result<Vec<Found>, String> {
-    let mut best: Option<((usize, usize), Vec<Found>)> = None;
+) -> Result<Judged, String> {
+    let mut best: Option<((usize, usize), Judged)> = None;
     for candidate in tree.namesakes(old_path, MAX_MOVED_CANDIDATES)? {
         let Entry::File(content) = overlay.read(tree, &candidate)? else {
             continue;
@@ -578,11 +674,11 @@ fn judge_moved(
         for f in &mut found {
             f.moved_to = Some(candidate.clone());
         }
-        best = Some((score, found));
+        best = Some((score, (found, Some(content))));
     }
     Ok(match best {
-        Some((_, found)) => found,
-        None => judge_modified(file, None, None, removed_blocks),
+        Some((_, judged)) => judged,
+        None => (judge_modified(file, None, None, removed_blocks), None),
     })
 }
 
@@ -733,6 +829,136 @@ fn squeeze_lines(lines: &[&[u8]]) -> Vec<Vec<u8>> {
 fn carries_content(line: &[u8]) -> bool {
     line.iter()
         .any(|b| b.is_ascii_alphanumeric() || !b.is_ascii())
+}
+
+/// The fewest lines with content an applying hunk's added block must have for finding it
+/// elsewhere in R to make it a duplicate: one or two such lines (`free(p);`, `goto out;`)
+/// recur in any file, while a function or a table does not.
+pub const MIN_DUPLICATE_LINES: usize = 3;
+
+/// The same for a block the patch itself removes in a hunk that is in R (it moves the block,
+/// and upstream took the removal): a pair of lines moved together is already a block, a single
+/// line (`return ret;`) is not.
+pub const MIN_MOVED_LINES: usize = 2;
+
+/// The lines with content a hunk adds, whitespace dropped, in order.
+pub(crate) fn added_content(hunk: &Hunk) -> Vec<Vec<u8>> {
+    changed_content(hunk, LineKind::Add)
+}
+
+/// The lines with content a hunk removes, whitespace dropped, in order.
+pub(crate) fn removed_content(hunk: &Hunk) -> Vec<Vec<u8>> {
+    changed_content(hunk, LineKind::Remove)
+}
+
+fn changed_content(hunk: &Hunk, kind: LineKind) -> Vec<Vec<u8>> {
+    hunk.lines
+        .iter()
+        .filter(|l| l.kind == kind && carries_content(&l.text))
+        .map(|l| squeeze(&l.text))
+        .collect()
+}
+
+/// A file's lines with content, whitespace dropped, each with its 1-based line number: where
+/// [`duplicate`] looks for an added block.
+pub(crate) struct ContentLines {
+    lines: Vec<(usize, Vec<u8>)>,
+}
+
+impl ContentLines {
+    pub(crate) fn of(content: &[u8]) -> ContentLines {
+        ContentLines {
+            lines: split_lines(content)
+                .into_iter()
+                .enumerate()
+                .filter(|(_, line)| carries_content(line))
+                .map(|(index, line)| (index + 1, squeeze(line)))
+                .collect(),
+        }
+    }
+
+    /// The 1-based lines where `block` starts, each occurrence counted once (no overlaps).
+    fn occurrences(&self, block: &[Vec<u8>]) -> Vec<usize> {
+        let mut found = Vec::new();
+        let mut at = 0;
+        while !block.is_empty() && at + block.len() <= self.lines.len() {
+            let window = &self.lines[at..at + block.len()];
+            if window
+                .iter()
+                .zip(block)
+                .all(|((_, line), want)| line == want)
+            {
+                found.push(window[0].0);
+                at += block.len();
+            } else {
+                at += 1;
+            }
+        }
+        found
+    }
+}
+
+/// An applying hunk of a partial patch whose added lines R already has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Duplicate {
+    /// The 1-based line of R's file where the lines are.
+    pub line: usize,
+    /// The patch removes them in a hunk that is in R: it moves them, as upstream did.
+    pub moved: bool,
+}
+
+impl Duplicate {
+    /// `adds lines that R already has at line N …`, for details.
+    pub(crate) fn describe(&self, release: &str) -> String {
+        let moved = if self.moved {
+            format!(" (the patch moves them, and {release} already has the removal)")
+        } else {
+            String::new()
+        };
+        format!(
+            "adds lines that {release} already has at line {}{moved}",
+            self.line
+        )
+    }
+}
+
+/// Whether applying `hunk` to R's file (`lines`) would add lines the file already has: its
+/// added lines with content, as one block of consecutive lines of R (lines without content
+/// skipped, whitespace ignored), found more often than the patch's hunks that are in R account
+/// for (`in_release_added`: the added lines of those hunks of this file, each hunk's block),
+/// and at least [`MIN_DUPLICATE_LINES`] long, or [`MIN_MOVED_LINES`] when every line is among
+/// those the hunks in R remove (`moved_out`). Then keeping the hunk while dropping the others
+/// would put a second copy of that code in the tree. `None` when it would not.
+pub(crate) fn duplicate(
+    hunk: &Hunk,
+    lines: &ContentLines,
+    in_release_added: &[Vec<Vec<u8>>],
+    moved_out: &HashSet<Vec<u8>>,
+) -> Option<Duplicate> {
+    let block = added_content(hunk);
+    if block.is_empty() {
+        return None;
+    }
+    let moved = block.iter().all(|line| moved_out.contains(line));
+    let least = if moved {
+        MIN_MOVED_LINES
+    } else {
+        MIN_DUPLICATE_LINES
+    };
+    if block.len() < least {
+        return None;
+    }
+    let found = lines.occurrences(&block);
+    let accounted = in_release_added
+        .iter()
+        .filter(|added| {
+            added.len() >= block.len() && added.windows(block.len()).any(|w| w == block)
+        })
+        .count();
+    (found.len() > accounted).then(|| Duplicate {
+        line: found[0],
+        moved,
+    })
 }
 
 #[cfg(test)]
@@ -904,5 +1130,68 @@ mod tests {
         assert_eq!(content.hunks[0].state, HunkState::Absent);
         assert_eq!(content.hunks[0].found_in, None);
         assert!(!content.evidence.detail.contains("looked for"));
+    }
+
+    /// `line 1` … `line 30` with `block` after line `after`.
+    fn with_block(block: &str, after: usize) -> String {
+        (1..=30)
+            .map(|n| {
+                let extra = if n == after { block } else { "" };
+                format!("line {n}\n{extra}")
+            })
+            .collect()
+    }
+
+    /// A patch of `f.c` moving `block` from after line 5 to after line 25 of
+    /// `with_block(block, 5)`.
+    fn moving(block: &str) -> Vec<Patch> {
+        let count = block.lines().count();
+        let removed: String = block.lines().map(|l| format!("-{l}\n")).collect();
+        let added: String = block.lines().map(|l| format!("+{l}\n")).collect();
+        let text = format!(
+            "--- a/f.c\n+++ b/f.c\n@@ -3,{} +3,6 @@\n line 3\n line 4\n line 5\n{removed} line 6\n line 7\n line 8\n@@ -{},6 +23,{} @@\n line 23\n line 24\n line 25\n{added} line 26\n line 27\n line 28\n",
+            6 + count,
+            23 + count,
+            6 + count
+        );
+        parse_patches(text.as_bytes()).unwrap()
+    }
+
+    const HELPERS: &str = "int alpha(void) { return 1; }\nint beta(void) { return 2; }\n";
+
+    #[test]
+    fn a_move_upstream_made_too_is_no_partial() {
+        let patches = moving(HELPERS);
+        let content = judge(&patches, &release(&[("f.c", &with_block(HELPERS, 15))]));
+        assert_eq!(
+            content.hunks.iter().map(|h| h.state).collect::<Vec<_>>(),
+            [HunkState::Present, HunkState::Applied]
+        );
+        assert_eq!(content.outcome, Outcome::Conflict);
+        assert_eq!(content.loose_outcome, Outcome::Conflict);
+        assert_eq!(content.evidence.result, EvidenceResult::NotFound);
+        assert!(
+            content.evidence.detail.contains(
+                "hunk 2 of `f.c` adds lines that 1.1 already has at line 16 (the patch moves them"
+            ),
+            "{}",
+            content.evidence.detail
+        );
+        // Upstream deleted the helpers instead: the patch can shrink to its addition.
+        let content = judge(&patches, &release(&[("f.c", &with_block("", 15))]));
+        assert_eq!(content.outcome, Outcome::Partial);
+        // A single moved line found elsewhere proves no duplicate.
+        let one = "int alpha(void) { return 1; }\n";
+        let content = judge(&moving(one), &release(&[("f.c", &with_block(one, 15))]));
+        assert_eq!(content.outcome, Outcome::Partial);
+    }
+
+    #[test]
+    fn a_block_is_found_with_lines_without_content_and_whitespace_skipped() {
+        let lines =
+            ContentLines::of(b"a;\n\n  int x = 1;\n}\n\tint y = 2;\nz;\nint x = 1;\nint y = 2;\n");
+        let block = vec![b"intx=1;".to_vec(), b"inty=2;".to_vec()];
+        assert_eq!(lines.occurrences(&block), [3, 7]);
+        assert!(lines.occurrences(&[]).is_empty());
     }
 }

@@ -29,6 +29,7 @@ pub(super) fn follow_move(
         effects: Vec::new(),
         conflict: Some(detail),
         text_hunks: file.hunks.len(),
+        judged_in: None,
     };
     let missing = format!("`{display}` does not exist");
     let path = match (file.old_target(strip), file.new_target(strip)) {

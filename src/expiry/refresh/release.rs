@@ -4,22 +4,26 @@
 use super::RefreshError;
 use crate::expiry::tree::ReleaseTree;
 use crate::prepare::source_spec;
+use crate::upstream::release::{available, not_found};
 use crate::upstream::{FetchError, FetchOptions, Fetcher, SourceSpec};
 use crate::workspace::edit::ManifestEdit;
 use crate::workspace::{Package, UpstreamSource};
 
-/// V's tree for reading.
+/// V's tree for reading; a release the source cannot provide is
+/// [`FetchError::NoSuchRelease`] (`upstream::release::available`), never another tree.
 pub fn open_tree(
     package: &Package,
     release: &str,
     fetcher: &Fetcher,
 ) -> Result<ReleaseTree, RefreshError> {
     let tags = package.manifest.upstream.tag_candidates(release);
-    ReleaseTree::open(package, release, fetcher, &tags).map_err(|source| RefreshError::Fetch {
-        package: package.name.clone(),
-        release: release.to_string(),
-        source: Box::new(source),
-    })
+    available(package, fetcher, release)
+        .and_then(|()| ReleaseTree::open(package, release, fetcher, &tags))
+        .map_err(|error| RefreshError::Fetch {
+            package: package.name.clone(),
+            release: release.to_string(),
+            source: Box::new(not_found(package, fetcher, release, error)),
+        })
 }
 
 /// Move `upstream.version` to `release` and, for a tarball upstream that declares a sha256,
@@ -51,7 +55,7 @@ pub fn release_sha256(
     let fetch_error = |source: FetchError| RefreshError::Fetch {
         package: package.name.clone(),
         release: release.to_string(),
-        source: Box::new(source),
+        source: Box::new(not_found(package, fetcher, release, source)),
     };
     let mut spec = source_spec(package, release);
     if let SourceSpec::Tarball { sha256, .. } = &mut spec {

@@ -366,3 +366,96 @@ fn header_lines_keep_their_section() {
         b"@@ -5,3 +6 @@ int main(void)\n"
     );
 }
+
+/// `numbered(30)` with `block` after line `after`.
+fn with_block(block: &str, after: usize) -> String {
+    numbered(30).replace(
+        &format!("line {after}\n"),
+        &format!("line {after}\n{block}"),
+    )
+}
+
+/// A patch that takes `block` out after line 5 (hunk 1) and puts it in after line 25 (hunk 2),
+/// against `with_block(block, 5)`.
+fn moving(block: &str) -> String {
+    let count = block.lines().count();
+    let removed: String = block.lines().map(|l| format!("-{l}\n")).collect();
+    let added: String = block.lines().map(|l| format!("+{l}\n")).collect();
+    format!(
+        "--- a/f\n+++ b/f\n@@ -3,{} +3,6 @@\n line 3\n line 4\n line 5\n{removed} line 6\n line 7\n line 8\n@@ -{},6 +23,{} @@\n line 23\n line 24\n line 25\n{added} line 26\n line 27\n line 28\n",
+        6 + count,
+        23 + count,
+        6 + count
+    )
+}
+
+#[test]
+fn a_kept_hunk_adding_back_a_block_upstream_moved_is_a_conflict() {
+    let block = "int alpha(void) { return 1; }\nint beta(void) { return 2; }\n";
+    let patch = moving(block);
+    // On its own release, the patch is kept as it is.
+    let result = run(
+        &[("f", &with_block(block, 5))],
+        &[series("p", patch.as_bytes())],
+        0,
+    );
+    assert_eq!(result[0].outcome, RefreshOutcome::Unchanged);
+    // Upstream moved the pair below line 15: the removal is there, the addition would define
+    // both functions twice.
+    let result = run(
+        &[("f", &with_block(block, 15))],
+        &[series("p", patch.as_bytes())],
+        0,
+    );
+    assert_eq!(
+        result[0].outcome,
+        RefreshOutcome::Conflict,
+        "{:?}",
+        result[0]
+    );
+    assert!(result[0].bytes.is_none());
+    let detail = result[0].detail.as_deref().unwrap();
+    assert!(
+        detail.contains("hunk #2 of `f` adds lines that the release already has at line 16 (the patch moves them"),
+        "{detail}"
+    );
+    let fates: Vec<HunkFate> = result[0].hunks.iter().map(|h| h.fate).collect();
+    assert_eq!(fates, [HunkFate::Dropped, HunkFate::Conflict]);
+    // Upstream only deleted the pair: the patch shrinks to its addition.
+    let result = run(&[("f", &numbered(30))], &[series("p", patch.as_bytes())], 0);
+    assert_eq!(result[0].outcome, RefreshOutcome::Shrunk, "{:?}", result[0]);
+}
+
+#[test]
+fn a_short_added_block_found_elsewhere_still_shrinks() {
+    // Hunk 1 is upstream; hunk 2 adds two lines that the file has elsewhere by chance (not
+    // moved by the patch, fewer than three): the patch shrinks as before.
+    let patch = "--- a/f\n+++ b/f\n@@ -2,3 +2,3 @@\n line 2\n-line 3\n+LINE 3\n line 4\n@@ -20,2 +20,4 @@\n line 20\n+free(p);\n+goto out;\n line 21\n";
+    let release = numbered(30)
+        .replace("line 3\n", "LINE 3\n")
+        .replace("line 10\n", "free(p);\ngoto out;\n");
+    let result = run(&[("f", &release)], &[series("p", patch.as_bytes())], 0);
+    assert_eq!(result[0].outcome, RefreshOutcome::Shrunk, "{:?}", result[0]);
+}
+
+#[test]
+fn a_fix_made_twice_and_taken_once_upstream_still_shrinks() {
+    // The same three-line fix in two places; upstream took the first. R holds the block once,
+    // and that copy is the dropped hunk's own: the second still goes in.
+    let fix = "+check(a);\n+check(b);\n+check(c);\n";
+    let patch = format!(
+        "--- a/f\n+++ b/f\n@@ -2,2 +2,5 @@\n line 2\n{fix} line 3\n@@ -20,2 +23,5 @@\n line 20\n{fix} line 21\n"
+    );
+    let release = numbered(30).replace("line 2\n", "line 2\ncheck(a);\ncheck(b);\ncheck(c);\n");
+    let result = run(&[("f", &release)], &[series("p", patch.as_bytes())], 0);
+    assert_eq!(result[0].outcome, RefreshOutcome::Shrunk, "{:?}", result[0]);
+    // A three-line block the patch does not account for is a duplicate.
+    let twice = release.replace("line 9\n", "line 9\ncheck(a);\ncheck(b);\ncheck(c);\n");
+    let result = run(&[("f", &twice)], &[series("p", patch.as_bytes())], 0);
+    assert_eq!(
+        result[0].outcome,
+        RefreshOutcome::Conflict,
+        "{:?}",
+        result[0]
+    );
+}

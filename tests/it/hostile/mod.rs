@@ -3,7 +3,9 @@
 //! refuses it, bounds it or recovers from it: the exit code, the message, and that nothing
 //! outside the tree changed. A new attack goes beside its kind.
 
+mod answers;
 mod archives;
+mod dependencies;
 mod patches;
 mod policies;
 mod report;

@@ -50,7 +50,14 @@ fn audit_page(workspace: &Path, out: &Path) -> std::process::Output {
         .arg("--workspace")
         .arg(workspace)
         .env("MINDELTA_NOW", "2026-12-01")
-        .args(["--offline", "audit", "--format", "html", "--history", "--out"])
+        .args([
+            "--offline",
+            "audit",
+            "--format",
+            "html",
+            "--history",
+            "--out",
+        ])
         .arg(out)
         .output()
         .expect("run mindelta")
