@@ -95,11 +95,20 @@ struct Carried {
 
 /// Fold `read` into months.
 pub fn timeline(read: &HistoryRead, options: &TimelineOptions) -> Timeline {
-    let mut fold = Fold::default();
+    let last = month_index(options.today);
+    let mut fold = Fold {
+        // Months before the reported window are folded (their state carries on) but not
+        // recorded, so a commit dated in year 1 costs no more than one in the window.
+        first_kept: last.saturating_sub(i32::try_from(options.max_months).unwrap_or(i32::MAX)) + 1,
+        ..Fold::default()
+    };
     let mut current: Option<i32> = None;
     for commit in &read.commits {
-        let date = date_of(commit.time).unwrap_or(options.today);
-        // A commit dated before its parent (a skewed clock) counts in the parent's month.
+        // A commit dated after today (a broken clock) counts today; one dated before its
+        // parent counts in the parent's month, so months never run backwards.
+        let date = date_of(commit.time)
+            .unwrap_or(options.today)
+            .min(options.today);
         let month = current.map_or(month_index(date), |c| c.max(month_index(date)));
         if let Some(open) = current
             && month > open
@@ -114,13 +123,9 @@ pub fn timeline(read: &HistoryRead, options: &TimelineOptions) -> Timeline {
         fold.started = true;
     }
     if let Some(open) = current {
-        let end = open.max(month_index(options.today));
-        fold.close_through(open, end, options);
+        fold.close_through(open, open.max(last), options);
     }
-    let mut months = fold.months;
-    if months.len() > options.max_months {
-        months.drain(..months.len() - options.max_months);
-    }
+    let months = fold.months;
     Timeline {
         commits: read.commits.len(),
         first_commit: read.commits.first().map(|c| c.commit.clone()),
@@ -143,6 +148,8 @@ struct Fold {
     pending: Month,
     /// The first commit was read: from now on, a new patch is an addition.
     started: bool,
+    /// The first month recorded (`month_index`); earlier ones are folded and dropped.
+    first_kept: i32,
     months: Vec<Month>,
 }
 
@@ -227,7 +234,13 @@ impl Fold {
     /// Record the months `from..=to`: the first with the pending counters, the rest (no
     /// commits) with the state carried over.
     fn close_through(&mut self, from: i32, to: i32, options: &TimelineOptions) {
-        for index in from..=to {
+        let mut start = from;
+        if start < self.first_kept {
+            // The counters belong to a month before the window, which is not recorded.
+            self.pending = Month::default();
+            start = self.first_kept;
+        }
+        for index in start..=to {
             let counters = std::mem::take(&mut self.pending);
             let (year, month) = (index.div_euclid(12), index.rem_euclid(12) as u8 + 1);
             let Ok(month) = time::Month::try_from(month) else {
@@ -441,6 +454,51 @@ mod tests {
         assert_eq!(months, ["2026-06", "2026-07"], "the newest two");
         assert_eq!(timeline.months[0].patches, 0);
         assert_eq!(timeline.months[0].median_age_days, None);
+    }
+
+    #[test]
+    fn commits_from_the_far_past_or_the_future_stay_within_the_window() {
+        let read = HistoryRead {
+            commits: vec![
+                // Year 1 (a broken clock): folded, not recorded month by month.
+                commit(
+                    "0001-01-01",
+                    vec![("a", present(vec![patch("x", 1, None)], vec![]))],
+                ),
+                commit(
+                    "2026-06-10",
+                    vec![(
+                        "a",
+                        present(vec![patch("x", 1, None), patch("y", 2, None)], vec![]),
+                    )],
+                ),
+                // Year 2999: counted today.
+                commit(
+                    "2999-12-31",
+                    vec![("a", present(vec![patch("y", 2, None)], vec![]))],
+                ),
+            ],
+            ..HistoryRead::default()
+        };
+        let timeline = timeline(&read, &options("2026-07-01"));
+        assert_eq!(timeline.months.len(), DEFAULT_MAX_MONTHS);
+        assert_eq!(timeline.months[0].month, "1926-08");
+        let [.., june, july] = &timeline.months[..] else {
+            panic!("months");
+        };
+        assert_eq!(
+            (june.month.as_str(), june.patches, june.patches_added),
+            ("2026-06", 2, 1)
+        );
+        assert_eq!(
+            (july.month.as_str(), july.commits, july.patches_expired),
+            ("2026-07", 1, 1)
+        );
+        assert_eq!(july.patches, 1);
+        assert!(
+            july.median_age_days.is_some_and(|age| age >= 0),
+            "no age from the future"
+        );
     }
 
     #[test]

@@ -583,9 +583,11 @@ fn a_3400_package_workspace_with_40_months_renders_in_chromium() {
         "one point per month and series"
     );
     assert_eq!(opened.check["points"]["patches"], MONTHS);
+    // Measured, not asserted (bench/report-html.sh times it): the script's run, and the load
+    // event, from navigation start.
     eprintln!(
-        "the page's script drew it in {} ms ({} ms after navigation start)",
-        opened.check["script_ms"], opened.check["since_navigation_ms"]
+        "the page's script drew it in {} ms; loaded {} ms after navigation start",
+        opened.check["script_ms"], opened.check["load_ms"]
     );
     let png = artifacts().join("report-3400.png");
     screenshot(&chromium, &page, &png, "1400,2200");

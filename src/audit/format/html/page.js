@@ -172,7 +172,7 @@
         if (v === undefined || v === null) return;
         path.push(x(i).toFixed(1) + ',' + y(v).toFixed(1));
       });
-      root.appendChild(svg('polyline', { 'class': cls, points: path.join(' ') }));
+      root.appendChild(svg('polyline', { 'class': 'line ' + cls, points: path.join(' ') }));
       months.forEach(function (m, i) {
         var v = s.get(m);
         if (v === undefined || v === null) return;
@@ -444,8 +444,15 @@
     points: drawn, rows: state.shown,
     script_ms: Math.round(elapsed - started), since_navigation_ms: Math.round(elapsed)
   });
+  function amend(change) {
+    var now = JSON.parse(check.textContent); change(now); check.textContent = JSON.stringify(now);
+  }
   // Errors after the first drawing (a click, a late event) are recorded too.
   window.addEventListener('error', function () {
-    var now = JSON.parse(check.textContent); now.ok = false; now.problems = problems; check.textContent = JSON.stringify(now);
+    amend(function (now) { now.ok = false; now.problems = problems; });
+  });
+  // The load event: the whole page parsed, drawn into the DOM and its layout ready.
+  window.addEventListener('load', function () {
+    amend(function (now) { now.load_ms = Math.round(performance.now()); });
   });
 })();
