@@ -206,7 +206,8 @@ pub fn read_history(root: &Path, options: &HistoryOptions) -> Result<HistoryRead
     let patches_path = join(&prefix, "patches");
     let mut last_watched: Vec<Option<ObjectId>> = vec![None; watched.len()];
     let mut last_patches: Option<ObjectId> = None;
-    let mut folders: HashMap<String, ObjectId> = HashMap::new();
+    // The package folders of the last `patches/` tree read, sorted by name.
+    let mut folders: Vec<(Vec<u8>, ObjectId)> = Vec::new();
     for commit in chain {
         let ids: Vec<Option<ObjectId>> = watched
             .iter()
@@ -223,26 +224,26 @@ pub fn read_history(root: &Path, options: &HistoryOptions) -> Result<HistoryRead
             last_patches = patches;
             let now = match patches {
                 Some(id) => reader.package_folders(id).map_err(git)?,
-                None => HashMap::new(),
+                None => Vec::new(),
             };
-            for (name, id) in &now {
-                if folders.get(name) != Some(id) && reader.selected(name) {
-                    changes.push(PackageChange {
-                        package: name.clone(),
-                        state: reader.package(name, *id).map_err(git)?,
-                    });
+            for (name, id) in changed_folders(&folders, &now) {
+                // A folder whose name is not UTF-8 is no package name.
+                let Ok(name) = std::str::from_utf8(name) else {
+                    continue;
+                };
+                if !reader.selected(name) {
+                    continue;
                 }
-            }
-            for name in folders.keys() {
-                if !now.contains_key(name) && reader.selected(name) {
-                    changes.push(PackageChange {
-                        package: name.clone(),
-                        state: PackageState::Removed,
-                    });
-                }
+                let state = match id {
+                    Some(id) => reader.package(name, id).map_err(git)?,
+                    None => PackageState::Removed,
+                };
+                changes.push(PackageChange {
+                    package: name.to_string(),
+                    state,
+                });
             }
             folders = now;
-            changes.sort_by(|a, b| a.package.cmp(&b.package));
         }
         read.commits.push(CommitChanges {
             commit: commit.id.to_string(),
@@ -252,6 +253,50 @@ pub fn read_history(root: &Path, options: &HistoryOptions) -> Result<HistoryRead
     }
     read.unreadable = reader.unreadable;
     Ok(read)
+}
+
+/// The folders of `now` that are new or whose tree changed since `before` (with their new id),
+/// and those of `before` that are gone (`None`), in name order: one merge of two sorted lists,
+/// so a commit that changed one package of thousands costs no hashing of the others.
+fn changed_folders<'a>(
+    before: &'a [(Vec<u8>, ObjectId)],
+    now: &'a [(Vec<u8>, ObjectId)],
+) -> Vec<(&'a [u8], Option<ObjectId>)> {
+    let mut changed = Vec::new();
+    let (mut old, mut new) = (before.iter().peekable(), now.iter().peekable());
+    loop {
+        match (old.peek(), new.peek()) {
+            (None, None) => break,
+            (Some((name, _)), None) => {
+                changed.push((name.as_slice(), None));
+                old.next();
+            }
+            (None, Some((name, id))) => {
+                changed.push((name.as_slice(), Some(*id)));
+                new.next();
+            }
+            (Some((old_name, old_id)), Some((new_name, new_id))) => {
+                match old_name.cmp(new_name) {
+                    std::cmp::Ordering::Less => {
+                        changed.push((old_name.as_slice(), None));
+                        old.next();
+                    }
+                    std::cmp::Ordering::Greater => {
+                        changed.push((new_name.as_slice(), Some(*new_id)));
+                        new.next();
+                    }
+                    std::cmp::Ordering::Equal => {
+                        if old_id != new_id {
+                            changed.push((new_name.as_slice(), Some(*new_id)));
+                        }
+                        old.next();
+                        new.next();
+                    }
+                }
+            }
+        }
+    }
+    changed
 }
 
 /// Where the workspace sits in the work tree, `/`-separated (empty at the top).
@@ -314,15 +359,19 @@ impl Reader<'_> {
         Ok(self.repo.entry_at(tree, components)?.map(|entry| entry.id))
     }
 
-    /// The package folders of a `patches/` tree: every sub-tree whose name is UTF-8, by name.
-    fn package_folders(&self, tree: ObjectId) -> Result<HashMap<String, ObjectId>, GitError> {
-        Ok(self
+    /// The package folders of a `patches/` tree: every sub-tree, sorted by name.
+    fn package_folders(&self, tree: ObjectId) -> Result<Vec<(Vec<u8>, ObjectId)>, GitError> {
+        let mut folders: Vec<(Vec<u8>, ObjectId)> = self
             .repo
             .tree_entries(tree)?
             .into_iter()
             .filter(|entry| entry.kind == EntryKind::Tree)
-            .filter_map(|entry| Some((String::from_utf8(entry.name).ok()?, entry.id)))
-            .collect())
+            .map(|entry| (entry.name, entry.id))
+            .collect();
+        // Git keeps tree entries sorted already (folders as if their name ended in `/`); a
+        // plain sort by name makes the merge below independent of that rule.
+        folders.sort_unstable();
+        Ok(folders)
     }
 
     /// Every regular file of a package folder, by `/`-separated path relative to it.
