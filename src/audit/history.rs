@@ -275,25 +275,23 @@ fn changed_folders<'a>(
                 changed.push((name.as_slice(), Some(*id)));
                 new.next();
             }
-            (Some((old_name, old_id)), Some((new_name, new_id))) => {
-                match old_name.cmp(new_name) {
-                    std::cmp::Ordering::Less => {
-                        changed.push((old_name.as_slice(), None));
-                        old.next();
-                    }
-                    std::cmp::Ordering::Greater => {
-                        changed.push((new_name.as_slice(), Some(*new_id)));
-                        new.next();
-                    }
-                    std::cmp::Ordering::Equal => {
-                        if old_id != new_id {
-                            changed.push((new_name.as_slice(), Some(*new_id)));
-                        }
-                        old.next();
-                        new.next();
-                    }
+            (Some((old_name, old_id)), Some((new_name, new_id))) => match old_name.cmp(new_name) {
+                std::cmp::Ordering::Less => {
+                    changed.push((old_name.as_slice(), None));
+                    old.next();
                 }
-            }
+                std::cmp::Ordering::Greater => {
+                    changed.push((new_name.as_slice(), Some(*new_id)));
+                    new.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    if old_id != new_id {
+                        changed.push((new_name.as_slice(), Some(*new_id)));
+                    }
+                    old.next();
+                    new.next();
+                }
+            },
         }
     }
     changed
@@ -718,6 +716,28 @@ mod tests {
         );
         let read = read_history(temp.path(), &HistoryOptions::default()).expect("history");
         assert!(read.commits.is_empty());
+    }
+
+    #[test]
+    fn changed_folders_are_a_merge_of_two_sorted_lists() {
+        let id = |n: u8| ObjectId::from_bytes(&[n; 20]).expect("an id");
+        let entry = |name: &str, n: u8| (name.as_bytes().to_vec(), id(n));
+        let before = [entry("a", 1), entry("b", 2), entry("d", 4)];
+        let now = [entry("b", 2), entry("c", 3), entry("d", 5), entry("e", 6)];
+        let changed: Vec<(&str, Option<ObjectId>)> = changed_folders(&before, &now)
+            .into_iter()
+            .map(|(name, id)| (std::str::from_utf8(name).expect("UTF-8"), id))
+            .collect();
+        assert_eq!(
+            changed,
+            [
+                ("a", None),
+                ("c", Some(id(3))),
+                ("d", Some(id(5))),
+                ("e", Some(id(6)))
+            ]
+        );
+        assert!(changed_folders(&now, &now).is_empty());
     }
 
     #[test]

@@ -22,7 +22,7 @@ fn hostile_workspace(repo: &GitRepo) {
     // The folder name is plain; the manifest names the package with a script.
     repo.write(
         "patches/evil/package.yaml",
-        &format!(
+        format!(
             "name: \"{}\"\nupstream:\n  version: \"1.0{}\"\n  dir: src\npatches:\n  - file: \"{}.patch\"\n    reason: \"{}\"\n    status: pending\n    cves: [\"{}\"]\n",
             SCRIPT.replace('"', "\\\""),
             IMAGE.replace('"', "\\\""),
@@ -39,7 +39,7 @@ fn hostile_workspace(repo: &GitRepo) {
     );
     repo.write(
         "policies/hostile.yaml",
-        &format!(
+        format!(
             "rules:\n  - id: hostile-message\n    severity: warning\n    subject: patch\n    message: \"{}\"\n    help: \"{}\"\n    require: \"false\"\n",
             IMAGE.replace('"', "\\\""),
             COMMENT.replace('"', "\\\""),
