@@ -1,7 +1,7 @@
 //! `mindelta refresh PKG [--release V] [--fuzz N] [--dry-run] [--allow-conflicts]`: rebase a
 //! package's patches onto a release (default: the pinned version) without churn.
 //!
-//! The library plans (`expiry::refresh::plan_refresh`, nothing written); this module commits
+//! The library plans (`refresh::plan_refresh`, nothing written); this module commits
 //! the plan as one all-or-nothing change set, or prints its diff with `--dry-run`. A conflict
 //! exits 3 (the conflicting patches are left untouched).
 
@@ -11,7 +11,7 @@ use super::expire::expire_error;
 use super::list::workspace_error;
 use super::progress::Bars;
 use super::{CliError, Context, ErrorKind, Format, output};
-use mindelta::expiry::refresh::{RefreshOptions, RefreshOutcome, RefreshPlan, plan_refresh};
+use mindelta::refresh::{RefreshOptions, RefreshOutcome, RefreshPlan, plan_refresh};
 use mindelta::upstream::{FetchOptions, Fetcher};
 
 #[derive(Debug, clap::Args)]

@@ -20,11 +20,11 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::refresh::{self, RefreshError, RefreshOptions, RefreshOutcome, SeriesPatch};
 use super::{
     CheckError, CheckOptions, EvidenceResult, PatchCheck, Verdict, check_package,
     conflicts_only_by_a_move,
 };
+use crate::refresh::{self, RefreshError, RefreshOptions, RefreshOutcome, SeriesPatch};
 use crate::upstream::Fetcher;
 use crate::workspace::edit::{ChangeSet, ManifestEdit};
 use crate::workspace::{ExpiredEntry, Package};

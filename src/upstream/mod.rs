@@ -16,6 +16,7 @@ mod git;
 mod http;
 pub(crate) mod memory;
 pub mod release;
+pub mod release_tree;
 pub mod requirement;
 mod tarball;
 mod transfer;
@@ -24,6 +25,9 @@ pub mod version;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+
+use crate::workspace::manifest::expand;
+use crate::workspace::{Package, UpstreamSource};
 
 pub use cache::Cache;
 pub(crate) use http::error_chain;
@@ -44,6 +48,48 @@ pub enum SourceSpec {
     Tarball { url: String, sha256: Option<String> },
     /// A local directory tree.
     Dir { path: PathBuf },
+}
+
+impl SourceSpec {
+    /// The upstream source of `package` at `version`, with templates and relative paths
+    /// resolved (a local path is taken relative to the package folder).
+    pub fn of(package: &Package, version: &str) -> SourceSpec {
+        let upstream = &package.manifest.upstream;
+        match &upstream.source {
+            UpstreamSource::Git { url, .. } => SourceSpec::Git {
+                url: local_or_url(package, &expand(url, version)),
+                tags: upstream.tag_candidates(version),
+            },
+            UpstreamSource::Tarball { url, sha256, .. } => SourceSpec::Tarball {
+                url: local_or_url(package, &expand(url, version)),
+                sha256: sha256.clone(),
+            },
+            UpstreamSource::Dir { path } => SourceSpec::Dir {
+                path: package.dir.join(expand(path, version)),
+            },
+        }
+    }
+}
+
+/// The git repository holding the package's history: the git upstream itself, or the `git:`
+/// a tarball upstream names. Local paths are taken relative to the package folder.
+pub fn history_url(package: &Package) -> Option<String> {
+    match &package.manifest.upstream.source {
+        UpstreamSource::Git { url, .. } | UpstreamSource::Tarball { git: Some(url), .. } => {
+            Some(local_or_url(package, url))
+        }
+        _ => None,
+    }
+}
+
+/// URLs stay as they are; a local path is taken relative to the package folder.
+fn local_or_url(package: &Package, location: &str) -> String {
+    if location.contains("://") || location.starts_with("git@") || Path::new(location).is_absolute()
+    {
+        location.to_string()
+    } else {
+        package.dir.join(location).to_string_lossy().into_owned()
+    }
 }
 
 /// Progress of long work (clone, download), implemented by the CLI.

@@ -548,6 +548,16 @@ fn clean(path: &Path) -> std::path::PathBuf {
     out
 }
 
+/// What a failed fetch of `release` says first: that the release does not exist, when that is
+/// the trouble (the error names the package and the known releases), else that upstream could
+/// not be fetched.
+pub fn fetch_message(package: &str, release: &str, source: &FetchError) -> String {
+    match source {
+        FetchError::NoSuchRelease { .. } => source.to_string(),
+        _ => format!("cannot fetch upstream of `{package}` at {release}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -75,7 +75,7 @@ pub fn detect(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::expiry::tree::ReleaseTree;
+    use crate::upstream::release_tree::ReleaseTree;
     use crate::patch::parse_patches;
 
     /// The notes of a release whose `ChangeLog` is `text`.

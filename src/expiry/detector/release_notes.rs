@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::expiry::detector::evidence;
 use crate::expiry::detector::upstream_subject::normalise;
-use crate::expiry::tree::ReleaseTree;
+use crate::upstream::release_tree::ReleaseTree;
 use crate::expiry::{Evidence, EvidenceResult};
 use crate::interop::cve_ids;
 use crate::patch::Patch;
