@@ -13,7 +13,7 @@ use super::list::{report_failures, workspace_error};
 use super::progress::Bars;
 use super::{CliError, Context, ErrorKind, Format, fetch, output};
 use mindelta::expiry::{
-    CheckError, CheckOptions, EvidenceResult, PackageCheck, PatchCheck, Verdict, check_package,
+    CheckError, CheckOptions, Detector, EvidenceResult, PackageCheck, PatchCheck, Verdict, check_package,
 };
 use mindelta::upstream::release::latest;
 use mindelta::upstream::{FetchError, FetchErrorKind, FetchOptions, Fetcher};
@@ -111,7 +111,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     for package in &checked {
         let unreadable = package.patches.iter().flat_map(|patch| &patch.evidence);
         for evidence in
-            unreadable.filter(|e| e.detector == "patch" && e.result == EvidenceResult::Error)
+            unreadable.filter(|e| e.detector == Detector::Patch && e.result == EvidenceResult::Error)
         {
             failures.push(CliError::new(
                 ErrorKind::Error,
@@ -243,12 +243,16 @@ fn summary(patch: &PatchCheck) -> String {
         .find(|e| e.result == EvidenceResult::Error)
     {
         parts.push(format!("{}: {}", evidence.detector, evidence.detail));
-    } else if let Some(content) = patch.evidence.iter().find(|e| e.detector == "content") {
+    } else if let Some(content) = patch
+        .evidence
+        .iter()
+        .find(|e| e.detector == Detector::Content)
+    {
         parts.push(format!("content: {}", content.detail));
         if let Some(commit) = patch
             .evidence
             .iter()
-            .find(|e| e.detector == "upstream-commit" && e.result == EvidenceResult::NotFound)
+            .find(|e| e.detector == Detector::UpstreamCommit && e.result == EvidenceResult::NotFound)
         {
             parts.push(format!("upstream-commit: {}", commit.detail));
         }

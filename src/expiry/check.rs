@@ -10,9 +10,10 @@ use std::sync::Arc;
 use super::detector::content::{Content, Overlay};
 use super::detector::release_notes::{self, ReleaseNotes};
 use super::history::History;
+use super::verdict::{self, Findings};
 use super::{
-    CountProgress, CumulativeCheck, Evidence, EvidenceResult, PackageCheck, PatchCheck, Verdict,
-    conflicts_only_by_a_move, detector, verdict,
+    CountProgress, CumulativeCheck, Detector, Evidence, EvidenceResult, PackageCheck, PatchCheck,
+    Verdict, conflicts_only_by_a_move, detector,
 };
 use crate::patch::{Patch, parse_patches};
 use crate::upstream::release_tree::{ReleaseTree, last_component};
@@ -209,7 +210,7 @@ fn judge(
                 verdict: Verdict::Unknown,
                 reason: None,
                 evidence: vec![Evidence {
-                    detector: "patch".into(),
+                    detector: Detector::Patch,
                     result: EvidenceResult::Error,
                     detail: message.clone(),
                 }],
@@ -218,54 +219,38 @@ fn judge(
             };
         }
     };
-    let mut evidence = vec![
-        detector::fixed_in::detect(context, entry, parsed),
-        detector::upstream_commit::detect(context, entry, parsed),
-        detector::patch_id::detect(context, entry, parsed),
-    ];
+    // Every detector runs (the evidence is complete), in the documented order.
+    let fixed_in = detector::fixed_in::detect(context, entry, parsed);
+    let upstream_commit = detector::upstream_commit::detect(context, entry, parsed);
+    let patch_id = detector::patch_id::detect(context, entry, parsed);
     let empty = Overlay::default();
     let pristine = Content::judge(parsed, entry.strip, release_tree, &empty, context.release);
-    let content_index = evidence.len();
-    evidence.push(pristine.evidence.clone());
-    evidence.push(pristine.modulo_context.clone());
-    evidence.push(release_notes::detect(entry, parsed, &notes.0, &notes.1));
-    evidence.push(detector::claims::detect(context, entry, parsed));
-    evidence.push(detector::upstream_subject::detect(context, parsed));
-    evidence.push(detector::notes_subject::detect(parsed, &notes.0, &notes.1));
-    let independent = evidence.len();
-    evidence.push(verdict::partial_upstream(
-        &evidence,
-        pristine.loose_outcome,
-        &partly_detail(&pristine),
-        &pristine.hunks,
-    ));
-    evidence.push(verdict::rewritten_upstream(&evidence, &pristine.hunks));
-    let (verdict, reason) = verdict::decide(&evidence, pristine.loose_outcome);
+    let findings = Findings {
+        fixed_in,
+        upstream_commit,
+        patch_id,
+        content: pristine.evidence.clone(),
+        modulo_context: pristine.modulo_context.clone(),
+        release_notes: release_notes::detect(entry, parsed, &notes.0, &notes.1),
+        claims: detector::claims::detect(context, entry, parsed),
+        upstream_subject: detector::upstream_subject::detect(context, parsed),
+        notes_subject: detector::notes_subject::detect(parsed, &notes.0, &notes.1),
+    };
+    let judged = verdict::judge(&findings, &pristine);
 
     let cumulative = if overlay.is_empty() {
         pristine.clone()
     } else {
         Content::judge(parsed, entry.strip, release_tree, overlay, context.release)
     };
-    // The same evidence with the cumulative content, and the combination rules judged again.
-    let mut strong = evidence[..independent].to_vec();
-    strong[content_index] = cumulative.evidence.clone();
-    strong[content_index + 1] = cumulative.modulo_context.clone();
-    let combined = verdict::partial_upstream(
-        &strong,
-        cumulative.loose_outcome,
-        &partly_detail(&cumulative),
-        &cumulative.hunks,
-    );
-    strong.push(combined);
-    strong.push(verdict::rewritten_upstream(&strong, &cumulative.hunks));
-    let (cumulative_verdict, _) = verdict::decide(&strong, cumulative.loose_outcome);
+    // The same findings with the cumulative content, and the combination rules judged again.
+    let cumulative_verdict = verdict::judge(&findings.with_content(&cumulative), &cumulative).verdict;
     if matches!(cumulative_verdict, Verdict::Needed | Verdict::Partial)
         || conflicts_only_by_a_move(&cumulative.hunks)
     {
         cumulative.apply_to(parsed, entry.strip, release_tree, overlay);
     }
-    let differs = cumulative_verdict != verdict
+    let differs = cumulative_verdict != judged.verdict
         || cumulative
             .hunks
             .iter()
@@ -273,24 +258,14 @@ fn judge(
             .any(|(a, b)| a.state != b.state);
     PatchCheck {
         file: entry.file.clone(),
-        verdict,
-        reason,
-        evidence,
+        verdict: judged.verdict,
+        reason: judged.reason,
+        evidence: judged.evidence,
         hunks: pristine.hunks,
         cumulative: differs.then_some(CumulativeCheck {
             verdict: cumulative_verdict,
             hunks: cumulative.hunks,
         }),
-    }
-}
-
-/// What the `partial-upstream` rule quotes: the content's detail, or the looser match's when
-/// that is what made the patch partly present.
-fn partly_detail(content: &Content) -> String {
-    if content.outcome == content.loose_outcome {
-        content.evidence.detail.clone()
-    } else {
-        content.modulo_context.detail.clone()
     }
 }
 

@@ -22,7 +22,7 @@ pub use check::{
     CheckError, CheckOptions, DEFAULT_HISTORY_LIMIT, check_package, release_tags,
 };
 pub use model::{
-    CumulativeCheck, Evidence, EvidenceResult, HunkReport, HunkState, PackageCheck, PatchCheck,
+    CumulativeCheck, Detector, Evidence, EvidenceResult, HunkReport, HunkState, PackageCheck, PatchCheck,
     Verdict, conflicts_only_by_a_move,
 };
 

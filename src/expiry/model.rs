@@ -39,14 +39,71 @@ impl Verdict {
     }
 }
 
+/// Who found a piece of evidence: a detector or a combination rule, each described in
+/// docs/expiry.md and spelled in output as the `serde` name shows (`fixed-in`, …).
+///
+/// The declaration order is the precedence (DESIGN.md §3): the cheapest and strongest
+/// detectors first, then the weaker signals, then the combination rules. The `reason` of an
+/// expired patch is the first of them that proves it, and the evidence is listed in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Detector {
+    /// R satisfies the declared `fixed-in` requirement (or the header's `Applied-Upstream:`).
+    FixedIn,
+    /// The declared upstream commit is an ancestor of R.
+    UpstreamCommit,
+    /// An upstream commit between the current version and R has the patch's stable id.
+    PatchId,
+    /// Hunk by hunk, the patch's change is in R's tree.
+    Content,
+    /// Hunks absent as written are in R with other context.
+    PresentModuloContext,
+    /// R's release notes name a CVE the patch fixes.
+    ReleaseNotes,
+    /// The patch's own header or manifest entry says it comes from upstream.
+    Claims,
+    /// An upstream commit has the patch's subject.
+    UpstreamSubject,
+    /// R's release notes newly list the patch's subject.
+    NotesSubject,
+    /// Combination: part of the patch is in R, nothing applies, and enough corroborates it.
+    PartialUpstream,
+    /// Combination: the subject is recorded upstream and no hunk applies.
+    RewrittenUpstream,
+    /// Not a detector: the patch itself could not be read or parsed.
+    Patch,
+}
+
+impl Detector {
+    /// The name used in output and in manifests' `expired:` records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Detector::FixedIn => "fixed-in",
+            Detector::UpstreamCommit => "upstream-commit",
+            Detector::PatchId => "patch-id",
+            Detector::Content => "content",
+            Detector::PresentModuloContext => "present-modulo-context",
+            Detector::ReleaseNotes => "release-notes",
+            Detector::Claims => "claims",
+            Detector::UpstreamSubject => "upstream-subject",
+            Detector::NotesSubject => "notes-subject",
+            Detector::PartialUpstream => "partial-upstream",
+            Detector::RewrittenUpstream => "rewritten-upstream",
+            Detector::Patch => "patch",
+        }
+    }
+}
+
+impl std::fmt::Display for Detector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One detector's finding about one patch.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evidence {
-    /// The detector's name: `fixed-in`, `upstream-commit`, `patch-id`, `content`,
-    /// `present-modulo-context`, `release-notes`, `claims`, `upstream-subject`,
-    /// `notes-subject`, or a combination rule (`partial-upstream`, `rewritten-upstream`); each
-    /// is described in docs/expiry.md.
-    pub detector: String,
+    pub detector: Detector,
     pub result: EvidenceResult,
     /// What was found, in words (commit, tag, hunk).
     pub detail: String,
@@ -117,9 +174,9 @@ pub struct PatchCheck {
     /// The patch file, as the manifest names it.
     pub file: String,
     pub verdict: Verdict,
-    /// For an expired patch, the first detector (in the documented order) that proves it.
+    /// For an expired patch, the first detector (in [`Detector`] order) that proves it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<Detector>,
     pub evidence: Vec<Evidence>,
     pub hunks: Vec<HunkReport>,
     /// The verdict when the series is applied in order on R (cumulative), when it differs from the pristine one.
@@ -143,4 +200,32 @@ pub struct PackageCheck {
     /// The release they were judged against.
     pub release: String,
     pub patches: Vec<PatchCheck>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detector_names_are_their_serde_names() {
+        let all = [
+            Detector::FixedIn,
+            Detector::UpstreamCommit,
+            Detector::PatchId,
+            Detector::Content,
+            Detector::PresentModuloContext,
+            Detector::ReleaseNotes,
+            Detector::Claims,
+            Detector::UpstreamSubject,
+            Detector::NotesSubject,
+            Detector::PartialUpstream,
+            Detector::RewrittenUpstream,
+            Detector::Patch,
+        ];
+        for detector in all {
+            let json = serde_json::to_string(&detector).unwrap();
+            assert_eq!(json, format!("\"{}\"", detector.as_str()));
+        }
+        assert!(all.windows(2).all(|pair| pair[0] < pair[1]));
+    }
 }

@@ -21,11 +21,30 @@ pub fn squeeze(line: &[u8]) -> Vec<u8> {
         .collect()
 }
 
-/// Whether a changed line says something: a letter or digit (or any non-ASCII character).
-/// Blank lines and lone braces, semicolons or comment marks do not.
+/// Whether a line says something: a letter or digit (or any non-ASCII character). Blank lines,
+/// lone braces, semicolons, operators and comment marks do not. This is the one definition of a
+/// trivial line (and, through [`Hunk::is_trivial`], of a trivial hunk).
 pub fn carries_content(line: &[u8]) -> bool {
     line.iter()
         .any(|b| b.is_ascii_alphanumeric() || !b.is_ascii())
+}
+
+impl Hunk {
+    /// Whether the hunk is *trivial*: none of its changed lines carries content
+    /// ([`carries_content`]). Finding a trivial hunk's post-image proves nothing by itself.
+    pub fn is_trivial(&self) -> bool {
+        self.lines
+            .iter()
+            .filter(|l| l.kind != LineKind::Context)
+            .all(|l| !carries_content(&l.text))
+    }
+
+    /// Whether some line the hunk adds carries content.
+    pub fn adds_content(&self) -> bool {
+        self.lines
+            .iter()
+            .any(|l| l.kind == LineKind::Add && carries_content(&l.text))
+    }
 }
 
 /// The fewest lines with content an applying hunk's added block must have for finding it
@@ -164,9 +183,29 @@ mod tests {
 
     #[test]
     fn punctuation_carries_no_content() {
-        assert!(!carries_content(b"  });\n"));
-        assert!(!carries_content(b"\n"));
-        assert!(carries_content(b"return;\n"));
+        for line in ["  });\n", "\n", "*/\n", "#\n", "  ||\n", "=====\n", "-->\n"] {
+            assert!(!carries_content(line.as_bytes()), "{line:?}");
+        }
+        for line in ["return;\n", "}  else {\n", "#endif\n", "0\n", "\u{e9}\n"] {
+            assert!(carries_content(line.as_bytes()), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn a_hunk_is_trivial_when_no_changed_line_carries_content() {
+        let hunk = |text: &str| {
+            let patch = format!("--- a/x\n+++ b/x\n{text}");
+            crate::patch::parse_patches(patch.as_bytes()).unwrap()[0].files[0].hunks[0].clone()
+        };
+        let braces = hunk("@@ -1,2 +1,4 @@\n int a;\n+}\n+\n x();\n");
+        assert!(braces.is_trivial());
+        assert!(!braces.adds_content());
+        let fix = hunk("@@ -1,2 +1,2 @@\n int a;\n-f();\n+g();\n");
+        assert!(!fix.is_trivial());
+        assert!(fix.adds_content());
+        let removal = hunk("@@ -1,2 +1,1 @@\n int a;\n-f();\n");
+        assert!(!removal.is_trivial());
+        assert!(!removal.adds_content());
     }
 
     #[test]

@@ -839,11 +839,7 @@ fn place_hunks(hunks: &[Hunk], lines: &[&[u8]], fuzz: usize) -> Vec<Plan> {
         } else {
             usable(locate(&new, lines, expected, before, after, 0))
         };
-        let trivial = hunk
-            .lines
-            .iter()
-            .filter(|l| l.kind != LineKind::Context)
-            .all(|l| is_trivial(&l.text));
+        let trivial = hunk.is_trivial();
         let distance = |p: usize| p.abs_diff(expected);
         let plan = match (pre, post) {
             (Some((p, _)), _) if p == expected => Plan::Place {
@@ -886,12 +882,6 @@ fn header_position(start: usize, count: usize) -> isize {
     } else {
         start as isize - 1
     }
-}
-
-/// A line that proves nothing on its own: blank, or only braces and punctuation.
-fn is_trivial(line: &[u8]) -> bool {
-    line.iter()
-        .all(|b| b.is_ascii_whitespace() || b"{}()[];,*/#".contains(b))
 }
 
 #[cfg(test)]

@@ -38,18 +38,18 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::expiry::detector::{evidence, modulo_context};
-use crate::expiry::{Evidence, EvidenceResult, HunkReport, HunkState};
+use crate::expiry::{Detector, Evidence, EvidenceResult, HunkReport, HunkState};
 use crate::patch::apply::{apply_hunks, locate};
 use crate::patch::content::{
-    ContentLines, added_content, carries_content, duplicate, removed_content, squeeze,
+    ContentLines, added_content, duplicate, removed_content, squeeze,
 };
 use crate::patch::{FilePatch, Hunk, LineKind, Patch};
 use crate::upstream::release_tree::{Entry, MAX_MOVED_CANDIDATES, ReleaseTree};
 
-const NAME: &str = "content";
+const NAME: Detector = Detector::Content;
 
-/// The name of the looser match's evidence (`modulo_context.rs`).
-pub const MODULO_CONTEXT: &str = "present-modulo-context";
+/// The looser match's evidence (`modulo_context.rs`).
+const MODULO_CONTEXT: Detector = Detector::PresentModuloContext;
 
 /// The files the earlier patches of a series changed, as they left them.
 #[derive(Debug, Clone, Default)]
@@ -609,7 +609,7 @@ fn judge_file(
             .iter()
             .map(|h| Found {
                 state: state.0,
-                trivial: is_trivial(h),
+                trivial: h.is_trivial(),
                 whitespace: state.1,
                 loose: false,
                 moved_to: None,
@@ -630,7 +630,7 @@ fn judge_file(
                 };
                 Found {
                     state,
-                    trivial: is_trivial(h),
+                    trivial: h.is_trivial(),
                     whitespace: false,
                     loose: false,
                     moved_to: None,
@@ -714,21 +714,13 @@ fn judge_modified(
                 };
             Found {
                 state,
-                trivial: is_trivial(hunk),
+                trivial: hunk.is_trivial(),
                 whitespace,
                 loose,
                 moved_to: None,
             }
         })
         .collect()
-}
-
-/// Whether a hunk's changed lines carry no content ([`carries_content`]).
-fn is_trivial(hunk: &Hunk) -> bool {
-    hunk.lines
-        .iter()
-        .filter(|l| l.kind != LineKind::Context)
-        .all(|l| !carries_content(&l.text))
 }
 
 /// One hunk of a modified file: (state, found only ignoring whitespace).

@@ -13,7 +13,7 @@
 //! is read the same way: the header names the upstream release the patch comes from.
 
 use crate::expiry::detector::{Context, evidence};
-use crate::expiry::{Evidence, EvidenceResult};
+use crate::expiry::{Detector, Evidence, EvidenceResult};
 use crate::interop::fixed_in_version;
 use crate::patch::Patch;
 use crate::patch::metadata::read_metadata;
@@ -21,7 +21,7 @@ use crate::upstream::requirement::Requirement;
 use crate::upstream::version::Scheme;
 use crate::workspace::PatchEntry;
 
-const NAME: &str = "fixed-in";
+const NAME: Detector = Detector::FixedIn;
 
 /// Run the detector on one patch.
 pub fn detect(context: &Context<'_>, entry: &PatchEntry, patches: &[Patch]) -> Evidence {
