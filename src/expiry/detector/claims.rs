@@ -11,9 +11,8 @@
 
 use crate::expiry::detector::{Context, evidence};
 use crate::expiry::{Detector, Evidence, EvidenceResult};
-use crate::interop::fixed_in_version;
 use crate::patch::Patch;
-use crate::patch::metadata::read_metadata;
+use crate::patch::metadata::{fixed_in_version, read_metadata};
 use crate::upstream::version::{Scheme, compare};
 use crate::workspace::{PatchEntry, PatchStatus};
 

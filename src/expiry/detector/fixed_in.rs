@@ -14,9 +14,8 @@
 
 use crate::expiry::detector::{Context, evidence};
 use crate::expiry::{Detector, Evidence, EvidenceResult};
-use crate::interop::fixed_in_version;
 use crate::patch::Patch;
-use crate::patch::metadata::read_metadata;
+use crate::patch::metadata::{fixed_in_version, read_metadata};
 use crate::upstream::requirement::Requirement;
 use crate::upstream::version::Scheme;
 use crate::workspace::PatchEntry;

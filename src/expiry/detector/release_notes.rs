@@ -16,9 +16,8 @@ use crate::expiry::detector::evidence;
 use crate::expiry::detector::upstream_subject::normalise;
 use crate::upstream::release_tree::ReleaseTree;
 use crate::expiry::{Detector, Evidence, EvidenceResult};
-use crate::interop::cve_ids;
 use crate::patch::Patch;
-use crate::patch::metadata::read_metadata;
+use crate::patch::metadata::{cve_ids, read_metadata};
 use crate::workspace::PatchEntry;
 
 const NAME: Detector = Detector::ReleaseNotes;
