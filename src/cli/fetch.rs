@@ -40,6 +40,9 @@ pub struct FetchArgs {
     /// How long a transfer may stay under the low-speed limit [default: 60s]
     #[arg(long, global = true, value_name = "DURATION", env = "MINDELTA_SPEED_TIME", value_parser = parse_duration, hide_short_help = true)]
     speed_time: Option<Duration>,
+    /// Wait before retrying a failed download, doubled before the last try [default: 0.2s]
+    #[arg(long, global = true, value_name = "DURATION", env = "MINDELTA_RETRY_BACKOFF", value_parser = parse_duration, hide_short_help = true)]
+    retry_backoff: Option<Duration>,
 }
 
 impl FetchArgs {
@@ -54,6 +57,7 @@ impl FetchArgs {
             lookup_deadline,
             speed_limit,
             speed_time,
+            retry_backoff,
         } = self.clone();
         let set = |value: Option<u64>, field: &mut u64| {
             if let Some(value) = value {
@@ -68,6 +72,7 @@ impl FetchArgs {
         options.deadline = fetch_deadline.unwrap_or(options.deadline);
         options.lookup_deadline = lookup_deadline.unwrap_or(options.lookup_deadline);
         options.speed_time = speed_time.unwrap_or(options.speed_time);
+        options.retry_backoff = retry_backoff.unwrap_or(options.retry_backoff);
     }
 
     /// The look-up deadline given by the user, if any.

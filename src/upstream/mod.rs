@@ -83,7 +83,7 @@ pub fn history_url(package: &Package) -> Option<String> {
 }
 
 /// URLs stay as they are; a local path is taken relative to the package folder.
-fn local_or_url(package: &Package, location: &str) -> String {
+pub(crate) fn local_or_url(package: &Package, location: &str) -> String {
     if location.contains("://") || location.starts_with("git@") || Path::new(location).is_absolute()
     {
         location.to_string()
@@ -104,6 +104,9 @@ pub trait Progress: Send + Sync {
 
 /// Default bound on the bytes an archive may expand to (8 GiB).
 pub const DEFAULT_MAX_EXPANDED_BYTES: u64 = 8 << 30;
+/// Default wait before the second try of a download (doubled before the third): long enough
+/// for a server that failed once under load to recover, short enough not to stall a run.
+pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(200);
 /// Default bound on the time to open a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default bound on the size of one downloaded archive (4 GiB), enforced while it streams:
@@ -146,6 +149,9 @@ pub struct FetchOptions {
     pub deadline: Duration,
     /// Overall deadline of one release look-up: a listing page or a remote's tag list.
     pub lookup_deadline: Duration,
+    /// Wait before the second try of a failed download, doubled before the third (tests set
+    /// it to zero: they never sleep).
+    pub retry_backoff: Duration,
 }
 
 impl FetchOptions {
@@ -165,6 +171,7 @@ impl FetchOptions {
             speed_time: DEFAULT_SPEED_TIME,
             deadline: DEFAULT_DEADLINE,
             lookup_deadline: DEFAULT_LOOKUP_DEADLINE,
+            retry_backoff: DEFAULT_RETRY_BACKOFF,
         }
     }
 }
@@ -226,13 +233,16 @@ pub enum FetchError {
     /// The fetch did not finish within its deadline: retryable later.
     #[error("`{url}` did not finish within the deadline of {}", seconds(deadline))]
     DeadlineExceeded { url: String, deadline: Duration },
-    /// The cached git mirror's object store is damaged and could not be replaced (offline).
+    /// The cached git mirror's object store is damaged and could not be replaced (offline, or
+    /// still damaged after a fresh clone).
     #[error("the cached git mirror of `{url}` is damaged: {reason}")]
     CorruptMirror {
         url: String,
         /// The mirror's folder, to delete.
         path: PathBuf,
         reason: String,
+        /// The fetch was offline (a run with the network would clone the mirror again).
+        offline: bool,
     },
     /// The downloaded bytes do not have the declared checksum.
     #[error("checksum mismatch for `{url}`: expected sha256 {expected}, got {actual}")]

@@ -20,10 +20,10 @@ use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::git::{EntryKind, GitError, ObjectId, Repository};
-use crate::patch::path::{UnsafePath, check_no_symlink, safe_relative};
 use super::cache::sha256_file;
 use super::{FetchError, FetchOptions, Fetcher, SourceSpec, archive};
+use crate::git::{EntryKind, GitError, ObjectId, Repository};
+use crate::patch::path::{UnsafePath, check_no_symlink, safe_relative};
 use crate::workspace::Package;
 
 /// How many of R's files named like a path R lacks are tried, at most, where upstream may

@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use mindelta::expiry::history::{History, PatchIdCache};
 use mindelta::expiry::{
-    CheckError, CheckOptions, Detector, EvidenceResult, HunkState, PackageCheck, PatchCheck, Verdict,
-    check_package,
+    CheckError, CheckOptions, Detector, EvidenceResult, HunkState, PackageCheck, PatchCheck,
+    Verdict, check_package,
 };
-use mindelta::upstream::{FetchErrorKind, FetchOptions, Fetcher};
+use mindelta::upstream::{FetchErrorKind, Fetcher};
 use mindelta::workspace::Workspace;
 use support::git::{GitRepo, git_command};
 use support::http::{HttpServer, Reply};
@@ -27,6 +27,7 @@ fn mindelta(cache: &Path) -> Command {
     let mut command = Command::cargo_bin("mindelta").expect("the binary is built");
     command
         .env("MINDELTA_CACHE_DIR", cache)
+        .env("MINDELTA_RETRY_BACKOFF", "0")
         .env("NO_COLOR", "1");
     command
 }
@@ -47,7 +48,7 @@ fn package(root: &Path, name: &str, upstream: &str, patches: &[(&str, &str, Stri
 fn check(root: &Path, name: &str, release: &str) -> Result<PackageCheck, CheckError> {
     let workspace = Workspace::open(root).unwrap();
     let package = workspace.load(name).unwrap();
-    let fetcher = Fetcher::new(FetchOptions::new(root.join("cache")), None);
+    let fetcher = Fetcher::new(support::fetch_options(root.join("cache")), None);
     check_package(&package, release, &fetcher, &CheckOptions::default())
 }
 
@@ -320,7 +321,9 @@ fn a_second_check_reads_patch_ids_from_the_cache() {
     // A second run finds the same proofs and adds nothing to the cache.
     let again = check(temp.path(), "demo", "1.1").unwrap();
     assert_eq!(
-        patch(&again, "0001-cherry-pick.patch").reason.map(Detector::as_str),
+        patch(&again, "0001-cherry-pick.patch")
+            .reason
+            .map(Detector::as_str),
         Some("patch-id")
     );
     assert_eq!(fs::read_to_string(&files[0]).unwrap(), text);
@@ -900,7 +903,10 @@ fn a_fix_whose_context_churned_is_present_modulo_context() {
     assert_eq!(loose, EvidenceResult::Proves);
     assert!(detail.contains("hunk 1 of `ssh.c`"), "{detail}");
     assert_eq!(fix.verdict, Verdict::Expired);
-    assert_eq!(fix.reason.map(Detector::as_str), Some("present-modulo-context"));
+    assert_eq!(
+        fix.reason.map(Detector::as_str),
+        Some("present-modulo-context")
+    );
 
     // The same lines in another function do not count: the hunk's context is not beside them.
     let checked = check(temp.path(), "ssh", "1.2").unwrap();
@@ -1022,7 +1028,7 @@ fn commit_urls_of_a_tarball_package_are_checked_in_their_repository() {
     let workspace = Workspace::open(temp.path()).unwrap();
     let package = workspace.load("tarred").unwrap();
     let check_offline = |release: &str| {
-        let mut options = FetchOptions::new(temp.path().join("cache"));
+        let mut options = support::fetch_options(temp.path().join("cache"));
         options.offline = true;
         let fetcher = Fetcher::new(options, None);
         check_package(&package, release, &fetcher, &CheckOptions::default()).unwrap()
@@ -1134,7 +1140,10 @@ fn an_upstream_commit_with_the_patch_subject_and_nothing_applying_expires_it() {
         EvidenceResult::Supports
     );
     assert_eq!(rewritten.verdict, Verdict::Expired);
-    assert_eq!(rewritten.reason.map(Detector::as_str), Some("rewritten-upstream"));
+    assert_eq!(
+        rewritten.reason.map(Detector::as_str),
+        Some("rewritten-upstream")
+    );
 
     // The same subject, but its hunk still applies: the subject alone proves nothing.
     let applies = patch(&checked, "0002-same-subject-still-applies.patch");
@@ -1374,7 +1383,10 @@ fn a_subject_newly_in_the_release_notes_with_no_hunk_applying_is_rewritten_upstr
     assert_eq!(listed, EvidenceResult::Supports, "{detail}");
     assert!(detail.contains("`ChangeLog`"), "{detail}");
     assert_eq!(patch.verdict, Verdict::Expired);
-    assert_eq!(patch.reason.map(Detector::as_str), Some("rewritten-upstream"));
+    assert_eq!(
+        patch.reason.map(Detector::as_str),
+        Some("rewritten-upstream")
+    );
 
     // Pinned at 1.1, whose notes list the subject already, the same patch against 1.2 is only a
     // conflict: nothing says the change came between the two releases.
