@@ -94,10 +94,7 @@ pub fn check_package(
     let touched = touched_paths(&loaded);
     // A touched file that upstream moved is looked for by its name (`content`), so a tarball's
     // extraction keeps every file named like a touched one.
-    let touched_names: HashSet<&[u8]> = touched
-        .iter()
-        .map(|path| last_component(path))
-        .collect();
+    let touched_names: HashSet<&[u8]> = touched.iter().map(|path| last_component(path)).collect();
     // A release the source cannot provide is an error, never another tree judged as it.
     let release_tree = release::available(package, fetcher, release)
         .and_then(|()| {
@@ -106,9 +103,7 @@ pub fn check_package(
                 release,
                 fetcher,
                 &release_tags(package, release, options),
-                &|path| {
-                    touched.contains(path) || touched_names.contains(last_component(path))
-                },
+                &|path| touched.contains(path) || touched_names.contains(last_component(path)),
             )
         })
         .map_err(|e| release::not_found(package, fetcher, release, e))
@@ -244,7 +239,8 @@ fn judge(
         Content::judge(parsed, entry.strip, release_tree, overlay, context.release)
     };
     // The same findings with the cumulative content, and the combination rules judged again.
-    let cumulative_verdict = verdict::judge(&findings.with_content(&cumulative), &cumulative).verdict;
+    let cumulative_verdict =
+        verdict::judge(&findings.with_content(&cumulative), &cumulative).verdict;
     if matches!(cumulative_verdict, Verdict::Needed | Verdict::Partial)
         || conflicts_only_by_a_move(&cumulative.hunks)
     {

@@ -309,11 +309,7 @@ mod tests {
             rewritten_upstream(&listed, &gone).result,
             EvidenceResult::Proves
         );
-        for (found, hunks) in [
-            (&subject, &applying[..]),
-            (&other, &gone),
-            (&subject, &[]),
-        ] {
+        for (found, hunks) in [(&subject, &applying[..]), (&other, &gone), (&subject, &[])] {
             assert_eq!(
                 rewritten_upstream(found, hunks).result,
                 EvidenceResult::NotApplicable

@@ -12,7 +12,6 @@ use imara_diff::{Algorithm, Diff, InternedInput};
 
 use crate::patch::model::{FilePatch, Hunk, Line, LineKind, NO_NEWLINE};
 
-
 /// A unified diff of two byte contents as one FilePatch (git-style `a/`/`b/` paths, `context`
 /// lines of context): apply(diff(a, b), a) == b, including no-newline-at-end and CRLF.
 ///

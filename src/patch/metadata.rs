@@ -455,7 +455,9 @@ mod tests {
     #[test]
     fn cve_ids_in_free_text() {
         assert_eq!(
-            cve_ids("fixes cve-2022-37434 and CVE-2023-0001/CVE-2022-37434; not CVE-22-1 or xCVE-2020-12345"),
+            cve_ids(
+                "fixes cve-2022-37434 and CVE-2023-0001/CVE-2022-37434; not CVE-22-1 or xCVE-2020-12345"
+            ),
             ["CVE-2022-37434", "CVE-2023-0001"]
         );
     }

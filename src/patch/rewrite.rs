@@ -183,31 +183,31 @@ mod tests {
     #[test]
     fn relocate_keeps_prefixes_quotes_and_line_ends() {
         // `-p0` and `-p2`, a CRLF line end and a name git must quote.
-    let file = FilePatch {
-        preamble: vec![b"diff --git x/y/src/a.c x/y/src/a.c\r\n".to_vec()],
-        git: true,
-        old_path: Some(b"x/y/src/a.c".to_vec()),
-        new_path: Some(b"x/y/src/a.c".to_vec()),
-        old_line: Some(b"--- x/y/src/a.c\r\n".to_vec()),
-        new_line: Some(b"+++ \"x/y/src/a.c\"\r\n".to_vec()),
-        ..FilePatch::default()
-    };
-    let moved = relocate(&file, 2, "lib/\u{e9}.c".as_bytes()).unwrap();
-    assert_eq!(
-        moved.preamble[0],
-        b"diff --git \"x/y/lib/\\303\\251.c\" \"x/y/lib/\\303\\251.c\"\r\n"
-    );
-    assert_eq!(moved.new_line.unwrap(), b"+++ \"x/y/lib/\\303\\251.c\"\r\n");
-    let plain = FilePatch {
-        old_path: Some(b"src/a.c".to_vec()),
-        new_path: Some(b"src/a.c".to_vec()),
-        old_line: Some(b"--- src/a.c  \n".to_vec()),
-        new_line: Some(b"+++ src/a.c\n".to_vec()),
-        ..FilePatch::default()
-    };
-    let moved = relocate(&plain, 0, b"lib/a.c").unwrap();
-    assert_eq!(moved.old_line.as_deref(), Some(&b"--- lib/a.c  \n"[..]));
-    assert_eq!(moved.new_line.as_deref(), Some(&b"+++ lib/a.c\n"[..]));
-    assert_eq!(moved.old_target(0).unwrap(), b"lib/a.c");
+        let file = FilePatch {
+            preamble: vec![b"diff --git x/y/src/a.c x/y/src/a.c\r\n".to_vec()],
+            git: true,
+            old_path: Some(b"x/y/src/a.c".to_vec()),
+            new_path: Some(b"x/y/src/a.c".to_vec()),
+            old_line: Some(b"--- x/y/src/a.c\r\n".to_vec()),
+            new_line: Some(b"+++ \"x/y/src/a.c\"\r\n".to_vec()),
+            ..FilePatch::default()
+        };
+        let moved = relocate(&file, 2, "lib/\u{e9}.c".as_bytes()).unwrap();
+        assert_eq!(
+            moved.preamble[0],
+            b"diff --git \"x/y/lib/\\303\\251.c\" \"x/y/lib/\\303\\251.c\"\r\n"
+        );
+        assert_eq!(moved.new_line.unwrap(), b"+++ \"x/y/lib/\\303\\251.c\"\r\n");
+        let plain = FilePatch {
+            old_path: Some(b"src/a.c".to_vec()),
+            new_path: Some(b"src/a.c".to_vec()),
+            old_line: Some(b"--- src/a.c  \n".to_vec()),
+            new_line: Some(b"+++ src/a.c\n".to_vec()),
+            ..FilePatch::default()
+        };
+        let moved = relocate(&plain, 0, b"lib/a.c").unwrap();
+        assert_eq!(moved.old_line.as_deref(), Some(&b"--- lib/a.c  \n"[..]));
+        assert_eq!(moved.new_line.as_deref(), Some(&b"+++ lib/a.c\n"[..]));
+        assert_eq!(moved.old_target(0).unwrap(), b"lib/a.c");
     }
 }

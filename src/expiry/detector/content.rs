@@ -40,9 +40,7 @@ use std::collections::{HashMap, HashSet};
 use crate::expiry::detector::{evidence, modulo_context};
 use crate::expiry::{Detector, Evidence, EvidenceResult, HunkReport, HunkState};
 use crate::patch::apply::{apply_hunks, locate};
-use crate::patch::content::{
-    ContentLines, added_content, duplicate, removed_content, squeeze,
-};
+use crate::patch::content::{ContentLines, added_content, duplicate, removed_content, squeeze};
 use crate::patch::{FilePatch, Hunk, LineKind, Patch};
 use crate::upstream::release_tree::{Entry, MAX_MOVED_CANDIDATES, ReleaseTree};
 

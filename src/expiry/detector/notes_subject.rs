@@ -75,8 +75,8 @@ pub fn detect(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::upstream::release_tree::ReleaseTree;
     use crate::patch::parse_patches;
+    use crate::upstream::release_tree::ReleaseTree;
 
     /// The notes of a release whose `ChangeLog` is `text`.
     fn notes(text: &str) -> Result<ReleaseNotes, String> {

@@ -14,10 +14,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::expiry::detector::evidence;
 use crate::expiry::detector::upstream_subject::normalise;
-use crate::upstream::release_tree::ReleaseTree;
 use crate::expiry::{Detector, Evidence, EvidenceResult};
 use crate::patch::Patch;
 use crate::patch::metadata::{cve_ids, read_metadata};
+use crate::upstream::release_tree::ReleaseTree;
 use crate::workspace::PatchEntry;
 
 const NAME: Detector = Detector::ReleaseNotes;
