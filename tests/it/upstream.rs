@@ -365,7 +365,11 @@ fn tarball_404_is_release_not_found_without_retries() {
         }
         other => panic!("expected NotFound, got {other:?}"),
     }
-    assert_eq!(error.kind(), FetchErrorKind::Unavailable, "exit 5");
+    assert_eq!(
+        error.kind(),
+        FetchErrorKind::NotFound,
+        "exit 5, not retryable"
+    );
     assert!(!error.retryable());
     assert_eq!(server.requests("/missing.tar.gz"), 1);
 }
