@@ -1,11 +1,11 @@
 //! `mindelta audit [PKG…] [--policy FILE|DIR] [--check] [--shard K/N] [--merge REPORT…]`:
 //! the delta report and the policy findings.
 //!
-//! Resolves the options (policies: `--policy`, else the workspace's `policies/` folder if
-//! present; the date ages count to: `Context::now`, so `MINDELTA_NOW=YYYY-MM-DD` fixes it),
-//! runs the library's audit on `--jobs` threads, prints warnings (an upstream whose newest release is unknown) on
-//! stderr and the report on stdout in the chosen format. Exit 4 when a finding of severity
-//! `error` is present, 1 when a package could not be read (after printing the rest).
+//! Resolves the options (policies: `--policy`, else the workspace's `policies/` folder if present;
+//! the date ages count to: `Context::now`, so `MINDELTA_NOW=YYYY-MM-DD` fixes it), runs the
+//! library's audit on `--jobs` threads, prints warnings (an upstream whose newest release is
+//! unknown) on stderr and the report on stdout in the chosen format. Exit 4 when a finding of
+//! severity `error` is present, 1 when a package could not be read (after printing the rest).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

@@ -52,9 +52,9 @@ impl Hunk {
 /// recur in any file, while a function or a table does not.
 pub const MIN_DUPLICATE_LINES: usize = 3;
 
-/// The same for a block the patch itself removes in a hunk that is already in the file (it
-/// moves the block, and upstream took the removal): a pair of lines moved together is already a block, a single
-/// line (`return ret;`) is not.
+/// The same for a block the patch itself removes in a hunk that is already in the file (it moves
+/// the block, and upstream took the removal): a pair of lines moved together is already a block, a
+/// single line (`return ret;`) is not.
 pub const MIN_MOVED_LINES: usize = 2;
 
 /// The lines with content a hunk adds, whitespace dropped, in order.
@@ -138,12 +138,12 @@ impl Duplicate {
     }
 }
 
-/// Whether applying `hunk` to a release's file (`lines`) would add lines the file already has:
-/// its added lines with content, as one block of consecutive lines of the file (lines without
-/// content skipped, whitespace ignored), found more often than the patch's hunks already in the
-/// file account for (`in_release_added`: the added lines of those hunks, each hunk's block),
-/// and at least [`MIN_DUPLICATE_LINES`] long, or [`MIN_MOVED_LINES`] when every line is among
-/// those the hunks already in the file remove (`moved_out`). Then keeping the hunk while dropping the others
+/// Whether applying `hunk` to a release's file (`lines`) would add lines the file already has: its
+/// added lines with content, as one block of consecutive lines of the file (lines without content
+/// skipped, whitespace ignored), found more often than the patch's hunks already in the file
+/// account for (`in_release_added`: the added lines of those hunks, each hunk's block), and at
+/// least [`MIN_DUPLICATE_LINES`] long, or [`MIN_MOVED_LINES`] when every line is among those the
+/// hunks already in the file remove (`moved_out`). Then keeping the hunk while dropping the others
 /// would put a second copy of that code in the tree. `None` when it would not.
 pub fn duplicate(
     hunk: &Hunk,

@@ -14,10 +14,10 @@
 //!   placed with up to N context lines ignored and regenerated with its context taken from V;
 //! - otherwise the hunk is a conflict: the whole patch is left untouched and reported.
 //!
-//! A patch that drops some hunks is checked before it is written: a kept hunk whose added
-//! lines V's file already has elsewhere (`patch::content`'s duplicate rule, which the `content`
-//! detector applies too: a block the patch moves, which upstream moved too) would put that code in the tree twice, so the patch
-//! is a conflict instead.
+//! A patch that drops some hunks is checked before it is written: a kept hunk whose added lines V's
+//! file already has elsewhere (`patch::content`'s duplicate rule, which the `content` detector
+//! applies too: a block the patch moves, which upstream moved too) would put that code in the tree
+//! twice, so the patch is a conflict instead.
 //!
 //! A file diff modifying a path V lacks follows the file where upstream moved it: to the first
 //! of V's files of the same name, ranked as the `content` detector ranks them
@@ -26,12 +26,13 @@
 //! that `-p` strips are kept), its hunks report `moved_to`, and the later patches of the series
 //! find the file there. With no such file it is a conflict that names the files tried.
 //!
-//! A changed patch keeps its header and trailer verbatim; only the changed file diffs are
-//! rewritten (`patch::rewrite`: new numbers, context from V, a moved path; their `index` line gets the blob ids of V's content and the result, in the same
-//! abbreviation), and the rewritten hunks are checked to apply to V with zero offset before
-//! anything is returned. A patch whose hunks all kept their place comes back byte-identical.
-//! A patch whose every hunk is already in V is reported `expired` (refresh leaves it in place;
-//! `expire` removes it). Binary and mode-only file diffs are kept verbatim.
+//! A changed patch keeps its header and trailer verbatim; only the changed file diffs are rewritten
+//! (`patch::rewrite`: new numbers, context from V, a moved path; their `index` line gets the blob
+//! ids of V's content and the result, in the same abbreviation), and the rewritten hunks are
+//! checked to apply to V with zero offset before anything is returned. A patch whose hunks all kept
+//! their place comes back byte-identical. A patch whose every hunk is already in V is reported
+//! `expired` (refresh leaves it in place; `expire` removes it). Binary and mode-only file diffs are
+//! kept verbatim.
 //!
 //! Nothing is written here: the plan carries a [`ChangeSet`] that the caller commits (or shows
 //! as a diff with `--dry-run`).
