@@ -620,25 +620,8 @@ mod tests {
 
     /// Run git in `dir` with `input` on stdin; its output, trimmed.
     fn git(dir: &Path, args: &[&str], input: &str) -> String {
-        use std::io::Write as _;
-        let mut child = std::process::Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert!(output.status.success(), "git {args:?}");
-        String::from_utf8(output.stdout).unwrap().trim().to_string()
+        let output = crate::git::testing::git(dir, args, Some(input.as_bytes()));
+        String::from_utf8(output).unwrap().trim().to_string()
     }
 
     #[test]
