@@ -14,6 +14,7 @@ pub mod git;
 pub mod interop;
 pub mod patch;
 pub mod prepare;
+pub mod refresh;
 pub mod sbom;
 pub mod upstream;
 pub mod workspace;

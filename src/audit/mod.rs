@@ -197,7 +197,7 @@ fn upstream_facts(
                         .or_insert(0usize) += 1;
                     if let Some(entry) = report.patches.iter_mut().find(|p| p.file == patch.file) {
                         entry.verdict = Some(verdict.as_str().to_string());
-                        entry.verdict_reason = patch.reason.clone();
+                        entry.verdict_reason = patch.reason.map(|reason| reason.to_string());
                         entry.evidence = patch.evidence.iter().map(evidence_report).collect();
                     }
                 }
@@ -219,7 +219,7 @@ fn evidence_report(evidence: &crate::expiry::Evidence) -> EvidenceReport {
         .and_then(|value| value.as_str().map(str::to_string))
         .unwrap_or_default();
     EvidenceReport {
-        detector: evidence.detector.clone(),
+        detector: evidence.detector.to_string(),
         result,
         detail: evidence.detail.clone(),
     }

@@ -1,21 +1,20 @@
 //! `mindelta audit [PKG…] [--policy FILE|DIR] [--check] [--shard K/N] [--merge REPORT…]
 //! [--history] [--out FILE]`: the delta report and the policy findings.
 //!
-//! Resolves the options (policies: `--policy`, else the workspace's `policies/` folder if
-//! present; the date ages count to: `MINDELTA_NOW=YYYY-MM-DD`, else today), runs the library's
-//! audit on `--jobs` threads (or merges shard reports), adds the delta over the workspace's git
-//! history with `--history`, prints warnings (an upstream whose newest release is unknown) on
-//! stderr and the report on stdout, or atomically into `--out FILE`, in the chosen format.
-//! Exit 4 when a finding of severity `error` is present, 1 when a package could not be read
-//! (after writing the rest).
+//! Resolves the options (policies: `--policy`, else the workspace's `policies/` folder if present;
+//! the date ages count to: `Context::now`, so `MINDELTA_NOW=YYYY-MM-DD` fixes it), runs the
+//! library's audit on `--jobs` threads (or merges shard reports), adds the delta over the
+//! workspace's git history with `--history`, prints warnings (an upstream whose newest release is
+//! unknown) on stderr and the report on stdout, or atomically into `--out FILE`, in the chosen
+//! format. Exit 4 when a finding of severity `error` is present, 1 when a package could not be
+//! read (after writing the rest).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use super::error::warn;
-use super::list::{report_failures, workspace_error};
+use super::error::{report_failures, warn};
 use super::progress::Bars;
 use super::{CliError, Context, ErrorKind, FormatArg, output};
 use mindelta::audit::format::{html, human, markdown, sarif};
@@ -23,10 +22,8 @@ use mindelta::audit::history::{HistoryError, HistoryOptions, read_history};
 use mindelta::audit::merge::merge_files;
 use mindelta::audit::policy::{Budget, DEFAULT_STEPS, DEFAULT_TIME};
 use mindelta::audit::timeline::{DEFAULT_MAX_MONTHS, Timeline, TimelineOptions, timeline};
-use mindelta::audit::{
-    AuditError, AuditOptions, AuditReport, PolicyError, PolicySet, Severity, audit,
-};
-use mindelta::upstream::{FetchOptions, Fetcher};
+use mindelta::audit::{AuditOptions, AuditReport, PolicySet, Severity, audit};
+use mindelta::upstream::FetchOptions;
 use mindelta::workspace::shard::Shard;
 
 #[derive(Debug, clap::Args)]
@@ -75,11 +72,10 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         .print();
         return Ok(ExitCode::from(USAGE));
     }
-    let today = today()?;
-    let shard = args.shard;
+    let today = context.now()?.date();
     let mut failures = Vec::new();
     let mut report = if args.merge.is_empty() {
-        let (report, package_failures) = run_audit(context, &args, shard, today)?;
+        let (report, package_failures) = run_audit(context, &args, today)?;
         failures = package_failures;
         report
     } else {
@@ -91,7 +87,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     if args.history {
         // Merged shards chart the whole workspace; a shard or a package list, its own part.
         let (packages, shard) = if args.merge.is_empty() {
-            (args.packages.clone(), shard)
+            (args.packages.clone(), args.shard)
         } else {
             (Vec::new(), None)
         };
@@ -128,7 +124,6 @@ const USAGE: u8 = 2;
 fn run_audit(
     context: &Context,
     args: &Args,
-    shard: Option<Shard>,
     today: time::Date,
 ) -> Result<(AuditReport, Vec<CliError>), CliError> {
     let workspace = context.workspace()?;
@@ -149,20 +144,19 @@ fn run_audit(
             .map_or(DEFAULT_TIME, Duration::from_secs),
     };
     let policies = PolicySet::load(&policy_paths, &workspace.root)
-        .map_err(|e| policy_error(&e))?
+        .map_err(|e| CliError::from(&e))?
         .with_budget(budget);
     let names = workspace
-        .select(&args.packages, shard)
-        .map_err(|e| workspace_error(&e))?;
+        .select(&args.packages, args.shard)
+        .map_err(|e| CliError::from(&e))?;
     let bars = Bars::new(context);
-    let fetcher = Fetcher::new(
+    let fetcher = context.fetcher_with(
         FetchOptions {
-            offline: context.offline,
             connect_timeout: LOOKUP_TIMEOUT,
             lookup_deadline: context.fetch.lookup_deadline().unwrap_or(LOOKUP_TIMEOUT),
             ..context.fetch_options()
         },
-        bars.fetch(),
+        &bars,
     );
     let options = AuditOptions {
         today,
@@ -171,30 +165,16 @@ fn run_audit(
         offline: context.offline,
         progress: bars.package_hook("auditing"),
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(context.jobs)
-        .build()
-        .map_err(|e| CliError::new(ErrorKind::Error, format!("cannot start workers: {e}")))?;
-    let outcome = pool.install(|| audit(&workspace, &names, &policies, Some(&fetcher), &options));
+    let outcome = context
+        .pool()?
+        .install(|| audit(&workspace, &names, &policies, Some(&fetcher), &options));
     for warning in &outcome.warnings {
         warn(
             context.quiet,
             &format!("{}: {}", warning.package, warning.message),
         );
     }
-    let failures = outcome
-        .failures
-        .iter()
-        .map(|failure| match failure {
-            AuditError::Workspace(error) => workspace_error(error),
-            AuditError::Policy(error) => CliError::from_error(ErrorKind::Error, error).hint(
-                "simplify the rule, or raise the budget with `--policy-steps N` (or \
-                 `--policy-seconds N`) if you trust the policy",
-            ),
-            other => CliError::from_error(ErrorKind::Error, other)
-                .hint("fix the manifest entry or restore the patch file"),
-        })
-        .collect();
+    let failures = outcome.failures.iter().map(CliError::from).collect();
     Ok((outcome.report, failures))
 }
 
@@ -322,24 +302,4 @@ fn default_permissions() -> Option<std::fs::Permissions> {
 #[cfg(not(unix))]
 fn default_permissions() -> Option<std::fs::Permissions> {
     None
-}
-
-/// The day ages count to: `MINDELTA_NOW` (`YYYY-MM-DD`), else today (UTC).
-fn today() -> Result<time::Date, CliError> {
-    match std::env::var("MINDELTA_NOW") {
-        Ok(text) if !text.trim().is_empty() => mindelta::audit::report::parse_date(&text)
-            .ok_or_else(|| {
-                CliError::new(
-                    ErrorKind::Error,
-                    format!("`MINDELTA_NOW` is not a date: `{text}`"),
-                )
-                .hint("use `YYYY-MM-DD`, e.g. `MINDELTA_NOW=2026-12-01`")
-            }),
-        _ => Ok(time::OffsetDateTime::now_utc().date()),
-    }
-}
-
-fn policy_error(error: &PolicyError) -> CliError {
-    CliError::from_error(ErrorKind::Error, error)
-        .hint("see docs/policies.md for the rule format and the fields a rule can use")
 }
