@@ -11,6 +11,7 @@ pub mod audit;
 pub mod dependency;
 pub mod expiry;
 pub mod interop;
+pub mod native;
 pub mod patch;
 pub mod prepare;
 pub mod sbom;
