@@ -8,7 +8,10 @@ v1.0 and v1.1 upstream commits the first 30% of them verbatim (`check --release 
 them by patch id and content: expired), rewrites the lines under the next 10% (conflict),
 and edits elsewhere; the rest stay needed.
 
-Usage: bench/gen-check-workspace.py OUT [--packages 100] [--patches 10]
+Usage: bench/gen-check-workspace.py OUT [--packages 100] [--patches 10] [--files 5]
+
+`--files` spreads the patches over more files (12 per file fit in 200 lines): one package of
+1 500 patches (bench/expire-scale.sh) needs `--files 125`.
 """
 
 import argparse
@@ -33,7 +36,9 @@ def original(package, file):
 
 def patch_target(index):
     """(file, line) a patch changes."""
-    return index % FILES, 10 + 15 * (index // FILES) + (index % 3)
+    line = 10 + 15 * (index // FILES) + (index % 3)
+    assert line + 4 <= LINES, "too many patches for the files: raise --files"
+    return index % FILES, line
 
 
 def patch_text(package, index):
@@ -100,11 +105,14 @@ def package(out, number, patches):
 
 
 def main():
+    global FILES
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--packages", type=int, default=100)
     parser.add_argument("--patches", type=int, default=10)
+    parser.add_argument("--files", type=int, default=FILES)
     args = parser.parse_args()
+    FILES = args.files
     for number in range(args.packages):
         package(args.out, number, args.patches)
 

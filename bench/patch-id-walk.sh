@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark of the `patch-id` expiry detector's history walk (src/expiry/history.rs).
+# Benchmark of the `patch-id` expiry detector's history walk (src/git/history/).
 #
 # Usage: bench/patch-id-walk.sh REPO [RANGE] [CHERRY_RANGE]
 #   REPO          a local clone (bare or not) of any large repository, e.g. a

@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod dependency;
 pub mod expiry;
+pub mod git;
 pub mod interop;
 pub mod native;
 pub mod patch;

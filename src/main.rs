@@ -2,6 +2,8 @@
 //!
 //! Everything that prints lives here and in `cli/`; the library only returns data and errors.
 
+#![forbid(unsafe_code)]
+
 mod cli;
 
 use std::process::ExitCode;

@@ -6,6 +6,14 @@
 //! failure drops the staging folder, so the output folder is either the old tree or the new
 //! one, never a half-written one. A patch whose changes are already in the tree is skipped
 //! (reported, never applied twice).
+//!
+//! The output is checked before any work (`out.rs`: never the workspace, the cache or their
+//! ancestors; only a folder `prepare` wrote, an empty one, or any with `force`), and every
+//! tree written carries the marker that lets the next run replace it. Staging folders are
+//! locked while their run lives; each run first removes those of dead runs (`staging.rs`).
+
+pub mod out;
+pub mod staging;
 
 use std::path::{Path, PathBuf};
 
@@ -16,14 +24,20 @@ use crate::patch::apply::{ApplyError, ApplyOptions, WorkTree};
 use crate::patch::metadata::{PatchMetadata, read_metadata};
 use crate::patch::{ParseError, parse_patches};
 use crate::upstream::{FetchError, Fetcher, Provenance, SourceSpec};
+use crate::workspace::journal::step;
 use crate::workspace::manifest::expand;
 use crate::workspace::{Package, PatchEntry, PatchStatus, UpstreamSource};
+use out::{OutAccepted, OutRefusal};
+use staging::Staging;
 
 /// Choices for one `prepare` run.
 #[derive(Debug, Clone, Default)]
 pub struct PrepareOptions {
     /// Context lines a hunk may drop to apply (0: exact context only).
     pub fuzz: usize,
+    /// Replace a non-empty output folder that `prepare` did not write (never the workspace,
+    /// the cache or their ancestors).
+    pub force: bool,
 }
 
 /// What `prepare` did for one package (the JSON shape of DESIGN.md §5).
@@ -34,6 +48,9 @@ pub struct PreparedPackage {
     pub out: PathBuf,
     pub upstream: Provenance,
     pub patches: Vec<PreparedPatch>,
+    /// Staging folders of killed runs that were removed beside the output.
+    #[serde(skip)]
+    pub removed_staging: Vec<PathBuf>,
 }
 
 /// What happened to one patch of the series.
@@ -101,6 +118,8 @@ pub enum PrepareError {
         #[source]
         source: Box<ApplyError>,
     },
+    #[error("`--out` `{}` {}", path.display(), refusal.reason())]
+    Out { path: PathBuf, refusal: OutRefusal },
     #[error("cannot write `{path}`")]
     Io {
         path: PathBuf,
@@ -145,6 +164,23 @@ pub fn prepare(
     options: &PrepareOptions,
 ) -> Result<PreparedPackage, PrepareError> {
     let version = package.manifest.upstream.version.clone();
+    let refuse = |refusal| PrepareError::Out {
+        path: out.to_path_buf(),
+        refusal,
+    };
+    let check = || {
+        out::check(
+            out,
+            package.workspace_root(),
+            &fetcher.options().cache_dir,
+            options.force,
+        )
+        .map_err(refuse)
+    };
+    check()?;
+    // Work on the resolved path (`--out .` has a parent to stage in); report the given one.
+    let given = out;
+    let out = &out::canonical(out);
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -153,13 +189,11 @@ pub fn prepare(
         path: parent.to_path_buf(),
         source,
     })?;
-    let staging = tempfile::Builder::new()
-        .prefix(".mindelta-prepare-")
-        .tempdir_in(parent)
-        .map_err(|source| PrepareError::Io {
-            path: parent.to_path_buf(),
-            source,
-        })?;
+    let removed_staging = staging::remove_stale(parent);
+    let staging = Staging::create(parent).map_err(|source| PrepareError::Io {
+        path: parent.to_path_buf(),
+        source,
+    })?;
     let tree = staging.path().join("tree");
     let upstream = fetcher
         .materialize(&source_spec(package, &version), &tree)
@@ -183,14 +217,33 @@ pub fn prepare(
         source: Box::new(source),
     })?;
 
+    step();
+    // Checked again (the folder may have changed while the tree was built), then marked: the
+    // new tree, and the old one if it was ours, so a kill at the swap leaves either marked.
+    let accepted = check()?;
+    let mark = |identities: &[Option<String>]| {
+        let identities: Vec<String> = identities.iter().flatten().cloned().collect();
+        out::mark(out, &identities).map_err(|source| PrepareError::Io {
+            path: out::marker_path(out),
+            source,
+        })
+    };
+    let old = (accepted == OutAccepted::Ours)
+        .then(|| out::identity(out))
+        .flatten();
+    mark(&[out::identity(&tree), old])?;
     swap_into_place(&tree, out)?;
+    step();
+    // Best effort: the marker already lists the tree now in place.
+    let _ = mark(&[out::identity(out)]);
     drop(staging);
     Ok(PreparedPackage {
         name: package.name.clone(),
         version,
-        out: out.to_path_buf(),
+        out: given.to_path_buf(),
         upstream,
         patches,
+        removed_staging,
     })
 }
 
@@ -201,12 +254,14 @@ fn apply_entry(
     options: &PrepareOptions,
 ) -> Result<PreparedPatch, PrepareError> {
     let path = package.patch_path(entry);
-    let text = std::fs::read(&path).map_err(|source| PrepareError::PatchMissing {
-        file: entry.file.clone(),
-        manifest: package.manifest_path.clone(),
-        line: entry.line,
-        source,
-    })?;
+    let text = package
+        .read_patch(entry)
+        .map_err(|source| PrepareError::PatchMissing {
+            file: entry.file.clone(),
+            manifest: package.manifest_path.clone(),
+            line: entry.line,
+            source,
+        })?;
     let parsed = parse_patches(&text).map_err(|source| PrepareError::PatchParse {
         path: path.clone(),
         source,
@@ -297,9 +352,10 @@ fn swap_into_place(tree: &Path, out: &Path) -> Result<(), PrepareError> {
             std::fs::rename(tree, out).map_err(io)
         }
         Err(error) => Err(io(error)),
-        Ok(meta) if !meta.is_dir() => Err(io(std::io::Error::other(
-            "exists and is not a folder; remove it or choose another --out",
-        ))),
+        Ok(meta) if !meta.is_dir() => Err(PrepareError::Out {
+            path: out.to_path_buf(),
+            refusal: OutRefusal::NotAFolder,
+        }),
         Ok(_) => {
             #[cfg(target_os = "linux")]
             {

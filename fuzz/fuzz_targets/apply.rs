@@ -1,8 +1,12 @@
 //! Fuzz the applier: any bytes, parsed as patches and applied (forward, reverse, with fuzz)
-//! to a small fixed tree, must never panic and never write outside the tree.
+//! to a small fixed tree, must never panic, never write outside the tree, never write into
+//! `.git`, and never leave a symbolic link that leads out of the tree.
 //!
-//! The sandbox holds `tree/` (a few files, a folder and a symlink that points out of the tree)
-//! and `outside/victim.txt`; after each run everything outside `tree/` must be as it was.
+//! The sandbox holds `tree/` (a few files, a `.git` folder, a symlink that points out of the
+//! tree, and a link `a/s1 -> ..` for chains to build on) and `outside/victim.txt`. After each
+//! run everything outside `tree/` and everything in `tree/.git` must be as it was; every path
+//! in the tree must be one git accepts; every link the applier left must resolve inside the
+//! tree. Seeds: `fuzz/seeds/apply/`; dictionary: `fuzz/patch.dict` (see README.md).
 #![no_main]
 
 use std::collections::BTreeMap;
@@ -10,13 +14,20 @@ use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
 use mindelta::patch::apply::{ApplyOptions, WorkTree};
+use mindelta::patch::dotgit::verify_git_path;
 use mindelta::patch::parse_patches;
+
+/// The link planted to lead out of the tree before any patch runs: not the applier's doing.
+const PLANTED_ESCAPE: &str = "escape";
 
 fn build(sandbox: &Path) {
     let tree = sandbox.join("tree");
     std::fs::create_dir_all(tree.join("src")).expect("create the tree");
+    std::fs::create_dir_all(tree.join("a")).expect("create a folder");
+    std::fs::create_dir_all(tree.join(".git/hooks")).expect("create `.git`");
     std::fs::create_dir_all(sandbox.join("outside")).expect("create the victim folder");
     std::fs::write(sandbox.join("outside/victim.txt"), "secret\n").expect("write the victim");
+    std::fs::write(tree.join(".git/config"), "[core]\n\tbare = false\n").expect("write a file");
     std::fs::write(
         tree.join("src/main.c"),
         "int main(void)\n{\n\treturn 0;\n}\n",
@@ -24,11 +35,16 @@ fn build(sandbox: &Path) {
     .expect("write a file");
     std::fs::write(tree.join("README"), "hello\r\nworld").expect("write a file");
     #[cfg(unix)]
-    std::os::unix::fs::symlink("../outside", tree.join("escape")).expect("create a symlink");
+    {
+        std::os::unix::fs::symlink("../outside", tree.join(PLANTED_ESCAPE))
+            .expect("create a symlink");
+        std::os::unix::fs::symlink("..", tree.join("a/s1")).expect("create a symlink");
+    }
 }
 
-/// Everything in the sandbox outside `tree/`: path → (bytes or link target).
-fn outside(sandbox: &Path) -> BTreeMap<String, Vec<u8>> {
+/// Everything in the sandbox outside `tree/`, and everything in `tree/.git`: path → (bytes or
+/// link target).
+fn guarded(sandbox: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![sandbox.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -42,12 +58,13 @@ fn outside(sandbox: &Path) -> BTreeMap<String, Vec<u8>> {
                 .unwrap_or(&path)
                 .display()
                 .to_string();
-            if name == "tree" {
-                continue;
-            }
             let Ok(meta) = std::fs::symlink_metadata(&path) else {
                 continue;
             };
+            if name == "tree" {
+                stack.push(path.join(".git"));
+                continue;
+            }
             if meta.file_type().is_symlink() {
                 let target = std::fs::read_link(&path).unwrap_or_default();
                 out.insert(name, target.display().to_string().into_bytes());
@@ -62,13 +79,51 @@ fn outside(sandbox: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// Panic if a path in the tree is one git refuses (other than the real `.git`), or if a link
+/// other than the planted one resolves outside the tree.
+fn assert_tree_is_sound(tree: &Path) {
+    let root = tree.canonicalize().expect("the tree exists");
+    let mut stack = vec![tree.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let relative = path.strip_prefix(tree).unwrap_or(&path);
+            if relative == Path::new(".git") {
+                continue;
+            }
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            assert!(
+                verify_git_path(relative.as_os_str().as_encoded_bytes(), kind.is_symlink()).is_ok(),
+                "the applier wrote {relative:?}, a path git refuses"
+            );
+            if kind.is_symlink() {
+                if relative != Path::new(PLANTED_ESCAPE)
+                    && let Ok(resolved) = path.canonicalize()
+                {
+                    assert!(
+                        resolved.starts_with(&root),
+                        "the link {relative:?} leads out of the tree"
+                    );
+                }
+            } else if kind.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Ok(patches) = parse_patches(data) else {
         return;
     };
     let sandbox = tempfile::tempdir().expect("create a sandbox");
     build(sandbox.path());
-    let before = outside(sandbox.path());
+    let before = guarded(sandbox.path());
     let variants = [
         ApplyOptions::default(),
         ApplyOptions {
@@ -93,9 +148,10 @@ fuzz_target!(|data: &[u8]| {
         }
         let _ = tree.write();
         assert_eq!(
-            outside(sandbox.path()),
+            guarded(sandbox.path()),
             before,
-            "the applier wrote outside the tree"
+            "the applier wrote outside the tree or into `.git`"
         );
+        assert_tree_is_sound(&sandbox.path().join("tree"));
     }
 });

@@ -18,8 +18,12 @@ pub enum MergeError {
         #[source]
         source: std::io::Error,
     },
-    #[error("`{}` is not an audit report (from `mindelta audit --format json`): {message}", path.display())]
-    Invalid { path: PathBuf, message: String },
+    #[error("`{}` is not an audit report (from `mindelta audit --format json`): {source}", path.display())]
+    Invalid {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("package `{package}` is in both `{}` and `{}`", first.display(), second.display())]
     Duplicate {
         package: String,
@@ -34,9 +38,9 @@ pub fn read_report(path: &Path) -> Result<AuditReport, MergeError> {
         path: path.to_path_buf(),
         source,
     })?;
-    serde_json::from_str(&text).map_err(|error| MergeError::Invalid {
+    serde_json::from_str(&text).map_err(|source| MergeError::Invalid {
         path: path.to_path_buf(),
-        message: error.to_string(),
+        source,
     })
 }
 

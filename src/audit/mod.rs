@@ -27,8 +27,8 @@ pub use report::{
 };
 
 use crate::expiry::{CheckOptions, CountProgress, check_package};
-use crate::upstream::Fetcher;
 use crate::upstream::version::{Scheme, compare};
+use crate::upstream::{FetchError, Fetcher};
 use crate::workspace::{Package, Workspace, WorkspaceError};
 
 /// Choices for one audit, resolved by the CLI.
@@ -165,9 +165,9 @@ fn upstream_facts(
                 report.latest = Some(latest);
             }
             Ok(None) => {}
-            Err(message) => warnings.push(AuditWarning {
+            Err(error) => warnings.push(AuditWarning {
                 package: package.name.clone(),
-                message: format!("newest release unknown: {message}"),
+                message: format!("newest release unknown: {}", with_causes(&error)),
             }),
         }
     }
@@ -199,34 +199,28 @@ fn upstream_facts(
                 report.release = Some(check.release);
                 report.by_verdict = Some(by_verdict);
             }
-            Err(error) => {
-                let mut message = format!("no verdicts: {error}");
-                let mut source = std::error::Error::source(&error);
-                while let Some(cause) = source {
-                    message.push_str(&format!(": {cause}"));
-                    source = cause.source();
-                }
-                warnings.push(AuditWarning {
-                    package: package.name.clone(),
-                    message,
-                });
-            }
+            Err(error) => warnings.push(AuditWarning {
+                package: package.name.clone(),
+                message: format!("no verdicts: {}", with_causes(&error)),
+            }),
         }
     }
 }
 
 /// The newest known release of `package`: `Ok(None)` when the manifest gives no way to find
 /// one, `Err` when looking failed (network, offline without a cache).
-fn newest_release(package: &Package, fetcher: &Fetcher) -> Result<Option<String>, String> {
+fn newest_release(package: &Package, fetcher: &Fetcher) -> Result<Option<String>, FetchError> {
     crate::upstream::release::latest(package, fetcher, false)
         .map(|release| release.map(|r| r.version))
-        .map_err(|error| {
-            let mut message = error.to_string();
-            let mut source = std::error::Error::source(&error);
-            while let Some(cause) = source {
-                message.push_str(&format!(": {cause}"));
-                source = cause.source();
-            }
-            message
-        })
+}
+
+/// An error and its causes on one line (`a: b: c`), for a warning.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    message
 }

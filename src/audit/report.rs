@@ -2,10 +2,11 @@
 //! metrics of one package (changed lines and files, ages, statuses, expiry conditions, CVEs).
 //!
 //! `package_report` reads a package's patch files (parser + header metadata) and turns the
-//! manifest into a `PackageReport`; `Summary::of` totals a set of them. Policies (`policy.rs`)
-//! evaluate over the JSON of these types, so every field added here must also be added to the
-//! schema there (a unit test keeps the two in step). Optional values that are absent are left
-//! out of the JSON, never `null`, so `has(patch.fixed_in)` works in a policy.
+//! manifest into a `PackageReport`; `Summary::of` totals a set of them. Policies (`policy/`)
+//! evaluate over the JSON of these types and read their field tree from these types' own
+//! `Deserialize` (`policy/schema.rs`), so a field added here is known to policies at once.
+//! Optional values that are absent are left out of the JSON, never `null`, so
+//! `has(patch.fixed_in)` works in a policy.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -363,12 +364,14 @@ pub fn package_report(
     let mut files = BTreeSet::new();
     for entry in &manifest.patches {
         let path = package.patch_path(entry);
-        let bytes = std::fs::read(&path).map_err(|source| MetricsError::Read {
-            package: package.name.clone(),
-            path: path.clone(),
-            line: entry.line,
-            source,
-        })?;
+        let bytes = package
+            .read_patch(entry)
+            .map_err(|source| MetricsError::Read {
+                package: package.name.clone(),
+                path: path.clone(),
+                line: entry.line,
+                source,
+            })?;
         let patches = parse_patches(&bytes).map_err(|source| MetricsError::Parse {
             package: package.name.clone(),
             path: path.clone(),

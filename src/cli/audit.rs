@@ -49,7 +49,8 @@ pub struct Args {
     merge: Vec<PathBuf>,
 }
 
-/// Connection timeout for release look-ups: an unreachable host must not stall the audit.
+/// Connection timeout and deadline of release look-ups: an unreachable host, or one that
+/// never answers, must not stall the audit (docs/policies.md).
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
@@ -114,7 +115,8 @@ fn run_audit(context: &Context, args: &Args) -> Result<(AuditReport, Vec<CliErro
         FetchOptions {
             offline: context.offline,
             connect_timeout: LOOKUP_TIMEOUT,
-            ..FetchOptions::new(&context.cache_dir)
+            lookup_deadline: context.fetch.lookup_deadline().unwrap_or(LOOKUP_TIMEOUT),
+            ..context.fetch_options()
         },
         bars.fetch(),
     );

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use super::list::{report_failures, workspace_error};
 use super::progress::Bars;
-use super::{CliError, Context, ErrorKind, Format, output};
+use super::{CliError, Context, ErrorKind, Format, fetch, output};
 use mindelta::expiry::{
     CheckError, CheckOptions, EvidenceResult, PackageCheck, PatchCheck, Verdict, check_package,
 };
@@ -56,7 +56,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let fetcher = Fetcher::new(
         FetchOptions {
             offline: context.offline,
-            ..FetchOptions::new(&context.cache_dir)
+            ..context.fetch_options()
         },
         bars.fetch(),
     );
@@ -82,7 +82,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
                         ..options.clone()
                     };
                     check_package(&package, &release, &fetcher, &options)
-                        .map_err(|e| check_error(&e))
+                        .map_err(|e| check_error(&e, context.offline))
                 })();
                 counter.inc();
                 checked
@@ -106,6 +106,19 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         .iter()
         .flat_map(|p| &p.patches)
         .any(|p| p.verdict.can_expire());
+    // A patch that cannot be read or parsed is judged `unknown` so that the others are still
+    // judged; the command still fails (exit 1), naming the file.
+    for package in &checked {
+        let unreadable = package.patches.iter().flat_map(|patch| &patch.evidence);
+        for evidence in
+            unreadable.filter(|e| e.detector == "patch" && e.result == EvidenceResult::Error)
+        {
+            failures.push(CliError::new(
+                ErrorKind::Error,
+                format!("{}: {}", package.name, evidence.detail),
+            ));
+        }
+    }
     let code = report_failures(failures)?;
     if args.exit_code && can_expire {
         return Ok(ExitCode::from(FINDINGS));
@@ -132,7 +145,8 @@ fn release_for(
         .hint("pass `--release V`, or set `upstream.releases` in the manifest")),
         Err(error) => Err(fetch_error(
             CliError::from_error(fetch_kind(error.kind()), &error),
-            fetch_kind(error.kind()),
+            &error,
+            fetcher.options().offline,
         )),
     }
 }
@@ -145,24 +159,23 @@ fn fetch_kind(kind: FetchErrorKind) -> ErrorKind {
     }
 }
 
-fn fetch_error(cli: CliError, kind: ErrorKind) -> CliError {
-    match kind {
-        ErrorKind::Unavailable => cli.hint(
-            "no verdict was guessed; check the URL and the network, or run without `--offline` to fill the cache (retryable)",
-        ),
+fn fetch_error(cli: CliError, error: &FetchError, offline: bool) -> CliError {
+    let cli = match cli.kind {
+        ErrorKind::Unavailable => cli.hint("no verdict was guessed"),
         _ => cli,
-    }
+    };
+    fetch::with_hint(cli, error, offline)
 }
 
 /// A user-facing error for a package that could not be checked.
-fn check_error(error: &CheckError) -> CliError {
+fn check_error(error: &CheckError, offline: bool) -> CliError {
     match error {
         CheckError::Fetch { source, .. } if source.kind() == FetchErrorKind::NotFound => {
             not_found_error(error, source)
         }
         CheckError::Fetch { source, .. } => {
             let kind = fetch_kind(source.kind());
-            fetch_error(CliError::from_error(kind, error), kind)
+            fetch_error(CliError::from_error(kind, error), source, offline)
         }
         CheckError::Tree { .. } => CliError::from_error(ErrorKind::Error, error),
     }

@@ -17,6 +17,7 @@ use mindelta::expiry::expire::{ExpireError, ExpireOptions, ExpirePlan, plan_expi
 use mindelta::expiry::{CheckOptions, refresh::RefreshError};
 use mindelta::upstream::{FetchError, FetchErrorKind, FetchOptions, Fetcher};
 use mindelta::workspace::Package;
+use mindelta::workspace::edit::EditError;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -56,7 +57,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let fetcher = Fetcher::new(
         FetchOptions {
             offline: context.offline,
-            ..FetchOptions::new(&context.cache_dir)
+            ..context.fetch_options()
         },
         bars.fetch(),
     );
@@ -116,6 +117,11 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         } else {
             match plan.changes.clone().commit() {
                 Ok(()) => committed.push(plan),
+                Err(error @ EditError::RollbackFailed { .. }) => failures.push(
+                    CliError::from_error(ErrorKind::Error, &error).hint(
+                        "the next mindelta command on the workspace finishes the rollback from the journal",
+                    ),
+                ),
                 Err(error) => failures.push(
                     CliError::from_error(ErrorKind::Error, &error)
                         .hint(format!("`{}` was left as it was", plan.name)),

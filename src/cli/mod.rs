@@ -18,6 +18,7 @@ mod check;
 mod error;
 mod expire;
 mod export;
+mod fetch;
 mod import;
 mod list;
 mod output;
@@ -25,6 +26,7 @@ mod patch_id;
 mod patch_id_walk;
 mod prepare;
 mod progress;
+mod recovery;
 mod refresh;
 mod versions;
 
@@ -74,6 +76,8 @@ pub struct GlobalArgs {
     /// Print more (repeat for debug logs)
     #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    #[command(flatten)]
+    fetch: fetch::FetchArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -133,6 +137,8 @@ pub struct Context {
     pub jobs: usize,
     pub offline: bool,
     pub cache_dir: PathBuf,
+    /// The bounds of downloads, archives and git fetches.
+    pub fetch: fetch::FetchArgs,
     pub quiet: bool,
     /// Progress bars only when stderr is a terminal and not quiet.
     pub progress: bool,
@@ -154,22 +160,34 @@ impl Context {
             jobs,
             offline: global.offline,
             cache_dir: global.cache_dir.unwrap_or_else(default_cache_dir),
+            fetch: global.fetch,
             quiet: global.quiet,
             progress: !global.quiet && std::io::stderr().is_terminal(),
         }
     }
 
-    /// The workspace: `--workspace`, else discovered from the current folder.
+    /// The fetch options of this run: the cache, `--offline` and every bound given.
+    pub fn fetch_options(&self) -> mindelta::upstream::FetchOptions {
+        let mut options = mindelta::upstream::FetchOptions::new(&self.cache_dir);
+        options.offline = self.offline;
+        self.fetch.apply(&mut options);
+        options
+    }
+
+    /// The workspace: `--workspace`, else discovered from the current folder; an edit that a
+    /// killed command left is finished or rolled back first, and said so on stderr.
     pub fn workspace(&self) -> Result<mindelta::workspace::Workspace, CliError> {
         use mindelta::workspace::Workspace;
         let found = match &self.workspace {
             Some(dir) => Workspace::open(dir),
             None => Workspace::discover(&std::env::current_dir().unwrap_or_default()),
         };
-        found.map_err(|error| {
+        let workspace = found.map_err(|error| {
             CliError::from_error(ErrorKind::Error, &error)
                 .hint("run inside a workspace or pass `--workspace DIR`")
-        })
+        })?;
+        recovery::report(self, &workspace.recover());
+        Ok(workspace)
     }
 }
 
@@ -203,6 +221,7 @@ pub fn run() -> ExitCode {
     // rest of stderr does.
     let color = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
     init_logging(cli.global.verbose, cli.global.quiet, color);
+    recovery::install_abort_hook();
     let context = Context::new(cli.global);
     if matches!(context.format_arg, FormatArg::Markdown | FormatArg::Sarif)
         && !matches!(cli.command, Command::Audit(_))
@@ -213,6 +232,10 @@ pub fn run() -> ExitCode {
         )
         .hint("use `--format human` or `--format json`")
         .print();
+        return ExitCode::from(2);
+    }
+    if let Err(error) = binary_payload_budget() {
+        error.print();
         return ExitCode::from(2);
     }
     let result = match cli.command {
@@ -235,6 +258,29 @@ pub fn run() -> ExitCode {
             error.exit_code()
         }
     }
+}
+
+/// `MINDELTA_BINARY_PAYLOAD_BUDGET`, when set, replaces the default bound on the bytes of binary
+/// payloads alive at once in the whole process (`mindelta::patch::budget`).
+fn binary_payload_budget() -> Result<(), CliError> {
+    use mindelta::patch::budget::{
+        BINARY_PAYLOAD_BUDGET_VARIABLE as VARIABLE, parse_byte_count, set_binary_payload_budget,
+    };
+    let Some(value) = std::env::var_os(VARIABLE) else {
+        return Ok(());
+    };
+    let bytes = value.to_str().and_then(parse_byte_count).ok_or_else(|| {
+        CliError::new(
+            ErrorKind::Error,
+            format!(
+                "`{VARIABLE}` is not a byte count: `{}`",
+                value.to_string_lossy()
+            ),
+        )
+        .hint("give bytes, or a number with a `K`, `M` or `G` suffix, e.g. `512M`")
+    })?;
+    set_binary_payload_budget(bytes);
+    Ok(())
 }
 
 fn init_logging(verbose: u8, quiet: bool, color: bool) {

@@ -1,7 +1,7 @@
 //! `mindelta patch-id --rev-range A..B [--git-dir DIR]`: the stable patch id of every non-merge
 //! commit of a range, as `git log -p --no-merges A..B | git patch-id --stable` prints them.
 //!
-//! The entry point of the `patch-id` expiry detector's history walk (`expiry::history`), for
+//! The entry point of the `patch-id` expiry detector's history walk (`git::history`), for
 //! checking it against git and for `bench/patch-id-walk.sh`. Ids go through the same on-disk
 //! cache as `check` (keyed by the repository's path), unless `--no-cache`.
 
@@ -57,7 +57,7 @@ pub fn run(context: &Context, args: &WalkArgs, range: &str) -> Result<ExitCode, 
         .build()
         .map_err(|e| CliError::new(ErrorKind::Error, format!("cannot start workers: {e}")))?;
     let walked = pool
-        .install(|| patch_ids(&git_dir, &commits, &mut cache))
+        .install(|| patch_ids(&git_dir, &commits, &mut cache, None))
         .map_err(|e| CliError::from_error(ErrorKind::Error, &e))?;
     if walked.missing > 0 {
         status!(

@@ -12,7 +12,8 @@ use super::apply::apply_error;
 use super::error::warn;
 use super::list::{report_failures, workspace_error};
 use super::progress::Bars;
-use super::{CliError, Context, ErrorKind, Format, output};
+use super::{CliError, Context, ErrorKind, Format, fetch, output};
+use mindelta::prepare::out::OutRefusal;
 use mindelta::prepare::{PatchOutcome, PrepareError, PrepareOptions, PreparedPackage, prepare};
 use mindelta::upstream::{FetchErrorKind, FetchOptions, Fetcher};
 use mindelta::workspace::shard::Shard;
@@ -40,6 +41,10 @@ pub struct Args {
     /// Prepare only shard K of N (a stable split by package name, as `audit --shard`)
     #[arg(long, value_name = "K/N")]
     shard: Option<Shard>,
+    /// Replace an output folder that `prepare` did not write, with everything in it (never
+    /// the workspace, the cache or a folder above them)
+    #[arg(long)]
+    force: bool,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
@@ -53,11 +58,14 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         FetchOptions {
             offline: context.offline,
             allow_unverified: args.allow_unverified,
-            ..FetchOptions::new(&context.cache_dir)
+            ..context.fetch_options()
         },
         bars.fetch(),
     );
-    let options = PrepareOptions { fuzz: args.fuzz };
+    let options = PrepareOptions {
+        fuzz: args.fuzz,
+        force: args.force,
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(context.jobs)
         .build()
@@ -73,8 +81,8 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
                 } else {
                     args.out.clone()
                 };
-                let prepared =
-                    prepare(&package, &fetcher, &out, &options).map_err(|e| prepare_error(&e));
+                let prepared = prepare(&package, &fetcher, &out, &options)
+                    .map_err(|e| prepare_error(&e, context.offline));
                 counter.inc();
                 prepared
             })
@@ -91,6 +99,16 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         }
     }
     for package in &prepared {
+        if let Some(first) = package.removed_staging.first() {
+            warn(
+                context.quiet,
+                &format!(
+                    "removed {} staging folder(s) of killed runs in `{}`",
+                    package.removed_staging.len(),
+                    first.parent().unwrap_or(Path::new(".")).display()
+                ),
+            );
+        }
         for patch in &package.patches {
             if patch.status == PatchOutcome::Skipped {
                 warn(
@@ -181,7 +199,7 @@ fn sbom_timestamp() -> String {
 }
 
 /// A user-facing error for a package that could not be prepared.
-fn prepare_error(error: &PrepareError) -> CliError {
+fn prepare_error(error: &PrepareError, offline: bool) -> CliError {
     match error {
         PrepareError::Fetch { source, .. } => {
             let kind = match source.kind() {
@@ -189,16 +207,7 @@ fn prepare_error(error: &PrepareError) -> CliError {
                 FetchErrorKind::Integrity => ErrorKind::Integrity,
                 FetchErrorKind::Invalid => ErrorKind::Error,
             };
-            let cli = CliError::from_error(kind, error);
-            match kind {
-                ErrorKind::Unavailable => {
-                    cli.hint("check the URL and the network, or run without `--offline` to fill the cache; this is retryable")
-                }
-                ErrorKind::Integrity => cli.hint(
-                    "the download does not match `sha256` in the manifest: do not retry; check the upstream release and the checksum",
-                ),
-                _ => cli,
-            }
+            fetch::with_hint(CliError::from_error(kind, error), source, offline)
         }
         PrepareError::Apply {
             package,
@@ -207,6 +216,18 @@ fn prepare_error(error: &PrepareError) -> CliError {
         } => apply_error(&format!("{package}/{file}"), source),
         PrepareError::PatchMissing { .. } => CliError::from_error(ErrorKind::Error, error)
             .hint("fix the `file:` entry in the manifest or restore the patch file"),
+        PrepareError::Out { refusal, .. } => {
+            let cli = CliError::from_error(ErrorKind::Error, error);
+            match refusal {
+                OutRefusal::NotOurs => cli.hint(
+                    "choose a new or empty folder, or pass `--force` to replace this one and everything in it",
+                ),
+                OutRefusal::NotAFolder => cli.hint("remove it or choose another `--out`"),
+                _ => cli.hint(
+                    "give the tree a folder of its own, such as `--out build/PKG` (`--force` does not change this)",
+                ),
+            }
+        }
         _ => CliError::from_error(ErrorKind::Error, error),
     }
 }

@@ -50,7 +50,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let fetcher = Fetcher::new(
         FetchOptions {
             offline: context.offline,
-            ..FetchOptions::new(&context.cache_dir)
+            ..context.fetch_options()
         },
         Bars::new(context).fetch(),
     );

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use super::list::workspace_error;
 use super::progress::Bars;
-use super::{CliError, Context, ErrorKind, Format, output};
+use super::{CliError, Context, ErrorKind, Format, fetch, output};
 use mindelta::upstream::release::{Release, discover};
 use mindelta::upstream::version::{Scheme, compare, explain};
 use mindelta::upstream::{FetchError, FetchErrorKind, FetchOptions, Fetcher};
@@ -34,11 +34,12 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let fetcher = Fetcher::new(
         FetchOptions {
             offline: context.offline,
-            ..FetchOptions::new(&context.cache_dir)
+            ..context.fetch_options()
         },
         Bars::new(context).fetch(),
     );
-    let releases = discover(&package, &fetcher, args.prereleases).map_err(|e| fetch_error(&e))?;
+    let releases = discover(&package, &fetcher, args.prereleases)
+        .map_err(|e| fetch_error(&e, context.offline))?;
     let upstream = &package.manifest.upstream;
     let scheme = Scheme::parse(upstream.scheme.as_deref());
     match context.format {
@@ -96,7 +97,7 @@ fn render(releases: &[Release], scheme: Scheme, current: &str, explain_order: bo
 }
 
 /// A user-facing error for an upstream whose releases could not be listed.
-fn fetch_error(error: &FetchError) -> CliError {
+fn fetch_error(error: &FetchError, offline: bool) -> CliError {
     let kind = match error.kind() {
         FetchErrorKind::Unavailable | FetchErrorKind::NotFound => ErrorKind::Unavailable,
         FetchErrorKind::Integrity => ErrorKind::Integrity,
@@ -104,16 +105,10 @@ fn fetch_error(error: &FetchError) -> CliError {
     };
     let cli = CliError::from_error(kind, error);
     match error {
-        FetchError::NotCached { .. } => {
-            cli.hint("run without `--offline` once to fill the cache; this is retryable")
-        }
-        FetchError::Unavailable { .. } => {
-            cli.hint("check the URL and the network; this is retryable")
-        }
         FetchError::Io { .. } if kind == ErrorKind::Error => cli.hint(
             "check `releases` in the manifest: `pattern` is a regular expression with a `(?<version>…)` group",
         ),
-        _ => cli,
+        _ => fetch::with_hint(cli, error, offline),
     }
 }
 

@@ -16,6 +16,8 @@
 //! manifest (the commit point of the series) changes last. The caller commits it or, for
 //! `--dry-run`, shows its diff.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Serialize;
 
 use super::refresh::{self, RefreshError, RefreshOptions, RefreshOutcome, SeriesPatch};
@@ -131,9 +133,10 @@ pub fn plan_expire(
             _ => {}
         }
     }
+    let gone: HashSet<&str> = expired.iter().map(|e| e.file.as_str()).collect();
     let remaining: Vec<SeriesPatch> = series
         .iter()
-        .filter(|p| !expired.iter().any(|e| e.file == p.file))
+        .filter(|p| !gone.contains(p.file.as_str()))
         .cloned()
         .collect();
     let tree = refresh::open_tree(package, release, fetcher)?;
@@ -156,7 +159,7 @@ pub fn plan_expire(
         unchanged: Vec::new(),
         conflicts,
         already_upstream: Vec::new(),
-        changes: ChangeSet::default(),
+        changes: ChangeSet::new(package, "expire"),
     };
     let mut writes = Vec::new();
     for (patch, result) in remaining.iter().zip(&results) {
@@ -189,22 +192,26 @@ pub fn plan_expire(
             bytes,
         );
     }
+    // One batch edit of the manifest for all expired patches: editing and re-reading it once
+    // per patch made expire quadratic in the size of the series.
+    let by_file: HashMap<&str, &SeriesPatch> =
+        series.iter().map(|p| (p.file.as_str(), p)).collect();
+    let mut records = Vec::with_capacity(plan.expired.len());
     for gone in &plan.expired {
-        let Some(patch) = series.iter().find(|p| p.file == gone.file) else {
+        let Some(patch) = by_file.get(gone.file.as_str()) else {
             continue;
         };
         plan.changes
             .remove(&package.dir.join(&patch.file), patch.bytes.clone());
-        edit.remove_patch(&gone.file).map_err(RefreshError::from)?;
-        edit.append_expired(&ExpiredEntry {
+        records.push(ExpiredEntry {
             file: gone.file.clone(),
             release: release.to_string(),
             reason: gone.reason.clone(),
             evidence: Some(gone.evidence.clone()),
             date: (!options.date.is_empty()).then(|| options.date.clone()),
-        })
-        .map_err(RefreshError::from)?;
+        });
     }
+    edit.expire_patches(&records).map_err(RefreshError::from)?;
     if release != version {
         refresh::move_version(&mut edit, package, release, fetcher)?;
         plan.version_moved = Some(VersionMove {

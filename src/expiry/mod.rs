@@ -72,7 +72,10 @@ impl Verdict {
 /// One detector's finding about one patch.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evidence {
-    /// The detector's name: `fixed-in`, `upstream-commit`, `patch-id` or `content`.
+    /// The detector's name: `fixed-in`, `upstream-commit`, `patch-id`, `content`,
+    /// `present-modulo-context`, `release-notes`, `claims`, `upstream-subject`,
+    /// `notes-subject`, or a combination rule (`partial-upstream`, `rewritten-upstream`); each
+    /// is described in docs/expiry.md.
     pub detector: String,
     pub result: EvidenceResult,
     /// What was found, in words (commit, tag, hunk).
@@ -484,7 +487,8 @@ fn touched_paths(loaded: &[LoadedPatch]) -> HashSet<Vec<u8>> {
 
 fn load_patch(package: &Package, entry: &PatchEntry) -> LoadedPatch {
     let path: PathBuf = package.patch_path(entry);
-    let parsed = std::fs::read(&path)
+    let parsed = package
+        .read_patch(entry)
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
         .and_then(|bytes| parse_patches(&bytes).map_err(|e| format!("`{}`: {e}", path.display())))
         .and_then(|patches| {

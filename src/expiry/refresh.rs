@@ -175,6 +175,12 @@ pub enum RefreshError {
         #[source]
         source: std::io::Error,
     },
+    #[error("`{}` is not a patch I can read", path.display())]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: crate::patch::ParseError,
+    },
     #[error(transparent)]
     Edit(#[from] EditError),
 }
@@ -210,6 +216,14 @@ pub fn plan_refresh(
     options: &RefreshOptions,
 ) -> Result<RefreshPlan, RefreshError> {
     let series = read_series(package)?;
+    // A patch that does not parse (no diff at all, a path into `.git`, …) is an error that
+    // names it, not a conflict to rebase by hand.
+    for (entry, patch) in package.manifest.patches.iter().zip(&series) {
+        parse_patches(&patch.bytes).map_err(|source| RefreshError::Parse {
+            path: package.patch_path(entry),
+            source,
+        })?;
+    }
     let tree = open_tree(package, release, fetcher)?;
     let patches = refresh_series(&series, &tree, options);
     let version = package.manifest.upstream.version.clone();
@@ -218,7 +232,7 @@ pub fn plan_refresh(
         .iter()
         .any(|p| p.outcome == RefreshOutcome::Conflict);
     let blocked = moving && conflicts && !options.allow_conflicts;
-    let mut changes = ChangeSet::default();
+    let mut changes = ChangeSet::new(package, "refresh");
     if !blocked {
         for (patch, entry) in patches.iter().zip(&series) {
             if let Some(bytes) = &patch.bytes {
@@ -255,10 +269,12 @@ pub fn read_series(package: &Package) -> Result<Vec<SeriesPatch>, RefreshError> 
         .iter()
         .map(|entry| {
             let path = package.patch_path(entry);
-            let bytes = std::fs::read(&path).map_err(|source| RefreshError::Patch {
-                path: path.clone(),
-                source,
-            })?;
+            let bytes = package
+                .read_patch(entry)
+                .map_err(|source| RefreshError::Patch {
+                    path: path.clone(),
+                    source,
+                })?;
             Ok(SeriesPatch {
                 file: entry.file.clone(),
                 strip: entry.strip,
@@ -280,13 +296,13 @@ impl Files<'_> {
         if let Some(entry) = staged.get(path).or_else(|| self.changed.get(path)) {
             return Ok(entry.clone());
         }
-        self.release.read(path)
+        Ok(self.release.read(path)?)
     }
 
     /// V's files named like `path`, where upstream may have moved it, ranked as `check` ranks
     /// them.
     fn namesakes(&self, path: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-        self.release.namesakes(path, MAX_MOVED_CANDIDATES)
+        Ok(self.release.namesakes(path, MAX_MOVED_CANDIDATES)?)
     }
 }
 

@@ -13,18 +13,16 @@
 //! version, since their extra part does not match. When several tags name V and point to
 //! different commits, a `v`-prefixed or bare tag wins, then the shortest name.
 
-use git2::{Oid, Repository};
-
 use super::history::History;
+use crate::git::{ObjectId, Repository};
 
-/// [`resolve_release_tag`] in a history (its repository opened once more, read-only).
+/// [`resolve_release_tag`] in a history.
 pub fn resolve_in_history(
     history: &History,
     candidates: &[String],
     release: &str,
-) -> Option<(String, Oid)> {
-    let repo = Repository::open_bare(history.path()).ok()?;
-    resolve_release_tag(&repo, candidates, release)
+) -> Option<(String, ObjectId)> {
+    resolve_release_tag(history.repository(), candidates, release)
 }
 
 /// The first of `candidates` that exists, else the tag naming `release` ([`names_version`]),
@@ -33,22 +31,20 @@ pub fn resolve_release_tag(
     repo: &Repository,
     candidates: &[String],
     release: &str,
-) -> Option<(String, Oid)> {
-    if let Some(found) = crate::expiry::tree::resolve_tag(repo, candidates) {
+) -> Option<(String, ObjectId)> {
+    if let Some(found) = repo.resolve_tag(candidates) {
         return Some(found);
     }
-    let names = repo.tag_names(None).ok()?;
+    let names = repo.tag_names().ok()?;
     let mut matching: Vec<&str> = names
         .iter()
-        .filter_map(|tag| tag.ok().flatten())
+        .map(String::as_str)
         .filter(|tag| names_version(tag, release))
         .collect();
     matching.sort_by_key(|tag| (!plain_prefix(tag), tag.len(), tag.to_string()));
-    matching.into_iter().find_map(|tag| {
-        let reference = repo.find_reference(&format!("refs/tags/{tag}")).ok()?;
-        let commit = reference.peel_to_commit().ok()?;
-        Some((tag.to_string(), commit.id()))
-    })
+    matching
+        .into_iter()
+        .find_map(|tag| Some((tag.to_string(), repo.tag_commit(tag)?)))
 }
 
 /// Whether `tag` is a spelling of release `version` (see the module comment).

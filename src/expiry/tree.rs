@@ -1,12 +1,11 @@
 //! Release R's files, as the `content` detector reads them.
 //!
-//! A git upstream is read straight from the bare mirror: R's tag is resolved to a tree and
-//! only the blobs of the paths the series touches are read, with no checkout. That costs a
-//! few object lookups instead of writing a whole tree (tens of thousands of files for a large
-//! project) to disk, and the mirror is already there for the history detectors. Tarball and
-//! dir upstreams have no object store, so R is written through `Fetcher::materialize` (the
-//! same vetted writer as `prepare`) into a temporary folder that lives as long as the
-//! `ReleaseTree`, and files are read from there, never through a symbolic link.
+//! A git upstream is read straight from the bare mirror (`crate::git`): R's tag is resolved to
+//! a tree and only the blobs of the paths the series touches are read, with no checkout.
+//! Tarball and dir upstreams have no object store, so R is written through
+//! `Fetcher::materialize` (the same vetted writer as `prepare`) into a temporary folder that
+//! lives as long as the `ReleaseTree`, and files are read from there, never through a symbolic
+//! link.
 //!
 //! A tarball of a release other than the pinned one has no checksum in the manifest: it is
 //! fetched unverified, as is a pinned tarball without one (the check changes nothing and
@@ -21,9 +20,8 @@ use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use git2::{ObjectType, Oid, Repository};
-
-use crate::patch::path::{check_no_symlink, safe_relative};
+use crate::git::{EntryKind, GitError, ObjectId, Repository};
+use crate::patch::path::{UnsafePath, check_no_symlink, safe_relative};
 use crate::prepare::source_spec;
 use crate::upstream::cache::sha256_file;
 use crate::upstream::{FetchError, FetchOptions, Fetcher, SourceSpec, archive};
@@ -38,6 +36,31 @@ fn is_notes_folder(path: &str) -> bool {
         path.to_ascii_lowercase().as_str(),
         "doc" | "docs" | "documentation" | "documentation/relnotes"
     )
+}
+
+/// Why R's files could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum TreeError {
+    /// The mirror's objects could not be read.
+    #[error("cannot read the release's git tree")]
+    Git(#[from] GitError),
+    /// A file or folder of the extracted tree could not be read.
+    #[error("cannot read `{}`", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A path that cannot name a file of the tree.
+    #[error("cannot look up the path")]
+    Path(#[from] UnsafePath),
+}
+
+/// Callers that still report errors as text get the whole cause chain.
+impl From<TreeError> for String {
+    fn from(error: TreeError) -> String {
+        crate::upstream::error_chain(&error)
+    }
 }
 
 /// What is at a path of R.
@@ -60,8 +83,9 @@ pub struct ReleaseTree {
 
 enum Source {
     Git {
-        repo: Repository,
-        tree: Oid,
+        /// Boxed: a gix handle is large, and most trees are read from disk.
+        repo: Box<Repository>,
+        tree: ObjectId,
     },
     Disk {
         root: PathBuf,
@@ -102,11 +126,12 @@ impl ReleaseTree {
         match &mut spec {
             SourceSpec::Git { url, tags } => {
                 let mirror = fetcher.git_mirror(url)?;
-                let repo = Repository::open_bare(&mirror).map_err(|source| FetchError::Git {
+                let git_error = |source| FetchError::Git {
                     url: url.clone(),
-                    source,
-                })?;
-                let Some((tag, commit)) = resolve_tag(&repo, tags) else {
+                    source: Box::new(source),
+                };
+                let repo = Repository::open_bare(&mirror).map_err(git_error)?;
+                let Some((tag, commit)) = repo.resolve_tag(tags) else {
                     return Err(if fetcher.options().offline {
                         FetchError::NotCached { url: url.clone() }
                     } else {
@@ -116,15 +141,14 @@ impl ReleaseTree {
                         }
                     });
                 };
-                let tree = repo
-                    .find_commit(commit)
-                    .and_then(|c| c.tree())
-                    .map_err(|source| FetchError::Git {
-                        url: url.clone(),
-                        source,
-                    })?
-                    .id();
-                Ok(ReleaseTree::new(Source::Git { repo, tree }, Some(tag)))
+                let tree = repo.commit_tree(commit).map_err(git_error)?;
+                Ok(ReleaseTree::new(
+                    Source::Git {
+                        repo: Box::new(repo),
+                        tree,
+                    },
+                    Some(tag),
+                ))
             }
             SourceSpec::Tarball { sha256, .. } => {
                 if release != package.manifest.upstream.version {
@@ -184,12 +208,7 @@ impl ReleaseTree {
                 .flatten()
                 .any(|path| !path.is_empty() && (wanted(path) || is_release_notes(path)))
         };
-        archive::extract_selected(
-            &archive,
-            &tree,
-            fetcher.options().max_expanded_bytes,
-            &mut select,
-        )?;
+        archive::extract_selected(&archive, &tree, fetcher.options(), &mut select)?;
         let root = match layout.single_top() {
             Some(top) => tree.join(crate::patch::path::bytes_to_path(&top)),
             None => tree,
@@ -206,7 +225,7 @@ impl ReleaseTree {
 
     /// R's release notes ([`is_release_notes`]): each file's path and bytes (at most
     /// [`MAX_NOTES_BYTES`] of each), in path order.
-    pub fn release_notes(&self) -> Result<Vec<(String, Vec<u8>)>, String> {
+    pub fn release_notes(&self) -> Result<Vec<(String, Vec<u8>)>, TreeError> {
         let mut paths = Vec::new();
         let mut folders = vec![String::new()];
         while let Some(folder) = folders.pop() {
@@ -236,25 +255,23 @@ impl ReleaseTree {
     }
 
     /// The names in a folder of R (`""` is the root), each with whether it is a folder.
-    fn list(&self, folder: &str) -> Result<Vec<(String, bool)>, String> {
+    fn list(&self, folder: &str) -> Result<Vec<(String, bool)>, TreeError> {
         match &self.source {
             Source::Git { repo, tree } => {
-                let root = repo.find_tree(*tree).map_err(|e| e.message().to_string())?;
-                let tree = if folder.is_empty() {
-                    root
-                } else {
-                    match root.get_path(Path::new(folder)) {
-                        Ok(entry) if entry.kind() == Some(ObjectType::Tree) => repo
-                            .find_tree(entry.id())
-                            .map_err(|e| e.message().to_string())?,
+                let mut current = *tree;
+                for component in folder.split('/').filter(|c| !c.is_empty()) {
+                    let entries = repo.tree_entries(current)?;
+                    match entries.into_iter().find(|e| e.name == component.as_bytes()) {
+                        Some(entry) if entry.kind == EntryKind::Tree => current = entry.id,
                         _ => return Ok(Vec::new()),
                     }
-                };
-                Ok(tree
-                    .iter()
+                }
+                Ok(repo
+                    .tree_entries(current)?
+                    .into_iter()
                     .filter_map(|entry| {
-                        let name = entry.name().ok()?.to_string();
-                        Some((name, entry.kind() == Some(ObjectType::Tree)))
+                        let name = String::from_utf8(entry.name).ok()?;
+                        Some((name, entry.kind == EntryKind::Tree))
                     })
                     .collect())
             }
@@ -282,7 +299,7 @@ impl ReleaseTree {
     /// paths, sorted. Links and submodules are not files. The first call indexes R's files
     /// by name (a walk of the git tree, or of the folder without following links); later calls
     /// only look it up.
-    pub fn paths_named(&self, name: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    pub fn paths_named(&self, name: &[u8]) -> Result<Vec<Vec<u8>>, TreeError> {
         let index = match self.by_name.get() {
             Some(index) => index,
             None => {
@@ -305,7 +322,7 @@ impl ReleaseTree {
     /// R's regular files named like `path` (not `path` itself), where upstream may have moved
     /// it: those sharing the most trailing path components with `path` first, then by path; at
     /// most `max`. The `content` detector and `refresh` both look for a moved file here.
-    pub fn namesakes(&self, path: &[u8], max: usize) -> Result<Vec<Vec<u8>>, String> {
+    pub fn namesakes(&self, path: &[u8], max: usize) -> Result<Vec<Vec<u8>>, TreeError> {
         let shared = |other: &[u8]| {
             other
                 .split(|b| *b == b'/')
@@ -329,18 +346,23 @@ impl ReleaseTree {
     }
 
     /// Every regular file of R, as relative `/`-separated paths.
-    fn files(&self) -> Result<Vec<Vec<u8>>, String> {
+    fn files(&self) -> Result<Vec<Vec<u8>>, TreeError> {
         match &self.source {
-            Source::Git { repo, tree } => git_files(repo, *tree),
+            Source::Git { repo, tree } => Ok(repo.regular_files(*tree)?),
             Source::Disk { root, .. } => disk_files(root),
         }
     }
 
     /// What R holds at `path` (relative, `/`-separated, as a patch names it).
-    pub fn read(&self, path: &[u8]) -> Result<Entry, String> {
-        let relative = safe_relative(path).map_err(|e| e.to_string())?;
+    pub fn read(&self, path: &[u8]) -> Result<Entry, TreeError> {
+        let relative = safe_relative(path)?;
         match &self.source {
-            Source::Git { repo, tree } => read_git(repo, *tree, &relative),
+            Source::Git { repo, tree } => {
+                let components = relative.iter().map(|c| c.as_encoded_bytes());
+                Ok(repo
+                    .file_at(*tree, components)?
+                    .map_or(Entry::Missing, Entry::File))
+            }
             Source::Disk { root, .. } => read_disk(root, &relative),
         }
     }
@@ -469,33 +491,9 @@ pub fn last_component(path: &[u8]) -> &[u8] {
     }
 }
 
-/// The blobs of a git tree that are regular files (links and submodules are not), by path.
-/// Walked by hand rather than with `Tree::walk`, which gives up on a folder name that is not
-/// UTF-8.
-fn git_files(repo: &Repository, tree: Oid) -> Result<Vec<Vec<u8>>, String> {
-    let mut files = Vec::new();
-    let mut folders = vec![(Vec::new(), tree)];
-    while let Some((prefix, oid)) = folders.pop() {
-        let tree = repo.find_tree(oid).map_err(|e| e.message().to_string())?;
-        for entry in tree.iter() {
-            let mut path = prefix.clone();
-            path.extend_from_slice(entry.name_bytes());
-            match entry.kind() {
-                Some(ObjectType::Tree) => {
-                    path.push(b'/');
-                    folders.push((path, entry.id()));
-                }
-                Some(ObjectType::Blob) if entry.filemode() != 0o120000 => files.push(path),
-                _ => {}
-            }
-        }
-    }
-    Ok(files)
-}
-
 /// The regular files under `root`, by relative path; symbolic links are neither followed nor
 /// listed (a folder entry's type is the link's own, never its target's).
-fn disk_files(root: &Path) -> Result<Vec<Vec<u8>>, String> {
+fn disk_files(root: &Path) -> Result<Vec<Vec<u8>>, TreeError> {
     if std::fs::symlink_metadata(root).is_ok_and(|meta| meta.file_type().is_symlink()) {
         return Ok(Vec::new());
     }
@@ -507,16 +505,18 @@ fn disk_files(root: &Path) -> Result<Vec<Vec<u8>>, String> {
             continue;
         }
         let full = root.join(&relative);
+        let io = |path: &Path, source| TreeError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let entries = match std::fs::read_dir(&full) {
             Ok(entries) => entries,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(error) => return Err(format!("cannot list `{}`: {error}", full.display())),
+            Err(error) => return Err(io(&full, error)),
         };
         for entry in entries {
-            let entry = entry.map_err(|e| format!("cannot list `{}`: {e}", full.display()))?;
-            let kind = entry
-                .file_type()
-                .map_err(|e| format!("cannot read `{}`: {e}", entry.path().display()))?;
+            let entry = entry.map_err(|e| io(&full, e))?;
+            let kind = entry.file_type().map_err(|e| io(&entry.path(), e))?;
             let mut path = folder.clone();
             if !path.is_empty() {
                 path.push(b'/');
@@ -532,46 +532,22 @@ fn disk_files(root: &Path) -> Result<Vec<Vec<u8>>, String> {
     Ok(files)
 }
 
-fn read_git(repo: &Repository, tree: Oid, relative: &Path) -> Result<Entry, String> {
-    let tree = repo.find_tree(tree).map_err(|e| e.message().to_string())?;
-    let entry = match tree.get_path(relative) {
-        Ok(entry) => entry,
-        Err(error) if error.code() == git2::ErrorCode::NotFound => return Ok(Entry::Missing),
-        Err(error) => return Err(error.message().to_string()),
-    };
-    let mode = entry.filemode();
-    if entry.kind() != Some(ObjectType::Blob) || mode == 0o120000 {
-        return Ok(Entry::Missing);
-    }
-    let blob = repo
-        .find_blob(entry.id())
-        .map_err(|e| e.message().to_string())?;
-    Ok(Entry::File(blob.content().to_vec()))
-}
-
-fn read_disk(root: &Path, relative: &Path) -> Result<Entry, String> {
+fn read_disk(root: &Path, relative: &Path) -> Result<Entry, TreeError> {
     if check_no_symlink(root, relative).is_err() {
         return Ok(Entry::Missing);
     }
     let full = root.join(relative);
+    let io = |source| TreeError::Io {
+        path: full.clone(),
+        source,
+    };
     match std::fs::symlink_metadata(&full) {
-        Ok(meta) if meta.is_file() => std::fs::read(&full)
-            .map(Entry::File)
-            .map_err(|e| format!("cannot read `{}`: {e}", full.display())),
+        Ok(meta) if meta.is_file() => std::fs::read(&full).map(Entry::File).map_err(io),
         Ok(_) => Ok(Entry::Missing),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Entry::Missing),
         Err(error) if error.kind() == std::io::ErrorKind::NotADirectory => Ok(Entry::Missing),
-        Err(error) => Err(format!("cannot read `{}`: {error}", full.display())),
+        Err(error) => Err(io(error)),
     }
-}
-
-/// The first of `tags` that exists in `repo` (annotated or lightweight), with its commit.
-pub fn resolve_tag(repo: &Repository, tags: &[String]) -> Option<(String, Oid)> {
-    tags.iter().find_map(|tag| {
-        let reference = repo.find_reference(&format!("refs/tags/{tag}")).ok()?;
-        let commit = reference.peel_to_commit().ok()?;
-        Some((tag.clone(), commit.id()))
-    })
 }
 
 /// A temporary folder in the cache for one release tree of a check, removed when dropped.
@@ -654,29 +630,63 @@ mod tests {
         assert!(tree.paths_named(b"nothing.c").unwrap().is_empty());
     }
 
+    /// Run git in `dir` with `input` on stdin; its output, trimmed.
+    fn git(dir: &Path, args: &[&str], input: &str) -> String {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "git {args:?}");
+        String::from_utf8(output.stdout).unwrap().trim().to_string()
+    }
+
     #[test]
     fn paths_named_in_git_skips_links_and_submodules() {
         let temp = tempfile::tempdir().unwrap();
-        let repo = Repository::init_bare(temp.path()).unwrap();
-        let blob = repo.blob(b"int a;\n").unwrap();
-        let commit_id = Oid::from_str("0123456789abcdef0123456789abcdef01234567").unwrap();
-        let folder = |entries: &[(&str, Oid, i32)]| {
-            let mut builder = repo.treebuilder(None).unwrap();
-            for (name, id, mode) in entries {
-                builder.insert(name, *id, *mode).unwrap();
-            }
-            builder.write().unwrap()
+        let dir = temp.path();
+        git(dir, &["init", "-q", "--bare"], "");
+        let blob = git(dir, &["hash-object", "-w", "--stdin"], "int a;\n");
+        let commit_id = "0123456789abcdef0123456789abcdef01234567";
+        let folder = |entries: &[(&str, &str, &str)]| {
+            let listing: String = entries
+                .iter()
+                .map(|(name, id, mode)| {
+                    let kind = match *mode {
+                        "040000" => "tree",
+                        "160000" => "commit",
+                        _ => "blob",
+                    };
+                    format!("{mode} {kind} {id}\t{name}\n")
+                })
+                .collect();
+            git(dir, &["mktree", "--missing"], &listing)
         };
-        let lib = folder(&[("a.c", blob, 0o100644), ("b.c", blob, 0o100755)]);
-        let deep = folder(&[("a.c", blob, 0o100644)]);
-        let vendor = folder(&[("deep", deep, 0o040000)]);
+        let lib = folder(&[("a.c", &blob, "100644"), ("b.c", &blob, "100755")]);
+        let deep = folder(&[("a.c", &blob, "100644")]);
+        let vendor = folder(&[("deep", &deep, "040000")]);
         let root = folder(&[
-            ("lib", lib, 0o040000),
-            ("vendor", vendor, 0o040000),
-            ("link", blob, 0o120000),
-            ("a.c", blob, 0o120000),
-            ("sub", commit_id, 0o160000),
+            ("lib", &lib, "040000"),
+            ("vendor", &vendor, "040000"),
+            ("link", &blob, "120000"),
+            ("a.c", &blob, "120000"),
+            ("sub", commit_id, "160000"),
         ]);
+        let repo = Repository::open_bare(dir).unwrap();
+        let root: ObjectId = root.parse().unwrap();
+        let repo = Box::new(repo);
         let tree = ReleaseTree::new(Source::Git { repo, tree: root }, None);
         assert_eq!(
             tree.paths_named(b"a.c").unwrap(),
@@ -685,6 +695,14 @@ mod tests {
         assert_eq!(tree.paths_named(b"b.c").unwrap(), [b"lib/b.c".to_vec()]);
         assert!(tree.paths_named(b"sub").unwrap().is_empty());
         assert!(tree.paths_named(b"link").unwrap().is_empty());
+        assert_eq!(
+            tree.read(b"vendor/deep/a.c").unwrap(),
+            Entry::File(b"int a;\n".to_vec())
+        );
+        assert_eq!(tree.read(b"a.c").unwrap(), Entry::Missing);
+        assert_eq!(tree.read(b"lib").unwrap(), Entry::Missing);
+        assert_eq!(tree.read(b"lib/a.c/x").unwrap(), Entry::Missing);
+        assert_eq!(tree.read(b"sub").unwrap(), Entry::Missing);
     }
 
     #[test]

@@ -20,20 +20,29 @@ use crate::workspace::{Package, PatchEntry, PatchStatus};
 /// Why an export could not be done. The output folder is left as it was.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
+    /// A file that cannot be read or written (the error names it: `fs-err`).
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// A patch of the package cannot be read (or is not inside the package's folder).
     #[error("cannot read `{path}`")]
     Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
+    /// The staging folder beside `--out` cannot be made.
     #[error("cannot write `{path}`")]
     Write {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("`{path}` is not a patch I can read: {message}")]
-    Patch { path: PathBuf, message: String },
+    #[error("`{path}` is not a patch I can read: {source}")]
+    Patch {
+        path: PathBuf,
+        #[source]
+        source: crate::patch::ParseError,
+    },
     #[error("`{path}` exists and is not empty")]
     Exists { path: PathBuf },
 }
@@ -76,11 +85,7 @@ pub fn export_quilt(
     out: &Path,
     force: bool,
 ) -> Result<ExportedPackage, ExportError> {
-    let write_error = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ExportError::Write { path, source }
-    };
-    let occupied = std::fs::read_dir(out).is_ok_and(|mut entries| entries.next().is_some());
+    let occupied = fs_err::read_dir(out).is_ok_and(|mut entries| entries.next().is_some());
     if occupied && !force {
         return Err(ExportError::Exists {
             path: out.to_path_buf(),
@@ -91,10 +96,12 @@ pub fn export_quilt(
     let mut files = Vec::new();
     for entry in &package.manifest.patches {
         let path = package.patch_path(entry);
-        let bytes = std::fs::read(&path).map_err(|source| ExportError::Read {
-            path: path.clone(),
-            source,
-        })?;
+        let bytes = package
+            .read_patch(entry)
+            .map_err(|source| ExportError::Read {
+                path: path.clone(),
+                source,
+            })?;
         let Rewritten {
             bytes,
             added_fields,
@@ -118,34 +125,33 @@ pub fn export_quilt(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(write_error(parent))?;
+    fs_err::create_dir_all(parent)?;
     let staging = tempfile::Builder::new()
         .prefix(".mindelta-export-")
         .tempdir_in(parent)
-        .map_err(write_error(parent))?;
+        .map_err(|source| ExportError::Write {
+            path: parent.to_path_buf(),
+            source,
+        })?;
     let tree = staging.path().join("series-dir");
-    std::fs::create_dir_all(&tree).map_err(write_error(&tree))?;
+    fs_err::create_dir_all(&tree)?;
     for (file, bytes) in &files {
         let path = tree.join(file);
         if let Some(folder) = path.parent() {
-            std::fs::create_dir_all(folder).map_err(write_error(folder))?;
+            fs_err::create_dir_all(folder)?;
         }
-        std::fs::write(&path, bytes).map_err(write_error(&path))?;
+        fs_err::write(&path, bytes)?;
     }
-    let series_path = tree.join("series");
-    std::fs::write(&series_path, &series).map_err(write_error(&series_path))?;
+    fs_err::write(tree.join("series"), &series)?;
     if out.exists() {
         let old = staging.path().join("old");
-        std::fs::rename(out, &old).map_err(write_error(out))?;
-        if let Err(source) = std::fs::rename(&tree, out) {
-            let _ = std::fs::rename(&old, out);
-            return Err(ExportError::Write {
-                path: out.to_path_buf(),
-                source,
-            });
+        fs_err::rename(out, &old)?;
+        if let Err(error) = fs_err::rename(&tree, out) {
+            let _ = fs_err::rename(&old, out);
+            return Err(error.into());
         }
     } else {
-        std::fs::rename(&tree, out).map_err(write_error(out))?;
+        fs_err::rename(&tree, out)?;
     }
     drop(staging);
     Ok(ExportedPackage {
@@ -157,9 +163,9 @@ pub fn export_quilt(
 
 /// What an import reads from these patch bytes.
 fn reimport(entry: &PatchEntry, bytes: &[u8], path: &Path) -> Result<PatchEntry, ExportError> {
-    let patches = parse_patches(bytes).map_err(|error| ExportError::Patch {
+    let patches = parse_patches(bytes).map_err(|source| ExportError::Patch {
         path: path.to_path_buf(),
-        message: error.to_string(),
+        source,
     })?;
     let metadata = patches
         .first()

@@ -1,21 +1,10 @@
 //! `import melange`: a melange package YAML (Wolfi/Chainguard style) into a package.
 //!
 //! Read leniently: only the keys mindelta needs are declared, every other key of the (large)
-//! melange schema is ignored. Mapping:
-//! - `package.version` → `upstream.version`; `${{package.version}}` → `{version}`, other
-//!   `${{package.*}}`, `${{vars.*}}` and `var-transforms` results are substituted.
-//! - the first `uses: fetch` → a tarball upstream (`expected-sha256` → `sha256`); the first
-//!   `uses: git-checkout` → a git upstream (`tag` → the tag template), or the tarball's `git`
-//!   (for the history detectors) when both are present.
-//! - every `uses: patch` step, nested pipelines included → the patch list, in order
-//!   (`patches:` space-separated, or a quilt `series:` file; `strip-components` → `strip`).
-//!   Patch files are looked up in `<yaml folder>/<package name>/` (melange's default source
-//!   folder) and then next to the YAML.
-//! - `update:` → `upstream.releases.pattern` (from `strip-prefix`, `strip-suffix`, tag filters).
-//!
-//! What has no place in a manifest is not guessed: cherry-picks (melange applies them from the
-//! git history, so there is no patch file), `expected-sha512`, `expected-commit`,
-//! `release-monitor` ids. Each is reported in `not_imported` with its value (docs/interop.md).
+//! melange schema is ignored. The version, the first `fetch` or `git-checkout`, every `patch`
+//! step (nested pipelines included) and `update:` become the manifest; what has no place in a
+//! manifest (cherry-picks, `expected-sha512`, …) is reported in `not_imported`, never guessed.
+//! The mapping, field by field, is in docs/interop.md.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -217,10 +206,7 @@ pub fn import_melange(
         path: path.clone(),
         message,
     };
-    let text = std::fs::read_to_string(path).map_err(|source| ImportError::Read {
-        path: path.clone(),
-        source,
-    })?;
+    let text = fs_err::read_to_string(path)?;
     let melange: Melange = serde_saphyr::from_str(&text).map_err(|error| {
         let message = crate::workspace::manifest::yaml_message(&error);
         invalid(match error.location() {
@@ -388,11 +374,7 @@ pub fn import_melange(
                 &melange.package.name,
                 &substitution.apply(series),
             );
-            let text =
-                std::fs::read_to_string(&series_path).map_err(|source| ImportError::Read {
-                    path: series_path.clone(),
-                    source,
-                })?;
+            let text = fs_err::read_to_string(&series_path)?;
             let prefix = Path::new(&substitution.apply(series))
                 .parent()
                 .map(|p| p.to_string_lossy().into_owned())
@@ -412,10 +394,7 @@ pub fn import_melange(
                 return Err(invalid(format!("patch `{file}` is applied twice")));
             }
             let patch_path = locate(&yaml_dir, &melange.package.name, &file);
-            let bytes = std::fs::read(&patch_path).map_err(|source| ImportError::Read {
-                path: patch_path.clone(),
-                source,
-            })?;
+            let bytes = fs_err::read(&patch_path)?;
             let metadata = header_metadata(&patch_path, &bytes)?;
             patches.push(entry_from_header(&file, strip, &metadata));
             files.push(PatchFile { file, bytes });

@@ -30,12 +30,10 @@ pub use quilt::{QuiltImport, SeriesEntry, import_quilt, parse_series};
 /// Why an import could not be done. Nothing in the workspace was changed.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("cannot read `{path}`")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file that cannot be read or written (the error names it: `fs-err`).
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// A write whose error does not name its path (a staging folder, an atomic write).
     #[error("cannot write `{path}`")]
     Write {
         path: PathBuf,
@@ -48,8 +46,18 @@ pub enum ImportError {
         line: usize,
         message: String,
     },
-    #[error("`{path}` is not a patch I can read: {message}")]
-    Patch { path: PathBuf, message: String },
+    #[error("`{path}` is not a patch I can read: {source}")]
+    Patch {
+        path: PathBuf,
+        #[source]
+        source: crate::patch::ParseError,
+    },
+    #[error("patch `{path}` cannot be written into the package folder: {source}")]
+    UnsafePath {
+        path: String,
+        #[source]
+        source: crate::patch::path::UnsafePath,
+    },
     #[error("`{path}`: {message}")]
     Melange { path: PathBuf, message: String },
     #[error("package `{name}` already exists at `{path}`")]
@@ -110,9 +118,9 @@ pub struct PatchFile {
 /// Parse `bytes` as patches (so a broken file is refused at import, not at the next build) and
 /// read the first patch's header.
 pub fn header_metadata(path: &Path, bytes: &[u8]) -> Result<PatchMetadata, ImportError> {
-    let patches = parse_patches(bytes).map_err(|error| ImportError::Patch {
+    let patches = parse_patches(bytes).map_err(|source| ImportError::Patch {
         path: path.to_path_buf(),
-        message: error.to_string(),
+        source,
     })?;
     Ok(patches
         .first()
@@ -317,26 +325,27 @@ pub fn install_package(
         let path = path.to_path_buf();
         move |source| ImportError::Write { path, source }
     };
-    std::fs::create_dir_all(patches_dir).map_err(write_error(patches_dir))?;
+    fs_err::create_dir_all(patches_dir)?;
     let staging = tempfile::Builder::new()
         .prefix(".mindelta-import-")
         .tempdir_in(patches_dir)
         .map_err(write_error(patches_dir))?;
     let package_dir = staging.path().join("package");
     for file in files {
-        let relative = crate::patch::path::safe_relative(file.file.as_bytes()).map_err(|e| {
-            ImportError::Patch {
-                path: PathBuf::from(&file.file),
-                message: e.to_string(),
-            }
-        })?;
+        let relative =
+            crate::patch::path::safe_relative(file.file.as_bytes()).map_err(|source| {
+                ImportError::UnsafePath {
+                    path: file.file.clone(),
+                    source,
+                }
+            })?;
         let path = package_dir.join(relative);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(write_error(parent))?;
+            fs_err::create_dir_all(parent)?;
         }
-        std::fs::write(&path, &file.bytes).map_err(write_error(&path))?;
+        fs_err::write(&path, &file.bytes)?;
     }
-    std::fs::create_dir_all(&package_dir).map_err(write_error(&package_dir))?;
+    fs_err::create_dir_all(&package_dir)?;
     let manifest_path = package_dir.join("package.yaml");
     let text = manifest_yaml(manifest);
     Manifest::parse(&text, &target.join("package.yaml"))?;
@@ -344,16 +353,13 @@ pub fn install_package(
         .map_err(write_error(&manifest_path))?;
     if target.exists() {
         let old = staging.path().join("old");
-        std::fs::rename(&target, &old).map_err(write_error(&target))?;
-        if let Err(source) = std::fs::rename(&package_dir, &target) {
-            let _ = std::fs::rename(&old, &target);
-            return Err(ImportError::Write {
-                path: target,
-                source,
-            });
+        fs_err::rename(&target, &old)?;
+        if let Err(error) = fs_err::rename(&package_dir, &target) {
+            let _ = fs_err::rename(&old, &target);
+            return Err(error.into());
         }
     } else {
-        std::fs::rename(&package_dir, &target).map_err(write_error(&target))?;
+        fs_err::rename(&package_dir, &target)?;
     }
     drop(staging);
     Ok(target)

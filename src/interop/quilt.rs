@@ -146,19 +146,13 @@ pub fn import_quilt(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
         .to_path_buf();
-    let text = std::fs::read_to_string(&series_path).map_err(|source| ImportError::Read {
-        path: series_path.clone(),
-        source,
-    })?;
+    let text = fs_err::read_to_string(&series_path)?;
     let series = parse_series(&text, &series_path)?;
     let mut files = Vec::with_capacity(series.len());
     let mut patches = Vec::with_capacity(series.len());
     for entry in &series {
         let path = folder.join(&entry.file);
-        let bytes = std::fs::read(&path).map_err(|source| ImportError::Read {
-            path: path.clone(),
-            source,
-        })?;
+        let bytes = fs_err::read(&path)?;
         let metadata = header_metadata(&path, &bytes)?;
         patches.push(entry_from_header(&entry.file, entry.strip, &metadata));
         files.push(PatchFile {

@@ -4,20 +4,26 @@
 //! once at the end. Each file diff is planned against the tree as the earlier patches left it
 //! (in memory, see `tree`), its hunks placed by `place` (exact, then nearest offset, fuzz only
 //! when asked), and the result staged; only when every file of the patch applied does the
-//! stage become part of the tree. Written by hand: no crate places hunks with per-hunk
-//! evidence, guards against applying twice and enforces the path rules of DESIGN.md §4.
+//! stage become part of the tree. Before it does, a patch that creates, changes or removes a
+//! symbolic link has every link of the tree resolved through the others (`links`): none may
+//! lead out of the tree. Written by hand: no crate places hunks with per-hunk evidence, guards
+//! against applying twice and enforces the path rules of DESIGN.md §4.
 
+mod links;
 mod place;
+mod refusal;
 mod tree;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use place::locate;
+pub use refusal::Refusal;
 
+use crate::patch::budget::{self, BudgetError, Reservation};
 use crate::patch::model::{BinaryKind, FilePatch, Hunk, LineKind, Patch};
-use crate::patch::path::{UnsafePath, safe_relative};
 use place::{Miss, Spot};
+use refusal::{check_link_target, checked, refuse_gitmodules_link};
 use tree::{EXECUTABLE, FileState, LineEnds, REGULAR, SYMLINK, Slot, Stage, Tree};
 
 /// How to apply: `-p` level, allowed fuzz, direction.
@@ -131,7 +137,7 @@ pub enum ApplyError {
     Unsafe {
         path: String,
         #[source]
-        reason: UnsafePath,
+        reason: Refusal,
     },
     #[error("`{path}` does not exist")]
     MissingFile { path: String },
@@ -177,7 +183,7 @@ impl WorkTree {
                 targets
                     .into_iter()
                     .flatten()
-                    .filter_map(|path| safe_relative(&path).ok()),
+                    .filter_map(|path| checked(&path).ok()),
             );
         }
         self.tree.prefetch(paths);
@@ -248,6 +254,7 @@ impl WorkTree {
         for (_, result, _) in outcomes {
             files.push(result?);
         }
+        self.tree.check_links(&stage)?;
         if commit {
             self.tree.commit(stage);
         }
@@ -371,14 +378,15 @@ impl Planner<'_> {
             mode: REGULAR,
             permissions: None,
             line_ends: LineEnds::default(),
+            reservation: None,
         };
         let existing = match slot {
             Slot::Missing => None,
             Slot::File(state) if !self.file.git && state.content.is_empty() => Some(state),
             Slot::File(state) => {
-                let (content, _, _) = self.new_content(&empty)?;
+                let produced = self.new_content(&empty)?;
                 let mode = self.file.new_mode.map(git_mode).unwrap_or(REGULAR);
-                self.already = *state.content == content && (state.mode == mode);
+                self.already = state.content == produced.content && (state.mode == mode);
                 return Err(ApplyError::FileExists {
                     path: path.display().to_string(),
                 });
@@ -390,10 +398,10 @@ impl Planner<'_> {
             }
         };
         let base = existing.clone().unwrap_or(empty);
-        let (content, line_ends, hunks) = self.new_content(&base)?;
+        let produced = self.new_content(&base)?;
         let mode = self.file.new_mode.map(git_mode).unwrap_or(base.mode);
         if mode == SYMLINK {
-            check_link_target(&path, &content)?;
+            check_link_target(&path, &produced.content)?;
         }
         let permissions = if mode == base.mode {
             base.permissions
@@ -401,15 +409,7 @@ impl Planner<'_> {
             None
         };
         let shown = path.display().to_string();
-        self.stage.set(
-            path,
-            Slot::File(FileState {
-                content: Arc::new(content),
-                mode,
-                permissions,
-                line_ends,
-            }),
-        );
+        let hunks = produced.stage(self.stage, path, mode, permissions);
         Ok(AppliedFile {
             path: shown,
             change: if existing.is_some() {
@@ -443,7 +443,7 @@ impl Planner<'_> {
             // A binary deletion is taken as it is: git verifies nothing else either.
             Vec::new()
         } else {
-            let (content, _, hunks) = self.new_content(&state)?;
+            let Produced { content, hunks, .. } = self.new_content(&state)?;
             if !content.is_empty() {
                 return Err(ApplyError::Mismatch {
                     file: self.display.clone(),
@@ -505,10 +505,15 @@ impl Planner<'_> {
                 });
             }
         }
-        let (content, line_ends, hunks) = self.new_content(&source)?;
+        let produced = self.new_content(&source)?;
         let mode = self.file.new_mode.map(git_mode).unwrap_or(source.mode);
-        if mode == SYMLINK && (mode != source.mode || *source.content != content) {
-            check_link_target(&to, &content)?;
+        if mode == SYMLINK {
+            if mode != source.mode || source.content != produced.content {
+                check_link_target(&to, &produced.content)?;
+            } else {
+                // The same link under a new name: that name is checked as a link.
+                refuse_gitmodules_link(&to)?;
+            }
         }
         let changes_nothing = self.file.hunks.is_empty() && self.file.binary.is_none();
         if changes_nothing && !rename && !copy {
@@ -536,15 +541,7 @@ impl Planner<'_> {
             self.stage.set(from, Slot::Missing);
         }
         let shown = to.display().to_string();
-        self.stage.set(
-            to,
-            Slot::File(FileState {
-                content: Arc::new(content),
-                mode,
-                permissions,
-                line_ends,
-            }),
-        );
+        let hunks = produced.stage(self.stage, to, mode, permissions);
         Ok(AppliedFile {
             path: shown,
             change,
@@ -557,7 +554,7 @@ impl Planner<'_> {
     fn looks_applied(&self, state: &FileState) -> bool {
         if let Some(binary) = &self.file.binary {
             return binary.forward.as_ref().is_some_and(|forward| {
-                forward.kind == BinaryKind::Literal && forward.data == *state.content
+                forward.kind == BinaryKind::Literal && *forward.data == **state.content
             });
         }
         let lines = state.lines();
@@ -566,10 +563,7 @@ impl Planner<'_> {
 
     /// The content the file diff produces from `base`, and where its hunks landed.
     /// The line ends of the result come along when a splice found them.
-    fn new_content(
-        &mut self,
-        base: &FileState,
-    ) -> Result<(Vec<u8>, LineEnds, Vec<Placement>), ApplyError> {
+    fn new_content(&mut self, base: &FileState) -> Result<Produced, ApplyError> {
         if let Some(binary) = &self.file.binary {
             let Some(forward) = &binary.forward else {
                 return Err(ApplyError::Binary {
@@ -578,20 +572,39 @@ impl Planner<'_> {
                         .to_string(),
                 });
             };
-            let content = match forward.kind {
-                BinaryKind::Literal => forward.data.clone(),
+            let binary_error = |message: String| ApplyError::Binary {
+                file: self.display.clone(),
+                message,
+            };
+            let produced = match forward.kind {
+                // The file shares the payload's bytes and the budget they were reserved from.
+                BinaryKind::Literal => Produced {
+                    content: forward.data.shared(),
+                    line_ends: LineEnds::default(),
+                    hunks: Vec::new(),
+                    reservation: Some(forward.data.reservation().clone()),
+                },
                 BinaryKind::Delta => {
-                    delta(&base.content, &forward.data).map_err(|message| ApplyError::Binary {
-                        file: self.display.clone(),
-                        message,
-                    })?
+                    let (content, reservation) =
+                        delta(&base.content, &forward.data).map_err(binary_error)?;
+                    Produced {
+                        content: Arc::new(content),
+                        line_ends: LineEnds::default(),
+                        hunks: Vec::new(),
+                        reservation: Some(reservation),
+                    }
                 }
             };
-            self.already = *base.content == content;
-            return Ok((content, LineEnds::default(), Vec::new()));
+            self.already = base.content == produced.content;
+            return Ok(produced);
         }
         if self.file.hunks.is_empty() {
-            return Ok((base.content.to_vec(), base.line_ends.clone(), Vec::new()));
+            return Ok(Produced {
+                content: Arc::clone(&base.content),
+                line_ends: base.line_ends.clone(),
+                hunks: Vec::new(),
+                reservation: base.reservation.clone(),
+            });
         }
         let hunks = &self.file.hunks;
         let lines = base.lines();
@@ -609,13 +622,51 @@ impl Planner<'_> {
                     .enumerate()
                     .map(|(index, spot)| placement(index, spot))
                     .collect();
-                Ok((content, LineEnds::known(ends), placements))
+                Ok(Produced {
+                    content: Arc::new(content),
+                    line_ends: LineEnds::known(ends),
+                    hunks: placements,
+                    reservation: None,
+                })
             }
             Err(miss) => {
                 self.already = reverse_present(hunks, &lines, false);
                 Err(hunk_failed(&self.display, hunks, &miss, &lines))
             }
         }
+    }
+}
+
+/// What a file diff makes of a file: the content (shared with the payload of a binary literal,
+/// or with the old file when nothing changes), its line ends when known, where the hunks
+/// landed, and the budget reservation that pays for bytes inflated from a binary payload.
+struct Produced {
+    content: Arc<Vec<u8>>,
+    line_ends: LineEnds,
+    hunks: Vec<Placement>,
+    reservation: Option<Reservation>,
+}
+
+impl Produced {
+    /// Stage the content at `path` with `mode`; the placements are returned for the report.
+    fn stage(
+        self,
+        stage: &mut Stage,
+        path: PathBuf,
+        mode: u32,
+        permissions: Option<u32>,
+    ) -> Vec<Placement> {
+        stage.set(
+            path,
+            Slot::File(FileState {
+                content: self.content,
+                mode,
+                permissions,
+                line_ends: self.line_ends,
+                reservation: self.reservation,
+            }),
+        );
+        self.hunks
     }
 }
 
@@ -637,14 +688,6 @@ pub fn apply_hunks(
     Some((place::splice(&lines, hunks, &spots), placements))
 }
 
-/// A path from the patch, refused if absolute or with `..`.
-fn checked(path: &[u8]) -> Result<PathBuf, ApplyError> {
-    safe_relative(path).map_err(|reason| ApplyError::Unsafe {
-        path: String::from_utf8_lossy(path).into_owned(),
-        reason,
-    })
-}
-
 /// Git's mode for a mode from a patch: symlink, executable or regular (never setuid/setgid).
 fn git_mode(mode: u32) -> u32 {
     if mode & 0o170000 == SYMLINK {
@@ -656,38 +699,16 @@ fn git_mode(mode: u32) -> u32 {
     }
 }
 
-/// A symlink a patch creates must point to a relative place inside the tree.
-fn check_link_target(link: &Path, target: &[u8]) -> Result<(), ApplyError> {
-    let shown = String::from_utf8_lossy(target).into_owned();
-    let refuse = |reason| ApplyError::Unsafe {
-        path: link.display().to_string(),
-        reason,
-    };
-    if target.is_empty() || target.contains(&0) || target.contains(&b'\n') {
-        return Err(refuse(UnsafePath::Invalid(shown)));
-    }
-    if target.first() == Some(&b'/') {
-        return Err(refuse(UnsafePath::Absolute(shown)));
-    }
-    let mut depth = link.components().count() as isize - 1;
-    for part in target.split(|&b| b == b'/') {
-        match part {
-            b"" | b"." => {}
-            b".." => {
-                depth -= 1;
-                if depth < 0 {
-                    return Err(refuse(UnsafePath::ParentComponent(shown)));
-                }
-            }
-            _ => depth += 1,
-        }
-    }
-    Ok(())
-}
-
-/// Apply a git delta; the binary module owns the format.
-fn delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, String> {
-    crate::patch::binary::apply_delta(base, delta).map_err(|error| error.to_string())
+/// Apply a git delta (the binary module owns the format), its declared result reserved from
+/// the binary payload budget before it is built.
+fn delta(base: &[u8], delta: &[u8]) -> Result<(Vec<u8>, Reservation), String> {
+    use crate::patch::binary::{BinaryError, apply_delta, delta_target_size};
+    let size = delta_target_size(delta).map_err(|error| error.to_string())?;
+    let reservation = budget::global()
+        .reserve(size)
+        .map_err(|error: BudgetError| BinaryError::from(error).to_string())?;
+    let content = apply_delta(base, delta).map_err(|error| error.to_string())?;
+    Ok((content, reservation))
 }
 
 fn placement(index: usize, spot: &Spot) -> Placement {

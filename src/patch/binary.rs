@@ -4,8 +4,12 @@
 //! (`literal`/`delta` blocks) into a `BinaryHunk`; the applier calls `apply_delta` to rebuild a
 //! file from a `delta` payload. Git's base85 alphabet and delta encoding have no maintained
 //! crate, and both are short; every length and offset read from the patch is bounds-checked.
+//! No buffer is sized from a declared length before that length is reserved from the binary
+//! payload budget (`super::budget`).
 
 use std::io::Read;
+
+use super::budget::{BudgetError, Reservation};
 
 /// A binary payload that cannot be decoded or applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,6 +26,9 @@ pub enum BinaryError {
     /// The delta is malformed or does not fit the file it is applied to.
     #[error("invalid binary delta: {0}")]
     Delta(String),
+    /// The declared size does not fit the binary payload budget; nothing was allocated.
+    #[error("binary payload refused: {0}")]
+    Budget(#[from] BudgetError),
 }
 
 const ALPHABET: &[u8; 85] =
@@ -75,9 +82,12 @@ pub fn decode_base85_payload(lines: &[&[u8]]) -> Result<Vec<u8>, BinaryError> {
     Ok(out)
 }
 
-/// Inflate a zlib stream that must produce exactly `expected_size` bytes.
-pub fn inflate(data: &[u8], expected_size: usize) -> Result<Vec<u8>, BinaryError> {
-    let mut out = Vec::with_capacity(expected_size.min(64 << 20));
+/// Inflate a zlib stream that must produce exactly the bytes `reservation` paid for (the size
+/// the payload declares, reserved before this call so that the buffer is never larger than the
+/// budget allows).
+pub fn inflate(data: &[u8], reservation: &Reservation) -> Result<Vec<u8>, BinaryError> {
+    let expected_size = reservation.bytes();
+    let mut out = Vec::with_capacity(expected_size);
     let limit = u64::try_from(expected_size)
         .unwrap_or(u64::MAX)
         .saturating_add(1);
@@ -92,6 +102,14 @@ pub fn inflate(data: &[u8], expected_size: usize) -> Result<Vec<u8>, BinaryError
         });
     }
     Ok(out)
+}
+
+/// The size of the file a delta builds (the second number of its header), to reserve before
+/// `apply_delta` runs.
+pub fn delta_target_size(delta: &[u8]) -> Result<usize, BinaryError> {
+    let mut at = 0;
+    read_size(delta, &mut at)?;
+    read_size(delta, &mut at)
 }
 
 /// Read one of the delta header's little-endian base-128 sizes.
@@ -119,7 +137,7 @@ fn read_size(delta: &[u8], at: &mut usize) -> Result<usize, BinaryError> {
 const MAX_DELTA_TARGET: usize = 1 << 30;
 
 /// Apply a git delta (source size, target size, then copy/insert instructions) to `base`.
-/// The same format serves GIT binary patches and packed objects (`expiry::history::objects`).
+/// The same format serves GIT binary patches and packed objects (`git::history::objects`).
 pub fn apply_delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, BinaryError> {
     let fail = |message: &str| BinaryError::Delta(message.to_string());
     let mut at = 0;
@@ -231,9 +249,10 @@ mod tests {
         let lines: Vec<&[u8]> = text.split_inclusive(|b| *b == b'\n').collect();
         let decoded = decode_base85_payload(&lines).unwrap();
         assert_eq!(decoded, deflated);
-        assert_eq!(inflate(&decoded, data.len()).unwrap(), data);
+        let reserve = |bytes| crate::patch::budget::global().reserve(bytes).unwrap();
+        assert_eq!(inflate(&decoded, &reserve(data.len())).unwrap(), data);
         assert!(matches!(
-            inflate(&decoded, data.len() + 1),
+            inflate(&decoded, &reserve(data.len() + 1)),
             Err(BinaryError::SizeMismatch { .. })
         ));
     }
@@ -252,6 +271,7 @@ mod tests {
         let base = b"hello world";
         // source 11, target 11: copy 6 bytes at 0, insert "there"
         let delta = [11, 11, 0x80 | 0x10, 6, 5, b't', b'h', b'e', b'r', b'e'];
+        assert_eq!(delta_target_size(&delta).unwrap(), 11);
         assert_eq!(apply_delta(base, &delta).unwrap(), b"hello there");
         assert!(apply_delta(b"short", &delta).is_err());
         let past_end = [11, 11, 0x80 | 0x01 | 0x10, 10, 6];

@@ -1,10 +1,12 @@
 //! Diff generation: two versions of a file's bytes in, one `FilePatch` out.
 //!
-//! Used where mindelta writes patches itself (refresh, shrinking a partial patch). The line
-//! matching is `imara-diff`'s histogram algorithm with its line post-processing; grouping the
-//! changes into hunks with context, and the git-style headers, are done here so the result is
-//! the patch model (`model`) that the writer turns into bytes. Lines keep their terminators,
-//! so CRLF content and a missing newline at the end come out exactly.
+//! Its one user in the program is the `--dry-run` display of a planned workspace edit
+//! (`workspace::edit::ChangeSet::diff`); refresh and shrinking re-place the patch's own hunks
+//! and never re-diff. The property tests and the apply benchmark build patches with it too.
+//! The line matching is `imara-diff`'s histogram algorithm with its line post-processing;
+//! grouping the changes into hunks with context, and the git-style headers, are done here so
+//! the result is the patch model (`model`) that the writer turns into bytes. Lines keep their
+//! terminators, so CRLF content and a missing newline at the end come out exactly.
 
 use imara_diff::{Algorithm, Diff, InternedInput};
 

@@ -1,12 +1,15 @@
 //! Patches: the model (`model`), the parser (`parse`), the writer (`write`), the applier
-//! (`apply`, `binary`) and git's stable patch id (`patch_id`).
+//! (`apply`, `binary`) and git's stable patch id (`patch_id`); the rules every path and payload
+//! obeys (`path`, `dotgit`, `budget`).
 //!
 //! Flow: bytes → `parse::parse_patches` → `Vec<Patch>` → `apply::WorkTree::apply` (or
 //! `patch_id::stable_patch_id`, or `write::write_patch` to get the bytes back).
 
 pub mod apply;
 pub mod binary;
+pub mod budget;
 pub mod diff;
+pub mod dotgit;
 pub mod metadata;
 pub mod model;
 pub mod parse;

@@ -5,6 +5,8 @@
 //! content is kept as bytes, each with its own line terminator (`\n` or `\r\n`), so CRLF files
 //! and non-UTF-8 content survive; a line marked `\ No newline at end of file` has no terminator.
 
+pub use super::budget::Payload;
+
 /// One patch: a header and the diffs of its files.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Patch {
@@ -104,8 +106,9 @@ pub struct BinaryHunk {
     pub kind: BinaryKind,
     /// The size git declared (`literal N` / `delta N`): the inflated length.
     pub size: usize,
-    /// The inflated payload: the file itself (`literal`) or a git delta (`delta`).
-    pub data: Vec<u8>,
+    /// The inflated payload: the file itself (`literal`) or a git delta (`delta`), paid for
+    /// from the binary payload budget for as long as it lives.
+    pub data: Payload,
 }
 
 /// `literal` (the whole file) or `delta` (a git delta against the old file).
@@ -197,6 +200,19 @@ impl FilePatch {
         self.new_path
             .as_deref()
             .and_then(|p| super::path::strip_components(p, strip))
+    }
+
+    /// Whether the diff changes anything, as git judges it: a hunk, a binary payload (or
+    /// notice), a new or deleted file, a rename or copy, or a mode change. A `diff --git` header
+    /// with none of these is what git calls a "patch with only garbage".
+    pub fn changes_anything(&self) -> bool {
+        !self.hunks.is_empty()
+            || self.binary.is_some()
+            || self.is_new
+            || self.is_delete
+            || self.rename.is_some()
+            || self.copy.is_some()
+            || matches!((self.old_mode, self.new_mode), (Some(old), Some(new)) if old != new)
     }
 
     /// The path to show a user: the new path, else the old one, `-p strip` applied.

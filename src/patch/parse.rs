@@ -8,10 +8,19 @@
 //! find where a hunk ends. One input is accepted but not kept verbatim: an empty line inside a
 //! hunk (a context line whose leading space a mailer or editor stripped, which GNU patch and
 //! git apply also accept) is read as the context line ` ` + newline and written back that way.
+//!
+//! The parser also refuses, with the line, what git apply refuses and what no reader of a patch
+//! should act on: input that holds no diff at all (a 404 page, an empty file, headers only), a
+//! `diff --git` header that changes nothing, a stray line between two hunks of a file (the
+//! hunks after it would be lost), hunk counts larger than the rest of the input, paths with a
+//! `.git` component (`dotgit`), and binary payloads beyond the budget (`budget`). No buffer is
+//! sized from a count the input declares before that count is checked.
 //! Written by hand: no crate parses git extended headers, binary
 //! payloads and quilt/svn preambles losslessly (see DESIGN.md §9).
 
 use super::binary::{self, BinaryError};
+use super::budget;
+use super::dotgit::verify_git_path;
 use super::model::{BinaryHunk, BinaryKind, BinaryPatch, FilePatch, Hunk, Line, LineKind, Patch};
 
 /// A patch that could not be parsed, with the 1-based line of the input where it went wrong.
@@ -27,7 +36,10 @@ pub struct ParseError {
 /// Every patch in the input: one for a plain diff / quilt patch, several for an mbox of
 /// format-patch mails (each `From <sha> Mon Sep 17 00:00:00 2001` line starts a new patch).
 ///
-/// Empty input gives no patch; input without any diff gives one patch holding only a header.
+/// Input that holds no file diff that changes anything (an empty file, prose or mail headers
+/// only, an HTML error page) is an error, as it is for GNU patch ("Only garbage was found") and
+/// git apply ("No valid patches"). A mail without a diff among mails with one (a cover letter)
+/// is kept as a patch holding only a header.
 pub fn parse_patches(input: &[u8]) -> Result<Vec<Patch>, ParseError> {
     let lines = split_lines(input);
     Parser {
@@ -87,15 +99,23 @@ impl<'a> Parser<'a> {
         let mut current = Patch::default();
         // Lines not (yet) part of a file diff: the header, prose between diffs, the trailer.
         let mut pending: Vec<&[u8]> = Vec::new();
+        // After the hunks of a file, the first line that is not part of them (0-based) and the
+        // file: a hunk header before the next file diff means the lines between were stray.
+        let mut after_hunks: Option<(usize, String)> = None;
         let mut index = 0;
         while index < self.lines.len() {
             let line = self.lines[index];
-            if is_mbox_from(line) && (!pending.is_empty() || !current.files.is_empty()) {
-                finish(&mut current, &mut pending, &mut patches);
+            if is_mbox_from(line) {
+                after_hunks = None;
+                if !pending.is_empty() || !current.files.is_empty() {
+                    finish(&mut current, &mut pending, &mut patches);
+                }
             }
             match self.diff_start(index) {
                 Some(start) => {
                     let (mut file, next) = self.file(index, start)?;
+                    after_hunks = (!file.hunks.is_empty() && next < self.lines.len())
+                        .then(|| (next, file.display_path(0)));
                     if current.files.is_empty() {
                         current.header = pending.concat();
                     } else if !pending.is_empty() {
@@ -109,6 +129,20 @@ impl<'a> Parser<'a> {
                     index = next;
                 }
                 None => {
+                    if let Some((stray, file)) = &after_hunks
+                        && line.starts_with(b"@@ -")
+                        && parse_hunk_header(line).is_some()
+                    {
+                        return Err(error(
+                            *stray,
+                            &format!(
+                                "unexpected line between two hunks of `{file}` (the hunk at \
+                                 line {} would be lost); a hunk ends when its header's line \
+                                 counts are used up",
+                                index + 1
+                            ),
+                        ));
+                    }
                     self.refuse_non_unified(index)?;
                     pending.push(line);
                     index += 1;
@@ -117,6 +151,19 @@ impl<'a> Parser<'a> {
         }
         if !pending.is_empty() || !current.files.is_empty() {
             finish(&mut current, &mut pending, &mut patches);
+        }
+        let has_diff = patches
+            .iter()
+            .flat_map(|patch| &patch.files)
+            .any(FilePatch::changes_anything);
+        if !has_diff {
+            let message = if self.lines.is_empty() {
+                "the input is empty: no diff to apply"
+            } else {
+                "no diff found: nothing here is a unified diff (`diff --git`, or `---`/`+++` \
+                 lines and `@@` hunks), so there is nothing to apply"
+            };
+            return Err(error(0, message));
         }
         Ok(patches)
     }
@@ -200,7 +247,23 @@ impl<'a> Parser<'a> {
     }
 
     /// Parse one file diff starting at `index`; returns it and the index of the next line.
-    fn file(&self, mut index: usize, start: Start) -> Result<(FilePatch, usize), ParseError> {
+    fn file(&self, index: usize, start: Start) -> Result<(FilePatch, usize), ParseError> {
+        let (file, next) = self.file_diff(index, start)?;
+        if file.git && !file.changes_anything() {
+            return Err(error(
+                index,
+                &format!(
+                    "`diff --git` header of `{}` with no change after it (no hunk, mode change, \
+                     rename, copy or binary payload)",
+                    file.display_path(0)
+                ),
+            ));
+        }
+        refuse_git_paths(&file, index)?;
+        Ok((file, next))
+    }
+
+    fn file_diff(&self, mut index: usize, start: Start) -> Result<(FilePatch, usize), ParseError> {
         let mut file = FilePatch::default();
         match start {
             Start::Git => {
@@ -322,6 +385,11 @@ impl<'a> Parser<'a> {
             };
             let size =
                 parse_number(size).ok_or_else(|| error(index, "invalid binary payload size"))?;
+            // Reserved before anything is decoded or allocated: the declared size is the
+            // input's word, and a small zlib stream can claim gigabytes.
+            let reservation = budget::global()
+                .reserve(size)
+                .map_err(|e| error(index, &BinaryError::from(e).to_string()))?;
             raw.push(self.line(index).to_vec());
             index += 1;
             let first = index;
@@ -338,9 +406,13 @@ impl<'a> Parser<'a> {
                 BinaryError::Base85 { line, .. } => error(first + line, &e.to_string()),
                 other => error(first, &other.to_string()),
             })?;
-            let data =
-                binary::inflate(&deflated, size).map_err(|e| error(first, &e.to_string()))?;
-            payloads.push(BinaryHunk { kind, size, data });
+            let data = binary::inflate(&deflated, &reservation)
+                .map_err(|e| error(first, &e.to_string()))?;
+            payloads.push(BinaryHunk {
+                kind,
+                size,
+                data: budget::Payload::new(data, reservation),
+            });
         }
         let mut payloads = payloads.into_iter();
         file.binary = Some(BinaryPatch {
@@ -376,13 +448,27 @@ impl<'a> Parser<'a> {
                 })?;
             let header_index = index;
             index += 1;
+            // Every line of a hunk uses up one old or one new line (a context line both), so a
+            // hunk has at least max(old, new) lines: more than the input holds is refused here,
+            // before anything is sized from the counts.
+            let needed = old_count.max(new_count);
+            let available = self.lines.len() - index;
+            if needed > available {
+                return Err(error(
+                    header_index,
+                    &format!(
+                        "hunk ends early: its header counts {needed} lines and only {available} \
+                         follow in the input"
+                    ),
+                ));
+            }
             let mut hunk = Hunk {
                 old_start,
                 old_count,
                 new_start,
                 new_count,
                 header_line: header.to_vec(),
-                lines: Vec::with_capacity(old_count.max(new_count)),
+                lines: Vec::with_capacity(needed),
             };
             let (mut old_left, mut new_left) = (old_count, new_count);
             while old_left > 0 || new_left > 0 {
@@ -461,6 +547,33 @@ impl<'a> Parser<'a> {
         last.no_newline_marker = Some(self.line(index).to_vec());
         Ok(())
     }
+}
+
+/// Refuse a file diff that names a path git refuses (a `.git` component in any spelling, or
+/// `.gitmodules` as a symbolic link): every name it carries, both sides of a rename or copy,
+/// as written (the `-p` prefix is a component like the others, so no strip level can make a
+/// refused name safe). `index` is the first line of the file diff.
+fn refuse_git_paths(file: &FilePatch, index: usize) -> Result<(), ParseError> {
+    let is_link = |mode: Option<u32>| mode.is_some_and(|m| m & 0o170000 == 0o120000);
+    let (old_link, new_link) = (is_link(file.old_mode), is_link(file.new_mode));
+    let renamed = file.rename.iter().chain(&file.copy);
+    let old_names = file
+        .old_path
+        .iter()
+        .chain(renamed.clone().map(|(from, _)| from));
+    let new_names = file.new_path.iter().chain(renamed.map(|(_, to)| to));
+    let names = old_names
+        .map(|name| (name, old_link))
+        .chain(new_names.map(|name| (name, new_link)));
+    for (name, link) in names {
+        verify_git_path(name, link).map_err(|reason| {
+            error(
+                index,
+                &format!("{reason}; git refuses such a path, and so does mindelta"),
+            )
+        })?;
+    }
+    Ok(())
 }
 
 /// Close the current patch: the pending lines become its header (no diff) or trailer.
@@ -760,133 +873,4 @@ pub(crate) fn unquote_c(text: &[u8]) -> Option<(Vec<u8>, usize)> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn one(input: &[u8]) -> Patch {
-        let mut patches = parse_patches(input).unwrap();
-        assert_eq!(patches.len(), 1);
-        patches.remove(0)
-    }
-
-    #[test]
-    fn parses_git_diff_with_header() {
-        let input = b"From: A <a@example.org>\nSubject: fix\n\n---\n x | 2 +-\n\ndiff --git a/x b/x\nindex 1234567..89abcde 100644\n--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n-- \n2.43.0\n";
-        let patch = one(input);
-        assert!(patch.header.ends_with(b" x | 2 +-\n\n"));
-        assert_eq!(patch.trailer, b"-- \n2.43.0\n");
-        let file = &patch.files[0];
-        assert!(file.git);
-        assert_eq!(file.old_path.as_deref(), Some(&b"a/x"[..]));
-        assert_eq!(file.index, Some(("1234567".into(), "89abcde".into())));
-        assert_eq!(file.hunks[0].lines.len(), 3);
-        assert_eq!(file.hunks[0].lines[2].kind, LineKind::Add);
-    }
-
-    #[test]
-    fn removed_line_that_looks_like_a_signature_stays_in_the_hunk() {
-        let input = b"--- a/x\n+++ b/x\n@@ -1,2 +1 @@\n-- \n a\n";
-        let patch = one(input);
-        let hunk = &patch.files[0].hunks[0];
-        assert_eq!(hunk.lines[0].kind, LineKind::Remove);
-        assert_eq!(hunk.lines[0].text, b"- \n");
-        assert_eq!(hunk.new_count, 1);
-    }
-
-    #[test]
-    fn no_newline_marker_removes_terminator() {
-        let input = b"--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n\\ No newline at end of file\n+b\r\n";
-        let patch = one(input);
-        let lines = &patch.files[0].hunks[0].lines;
-        assert_eq!(lines[0].text, b"a");
-        assert!(lines[0].no_newline_marker.is_some());
-        assert_eq!(lines[1].text, b"b\r\n");
-    }
-
-    #[test]
-    fn quilt_preamble_and_timestamps() {
-        let input = b"Index: pkg/src/x.c\n===================================================================\n--- pkg.orig/src/x.c\t2020-01-01 00:00:00.000000000 +0000\n+++ pkg/src/x.c\t2020-01-02 00:00:00.000000000 +0000\n@@ -1 +1 @@\n-a\n+b\n";
-        let file = &one(input).files[0];
-        assert_eq!(file.preamble.len(), 2);
-        assert_eq!(file.old_path.as_deref(), Some(&b"pkg.orig/src/x.c"[..]));
-        assert!(!file.git);
-    }
-
-    #[test]
-    fn diff_n_epoch_is_a_new_file() {
-        let input = b"diff -urN a/n b/n\n--- a/n\t1970-01-01 00:00:00.000000000 +0000\n+++ b/n\t2020-01-02 00:00:00.000000000 +0000\n@@ -0,0 +1 @@\n+b\n";
-        let file = &one(input).files[0];
-        assert!(file.is_new);
-        assert_eq!(file.old_target(1), None);
-    }
-
-    #[test]
-    fn git_rename_and_mode_only() {
-        let input = b"diff --git a/old name b/new name\nsimilarity index 100%\nrename from old name\nrename to new name\ndiff --git a/m b/m\nold mode 100644\nnew mode 100755\n";
-        let patch = one(input);
-        assert_eq!(patch.files.len(), 2);
-        assert_eq!(
-            patch.files[0].rename,
-            Some((b"old name".to_vec(), b"new name".to_vec()))
-        );
-        assert_eq!(patch.files[1].old_mode, Some(0o100644));
-        assert_eq!(patch.files[1].new_mode, Some(0o100755));
-    }
-
-    #[test]
-    fn quoted_paths() {
-        let input = b"diff --git \"a/t\\303\\251st\" \"b/t\\303\\251st\"\nnew file mode 100644\n--- /dev/null\n+++ \"b/t\\303\\251st\"\n@@ -0,0 +1 @@\n+x\n";
-        let file = &one(input).files[0];
-        assert!(file.is_new);
-        assert_eq!(file.new_path.as_deref(), Some("b/tést".as_bytes()));
-        assert_eq!(file.old_path, None);
-    }
-
-    #[test]
-    fn mbox_splits_into_patches() {
-        let mail = |n: u8| {
-            format!(
-                "From {} Mon Sep 17 00:00:00 2001\nSubject: [PATCH {n}/2] x\n\n---\ndiff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n-- \n2.43.0\n\n",
-                "a".repeat(40)
-            )
-        };
-        let input = format!("{}{}", mail(1), mail(2));
-        let patches = parse_patches(input.as_bytes()).unwrap();
-        assert_eq!(patches.len(), 2);
-        assert_eq!(patches[1].trailer, b"-- \n2.43.0\n\n");
-    }
-
-    #[test]
-    fn errors_name_the_line() {
-        let short = b"--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n-b\n";
-        assert_eq!(parse_patches(short).unwrap_err().line, 3);
-        let garbage = b"--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n a\ngarbage\n";
-        assert_eq!(parse_patches(garbage).unwrap_err().line, 5);
-        let ed = b"1,3c\nfoo\n.\n";
-        let err = parse_patches(ed).unwrap_err();
-        assert_eq!(err.line, 1);
-        assert!(err.message.contains("ed script"));
-        let normal = b"2c2\n< a\n---\n> b\n";
-        assert!(
-            parse_patches(normal)
-                .unwrap_err()
-                .message
-                .contains("normal diff")
-        );
-    }
-
-    #[test]
-    fn stripped_empty_context_line_is_read_as_context() {
-        let input = b"--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n\n-b\n+c\n";
-        let lines = &one(input).files[0].hunks[0].lines;
-        assert_eq!(lines[1].kind, LineKind::Context);
-        assert_eq!(lines[1].text, b"\n");
-    }
-
-    #[test]
-    fn prose_between_diffs_goes_to_the_next_preamble() {
-        let input = b"--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\nsome words\n--- a/y\n+++ b/y\n@@ -1 +1 @@\n-a\n+b\n";
-        let patch = one(input);
-        assert_eq!(patch.files[1].preamble, vec![b"some words\n".to_vec()]);
-    }
-}
+mod tests;

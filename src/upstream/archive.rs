@@ -7,33 +7,94 @@
 //! already extracted, device files and fifos. Setuid/setgid/sticky bits are dropped, and the
 //! expanded size is bounded ([`FetchError::TooLarge`]), so a decompression bomb stops early.
 //!
+//! Memory is bounded as well: a decompressor's dictionary or window is read from the archive's
+//! header and reserved from the process's shared budget before the decoder exists
+//! (`decoder.rs`, `memory.rs`), and the tar reader may hold at most
+//! [`MAX_TAR_HEADER_BYTES`] of headers, long names and pax records per entry.
+//!
 //! The tar crate's own `unpack` is never called: it creates symbolic links that point out of
 //! the tree. Symbolic links are instead collected while the entries stream by and created at
 //! the end, once the whole set is known: each target is resolved through the other links of the
-//! tree, exactly as the kernel would, and must stay inside. Until then no link exists on disk,
-//! so no entry can be written through one.
+//! tree, exactly as the kernel would, and must stay inside the tree as it is written (for a
+//! release, below its stripped top folder). Until then no link exists on disk, so no entry can
+//! be written through one.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+mod decoder;
+
+use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use crate::patch::path::{UnsafePath, bytes_to_path, check_no_symlink, safe_relative};
 
-use super::FetchError;
+use super::memory::{self, Reservation};
+use super::{FetchError, FetchOptions};
 
 /// Bytes charged per entry, so a bomb of empty entries is bounded too (one tar header).
 const ENTRY_COST: u64 = 512;
 /// Bound on link expansions while resolving one symbolic link (as Linux's `MAXSYMLINKS`).
 const MAX_LINK_EXPANSIONS: usize = 40;
+/// Bound on the bytes the tar reader may read between the end of one entry's data and the
+/// start of the next: headers, GNU long names and link names, pax records and sparse maps,
+/// which it holds in memory. Linux paths are at most 4 KiB and pax records of real archives a
+/// few KiB; a long name of 4 GiB of zeros compresses to a few MB and would be read whole.
+pub const MAX_TAR_HEADER_BYTES: u64 = 1 << 20;
+
+/// The bounds of one extraction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArchiveLimits {
+    /// Bound on the bytes written (plus [`ENTRY_COST`] per entry).
+    pub max_expanded_bytes: u64,
+    /// Bound on the decompressor's memory, shared with every other running decoder.
+    pub max_decoder_memory: u64,
+}
+
+impl From<u64> for ArchiveLimits {
+    /// `max_expanded_bytes`, with the default memory bound.
+    fn from(max_expanded_bytes: u64) -> ArchiveLimits {
+        ArchiveLimits {
+            max_expanded_bytes,
+            max_decoder_memory: memory::DEFAULT_MAX_DECODER_MEMORY,
+        }
+    }
+}
+
+impl From<&FetchOptions> for ArchiveLimits {
+    fn from(options: &FetchOptions) -> ArchiveLimits {
+        ArchiveLimits {
+            max_expanded_bytes: options.max_expanded_bytes,
+            max_decoder_memory: options.max_decoder_memory,
+        }
+    }
+}
 
 /// Extract `archive` into `dest` (created if missing), vetting every entry.
 ///
 /// The format is read from the file's magic bytes, else from its name: `.tar`, `.tar.gz`/`.tgz`,
 /// `.tar.xz`, `.tar.bz2`, `.tar.zst`, `.zip`. The size bound counts the bytes written plus 512
 /// per entry.
-pub fn extract(archive: &Path, dest: &Path, max_expanded_bytes: u64) -> Result<(), FetchError> {
-    extract_filtered(archive, dest, max_expanded_bytes, None)
+pub fn extract(
+    archive: &Path,
+    dest: &Path,
+    limits: impl Into<ArchiveLimits>,
+) -> Result<(), FetchError> {
+    let writer = extract_filtered(archive, dest, limits.into(), None)?;
+    writer.finish()
+}
+
+/// Extract a release archive into `dest` as [`extract`] does; returns the root of the tree:
+/// its single top-level folder (`zlib-1.3/`) if it has one, else `dest`. Symbolic links are
+/// checked against that root, so none points above it once the top folder is stripped.
+pub(crate) fn extract_release(
+    archive: &Path,
+    dest: &Path,
+    limits: ArchiveLimits,
+) -> Result<PathBuf, FetchError> {
+    let writer = extract_filtered(archive, dest, limits, None)?;
+    writer.finish_release()
 }
 
 /// Extract only the entries of `archive` whose name `wanted` accepts, vetting each one as
@@ -45,27 +106,39 @@ pub fn extract(archive: &Path, dest: &Path, max_expanded_bytes: u64) -> Result<(
 pub fn extract_selected(
     archive: &Path,
     dest: &Path,
-    max_expanded_bytes: u64,
+    limits: impl Into<ArchiveLimits>,
     wanted: &mut dyn FnMut(&[u8]) -> bool,
 ) -> Result<(), FetchError> {
-    extract_filtered(archive, dest, max_expanded_bytes, Some(wanted))
+    let writer = extract_filtered(archive, dest, limits.into(), Some(wanted))?;
+    writer.finish()
 }
 
 /// The selection of [`extract_selected`]; `None` extracts everything.
 type Selection<'a> = Option<&'a mut dyn FnMut(&[u8]) -> bool>;
 
+/// Stream every selected entry of `archive` into a writer; its links are created by the
+/// caller's `finish`.
 fn extract_filtered(
     archive: &Path,
     dest: &Path,
-    max_expanded_bytes: u64,
+    limits: ArchiveLimits,
     mut wanted: Selection<'_>,
-) -> Result<(), FetchError> {
+) -> Result<TreeWriter, FetchError> {
     let label = archive.display().to_string();
-    let format = detect(archive)?;
+    let (format, head) = detect(archive)?;
     let file = fs_err::File::open(archive).map_err(|e| FetchError::io(archive, e))?;
     let file = std::io::BufReader::with_capacity(64 * 1024, file);
-    let mut writer = TreeWriter::new(dest, &label, max_expanded_bytes)?;
+    let mut writer = TreeWriter::new(dest, &label, limits.max_expanded_bytes)?;
     let bad = |reason: std::io::Error| bad_archive(&label, reason);
+    let reserve = |needed: u64| -> Result<Reservation<'static>, FetchError> {
+        memory::reserve(needed, limits.max_decoder_memory).map_err(|over| {
+            FetchError::DecoderMemory {
+                archive: label.clone(),
+                needed: over.needed,
+                limit: over.limit,
+            }
+        })
+    };
     match format {
         Format::Zip => extract_zip(archive, &label, &mut writer, &mut wanted)?,
         Format::Tar => extract_tar(file, &mut writer, &mut wanted)?,
@@ -74,22 +147,52 @@ fn extract_filtered(
             &mut writer,
             &mut wanted,
         )?,
-        Format::TarXz => extract_tar(
-            liblzma::read::XzDecoder::new_multi_decoder(file),
-            &mut writer,
-            &mut wanted,
-        )?,
+        Format::TarXz => {
+            let reservation = reserve(decoder::xz_memory(&head))?;
+            // liblzma's own limit is what was reserved: a later block or stream that asks
+            // for more fails instead of allocating.
+            let stream = liblzma::stream::Stream::new_stream_decoder(
+                reservation.bytes(),
+                liblzma::stream::CONCATENATED,
+            )
+            .map_err(|e| bad(e.into()))?;
+            let decoder = liblzma::read::XzDecoder::new_stream(file, stream);
+            extract_tar(decoder, &mut writer, &mut wanted)
+                .map_err(|error| memory_error(error, &label, reservation.bytes()))?
+        }
         Format::TarBz2 => extract_tar(
             bzip2::read::MultiBzDecoder::new(file),
             &mut writer,
             &mut wanted,
         )?,
         Format::TarZst => {
-            let decoder = zstd::stream::read::Decoder::with_buffer(file).map_err(bad)?;
-            extract_tar(decoder, &mut writer, &mut wanted)?
+            let (window_log, needed) = decoder::zstd_window(&head);
+            let reservation = reserve(needed)?;
+            let mut decoder = zstd::stream::read::Decoder::with_buffer(file).map_err(bad)?;
+            decoder.window_log_max(window_log).map_err(bad)?;
+            extract_tar(decoder, &mut writer, &mut wanted)
+                .map_err(|error| memory_error(error, &label, reservation.bytes()))?
         }
     }
-    writer.finish()
+    Ok(writer)
+}
+
+/// A decoder's refusal to pass its reserved memory, said as such (the first block or frame
+/// was within the reservation, a later one asked for more).
+fn memory_error(error: FetchError, label: &str, reserved: u64) -> FetchError {
+    match &error {
+        FetchError::BadArchive { reason, .. }
+            if reason.contains("memory limit") || reason.contains("too much memory") =>
+        {
+            FetchError::BadArchive {
+                archive: label.to_owned(),
+                reason: format!(
+                    "a later block needs more than the {reserved} bytes of memory its first block declared"
+                ),
+            }
+        }
+        _ => error,
+    }
 }
 
 /// The archive formats [`extract`] reads.
@@ -103,11 +206,15 @@ enum Format {
     Zip,
 }
 
-/// The format of an archive, from its magic bytes, else from its name.
-fn detect(archive: &Path) -> Result<Format, FetchError> {
-    let mut head = Vec::with_capacity(512);
+/// Bytes read from the start of an archive: its magic, the tar header's `ustar`, and the
+/// compressor's first header (an xz block header is at most 1 KiB after 12 bytes).
+const HEAD_BYTES: u64 = 2048;
+
+/// The format of an archive, from its magic bytes, else from its name; and its first bytes.
+fn detect(archive: &Path) -> Result<(Format, Vec<u8>), FetchError> {
+    let mut head = Vec::with_capacity(HEAD_BYTES as usize);
     let file = fs_err::File::open(archive).map_err(|e| FetchError::io(archive, e))?;
-    file.take(512)
+    file.take(HEAD_BYTES)
         .read_to_end(&mut head)
         .map_err(|e| FetchError::io(archive, e))?;
     let by_magic = if head.starts_with(&[0x1f, 0x8b]) {
@@ -126,7 +233,7 @@ fn detect(archive: &Path) -> Result<Format, FetchError> {
         None
     };
     if let Some(format) = by_magic {
-        return Ok(format);
+        return Ok((format, head));
     }
     let name = archive
         .file_name()
@@ -146,7 +253,7 @@ fn detect(archive: &Path) -> Result<Format, FetchError> {
     by_name
         .iter()
         .find(|(suffix, _)| name.ends_with(suffix))
-        .map(|(_, format)| *format)
+        .map(|(_, format)| (*format, head))
         .ok_or_else(|| FetchError::BadArchive {
             archive: archive.display().to_string(),
             reason:
@@ -170,12 +277,18 @@ fn extract_tar(
 ) -> Result<(), FetchError> {
     use tar::EntryType;
     let label = writer.label.clone();
-    let mut archive = tar::Archive::new(reader);
+    let bound = Rc::new(HeaderBound::default());
+    let mut archive = tar::Archive::new(BoundedReader {
+        inner: reader,
+        bound: bound.clone(),
+    });
     // With a selection, links are left out and hard links kept only to extracted files.
     let mut extracted: HashSet<Vec<u8>> = HashSet::new();
     let all = wanted.is_none();
-    for entry in archive.entries().map_err(|e| bad_archive(&label, e))? {
-        let mut entry = entry.map_err(|e| bad_archive(&label, e))?;
+    let entries = archive.entries().map_err(|e| bound.error(&label, e))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| bound.error(&label, e))?;
+        bound.entry_read(&entry);
         let name = entry.path_bytes().into_owned();
         let header = entry.header();
         let mode = header.mode().unwrap_or(0o644);
@@ -241,6 +354,89 @@ fn extract_tar(
         }
     }
     Ok(())
+}
+
+/// How far the tar reader may read: past the data of the last entry it returned, at most
+/// [`MAX_TAR_HEADER_BYTES`] of headers before the next entry.
+///
+/// The tar crate reads GNU long names and pax records of any declared size into memory before
+/// it returns the entry they describe; this bound is what keeps that memory small.
+#[derive(Debug)]
+struct HeaderBound {
+    /// Bytes read from the archive so far.
+    position: Cell<u64>,
+    /// Position the reader may not pass.
+    limit: Cell<u64>,
+    /// Whether a read was refused for passing the limit.
+    tripped: Cell<bool>,
+}
+
+impl Default for HeaderBound {
+    fn default() -> HeaderBound {
+        HeaderBound {
+            position: Cell::new(0),
+            limit: Cell::new(MAX_TAR_HEADER_BYTES),
+            tripped: Cell::new(false),
+        }
+    }
+}
+
+impl HeaderBound {
+    /// The tar crate returned `entry`, positioned at the start of its data: the data may be
+    /// read (or skipped) whole, then at most [`MAX_TAR_HEADER_BYTES`] more.
+    fn entry_read<R: Read>(&self, entry: &tar::Entry<'_, R>) {
+        // A GNU sparse entry stores the header's size (its map says where the zeros go); any
+        // other entry stores `size()` bytes (a pax `size` record overrides the header's).
+        let stored = if entry.header().entry_type() == tar::EntryType::GNUSparse {
+            entry.header().entry_size().unwrap_or(u64::MAX)
+        } else {
+            entry.size()
+        };
+        let blocks = stored.saturating_add(511) / 512 * 512;
+        let data_end = self.position.get().saturating_add(blocks);
+        self.limit
+            .set(data_end.saturating_add(MAX_TAR_HEADER_BYTES));
+    }
+
+    /// The error for a failed read of the archive: the bound's own, or the archive's.
+    fn error(&self, label: &str, error: std::io::Error) -> FetchError {
+        if self.tripped.get() {
+            return bad_archive(
+                label,
+                format!(
+                    "the headers of one entry (long names, pax records) are longer than the limit of {MAX_TAR_HEADER_BYTES} bytes"
+                ),
+            );
+        }
+        bad_archive(label, error)
+    }
+}
+
+/// The decompressed archive as the tar crate reads it, counted and bounded by a
+/// [`HeaderBound`].
+struct BoundedReader<R> {
+    inner: R,
+    bound: Rc<HeaderBound>,
+}
+
+impl<R: Read> Read for BoundedReader<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        if buffer.is_empty() {
+            return Ok(0);
+        }
+        let position = self.bound.position.get();
+        let allowed = self.bound.limit.get().saturating_sub(position);
+        if allowed == 0 {
+            self.bound.tripped.set(true);
+            return Err(std::io::Error::other("tar headers longer than the limit"));
+        }
+        let length = buffer
+            .len()
+            .min(usize::try_from(allowed).unwrap_or(usize::MAX));
+        let read = self.inner.read(&mut buffer[..length])?;
+        self.bound.position.set(position + read as u64);
+        Ok(read)
+    }
 }
 
 /// Unix file-type bits of a zip entry's external attributes.
@@ -508,6 +704,16 @@ impl TreeWriter {
         self.file(name, mode, &mut content)
     }
 
+    /// Bytes that may still be written before the bound.
+    pub(crate) fn remaining(&self) -> u64 {
+        self.limit.saturating_sub(self.expanded)
+    }
+
+    /// The bound on the bytes written.
+    pub(crate) fn limit(&self) -> u64 {
+        self.limit
+    }
+
     /// Create the recorded symbolic links, each checked against the whole set.
     pub(crate) fn finish(self) -> Result<(), FetchError> {
         for (relative, target) in &self.links {
@@ -515,6 +721,72 @@ impl TreeWriter {
                 return Err(self.refuse(relative.as_os_str().as_encoded_bytes(), reason));
             }
         }
+        self.create_links()
+    }
+
+    /// Finish a release's tree, whose single top-level folder (`zlib-1.3/`), if it has one,
+    /// becomes the root: each link is checked against that folder, the tree as it will be
+    /// used, so `zlib-1.3/up -> ..` (inside the archive, but the parent of the stripped tree)
+    /// is refused. Returns the root.
+    pub(crate) fn finish_release(self) -> Result<PathBuf, FetchError> {
+        let Some(top) = self.single_top_folder()? else {
+            let root = self.root.clone();
+            self.finish()?;
+            return Ok(root);
+        };
+        let stripped: BTreeMap<PathBuf, Vec<u8>> = self
+            .links
+            .iter()
+            .filter_map(|(link, target)| {
+                let inner = link.strip_prefix(&top).ok()?;
+                Some((inner.to_path_buf(), target.clone()))
+            })
+            .collect();
+        for (relative, target) in &self.links {
+            let Ok(inner) = relative.strip_prefix(&top) else {
+                continue; // the top folder alone holds entries, so this never happens
+            };
+            if let Some(reason) = escapes(&stripped, inner, target) {
+                let reason = format!(
+                    "{reason} once the top folder `{}` is stripped",
+                    top.display()
+                );
+                return Err(self.refuse(relative.as_os_str().as_encoded_bytes(), &reason));
+            }
+        }
+        let root = self.root.join(&top);
+        self.create_links()?;
+        Ok(root)
+    }
+
+    /// The name of the one folder at the top of the tree, if the tree holds exactly one
+    /// folder and nothing else (recorded links included).
+    fn single_top_folder(&self) -> Result<Option<PathBuf>, FetchError> {
+        let mut names: BTreeSet<PathBuf> = self
+            .links
+            .keys()
+            .filter_map(|link| link.components().next())
+            .map(|first| PathBuf::from(first.as_os_str()))
+            .collect();
+        let entries = fs_err::read_dir(&self.root).map_err(|e| FetchError::io(&self.root, e))?;
+        let mut folder = None;
+        for entry in entries {
+            let entry = entry.map_err(|e| FetchError::io(&self.root, e))?;
+            let name = PathBuf::from(entry.file_name());
+            let is_dir = entry.file_type().is_ok_and(|kind| kind.is_dir());
+            if is_dir && !self.links.contains_key(&name) {
+                folder = Some(name.clone());
+            }
+            names.insert(name);
+        }
+        Ok(match (names.len(), folder) {
+            (1, Some(folder)) => Some(folder),
+            _ => None,
+        })
+    }
+
+    /// Write the recorded links to disk (every one has been checked).
+    fn create_links(&self) -> Result<(), FetchError> {
         for (relative, target) in &self.links {
             let full = self.root.join(relative);
             make_symlink(&bytes_to_path(target), &full)?;
@@ -697,10 +969,10 @@ mod tests {
         let temp = tempfile::tempdir().unwrap();
         let gz = temp.path().join("x.bin");
         std::fs::write(&gz, [0x1f, 0x8b, 0, 0]).unwrap();
-        assert_eq!(detect(&gz).unwrap(), Format::TarGz);
+        assert_eq!(detect(&gz).unwrap().0, Format::TarGz);
         let named = temp.path().join("x.tar.zst");
         std::fs::write(&named, b"").unwrap();
-        assert_eq!(detect(&named).unwrap(), Format::TarZst);
+        assert_eq!(detect(&named).unwrap().0, Format::TarZst);
         let unknown = temp.path().join("x.rar");
         std::fs::write(&unknown, b"Rar!").unwrap();
         assert!(matches!(

@@ -13,9 +13,12 @@ pub mod archive;
 pub mod cache;
 mod dir;
 mod git;
+mod http;
+pub(crate) mod memory;
 pub mod release;
 pub mod requirement;
 mod tarball;
+mod transfer;
 pub mod version;
 
 use std::path::{Path, PathBuf};
@@ -23,7 +26,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use cache::Cache;
-pub(crate) use tarball::error_chain;
+pub(crate) use http::error_chain;
+pub use memory::DEFAULT_MAX_DECODER_MEMORY;
+use transfer::seconds;
+pub use transfer::{
+    DEFAULT_DEADLINE, DEFAULT_LOOKUP_DEADLINE, DEFAULT_SPEED_LIMIT, DEFAULT_SPEED_TIME,
+};
 
 /// Where an upstream tree comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,8 +60,17 @@ pub trait Progress: Send + Sync {
 pub const DEFAULT_MAX_EXPANDED_BYTES: u64 = 8 << 30;
 /// Default bound on the time to open a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default bound on the size of one downloaded archive (4 GiB), enforced while it streams:
+/// well above the largest source releases distributions build from (a whole web browser's
+/// source is a few GB), low enough that an endless body stops long before a disk fills.
+pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 4 << 30;
+/// Default bound on the size of a release listing page (16 MiB), enforced while it streams:
+/// the largest real listings (ftp.gnu.org's, kernel.org's) are a few hundred KB, and a page
+/// is held in memory.
+pub const DEFAULT_MAX_PAGE_BYTES: u64 = 16 << 20;
 
-/// How the fetcher may reach the network and where it caches.
+/// How the fetcher may reach the network and where it caches, and the bounds on what it
+/// downloads and unpacks (`docs/bounds.md` lists each with its default).
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
     /// Root of the cache (`<cache>/git`, `<cache>/tarballs`).
@@ -64,19 +81,44 @@ pub struct FetchOptions {
     pub allow_unverified: bool,
     /// Bound on the bytes an archive or tree may expand to.
     pub max_expanded_bytes: u64,
+    /// Bound on the memory all running decompressors (xz dictionaries, zstd windows, git blobs)
+    /// may hold together, across every worker of the process.
+    pub max_decoder_memory: u64,
+    /// Bound on the size of one downloaded archive, checked against `Content-Length` before
+    /// the body and while it streams.
+    pub max_download_bytes: u64,
+    /// Bound on the size of a release listing page.
+    pub max_page_bytes: u64,
     /// Bound on the time to open a connection, so an unreachable host fails fast.
     pub connect_timeout: Duration,
+    /// Low-speed limit in bytes per second (0: none): a transfer slower than this for
+    /// [`FetchOptions::speed_time`] fails, as with curl's `--speed-limit`.
+    pub speed_limit: u64,
+    /// How long a transfer may stay under [`FetchOptions::speed_limit`].
+    pub speed_time: Duration,
+    /// Overall deadline of one fetch of an archive or a git mirror, retries included.
+    pub deadline: Duration,
+    /// Overall deadline of one release look-up: a listing page or a remote's tag list.
+    pub lookup_deadline: Duration,
 }
 
 impl FetchOptions {
-    /// Options with the defaults: online, checksums required, 8 GiB bound, 10 s connect timeout.
+    /// Options with the defaults: online, checksums required, and every bound at its
+    /// `DEFAULT_*` value.
     pub fn new(cache_dir: impl Into<PathBuf>) -> FetchOptions {
         FetchOptions {
             cache_dir: cache_dir.into(),
             offline: false,
             allow_unverified: false,
             max_expanded_bytes: DEFAULT_MAX_EXPANDED_BYTES,
+            max_decoder_memory: DEFAULT_MAX_DECODER_MEMORY,
+            max_download_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
+            max_page_bytes: DEFAULT_MAX_PAGE_BYTES,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            speed_limit: DEFAULT_SPEED_LIMIT,
+            speed_time: DEFAULT_SPEED_TIME,
+            deadline: DEFAULT_DEADLINE,
+            lookup_deadline: DEFAULT_LOOKUP_DEADLINE,
         }
     }
 }
@@ -102,9 +144,50 @@ pub struct Provenance {
 /// Why an upstream could not be fetched.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    /// Network failure, 404, 5xx, connection refused, truncated body: retryable later.
+    /// Network failure, 5xx, connection refused, truncated body: retryable later.
     #[error("upstream `{url}` is unavailable: {reason}")]
     Unavailable { url: String, reason: String },
+    /// The server says the file does not exist (404, 410): not retryable.
+    #[error("{what} not found: `{url}` answered HTTP {status}")]
+    NotFound {
+        /// `release` or `release listing`.
+        what: &'static str,
+        url: String,
+        status: String,
+    },
+    /// The server redirects somewhere mindelta does not go (`file://`, …): not retryable.
+    #[error(
+        "`{url}` redirects to `{location}`, which is refused: only http and https redirects are followed"
+    )]
+    RefusedRedirect { url: String, location: String },
+    /// The download is larger than [`FetchOptions::max_download_bytes`] (or the page cap).
+    #[error("`{url}` is larger than the download limit of {limit} bytes{}", declared.map(|d| format!(" (it declares {d})")).unwrap_or_default())]
+    DownloadTooLarge {
+        url: String,
+        limit: u64,
+        declared: Option<u64>,
+    },
+    /// The transfer stayed under the low-speed limit: retryable later.
+    #[error(
+        "`{url}` is too slow: under {limit} bytes per second for {}",
+        seconds(time)
+    )]
+    TooSlow {
+        url: String,
+        limit: u64,
+        time: Duration,
+    },
+    /// The fetch did not finish within its deadline: retryable later.
+    #[error("`{url}` did not finish within the deadline of {}", seconds(deadline))]
+    DeadlineExceeded { url: String, deadline: Duration },
+    /// The cached git mirror's object store is damaged and could not be replaced (offline).
+    #[error("the cached git mirror of `{url}` is damaged: {reason}")]
+    CorruptMirror {
+        url: String,
+        /// The mirror's folder, to delete.
+        path: PathBuf,
+        reason: String,
+    },
     /// The downloaded bytes do not have the declared checksum.
     #[error("checksum mismatch for `{url}`: expected sha256 {expected}, got {actual}")]
     Integrity {
@@ -154,6 +237,15 @@ pub enum FetchError {
     /// The tree would expand beyond the bound.
     #[error("`{archive}` expands beyond the limit of {limit} bytes")]
     TooLarge { archive: String, limit: u64 },
+    /// Decompressing would need more memory than [`FetchOptions::max_decoder_memory`].
+    #[error(
+        "`{archive}` needs {needed} bytes of memory to decompress, more than the limit of {limit} bytes"
+    )]
+    DecoderMemory {
+        archive: String,
+        needed: u64,
+        limit: u64,
+    },
     /// A broken or unsupported archive.
     #[error("cannot read archive `{archive}`: {reason}")]
     BadArchive { archive: String, reason: String },
@@ -164,12 +256,12 @@ pub enum FetchError {
         #[source]
         source: std::io::Error,
     },
-    /// A libgit2 error that is not a network failure.
+    /// A local git error (the mirror could not be read), not a network failure.
     #[error("git error on `{url}`")]
     Git {
         url: String,
         #[source]
-        source: git2::Error,
+        source: Box<crate::git::GitError>,
     },
 }
 
@@ -178,8 +270,8 @@ pub enum FetchError {
 pub enum FetchErrorKind {
     /// Network or server trouble: retry later (exit 5).
     Unavailable,
-    /// The release does not exist upstream (no such tag or folder): exit 5, and retrying gives
-    /// the same answer.
+    /// The release does not exist upstream (no such tag or folder, HTTP 404 or 410): exit 5, and
+    /// retrying gives the same answer.
     NotFound,
     /// Checksum mismatch: never retry (exit 6).
     Integrity,
@@ -191,16 +283,33 @@ impl FetchError {
     /// The class of this error.
     pub fn kind(&self) -> FetchErrorKind {
         match self {
-            FetchError::Unavailable { .. } | FetchError::NotCached { .. } => {
-                FetchErrorKind::Unavailable
-            }
+            FetchError::Unavailable { .. }
+            | FetchError::NotCached { .. }
+            | FetchError::RefusedRedirect { .. }
+            | FetchError::TooSlow { .. }
+            | FetchError::DeadlineExceeded { .. }
+            | FetchError::CorruptMirror { .. } => FetchErrorKind::Unavailable,
             FetchError::Integrity { .. } => FetchErrorKind::Integrity,
-            FetchError::NoSuchTag { .. }
+            FetchError::NotFound { .. }
+            | FetchError::NoSuchTag { .. }
             | FetchError::NoSuchFolder { .. }
             | FetchError::PinnedOnly { .. }
             | FetchError::NoSuchRelease { .. } => FetchErrorKind::NotFound,
             _ => FetchErrorKind::Invalid,
         }
+    }
+
+    /// Whether the same command may succeed later without any change: a network failure, a
+    /// slow server, a cache filled online. A release that does not exist, a refused redirect
+    /// or a damaged mirror are [`FetchErrorKind::Unavailable`] too, but not retryable.
+    pub fn retryable(&self) -> bool {
+        matches!(
+            self,
+            FetchError::Unavailable { .. }
+                | FetchError::NotCached { .. }
+                | FetchError::TooSlow { .. }
+                | FetchError::DeadlineExceeded { .. }
+        )
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> FetchError {
@@ -242,7 +351,8 @@ impl Fetcher {
     /// Write the upstream tree to `dest` (must not exist; created).
     ///
     /// No `.git` in the result. A tarball's single top-level directory is stripped
-    /// (`zlib-1.3/` → the tree itself), as Debian/Yocto tooling does. The tree is built in a
+    /// (`zlib-1.3/` → the tree itself), as Debian/Yocto tooling does, and its symbolic links
+    /// are checked against the stripped tree, the one written. The tree is built in a
     /// staging folder beside `dest` and renamed into place, so a failure leaves no `dest`.
     pub fn materialize(&self, spec: &SourceSpec, dest: &Path) -> Result<Provenance, FetchError> {
         if std::fs::symlink_metadata(dest).is_ok() {
@@ -264,17 +374,12 @@ impl Fetcher {
             .tempdir_in(&parent)
             .map_err(|e| FetchError::io(&parent, e))?;
         let tree = staging.path().join("tree");
-        let provenance = match spec {
-            SourceSpec::Git { url, tags } => git::materialize(self, url, tags, &tree)?,
+        let (provenance, root) = match spec {
+            SourceSpec::Git { url, tags } => (git::materialize(self, url, tags, &tree)?, tree),
             SourceSpec::Tarball { url, sha256 } => {
                 tarball::materialize(self, url, sha256.as_deref(), &tree)?
             }
-            SourceSpec::Dir { path } => dir::materialize(path, &tree, &self.options)?,
-        };
-        let root = if matches!(spec, SourceSpec::Tarball { .. }) {
-            single_top_directory(&tree)?.unwrap_or(tree)
-        } else {
-            tree
+            SourceSpec::Dir { path } => (dir::materialize(path, &tree, &self.options)?, tree),
         };
         fs_err::rename(&root, dest).map_err(|e| FetchError::io(dest, e))?;
         Ok(provenance)
@@ -287,7 +392,8 @@ impl Fetcher {
     }
 
     /// The text of a web page (a release listing), with the connect timeout and retries of a
-    /// download; `file://` URLs and plain paths are read in place.
+    /// download, bounded by [`FetchOptions::max_page_bytes`] and
+    /// [`FetchOptions::lookup_deadline`]; `file://` URLs and plain paths are read in place.
     pub fn fetch_page(&self, url: &str) -> Result<String, FetchError> {
         tarball::fetch_page(self, url)
     }
@@ -295,22 +401,6 @@ impl Fetcher {
     pub(crate) fn progress(&self) -> Option<&dyn Progress> {
         self.progress.as_deref()
     }
-}
-
-/// The one directory `tree` holds, if it holds exactly one directory and nothing else.
-fn single_top_directory(tree: &Path) -> Result<Option<PathBuf>, FetchError> {
-    let mut entries = fs_err::read_dir(tree).map_err(|e| FetchError::io(tree, e))?;
-    let first = match entries.next() {
-        Some(entry) => entry.map_err(|e| FetchError::io(tree, e))?,
-        None => return Ok(None),
-    };
-    if entries.next().is_some() {
-        return Ok(None);
-    }
-    let file_type = first
-        .file_type()
-        .map_err(|e| FetchError::io(first.path(), e))?;
-    Ok(file_type.is_dir().then(|| first.path()))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! `audit` reports the newest. Where the releases come from depends on the upstream:
 //! - git (and a tarball upstream that names its `git:` repository): the remote's tags, listed
 //!   without a clone (an `ls-remote` through gix, see `git/remote.rs`); offline, or when the
-//!   remote cannot be reached, the tags of the bare mirror in the cache (read with git2);
+//!   remote cannot be reached, the tags of the bare mirror in the cache (read locally, `crate::git`);
 //! - a tarball with `releases.url`: the listing page (uscan-style), whose links are matched
 //!   against `releases.pattern` (or a pattern derived from the tarball URL's file name); each
 //!   release's tarball URL comes from the manifest's template. Without `releases.url` (and
@@ -382,16 +382,10 @@ fn list_tags(fetcher: &Fetcher, location: &str) -> Result<Vec<String>, FetchErro
 fn mirror_tags(location: &str, mirror: &Path) -> Result<Vec<String>, FetchError> {
     let git_error = |source| FetchError::Git {
         url: location.to_owned(),
-        source,
+        source: Box::new(source),
     };
-    let repo = git2::Repository::open_bare(mirror).map_err(git_error)?;
-    let names = repo.tag_names(None).map_err(git_error)?;
-    let mut tags: Vec<String> = names
-        .iter()
-        .flatten()
-        .flatten()
-        .map(str::to_owned)
-        .collect();
+    let repo = crate::git::Repository::open_bare(mirror).map_err(git_error)?;
+    let mut tags = repo.tag_names().map_err(git_error)?;
     tags.sort();
     Ok(tags)
 }

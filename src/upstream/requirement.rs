@@ -42,15 +42,36 @@ enum Operator {
 
 /// A requirement that does not parse; the message names what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid version requirement `{text}`: {message}")]
+#[error("invalid version requirement `{text}`: {problem}")]
 pub struct RequirementError {
     /// The requirement as written.
     pub text: String,
     /// What is wrong with it.
-    pub message: String,
+    pub problem: Problem,
     /// The requirement as it was most likely meant (`>=1.1` for `=>1.1`), when one spelling
     /// stands out.
     pub suggestion: Option<String>,
+}
+
+/// What is wrong with a requirement.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    #[error("it is empty")]
+    Empty,
+    #[error("an empty clause (check the commas and `||`)")]
+    EmptyClause,
+    #[error("unknown operator `{0}` (use `>=`, `>`, `<=`, `<`, `=`, `!=`)")]
+    UnknownOperator(String),
+    #[error("no version after `{0}`")]
+    NoVersion(String),
+    #[error("`{0}` is not one version (separate clauses with commas)")]
+    NotOneVersion(String),
+    #[error("`{0}`: a wildcard stands for the last part only (`1.2.x`)")]
+    WildcardNotLast(String),
+    #[error("`{0}`: a wildcard goes with `=` or `!=` only (write `>=1.2` instead)")]
+    WildcardOperator(String),
+    #[error("`{0}` is not a version (it has no number)")]
+    NotAVersion(String),
 }
 
 /// The requirement forms, for messages that say what to write.
@@ -60,9 +81,9 @@ impl Requirement {
     /// Parse `">=1.3.1"`, `">=2.0, <3"`, `"1.2.x"`, `"=1.4"`, `"1.4"` (exact), `"<2"`,
     /// `">1.0"`, `"!=1.5"`, or alternatives joined by `||`.
     pub fn parse(text: &str) -> Result<Requirement, RequirementError> {
-        parse_requirement(text).map_err(|message| RequirementError {
+        parse_requirement(text).map_err(|problem| RequirementError {
             text: text.to_owned(),
-            message,
+            problem,
             suggestion: suggest(text),
         })
     }
@@ -97,9 +118,9 @@ impl std::str::FromStr for Requirement {
 }
 
 /// [`Requirement::parse`] without the suggestion: the error is what is wrong.
-fn parse_requirement(text: &str) -> Result<Requirement, String> {
+fn parse_requirement(text: &str) -> Result<Requirement, Problem> {
     if text.trim().is_empty() {
-        return Err("it is empty".to_owned());
+        return Err(Problem::Empty);
     }
     let mut alternatives = Vec::new();
     for alternative in text.split("||") {
@@ -107,7 +128,7 @@ fn parse_requirement(text: &str) -> Result<Requirement, String> {
         for clause in alternative.split(',') {
             let clause = clause.trim();
             if clause.is_empty() {
-                return Err("an empty clause (check the commas and `||`)".to_owned());
+                return Err(Problem::EmptyClause);
             }
             clauses.push(parse_clause(clause)?);
         }
@@ -119,7 +140,7 @@ fn parse_requirement(text: &str) -> Result<Requirement, String> {
     })
 }
 
-fn parse_clause(clause: &str) -> Result<Clause, String> {
+fn parse_clause(clause: &str) -> Result<Clause, Problem> {
     const OPERATORS: [(&str, Operator); 7] = [
         (">=", Operator::GreaterOrEqual),
         ("<=", Operator::LessOrEqual),
@@ -144,35 +165,27 @@ fn parse_clause(clause: &str) -> Result<Clause, String> {
             .chars()
             .take_while(|c| matches!(c, '=' | '<' | '>' | '!' | '~' | '^'))
             .collect();
-        return Err(format!(
-            "unknown operator `{written}` (use `>=`, `>`, `<=`, `<`, `=`, `!=`)"
-        ));
+        return Err(Problem::UnknownOperator(written));
     }
     if version.is_empty() {
         let symbol = operator.map_or("", |(symbol, _)| symbol);
-        return Err(format!("no version after `{symbol}`"));
+        return Err(Problem::NoVersion(symbol.to_owned()));
     }
     if version.contains(char::is_whitespace) {
-        return Err(format!(
-            "`{version}` is not one version (separate clauses with commas)"
-        ));
+        return Err(Problem::NotOneVersion(version.to_owned()));
     }
     let parts: Vec<&str> = version.split('.').collect();
     let wildcard = |part: &&str| matches!(*part, "x" | "X" | "*");
     if let Some(position) = parts.iter().position(wildcard) {
         if position + 1 != parts.len() || position == 0 {
-            return Err(format!(
-                "`{version}`: a wildcard stands for the last part only (`1.2.x`)"
-            ));
+            return Err(Problem::WildcardNotLast(version.to_owned()));
         }
         not_a_word(version)?;
         let prefix = parts[..position].iter().map(|p| (*p).to_owned()).collect();
         return match operator.map(|(_, operator)| operator) {
             None | Some(Operator::Equal) => Ok(Clause::Series(prefix)),
             Some(Operator::NotEqual) => Ok(Clause::NotSeries(prefix)),
-            Some(_) => Err(format!(
-                "`{version}`: a wildcard goes with `=` or `!=` only (write `>=1.2` instead)"
-            )),
+            Some(_) => Err(Problem::WildcardOperator(version.to_owned())),
         };
     }
     not_a_word(version)?;
@@ -182,11 +195,11 @@ fn parse_clause(clause: &str) -> Result<Clause, String> {
 
 /// Every scheme's versions hold a number; a word (`banana`, `latest`, `master`) would compare
 /// as a version and match no release, silently disabling the expiry.
-fn not_a_word(version: &str) -> Result<(), String> {
+fn not_a_word(version: &str) -> Result<(), Problem> {
     if version.bytes().any(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(format!("`{version}` is not a version (it has no number)"))
+        Err(Problem::NotAVersion(version.to_owned()))
     }
 }
 

@@ -2,42 +2,26 @@
 //!
 //! The cache is content-addressed (`<cache>/tarballs/<sha256>/<file name>`): a cached file whose
 //! checksum matches is used without touching the network. A download goes to a temporary file in
-//! the cache and is hashed as it arrives; the checksum is verified before anything is extracted
-//! or kept. Transient failures (connection reset, 5xx, a body cut short of its
-//! `Content-Length`) are retried three times with a short backoff; a 4xx and a failed connect
-//! (refused, unreachable, DNS) are reported at once. `file://` URLs and plain paths are read in
-//! place, and need no network.
-//!
-//! HTTP is reqwest's blocking client over rustls with the `ring` crypto provider: no system
-//! OpenSSL is linked (loading libssl and libcrypto cost every run of the binary, `apply`
-//! included, close to a millisecond at start-up), and ring builds far faster than aws-lc.
-//! Certificates are checked by rustls-platform-verifier, which on Linux reads the system's CA
-//! bundle (`/etc/ssl/certs`, or `SSL_CERT_FILE`/`SSL_CERT_DIR`) with Rust code, so the trust
-//! store is the machine's own, as with OpenSSL, with no bundled roots to go stale.
+//! this run's folder of the cache (`cache.rs`) and is hashed as it arrives (`http.rs`, which
+//! also bounds its size and time); the checksum is verified before anything is extracted or
+//! kept. `file://` URLs and plain paths are read in place, and need no network.
 
-use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use sha2::{Digest, Sha256};
-
+use super::archive::{self, ArchiveLimits};
 use super::cache::sha256_file;
-use super::{FetchError, Fetcher, Provenance, archive};
+use super::http::{self, Request, Sink};
+use super::transfer::Watch;
+use super::{FetchError, Fetcher, Provenance};
 
-/// Tries per download.
-const TRIES: u32 = 3;
-/// Wait before the second try; doubled before the third.
-const BACKOFF: Duration = Duration::from_millis(200);
-/// Bound on a stalled send or body read.
-const STALL_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Fetch (or find in the cache), verify and extract the archive at `url` into `dest`.
+/// Fetch (or find in the cache), verify and extract the archive at `url` into `dest`; returns
+/// what was fetched and the root of the tree (its single top folder, if it has one).
 pub(super) fn materialize(
     fetcher: &Fetcher,
     url: &str,
     sha256: Option<&str>,
     dest: &Path,
-) -> Result<Provenance, FetchError> {
+) -> Result<(Provenance, PathBuf), FetchError> {
     let options = fetcher.options();
     let expected = match sha256 {
         Some(sha) => Some(sha.trim().to_ascii_lowercase()),
@@ -56,14 +40,15 @@ pub(super) fn materialize(
         }
         None => remote(fetcher, url, expected.as_deref())?,
     };
-    archive::extract(&archive_path, dest, options.max_expanded_bytes)?;
-    Ok(Provenance {
+    let root = archive::extract_release(&archive_path, dest, ArchiveLimits::from(options))?;
+    let provenance = Provenance {
         kind: "tarball".into(),
         url: url.to_owned(),
         commit: None,
         sha256: Some(actual),
         tag: None,
-    })
+    };
+    Ok((provenance, root))
 }
 
 /// The file a `file://` URL or a plain path names; `None` for a network URL.
@@ -109,10 +94,22 @@ fn remote(
         });
     }
     let temp_dir = cache.temp_dir()?;
-    let mut temp =
-        tempfile::NamedTempFile::new_in(&temp_dir).map_err(|e| FetchError::io(&temp_dir, e))?;
+    let mut temp = tempfile::Builder::new()
+        .prefix("download-")
+        .tempfile_in(&temp_dir)
+        .map_err(|e| FetchError::io(&temp_dir, e))?;
     let temp_path = temp.path().to_path_buf();
-    let actual = download(fetcher, url, temp.as_file_mut(), &temp_path)?;
+    let request = Request {
+        url,
+        what: "release",
+        max_bytes: fetcher.options().max_download_bytes,
+    };
+    let mut sink = Sink::File {
+        file: temp.as_file_mut(),
+        path: &temp_path,
+    };
+    let mut watch = Watch::new(fetcher.options(), fetcher.options().deadline);
+    let actual = http::download(fetcher, request, &mut sink, &mut watch)?;
     verify(url, expected, &actual)?;
     let (file, temp_path) = temp.into_parts();
     drop(file);
@@ -121,45 +118,52 @@ fn remote(
     Ok((stored, actual))
 }
 
-/// Bound on the size of a listing page.
-const MAX_PAGE_BYTES: u64 = 16 << 20;
-
-/// The text of a page (a release listing) at `url`, with the retries of a download; `file://`
-/// URLs and plain paths are read in place. Pages are not cached: offline, a network URL is
-/// [`FetchError::NotCached`].
+/// The text of a page (a release listing) at `url`, with the retries of a download, within
+/// [`super::FetchOptions::max_page_bytes`] and [`super::FetchOptions::lookup_deadline`];
+/// `file://` URLs and plain paths are read in place. Pages are not cached: offline, a network
+/// URL is [`FetchError::NotCached`].
 pub(super) fn fetch_page(fetcher: &Fetcher, url: &str) -> Result<String, FetchError> {
+    let options = fetcher.options();
     let bytes = match local_path(url) {
-        Some(path) => fs_err::read(&path).map_err(|e| FetchError::io(&path, e))?,
+        Some(path) => {
+            let file = fs_err::File::open(&path).map_err(|e| FetchError::io(&path, e))?;
+            let mut page = Vec::new();
+            std::io::Read::read_to_end(
+                &mut std::io::Read::take(file, options.max_page_bytes.saturating_add(1)),
+                &mut page,
+            )
+            .map_err(|e| FetchError::io(&path, e))?;
+            if page.len() as u64 > options.max_page_bytes {
+                return Err(FetchError::DownloadTooLarge {
+                    url: url.to_owned(),
+                    limit: options.max_page_bytes,
+                    declared: None,
+                });
+            }
+            page
+        }
         None => {
-            if fetcher.options().offline {
+            if options.offline {
                 return Err(FetchError::NotCached {
                     url: url.to_owned(),
                 });
             }
-            let temp_dir = fetcher.cache().temp_dir()?;
-            let mut temp = tempfile::NamedTempFile::new_in(&temp_dir)
-                .map_err(|e| FetchError::io(&temp_dir, e))?;
-            let temp_path = temp.path().to_path_buf();
-            download(fetcher, url, temp.as_file_mut(), &temp_path)?;
-            let length = temp
-                .as_file()
-                .metadata()
-                .map_err(|e| FetchError::io(&temp_path, e))?
-                .len();
-            if length > MAX_PAGE_BYTES {
-                return Err(FetchError::TooLarge {
-                    archive: url.to_owned(),
-                    limit: MAX_PAGE_BYTES,
-                });
-            }
-            fs_err::read(&temp_path).map_err(|e| FetchError::io(&temp_path, e))?
+            let request = Request {
+                url,
+                what: "release listing",
+                max_bytes: options.max_page_bytes,
+            };
+            let mut page = Vec::new();
+            let mut watch = Watch::new(options, options.lookup_deadline);
+            http::download(fetcher, request, &mut Sink::Memory(&mut page), &mut watch)?;
+            page
         }
     };
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// A safe file name for the cached copy: the URL's last path segment.
-fn file_name(url: &str) -> String {
+pub(super) fn file_name(url: &str) -> String {
     let path = url.split(['?', '#']).next().unwrap_or(url);
     let last = path.rsplit('/').next().unwrap_or("");
     let safe = !last.is_empty()
@@ -172,159 +176,6 @@ fn file_name(url: &str) -> String {
     } else {
         "archive".to_owned()
     }
-}
-
-/// Make `ring` the process's rustls crypto provider, once, before any HTTP client is built:
-/// ours here and the one gix builds for git over https alike.
-///
-/// reqwest is built without a provider of its own (its default, aws-lc, is slow to build) and
-/// takes the process default. An application embedding the library that installed another
-/// provider first keeps it.
-pub(super) fn use_ring_provider() {
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    INSTALL.call_once(|| {
-        // `Err` means a provider is already installed, which is as good.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
-
-/// Why one try failed.
-enum Failure {
-    /// Worth another try.
-    Transient(String),
-    /// Final: report as is.
-    Final(FetchError),
-}
-
-/// Download `url` into `file` with retries; returns the sha256 of the bytes.
-fn download(
-    fetcher: &Fetcher,
-    url: &str,
-    file: &mut std::fs::File,
-    path: &Path,
-) -> Result<String, FetchError> {
-    use_ring_provider();
-    let client = reqwest::blocking::Client::builder()
-        .connect_timeout(fetcher.options().connect_timeout)
-        .timeout(STALL_TIMEOUT)
-        .build()
-        .map_err(|error| FetchError::Unavailable {
-            url: url.to_owned(),
-            reason: format!("cannot set up the HTTP client: {error}"),
-        })?;
-    let mut last = String::new();
-    for attempt in 1..=TRIES {
-        if attempt > 1 {
-            tracing::warn!(url, attempt, reason = %last, "retrying download");
-            std::thread::sleep(BACKOFF * 2u32.pow(attempt - 2));
-        }
-        file.set_len(0).map_err(|e| FetchError::io(path, e))?;
-        file.rewind().map_err(|e| FetchError::io(path, e))?;
-        match try_download(fetcher, &client, url, file, path) {
-            Ok(sha) => return Ok(sha),
-            Err(Failure::Final(error)) => return Err(error),
-            Err(Failure::Transient(reason)) => last = reason,
-        }
-    }
-    Err(FetchError::Unavailable {
-        url: url.to_owned(),
-        reason: format!("{last} (after {TRIES} tries)"),
-    })
-}
-
-/// One try: stream the body into `file`, hashing it.
-fn try_download(
-    fetcher: &Fetcher,
-    client: &reqwest::blocking::Client,
-    url: &str,
-    file: &mut std::fs::File,
-    path: &Path,
-) -> Result<String, Failure> {
-    let unavailable = |reason: String| {
-        Failure::Final(FetchError::Unavailable {
-            url: url.to_owned(),
-            reason,
-        })
-    };
-    let mut response = match client.get(url).send() {
-        Ok(response) => response,
-        Err(error) if error.is_connect() || error.is_builder() => {
-            return Err(unavailable(error_chain(&error)));
-        }
-        Err(error) => return Err(Failure::Transient(error_chain(&error))),
-    };
-    let status = response.status();
-    if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-        return Err(Failure::Transient(format!("HTTP {status}")));
-    }
-    if !status.is_success() {
-        return Err(unavailable(format!("HTTP {status}")));
-    }
-    let expected_length = response.content_length();
-    let progress = fetcher.progress();
-    if let Some(progress) = progress {
-        progress.start(&format!("download {}", file_name(url)), expected_length);
-    }
-    let result = stream_body(&mut response, file, path, progress);
-    if let Some(progress) = progress {
-        progress.finish();
-    }
-    let (length, sha) = result?;
-    if let Some(expected_length) = expected_length
-        && length != expected_length
-    {
-        return Err(Failure::Transient(format!(
-            "truncated body: got {length} of {expected_length} bytes"
-        )));
-    }
-    Ok(sha)
-}
-
-/// Copy a response body into `file`; returns its length and sha256.
-fn stream_body(
-    body: &mut impl Read,
-    file: &mut std::fs::File,
-    path: &Path,
-    progress: Option<&dyn super::Progress>,
-) -> Result<(u64, String), Failure> {
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 64 * 1024];
-    let mut length = 0u64;
-    loop {
-        let read = match body.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(read) => read,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(error) => {
-                return Err(Failure::Transient(format!(
-                    "body interrupted after {length} bytes: {error}"
-                )));
-            }
-        };
-        hasher.update(&buffer[..read]);
-        file.write_all(&buffer[..read])
-            .map_err(|e| Failure::Final(FetchError::io(path, e)))?;
-        length += read as u64;
-        if let Some(progress) = progress {
-            progress.advance(read as u64);
-        }
-    }
-    file.flush()
-        .map_err(|e| Failure::Final(FetchError::io(path, e)))?;
-    Ok((length, hex::encode(hasher.finalize())))
-}
-
-/// An error and its causes on one line (reqwest's top-level message alone is vague; the
-/// expiry detectors quote fetch errors this way too).
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -14,23 +14,32 @@
 //! parser knows where each entry starts): yaml-edit leaves the removed entry's own comment
 //! lines behind and writes `[]` under a comment when the list becomes empty, so the line edit
 //! also removes the comment lines directly above the entry and turns `patches:` into
-//! `patches: []` when the last entry goes.
+//! `patches: []` when the last entry goes. `expire` removes and records many patches at once
+//! ([`ManifestEdit::expire_patches`]): one pass over the lines and one yaml-edit document for
+//! the whole batch, checked once, so its cost grows with the manifest, not with the manifest
+//! times the number of expired patches; the text is the one the edits made one by one give.
 //!
-//! A commit is as close to a transaction as plain files allow: (1) every new content is
-//! written to a temporary file in its target's folder and fsynced (nothing visible changes; a
-//! failure here removes the temporaries); (2) each target that exists is hard-linked to a
-//! backup name beside it, then replaced by renaming its temporary over it (or removed); (3) a
-//! failure in step 2 undoes the steps done so far in reverse order by renaming the backups
-//! back (each rename is atomic); (4) the folders are fsynced and the backups removed. Each
-//! file is therefore always either wholly old or wholly new. A process killed during step 2
-//! leaves `.<name>.mindelta-backup-*` files beside the targets it had reached: renaming each
-//! back over `<name>` restores the old state (docs/refresh.md).
+//! A commit is as close to a transaction as plain files allow. Every path must stay inside the
+//! package folder through no link (`confined.rs`) and hold what it held when the edit was
+//! planned. Then: (0) a journal naming every file, its temporary, its backup and the sha256 of
+//! its old and new content is written durably (`journal.rs`); (1) every new content is written
+//! to its temporary beside its target and fsynced; (2) each target that exists is hard-linked
+//! to its backup, then replaced by renaming its temporary over it (or removed); (3) the folders
+//! are fsynced and the journal marked committed — the commit point; (4) the backups and the
+//! journal are removed. A failure before the commit point undoes everything from the journal
+//! (backups renamed back, new files and temporaries removed). A process killed at any instant
+//! leaves the journal, and the next command that opens the workspace rolls the edit back
+//! (before the commit point) or finishes it (after), so every file is wholly old or wholly new.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use yaml_edit::{Document, Mapping, ScalarValue};
 
+use super::Package;
+use super::confined::{self, ConfinedError};
+use super::journal::{self, Journal, JournalError, JournalPlace, Planned};
 use super::manifest::{ExpiredEntry, Manifest, ManifestError, UpstreamSource};
 use crate::patch::diff::diff_files;
 use crate::patch::write::write_file;
@@ -65,18 +74,31 @@ pub enum EditError {
         #[source]
         source: std::io::Error,
     },
-    /// Writing failed and restoring an earlier file failed too.
+    /// Writing failed and undoing the files already changed failed too; the journal keeps
+    /// what the next command needs to retry.
     #[error(
-        "cannot write `{}`, and restoring `{}` failed (its old content is in `{}`)",
-        path.display(), restore.display(), backup.display()
+        "cannot write `{}` ({error}), and undoing the files already changed failed; the journal `{}` is kept and the next mindelta command retries",
+        path.display(), journal.display()
     )]
     RollbackFailed {
         path: PathBuf,
-        restore: PathBuf,
-        backup: PathBuf,
+        error: String,
+        journal: PathBuf,
         #[source]
-        source: std::io::Error,
+        source: Box<JournalError>,
     },
+    /// A path goes out of the package folder or through a link.
+    #[error(transparent)]
+    Confined(#[from] ConfinedError),
+    /// The journal could not be written (nothing was changed) or another edit is pending.
+    #[error(transparent)]
+    Journal(Box<JournalError>),
+}
+
+impl From<JournalError> for EditError {
+    fn from(error: JournalError) -> EditError {
+        EditError::Journal(Box::new(error))
+    }
 }
 
 /// An in-memory edit of one `package.yaml`: every method changes the text, checks it, and
@@ -142,7 +164,7 @@ impl ManifestEdit {
             return Ok(());
         }
         let style = scalar_style_at(&self.text, before.upstream.version_line, "version");
-        let text = self.with_document(|root| {
+        let text = self.with_document(&self.text, |root| {
             let upstream = root
                 .get_mapping("upstream")
                 .ok_or("`upstream` is not a mapping")?;
@@ -171,7 +193,7 @@ impl ManifestEdit {
         if *current == sha256 {
             return Ok(());
         }
-        let text = self.with_document(|root| {
+        let text = self.with_document(&self.text, |root| {
             let upstream = root
                 .get_mapping("upstream")
                 .ok_or("`upstream` is not a mapping")?;
@@ -198,6 +220,61 @@ impl ManifestEdit {
 
     /// Remove the `patches:` entry of `file`, with the comment lines directly above it.
     pub fn remove_patch(&mut self, file: &str) -> Result<(), EditError> {
+        self.remove_patches(&[file])
+    }
+
+    /// Remove the `patches:` entries of `files`, in this order, each with the comment lines
+    /// directly above it. The text is the one `remove_patch` gives file by file; block lists
+    /// are edited in one pass over the lines and checked once.
+    pub fn remove_patches(&mut self, files: &[&str]) -> Result<(), EditError> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        let before = self.manifest()?;
+        let index_of: HashMap<&str, usize> = before
+            .patches
+            .iter()
+            .enumerate()
+            .map(|(index, entry)| (entry.file.as_str(), index))
+            .collect();
+        let mut removed = vec![false; before.patches.len()];
+        let mut lines = LineList::new(&self.text);
+        let mut left = before.patches.len();
+        let mut by_lines = true;
+        for file in files {
+            let Some(&index) = index_of.get(file).filter(|&&index| !removed[index]) else {
+                return Err(self.edit_error(format!("no patch `{file}` in `patches:`")));
+            };
+            removed[index] = true;
+            if by_lines {
+                let line = before.patches[index].line;
+                by_lines = lines
+                    .remove_entry(line.wrapping_sub(1), left == 1)
+                    .is_some();
+            }
+            left -= 1;
+        }
+        if !by_lines {
+            // Not all block entries (a flow list): one entry at a time, as `remove_one` does.
+            for file in files {
+                self.remove_one(file)?;
+            }
+            return Ok(());
+        }
+        let text = lines.text();
+        self.accept(text, |old, new| {
+            let mut expected = old.clone();
+            let mut index = 0;
+            expected.patches.retain(|_| {
+                index += 1;
+                !removed[index - 1]
+            });
+            same(&expected, new)
+        })
+    }
+
+    /// Remove one entry: a line edit of a block entry, else through yaml-edit.
+    fn remove_one(&mut self, file: &str) -> Result<(), EditError> {
         let before = self.manifest()?;
         let Some(index) = before.patches.iter().position(|p| p.file == file) else {
             return Err(self.edit_error(format!("no patch `{file}` in `patches:`")));
@@ -206,7 +283,7 @@ impl ManifestEdit {
         let text = match remove_block_entry(&self.text, line, before.patches.len() == 1) {
             Some(text) => text,
             // Not a block entry (a flow list): let yaml-edit do it.
-            None => self.with_document(|root| {
+            None => self.with_document(&self.text, |root| {
                 let patches = root
                     .get_sequence("patches")
                     .ok_or("`patches` is not a list")?;
@@ -227,101 +304,106 @@ impl ManifestEdit {
     /// with the list indentation `patches:` uses (a text edit: yaml-edit would pick its own);
     /// an existing list grows through yaml-edit, which follows the list's indentation.
     pub fn append_expired(&mut self, entry: &ExpiredEntry) -> Result<(), EditError> {
-        let mut fields = vec![
-            ("release", super::write::quoted(&entry.release)),
-            ("reason", super::write::scalar(&entry.reason)),
-        ];
-        if let Some(evidence) = &entry.evidence {
-            fields.push(("evidence", super::write::scalar(evidence)));
-        }
-        if let Some(date) = &entry.date {
-            // A plain ISO date, as users write `added:` (it reads back as a string).
-            let plain = date.len() == 10
-                && date.bytes().enumerate().all(|(i, b)| {
-                    if i == 4 || i == 7 {
-                        b == b'-'
-                    } else {
-                        b.is_ascii_digit()
-                    }
-                });
-            let value = if plain {
-                date.clone()
-            } else {
-                super::write::scalar(date)
-            };
-            fields.push(("date", value));
-        }
+        self.append_expired_all(std::slice::from_ref(entry))
+    }
+
+    /// Append entries to `expired:`, in order, as `append_expired` does one by one: the first
+    /// creates the key when it is missing, the rest grow the list in one yaml-edit document,
+    /// and the result is checked once.
+    pub fn append_expired_all(&mut self, entries: &[ExpiredEntry]) -> Result<(), EditError> {
+        let indent = self.list_indent(None);
+        self.append_expired_indented(entries, indent)
+    }
+
+    /// `append_expired_all`, a new `expired:` list indented by `indent`.
+    fn append_expired_indented(
+        &mut self,
+        entries: &[ExpiredEntry],
+        indent: usize,
+    ) -> Result<(), EditError> {
+        let Some((first, rest)) = entries.split_first() else {
+            return Ok(());
+        };
         let has_key = self
             .text
             .lines()
             .any(|l| l.starts_with("expired:") || l.starts_with("\"expired\":"));
-        let text = if has_key {
-            self.with_document(|root| {
-                let item = Mapping::new();
-                item.set("file", styled(&entry.file, Style::Plain));
-                item.set("release", styled(&entry.release, Style::Double));
-                item.set("reason", styled(&entry.reason, Style::Plain));
-                if let Some(evidence) = &entry.evidence {
-                    item.set("evidence", styled(evidence, Style::Plain));
-                }
-                if let Some((_, date)) = fields.iter().find(|(key, _)| *key == "date") {
-                    if date.starts_with('"') {
-                        item.set(
-                            "date",
-                            styled(&entry.date.clone().unwrap_or_default(), Style::Double),
-                        );
-                    } else {
-                        item.set("date", ScalarValue::plain(date.as_str()));
-                    }
-                }
+        let (mut text, rest) = if has_key {
+            (self.text.clone(), entries)
+        } else {
+            (self.expired_key_with(first, indent), rest)
+        };
+        if !rest.is_empty() {
+            text = self.with_document(&text, |root| {
                 let list = root
                     .get_sequence("expired")
                     .ok_or("`expired` is not a list")?;
-                list.push(item);
+                for entry in rest {
+                    list.push(expired_item(entry));
+                }
                 Ok(())
-            })?
-        } else {
-            let indent = " ".repeat(self.list_indent());
-            let mut text = self.text.clone();
-            if !text.is_empty() && !text.ends_with('\n') {
-                text.push('\n');
-            }
-            text.push_str("expired:\n");
-            text.push_str(&format!(
-                "{indent}- file: {}\n",
-                super::write::scalar(&entry.file)
-            ));
-            for (key, value) in fields {
-                text.push_str(&format!("{indent}  {key}: {value}\n"));
-            }
-            text
-        };
+            })?;
+        }
         self.accept(text, |old, new| {
             let mut expected = old.clone();
-            expected.expired.push(entry.clone());
+            expected.expired.extend(entries.iter().cloned());
             same(&expected, new)
         })
     }
 
-    /// The indentation of the `- ` of the `patches:` entries (2 when there are none).
-    fn list_indent(&self) -> usize {
+    /// Move the patches of `entries` from `patches:` to `expired:`: `remove_patches`, then
+    /// `append_expired_all` (the same text as removing and recording them one by one).
+    pub fn expire_patches(&mut self, entries: &[ExpiredEntry]) -> Result<(), EditError> {
+        let Some(first) = entries.first() else {
+            return Ok(());
+        };
+        // One by one, a new `expired:` list takes the indentation of `patches:` as it is after
+        // the first removal.
+        let indent = self.list_indent(Some(&first.file));
+        let files: Vec<&str> = entries.iter().map(|e| e.file.as_str()).collect();
+        self.remove_patches(&files)?;
+        self.append_expired_indented(entries, indent)
+    }
+
+    /// The text with a new `expired:` key at the end holding `entry`.
+    fn expired_key_with(&self, entry: &ExpiredEntry, indent: usize) -> String {
+        let indent = " ".repeat(indent);
+        let mut text = self.text.clone();
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str("expired:\n");
+        text.push_str(&format!(
+            "{indent}- file: {}\n",
+            super::write::scalar(&entry.file)
+        ));
+        for (key, value) in expired_fields(entry) {
+            text.push_str(&format!("{indent}  {key}: {value}\n"));
+        }
+        text
+    }
+
+    /// The indentation of the `- ` of the `patches:` entries, `without` the entry of that file
+    /// (2 when there are none).
+    fn list_indent(&self, without: Option<&str>) -> usize {
         let Ok(manifest) = self.manifest() else {
             return 2;
         };
         manifest
             .patches
-            .first()
+            .iter()
+            .find(|entry| Some(entry.file.as_str()) != without)
             .and_then(|entry| self.text.lines().nth(entry.line.saturating_sub(1)))
             .filter(|line| line.trim_start().starts_with('-'))
             .map_or(2, |line| line.len() - line.trim_start().len())
     }
 
-    /// Write the edited text to the manifest's path atomically (a one-file [`ChangeSet`]).
-    pub fn commit(self) -> Result<(), EditError> {
+    /// Write the edited text to the manifest of `package` (a one-file [`ChangeSet`]).
+    pub fn commit(self, package: &Package, command: &str) -> Result<(), EditError> {
         if !self.is_changed() {
             return Ok(());
         }
-        let mut changes = ChangeSet::default();
+        let mut changes = ChangeSet::new(package, command);
         changes.write(
             &self.path,
             Some(self.original.into_bytes()),
@@ -333,19 +415,20 @@ impl ManifestEdit {
     /// Run `edit` on a yaml-edit document of the current text; the new text.
     fn with_document(
         &self,
+        text: &str,
         edit: impl FnOnce(&Mapping) -> Result<(), &'static str>,
     ) -> Result<String, EditError> {
-        let document = Document::from_str(&self.text)
+        let document = Document::from_str(text)
             .map_err(|e| self.edit_error(format!("cannot parse the YAML: {e}")))?;
         let root = document
             .as_mapping()
             .ok_or_else(|| self.edit_error("the document is not a mapping".into()))?;
         edit(&root).map_err(|message| self.edit_error(message.into()))?;
-        let mut text = document.to_string();
-        if self.text.ends_with('\n') && !text.ends_with('\n') {
-            text.push('\n');
+        let mut out = document.to_string();
+        if text.ends_with('\n') && !out.ends_with('\n') {
+            out.push('\n');
         }
-        Ok(text)
+        Ok(out)
     }
 
     /// Keep `text` if it validates and `check(old, new)` holds; otherwise refuse it.
@@ -374,6 +457,60 @@ impl ManifestEdit {
             message,
         }
     }
+}
+
+/// The fields of an `expired:` entry after `file`, as the text edit writes them.
+fn expired_fields(entry: &ExpiredEntry) -> Vec<(&'static str, String)> {
+    let mut fields = vec![
+        ("release", super::write::quoted(&entry.release)),
+        ("reason", super::write::scalar(&entry.reason)),
+    ];
+    if let Some(evidence) = &entry.evidence {
+        fields.push(("evidence", super::write::scalar(evidence)));
+    }
+    if let Some(date) = &entry.date {
+        // A plain ISO date, as users write `added:` (it reads back as a string).
+        let plain = date.len() == 10
+            && date.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        let value = if plain {
+            date.clone()
+        } else {
+            super::write::scalar(date)
+        };
+        fields.push(("date", value));
+    }
+    fields
+}
+
+/// An `expired:` entry as a yaml-edit mapping, styled as the text edit writes it.
+fn expired_item(entry: &ExpiredEntry) -> Mapping {
+    let item = Mapping::new();
+    item.set("file", styled(&entry.file, Style::Plain));
+    item.set("release", styled(&entry.release, Style::Double));
+    item.set("reason", styled(&entry.reason, Style::Plain));
+    if let Some(evidence) = &entry.evidence {
+        item.set("evidence", styled(evidence, Style::Plain));
+    }
+    if let Some((_, date)) = expired_fields(entry)
+        .into_iter()
+        .find(|(key, _)| *key == "date")
+    {
+        if date.starts_with('"') {
+            item.set(
+                "date",
+                styled(&entry.date.clone().unwrap_or_default(), Style::Double),
+            );
+        } else {
+            item.set("date", ScalarValue::plain(date.as_str()));
+        }
+    }
+    item
 }
 
 /// Two manifests are the same apart from where things are in the text.
@@ -432,54 +569,137 @@ fn plain_is_safe(value: &str) -> bool {
 /// lines and the comment lines directly above it. `last` turns the emptied `patches:` into
 /// `patches: []`. `None` when the line is not a block entry.
 fn remove_block_entry(text: &str, line: usize, last: bool) -> Option<String> {
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let start = line.checked_sub(1)?;
-    let first = *lines.get(start)?;
-    let dash = first.len() - first.trim_start().len();
-    if !first.trim_start().starts_with("- ") && first.trim() != "-" {
-        return None;
+    let mut lines = LineList::new(text);
+    lines.remove_entry(line.checked_sub(1)?, last)?;
+    Some(lines.text())
+}
+
+/// The lines of a text as a doubly linked list: entries are removed by their original line
+/// numbers, one after another, each looking only at its own lines and its neighbours, so a
+/// batch of removals costs one pass over the text.
+struct LineList<'a> {
+    lines: Vec<std::borrow::Cow<'a, str>>,
+    /// Links of each line; index `lines.len()` is the sentinel before the first line and after
+    /// the last.
+    prev: Vec<usize>,
+    next: Vec<usize>,
+    alive: Vec<bool>,
+}
+
+impl<'a> LineList<'a> {
+    fn new(text: &'a str) -> LineList<'a> {
+        let lines: Vec<std::borrow::Cow<'a, str>> =
+            text.split_inclusive('\n').map(Into::into).collect();
+        let count = lines.len();
+        // Node `count` is the sentinel: next of it is the first line, prev of it the last.
+        let prev = (0..=count)
+            .map(|i| if i == 0 { count } else { i - 1 })
+            .collect();
+        let next = (0..=count)
+            .map(|i| if i == count { 0 } else { i + 1 })
+            .collect();
+        LineList {
+            lines,
+            prev,
+            next,
+            alive: vec![true; count],
+        }
     }
-    let indent = |l: &str| l.len() - l.trim_start().len();
-    let blank = |l: &str| l.trim().is_empty();
-    let comment = |l: &str| l.trim_start().starts_with('#');
-    // The entry runs until a line at the dash's indentation or less (blank and comment lines
-    // at its end belong to what follows).
-    let mut end = start + 1;
-    while end < lines.len() && (blank(lines[end]) || indent(lines[end]) > dash) {
-        end += 1;
+
+    fn end(&self) -> usize {
+        self.lines.len()
     }
-    while end > start + 1 && (blank(lines[end - 1]) || comment(lines[end - 1])) {
-        end -= 1;
+
+    fn text(&self) -> String {
+        let mut out = String::new();
+        let mut at = self.next[self.end()];
+        while at != self.end() {
+            out.push_str(&self.lines[at]);
+            at = self.next[at];
+        }
+        out
     }
-    let mut begin = start;
-    while begin > 0 && comment(lines[begin - 1]) && indent(lines[begin - 1]) == dash {
-        begin -= 1;
+
+    fn line(&self, at: usize) -> &str {
+        &self.lines[at]
     }
-    // Avoid a doubled blank line where an entry between two blank lines goes.
-    if begin > 0 && blank(lines[begin - 1]) && end < lines.len() && blank(lines[end]) {
-        end += 1;
-    }
-    let mut out: Vec<String> = lines[..begin].iter().map(|l| l.to_string()).collect();
-    if last {
-        // The key line that owns the list: the nearest line above at a lower indentation.
-        let key = out
-            .iter()
-            .rposition(|l| !blank(l) && !comment(l) && indent(l) < dash.max(1))
-            .or_else(|| {
-                out.iter()
-                    .rposition(|l| l.trim_start().starts_with("patches:"))
-            })?;
-        let (head, tail) = out[key].split_once(':')?;
-        if !tail.trim_start().is_empty() && !tail.trim_start().starts_with('#') {
+
+    /// Remove the block entry whose first line is line `start` (0-based, as numbered in the
+    /// original text), as [`remove_block_entry`] describes; `None` (nothing changed) when it
+    /// is not a block entry.
+    fn remove_entry(&mut self, start: usize, last: bool) -> Option<()> {
+        if !self.alive.get(start).copied().unwrap_or(false) {
             return None;
         }
-        let newline = if tail.ends_with('\n') { "\n" } else { "" };
-        let rest = tail.trim_end_matches('\n');
-        out[key] = format!("{head}: []{rest}{newline}");
-        // Comment lines that were inside the now empty list stay, after the key.
+        let end_mark = self.end();
+        let indent = |l: &str| l.len() - l.trim_start().len();
+        let blank = |l: &str| l.trim().is_empty();
+        let comment = |l: &str| l.trim_start().starts_with('#');
+        let first = self.line(start);
+        let dash = indent(first);
+        if !first.trim_start().starts_with("- ") && first.trim() != "-" {
+            return None;
+        }
+        // The entry runs until a line at the dash's indentation or less (blank and comment
+        // lines at its end belong to what follows).
+        let mut end = self.next[start];
+        while end != end_mark && (blank(self.line(end)) || indent(self.line(end)) > dash) {
+            end = self.next[end];
+        }
+        while self.prev[end] != start
+            && (blank(self.line(self.prev[end])) || comment(self.line(self.prev[end])))
+        {
+            end = self.prev[end];
+        }
+        let mut begin = start;
+        while self.prev[begin] != end_mark
+            && comment(self.line(self.prev[begin]))
+            && indent(self.line(self.prev[begin])) == dash
+        {
+            begin = self.prev[begin];
+        }
+        // Avoid a doubled blank line where an entry between two blank lines goes.
+        if self.prev[begin] != end_mark
+            && blank(self.line(self.prev[begin]))
+            && end != end_mark
+            && blank(self.line(end))
+        {
+            end = self.next[end];
+        }
+        if last {
+            // The key line that owns the list: the nearest line above at a lower indentation.
+            let above = |test: &dyn Fn(&str) -> bool| {
+                let mut at = self.prev[begin];
+                while at != end_mark {
+                    if test(self.line(at)) {
+                        return Some(at);
+                    }
+                    at = self.prev[at];
+                }
+                None
+            };
+            let key = above(&|l| !blank(l) && !comment(l) && indent(l) < dash.max(1))
+                .or_else(|| above(&|l| l.trim_start().starts_with("patches:")))?;
+            let (head, tail) = self.line(key).split_once(':')?;
+            if !tail.trim_start().is_empty() && !tail.trim_start().starts_with('#') {
+                return None;
+            }
+            let newline = if tail.ends_with('\n') { "\n" } else { "" };
+            let rest = tail.trim_end_matches('\n');
+            self.lines[key] = format!("{head}: []{rest}{newline}").into();
+            // Comment lines that were inside the now empty list stay, after the key.
+        }
+        // Unlink [begin, end).
+        let before = self.prev[begin];
+        let mut at = begin;
+        while at != end {
+            self.alive[at] = false;
+            at = self.next[at];
+        }
+        self.next[before] = end;
+        self.prev[end] = before;
+        Some(())
     }
-    out.extend(lines[end..].iter().map(|l| l.to_string()));
-    Some(out.concat())
 }
 
 /// One file a [`ChangeSet`] writes or removes.
@@ -492,13 +712,29 @@ pub struct Change {
     pub new: Option<Vec<u8>>,
 }
 
-/// Files to write and remove together, all or nothing (see the module comment).
-#[derive(Debug, Clone, Default)]
+/// Files of one package folder to write and remove together, all or nothing, journaled (see
+/// the module comment).
+#[derive(Debug, Clone)]
 pub struct ChangeSet {
+    /// The package folder: every path is inside it, and no link below it is followed.
+    dir: PathBuf,
+    journal: JournalPlace,
+    /// The command making the edit, named by a recovery.
+    command: String,
     changes: Vec<Change>,
 }
 
 impl ChangeSet {
+    /// An empty change set for the files of `package`, made by `command` (`expire`, …).
+    pub fn new(package: &Package, command: &str) -> ChangeSet {
+        ChangeSet {
+            dir: package.dir.clone(),
+            journal: package.journal_place(),
+            command: command.to_string(),
+            changes: Vec::new(),
+        }
+    }
+
     /// Write `new` to `path`; `old` is its current content (checked again before writing).
     pub fn write(&mut self, path: &Path, old: Option<Vec<u8>>, new: Vec<u8>) {
         if old.as_deref() == Some(new.as_slice()) {
@@ -555,157 +791,123 @@ impl ChangeSet {
         String::from_utf8_lossy(&out).into_owned()
     }
 
-    /// Make every change, or none (see the module comment for the steps and what an
-    /// interrupted commit leaves).
+    /// Make every change, or none (see the module comment for the steps, the journal and what
+    /// the next command does after a kill).
     pub fn commit(self) -> Result<(), EditError> {
-        // Nothing may have changed since the plan was made.
+        if self.changes.is_empty() {
+            return Ok(());
+        }
+        // Every path stays in the package folder, through no link, and nothing may have
+        // changed since the plan was made.
+        let mut relative = Vec::with_capacity(self.changes.len());
         for change in &self.changes {
-            let current = match std::fs::read(&change.path) {
-                Ok(bytes) => Some(bytes),
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
-                Err(source) => {
-                    return Err(EditError::Read {
-                        path: change.path.clone(),
-                        source,
-                    });
+            confined::check(&self.dir, &change.path)?;
+            let current = confined::read_if_exists(&self.dir, &change.path).map_err(|source| {
+                EditError::Read {
+                    path: change.path.clone(),
+                    source,
                 }
-            };
+            })?;
             if current != change.old {
                 return Err(EditError::Changed {
                     path: change.path.clone(),
                 });
             }
-        }
-        // Step 1: stage every new content beside its target.
-        let mut staged = Vec::with_capacity(self.changes.len());
-        for change in &self.changes {
-            let temp = match &change.new {
-                Some(bytes) => {
-                    Some(
-                        stage(&change.path, bytes).map_err(|source| EditError::Write {
-                            path: change.path.clone(),
-                            source,
-                        })?,
-                    )
-                }
-                None => None,
+            let name = confined::relative_to(&self.dir, &change.path)?;
+            let Some(name) = name.to_str() else {
+                return Err(EditError::Edit {
+                    path: change.path.clone(),
+                    message: "the file name is not UTF-8".into(),
+                });
             };
-            staged.push(temp);
+            relative.push(Planned {
+                file: name.to_string(),
+                old: change.old.as_deref(),
+                new: change.new.as_deref(),
+            });
         }
-        // Step 2: back up and replace, one file at a time; undo on failure.
-        let mut done: Vec<(PathBuf, Option<tempfile::TempPath>)> = Vec::new();
-        for (change, temp) in self.changes.iter().zip(staged) {
-            if let Err(source) = replace(&change.path, change.old.is_some(), temp, &mut done) {
-                return Err(rollback(&change.path, source, done));
+        // The journal names every temporary and backup before any of them exists.
+        let mut journal = Journal::begin(&self.journal, &self.command, &relative)?;
+        drop(relative);
+        let entries = journal.entries().to_vec();
+        let dir = journal.dir().to_path_buf();
+        // Step 1: stage every new content beside its target.
+        for (change, entry) in self.changes.iter().zip(&entries) {
+            if let (Some(bytes), Some(staged)) = (&change.new, &entry.staged) {
+                if let Err(source) = stage(&dir.join(staged), &change.path, bytes) {
+                    return Err(undo(journal, &change.path, source));
+                }
+                journal::step();
             }
         }
-        // Step 3: make the renames durable, then drop the backups.
-        let mut folders: Vec<&Path> = self
-            .changes
-            .iter()
-            .filter_map(|c| c.path.parent())
-            .collect();
-        folders.sort();
-        folders.dedup();
-        for folder in folders {
-            if let Ok(dir) = std::fs::File::open(folder) {
-                let _ = dir.sync_all();
+        // Step 2: back up and replace, one file at a time.
+        for (change, entry) in self.changes.iter().zip(&entries) {
+            if let Err(source) = replace(&dir, &change.path, entry) {
+                return Err(undo(journal, &change.path, source));
             }
         }
-        drop(done);
+        // Step 3: make the renames durable, then pass the commit point.
+        journal.sync_folders();
+        journal::step();
+        if let Err(error) = journal.mark_committed() {
+            let path = journal.path();
+            return Err(undo(journal, &path, std::io::Error::other(error)));
+        }
+        // Step 4: drop the backups and the journal. The edit is done; a failure here leaves a
+        // committed journal that the next command finishes.
+        let _ = journal.finish().map(|()| journal.remove());
         Ok(())
     }
 }
 
-/// The folder of `path` (`.` for a bare name).
-fn folder_of(path: &Path) -> &Path {
-    path.parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-}
-
-/// Write `bytes` to a fsynced temporary file beside `path`.
-fn stage(path: &Path, bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
+/// Write `bytes` to the new file `staged` and fsync it, with the mode of `target` (or the
+/// default mode less the umask when `target` is new, as any editor would create it).
+fn stage(staged: &Path, target: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".mindelta-")
-        .tempfile_in(folder_of(path))?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        temp.as_file().set_permissions(meta.permissions())?;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o666)
+        .open(staged)?;
+    file.write_all(bytes)?;
+    if let Ok(meta) = std::fs::symlink_metadata(target) {
+        file.set_permissions(meta.permissions())?;
     }
-    Ok(temp)
+    file.sync_all()
 }
 
-/// Back up `path` (when it exists) and put `temp` in its place, or remove it when `temp` is
-/// `None`. Records what was done in `done` for a rollback.
-fn replace(
-    path: &Path,
-    exists: bool,
-    temp: Option<tempfile::NamedTempFile>,
-    done: &mut Vec<(PathBuf, Option<tempfile::TempPath>)>,
-) -> std::io::Result<()> {
-    let backup = if exists {
-        // The backup names its target, so a user can restore after a kill.
-        let name: String = path
-            .file_name()
-            .map(|n| n.to_string_lossy().chars().take(100).collect())
-            .unwrap_or_default();
-        let prefix = format!(".{name}.mindelta-backup-");
-        let backup = tempfile::Builder::new()
-            .prefix(&prefix)
-            .make_in(folder_of(path), |candidate| {
-                std::fs::hard_link(path, candidate)
-            })?;
-        Some(backup.into_temp_path())
-    } else {
-        None
-    };
-    match temp {
-        Some(temp) => {
-            if let Err(error) = temp.persist(path) {
-                drop(backup);
-                return Err(error.error);
-            }
-        }
-        None => {
-            if let Err(error) = std::fs::remove_file(path) {
-                drop(backup);
-                return Err(error);
-            }
-        }
+/// Back up `path` (when it exists) to the journal's backup name, then put the staged file in
+/// its place or remove it.
+fn replace(dir: &Path, path: &Path, entry: &journal::Entry) -> std::io::Result<()> {
+    if let Some(backup) = &entry.backup {
+        std::fs::hard_link(path, dir.join(backup))?;
+        journal::step();
     }
-    done.push((path.to_path_buf(), backup));
+    match &entry.staged {
+        Some(staged) => std::fs::rename(dir.join(staged), path)?,
+        None => std::fs::remove_file(path)?,
+    }
+    journal::step();
     Ok(())
 }
 
-/// Undo the replacements in `done`, newest first.
-fn rollback(
-    failed: &Path,
-    source: std::io::Error,
-    done: Vec<(PathBuf, Option<tempfile::TempPath>)>,
-) -> EditError {
-    for (path, backup) in done.into_iter().rev() {
-        let restored = match &backup {
-            Some(backup) => std::fs::rename(backup, &path),
-            None => std::fs::remove_file(&path),
-        };
-        if let Err(error) = restored {
-            let backup_path = backup
-                .map(|b| b.keep().unwrap_or_default())
-                .unwrap_or_default();
-            return EditError::RollbackFailed {
-                path: failed.to_path_buf(),
-                restore: path,
-                backup: backup_path,
-                source: error,
-            };
-        }
-    }
-    EditError::Write {
-        path: failed.to_path_buf(),
-        source,
+/// Undo a commit that failed before its commit point.
+fn undo(journal: Journal, path: &Path, source: std::io::Error) -> EditError {
+    match journal.roll_back() {
+        Ok(()) => match journal.remove() {
+            Ok(()) => EditError::Write {
+                path: path.to_path_buf(),
+                source,
+            },
+            Err(error) => error.into(),
+        },
+        Err(rollback) => EditError::RollbackFailed {
+            path: path.to_path_buf(),
+            error: source.to_string(),
+            journal: journal.path(),
+            source: Box::new(rollback),
+        },
     }
 }
 
@@ -811,126 +1013,303 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_of_expiries_gives_the_text_of_one_by_one() {
+        let expired = |file: &str, evidence: Option<&str>| ExpiredEntry {
+            file: file.into(),
+            release: "1.1".into(),
+            reason: "content".into(),
+            evidence: evidence.map(Into::into),
+            date: Some("2026-11-27".into()),
+        };
+        let manifests = [
+            MANIFEST.to_string(),
+            // `expired:` first, with an entry already; entries separated by blank lines and
+            // comments; a deeper list indentation.
+            "expired:\n    - file: old.patch\n      release: \"0.9\"\n      reason: dropped\nupstream:\n  version: \"1.0\"\n  dir: x\npatches:\n\n    # first\n    - file: 0001-a.patch\n\n    - file: 0002-b.patch\n      reason: B\n    # third\n    - file: 0003-c.patch\n\n    - file: 0004-d.patch\n# end\n".to_string(),
+            // No indentation of the list, a trailing comment on `patches:`.
+            "upstream:\n  version: \"1.0\"\n  dir: x\npatches:   # the series\n- file: 0001-a.patch\n- file: 0002-b.patch\n  strip: 0\n- file: 0003-c.patch\n- file: 0004-d.patch\n".to_string(),
+            // A flow list.
+            "upstream:\n  version: \"1.0\"\n  dir: x\npatches: [{file: 0001-a.patch}, {file: 0002-b.patch}, {file: 0003-c.patch}, {file: 0004-d.patch}]\n".to_string(),
+        ];
+        let batches: [&[&str]; 4] = [
+            &["0001-a.patch"],
+            &["0003-c.patch", "0001-a.patch"],
+            &["0002-b.patch", "0003-c.patch", "0004-d.patch"],
+            &[
+                "0001-a.patch",
+                "0002-b.patch",
+                "0003-c.patch",
+                "0004-d.patch",
+            ],
+        ];
+        for text in &manifests {
+            let files: Vec<String> = edit(text)
+                .manifest()
+                .unwrap()
+                .patches
+                .iter()
+                .map(|p| p.file.clone())
+                .collect();
+            for batch in batches {
+                if batch.iter().any(|f| !files.iter().any(|g| g == f)) {
+                    continue;
+                }
+                let entries: Vec<ExpiredEntry> = batch
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| expired(f, (i % 2 == 0).then_some("in 1.1: `x` # y")))
+                    .collect();
+                let mut one_by_one = edit(text);
+                for entry in &entries {
+                    one_by_one.remove_patch(&entry.file).unwrap();
+                    one_by_one.append_expired(entry).unwrap();
+                }
+                let mut all = edit(text);
+                all.expire_patches(&entries).unwrap();
+                assert_eq!(all.text(), one_by_one.text(), "{text}\n{batch:?}");
+                let manifest = all.manifest().unwrap();
+                assert_eq!(manifest.patches.len(), files.len() - batch.len());
+                assert!(manifest.expired.ends_with(&entries));
+            }
+        }
+        let mut twice = edit(MANIFEST);
+        assert!(
+            twice
+                .remove_patches(&["0001-a.patch", "0001-a.patch"])
+                .is_err()
+        );
+        assert_eq!(twice.text(), MANIFEST);
+    }
+
+    /// A workspace in `root` with one package `p`; the package.
+    fn package(root: &Path) -> Package {
+        std::fs::create_dir_all(root.join("patches/p")).unwrap();
+        std::fs::write(
+            root.join("patches/p/package.yaml"),
+            "upstream:\n  version: \"1\"\n  dir: x\n",
+        )
+        .unwrap();
+        crate::workspace::Workspace::open(root)
+            .unwrap()
+            .load("p")
+            .unwrap()
+    }
+
+    /// The names in `dir`, sorted.
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
     fn commit_writes_all_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = dir.path().join("a");
-        let b = dir.path().join("b");
+        let temp = tempfile::tempdir().unwrap();
+        let package = package(temp.path());
+        let a = package.dir.join("a");
+        let b = package.dir.join("b");
         std::fs::write(&a, "old a").unwrap();
         std::fs::write(&b, "old b").unwrap();
-        let mut changes = ChangeSet::default();
+        let mut changes = ChangeSet::new(&package, "test");
         changes.write(&a, Some(b"old a".to_vec()), b"new a".to_vec());
         changes.remove(&b, b"old b".to_vec());
-        changes.write(&dir.path().join("c"), None, b"new c".to_vec());
+        changes.write(&package.dir.join("c"), None, b"new c".to_vec());
         changes.commit().unwrap();
         assert_eq!(std::fs::read(&a).unwrap(), b"new a");
         assert!(!b.exists());
-        assert_eq!(std::fs::read(dir.path().join("c")).unwrap(), b"new c");
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(names.len(), 2, "no temporary or backup file is left");
+        assert_eq!(std::fs::read(package.dir.join("c")).unwrap(), b"new c");
+        assert_eq!(
+            names(&package.dir),
+            ["a", "c", "package.yaml"],
+            "no temporary or backup file is left"
+        );
+        assert!(!package.journal_place().is_pending());
+    }
+
+    /// Files `a` and `gone` (to be replaced and removed) and `new` (to be created).
+    fn three_changes(package: &Package) -> ChangeSet {
+        let dir = &package.dir;
+        std::fs::write(dir.join("a"), "old a").unwrap();
+        std::fs::write(dir.join("gone"), "old gone").unwrap();
+        let mut changes = ChangeSet::new(package, "test");
+        changes.write(&dir.join("a"), Some(b"old a".to_vec()), b"new a".to_vec());
+        changes.remove(&dir.join("gone"), b"old gone".to_vec());
+        changes.write(&dir.join("new"), None, b"new".to_vec());
+        changes
+    }
+
+    /// The journal and the names of `changes`, as `commit` starts them.
+    fn begin(changes: &ChangeSet) -> Journal {
+        let relative: Vec<_> = changes
+            .changes
+            .iter()
+            .map(|c| Planned {
+                file: c.path.file_name().unwrap().to_str().unwrap().to_string(),
+                old: c.old.as_deref(),
+                new: c.new.as_deref(),
+            })
+            .collect();
+        Journal::begin(&changes.journal, &changes.command, &relative).unwrap()
+    }
+
+    /// Stage every change and make the first `replaced` replacements.
+    fn run_until(changes: &ChangeSet, journal: &Journal, replaced: usize) {
+        let dir = journal.dir().to_path_buf();
+        for (change, entry) in changes.changes.iter().zip(journal.entries()) {
+            if let (Some(bytes), Some(staged)) = (&change.new, &entry.staged) {
+                stage(&dir.join(staged), &change.path, bytes).unwrap();
+            }
+        }
+        for (change, entry) in changes.changes.iter().zip(journal.entries()).take(replaced) {
+            replace(&dir, &change.path, entry).unwrap();
+        }
     }
 
     #[test]
     fn a_failure_midway_restores_every_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = dir.path().join("a");
-        let gone = dir.path().join("gone");
-        let blocker = dir.path().join("blocker");
-        std::fs::write(&a, "old a").unwrap();
-        std::fs::write(&gone, "old gone").unwrap();
-        // A folder where a file is expected: it cannot be backed up (no hard link to a
-        // folder, even for root) nor replaced, so the third step fails after two succeeded.
-        std::fs::create_dir(&blocker).unwrap();
-        std::fs::write(blocker.join("inside"), "x").unwrap();
-        let changes = ChangeSet {
-            changes: vec![
-                Change {
-                    path: a.clone(),
-                    old: Some(b"old a".to_vec()),
-                    new: Some(b"new a".to_vec()),
-                },
-                Change {
-                    path: gone.clone(),
-                    old: Some(b"old gone".to_vec()),
-                    new: None,
-                },
-                Change {
-                    path: dir.path().join("new"),
-                    old: None,
-                    new: Some(b"new".to_vec()),
-                },
-                Change {
-                    path: blocker.clone(),
-                    old: None,
-                    new: Some(b"new".to_vec()),
-                },
-            ],
-        };
-        // The blocker's current content (a folder reads as an error) differs from `old`.
-        assert!(matches!(
-            changes.clone().commit(),
-            Err(EditError::Read { .. } | EditError::Changed { .. })
-        ));
-        let mut names: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        assert_eq!(names, vec!["a", "blocker", "gone"]);
+        for replaced in 0..=3 {
+            let temp = tempfile::tempdir().unwrap();
+            let package = package(temp.path());
+            let changes = three_changes(&package);
+            let journal = begin(&changes);
+            run_until(&changes, &journal, replaced);
+            let error = undo(
+                journal,
+                &package.dir.join("x"),
+                std::io::Error::other("boom"),
+            );
+            assert!(matches!(error, EditError::Write { .. }), "{error:?}");
+            assert_eq!(std::fs::read(package.dir.join("a")).unwrap(), b"old a");
+            assert_eq!(
+                std::fs::read(package.dir.join("gone")).unwrap(),
+                b"old gone"
+            );
+            assert_eq!(names(&package.dir), ["a", "gone", "package.yaml"]);
+            assert!(!package.journal_place().is_pending());
+        }
+    }
 
-        // Now past the precheck: replace() fails on the folder after three changes were made.
-        let mut done = Vec::new();
-        replace(&a, true, Some(stage(&a, b"new a").unwrap()), &mut done).unwrap();
-        replace(&gone, true, None, &mut done).unwrap();
-        let created = dir.path().join("new");
-        replace(
-            &created,
-            false,
-            Some(stage(&created, b"new").unwrap()),
-            &mut done,
-        )
-        .unwrap();
-        assert_eq!(std::fs::read(&a).unwrap(), b"new a");
-        let error = replace(
-            &blocker,
-            true,
-            Some(stage(&blocker, b"x").unwrap()),
-            &mut done,
-        )
-        .unwrap_err();
-        let error = rollback(&blocker, error, done);
-        assert!(matches!(error, EditError::Write { .. }), "{error:?}");
-        assert_eq!(std::fs::read(&a).unwrap(), b"old a");
-        assert_eq!(std::fs::read(&gone).unwrap(), b"old gone");
-        assert!(!created.exists());
-        let mut names: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        assert_eq!(names, vec!["a", "blocker", "gone"]);
+    #[test]
+    fn a_killed_commit_is_rolled_back_or_finished_by_the_next_recovery() {
+        use crate::workspace::journal::{RecoveryOutcome, recover};
+        for replaced in 0..=3 {
+            for committed in [false, true] {
+                if committed && replaced < 3 {
+                    continue;
+                }
+                let temp = tempfile::tempdir().unwrap();
+                let package = package(temp.path());
+                let changes = three_changes(&package);
+                let mut journal = begin(&changes);
+                run_until(&changes, &journal, replaced);
+                if committed {
+                    journal.mark_committed().unwrap();
+                }
+                // The process dies: the lock goes, the journal and the files stay.
+                drop(journal);
+                let place = package.journal_place();
+                assert!(place.is_pending());
+                let recovery = recover(&place).unwrap().unwrap();
+                assert_eq!(recovery.files, 3);
+                assert_eq!(recovery.command, "test");
+                let dir = &package.dir;
+                if committed {
+                    assert_eq!(recovery.outcome, RecoveryOutcome::Finished);
+                    assert_eq!(names(dir), ["a", "new", "package.yaml"]);
+                    assert_eq!(std::fs::read(dir.join("a")).unwrap(), b"new a");
+                } else {
+                    assert_eq!(recovery.outcome, RecoveryOutcome::RolledBack);
+                    assert_eq!(names(dir), ["a", "gone", "package.yaml"]);
+                    assert_eq!(std::fs::read(dir.join("a")).unwrap(), b"old a");
+                }
+                assert!(!place.is_pending());
+                assert!(recover(&place).unwrap().is_none());
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_edited_after_the_kill_keeps_the_journal() {
+        let temp = tempfile::tempdir().unwrap();
+        let package = package(temp.path());
+        let changes = three_changes(&package);
+        let journal = begin(&changes);
+        run_until(&changes, &journal, 3);
+        drop(journal);
+        std::fs::write(package.dir.join("new"), "edited by hand").unwrap();
+        let place = package.journal_place();
+        let error = crate::workspace::journal::recover(&place).unwrap_err();
+        assert!(matches!(error, JournalError::Mismatch { .. }), "{error:?}");
+        assert!(place.is_pending(), "the journal stays for the user");
+        assert_eq!(
+            std::fs::read(package.dir.join("new")).unwrap(),
+            b"edited by hand"
+        );
     }
 
     #[test]
     fn a_file_changed_after_planning_is_not_overwritten() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = dir.path().join("a");
+        let temp = tempfile::tempdir().unwrap();
+        let package = package(temp.path());
+        let a = package.dir.join("a");
         std::fs::write(&a, "edited meanwhile").unwrap();
-        let mut changes = ChangeSet::default();
+        let mut changes = ChangeSet::new(&package, "test");
         changes.write(&a, Some(b"old".to_vec()), b"new".to_vec());
         assert!(matches!(changes.commit(), Err(EditError::Changed { .. })));
         assert_eq!(std::fs::read(&a).unwrap(), b"edited meanwhile");
     }
 
     #[test]
+    fn nothing_is_written_or_removed_through_a_link() {
+        let temp = tempfile::tempdir().unwrap();
+        let package = package(&temp.path().join("ws"));
+        let outside = temp.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("fix.patch"), "old").unwrap();
+        std::os::unix::fs::symlink(&outside, package.dir.join("ln")).unwrap();
+        let mut changes = ChangeSet::new(&package, "test");
+        changes.remove(&package.dir.join("ln/fix.patch"), b"old".to_vec());
+        assert!(matches!(
+            changes.commit(),
+            Err(EditError::Confined(ConfinedError::Link { .. }))
+        ));
+        assert_eq!(std::fs::read(outside.join("fix.patch")).unwrap(), b"old");
+    }
+
+    #[test]
+    fn new_files_get_the_default_mode_and_replaced_ones_keep_theirs() {
+        use std::os::unix::fs::PermissionsExt;
+        let temp = tempfile::tempdir().unwrap();
+        let package = package(temp.path());
+        let kept = package.dir.join("kept");
+        std::fs::write(&kept, "old").unwrap();
+        std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let reference = temp.path().join("reference");
+        std::fs::write(&reference, "x").unwrap();
+        let mut changes = ChangeSet::new(&package, "test");
+        changes.write(&kept, Some(b"old".to_vec()), b"new".to_vec());
+        changes.write(&package.dir.join("fresh"), None, b"new".to_vec());
+        changes.commit().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(&kept), 0o640);
+        assert_eq!(mode(&package.dir.join("fresh")), mode(&reference));
+    }
+
+    #[test]
     fn diff_shows_writes_and_removals() {
-        let mut changes = ChangeSet::default();
+        let temp = tempfile::tempdir().unwrap();
+        let package = package(temp.path());
+        let mut changes = ChangeSet::new(&package, "test");
         changes.write(
-            Path::new("/w/patches/p/package.yaml"),
+            &package.dir.join("package.yaml"),
             Some(b"a\nb\n".to_vec()),
             b"a\nc\n".to_vec(),
         );
-        changes.remove(Path::new("/w/patches/p/x.patch"), b"x\n".to_vec());
-        let diff = changes.diff(Path::new("/w"));
+        changes.remove(&package.dir.join("x.patch"), b"x\n".to_vec());
+        let diff = changes.diff(temp.path());
         assert!(diff.contains("--- a/patches/p/package.yaml\n+++ b/patches/p/package.yaml\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n"), "{diff}");
         assert!(diff.contains("deleted file mode 100644\n--- a/patches/p/x.patch\n+++ /dev/null\n@@ -1 +0,0 @@\n-x\n"), "{diff}");
     }

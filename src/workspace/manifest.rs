@@ -447,7 +447,7 @@ impl Manifest {
                             spanned.referenced.line() as usize,
                             format!(
                                 "patch `{}` has an invalid `fixed-in` `{text}`: {}",
-                                entry.file, error.message
+                                entry.file, error.problem
                             ),
                             Some(&hint),
                         ));
@@ -524,7 +524,7 @@ fn nearest_unlisted(folder: &Path, file: &str, listed: &[PatchEntry]) -> Option<
         {
             continue;
         }
-        let distance = edit_distance(name, &candidate);
+        let distance = strsim::levenshtein(name, &candidate);
         if (distance <= 2 || stem(name) == stem(&candidate))
             && best.as_ref().is_none_or(|(d, _)| distance < *d)
         {
@@ -532,25 +532,6 @@ fn nearest_unlisted(folder: &Path, file: &str, listed: &[PatchEntry]) -> Option<
         }
     }
     best.map(|(_, name)| name)
-}
-
-/// Levenshtein distance between two names, by characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            current.push(
-                (previous[j] + cost)
-                    .min(previous[j + 1] + 1)
-                    .min(current[j] + 1),
-            );
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 /// Replace `{version}` in a template.

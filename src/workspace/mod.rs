@@ -2,9 +2,14 @@
 //!
 //! `Workspace::discover` finds the root (the nearest ancestor holding `patches/`), `packages`
 //! lists the package folders, and `load` reads and validates one manifest (`manifest.rs`)
-//! into a `Package` that the commands work on.
+//! into a `Package` that the commands work on. Before any of that, `recover` finishes or rolls
+//! back an edit a killed command left (`journal.rs`); a package whose edit could not be
+//! recovered is not loaded. A package's patch files are read through no link
+//! (`Package::read_patch`, `confined.rs`).
 
+pub mod confined;
 pub mod edit;
+pub mod journal;
 pub mod manifest;
 pub mod shard;
 pub mod write;
@@ -48,6 +53,16 @@ pub enum WorkspaceError {
     },
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    /// An interrupted edit of the package could not be recovered (see [`Workspace::recover`]).
+    #[error("`{name}` has an interrupted edit that was not recovered (`{}`)", journal.display())]
+    Interrupted { name: String, journal: PathBuf },
+}
+
+/// What [`Workspace::recover`] found: the edits finished or rolled back, and those it could not.
+#[derive(Debug, Default)]
+pub struct RecoveryReport {
+    pub recovered: Vec<journal::Recovery>,
+    pub failed: Vec<journal::JournalError>,
 }
 
 impl Workspace {
@@ -76,6 +91,29 @@ impl Workspace {
     /// The `patches/` folder.
     pub fn patches_dir(&self) -> PathBuf {
         self.root.join("patches")
+    }
+
+    /// mindelta's state folder (`.mindelta/`: the journals of interrupted edits).
+    pub fn state_dir(&self) -> PathBuf {
+        self.root.join(journal::STATE_DIR)
+    }
+
+    /// Finish or roll back every edit a killed command left in the workspace (each package's
+    /// journal, see `journal.rs`). Cheap when there is none: one folder read, nothing written.
+    pub fn recover(&self) -> RecoveryReport {
+        let mut report = RecoveryReport::default();
+        for package in journal::pending(&self.root) {
+            let place = journal::JournalPlace {
+                root: self.root.clone(),
+                package,
+            };
+            match journal::recover(&place) {
+                Ok(Some(recovery)) => report.recovered.push(recovery),
+                Ok(None) => {}
+                Err(error) => report.failed.push(error),
+            }
+        }
+        report
     }
 
     /// Names of the package folders (those holding a `package.yaml`), sorted.
@@ -129,6 +167,29 @@ impl Workspace {
                 path: manifest_path,
             });
         }
+        let place = journal::JournalPlace {
+            root: self.root.clone(),
+            package: name.to_string(),
+        };
+        if place.is_pending() {
+            // A commit of another process started after `recover` ran (wait for it to end),
+            // or one was killed since: recover it now, or refuse the package.
+            match journal::recover(&place) {
+                Ok(None) => {}
+                Ok(Some(recovery)) => tracing::warn!(
+                    package = name,
+                    command = recovery.command,
+                    outcome = ?recovery.outcome,
+                    "recovered an interrupted edit"
+                ),
+                Err(_) => {
+                    return Err(WorkspaceError::Interrupted {
+                        name: name.to_string(),
+                        journal: place.path(),
+                    });
+                }
+            }
+        }
         let manifest = Manifest::load(&manifest_path)?;
         Ok(Package {
             name: manifest.name.clone().unwrap_or_else(|| name.to_string()),
@@ -140,8 +201,35 @@ impl Workspace {
 }
 
 impl Package {
-    /// The path of a patch file of this package.
+    /// The path of a patch file of this package (for messages: read it with
+    /// [`Package::read_patch`]).
     pub fn patch_path(&self, entry: &PatchEntry) -> PathBuf {
         self.dir.join(&entry.file)
+    }
+
+    /// The bytes of a patch file, read from inside the package folder through no link (a
+    /// link is an error naming it, whose kind is `InvalidInput`).
+    pub fn read_patch(&self, entry: &PatchEntry) -> std::io::Result<Vec<u8>> {
+        confined::read(&self.dir, Path::new(&entry.file))
+    }
+
+    /// The workspace root this package was loaded from.
+    pub fn workspace_root(&self) -> &Path {
+        self.dir
+            .parent()
+            .and_then(Path::parent)
+            .unwrap_or(Path::new("."))
+    }
+
+    /// Where a multi-file edit of this package keeps its journal.
+    pub fn journal_place(&self) -> journal::JournalPlace {
+        journal::JournalPlace {
+            root: self.workspace_root().to_path_buf(),
+            package: self
+                .dir
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        }
     }
 }

@@ -189,16 +189,24 @@ fn single_quoted(text: &str) -> String {
 }
 
 /// Write `text` to `path` atomically: a temporary file in the same folder, fsync, rename.
-/// A failure leaves `path` as it was.
+/// A failure leaves `path` as it was. The file keeps the mode of the file it replaces; a new
+/// file gets 0666 less the umask (0644 usually), as editors and `git checkout` create files —
+/// not the 0600 of a temporary file.
 pub fn write_atomically(path: &Path, text: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let mut file = tempfile::Builder::new()
         .prefix(".mindelta-")
+        // The kernel takes the umask off this mode when it creates the file.
+        .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)?;
     file.write_all(text)?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        file.as_file().set_permissions(meta.permissions())?;
+    }
     file.as_file().sync_all()?;
     file.persist(path).map_err(|e| e.error)?;
     Ok(())
@@ -347,5 +355,23 @@ mod tests {
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
         assert!(write_atomically(&dir.path().join("missing/package.yaml"), b"x").is_err());
+    }
+
+    #[test]
+    fn atomic_write_keeps_the_mode_or_uses_the_default() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let kept = dir.path().join("kept.yaml");
+        std::fs::write(&kept, "old").unwrap();
+        std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomically(&kept, b"new").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(&kept), 0o640);
+        // A new file: what `File::create` gives under the same umask (0666 less the umask).
+        let reference = dir.path().join("reference");
+        std::fs::write(&reference, "x").unwrap();
+        let fresh = dir.path().join("fresh.yaml");
+        write_atomically(&fresh, b"new").unwrap();
+        assert_eq!(mode(&fresh), mode(&reference));
     }
 }

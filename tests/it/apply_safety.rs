@@ -13,6 +13,8 @@ use mindelta::patch::parse_patches;
 struct Sandbox {
     _dir: tempfile::TempDir,
     root: PathBuf,
+    /// The message of each refusal so far, the sandbox shown as `[ROOT]`.
+    refusals: std::cell::RefCell<Vec<String>>,
 }
 
 impl Sandbox {
@@ -23,7 +25,11 @@ impl Sandbox {
         std::fs::create_dir_all(root.join("outside")).unwrap();
         std::fs::write(root.join("outside/victim.txt"), "secret\n").unwrap();
         std::fs::write(root.join("tree/src/main.c"), "int x;\n").unwrap();
-        Sandbox { _dir: dir, root }
+        Sandbox {
+            _dir: dir,
+            root,
+            refusals: Default::default(),
+        }
     }
 
     fn tree(&self) -> PathBuf {
@@ -76,6 +82,11 @@ impl Sandbox {
         tree.write().map(|_| ())
     }
 
+    /// The messages of the refusals so far, one a line.
+    fn refusals(&self) -> String {
+        self.refusals.borrow().join("\n")
+    }
+
     /// `text` must be refused as unsafe, and nothing at all may change.
     fn assert_refused(&self, text: &str, strip: usize) {
         let before = self.snapshot();
@@ -85,6 +96,12 @@ impl Sandbox {
             matches!(result, Err(ApplyError::Unsafe { .. })),
             "expected an unsafe-path refusal, got {result:?}"
         );
+        if let Err(error) = &result {
+            let root = self.root.display().to_string();
+            self.refusals
+                .borrow_mut()
+                .push(error.to_string().replace(&root, "[ROOT]"));
+        }
         assert_eq!(
             self.outside(),
             outside,
@@ -110,6 +127,7 @@ fn refuses_absolute_paths() {
         ),
         0,
     );
+    insta::assert_snapshot!(sandbox.refusals());
 }
 
 #[test]
@@ -121,6 +139,7 @@ fn refuses_parent_components() {
         "--- a/../outside/victim.txt\n+++ b/../outside/victim.txt\n@@ -1 +1 @@\n-secret\n+owned\n",
         1,
     );
+    insta::assert_snapshot!(sandbox.refusals());
 }
 
 #[test]
@@ -131,6 +150,7 @@ fn refuses_git_renames_out_of_the_tree() {
          rename from src/main.c\nrename to ../outside/main.c\n",
         1,
     );
+    insta::assert_snapshot!(sandbox.refusals());
 }
 
 #[test]
@@ -147,6 +167,7 @@ fn never_writes_through_a_symlinked_folder() {
          --- a/escape/victim.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-secret\n",
         1,
     );
+    insta::assert_snapshot!(sandbox.refusals());
 }
 
 #[test]
@@ -157,6 +178,7 @@ fn never_writes_to_a_symlinks_target() {
         "--- a/note.txt\n+++ b/note.txt\n@@ -1 +1 @@\n-secret\n+owned\n",
         1,
     );
+    insta::assert_snapshot!(sandbox.refusals());
 }
 
 #[test]
@@ -171,6 +193,7 @@ fn refuses_symlinks_that_leave_the_tree() {
             1,
         );
     }
+    insta::assert_snapshot!(sandbox.refusals());
 }
 
 #[test]
@@ -182,6 +205,7 @@ fn refuses_a_path_through_a_link_the_same_series_created() {
                   diff --git a/src/up/x.txt b/src/up/x.txt\nnew file mode 100644\n--- /dev/null\n\
                   +++ b/src/up/x.txt\n@@ -0,0 +1 @@\n+x\n";
     sandbox.assert_refused(series, 1);
+    insta::assert_snapshot!(sandbox.refusals());
 }
 
 #[test]

@@ -453,7 +453,12 @@ fn shards_split_the_packages_without_overlap() {
             .success();
         if out.exists() {
             for entry in fs::read_dir(&out).unwrap() {
-                seen.push(entry.unwrap().file_name().to_string_lossy().into_owned());
+                let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+                // Beside each tree is the marker that lets the next `prepare` replace it.
+                match name.strip_suffix(".mindelta-prepared") {
+                    Some(marker) => assert!(out.join(&marker[1..]).is_dir(), "{name}"),
+                    None => seen.push(name),
+                }
             }
         }
     }

@@ -1,8 +1,8 @@
 //! Git upstreams over smart HTTP: gix's reqwest transport (rustls on `ring`) against git's own
 //! `git http-backend`, served from 127.0.0.1 by a small CGI bridge in this file. Checks the
 //! clone, the update of the mirror, that the mirror stays a plain bare repository git reads,
-//! progress in bytes, the remote tag listing of `versions`, and the fallbacks when the server
-//! is gone.
+//! progress in bytes, the remote tag listing of `versions`, the fallbacks when the server
+//! is gone, and the low-speed limit against a server that trickles its pack.
 
 use crate::support;
 
@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use mindelta::upstream::release::discover;
 use mindelta::upstream::{
@@ -29,6 +30,13 @@ struct GitHttpServer {
 impl GitHttpServer {
     /// Serve the repositories under `root` (every one exported).
     fn start(root: &Path) -> GitHttpServer {
+        GitHttpServer::start_with(root, None)
+    }
+
+    /// Serve the repositories under `root`, sending the pack in the body of every POST in
+    /// pieces of `trickle.0` bytes every `trickle.1`, when given: a slow proxy in front of
+    /// the backend.
+    fn start_with(root: &Path, trickle: Option<(usize, Duration)>) -> GitHttpServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let root = root.to_path_buf();
@@ -37,7 +45,7 @@ impl GitHttpServer {
                 let Ok(stream) = stream else { return };
                 let root = root.clone();
                 std::thread::spawn(move || {
-                    let _ = serve(stream, &root);
+                    let _ = serve(stream, &root, trickle);
                 });
             }
         });
@@ -49,7 +57,11 @@ impl GitHttpServer {
     }
 }
 
-fn serve(stream: TcpStream, root: &Path) -> std::io::Result<()> {
+fn serve(
+    stream: TcpStream,
+    root: &Path,
+    trickle: Option<(usize, Duration)>,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
     reader.read_line(&mut line)?;
@@ -162,8 +174,27 @@ fn serve(stream: TcpStream, root: &Path) -> std::io::Result<()> {
     )?;
     stream.write_all(&response)?;
     stream.write_all(b"\r\n")?;
-    stream.write_all(cgi_body)?;
-    stream.flush()
+    match trickle {
+        Some((piece, interval)) if method == "POST" => {
+            // The negotiation and the server's messages at full speed, then the pack slowly;
+            // stops when the client hangs up (a write fails).
+            let pack = cgi_body
+                .windows(4)
+                .position(|w| w == b"PACK")
+                .unwrap_or(cgi_body.len());
+            stream.write_all(&cgi_body[..pack])?;
+            for chunk in cgi_body[pack..].chunks(piece) {
+                stream.write_all(chunk)?;
+                stream.flush()?;
+                std::thread::sleep(interval);
+            }
+            Ok(())
+        }
+        _ => {
+            stream.write_all(cgi_body)?;
+            stream.flush()
+        }
+    }
 }
 
 /// A bare `origin.git` under `root`, pushed from a work tree with releases v1.2 and v1.3.
@@ -274,9 +305,9 @@ fn clones_and_updates_a_mirror_over_http() {
         git_refs(&mirror),
         ["refs/heads/main", "refs/tags/v1.2", "refs/tags/v1.3"]
     );
-    let repo = git2::Repository::open_bare(&mirror).unwrap();
-    let tag = repo.revparse_single("v1.3^{commit}").unwrap();
-    assert_eq!(tag.id().to_string(), second);
+    let repo = mindelta::git::Repository::open_bare(&mirror).unwrap();
+    let tag = repo.revision("v1.3^{commit}").unwrap();
+    assert_eq!(tag.to_string(), second);
 
     // A release published later is fetched into the same mirror.
     work.write("zlib.h", "#define ZLIB_VERSION \"1.4\"\n");
@@ -375,4 +406,50 @@ fn versions_lists_remote_tags_over_http_then_falls_back_to_the_mirror() {
     let releases = discover(&package, &fetcher, true).unwrap();
     let versions: Vec<_> = releases.iter().map(|r| r.version.as_str()).collect();
     assert_eq!(versions, ["1.4-rc1", "1.3", "1.2"]);
+}
+
+#[test]
+fn a_trickling_pack_trips_the_low_speed_limit() {
+    // A release whose pack spans several of the protocol's 64 KiB lines (gix counts pack
+    // bytes line by line): 320 KiB that do not compress.
+    let temp = tempfile::tempdir().unwrap();
+    let work = GitRepo::new(temp.path().join("work"));
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let noise: Vec<u8> = (0..320 << 10)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    work.write("noise.bin", &noise);
+    work.commit("noise");
+    work.tag("v1.0");
+    let bare = temp.path().join("served").join("origin.git");
+    work.git(&[
+        "clone",
+        "-q",
+        "--bare",
+        &work.path().display().to_string(),
+        &bare.display().to_string(),
+    ]);
+    // 4 KiB every 100 ms: 40 KiB/s, the whole pack in about 8 s; the limit asks 1 MiB/s.
+    let server = GitHttpServer::start_with(
+        &temp.path().join("served"),
+        Some((4096, Duration::from_millis(100))),
+    );
+    let url = server.url("origin.git");
+    let mut options = FetchOptions::new(temp.path().join("cache"));
+    options.speed_limit = 1 << 20;
+    options.speed_time = Duration::from_secs(1);
+    let error = Fetcher::new(options, None)
+        .materialize(&spec(&url, "v1.0"), &temp.path().join("tree"))
+        .unwrap_err();
+    assert!(
+        matches!(&error, FetchError::TooSlow { url: named, .. } if named == &url),
+        "{error:?}"
+    );
+    assert_eq!(error.kind(), FetchErrorKind::Unavailable);
+    assert!(!temp.path().join("tree").exists());
 }

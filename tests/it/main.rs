@@ -17,6 +17,7 @@ mod interop;
 mod parse_roundtrip;
 mod patch_id;
 mod policies;
+mod readme;
 mod refresh;
 mod refresh_moved;
 mod upstream;

@@ -171,7 +171,7 @@ fn omitted_counts_and_svn_and_diff_urn() {
 }
 
 #[test]
-fn binary_notice_and_prose() {
+fn binary_notice() {
     let patch = parse_one("binary-notice.patch");
     let file = &patch.files[0];
     assert!(file.git && file.hunks.is_empty());
@@ -179,10 +179,20 @@ fn binary_notice_and_prose() {
         file.binary,
         Some(BinaryPatch { forward: None, .. })
     ));
-    let prose = parse_one("prose-only.patch");
-    assert!(prose.files.is_empty());
-    assert_eq!(prose.header, read("prose-only.patch"));
-    assert!(parse_patches(b"").unwrap().is_empty());
+}
+
+#[test]
+fn input_without_a_diff_is_refused() {
+    // GNU patch: "Only garbage was found in the patch input"; git apply: "No valid patches".
+    assert!(
+        parse_patches(b"")
+            .unwrap_err()
+            .message
+            .contains("input is empty")
+    );
+    let prose = parse_patches(&read("bad/prose-only.patch")).unwrap_err();
+    assert_eq!(prose.line, 1);
+    assert!(prose.message.contains("no diff found"), "{prose}");
 }
 
 #[test]
@@ -222,9 +232,9 @@ fn git_binary_literal_and_delta_payloads() {
     let small = patch.files[1].binary.as_ref().unwrap();
     let literal = small.forward.as_ref().unwrap();
     assert_eq!(literal.kind, BinaryKind::Literal);
-    assert_eq!(literal.data, b"\0\x01\x02hello");
+    assert_eq!(&*literal.data, b"\0\x01\x02hello");
     assert!(patch.files[1].is_new);
-    assert_eq!(small.reverse.as_ref().unwrap().data, b"");
+    assert_eq!(&*small.reverse.as_ref().unwrap().data, b"");
 }
 
 // ---- parse(write(p)) == p for generated patches ----

@@ -1,20 +1,28 @@
 //! A real HTTP server on 127.0.0.1 for integration tests, on a background thread.
 //!
 //! It serves a map of path → [`Reply`]: bytes, a page, 404, 500, a body cut short of its
-//! `Content-Length`, and "fail N times, then serve". It counts requests per path so tests can
-//! assert retries and cache hits, and it stops when dropped.
+//! `Content-Length`, "fail N times, then serve", and the hostile ones: an endless body (with
+//! no `Content-Length`, or a lying one), a body trickled a byte at a time, a server that never
+//! answers, and a redirect anywhere. It counts requests and body bytes sent per path, so tests
+//! can assert retries, cache hits and how much a client read, and it stops when dropped.
 //!
 //! It is written on std's `TcpListener` rather than tiny_http: every reply here closes its
 //! connection, which is what lets a truncated body end (tiny_http keeps connections alive and
-//! pads or hangs instead).
+//! pads or hangs instead). Each connection is served on its own thread, so a trickling reply
+//! does not hold up the others; the slow replies give up when the server is dropped or the
+//! client hangs up.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+/// How much an endless body sends at most before the server gives up on it (so a client
+/// without a size cap still ends, with a body far past any cap a test sets).
+pub const ENDLESS_BOUND: u64 = 256 << 20;
 
 /// What the server answers on one path.
 #[derive(Debug, Clone)]
@@ -33,9 +41,36 @@ pub enum Reply {
         first: Box<Reply>,
         then: Box<Reply>,
     },
+    /// 200 with a body of `x` bytes that never ends (up to [`ENDLESS_BOUND`]), declaring
+    /// `declared` as its `Content-Length` (a lie) or none (the body ends when the connection
+    /// closes).
+    Endless { declared: Option<u64> },
+    /// 200 of `content_type` declaring `declared` bytes (or none), then the body one byte
+    /// every `interval`, then the connection is closed.
+    Trickle {
+        content_type: &'static str,
+        body: Vec<u8>,
+        interval: Duration,
+        declared: Option<u64>,
+    },
+    /// The request is read and never answered; the connection stays open until the client
+    /// hangs up or the server stops.
+    Silent,
+    /// 302 Found to this location.
+    Redirect(String),
 }
 
 impl Reply {
+    /// A body of `length` bytes of `x`, one every `interval`, declaring `declared` bytes.
+    pub fn trickle(length: usize, interval: Duration, declared: u64) -> Reply {
+        Reply::Trickle {
+            content_type: "application/octet-stream",
+            body: vec![b'x'; length],
+            interval,
+            declared: Some(declared),
+        }
+    }
+
     /// 500 for the first `failures` requests, then these bytes.
     pub fn fail_then(failures: usize, bytes: Vec<u8>) -> Reply {
         Reply::FailThen {
@@ -48,13 +83,21 @@ impl Reply {
 
 type Routes = Arc<Mutex<HashMap<String, Reply>>>;
 type Counts = Arc<Mutex<HashMap<String, usize>>>;
+type Sent = Arc<Mutex<HashMap<String, u64>>>;
+
+/// What every connection thread shares.
+#[derive(Clone)]
+struct Shared {
+    routes: Routes,
+    counts: Counts,
+    sent: Sent,
+    stop: Arc<AtomicBool>,
+}
 
 /// A running server; stops when dropped.
 pub struct HttpServer {
     address: SocketAddr,
-    routes: Routes,
-    counts: Counts,
-    stop: Arc<AtomicBool>,
+    shared: Shared,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -69,27 +112,32 @@ impl HttpServer {
                 .map(|(path, reply)| (path.to_owned(), reply))
                 .collect(),
         ));
-        let counts: Counts = Arc::default();
-        let stop = Arc::new(AtomicBool::new(false));
+        let shared = Shared {
+            routes,
+            counts: Arc::default(),
+            sent: Arc::default(),
+            stop: Arc::new(AtomicBool::new(false)),
+        };
         let thread = {
-            let (routes, counts, stop) = (routes.clone(), counts.clone(), stop.clone());
+            let shared = shared.clone();
             std::thread::spawn(move || {
                 for stream in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
+                    if shared.stop.load(Ordering::SeqCst) {
                         break;
                     }
                     if let Ok(stream) = stream {
+                        let shared = shared.clone();
                         // A client that hangs up early is its own business.
-                        let _ = serve(stream, &routes, &counts);
+                        std::thread::spawn(move || {
+                            let _ = serve(stream, &shared);
+                        });
                     }
                 }
             })
         };
         HttpServer {
             address,
-            routes,
-            counts,
-            stop,
+            shared,
             thread: Some(thread),
         }
     }
@@ -101,20 +149,27 @@ impl HttpServer {
 
     /// How many requests `path` has received.
     pub fn requests(&self, path: &str) -> usize {
-        let counts = self.counts.lock().expect("counts lock");
+        let counts = self.shared.counts.lock().expect("counts lock");
         counts.get(path).copied().unwrap_or(0)
+    }
+
+    /// How many body bytes the server managed to send for `path`, over all its requests (a
+    /// client that stops reading stops this count, give or take the sockets' buffers).
+    pub fn sent(&self, path: &str) -> u64 {
+        let sent = self.shared.sent.lock().expect("sent lock");
+        sent.get(path).copied().unwrap_or(0)
     }
 
     /// Replace (or add) the reply of `path`.
     pub fn set(&self, path: &str, reply: Reply) {
-        let mut routes = self.routes.lock().expect("routes lock");
+        let mut routes = self.shared.routes.lock().expect("routes lock");
         routes.insert(path.to_owned(), reply);
     }
 }
 
 impl Drop for HttpServer {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
+        self.shared.stop.store(true, Ordering::SeqCst);
         // Wake the accept loop so it sees the flag.
         let _ = TcpStream::connect_timeout(&self.address, Duration::from_secs(1));
         if let Some(thread) = self.thread.take() {
@@ -124,7 +179,7 @@ impl Drop for HttpServer {
 }
 
 /// Answer one request on `stream`, then close it.
-fn serve(stream: TcpStream, routes: &Routes, counts: &Counts) -> std::io::Result<()> {
+fn serve(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
@@ -141,70 +196,162 @@ fn serve(stream: TcpStream, routes: &Routes, counts: &Counts) -> std::io::Result
         .unwrap_or("/")
         .to_owned();
     let seen = {
-        let mut counts = counts.lock().expect("counts lock");
+        let mut counts = shared.counts.lock().expect("counts lock");
         let count = counts.entry(path.clone()).or_default();
         *count += 1;
         *count
     };
-    let reply = routes
+    let reply = shared
+        .routes
         .lock()
         .expect("routes lock")
         .get(&path)
         .cloned()
         .unwrap_or(Reply::Status(404));
-    respond(stream, &reply, seen)
+    let mut connection = Connection {
+        stream,
+        path,
+        shared: shared.clone(),
+    };
+    connection.respond(&reply, seen)
 }
 
-fn respond(mut stream: TcpStream, reply: &Reply, seen: usize) -> std::io::Result<()> {
-    match reply {
-        Reply::Bytes(bytes) => send(&mut stream, 200, "application/octet-stream", bytes, None),
-        Reply::Page(page) => send(&mut stream, 200, "text/html", page.as_bytes(), None),
-        Reply::Status(status) => {
-            let body = format!("status {status}\n");
-            send(&mut stream, *status, "text/plain", body.as_bytes(), None)
-        }
-        Reply::Truncated(bytes) => {
-            let claimed = bytes.len() * 2 + 1;
-            send(
-                &mut stream,
-                200,
-                "application/octet-stream",
-                bytes,
-                Some(claimed),
-            )
-        }
-        Reply::FailThen {
-            failures,
-            first,
-            then,
-        } => {
-            let next = if seen <= *failures { first } else { then };
-            respond(stream, next, seen)
+/// One connection being answered.
+struct Connection {
+    stream: TcpStream,
+    path: String,
+    shared: Shared,
+}
+
+impl Connection {
+    fn respond(&mut self, reply: &Reply, seen: usize) -> std::io::Result<()> {
+        match reply {
+            Reply::Bytes(bytes) => self.send(200, "application/octet-stream", bytes, None),
+            Reply::Page(page) => self.send(200, "text/html", page.as_bytes(), None),
+            Reply::Status(status) => {
+                let body = format!("status {status}\n");
+                self.send(*status, "text/plain", body.as_bytes(), None)
+            }
+            Reply::Truncated(bytes) => {
+                let claimed = bytes.len() as u64 * 2 + 1;
+                self.send(200, "application/octet-stream", bytes, Some(claimed))
+            }
+            Reply::FailThen {
+                failures,
+                first,
+                then,
+            } => {
+                let next = if seen <= *failures { first } else { then };
+                self.respond(next, seen)
+            }
+            Reply::Endless { declared } => {
+                self.head(200, "application/octet-stream", *declared, &[])?;
+                let chunk = vec![b'x'; 64 * 1024];
+                let mut sent = 0;
+                while sent < ENDLESS_BOUND && !self.stopped() {
+                    self.body(&chunk)?;
+                    sent += chunk.len() as u64;
+                }
+                self.close()
+            }
+            Reply::Trickle {
+                content_type,
+                body,
+                interval,
+                declared,
+            } => {
+                self.head(200, content_type, *declared, &[])?;
+                for byte in body {
+                    if self.stopped() {
+                        break;
+                    }
+                    self.body(&[*byte])?;
+                    std::thread::sleep(*interval);
+                }
+                self.close()
+            }
+            Reply::Silent => {
+                // Wait for the client to hang up (a read of 0 bytes) or the server to stop.
+                self.stream
+                    .set_read_timeout(Some(Duration::from_millis(50)))?;
+                let mut byte = [0u8; 1];
+                while !self.stopped() {
+                    match self.stream.read(&mut byte) {
+                        Ok(0) => break,
+                        Ok(_) => {}
+                        Err(error)
+                            if matches!(
+                                error.kind(),
+                                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                            ) => {}
+                        Err(error) => return Err(error),
+                    }
+                }
+                Ok(())
+            }
+            Reply::Redirect(location) => {
+                let header = format!("Location: {location}\r\n");
+                self.head(302, "text/plain", Some(0), header.as_bytes())?;
+                self.close()
+            }
         }
     }
-}
 
-fn send(
-    stream: &mut TcpStream,
-    status: u16,
-    content_type: &str,
-    body: &[u8],
-    claimed_length: Option<usize>,
-) -> std::io::Result<()> {
-    let reason = match status {
-        200 => "OK",
-        404 => "Not Found",
-        500 => "Internal Server Error",
-        503 => "Service Unavailable",
-        _ => "Status",
-    };
-    let length = claimed_length.unwrap_or(body.len());
-    write!(
-        stream,
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\n\
-         Content-Length: {length}\r\nConnection: close\r\n\r\n"
-    )?;
-    stream.write_all(body)?;
-    stream.flush()?;
-    stream.shutdown(std::net::Shutdown::Both)
+    fn stopped(&self) -> bool {
+        self.shared.stop.load(Ordering::SeqCst)
+    }
+
+    /// A whole response: head, body, close.
+    fn send(
+        &mut self,
+        status: u16,
+        content_type: &str,
+        body: &[u8],
+        claimed_length: Option<u64>,
+    ) -> std::io::Result<()> {
+        let length = claimed_length.unwrap_or(body.len() as u64);
+        self.head(status, content_type, Some(length), &[])?;
+        self.body(body)?;
+        self.close()
+    }
+
+    fn head(
+        &mut self,
+        status: u16,
+        content_type: &str,
+        length: Option<u64>,
+        extra: &[u8],
+    ) -> std::io::Result<()> {
+        let reason = match status {
+            200 => "OK",
+            302 => "Found",
+            404 => "Not Found",
+            500 => "Internal Server Error",
+            503 => "Service Unavailable",
+            _ => "Status",
+        };
+        let length = length
+            .map(|length| format!("Content-Length: {length}\r\n"))
+            .unwrap_or_default();
+        write!(
+            self.stream,
+            "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\n\
+             {length}Connection: close\r\n"
+        )?;
+        self.stream.write_all(extra)?;
+        self.stream.write_all(b"\r\n")?;
+        self.stream.flush()
+    }
+
+    fn body(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes)?;
+        self.stream.flush()?;
+        let mut sent = self.shared.sent.lock().expect("sent lock");
+        *sent.entry(self.path.clone()).or_default() += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn close(&mut self) -> std::io::Result<()> {
+        self.stream.shutdown(std::net::Shutdown::Both)
+    }
 }

@@ -1,7 +1,11 @@
 //! Tests of policy loading, reference checks and evaluation.
 
+use super::compile::unreserve_package;
+use super::schema::{self, Shape};
 use super::*;
-use crate::audit::report::{OldestPatch, PatchHeader, PatchReport, UpstreamReport};
+use crate::audit::report::{
+    Location, OldestPatch, PackageReport, PatchHeader, PatchReport, Severity, UpstreamReport,
+};
 
 fn load(text: &str) -> Result<PolicySet, PolicyError> {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -302,4 +306,36 @@ fn a_rule_over_its_budget_is_an_error_once_and_then_not_evaluated_again() {
     ))
     .expect("policy");
     assert!(set.evaluate(&package()).unwrap().is_empty());
+}
+
+/// The shape read from the report types has their optional fields, lists and maps.
+#[test]
+fn the_schema_is_derived_from_the_report_types() {
+    let Shape::Object(package) = schema::package() else {
+        panic!("package is an object")
+    };
+    let field = |fields: &[(&str, Shape)], name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, shape)| shape.clone())
+            .unwrap_or_else(|| panic!("no `{name}`"))
+    };
+    assert!(matches!(field(&package, "latest"), Shape::Scalar));
+    assert!(matches!(field(&package, "by_verdict"), Shape::Map(_)));
+    assert!(matches!(
+        field(&package, "oldest_pending"),
+        Shape::Object(_)
+    ));
+    let Shape::List(patch) = field(&package, "patches") else {
+        panic!("patches is a list")
+    };
+    let Shape::Object(patch) = *patch else {
+        panic!("a patch is an object")
+    };
+    let Shape::Object(header) = field(&patch, "header") else {
+        panic!("header is an object")
+    };
+    assert!(matches!(field(&header, "cves"), Shape::List(_)));
+    assert!(matches!(field(&patch, "verdict_reason"), Shape::Scalar));
 }

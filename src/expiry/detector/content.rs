@@ -66,7 +66,7 @@ impl Overlay {
     fn read(&self, tree: &ReleaseTree, path: &[u8]) -> Result<Entry, String> {
         match self.files.get(path) {
             Some(entry) => Ok(entry.clone()),
-            None => tree.read(path),
+            None => Ok(tree.read(path)?),
         }
     }
 }

@@ -93,7 +93,7 @@ fn applied_upstream(patches: &[Patch], release: &str) -> Option<(String, String)
 fn matches(requirement: &str, scheme: Scheme, version: &str) -> Result<bool, String> {
     Requirement::parse(requirement)
         .map(|parsed| parsed.matches(scheme, version))
-        .map_err(|error| error.message)
+        .map_err(|error| error.problem.to_string())
 }
 
 #[cfg(test)]

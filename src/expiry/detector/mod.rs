@@ -1,6 +1,9 @@
-//! The expiry detectors, one module each, cheapest first (DESIGN.md §3): `fixed_in`,
-//! `upstream_commit`, `patch_id`, `content`. Each turns what it can see into one
-//! [`Evidence`](super::Evidence); `verdict.rs` combines them.
+//! The expiry detectors, one module each, cheapest first (DESIGN.md §3, docs/expiry.md):
+//! `fixed_in`, `upstream_commit`, `patch_id`, `content` (which also gives
+//! `present-modulo-context`), then the weaker signals `release_notes`, `claims`,
+//! `upstream_subject` and `notes_subject` (`modulo_context.rs` holds the matching behind
+//! `present-modulo-context`). Each turns what it can see into [`Evidence`](super::Evidence);
+//! `verdict.rs` combines them.
 //!
 //! The detectors share a [`Context`]: the package, the release, the upstream history when
 //! there is one (opened once per package), and the patch ids of the commits between the
@@ -21,10 +24,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use git2::Oid;
-
 use super::history::History;
 use super::{CheckOptions, Evidence, EvidenceResult};
+use crate::git::ObjectId;
 use crate::upstream::Fetcher;
 use crate::workspace::Package;
 
@@ -49,14 +51,14 @@ pub struct Context<'a> {
     /// they could not be read.
     pub claimed: RefCell<HashMap<String, Rc<Result<ClaimedHistory, String>>>>,
     /// R's tag in the package's own history and its commit, resolved on first use.
-    pub release_tag: std::cell::OnceCell<Option<(String, Oid)>>,
+    pub release_tag: std::cell::OnceCell<Option<(String, ObjectId)>>,
 }
 
 /// A repository a patch's commit URL names, opened once per package check.
 pub struct ClaimedHistory {
     pub history: History,
     /// R's tag there and its commit, when some tag names R.
-    pub release_tag: Option<(String, Oid)>,
+    pub release_tag: Option<(String, ObjectId)>,
 }
 
 /// The patch ids of upstream's commits between the current version and R.
@@ -80,7 +82,7 @@ pub struct ReleaseIds {
 impl<'a> Context<'a> {
     /// R's tag in the package's own history (`history`), with its commit: the manifest's tags
     /// first, then any tag naming R (`tags.rs`). Resolved once per package.
-    pub fn release_tag(&self, history: &History) -> Option<(String, Oid)> {
+    pub fn release_tag(&self, history: &History) -> Option<(String, ObjectId)> {
         self.release_tag
             .get_or_init(|| {
                 let tags = super::release_tags(self.package, self.release, self.options);

@@ -4,9 +4,9 @@
 //! (`Git-commit:`, `(cherry picked from commit …)`, a commit id or URL in DEP-3 `Origin:` or
 //! `Applied-Upstream:`; see `patch::metadata`). An mbox `From <id>` line is tried last and only
 //! counts when upstream knows that commit (it is often a downstream commit). The commit proves
-//! expiry when it is R's tagged commit or one of its ancestors (`graph_descendant_of` in the
-//! bare mirror; no checkout). A commit upstream does not have is reported `not-found`: an
-//! abbreviated id, a fork's commit or a typo; it is never guessed at.
+//! expiry when it is R's tagged commit or one of its ancestors (`git::Repository::is_ancestor`
+//! in the bare mirror; no checkout). A commit upstream does not have is reported `not-found`:
+//! an abbreviated id, a fork's commit or a typo; it is never guessed at.
 //!
 //! A package without a git history of its own (a tarball upstream without `git:`) still gets
 //! this proof when the claim is a commit URL (`Origin:`, `Applied-Upstream:`, Yocto
@@ -93,13 +93,13 @@ pub fn detect(context: &Context<'_>, entry: &PatchEntry, patches: &[Patch]) -> E
                 .map(|c| (c.as_str(), "the mail's `From` line", false)),
         );
     for (commit, from, declared) in candidates {
-        let Some(id) = history.find_commit(commit) else {
+        let Some(id) = history.repository().find_commit(commit) else {
             if declared {
                 unknown.push(format!("{} (from {from})", short(commit)));
             }
             continue;
         };
-        match history.contains(tip, id) {
+        match history.repository().is_ancestor(id, tip) {
             Ok(true) => {
                 return evidence(
                     NAME,
@@ -203,7 +203,7 @@ fn detect_in_claimed(context: &Context<'_>, urls: &[(CommitUrl, &'static str)]) 
             ));
             continue;
         };
-        let Some(id) = claimed.history.find_commit(&url.commit) else {
+        let Some(id) = claimed.history.repository().find_commit(&url.commit) else {
             problems.push(format!(
                 "commit {} (from {from}) is not in {}",
                 short(&url.commit),
@@ -211,7 +211,7 @@ fn detect_in_claimed(context: &Context<'_>, urls: &[(CommitUrl, &'static str)]) 
             ));
             continue;
         };
-        match claimed.history.contains(*tip, id) {
+        match claimed.history.repository().is_ancestor(id, *tip) {
             Ok(true) => {
                 return evidence(
                     NAME,

@@ -13,12 +13,11 @@
 
 use std::collections::HashMap;
 
-use git2::{Oid, Repository};
-
 use crate::expiry::detector::upstream_commit::short;
 use crate::expiry::detector::{Context, evidence};
 use crate::expiry::history::History;
 use crate::expiry::{Evidence, EvidenceResult};
+use crate::git::ObjectId;
 use crate::patch::Patch;
 use crate::patch::metadata::read_metadata;
 
@@ -106,23 +105,12 @@ pub fn subject_candidates(patches: &[Patch]) -> Vec<Vec<String>> {
 }
 
 /// The subjects of `commits`, normalised, each with the newest commit (the first listed).
-pub fn subjects(history: &History, commits: &[Oid]) -> HashMap<String, String> {
+pub fn subjects(history: &History, commits: &[ObjectId]) -> HashMap<String, String> {
     let mut subjects = HashMap::new();
-    let Ok(repo) = Repository::open_bare(history.path()) else {
-        return subjects;
-    };
-    for id in commits {
-        let Ok(commit) = repo.find_commit(*id) else {
-            continue;
-        };
-        let Some(subject) = commit
-            .summary_bytes()
-            .and_then(|s| std::str::from_utf8(s).ok())
-            .and_then(normalise)
-        else {
-            continue;
-        };
-        subjects.entry(subject).or_insert_with(|| id.to_string());
+    for (id, subject) in history.repository().subjects(commits) {
+        if let Some(subject) = normalise(&subject) {
+            subjects.entry(subject).or_insert_with(|| id.to_string());
+        }
     }
     subjects
 }

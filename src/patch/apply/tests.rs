@@ -1,6 +1,7 @@
 //! Unit tests of the applier, on hand-built patches and temporary trees.
 
 use super::*;
+use crate::patch::dotgit::GitPathError;
 use crate::patch::model::Line;
 
 /// A hunk from unified text: a `@@ -a,b +c,d @@` line, then ` `/`-`/`+` lines; a `\` line
@@ -553,4 +554,199 @@ fn binary_without_payload_is_refused() {
         .apply(&patch(vec![file]), &ApplyOptions::default())
         .unwrap_err();
     assert!(matches!(error, ApplyError::Binary { .. }), "{error:?}");
+}
+
+#[test]
+fn refuses_dot_git_paths_after_stripping() {
+    // Hand-built patches never met the parser: the applier checks the stripped paths itself.
+    let dir = tree(&[("x.txt", "x\n")]);
+    let mut work = WorkTree::open(dir.path()).unwrap();
+    for bad in [
+        ".git/config",
+        "sub/.GIT/hooks/x",
+        "git~1/config",
+        ".git. /x",
+    ] {
+        let created = patch(vec![file_patch(None, Some(bad), &["@@ -0,0 +1 @@\n+x\n"])]);
+        let error = work.apply(&created, &ApplyOptions::default()).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                ApplyError::Unsafe {
+                    reason: Refusal::Git(GitPathError::DotGit(_)),
+                    ..
+                }
+            ),
+            "{bad}: {error:?}"
+        );
+    }
+    // Both sides of a rename and of a copy.
+    for (from, to) in [
+        ("x.txt", ".git/hooks/pre-commit"),
+        (".git/config", "leak.txt"),
+    ] {
+        let mut file = file_patch(Some(from), Some(to), &[]);
+        file.copy = Some((from.as_bytes().to_vec(), to.as_bytes().to_vec()));
+        let error = work.apply(&patch(vec![file]), &ApplyOptions::default());
+        assert!(
+            matches!(error, Err(ApplyError::Unsafe { .. })),
+            "{from} -> {to}: {error:?}"
+        );
+    }
+    // A link named `.gitmodules`, also when an existing link is only renamed to it.
+    let mut link = file_patch(None, Some(".gitmodules"), &["@@ -0,0 +1 @@\n+x.txt\n"]);
+    link.new_mode = Some(SYMLINK);
+    let error = work.apply(&patch(vec![link]), &ApplyOptions::default());
+    assert!(
+        matches!(
+            error,
+            Err(ApplyError::Unsafe {
+                reason: Refusal::Git(GitPathError::GitmodulesLink(_)),
+                ..
+            })
+        ),
+        "{error:?}"
+    );
+    work.write().unwrap();
+    assert!(!dir.path().join(".git").exists());
+    assert!(!dir.path().join(".gitmodules").exists());
+}
+
+#[test]
+fn link_targets_are_followed_through_every_link_of_the_tree() {
+    let dir = tree(&[("a/file", "x\n"), ("d/keep", "x\n")]);
+    std::os::unix::fs::symlink("d/m/..", dir.path().join("l")).unwrap();
+    let link = |path: &str, target: &str| {
+        let mut file = file_patch(
+            None,
+            Some(path),
+            &[&format!(
+                "@@ -0,0 +1 @@\n+{target}\n\\ No newline at end of file\n"
+            )],
+        );
+        file.new_mode = Some(SYMLINK);
+        file
+    };
+    let mut work = WorkTree::open(dir.path()).unwrap();
+    // Each link alone stays in the tree; the second through the first does not.
+    work.apply(&patch(vec![link("a/s1", "..")]), &ApplyOptions::default())
+        .unwrap();
+    let error = work
+        .apply(
+            &patch(vec![link("a/s2", "s1/..")]),
+            &ApplyOptions::default(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            ApplyError::Unsafe {
+                reason: Refusal::LinkEscapes { via: Some(via), .. },
+                ..
+            } if via == "a/s1"
+        ),
+        "{error:?}"
+    );
+    // `d/m -> ..` stays in the tree, but sends the link `l -> d/m/..` already on disk out.
+    let error = work
+        .apply(&patch(vec![link("d/m", "..")]), &ApplyOptions::default())
+        .unwrap_err();
+    assert!(
+        matches!(&error, ApplyError::Unsafe { path, .. } if path == "l"),
+        "{error:?}"
+    );
+    // Links that loop, and links into `.git`.
+    let error = work
+        .apply(
+            &patch(vec![link("x", "y"), link("y", "x")]),
+            &ApplyOptions::default(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ApplyError::Unsafe {
+                reason: Refusal::LinkLoop { .. },
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let error = work
+        .apply(
+            &patch(vec![link("g", "a/.Git/hooks")]),
+            &ApplyOptions::default(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ApplyError::Unsafe {
+                reason: Refusal::LinkIntoGit { .. },
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    work.write().unwrap();
+    assert_eq!(
+        std::fs::read_link(dir.path().join("a/s1")).unwrap(),
+        PathBuf::from("..")
+    );
+    assert!(!dir.path().join("a/s2").exists() && !dir.path().join("d/m").exists());
+}
+
+#[test]
+fn a_link_already_out_of_the_tree_is_not_the_patch_s_doing() {
+    // `apply -C` on a tree that already holds a link out of it still applies links that stay in.
+    let dir = tree(&[("x.txt", "x\n")]);
+    std::os::unix::fs::symlink("/usr/share", dir.path().join("share")).unwrap();
+    let mut file = file_patch(
+        None,
+        Some("here"),
+        &["@@ -0,0 +1 @@\n+x.txt\n\\ No newline at end of file\n"],
+    );
+    file.new_mode = Some(SYMLINK);
+    let mut work = WorkTree::open(dir.path()).unwrap();
+    work.apply(&patch(vec![file]), &ApplyOptions::default())
+        .unwrap();
+    work.write().unwrap();
+    assert_eq!(
+        std::fs::read_link(dir.path().join("here")).unwrap(),
+        PathBuf::from("x.txt")
+    );
+}
+
+#[test]
+fn a_binary_literal_shares_its_bytes_and_budget_with_the_tree() {
+    use crate::patch::model::{BinaryHunk, BinaryPatch};
+    let dir = tree(&[]);
+    let data = crate::patch::budget::Payload::reserve(b"\0binary\0".to_vec()).unwrap();
+    let mut file = file_patch(None, Some("x.bin"), &[]);
+    file.binary = Some(BinaryPatch {
+        raw: Vec::new(),
+        forward: Some(BinaryHunk {
+            kind: BinaryKind::Literal,
+            size: data.len(),
+            data: data.clone(),
+        }),
+        reverse: None,
+    });
+    let mut work = WorkTree::open(dir.path()).unwrap();
+    work.apply(&patch(vec![file]), &ApplyOptions::default())
+        .unwrap();
+    let Slot::File(state) = work
+        .tree
+        .lookup(&Stage::default(), Path::new("x.bin"))
+        .unwrap()
+    else {
+        panic!("x.bin is staged");
+    };
+    assert!(Arc::ptr_eq(&state.content, &data.shared()), "no copy");
+    assert!(state.reservation.is_some());
+    work.write().unwrap();
+    assert_eq!(
+        std::fs::read(dir.path().join("x.bin")).unwrap(),
+        b"\0binary\0"
+    );
 }

@@ -5,15 +5,18 @@
 //! whole series; `Tree::commit` folds a patch's `Stage` into the cache only once every file of
 //! the patch applied, so a failing patch leaves the cache as it was. `Tree::write` puts each
 //! changed file on disk once (temporary file in the same folder, then rename), in parallel.
+//! `Tree::check_links` judges where the symbolic links of the tree lead once a patch is staged.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
-use super::{ApplyError, WriteSummary};
+use super::links::{self, Escape};
+use super::{ApplyError, Refusal, WriteSummary};
+use crate::patch::budget::Reservation;
 use crate::patch::path::{UnsafePath, check_no_symlink};
 
 /// Git's mode of a symbolic link.
@@ -34,6 +37,9 @@ pub(super) struct FileState {
     pub permissions: Option<u32>,
     /// Where the lines of `content` end, found once per content and shared by its clones.
     pub line_ends: LineEnds,
+    /// The share of the binary payload budget that pays for `content`, when it was inflated
+    /// from a binary payload (held as long as the content is).
+    pub reservation: Option<Reservation>,
 }
 
 impl FileState {
@@ -127,6 +133,11 @@ pub(super) struct Tree {
     /// Folders found free of symlinks on disk. Nothing on disk changes before `write` (which
     /// checks again), so each folder is walked once per series, not once per patch.
     safe_folders: HashSet<PathBuf>,
+    /// Whether a path is a symbolic link on disk (its target) or not, `lstat`ed once.
+    disk_links: HashMap<PathBuf, Option<Vec<u8>>>,
+    /// Every symbolic link on disk, found by one walk of the tree the first time a patch
+    /// changes links (most series never do).
+    all_disk_links: Option<Vec<(PathBuf, Vec<u8>)>>,
 }
 
 impl Tree {
@@ -147,6 +158,8 @@ impl Tree {
             cache: HashMap::new(),
             dirty: HashSet::new(),
             safe_folders: HashSet::new(),
+            disk_links: HashMap::new(),
+            all_disk_links: None,
         })
     }
 
@@ -228,6 +241,7 @@ impl Tree {
                 mode: SYMLINK,
                 permissions: None,
                 line_ends: LineEnds::default(),
+                reservation: None,
             }));
         }
         if kind.is_dir() {
@@ -250,6 +264,7 @@ impl Tree {
             mode,
             permissions,
             line_ends: LineEnds::default(),
+            reservation: None,
         }))
     }
 
@@ -262,9 +277,9 @@ impl Tree {
         path: &Path,
         link_ok: bool,
     ) -> Result<(), ApplyError> {
-        let unsafe_path = |reason| ApplyError::Unsafe {
+        let unsafe_path = |reason: UnsafePath| ApplyError::Unsafe {
             path: path.display().to_string(),
-            reason,
+            reason: reason.into(),
         };
         let through = || UnsafePath::ThroughSymlink(path.display().to_string());
         let mut prefix = PathBuf::new();
@@ -302,6 +317,123 @@ impl Tree {
             {
                 return Err(unsafe_path(through()));
             }
+        }
+        Ok(())
+    }
+
+    /// The target of the symbolic link at `path` on disk, `None` if there is none. A path
+    /// beneath a link on disk is not in the tree, so it is no link of the tree either.
+    fn disk_link(&mut self, path: &Path) -> Option<Vec<u8>> {
+        if let Some(found) = self.disk_links.get(path) {
+            return found.clone();
+        }
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        let beneath_link = parent.is_some_and(|parent| self.disk_link(parent).is_some());
+        let found = if beneath_link {
+            None
+        } else {
+            let full = self.root.join(path);
+            match std::fs::symlink_metadata(&full) {
+                Ok(meta) if meta.file_type().is_symlink() => std::fs::read_link(&full)
+                    .ok()
+                    .map(|target| path_bytes(&target)),
+                _ => None,
+            }
+        };
+        self.disk_links.insert(path.to_path_buf(), found.clone());
+        found
+    }
+
+    /// The target of the symbolic link at `path` once `stage` is committed: staged changes
+    /// first, then the cache, then the disk.
+    fn link_after(&mut self, stage: &Stage, path: &Path) -> Option<Vec<u8>> {
+        match stage.changes.get(path).or_else(|| self.cache.get(path)) {
+            Some(Slot::File(state)) if state.mode == SYMLINK => Some(state.content.to_vec()),
+            Some(_) => None,
+            None => self.disk_link(path),
+        }
+    }
+
+    /// Refuse the staged patch if a symbolic link of the tree, as the patch leaves it, leads
+    /// out of the tree (or into `.git`, or loops): each link is followed through all the others,
+    /// those on disk, those earlier patches made and those of this patch, as the kernel would.
+    /// Only a patch that creates, retargets or removes a link can change where links lead, so
+    /// the others cost nothing. A link already on disk that led out of the tree before the
+    /// series (a tree given to `apply -C` may hold one) is not this patch's doing and is left
+    /// alone; the applier never writes through it.
+    pub fn check_links(&mut self, stage: &Stage) -> Result<(), ApplyError> {
+        let is_link =
+            |slot: Option<&Slot>| matches!(slot, Some(Slot::File(s)) if s.mode == SYMLINK);
+        let mut changes_links = false;
+        for path in &stage.order {
+            let was_link = match self.cache.get(path) {
+                Some(slot) => is_link(Some(slot)),
+                None => self.disk_link(path).is_some(),
+            };
+            changes_links |= was_link || is_link(stage.changes.get(path));
+        }
+        if !changes_links {
+            return Ok(());
+        }
+        if self.all_disk_links.is_none() {
+            self.all_disk_links = Some(links::disk_links(&self.root));
+        }
+        let on_disk: HashMap<PathBuf, Vec<u8>> =
+            self.all_disk_links.iter().flatten().cloned().collect();
+        // Every link of the tree after this patch, and whether it is as it was on disk.
+        let mut all: BTreeMap<PathBuf, (Vec<u8>, bool)> = on_disk
+            .iter()
+            .map(|(path, target)| (path.clone(), (target.clone(), true)))
+            .collect();
+        for (path, slot) in self.cache.iter().chain(&stage.changes) {
+            match slot {
+                Slot::File(state) if state.mode == SYMLINK => {
+                    let target = state.content.to_vec();
+                    let as_on_disk = on_disk.get(path) == Some(&target);
+                    all.insert(path.clone(), (target, as_on_disk));
+                }
+                _ => {
+                    all.remove(path);
+                }
+            }
+        }
+        // The links this series made first, so that the error names the new link.
+        let ordered = all
+            .iter()
+            .filter(|(_, (_, as_on_disk))| !as_on_disk)
+            .chain(all.iter().filter(|(_, (_, as_on_disk))| *as_on_disk));
+        for (link, (target, as_on_disk)) in ordered {
+            let Err(escape) =
+                links::resolve(link, target, &mut |path| self.link_after(stage, path))
+            else {
+                continue;
+            };
+            if *as_on_disk
+                && links::resolve(link, target, &mut |path| self.disk_link(path)).is_err()
+            {
+                continue;
+            }
+            let shown = String::from_utf8_lossy(target).into_owned();
+            let link_shown = link.display().to_string();
+            let reason = match escape {
+                Escape::Outside { via } => Refusal::LinkEscapes {
+                    link: link_shown.clone(),
+                    target: shown,
+                    via: via.map(|via| via.display().to_string()),
+                },
+                Escape::IntoGit => Refusal::LinkIntoGit {
+                    link: link_shown.clone(),
+                    target: shown,
+                },
+                Escape::Loop => Refusal::LinkLoop {
+                    link: link_shown.clone(),
+                    target: shown,
+                },
+            };
+            return Err(ApplyError::Unsafe {
+                path: link_shown,
+                reason,
+            });
         }
         Ok(())
     }
@@ -493,7 +625,7 @@ impl Folders {
 fn refused(path: &Path) -> ApplyError {
     ApplyError::Unsafe {
         path: path.display().to_string(),
-        reason: UnsafePath::ThroughSymlink(path.display().to_string()),
+        reason: UnsafePath::ThroughSymlink(path.display().to_string()).into(),
     }
 }
 

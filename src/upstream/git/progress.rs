@@ -1,9 +1,10 @@
 //! gix's progress tree folded into our [`Progress`]: only the bytes of the pack as they arrive
-//! are reported (what libgit2's transfer callback gave before); every other counter gix keeps
-//! (objects indexed, deltas resolved, the remote's messages) is dropped.
+//! are reported (what libgit2's transfer callback gave before), and counted for the low-speed
+//! watchdog (`remote.rs`); every other counter gix keeps (objects indexed, deltas resolved, the
+//! remote's messages) is dropped.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use gix::progress::{Id, MessageLevel, Step, StepShared, Unit};
 
@@ -15,15 +16,18 @@ const READ_PACK_BYTES: Id = *b"BWRB";
 /// One node of gix's progress tree; the node counting pack bytes forwards them to `sink`.
 pub(super) struct PackProgress {
     sink: Option<Arc<dyn Progress>>,
+    /// Pack bytes received so far, for the watchdog.
+    pack_bytes: Arc<AtomicU64>,
     id: Id,
     step: StepShared,
 }
 
 impl PackProgress {
-    /// The root node.
-    pub(super) fn new(sink: Option<Arc<dyn Progress>>) -> PackProgress {
+    /// The root node; pack bytes go to `sink` and are added to `pack_bytes`.
+    pub(super) fn new(sink: Option<Arc<dyn Progress>>, pack_bytes: Arc<AtomicU64>) -> PackProgress {
         PackProgress {
             sink,
+            pack_bytes,
             id: gix::progress::UNKNOWN,
             step: Arc::new(AtomicUsize::new(0)),
         }
@@ -32,25 +36,28 @@ impl PackProgress {
     fn child(&self, id: Id) -> PackProgress {
         PackProgress {
             sink: self.sink.clone(),
+            pack_bytes: self.pack_bytes.clone(),
             id,
             step: Arc::new(AtomicUsize::new(0)),
         }
     }
 
-    /// The sink, if this node's counts are pack bytes.
-    fn bytes_sink(&self) -> Option<&dyn Progress> {
-        (self.id == READ_PACK_BYTES)
-            .then_some(self.sink.as_deref())
-            .flatten()
+    /// Count `bytes` more, if this node's counts are pack bytes.
+    fn advance(&self, bytes: u64) {
+        if self.id != READ_PACK_BYTES {
+            return;
+        }
+        self.pack_bytes.fetch_add(bytes, Ordering::Relaxed);
+        if let Some(sink) = self.sink.as_deref() {
+            sink.advance(bytes);
+        }
     }
 }
 
 impl gix::Count for PackProgress {
     fn set(&self, step: Step) {
         let before = self.step.swap(step, Ordering::Relaxed);
-        if let Some(sink) = self.bytes_sink() {
-            sink.advance(step.saturating_sub(before) as u64);
-        }
+        self.advance(step.saturating_sub(before) as u64);
     }
 
     fn step(&self) -> Step {
@@ -59,9 +66,7 @@ impl gix::Count for PackProgress {
 
     fn inc_by(&self, step: Step) {
         self.step.fetch_add(step, Ordering::Relaxed);
-        if let Some(sink) = self.bytes_sink() {
-            sink.advance(step as u64);
-        }
+        self.advance(step as u64);
     }
 
     fn counter(&self) -> StepShared {
@@ -121,7 +126,8 @@ mod tests {
     #[test]
     fn only_pack_bytes_reach_the_sink() {
         let recorder = Arc::new(Recorder::default());
-        let mut root = PackProgress::new(Some(recorder.clone()));
+        let counted = Arc::new(AtomicU64::new(0));
+        let mut root = PackProgress::new(Some(recorder.clone()), counted.clone());
         let objects = root.add_child("objects");
         objects.inc_by(1000);
         let mut bundle = root.add_child("write pack");
@@ -130,5 +136,6 @@ mod tests {
         bytes.set(500);
         bytes.inc_by(20);
         assert_eq!(*recorder.0.lock().unwrap(), 520);
+        assert_eq!(counted.load(Ordering::Relaxed), 520);
     }
 }

@@ -1,5 +1,5 @@
-//! Talking to a git remote: fetch into the bare mirror, list the remote's tags. The only module
-//! that uses gix; everything that reads a mirror afterwards opens it with git2, locally.
+//! Talking to a git remote: fetch into the bare mirror, list the remote's tags. Everything that
+//! reads a mirror afterwards goes through `crate::git`, locally.
 //!
 //! gix speaks the git protocol in Rust: `http(s)://` through reqwest with rustls (no system
 //! OpenSSL, see `tarball.rs` for the TLS set-up), `git://` over TCP, `ssh://` and scp-like URLs
@@ -11,17 +11,29 @@
 //! not hang on a password. gix's reqwest transport fixes its own connect timeout (20 s), so a
 //! network URL's host is first probed with a bounded TCP connect, which makes an unreachable
 //! host fail within [`FetchOptions::connect_timeout`].
+//!
+//! Time is bounded as for downloads (`transfer.rs`): over http(s), every request gix makes is
+//! given the time left before the fetch's deadline as reqwest's total timeout (which covers
+//! the body), so neither a stalled ref advertisement nor a trickling pack outlives it; and a
+//! watchdog thread counts the pack's bytes and raises gix's interrupt flag when the low-speed
+//! limit or the deadline is passed (for every transport, while the pack arrives).
 
+use std::any::Any;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use gix::protocol::transport::client::blocking_io::http;
 use gix::remote::Direction;
 use gix::remote::fetch::Tags;
 
 use super::progress::PackProgress;
-use crate::upstream::{FetchError, FetchOptions, Fetcher, tarball};
+use crate::upstream::http::use_ring_provider;
+use crate::upstream::transfer::{Stall, Watch};
+use crate::upstream::{FetchError, FetchOptions, Fetcher};
 
 /// What the mirror fetches: every branch and tag, as a mirror clone does.
 const REFSPECS: [&str; 2] = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
@@ -29,8 +41,8 @@ const REFSPECS: [&str; 2] = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/ta
 /// What a tag listing asks for (the server filters by its prefix).
 const TAG_REFSPEC: &str = "+refs/tags/*:refs/tags/*";
 
-/// A fetch is never interrupted from outside; gix wants a flag all the same.
-static NEVER_INTERRUPT: AtomicBool = AtomicBool::new(false);
+/// How often the watchdog looks at a fetch's progress.
+const WATCHDOG_TICK: Duration = Duration::from_millis(250);
 
 /// Whether the fetch fills a new, empty mirror or brings an existing one up to date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +56,9 @@ pub(super) enum Fill {
 
 /// Fetch every branch and tag of `remote_url` into the bare repository at `git_dir`.
 ///
-/// Any failure to reach or talk to the remote is [`FetchError::Unavailable`] naming `url`.
+/// Any failure to reach or talk to the remote is [`FetchError::Unavailable`] naming `url`;
+/// a fetch past [`FetchOptions::deadline`] or under the low-speed limit is
+/// [`FetchError::DeadlineExceeded`] or [`FetchError::TooSlow`].
 pub(super) fn fetch(
     fetcher: &Fetcher,
     url: &str,
@@ -52,12 +66,14 @@ pub(super) fn fetch(
     git_dir: &Path,
     fill: Fill,
 ) -> Result<(), FetchError> {
+    let options = fetcher.options();
     let unavailable = |reason: String| FetchError::Unavailable {
         url: url.to_owned(),
         reason,
     };
-    probe_host(remote_url, fetcher.options()).map_err(unavailable)?;
-    tarball::use_ring_provider();
+    let watch = Watch::new(options, options.deadline);
+    probe_host(remote_url, options).map_err(unavailable)?;
+    use_ring_provider();
     let repo = match fill {
         Fill::Clone => gix::init_bare(git_dir),
         Fill::Update => gix::open(git_dir),
@@ -72,23 +88,123 @@ pub(super) fn fetch(
     if let Some(progress) = &progress {
         progress.start(&format!("fetch {url}"), None);
     }
-    let result = (|| {
-        let prepare = remote
-            .connect(Direction::Fetch)?
-            .with_credentials(|_| Ok(None))
-            .prepare_fetch(gix::progress::Discard, Default::default())?
-            .with_write_packed_refs_only(fill == Fill::Clone);
-        prepare.receive(PackProgress::new(progress.clone()), &NEVER_INTERRUPT)
-    })();
+    let pack_bytes = Arc::new(AtomicU64::new(0));
+    let interrupt = AtomicBool::new(false);
+    let stalled = Mutex::new(None);
+    let result = std::thread::scope(|scope| {
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        let dog = Watchdog {
+            watch: watch.clone(),
+            pack_bytes: &pack_bytes,
+            interrupt: &interrupt,
+            stalled: &stalled,
+        };
+        scope.spawn(move || dog.run(&finished));
+        let result = (|| {
+            let mut connection = remote
+                .connect(Direction::Fetch)?
+                .with_credentials(|_| Ok(None));
+            if let Some(transport) = bounded_transport(&repo, remote_url, &watch) {
+                connection = connection.with_transport_options(transport);
+            }
+            let prepare = connection
+                .prepare_fetch(gix::progress::Discard, Default::default())?
+                .with_write_packed_refs_only(fill == Fill::Clone);
+            prepare.receive(
+                PackProgress::new(progress.clone(), pack_bytes.clone()),
+                &interrupt,
+            )
+        })();
+        drop(done);
+        result
+    });
     if let Some(progress) = &progress {
         progress.finish();
     }
-    result
-        .map(drop)
-        .map_err(|error| unavailable(reason(&error)))
+    let stall = stalled
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    match (result, stall) {
+        (Ok(_), _) => Ok(()),
+        (Err(_), Some(stall)) => Err(stall.into_error(url)),
+        (Err(_), None) if watch.remaining().is_zero() => {
+            Err(Stall::Deadline(options.deadline).into_error(url))
+        }
+        (Err(error), None) => Err(unavailable(reason(&error))),
+    }
 }
 
-/// `git ls-remote --tags`: the tag names `remote_url` advertises, sorted, without fetching.
+/// Watches a fetch from its own thread: interrupts gix once the low-speed limit (counted from
+/// the first pack byte) or the deadline is passed, and says which.
+struct Watchdog<'a> {
+    watch: Watch,
+    pack_bytes: &'a AtomicU64,
+    interrupt: &'a AtomicBool,
+    stalled: &'a Mutex<Option<Stall>>,
+}
+
+impl Watchdog<'_> {
+    /// Run until `finished` hangs up (the fetch returned) or the fetch is stopped.
+    fn run(mut self, finished: &Receiver<()>) {
+        let mut transferring = false;
+        loop {
+            let wait = self.watch.remaining().min(WATCHDOG_TICK);
+            match finished.recv_timeout(wait) {
+                Err(RecvTimeoutError::Timeout) => {}
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+            }
+            let total = self.pack_bytes.load(Ordering::Relaxed);
+            if !transferring && total > 0 {
+                transferring = true;
+                self.watch.begin_transfer(0);
+            }
+            if let Err(stall) = self.watch.check(total) {
+                *self
+                    .stalled
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stall);
+                self.interrupt.store(true, Ordering::SeqCst);
+                return;
+            }
+        }
+    }
+}
+
+/// gix's transport options for `remote_url` with, over http(s), every request's total time
+/// bounded by what is left before the deadline of `watch`; `None` for other transports (or
+/// if gix cannot say), which keep their defaults.
+fn bounded_transport(
+    repo: &gix::Repository,
+    remote_url: &str,
+    watch: &Watch,
+) -> Option<Box<dyn Any>> {
+    let mut options = match repo.transport_options(remote_url, None) {
+        Ok(options) => options?,
+        Err(error) => {
+            tracing::debug!(remote_url, %error, "no transport options");
+            return None;
+        }
+    };
+    let http = options.downcast_mut::<http::Options>()?;
+    let deadline = Instant::now() + watch.remaining();
+    let configure: Box<http::reqwest::ConfigureRequestFn> = Box::new(
+        move |request: &mut reqwest::blocking::Request| -> gix::Result {
+            let left = deadline.saturating_duration_since(Instant::now());
+            *request.timeout_mut() = Some(left.max(Duration::from_millis(1)));
+            Ok(())
+        },
+    );
+    let backend = http::reqwest::Options {
+        configure_client: None,
+        configure_request: Some(configure),
+    };
+    http.backend = Some(Arc::new(std::sync::Mutex::new(backend)));
+    Some(options)
+}
+
+/// `git ls-remote --tags`: the tag names `remote_url` advertises, sorted, without fetching,
+/// within [`FetchOptions::lookup_deadline`] (over http(s)).
 ///
 /// gix connects from a repository, so an empty bare one is made in the cache's `tmp/` for the
 /// call and removed after.
@@ -97,12 +213,14 @@ pub(crate) fn remote_tags(
     url: &str,
     remote_url: &str,
 ) -> Result<Vec<String>, FetchError> {
+    let options = fetcher.options();
     let unavailable = |reason: String| FetchError::Unavailable {
         url: url.to_owned(),
         reason,
     };
-    probe_host(remote_url, fetcher.options()).map_err(unavailable)?;
-    tarball::use_ring_provider();
+    let watch = Watch::new(options, options.lookup_deadline);
+    probe_host(remote_url, options).map_err(unavailable)?;
+    use_ring_provider();
     let temp_root = fetcher.cache().temp_dir()?;
     let scratch = tempfile::Builder::new()
         .prefix("ls-remote-")
@@ -115,13 +233,23 @@ pub(crate) fn remote_tags(
             .remote_at(remote_url)?
             .with_refspecs([TAG_REFSPEC], Direction::Fetch)?
             .with_fetch_tags(Tags::None);
-        let (ref_map, _handshake) = remote
+        let mut connection = remote
             .connect(Direction::Fetch)?
-            .with_credentials(|_| Ok(None))
-            .ref_map(gix::progress::Discard, Default::default())?;
+            .with_credentials(|_| Ok(None));
+        if let Some(transport) = bounded_transport(&repo, remote_url, &watch) {
+            connection = connection.with_transport_options(transport);
+        }
+        let (ref_map, _handshake) =
+            connection.ref_map(gix::progress::Discard, Default::default())?;
         Ok::<_, gix::Error>(ref_map.remote_refs)
     })()
-    .map_err(|error| unavailable(reason(&error)))?;
+    .map_err(|error| {
+        if watch.remaining().is_zero() {
+            Stall::Deadline(options.lookup_deadline).into_error(url)
+        } else {
+            unavailable(reason(&error))
+        }
+    })?;
     let mut tags: Vec<String> = listed
         .iter()
         .filter_map(|reference| {

@@ -3,15 +3,11 @@
 //! inter-hunk context, indent heuristic on, no whitespace options).
 //!
 //! A commit's patch id hashes every line of its diff, so the walk needs git's exact hunks, and
-//! no crate gives them: imara-diff's Myers finds other (equally short) diffs where lines
-//! repeat, and libgit2's copy of xdiff only takes `git2::Blob`s or re-hashes plain buffers with
-//! SHA-1 (29 % of a walk). So this follows git's `xdiff/` function by function, each named
-//! where it starts: preparation (`xprepare.c`: classes of equal lines, common ends trimmed,
-//! lines without a match discarded), the divide-and-conquer Myers search with its cost
-//! heuristics (`xdiffi.c`: `xdl_split`, `xdl_recs_cmp`), the sliding of change groups with
-//! the indent heuristic (`xdl_change_compact`), and hunk emission (`xemit.c`). Whitespace is
-//! git's (`' '`, `\t`, `\n`, `\r`; not `\v`, `\f` as C's `isspace`). Line classes use a hash
-//! of our own: only their equality matters.
+//! no crate gives them (imara-diff's Myers finds other, equally short, diffs where lines
+//! repeat; gix diffs blobs through imara-diff). So this follows git's `xdiff/` function by
+//! function, each named where it starts (`xprepare.c`, `xdiffi.c`, `xemit.c`); the steps are
+//! described in `docs/patch-id.md`. Whitespace is git's (`' '`, `\t`, `\n`, `\r`; not `\v`,
+//! `\f` as C's `isspace`).
 
 /// Receives a diff's hunks, each followed by its lines (`b' '`, `b'-'` or `b'+'` and the line
 /// as in the file, with its `\n` if it has one).

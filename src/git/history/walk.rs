@@ -1,6 +1,6 @@
 //! The patch ids of many commits, computed on the current rayon pool's threads.
 //!
-//! Each thread keeps one renderer (its `Repository`, open packs and cache of resolved objects)
+//! Each thread keeps one renderer (its repository handle, open packs and cache of resolved objects)
 //! for the whole walk and works through its own contiguous segment of the commits, newest
 //! first: a commit's parent is usually the next commit, so its trees and the old versions of
 //! its files are mostly in that thread's cache already. A thread that finishes early takes
@@ -12,12 +12,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use git2::{Oid, Repository};
-
-use super::HistoryError;
 use super::commit_patch::CommitRenderer;
 use super::objects::{Packs, is_partial_clone};
-use crate::expiry::CountProgress;
+use crate::git::{GitError, ObjectId as Oid};
 use crate::patch::patch_id::stable_patch_ids;
 
 /// Commits taken at a time.
@@ -39,8 +36,8 @@ pub fn compute_patch_ids(
     git_dir: &Path,
     commits: &[Oid],
     abbrev: u16,
-    progress: Option<&dyn CountProgress>,
-) -> Result<Vec<Walked>, HistoryError> {
+    progress: Option<&(dyn Fn(u64) + Sync)>,
+) -> Result<Vec<Walked>, GitError> {
     let packs = Arc::new(Packs::open(git_dir));
     let partial = is_partial_clone(git_dir);
     let workers = rayon::current_num_threads()
@@ -89,14 +86,16 @@ fn work(
     worker: usize,
     failed: &AtomicBool,
     partial: bool,
-    progress: Option<&dyn CountProgress>,
-) -> Result<Vec<(usize, Walked)>, HistoryError> {
-    let repo = Repository::open_bare(git_dir)
-        .or_else(|_| Repository::open(git_dir))
-        .map_err(|source| HistoryError::Git {
+    progress: Option<&(dyn Fn(u64) + Sync)>,
+) -> Result<Vec<(usize, Walked)>, GitError> {
+    // Each thread opens its own handle: gix's handles are not shared across threads (built
+    // without gix's `parallel` feature).
+    let repo = gix::open_opts(git_dir, gix::open::Options::isolated()).map_err(|source| {
+        GitError::Open {
             path: git_dir.to_path_buf(),
-            source,
-        })?;
+            source: Box::new(source),
+        }
+    })?;
     let mut renderer = CommitRenderer::new(repo, packs.clone(), abbrev);
     let mut text = Vec::new();
     let mut done = Vec::new();
@@ -109,7 +108,7 @@ fn work(
                 Ok(()) => Walked::Id(stable_patch_ids(&text).into_iter().next().map(|(id, _)| id)),
                 Err(source) if partial && source.is_missing() => Walked::Missing,
                 Err(source) => {
-                    return Err(HistoryError::Objects {
+                    return Err(GitError::History {
                         path: git_dir.to_path_buf(),
                         source,
                     });
@@ -117,7 +116,7 @@ fn work(
             };
             done.push((index, walked));
             if let Some(progress) = progress {
-                progress.advance(1);
+                progress(1);
             }
         }
     }

@@ -1,5 +1,5 @@
 //! One commit's change rendered as `git log -p` prints it (without the commit header), for
-//! its stable patch id, without libgit2's diff machinery.
+//! its stable patch id.
 //!
 //! The commit and its first parent's trees are read from the packs (`objects.rs`) and walked
 //! side by side in git's tree order (subtrees with the same id are skipped), renames are paired
@@ -16,7 +16,7 @@ use std::io::Write as _;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use git2::{Oid, Repository};
+use crate::git::ObjectId as Oid;
 
 use super::objects::{Kind, ObjectError, ObjectReader, Packs};
 use super::rename::{BlobSource, Change, Side, detect_renames};
@@ -76,7 +76,7 @@ fn canonical_mode(mode: u32) -> u32 {
 impl CommitRenderer {
     /// A renderer reading `repo` through `packs`, abbreviating object ids to at least
     /// `abbrev` digits.
-    pub fn new(repo: Repository, packs: Arc<Packs>, abbrev: u16) -> CommitRenderer {
+    pub fn new(repo: gix::Repository, packs: Arc<Packs>, abbrev: u16) -> CommitRenderer {
         CommitRenderer {
             abbrev: usize::from(abbrev),
             blobs: Blobs {
@@ -171,8 +171,8 @@ impl CommitRenderer {
             git_quote_into(b"", name_b, out);
             out.push(b'\n');
         }
-        let old_id = old.map_or(Oid::ZERO_SHA1, |s| s.id);
-        let new_id = new.map_or(Oid::ZERO_SHA1, |s| s.id);
+        let old_id = old.map_or(Oid::NULL, |s| s.id);
+        let new_id = new.map_or(Oid::NULL, |s| s.id);
         if old_id == new_id {
             return Ok(());
         }
@@ -230,17 +230,16 @@ impl CommitRenderer {
     /// `find_unique_abbrev`); the null id keeps the minimum.
     fn abbreviate(&self, id: Oid) -> String {
         let hex = id.to_string();
-        if id.is_zero() {
+        if id.is_null() {
             return hex[..self.abbrev.min(hex.len())].to_string();
         }
-        let odb = self.blobs.objects.repository().odb().ok();
+        let objects = &self.blobs.objects.repository().objects;
         let mut length = self.abbrev.min(hex.len());
         while length < hex.len() {
-            let unique = odb.as_ref().is_some_and(|odb| {
-                Oid::from_str(&hex[..length])
-                    .and_then(|prefix| odb.exists_prefix(prefix, length))
-                    .is_ok()
-            });
+            let unique = gix::hash::Prefix::from_hex(&hex[..length])
+                .ok()
+                .and_then(|prefix| objects.lookup_prefix(prefix, None).ok().flatten())
+                .is_some_and(|found| found.is_ok());
             if unique {
                 break;
             }
@@ -311,7 +310,7 @@ fn commit_tree_and_parent(
     };
     let hex_id = |line: &[u8], key: &[u8]| {
         let hex = line.strip_prefix(key)?.get(..40)?;
-        Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
+        Oid::from_hex(hex)
     };
     let mut lines = data.split(|&b| b == b'\n');
     let tree = lines
@@ -341,7 +340,7 @@ impl<'a> TreeEntries<'a> {
             return Ok(None);
         }
         let malformed = || ObjectError::Malformed {
-            id: self.tree.unwrap_or(Oid::ZERO_SHA1),
+            id: self.tree.unwrap_or(Oid::NULL),
             kind: "tree",
         };
         let space = memchr::memchr(b' ', self.data).ok_or_else(malformed)?;
@@ -357,7 +356,7 @@ impl<'a> TreeEntries<'a> {
         let entry = TreeEntry {
             mode: canonical_mode(mode),
             name: &self.data[space + 1..nul],
-            id: Oid::from_bytes(id).map_err(|_| malformed())?,
+            id: Oid::from_bytes(id).ok_or_else(malformed)?,
         };
         self.data = &self.data[nul + 21..];
         Ok(Some(entry))

@@ -1,17 +1,14 @@
 //! The objects of the history walk, read straight from the repository's packs.
 //!
-//! The walk reads every changed blob and tree of tens of thousands of commits. Through libgit2
-//! that cost twice what git spends: libgit2's delta-base cache is 16 MiB and is emptied whole
-//! when full, so old versions of big files were rebuilt from the top of their delta chains again
-//! and again, and its blobs can only reach a diff as `git2::Blob`s. Here each worker keeps its
-//! own cache of resolved objects (bases and results, least recently used out first, like git's
-//! `core.deltaBaseCacheLimit`), inflates with flate2 and applies git's delta format itself.
+//! The walk reads every changed blob and tree of tens of thousands of commits; each worker keeps
+//! its own cache of resolved objects (bases and results, least recently used out first, like
+//! git's `core.deltaBaseCacheLimit`), inflates with flate2 and applies git's delta format
+//! itself. Why by hand and not through gix's object store: `docs/benchmarks.md`.
 //!
 //! [`Packs`] holds the `.idx` files (read once, shared by the workers); [`ObjectReader`] reads
 //! objects through them with `pread` (no `mmap`: the crate forbids `unsafe`). An object that no
 //! pack index lists (a loose object, one behind an alternate, a pack added meanwhile) is read
-//! through libgit2, as before. Only SHA-1 packs of index version 2 are read; others are left to
-//! libgit2 too.
+//! through gix. Only SHA-1 packs of index version 2 are read here; others are left to gix too.
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
@@ -21,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use crate::git::ObjectId as Oid;
 use flate2::{Decompress, FlushDecompress, Status};
-use git2::{ObjectType, Oid, Repository};
 
 /// Bytes of resolved objects each reader keeps (git's `core.deltaBaseCacheLimit` is 96 MiB).
 const CACHE_BUDGET: usize = 96 << 20;
@@ -57,11 +54,13 @@ pub enum ObjectError {
     },
     #[error("object {id} is not a well-formed {kind}")]
     Malformed { id: Oid, kind: &'static str },
+    #[error("object {id} is not in the repository")]
+    Missing { id: Oid },
     #[error("cannot read object {id}")]
-    Git {
+    Store {
         id: Oid,
         #[source]
-        source: git2::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 }
 
@@ -69,7 +68,7 @@ impl ObjectError {
     /// Whether the object is simply not in the repository (as in a partial clone, which leaves
     /// blobs to be fetched on demand), rather than damaged or unreadable.
     pub fn is_missing(&self) -> bool {
-        matches!(self, ObjectError::Git { source, .. } if source.code() == git2::ErrorCode::NotFound)
+        matches!(self, ObjectError::Missing { .. })
     }
 }
 
@@ -86,22 +85,16 @@ pub fn is_partial_clone(git_dir: &Path) -> bool {
     if promisor_pack {
         return true;
     }
-    let Ok(repo) = Repository::open_bare(git_dir).or_else(|_| Repository::open(git_dir)) else {
+    let Ok(repo) = gix::open_opts(git_dir, gix::open::Options::isolated()) else {
         return false;
     };
-    let Ok(config) = repo.config() else {
-        return false;
-    };
-    let promisor_remote = repo.remotes().is_ok_and(|names| {
-        (0..names.len())
-            .filter_map(|index| names.get(index).ok().flatten())
-            .any(|name| {
-                config
-                    .get_bool(&format!("remote.{name}.promisor"))
-                    .unwrap_or(false)
-            })
+    let config = repo.config_snapshot();
+    let promisor_remote = repo.remote_names().iter().any(|name| {
+        config
+            .boolean(format!("remote.{name}.promisor").as_str())
+            .unwrap_or(false)
     });
-    promisor_remote || config.get_string("extensions.partialclone").is_ok()
+    promisor_remote || config.string("extensions.partialclone").is_some()
 }
 
 /// The kind of a whole object.
@@ -209,7 +202,7 @@ fn be32(bytes: &[u8], at: usize) -> Option<u32> {
 
 impl Packs {
     /// The version-2 pack indexes under `git_dir/objects/pack` (none if unreadable: then every
-    /// object is read through libgit2).
+    /// object is read through gix).
     pub fn open(git_dir: &Path) -> Packs {
         let mut packs = Vec::new();
         if let Ok(entries) = std::fs::read_dir(git_dir.join("objects").join("pack")) {
@@ -241,7 +234,7 @@ impl Packs {
 pub struct ObjectReader {
     packs: Arc<Packs>,
     files: Vec<Option<File>>,
-    repo: Repository,
+    repo: gix::Repository,
     cache: Cache,
     inflater: Decompress,
     /// The last bytes read from a pack, and where they start.
@@ -271,7 +264,7 @@ enum Base {
 
 impl ObjectReader {
     /// A reader of `repo`'s objects through `packs`.
-    pub fn new(repo: Repository, packs: Arc<Packs>) -> ObjectReader {
+    pub fn new(repo: gix::Repository, packs: Arc<Packs>) -> ObjectReader {
         let files = packs.packs.iter().map(|_| None).collect();
         ObjectReader {
             packs,
@@ -285,7 +278,7 @@ impl ObjectReader {
     }
 
     /// The repository behind the reader (for what packs do not answer: abbreviations).
-    pub fn repository(&self) -> &Repository {
+    pub fn repository(&self) -> &gix::Repository {
         &self.repo
     }
 
@@ -302,7 +295,7 @@ impl ObjectReader {
         Ok(object.data)
     }
 
-    /// The object `id`, from a pack where one lists it, else through libgit2.
+    /// The object `id`, from a pack where one lists it, else through gix.
     pub fn read(&mut self, id: Oid) -> Result<Object, ObjectError> {
         match self.packs.find(id) {
             Some((pack, offset)) => self.read_packed(pack, offset),
@@ -311,18 +304,23 @@ impl ObjectReader {
     }
 
     fn read_elsewhere(&self, id: Oid) -> Result<Object, ObjectError> {
-        let git = |source| ObjectError::Git { id, source };
-        let odb = self.repo.odb().map_err(git)?;
-        let object = odb.read(id).map_err(git)?;
-        let kind = match object.kind() {
-            ObjectType::Commit => Kind::Commit,
-            ObjectType::Tree => Kind::Tree,
-            ObjectType::Blob => Kind::Blob,
-            _ => Kind::Tag,
+        let object = self
+            .repo
+            .try_find_object(id.to_gix())
+            .map_err(|source| ObjectError::Store {
+                id,
+                source: Box::new(source),
+            })?
+            .ok_or(ObjectError::Missing { id })?;
+        let kind = match object.kind {
+            gix::object::Kind::Commit => Kind::Commit,
+            gix::object::Kind::Tree => Kind::Tree,
+            gix::object::Kind::Blob => Kind::Blob,
+            gix::object::Kind::Tag => Kind::Tag,
         };
         Ok(Object {
             kind,
-            data: Rc::new(object.data().to_vec()),
+            data: Rc::new(object.detach().data),
         })
     }
 
@@ -468,7 +466,7 @@ impl ObjectReader {
             REF_DELTA => {
                 let id = self.input.get(at..at + ID_LEN).ok_or_else(|| bad(self))?;
                 at += ID_LEN;
-                Base::Id(Oid::from_bytes(id).map_err(|_| bad(self))?)
+                Base::Id(Oid::from_bytes(id).ok_or_else(|| bad(self))?)
             }
             _ => Base::None,
         };

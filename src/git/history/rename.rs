@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use git2::Oid;
+use crate::git::ObjectId as Oid;
 
 use super::objects::ObjectError;
 
