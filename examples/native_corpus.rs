@@ -196,11 +196,20 @@ fn older_revision(
     packages: &[MelangePackage],
     options: &MelangeOptions,
 ) {
-    let repo = git2::Repository::open(repository).expect("open the repository");
-    let tree = repo
-        .revparse_single(revision)
-        .and_then(|o| o.peel_to_tree())
-        .expect("the revision's tree");
+    // git's own CLI reads the old files (an example run by hand; no git library needed).
+    let show = |name: &str| -> Option<String> {
+        let output = std::process::Command::new("git")
+            .arg("-C")
+            .arg(repository)
+            .args(["show", &format!("{revision}:{name}")])
+            .output()
+            .ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8(output.stdout).ok())
+            .flatten()
+    };
     let mut compared = 0;
     let mut same_version = 0;
     let mut agree = 0;
@@ -209,16 +218,10 @@ fn older_revision(
         let Some(name) = package.file.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
-        let Ok(entry) = tree.get_path(Path::new(name)) else {
+        let Some(text) = show(name) else {
             continue;
         };
-        let Ok(blob) = repo.find_blob(entry.id()) else {
-            continue;
-        };
-        let Ok(text) = std::str::from_utf8(blob.content()) else {
-            continue;
-        };
-        let Ok(old) = melange::parse_package(&package.file, text, options) else {
+        let Ok(old) = melange::parse_package(&package.file, &text, options) else {
             continue;
         };
         let Ok(Some(old_tag)) = old.tag_at(&old.version.value) else {

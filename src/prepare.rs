@@ -129,8 +129,13 @@ pub enum PrepareError {
 }
 
 /// The upstream source of `package` at `version`, with templates and relative paths resolved.
+/// A package read in place takes it from its own format (a melange tag through its
+/// `var-transforms`, a Debian orig tarball beside the tree).
 pub fn source_spec(package: &Package, version: &str) -> SourceSpec {
     let upstream = &package.manifest.upstream;
+    if let Some(spec) = upstream.native.as_ref().and_then(|n| n.source_spec(version)) {
+        return spec;
+    }
     match &upstream.source {
         UpstreamSource::Git { url, .. } => SourceSpec::Git {
             url: local_or_url(package, &expand(url, version)),
@@ -195,12 +200,39 @@ pub fn prepare(
         source,
     })?;
     let tree = staging.path().join("tree");
-    let upstream = fetcher
+    let fetch_error = |source| PrepareError::Fetch {
+        package: package.name.clone(),
+        source,
+    };
+    // A tarball pinned by sha512 alone is fetched unverified, then checked below.
+    let sha512_only = package
+        .native()
+        .is_some_and(|n| n.expected_sha512(&version).is_some());
+    let unverified;
+    let main_fetcher = if sha512_only {
+        unverified = Fetcher::new(
+            crate::upstream::FetchOptions {
+                allow_unverified: true,
+                ..fetcher.options().clone()
+            },
+            None,
+        );
+        &unverified
+    } else {
+        fetcher
+    };
+    let upstream = main_fetcher
         .materialize(&source_spec(package, &version), &tree)
-        .map_err(|source| PrepareError::Fetch {
-            package: package.name.clone(),
-            source,
-        })?;
+        .map_err(fetch_error)?;
+    if let Some(native) = package.native() {
+        native
+            .verify(&version, &upstream, fetcher)
+            .map_err(fetch_error)?;
+        if let crate::native::NativeOrigin::Debian(source) = native {
+            crate::native::debian::unpack::complete_tree(source, fetcher, &tree)
+                .map_err(fetch_error)?;
+        }
+    }
 
     let mut work = WorkTree::open(&tree).map_err(|source| PrepareError::Apply {
         package: package.name.clone(),
@@ -271,6 +303,10 @@ fn apply_entry(
         fuzz: options.fuzz,
         reverse: false,
     };
+    // dpkg-source (and quilt) run GNU patch with `-E`: a file the patch empties is removed.
+    let remove_emptied = package
+        .native()
+        .is_some_and(|n| n.kind() == crate::workspace::WorkspaceKind::Debian);
     let mut hunks = Vec::new();
     let mut applied_any = false;
     let mut skipped_any = false;
@@ -282,6 +318,9 @@ fn apply_entry(
         match work.apply(patch, &apply_options) {
             Ok(applied) => {
                 applied_any = true;
+                if remove_emptied {
+                    work.remove_emptied(&applied);
+                }
                 for file in applied.files {
                     hunks.extend(file.hunks.iter().map(|h| HunkPlacement {
                         file: file.path.clone(),

@@ -182,6 +182,7 @@ fn upstream(args: &QuiltArgs, context: &Context) -> Result<Upstream, CliError> {
         releases: None,
         scheme: None,
         version_line: 0,
+        native: None,
     })
 }
 

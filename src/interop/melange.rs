@@ -409,6 +409,7 @@ pub fn import_melange(
             releases,
             scheme: None,
             version_line: 0,
+            native: None,
         },
         patches,
         expired: Vec::new(),

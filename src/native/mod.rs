@@ -1,12 +1,17 @@
 //! Readers of the formats in which downstream patches already live (DESIGN.md §1, "Workspace
 //! kinds"): a melange package YAML of a Wolfi-style repository (`melange`) and an unpacked Debian
 //! source package (`debian`). Each reader returns a model faithful to its own format, with the
-//! position of every value it read so that an editor can later change those lines in place; the
-//! shared package model and the editors are built on top. Nothing here writes. docs/native.md
-//! describes what each reader takes from its format and what it ignores.
+//! position of every value it read so that an editor can change those lines in place;
+//! `package.rs` maps both onto the shared package model the commands work on, `releases.rs`
+//! discovers their releases. docs/native.md describes what each reader takes from its format
+//! and what it ignores.
 
 pub mod debian;
 pub mod melange;
+pub mod package;
+pub mod releases;
+
+pub use package::{NativeOrigin, load, package_names};
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -82,6 +87,21 @@ impl<T> Located<T> {
             position,
         }
     }
+}
+
+/// A package read in place that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum NativeError {
+    #[error(transparent)]
+    Melange(#[from] melange::MelangeError),
+    #[error(transparent)]
+    Debian(#[from] debian::DebianError),
+    #[error("cannot read `{path}`")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// A file that could not be read as text.

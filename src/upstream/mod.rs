@@ -195,6 +195,23 @@ pub enum FetchError {
         expected: String,
         actual: String,
     },
+    /// A tag resolved to another commit than the one pinned (melange's `expected-commit`).
+    #[error("tag `{tag}` of `{url}` is commit {actual}, not the pinned {expected}")]
+    CommitMismatch {
+        url: String,
+        tag: String,
+        expected: String,
+        actual: String,
+    },
+    /// The downloaded bytes do not have the declared checksum of another algorithm than
+    /// sha256 (melange's `expected-sha512`).
+    #[error("checksum mismatch for `{url}`: expected {algorithm} {expected}, got {actual}")]
+    OtherChecksum {
+        url: String,
+        algorithm: &'static str,
+        expected: String,
+        actual: String,
+    },
     /// Offline, and the cache does not hold what is needed.
     #[error("`{url}` is not in the cache and the network is off (`--offline`)")]
     NotCached { url: String },
@@ -289,7 +306,9 @@ impl FetchError {
             | FetchError::TooSlow { .. }
             | FetchError::DeadlineExceeded { .. }
             | FetchError::CorruptMirror { .. } => FetchErrorKind::Unavailable,
-            FetchError::Integrity { .. } => FetchErrorKind::Integrity,
+            FetchError::Integrity { .. }
+            | FetchError::CommitMismatch { .. }
+            | FetchError::OtherChecksum { .. } => FetchErrorKind::Integrity,
             FetchError::NotFound { .. }
             | FetchError::NoSuchTag { .. }
             | FetchError::NoSuchFolder { .. }

@@ -69,6 +69,10 @@ pub struct Upstream {
     pub scheme: Option<String>,
     /// Line of the `version:` key (for edits and findings).
     pub version_line: usize,
+    /// The package as its native reader read it, when it was read in place (a melange file, a
+    /// Debian source package): what this manifest has no place for (a tag computed for any
+    /// version, integrity pins, component tarballs). `None` for `package.yaml`.
+    pub native: Option<crate::native::NativeOrigin>,
 }
 
 /// Exactly one kind of upstream source, with `{version}` templates unresolved.
@@ -478,6 +482,7 @@ impl Manifest {
                 releases: upstream.releases,
                 scheme,
                 version_line,
+                native: None,
             },
             patches,
             expired: raw.expired.unwrap_or_default(),
@@ -488,6 +493,9 @@ impl Manifest {
 impl Upstream {
     /// The tags to try for `version`, in order.
     pub fn tag_candidates(&self, version: &str) -> Vec<String> {
+        if let Some(tags) = self.native.as_ref().and_then(|n| n.tag_candidates(version)) {
+            return tags;
+        }
         match &self.source {
             UpstreamSource::Git { tag: Some(t), .. } => vec![expand(t, version)],
             _ => vec![format!("v{version}"), version.to_string()],

@@ -1,8 +1,11 @@
-//! The workspace: the user's `patches/<package>/package.yaml` manifests and their patch files.
+//! The workspace: the user's `patches/<package>/package.yaml` manifests and their patch files,
+//! or a repository whose patches live in another format, read in place ([`WorkspaceKind`]: a
+//! melange repository, an unpacked Debian source package; `crate::native`).
 //!
-//! `Workspace::discover` finds the root (the nearest ancestor holding `patches/`), `packages`
-//! lists the package folders, and `load` reads and validates one manifest (`manifest.rs`)
-//! into a `Package` that the commands work on. Before any of that, `recover` finishes or rolls
+//! `Workspace::discover` finds the root (the nearest ancestor holding `patches/`, a
+//! `debian/changelog` or melange package files), `package_names` lists the packages, and
+//! `load` reads and validates one manifest (`manifest.rs`), or one native package, into a
+//! `Package` that the commands work on. Before any of that, `recover` finishes or rolls
 //! back an edit a killed command left (`journal.rs`); a package whose edit could not be
 //! recovered is not loaded. A package's patch files are read through no link
 //! (`Package::read_patch`, `confined.rs`).
@@ -21,10 +24,49 @@ pub use manifest::{
     UpstreamSource,
 };
 
-/// A workspace root with its `patches/` folder.
+/// A workspace root and its kind.
 #[derive(Debug, Clone)]
 pub struct Workspace {
     pub root: PathBuf,
+    pub kind: WorkspaceKind,
+}
+
+/// Where a workspace keeps its patches (DESIGN.md §1, "Workspace kinds").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WorkspaceKind {
+    /// mindelta's own: `patches/<package>/package.yaml`.
+    Manifests,
+    /// A melange repository (Wolfi, Chainguard): top-level `<package>.yaml` files, patches in
+    /// `<package>/`.
+    Melange,
+    /// An unpacked Debian source package: one package, patches in `debian/patches/`.
+    Debian,
+}
+
+impl WorkspaceKind {
+    /// The kind of workspace rooted at `root`, if it is one: `patches/` first, then
+    /// `debian/changelog`, then a melange package file.
+    pub fn detect(root: &Path) -> Option<WorkspaceKind> {
+        if root.join("patches").is_dir() {
+            Some(WorkspaceKind::Manifests)
+        } else if crate::native::debian::is_source_tree(root) {
+            Some(WorkspaceKind::Debian)
+        } else if crate::native::melange::is_repository(root) {
+            Some(WorkspaceKind::Melange)
+        } else {
+            None
+        }
+    }
+
+    /// The name used in messages and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkspaceKind::Manifests => "manifests",
+            WorkspaceKind::Melange => "melange",
+            WorkspaceKind::Debian => "debian",
+        }
+    }
 }
 
 /// One package: its folder and its validated manifest.
@@ -39,9 +81,13 @@ pub struct Package {
 /// Why the workspace could not be opened or a package not found.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {
-    #[error("no workspace found: neither `{0}` nor any folder above it holds a `patches/` folder")]
+    #[error(
+        "no workspace found: neither `{0}` nor any folder above it holds a `patches/` folder, a `debian/changelog` or melange package files"
+    )]
     NotFound(PathBuf),
-    #[error("`{0}` has no `patches/` folder")]
+    #[error(
+        "`{0}` is not a workspace: it has no `patches/` folder, no `debian/changelog` and no melange package file"
+    )]
     NoPatchesFolder(PathBuf),
     #[error("no package `{name}` in the workspace (looked for `{path}`)")]
     UnknownPackage { name: String, path: PathBuf },
@@ -53,6 +99,9 @@ pub enum WorkspaceError {
     },
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    /// A package read in place could not be read.
+    #[error(transparent)]
+    Native(#[from] crate::native::NativeError),
     /// An interrupted edit of the package could not be recovered (see [`Workspace::recover`]).
     #[error("`{name}` has an interrupted edit that was not recovered (`{}`)", journal.display())]
     Interrupted { name: String, journal: PathBuf },
@@ -66,24 +115,26 @@ pub struct RecoveryReport {
 }
 
 impl Workspace {
-    /// The workspace at `root` (which must hold `patches/`).
+    /// The workspace at `root`, of the kind [`WorkspaceKind::detect`] finds there.
     pub fn open(root: &Path) -> Result<Workspace, WorkspaceError> {
-        if !root.join("patches").is_dir() {
-            return Err(WorkspaceError::NoPatchesFolder(root.to_path_buf()));
-        }
+        let kind = WorkspaceKind::detect(root)
+            .ok_or_else(|| WorkspaceError::NoPatchesFolder(root.to_path_buf()))?;
         Ok(Workspace {
             root: root.to_path_buf(),
+            kind,
         })
     }
 
-    /// The nearest ancestor of `start` (itself included) that holds `patches/`.
+    /// The nearest ancestor of `start` (itself included) that is a workspace of any kind.
     pub fn discover(start: &Path) -> Result<Workspace, WorkspaceError> {
         let start = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
         start
             .ancestors()
-            .find(|dir| dir.join("patches").is_dir())
-            .map(|root| Workspace {
-                root: root.to_path_buf(),
+            .find_map(|dir| {
+                WorkspaceKind::detect(dir).map(|kind| Workspace {
+                    root: dir.to_path_buf(),
+                    kind,
+                })
             })
             .ok_or(WorkspaceError::NotFound(start))
     }
@@ -116,8 +167,15 @@ impl Workspace {
         report
     }
 
-    /// Names of the package folders (those holding a `package.yaml`), sorted.
+    /// Names of the packages, sorted: the package folders holding a `package.yaml`, the
+    /// package files of a melange repository, the source package of a Debian tree.
     pub fn package_names(&self) -> Result<Vec<String>, WorkspaceError> {
+        match self.kind {
+            WorkspaceKind::Manifests => {}
+            WorkspaceKind::Melange | WorkspaceKind::Debian => {
+                return Ok(crate::native::package_names(self)?);
+            }
+        }
         let dir = self.patches_dir();
         let entries = std::fs::read_dir(&dir).map_err(|source| WorkspaceError::Io {
             path: dir.clone(),
@@ -157,8 +215,12 @@ impl Workspace {
             .collect())
     }
 
-    /// Read and validate one package's manifest.
+    /// Read and validate one package's manifest (or read one native package).
     pub fn load(&self, name: &str) -> Result<Package, WorkspaceError> {
+        if self.kind != WorkspaceKind::Manifests {
+            self.recover_package(name)?;
+            return crate::native::load(self, name);
+        }
         let dir = self.patches_dir().join(name);
         let manifest_path = dir.join("package.yaml");
         if name.contains('/') || name.starts_with('.') || !manifest_path.is_file() {
@@ -167,6 +229,20 @@ impl Workspace {
                 path: manifest_path,
             });
         }
+        self.recover_package(name)?;
+        let manifest = Manifest::load(&manifest_path)?;
+        Ok(Package {
+            name: manifest.name.clone().unwrap_or_else(|| name.to_string()),
+            dir,
+            manifest_path,
+            manifest,
+        })
+    }
+
+    /// Finish or roll back an edit of `name` that another process started after
+    /// [`Workspace::recover`] ran (wait for it to end), or one killed since; an edit that
+    /// cannot be recovered keeps the package from being read.
+    fn recover_package(&self, name: &str) -> Result<(), WorkspaceError> {
         let place = journal::JournalPlace {
             root: self.root.clone(),
             package: name.to_string(),
@@ -190,13 +266,7 @@ impl Workspace {
                 }
             }
         }
-        let manifest = Manifest::load(&manifest_path)?;
-        Ok(Package {
-            name: manifest.name.clone().unwrap_or_else(|| name.to_string()),
-            dir,
-            manifest_path,
-            manifest,
-        })
+        Ok(())
     }
 }
 
@@ -215,21 +285,33 @@ impl Package {
 
     /// The workspace root this package was loaded from.
     pub fn workspace_root(&self) -> &Path {
+        if let Some(native) = &self.manifest.upstream.native {
+            return native.workspace_root();
+        }
         self.dir
             .parent()
             .and_then(Path::parent)
             .unwrap_or(Path::new("."))
     }
 
+    /// The package as its native reader read it, when it was read in place.
+    pub fn native(&self) -> Option<&crate::native::NativeOrigin> {
+        self.manifest.upstream.native.as_ref()
+    }
+
     /// Where a multi-file edit of this package keeps its journal.
     pub fn journal_place(&self) -> journal::JournalPlace {
-        journal::JournalPlace {
-            root: self.workspace_root().to_path_buf(),
-            package: self
+        let package = match self.native() {
+            Some(native) => native.journal_name().to_string(),
+            None => self
                 .dir
                 .file_name()
                 .map(|name| name.to_string_lossy().into_owned())
                 .unwrap_or_default(),
+        };
+        journal::JournalPlace {
+            root: self.workspace_root().to_path_buf(),
+            package,
         }
     }
 }

@@ -281,6 +281,7 @@ mod tests {
                     releases: None,
                     scheme: None,
                     version_line: 0,
+                    native: None,
                 },
                 patches: vec![patch],
                 expired: Vec::new(),
@@ -303,6 +304,7 @@ mod tests {
                 }),
                 scheme: Some("semver".into()),
                 version_line: 0,
+                native: None,
             },
             patches: vec![first, second],
             expired: vec![ExpiredEntry {
@@ -335,6 +337,7 @@ mod tests {
                 releases: None,
                 scheme: None,
                 version_line: 0,
+                native: None,
             },
             patches: vec![patch],
             expired: Vec::new(),

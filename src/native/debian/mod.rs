@@ -5,15 +5,18 @@
 //! follows (dpkg, dpkg-source, uscan). Nothing is written and nothing is unpacked.
 
 pub mod changelog;
+pub mod dsc;
 pub mod mangle;
 pub mod metadata;
 pub mod orig;
 pub mod series;
+pub mod unpack;
 pub mod watch;
 
 use std::path::{Path, PathBuf};
 
 pub use changelog::{Changelog, ChangelogLine, ChangelogProblem, DebianVersion, VersionProblem};
+pub use dsc::Dsc;
 pub use mangle::{MangleError, MangleKind, MangleRule};
 pub use metadata::UpstreamMetadata;
 pub use orig::{Component, OrigTarballs};
@@ -48,6 +51,8 @@ pub struct DebianOptions {
     pub max_watch_bytes: u64,
     /// See [`metadata::MAX_METADATA_BYTES`].
     pub max_metadata_bytes: u64,
+    /// See [`dsc::MAX_DSC_BYTES`].
+    pub max_dsc_bytes: u64,
     /// See [`REGEX_SIZE_LIMIT`].
     pub regex_size_limit: usize,
 }
@@ -60,6 +65,7 @@ impl Default for DebianOptions {
             max_series_bytes: series::MAX_SERIES_BYTES,
             max_watch_bytes: watch::MAX_WATCH_BYTES,
             max_metadata_bytes: metadata::MAX_METADATA_BYTES,
+            max_dsc_bytes: dsc::MAX_DSC_BYTES,
             regex_size_limit: REGEX_SIZE_LIMIT,
         }
     }
@@ -81,6 +87,8 @@ pub struct DebianSource {
     /// one of its vendor instead of `series`).
     pub vendor_series: Vec<PathBuf>,
     pub orig: OrigTarballs,
+    /// `<source>_<version>.dsc` beside the tree, when present: it pins the orig tarballs.
+    pub dsc: Option<Dsc>,
     /// `debian/watch`, when present.
     pub watch: Option<WatchFile>,
     /// `debian/upstream/metadata`, when present.
@@ -101,6 +109,26 @@ impl DebianSource {
     /// The patches, in order (none without a series).
     pub fn patches(&self) -> &[SeriesEntry] {
         self.series.as_ref().map_or(&[], |s| &s.entries)
+    }
+
+    /// The sha256 the `.dsc` pins for an orig tarball, when a `.dsc` lists it.
+    pub fn dsc_sha256(&self, tarball: &Path) -> Option<String> {
+        self.dsc
+            .as_ref()
+            .and_then(|dsc| dsc.sha256_of(tarball))
+            .map(str::to_string)
+    }
+}
+
+/// An upstream version without a Debian repack suffix (`+dfsg`, `+ds1`, `~dfsg.2`, `+debian`;
+/// uscan's `@DEB_EXT@`, which `dversionmangle=auto` removes).
+pub fn strip_repack_suffix(version: &str) -> &str {
+    static SUFFIX: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(watch::DEB_EXT).expect("uscan's @DEB_EXT@ is a valid regex")
+    });
+    match SUFFIX.find(version) {
+        Some(found) => &version[..found.start()],
+        None => version,
     }
 }
 
@@ -141,6 +169,10 @@ pub enum DebianError {
         line: usize,
         option: String,
     },
+    #[error(
+        "`{path}` leads outside the source tree through a symbolic link; mindelta reads only the tree's own files"
+    )]
+    OutsideTree { path: PathBuf },
     #[error("several orig tarballs for one part: {}", files.iter().map(|f| format!("`{}`", f.display())).collect::<Vec<_>>().join(", "))]
     SeveralOrig { files: Vec<PathBuf> },
     #[error("`{path}` line {line}: {message}")]
@@ -170,6 +202,29 @@ pub fn read_source(root: &Path, options: &DebianOptions) -> Result<DebianSource,
         });
     }
     let debian = root.join("debian");
+    let tree = root.canonicalize().map_err(|source| FileReadError::Io {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    // Every file read must be the tree's own: a link out of it (a series pointing at
+    // `/etc/…`) is refused before anything is read.
+    let own = |path: &Path| -> Result<(), DebianError> {
+        match path.canonicalize() {
+            Ok(real) if !real.starts_with(&tree) => Err(DebianError::OutsideTree {
+                path: path.to_path_buf(),
+            }),
+            _ => Ok(()),
+        }
+    };
+    for file in [
+        "changelog",
+        "source/format",
+        "patches/series",
+        "watch",
+        "upstream/metadata",
+    ] {
+        own(&debian.join(file))?;
+    }
     let changelog = changelog::read(&debian.join("changelog"), options.max_changelog_entry_bytes)?;
     let format = read_format(&debian.join("source/format"))?;
 
@@ -196,6 +251,7 @@ pub fn read_source(root: &Path, options: &DebianOptions) -> Result<DebianSource,
         .map(|vendor| patches.join(format!("{vendor}.series")))
         .filter(|path| path.is_file());
     let series_file = vendor_file.unwrap_or_else(|| patches.join("series"));
+    own(&series_file)?;
     let series = if series_file.is_file() {
         Some(series::read(&series_file, options.max_series_bytes)?)
     } else {
@@ -211,6 +267,16 @@ pub fn read_source(root: &Path, options: &DebianOptions) -> Result<DebianSource,
         &parent,
         &changelog.source.value,
         &changelog.version.value.upstream,
+    )?;
+    let without_epoch = DebianVersion {
+        epoch: None,
+        ..changelog.version.value.clone()
+    };
+    let dsc = dsc::find(
+        &parent,
+        &changelog.source.value,
+        &without_epoch.to_string(),
+        options.max_dsc_bytes,
     )?;
 
     let watch_file = debian.join("watch");
@@ -237,6 +303,7 @@ pub fn read_source(root: &Path, options: &DebianOptions) -> Result<DebianSource,
         series,
         vendor_series,
         orig,
+        dsc,
         watch,
         upstream_metadata,
     })
@@ -350,6 +417,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(vendor.patches().len(), 1);
+    }
+
+    #[test]
+    fn repack_suffixes_go() {
+        assert_eq!(strip_repack_suffix("1.2+dfsg"), "1.2");
+        assert_eq!(strip_repack_suffix("1.2+ds1"), "1.2");
+        assert_eq!(strip_repack_suffix("1.2~dfsg.2"), "1.2");
+        assert_eq!(strip_repack_suffix("1.2+really1.1"), "1.2+really1.1");
     }
 
     #[test]

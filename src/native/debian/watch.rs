@@ -394,7 +394,7 @@ mod tests {
             apply_all(&entry.options.dversionmangle, "1.2+dfsg").unwrap(),
             "1.2"
         );
-        assert_eq!(entry.position, Position::span(2, 10, 109));
+        assert_eq!(entry.position, Position::span(2, 10, 115));
     }
 
     #[test]

@@ -167,13 +167,7 @@ pub fn package_files(repository: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(repository)? {
         let path = entry?.path();
-        if path.extension().and_then(|e| e.to_str()) != Some("yaml") || !path.is_file() {
-            continue;
-        }
-        // Only the first bytes are needed to see the top-level keys of a real package; a file
-        // without them is skipped, a file that cannot be read is left to `read_package` to report.
-        let head = read_head(&path).unwrap_or_default();
-        if is_package_text(&head) {
+        if is_package_file(&path) {
             files.push(path);
         }
     }
@@ -181,9 +175,22 @@ pub fn package_files(repository: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Whether a folder is a melange repository: it holds at least one package file.
+/// Whether `path` is a package file: a `*.yaml` file (not a link) whose text has the top-level
+/// keys of a package. Only the first bytes are read; a file that cannot be read is not one.
+pub fn is_package_file(path: &Path) -> bool {
+    let is_file = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file());
+    is_file
+        && path.extension().and_then(|e| e.to_str()) == Some("yaml")
+        && read_head(path).is_ok_and(|head| is_package_text(&head))
+}
+
+/// Whether a folder is a melange repository: it holds at least one package file (the search
+/// stops at the first).
 pub fn is_repository(folder: &Path) -> bool {
-    package_files(folder).is_ok_and(|files| !files.is_empty())
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return false;
+    };
+    entries.flatten().any(|entry| is_package_file(&entry.path()))
 }
 
 /// Whether YAML text looks like a melange package (top-level `package:` and `pipeline:` or

@@ -170,6 +170,55 @@ impl Update {
         self.finish(version).map(Some)
     }
 
+    /// The tag a version stands for, where the rules can be run backwards: `strip-prefix`,
+    /// the version, `strip-suffix`; `None` without tag rules, or when a separator or a
+    /// transform changed the tag in a way that cannot be undone.
+    pub fn tag_for_version(&self, version: &str) -> Option<String> {
+        let rules = self.tag_rules()?;
+        if !self.version_transform.is_empty()
+            || self.version_separator.as_deref().is_some_and(|s| !s.is_empty())
+        {
+            return None;
+        }
+        let tag = format!("{}{version}{}", rules.strip_prefix, rules.strip_suffix);
+        (self.version_from_tag(&tag) == Ok(Some(version.to_string()))).then_some(tag)
+    }
+
+    /// The package version a release-monitoring.org version stands for (`strip-prefix`,
+    /// `strip-suffix`, the version filters, then as [`Update::version_from_tag`]); `Ok(None)`
+    /// without a `release-monitor` block.
+    pub fn version_from_monitor(&self, found: &str) -> Result<Option<String>, TagRejection> {
+        let Some(monitor) = &self.release_monitor else {
+            return Ok(None);
+        };
+        for (filter, prefix) in [
+            (text(&monitor.version_filter_prefix), true),
+            (text(&monitor.version_filter_contains), false),
+        ] {
+            let keeps = filter.is_empty()
+                || if prefix {
+                    found.starts_with(filter)
+                } else {
+                    found.contains(filter)
+                };
+            if !keeps {
+                return Err(TagRejection::Filtered {
+                    filter: filter.to_string(),
+                });
+            }
+        }
+        let mut version = found;
+        let prefix = text(&monitor.strip_prefix);
+        if !prefix.is_empty() {
+            version = version.strip_prefix(prefix).unwrap_or(version);
+        }
+        let suffix = text(&monitor.strip_suffix);
+        if !suffix.is_empty() {
+            version = version.strip_suffix(suffix).unwrap_or(version);
+        }
+        self.finish(version).map(Some)
+    }
+
     /// `ignore-regex-patterns`, `version-separator` and `version-transform` on a version.
     fn finish(&self, version: &str) -> Result<String, TagRejection> {
         for ignore in &self.ignore_regex_patterns {
@@ -271,5 +320,25 @@ mod tests {
             })
         );
         assert_eq!(Update::default().version_from_tag("v1"), Ok(None));
+        assert_eq!(
+            update.tag_for_version("1.2.3"),
+            None,
+            "a separator cannot be undone"
+        );
+    }
+
+    #[test]
+    fn tags_of_versions_run_the_rules_backwards() {
+        let update = Update {
+            present: true,
+            github: Some(GithubMonitor {
+                identifier: located("curl/curl"),
+                strip_prefix: located("curl-"),
+                ..GithubMonitor::default()
+            }),
+            ..Update::default()
+        };
+        assert_eq!(update.tag_for_version("8.1"), Some("curl-8.1".into()));
+        assert_eq!(Update::default().tag_for_version("8.1"), None);
     }
 }
