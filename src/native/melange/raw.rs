@@ -64,7 +64,7 @@ pub(super) struct RawSubpackage {
 pub(super) struct RawData {
     pub name: String,
     #[serde(default)]
-    pub items: Option<OrderedMap<String>>,
+    pub items: Option<OrderedMap<Option<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -125,7 +125,8 @@ pub(super) fn package(
             .into_iter()
             .map(|(key, value)| RangeItem {
                 key: key.value,
-                value,
+                // `3.10:` with no value is the empty string, as Go reads it.
+                value: value.unwrap_or_default(),
             })
             .collect();
         // melange sorts the keys so that the expansion is deterministic.
@@ -138,7 +139,11 @@ pub(super) fn package(
         let sub = raw_sub.value;
         let sub_name = Located::from_spanned(sub.name);
         let condition = sub.condition.map(Located::from_spanned);
-        let range = sub.range.map(Located::from_spanned);
+        // melange expands a subpackage only when `range` is not empty.
+        let range = sub
+            .range
+            .map(Located::from_spanned)
+            .filter(|range| !range.value.trim().is_empty());
         let items: Vec<Option<(Located<String>, RangeItem)>> = match &range {
             None => vec![None],
             Some(range) => data
