@@ -45,10 +45,13 @@ pub enum WorkspaceKind {
 }
 
 impl WorkspaceKind {
-    /// The kind of workspace rooted at `root`, if it is one: `patches/` first, then
+    /// The kind of workspace rooted at `root`, if it is one: `patches/` first (but for the
+    /// `debian/` folder of a source package, whose `patches/` is quilt's), then
     /// `debian/changelog`, then a melange package file.
     pub fn detect(root: &Path) -> Option<WorkspaceKind> {
-        if root.join("patches").is_dir() {
+        let debian_folder = root.file_name().is_some_and(|name| name == "debian")
+            && root.join("changelog").is_file();
+        if root.join("patches").is_dir() && !debian_folder {
             Some(WorkspaceKind::Manifests)
         } else if crate::native::debian::is_source_tree(root) {
             Some(WorkspaceKind::Debian)

@@ -14,6 +14,7 @@ mod expire;
 mod git_http;
 mod hostile;
 mod interop;
+mod native_debian;
 mod native_melange;
 mod parse_roundtrip;
 mod patch_id;
