@@ -438,7 +438,9 @@ fn tag_pattern(rules: &TagRules, not_imported: &mut Vec<String>) -> String {
         .clone()
         .or_else(|| rules.tag_filter_prefix.clone())
         .unwrap_or_default();
+    // An empty filter filters nothing (most packages have none).
     let version_start = match filter.strip_prefix(prefix.as_str()) {
+        _ if filter.is_empty() => String::new(),
         Some(rest) => regex::escape(rest),
         None => {
             not_imported.push(format!(
@@ -541,5 +543,16 @@ mod tests {
         assert!(notes.is_empty());
         let plain = tag_pattern(&TagRules::default(), &mut notes);
         assert!(regex::Regex::new(&plain).unwrap().is_match("2.0.1"));
+        // A strip-prefix without a filter says nothing about filters.
+        let stripped = TagRules {
+            strip_prefix: Some("v".into()),
+            ..TagRules::default()
+        };
+        assert!(
+            regex::Regex::new(&tag_pattern(&stripped, &mut notes))
+                .unwrap()
+                .is_match("v2.0.1")
+        );
+        assert!(notes.is_empty(), "{notes:?}");
     }
 }
