@@ -86,7 +86,11 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
             .map_err(|e| workspace_error(&e))
             .and_then(|package| {
                 let release = release_for(&package, &args, &fetcher)?;
-                plan_expire(&package, &release, &fetcher, &options).map_err(|e| expire_error(&e))
+                plan_expire(&package, &release, &fetcher, &options)
+                    .and_then(|plan| {
+                        mindelta::native::edit::finish_expire(&package, plan, &fetcher)
+                    })
+                    .map_err(|e| expire_error(&e))
             });
         match planned {
             Ok(plan) => plans.push(plan),

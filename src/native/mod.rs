@@ -7,6 +7,7 @@
 //! and what it ignores.
 
 pub mod debian;
+pub mod edit;
 pub mod melange;
 pub mod package;
 pub mod releases;

@@ -14,6 +14,7 @@ use super::NativeError;
 use super::debian::{self, DebianOptions, DebianSource};
 use super::melange::{self, MelangeOptions, MelangePackage, PatchLocation};
 use crate::upstream::{FetchError, Fetcher, Provenance, SourceSpec};
+use crate::workspace::journal::JournalPlace;
 use crate::workspace::{
     Manifest, Package, PatchEntry, Upstream, UpstreamSource, Workspace, WorkspaceError,
     WorkspaceKind,
@@ -60,15 +61,32 @@ impl NativeOrigin {
         }
     }
 
-    /// The name of the package's journal (one per package of the workspace).
-    pub fn journal_name(&self) -> &str {
+    /// Where an edit of the package keeps its journal (`Workspace::journal_place`).
+    pub fn journal_place(&self) -> JournalPlace {
         match self {
-            NativeOrigin::Melange(package) => package
-                .file
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or_default(),
-            NativeOrigin::Debian(source) => source.name(),
+            NativeOrigin::Melange(package) => {
+                let root = self.workspace_root().to_path_buf();
+                JournalPlace {
+                    package: package
+                        .file
+                        .file_stem()
+                        .and_then(|s| s.to_str())
+                        .unwrap_or_default()
+                        .to_string(),
+                    folder: Some(root.clone()),
+                    root,
+                }
+            }
+            NativeOrigin::Debian(source) => debian_journal_place(&source.root),
+        }
+    }
+
+    /// The folder every file an edit of the package changes is in: the melange repository
+    /// (`<pkg>.yaml` and `<pkg>/`), the Debian tree's `debian/`.
+    pub fn edit_folder(&self) -> PathBuf {
+        match self {
+            NativeOrigin::Melange(_) => self.workspace_root().to_path_buf(),
+            NativeOrigin::Debian(source) => source.root.join("debian"),
         }
     }
 
@@ -173,7 +191,7 @@ impl NativeOrigin {
 }
 
 /// The sha512 of a file, in lower-case hex.
-fn sha512_file(path: &Path) -> Result<String, FetchError> {
+pub(crate) fn sha512_file(path: &Path) -> Result<String, FetchError> {
     use sha2::Digest;
     use std::io::Read;
     let mut file = fs_err::File::open(path).map_err(|e| FetchError::io(path, e))?;
@@ -187,6 +205,24 @@ fn sha512_file(path: &Path) -> Result<String, FetchError> {
         hasher.update(&buffer[..read]);
     }
     Ok(hex::encode(hasher.finalize()))
+}
+
+/// The journal of an edit of the Debian source package at `tree`: in the `.mindelta/` of the
+/// folder above the tree, named after the tree's folder; the edit's paths are in `debian/`.
+pub fn debian_journal_place(tree: &Path) -> JournalPlace {
+    let absolute = std::path::absolute(tree).unwrap_or_else(|_| tree.to_path_buf());
+    let name = absolute
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "source".into());
+    JournalPlace {
+        root: absolute
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| absolute.clone()),
+        package: name,
+        folder: Some(tree.join("debian")),
+    }
 }
 
 /// The packages of a native workspace, sorted.

@@ -156,11 +156,7 @@ impl Workspace {
     /// journal, see `journal.rs`). Cheap when there is none: one folder read, nothing written.
     pub fn recover(&self) -> RecoveryReport {
         let mut report = RecoveryReport::default();
-        for package in journal::pending(&self.root) {
-            let place = journal::JournalPlace {
-                root: self.root.clone(),
-                package,
-            };
+        for place in self.pending_journals() {
             match journal::recover(&place) {
                 Ok(Some(recovery)) => report.recovered.push(recovery),
                 Ok(None) => {}
@@ -168,6 +164,41 @@ impl Workspace {
             }
         }
         report
+    }
+
+    /// Where the journal of an edit of package `name` lives. A melange repository keeps it
+    /// in its own `.mindelta/` and edits relative to the repository (a package's YAML is beside
+    /// its folder); a Debian source package keeps it in the `.mindelta/` of the folder above the
+    /// tree, named after the tree's folder (nothing of mindelta's in the tree, which
+    /// `dpkg-source -b` would take for an upstream change), and edits inside `debian/`.
+    pub fn journal_place(&self, name: &str) -> journal::JournalPlace {
+        match self.kind {
+            WorkspaceKind::Manifests => journal::JournalPlace {
+                root: self.root.clone(),
+                package: name.to_string(),
+                folder: None,
+            },
+            WorkspaceKind::Melange => journal::JournalPlace {
+                root: self.root.clone(),
+                package: name.to_string(),
+                folder: Some(self.root.clone()),
+            },
+            WorkspaceKind::Debian => crate::native::package::debian_journal_place(&self.root),
+        }
+    }
+
+    /// The journals waiting in this workspace's state folder.
+    fn pending_journals(&self) -> Vec<journal::JournalPlace> {
+        match self.kind {
+            WorkspaceKind::Debian => {
+                let place = self.journal_place("");
+                if place.is_pending() { vec![place] } else { Vec::new() }
+            }
+            _ => journal::pending(&self.root)
+                .into_iter()
+                .map(|name| self.journal_place(&name))
+                .collect(),
+        }
     }
 
     /// Names of the packages, sorted: the package folders holding a `package.yaml`, the
@@ -246,10 +277,7 @@ impl Workspace {
     /// [`Workspace::recover`] ran (wait for it to end), or one killed since; an edit that
     /// cannot be recovered keeps the package from being read.
     fn recover_package(&self, name: &str) -> Result<(), WorkspaceError> {
-        let place = journal::JournalPlace {
-            root: self.root.clone(),
-            package: name.to_string(),
-        };
+        let place = self.journal_place(name);
         if place.is_pending() {
             // A commit of another process started after `recover` ran (wait for it to end),
             // or one was killed since: recover it now, or refuse the package.
@@ -304,17 +332,17 @@ impl Package {
 
     /// Where a multi-file edit of this package keeps its journal.
     pub fn journal_place(&self) -> journal::JournalPlace {
-        let package = match self.native() {
-            Some(native) => native.journal_name().to_string(),
-            None => self
+        if let Some(native) = self.native() {
+            return native.journal_place();
+        }
+        journal::JournalPlace {
+            root: self.workspace_root().to_path_buf(),
+            package: self
                 .dir
                 .file_name()
                 .map(|name| name.to_string_lossy().into_owned())
                 .unwrap_or_default(),
-        };
-        journal::JournalPlace {
-            root: self.workspace_root().to_path_buf(),
-            package,
+            folder: None,
         }
     }
 }

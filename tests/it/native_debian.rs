@@ -317,3 +317,37 @@ fn a_dsc_checksum_the_orig_tarball_does_not_have_exits_6() {
     assert_eq!(output.status.code(), Some(6), "{output:?}");
     assert!(!out.exists());
 }
+
+#[test]
+fn expire_drops_the_series_lines_and_the_files_only() {
+    let package = package("https://example.org/releases/");
+    write(
+        &package.folder.join("hello_1.1.orig.tar.gz"),
+        orig("1.1", "one\nTWO\nthree\n"),
+    );
+    let series = package.tree.join("debian/patches/series");
+    let output = run(
+        &package,
+        &["expire", "hello", "--release", "1.1", "--allow-conflicts", "--format", "json"],
+    );
+    let report = json(&output);
+    let expired: Vec<&str> = report["packages"][0]["expired"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["file"].as_str().unwrap())
+        .collect();
+    assert!(expired.contains(&"fix-two.patch"), "{report}");
+    let after = fs::read_to_string(&series).unwrap();
+    assert!(!after.contains("fix-two.patch"), "{after}");
+    assert!(after.starts_with("# Fixes from upstream\n"), "{after}");
+    assert!(after.contains("doc.patch # the manual\n"), "{after}");
+    assert!(!package.tree.join("debian/patches/fix-two.patch").exists());
+    // The version stays the maintainer's, and nothing of mindelta's is left in the tree.
+    assert_eq!(
+        fs::read_to_string(package.tree.join("debian/changelog")).unwrap(),
+        CHANGELOG
+    );
+    assert!(!package.tree.join(".mindelta").exists());
+    assert!(!package.tree.join("debian/.mindelta").exists());
+}

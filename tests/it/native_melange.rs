@@ -354,3 +354,61 @@ fn a_fetch_package_is_prepared_from_its_uri_and_its_checksum_is_verified() {
         "int main(void);\n"
     );
 }
+
+#[test]
+fn expire_edits_the_package_file_in_place() {
+    let repo = repository();
+    let yaml = repo.root.join("demo.yaml");
+    let before = fs::read_to_string(&yaml).unwrap();
+    let upstream = repo.root.parent().unwrap().join("upstream");
+    let commit_1_1 = GitRepo::new(&upstream).git(&["rev-parse", "V_1_1_P1^{commit}"]);
+    let output = mindelta(&repo.cache)
+        .env("SOURCE_DATE_EPOCH", "1795780800")
+        .arg("--workspace")
+        .arg(&repo.root)
+        .args(["expire", "demo", "--release", "1.1_p1", "--format", "json"])
+        .output()
+        .unwrap();
+    let report = json(&output);
+    let plan = &report["packages"][0];
+    assert_eq!(plan["expired"][0]["file"], "fix-two.patch", "{plan}");
+    assert!(!repo.root.join("demo/fix-two.patch").exists());
+    assert!(repo.root.join("demo/build.patch").exists());
+    let after = fs::read_to_string(&yaml).unwrap();
+    // Only the lines that had to change: the version, the epoch, the pin, the patch list (and
+    // the note where the patch was).
+    let commit_1_1 = commit_1_1.trim();
+    let note = format!(
+        "  # mindelta expire: dropped fix-two.patch (upstream 1.1_p1, patch-id: identical change in upstream commit {} (V_1_1_P1); content: the hunk is in 1.1_p1) 2026-11-27\n",
+        &commit_1_1[..12]
+    );
+    let expected = before
+        .replace("version: \"1.0_p1\"", "version: \"1.1_p1\"")
+        .replace("epoch: 3", "epoch: 0")
+        .replace(&repo.commit_1_0, commit_1_1)
+        .replace(
+            "  - uses: patch\n    with:\n      patches: fix-two.patch \\\n        build.patch\n",
+            &format!("{note}  - uses: patch\n    with:\n      patches:\n        build.patch\n"),
+        );
+    assert_eq!(after, expected);
+    // The repository reads back and prepares at the new version.
+    let out = repo.root.parent().unwrap().join("out");
+    let prepared = mindelta(&repo.cache)
+        .arg("--workspace")
+        .arg(&repo.root)
+        .args(["prepare", "demo", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(prepared.status.success(), "{prepared:?}");
+    assert_eq!(
+        fs::read_to_string(out.join("greeting.txt")).unwrap(),
+        "one\nTWO\nthree\n"
+    );
+    // No journal is left behind.
+    assert!(
+        fs::read_dir(repo.root.join(".mindelta/journal"))
+            .map(|d| d.flatten().all(|e| !e.file_name().to_string_lossy().ends_with(".json")))
+            .unwrap_or(true)
+    );
+}

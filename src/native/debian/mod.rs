@@ -6,6 +6,7 @@
 
 pub mod changelog;
 pub mod dsc;
+pub mod edit;
 pub mod mangle;
 pub mod metadata;
 pub mod orig;
@@ -173,6 +174,8 @@ pub enum DebianError {
         "`{path}` leads outside the source tree through a symbolic link; mindelta reads only the tree's own files"
     )]
     OutsideTree { path: PathBuf },
+    #[error("`{path}` does not list `{patch}`")]
+    NotListed { path: PathBuf, patch: String },
     #[error("several orig tarballs for one part: {}", files.iter().map(|f| format!("`{}`", f.display())).collect::<Vec<_>>().join(", "))]
     SeveralOrig { files: Vec<PathBuf> },
     #[error("`{path}` line {line}: {message}")]

@@ -9,6 +9,7 @@
 //! `pkg/build/pipelines/{patch,git-am,fetch,git-checkout}.yaml`); each module cites what it
 //! follows. Unknown keys are ignored: a melange file has many keys mindelta does not use.
 
+pub mod edit;
 mod model;
 mod patches;
 mod raw;

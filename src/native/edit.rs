@@ -1,0 +1,281 @@
+//! The native side of `workspace::edit::ManifestEdit`: when the "manifest" of a package is a
+//! melange package file or a Debian series, the edits `expire` and `refresh` ask for are made
+//! by the format's own in-place editor (`melange/edit.rs`, `debian/edit.rs`), changing only the
+//! lines they must.
+//!
+//! - melange: a dropped patch leaves its step (the step goes when it has none left, a comment
+//!   records why), `package.version` moves, `epoch` resets to 0, the `fetch`'s
+//!   `expected-sha256` follows the new tarball; `expected-commit` and `expected-sha512` are set
+//!   from what was fetched by [`finish_expire`].
+//! - Debian: a dropped patch's line leaves the series; the version and `debian/changelog` stay
+//!   the maintainer's (a new upstream version is a new changelog entry, `dch -v`, and a new orig
+//!   tarball, `uscan`).
+
+use std::path::Path;
+
+use super::debian;
+use super::melange::{self, MelangeOptions};
+use crate::workspace::ExpiredEntry;
+
+/// The format of a file `ManifestEdit` edits in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NativeFormat {
+    /// A package file of a melange repository.
+    Melange,
+    /// `debian/patches/series` (or the changelog of a package without one).
+    Debian,
+}
+
+impl NativeFormat {
+    /// The native format of the file at `path`, if it is one.
+    pub fn of(path: &Path) -> Option<NativeFormat> {
+        let parent = path.parent();
+        let in_debian = |folder: &str| {
+            parent
+                .and_then(|p| p.file_name())
+                .is_some_and(|name| name == folder)
+        };
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if (name == "series" || name.ends_with(".series")) && in_debian("patches") {
+            return Some(NativeFormat::Debian);
+        }
+        if name == "changelog" && in_debian("debian") {
+            return Some(NativeFormat::Debian);
+        }
+        melange::is_package_file(path).then_some(NativeFormat::Melange)
+    }
+}
+
+/// Why a native edit could not be made (the text is unchanged).
+#[derive(Debug, thiserror::Error)]
+pub enum NativeEditError {
+    #[error(transparent)]
+    Melange(#[from] melange::edit::MelangeEditError),
+    #[error(transparent)]
+    Debian(#[from] debian::DebianError),
+}
+
+/// The comment a dropped patch leaves in a melange file.
+fn note(entry: &ExpiredEntry) -> String {
+    let mut note = format!(
+        "mindelta expire: dropped {} (upstream {}, {}",
+        entry.file, entry.release, entry.reason
+    );
+    if let Some(evidence) = entry.evidence.as_deref().filter(|e| !e.is_empty()) {
+        note.push_str(": ");
+        note.push_str(evidence);
+    }
+    note.push(')');
+    if let Some(date) = &entry.date {
+        note.push_str(&format!(" {date}"));
+    }
+    note
+}
+
+/// Drop the patches of `entries`.
+pub fn expire_patches(
+    format: NativeFormat,
+    path: &Path,
+    text: &str,
+    entries: &[ExpiredEntry],
+) -> Result<String, NativeEditError> {
+    if entries.is_empty() {
+        return Ok(text.to_string());
+    }
+    match format {
+        NativeFormat::Melange => {
+            let removals: Vec<melange::edit::Removal> = entries
+                .iter()
+                .map(|entry| melange::edit::Removal {
+                    file: entry.file.clone(),
+                    note: note(entry),
+                })
+                .collect();
+            Ok(melange::edit::remove_patches(
+                path,
+                text,
+                &removals,
+                &MelangeOptions::default(),
+            )?)
+        }
+        NativeFormat::Debian => {
+            let files: Vec<&str> = entries.iter().map(|e| e.file.as_str()).collect();
+            Ok(debian::edit::remove_series_entries(path, text, &files)?)
+        }
+    }
+}
+
+/// Move the upstream version: melange's `package.version` (and `epoch` to 0); nothing for
+/// Debian.
+pub fn set_version(
+    format: NativeFormat,
+    path: &Path,
+    text: &str,
+    version: &str,
+) -> Result<String, NativeEditError> {
+    match format {
+        NativeFormat::Melange => Ok(melange::edit::set_version(
+            path,
+            text,
+            version,
+            &MelangeOptions::default(),
+        )?),
+        NativeFormat::Debian => Ok(text.to_string()),
+    }
+}
+
+/// Set the `expected-sha256` of the `fetch` the package's upstream comes from (when it has
+/// one); nothing for Debian (the `.dsc` is made by `dpkg-source -b`).
+pub fn set_sha256(
+    format: NativeFormat,
+    path: &Path,
+    text: &str,
+    sha256: &str,
+) -> Result<String, NativeEditError> {
+    if format != NativeFormat::Melange {
+        return Ok(text.to_string());
+    }
+    set_upstream_input(path, text, "expected-sha256", sha256)
+}
+
+/// Set an input of the step the package's upstream comes from (the first `git-checkout`, else
+/// the first `fetch`), when the step has it.
+pub fn set_upstream_input(
+    path: &Path,
+    text: &str,
+    key: &str,
+    value: &str,
+) -> Result<String, NativeEditError> {
+    let options = MelangeOptions::default();
+    let package = melange::parse_package(path, text, &options)
+        .map_err(melange::edit::MelangeEditError::from)?;
+    let checkout = package
+        .steps()
+        .find(|s| s.action == melange::Action::GitCheckout && s.input("repository").is_some());
+    let fetch = package
+        .steps()
+        .find(|s| s.action == melange::Action::Fetch && s.input("uri").is_some());
+    let Some(step) = checkout.or(fetch) else {
+        return Ok(text.to_string());
+    };
+    if step.input(key).is_none() {
+        return Ok(text.to_string());
+    }
+    let offset = step.position.offset.unwrap_or(0);
+    Ok(melange::edit::set_input(
+        path, text, offset, key, value, &options,
+    )?)
+}
+
+/// What `expire` planned for a package read in place, completed with the integrity pins only
+/// the new release's fetch can give: melange's `expected-commit` (the commit the new tag
+/// resolves to, from the mirror `check` brought up to date) and `expected-sha512` (of the new
+/// tarball). A plan that does not move the version, or a package of another kind, is returned
+/// as it is.
+pub fn finish_expire(
+    package: &crate::workspace::Package,
+    mut plan: crate::expiry::expire::ExpirePlan,
+    fetcher: &crate::upstream::Fetcher,
+) -> Result<crate::expiry::expire::ExpirePlan, crate::expiry::expire::ExpireError> {
+    use crate::expiry::refresh::RefreshError;
+    use crate::upstream::FetchError;
+    let Some(super::NativeOrigin::Melange(melange)) = package.native() else {
+        return Ok(plan);
+    };
+    let Some(moved) = plan.version_moved.clone() else {
+        return Ok(plan);
+    };
+    let release = moved.to;
+    let fetch_error = |source: FetchError| {
+        crate::expiry::expire::ExpireError::Refresh(RefreshError::Fetch {
+            package: package.name.clone(),
+            release: release.clone(),
+            source: Box::new(source),
+        })
+    };
+    let edit_error = |error: NativeEditError| {
+        crate::expiry::expire::ExpireError::Refresh(RefreshError::Edit(
+            crate::workspace::edit::EditError::Edit {
+                path: package.manifest_path.clone(),
+                message: error.to_string(),
+            },
+        ))
+    };
+    let own = melange
+        .at(&melange.version.value)
+        .map_err(|e| edit_error(NativeEditError::Melange(e.into())))?;
+    let at = melange
+        .at(&release)
+        .map_err(|e| edit_error(NativeEditError::Melange(e.into())))?;
+    let mut pins: Vec<(&str, String)> = Vec::new();
+    if let (Some(checkout), Some(new)) = (
+        own.git_checkouts.iter().find(|c| c.repository.is_some()),
+        at.git_checkouts.iter().find(|c| c.repository.is_some()),
+    ) && checkout.expected_commit.is_some()
+    {
+        let url = new.repository.clone().unwrap_or_default();
+        let tags: Vec<String> = new.tag.iter().cloned().collect();
+        let mirror = fetcher.git_mirror(&url).map_err(fetch_error)?;
+        let git_error = |source| FetchError::Git {
+            url: url.clone(),
+            source: Box::new(source),
+        };
+        let repository = crate::git::Repository::open_bare(&mirror)
+            .map_err(|e| fetch_error(git_error(e)))?;
+        let (_, commit) = repository.resolve_tag(&tags).ok_or_else(|| {
+            fetch_error(FetchError::NoSuchTag {
+                url: url.clone(),
+                tried: tags.clone(),
+            })
+        })?;
+        pins.push(("expected-commit", commit.to_string()));
+    }
+    if let Some(native) = package.native()
+        && native.expected_sha512(&melange.version.value).is_some()
+        && let Some(spec) = native.source_spec(&release)
+    {
+        let unverified = crate::upstream::Fetcher::new(
+            crate::upstream::FetchOptions {
+                allow_unverified: true,
+                ..fetcher.options().clone()
+            },
+            None,
+        );
+        let temp = tempfile::Builder::new()
+            .prefix("expire-")
+            .tempdir_in(fetcher.cache().temp_dir().map_err(fetch_error)?)
+            .map_err(|e| fetch_error(FetchError::io(fetcher.cache().root(), e)))?;
+        let fetched = unverified
+            .materialize(&spec, &temp.path().join("tree"))
+            .map_err(fetch_error)?;
+        let archive = match &fetched.sha256 {
+            Some(sha256) if fetched.url.contains("://") => {
+                fetcher.cache().find_tarball(sha256).map_err(fetch_error)?
+            }
+            Some(_) => Some(std::path::PathBuf::from(&fetched.url)),
+            None => None,
+        };
+        if let Some(archive) = archive {
+            pins.push((
+                "expected-sha512",
+                super::package::sha512_file(&archive).map_err(fetch_error)?,
+            ));
+        }
+    }
+    if pins.is_empty() {
+        return Ok(plan);
+    }
+    let path = package.manifest_path.clone();
+    let Some(change) = plan.changes.change_mut(&path) else {
+        return Ok(plan);
+    };
+    let Some(new) = change.new.as_ref() else {
+        return Ok(plan);
+    };
+    let mut text = String::from_utf8_lossy(new).into_owned();
+    for (key, value) in pins {
+        text = set_upstream_input(&path, &text, key, &value).map_err(edit_error)?;
+    }
+    change.new = Some(text.into_bytes());
+    Ok(plan)
+}
