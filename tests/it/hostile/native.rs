@@ -221,3 +221,166 @@ fn a_patch_that_is_a_link_is_not_read() {
     assert!(text.contains("linked.patch"), "{text}");
     assert!(!out.exists());
 }
+
+/// Every file under `root` but mindelta's `.mindelta/` (relative path → content).
+fn files(root: &Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in fs::read_dir(&folder).unwrap().flatten() {
+            let path = entry.path();
+            if entry.file_name() == ".mindelta" {
+                continue;
+            }
+            if entry.file_type().unwrap().is_dir() {
+                stack.push(path);
+            } else {
+                out.insert(path.strip_prefix(root).unwrap().to_path_buf(), fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Kill `expire` after each durable step in turn: the next command (`list`) finds the whole
+/// old state or the whole new one, and says which. `make` builds a fresh workspace in a folder
+/// and returns its root; `journal` is where the journal of that root lives.
+fn killed_expire(
+    temp: &Path,
+    make: &dyn Fn(&Path) -> std::path::PathBuf,
+    journal: &dyn Fn(&Path) -> std::path::PathBuf,
+    args: &[&str],
+    name: &str,
+) {
+    let cache = temp.join("cache");
+    let expire = |root: &Path, step: Option<usize>| {
+        let mut command = mindelta(&cache);
+        command
+            .current_dir(temp)
+            .env("SOURCE_DATE_EPOCH", "1795780800")
+            .arg("--workspace")
+            .arg(root)
+            .args(args);
+        if let Some(step) = step {
+            command.env("MINDELTA_TEST_ABORT_AFTER_STEP", step.to_string());
+        }
+        command.output().unwrap()
+    };
+    let reference = make(&temp.join("reference"));
+    let old = files(&reference);
+    let output = expire(&reference, None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let new = files(&reference);
+    assert_ne!(old, new);
+    let (mut rolled_back, mut finished) = (0, 0);
+    for step in 1.. {
+        let root = make(&temp.join(format!("ws-{step}")));
+        let output = expire(&root, Some(step));
+        if output.status.success() {
+            assert_eq!(files(&root), new);
+            break;
+        }
+        assert_eq!(output.status.code(), None, "step {step}: killed, not failed: {}", stderr(&output));
+        let pending = journal(&root).exists();
+        let listed = run(&root, &["list"]);
+        let text = stderr(&listed);
+        assert!(listed.status.success(), "step {step}: {text}");
+        let state = files(&root);
+        if !pending {
+            assert_eq!(state, new, "step {step}");
+        } else if state == old {
+            rolled_back += 1;
+            assert!(
+                text.contains(&format!("`{name}`: an interrupted `expire` was rolled back")),
+                "step {step}: {text}"
+            );
+        } else {
+            assert_eq!(state, new, "step {step}: neither the old nor the new state");
+            finished += 1;
+            assert!(
+                text.contains(&format!("`{name}`: an interrupted `expire` was finished")),
+                "step {step}: {text}"
+            );
+        }
+        assert!(!journal(&root).exists(), "step {step}: the journal is gone");
+    }
+    assert!(rolled_back > 0 && finished > 0, "{rolled_back} {finished}");
+}
+
+#[test]
+fn a_killed_expire_in_a_melange_repository_leaves_the_old_or_the_new_state() {
+    let temp = tempfile::tempdir().unwrap();
+    let upstream = support::git::GitRepo::new(temp.path().join("upstream"));
+    upstream.write("x", "a\n");
+    upstream.commit("1.0");
+    upstream.tag("v1.0");
+    upstream.write("x", "b\n");
+    upstream.commit("1.1");
+    upstream.tag("v1.1");
+    let url = upstream.path().display().to_string();
+    let make = |root: &Path| {
+        fs::create_dir_all(root.join("demo")).unwrap();
+        fs::write(
+            root.join("demo.yaml"),
+            format!(
+                "package:\n  name: demo\n  version: 1.0\n  epoch: 2\npipeline:\n  - uses: git-checkout\n    with:\n      repository: {url}\n      tag: v${{{{package.version}}}}\n  - uses: patch\n    with:\n      patches: fix.patch\n"
+            ),
+        )
+        .unwrap();
+        fs::write(
+            root.join("demo/fix.patch"),
+            "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n",
+        )
+        .unwrap();
+        root.to_path_buf()
+    };
+    killed_expire(
+        temp.path(),
+        &make,
+        &|root| root.join(".mindelta/journal/demo.json"),
+        &["expire", "demo", "--release", "1.1"],
+        "demo",
+    );
+}
+
+#[test]
+fn a_killed_expire_in_a_debian_tree_leaves_the_old_or_the_new_state() {
+    let temp = tempfile::tempdir().unwrap();
+    let make = |folder: &Path| {
+        let tree = folder.join("hello-1.0");
+        let write = |path: &str, text: &str| {
+            let path = tree.join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        };
+        write(
+            "debian/changelog",
+            "hello (1.0-1) unstable; urgency=medium\n\n  * x\n\n -- A <a@example.org>  Mon, 01 Jan 2024 00:00:00 +0000\n",
+        );
+        write("debian/source/format", "3.0 (quilt)\n");
+        write("debian/patches/series", "fix.patch\nkeep.patch\n");
+        write("debian/patches/fix.patch", "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n");
+        write("debian/patches/keep.patch", "--- a/y\n+++ b/y\n@@ -1 +1 @@\n-y\n+z\n");
+        write("x", "a\n");
+        write("y", "y\n");
+        for (version, x) in [("1.0", "a\n"), ("1.1", "b\n")] {
+            fs::write(
+                folder.join(format!("hello_{version}.orig.tar.gz")),
+                support::gzip(&support::tar(&[
+                    support::TarEntry::file(&format!("hello-{version}/x"), x),
+                    support::TarEntry::file(&format!("hello-{version}/y"), "y\n"),
+                ])),
+            )
+            .unwrap();
+        }
+        tree
+    };
+    killed_expire(
+        temp.path(),
+        &make,
+        &|tree| tree.parent().unwrap().join(".mindelta/journal/hello-1.0.json"),
+        &["expire", "hello", "--release", "1.1"],
+        // The journal is named after the tree's folder (several trees may share a parent).
+        "hello-1.0",
+    );
+}
