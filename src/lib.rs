@@ -15,6 +15,7 @@ pub mod interop;
 pub mod native;
 pub mod patch;
 pub mod prepare;
+pub mod refresh;
 pub mod sbom;
 pub mod upstream;
 pub mod workspace;

@@ -25,8 +25,7 @@ use crate::patch::metadata::{PatchMetadata, read_metadata};
 use crate::patch::{ParseError, parse_patches};
 use crate::upstream::{FetchError, Fetcher, Provenance, SourceSpec};
 use crate::workspace::journal::step;
-use crate::workspace::manifest::expand;
-use crate::workspace::{Package, PatchEntry, PatchStatus, UpstreamSource};
+use crate::workspace::{Package, PatchEntry, PatchStatus};
 use out::{OutAccepted, OutRefusal};
 use staging::Staging;
 
@@ -128,39 +127,6 @@ pub enum PrepareError {
     },
 }
 
-/// The upstream source of `package` at `version`, with templates and relative paths resolved.
-/// A package read in place takes it from its own format (a melange tag through its
-/// `var-transforms`, a Debian orig tarball beside the tree).
-pub fn source_spec(package: &Package, version: &str) -> SourceSpec {
-    let upstream = &package.manifest.upstream;
-    if let Some(spec) = upstream.native.as_ref().and_then(|n| n.source_spec(version)) {
-        return spec;
-    }
-    match &upstream.source {
-        UpstreamSource::Git { url, .. } => SourceSpec::Git {
-            url: local_or_url(package, &expand(url, version)),
-            tags: upstream.tag_candidates(version),
-        },
-        UpstreamSource::Tarball { url, sha256, .. } => SourceSpec::Tarball {
-            url: local_or_url(package, &expand(url, version)),
-            sha256: sha256.clone(),
-        },
-        UpstreamSource::Dir { path } => SourceSpec::Dir {
-            path: package.dir.join(expand(path, version)),
-        },
-    }
-}
-
-/// URLs stay as they are; a local path is taken relative to the package folder.
-fn local_or_url(package: &Package, location: &str) -> String {
-    if location.contains("://") || location.starts_with("git@") || Path::new(location).is_absolute()
-    {
-        location.to_string()
-    } else {
-        package.dir.join(location).to_string_lossy().into_owned()
-    }
-}
-
 /// Fetch, patch and write one package's tree to `out`, atomically.
 pub fn prepare(
     package: &Package,
@@ -222,7 +188,7 @@ pub fn prepare(
         fetcher
     };
     let upstream = main_fetcher
-        .materialize(&source_spec(package, &version), &tree)
+        .materialize(&SourceSpec::of(package, &version), &tree)
         .map_err(fetch_error)?;
     if let Some(native) = package.native() {
         native

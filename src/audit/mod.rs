@@ -193,7 +193,7 @@ fn upstream_facts(
                         .or_insert(0usize) += 1;
                     if let Some(entry) = report.patches.iter_mut().find(|p| p.file == patch.file) {
                         entry.verdict = Some(verdict.as_str().to_string());
-                        entry.verdict_reason = patch.reason.clone();
+                        entry.verdict_reason = patch.reason.map(|reason| reason.to_string());
                     }
                 }
                 report.release = Some(check.release);

@@ -1,28 +1,25 @@
 //! `mindelta audit [PKG…] [--policy FILE|DIR] [--check] [--shard K/N] [--merge REPORT…]`:
 //! the delta report and the policy findings.
 //!
-//! Resolves the options (policies: `--policy`, else the workspace's `policies/` folder if
-//! present; the date ages count to: `MINDELTA_NOW=YYYY-MM-DD`, else today), runs the library's
-//! audit on `--jobs` threads, prints warnings (an upstream whose newest release is unknown) on
-//! stderr and the report on stdout in the chosen format. Exit 4 when a finding of severity
-//! `error` is present, 1 when a package could not be read (after printing the rest).
+//! Resolves the options (policies: `--policy`, else the workspace's `policies/` folder if present;
+//! the date ages count to: `Context::now`, so `MINDELTA_NOW=YYYY-MM-DD` fixes it), runs the
+//! library's audit on `--jobs` threads, prints warnings (an upstream whose newest release is
+//! unknown) on stderr and the report on stdout in the chosen format. Exit 4 when a finding of
+//! severity `error` is present, 1 when a package could not be read (after printing the rest).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use super::error::warn;
-use super::list::{report_failures, workspace_error};
+use super::error::{report_failures, warn};
 use super::progress::Bars;
 use super::{CliError, Context, ErrorKind, FormatArg, output};
 use mindelta::audit::format::{human, markdown, sarif};
 use mindelta::audit::merge::merge_files;
 use mindelta::audit::policy::{Budget, DEFAULT_STEPS, DEFAULT_TIME};
-use mindelta::audit::{
-    AuditError, AuditOptions, AuditReport, PolicyError, PolicySet, Severity, audit,
-};
-use mindelta::upstream::{FetchOptions, Fetcher};
+use mindelta::audit::{AuditOptions, AuditReport, PolicySet, Severity, audit};
+use mindelta::upstream::FetchOptions;
 use mindelta::workspace::shard::Shard;
 
 #[derive(Debug, clap::Args)]
@@ -105,52 +102,37 @@ fn run_audit(context: &Context, args: &Args) -> Result<(AuditReport, Vec<CliErro
             .map_or(DEFAULT_TIME, Duration::from_secs),
     };
     let policies = PolicySet::load(&policy_paths, &workspace.root)
-        .map_err(|e| policy_error(&e))?
+        .map_err(|e| CliError::from(&e))?
         .with_budget(budget);
     let names = workspace
         .select(&args.packages, args.shard)
-        .map_err(|e| workspace_error(&e))?;
+        .map_err(|e| CliError::from(&e))?;
     let bars = Bars::new(context);
-    let fetcher = Fetcher::new(
+    let fetcher = context.fetcher_with(
         FetchOptions {
-            offline: context.offline,
             connect_timeout: LOOKUP_TIMEOUT,
             lookup_deadline: context.fetch.lookup_deadline().unwrap_or(LOOKUP_TIMEOUT),
             ..context.fetch_options()
         },
-        bars.fetch(),
+        &bars,
     );
     let options = AuditOptions {
-        today: today()?,
+        today: context.now()?.date(),
         latest: true,
         check: args.check,
         offline: context.offline,
         progress: bars.package_hook("auditing"),
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(context.jobs)
-        .build()
-        .map_err(|e| CliError::new(ErrorKind::Error, format!("cannot start workers: {e}")))?;
-    let outcome = pool.install(|| audit(&workspace, &names, &policies, Some(&fetcher), &options));
+    let outcome = context
+        .pool()?
+        .install(|| audit(&workspace, &names, &policies, Some(&fetcher), &options));
     for warning in &outcome.warnings {
         warn(
             context.quiet,
             &format!("{}: {}", warning.package, warning.message),
         );
     }
-    let failures = outcome
-        .failures
-        .iter()
-        .map(|failure| match failure {
-            AuditError::Workspace(error) => workspace_error(error),
-            AuditError::Policy(error) => CliError::from_error(ErrorKind::Error, error).hint(
-                "simplify the rule, or raise the budget with `--policy-steps N` (or \
-                 `--policy-seconds N`) if you trust the policy",
-            ),
-            other => CliError::from_error(ErrorKind::Error, other)
-                .hint("fix the manifest entry or restore the patch file"),
-        })
-        .collect();
+    let failures = outcome.failures.iter().map(CliError::from).collect();
     Ok((outcome.report, failures))
 }
 
@@ -175,24 +157,4 @@ fn render(context: &Context, report: &AuditReport) -> Result<(), CliError> {
             output::stdout(&human::render(report, human::HumanStyle { width, color }))
         }
     }
-}
-
-/// The day ages count to: `MINDELTA_NOW` (`YYYY-MM-DD`), else today (UTC).
-fn today() -> Result<time::Date, CliError> {
-    match std::env::var("MINDELTA_NOW") {
-        Ok(text) if !text.trim().is_empty() => mindelta::audit::report::parse_date(&text)
-            .ok_or_else(|| {
-                CliError::new(
-                    ErrorKind::Error,
-                    format!("`MINDELTA_NOW` is not a date: `{text}`"),
-                )
-                .hint("use `YYYY-MM-DD`, e.g. `MINDELTA_NOW=2026-12-01`")
-            }),
-        _ => Ok(time::OffsetDateTime::now_utc().date()),
-    }
-}
-
-fn policy_error(error: &PolicyError) -> CliError {
-    CliError::from_error(ErrorKind::Error, error)
-        .hint("see docs/policies.md for the rule format and the fields a rule can use")
 }

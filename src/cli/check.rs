@@ -9,15 +9,13 @@ use std::process::ExitCode;
 
 use rayon::prelude::*;
 
-use super::list::{report_failures, workspace_error};
+use super::error::report_failures;
 use super::progress::Bars;
-use super::{CliError, Context, ErrorKind, Format, fetch, output};
+use super::release::release_for;
+use super::{CliError, Context, ErrorKind, Format, output};
 use mindelta::expiry::{
-    CheckError, CheckOptions, EvidenceResult, PackageCheck, PatchCheck, Verdict, check_package,
+    CheckOptions, Detector, EvidenceResult, PackageCheck, PatchCheck, Verdict, check_package,
 };
-use mindelta::upstream::release::latest;
-use mindelta::upstream::{FetchError, FetchErrorKind, FetchOptions, Fetcher};
-use mindelta::workspace::Package;
 use mindelta::workspace::shard::Shard;
 
 #[derive(Debug, clap::Args)]
@@ -51,38 +49,32 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let workspace = context.workspace()?;
     let names = workspace
         .select(&args.packages, args.shard)
-        .map_err(|e| workspace_error(&e))?;
+        .map_err(|e| CliError::from(&e))?;
     let bars = Bars::new(context);
-    let fetcher = Fetcher::new(
-        FetchOptions {
-            offline: context.offline,
-            ..context.fetch_options()
-        },
-        bars.fetch(),
-    );
+    let fetcher = context.fetcher(&bars);
     let options = CheckOptions {
         offline: context.offline,
         ..CheckOptions::default()
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(context.jobs)
-        .build()
-        .map_err(|e| CliError::new(ErrorKind::Error, format!("cannot start workers: {e}")))?;
     let counter = bars.packages("checking", names.len());
-    let results: Vec<Result<PackageCheck, CliError>> = pool.install(|| {
+    let results: Vec<Result<PackageCheck, CliError>> = context.pool()?.install(|| {
         names
             .par_iter()
             .map(|name| {
                 let checked = (|| {
-                    let package = workspace.load(name).map_err(|e| workspace_error(&e))?;
-                    let (release, tag) = release_for(&package, &fetcher, &args)?;
+                    let package = workspace.load(name).map_err(|e| CliError::from(&e))?;
+                    let (release, tag) = release_for(&package, &fetcher, args.release.as_deref())
+                        .map_err(|error| match error.kind {
+                        ErrorKind::Unavailable => error.hint("no verdict was guessed"),
+                        _ => error,
+                    })?;
                     let options = CheckOptions {
                         release_tag: tag,
                         history_progress: bars.history(name),
                         ..options.clone()
                     };
                     check_package(&package, &release, &fetcher, &options)
-                        .map_err(|e| check_error(&e, context.offline))
+                        .map_err(|e| CliError::from(&e))
                 })();
                 counter.inc();
                 checked
@@ -110,8 +102,8 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     // judged; the command still fails (exit 1), naming the file.
     for package in &checked {
         let unreadable = package.patches.iter().flat_map(|patch| &patch.evidence);
-        for evidence in
-            unreadable.filter(|e| e.detector == "patch" && e.result == EvidenceResult::Error)
+        for evidence in unreadable
+            .filter(|e| e.detector == Detector::Patch && e.result == EvidenceResult::Error)
         {
             failures.push(CliError::new(
                 ErrorKind::Error,
@@ -124,79 +116,6 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::from(FINDINGS));
     }
     Ok(code)
-}
-
-/// The release to judge `package` against (and its tag when discovered): `--release`, else
-/// the newest discovered release.
-fn release_for(
-    package: &Package,
-    fetcher: &Fetcher,
-    args: &Args,
-) -> Result<(String, Option<String>), CliError> {
-    if let Some(release) = &args.release {
-        return Ok((release.clone(), None));
-    }
-    match latest(package, fetcher, false) {
-        Ok(Some(release)) => Ok((release.version, release.tag)),
-        Ok(None) => Err(CliError::new(
-            ErrorKind::Error,
-            format!("no release of `{}` was discovered", package.name),
-        )
-        .hint("pass `--release V`, or set `upstream.releases` in the manifest")),
-        Err(error) => Err(fetch_error(
-            CliError::from_error(fetch_kind(error.kind()), &error),
-            &error,
-            fetcher.options().offline,
-        )),
-    }
-}
-
-fn fetch_kind(kind: FetchErrorKind) -> ErrorKind {
-    match kind {
-        FetchErrorKind::Unavailable | FetchErrorKind::NotFound => ErrorKind::Unavailable,
-        FetchErrorKind::Integrity => ErrorKind::Integrity,
-        FetchErrorKind::Invalid => ErrorKind::Error,
-    }
-}
-
-fn fetch_error(cli: CliError, error: &FetchError, offline: bool) -> CliError {
-    let cli = match cli.kind {
-        ErrorKind::Unavailable => cli.hint("no verdict was guessed"),
-        _ => cli,
-    };
-    fetch::with_hint(cli, error, offline)
-}
-
-/// A user-facing error for a package that could not be checked.
-fn check_error(error: &CheckError, offline: bool) -> CliError {
-    match error {
-        CheckError::Fetch { source, .. } if source.kind() == FetchErrorKind::NotFound => {
-            not_found_error(error, source)
-        }
-        CheckError::Fetch { source, .. } => {
-            let kind = fetch_kind(source.kind());
-            fetch_error(CliError::from_error(kind, error), source, offline)
-        }
-        CheckError::Tree { .. } => CliError::from_error(ErrorKind::Error, error),
-    }
-}
-
-/// A release the upstream does not have (exit 5, not retryable): what to pass instead.
-fn not_found_error(error: &CheckError, source: &FetchError) -> CliError {
-    let cli = CliError::from_error(ErrorKind::Unavailable, error);
-    match source {
-        FetchError::NoSuchRelease {
-            package, source, ..
-        } if matches!(**source, FetchError::PinnedOnly { .. }) => {
-            cli.hint(format!(
-                "to judge other releases, write `{{version}}` where the version goes in the `dir` path \
-                 (e.g. `../vendor/{package}-{{version}}`), one folder per release"
-            ))
-        }
-        _ => cli.hint(
-            "no verdict was guessed; pass one of the known releases to `--release` (this is not retryable)",
-        ),
-    }
 }
 
 /// One block per package: a heading, then `verdict  file  why` per patch.
@@ -243,13 +162,15 @@ fn summary(patch: &PatchCheck) -> String {
         .find(|e| e.result == EvidenceResult::Error)
     {
         parts.push(format!("{}: {}", evidence.detector, evidence.detail));
-    } else if let Some(content) = patch.evidence.iter().find(|e| e.detector == "content") {
+    } else if let Some(content) = patch
+        .evidence
+        .iter()
+        .find(|e| e.detector == Detector::Content)
+    {
         parts.push(format!("content: {}", content.detail));
-        if let Some(commit) = patch
-            .evidence
-            .iter()
-            .find(|e| e.detector == "upstream-commit" && e.result == EvidenceResult::NotFound)
-        {
+        if let Some(commit) = patch.evidence.iter().find(|e| {
+            e.detector == Detector::UpstreamCommit && e.result == EvidenceResult::NotFound
+        }) {
             parts.push(format!("upstream-commit: {}", commit.detail));
         }
     }

@@ -99,6 +99,29 @@ impl CliError {
     }
 }
 
+/// Print every failure of a batch command and return a summary error whose kind is the most
+/// severe one (so the command reports all of them and still exits non-zero).
+pub fn report_failures(failures: Vec<CliError>) -> Result<std::process::ExitCode, CliError> {
+    match failures.len() {
+        0 => Ok(std::process::ExitCode::SUCCESS),
+        1 => Err(failures.into_iter().next().expect("one failure")),
+        count => {
+            let kind = failures
+                .iter()
+                .map(|f| f.kind)
+                .max()
+                .unwrap_or(ErrorKind::Error);
+            for failure in &failures {
+                failure.print();
+            }
+            Err(CliError::new(
+                kind,
+                format!("{count} packages failed (reported above)"),
+            ))
+        }
+    }
+}
+
 /// Print a warning line to stderr (unless quiet).
 pub fn warn(quiet: bool, message: &str) {
     if !quiet {

@@ -10,14 +10,12 @@
 
 use std::process::ExitCode;
 
-use super::list::{report_failures, workspace_error};
+use super::error::report_failures;
 use super::progress::Bars;
+use super::release::release_for;
 use super::{CliError, Context, ErrorKind, Format, output};
-use mindelta::expiry::expire::{ExpireError, ExpireOptions, ExpirePlan, plan_expire};
-use mindelta::expiry::{CheckOptions, refresh::RefreshError};
-use mindelta::upstream::{FetchError, FetchErrorKind, FetchOptions, Fetcher};
-use mindelta::workspace::Package;
-use mindelta::workspace::edit::EditError;
+use mindelta::expiry::CheckOptions;
+use mindelta::expiry::expire::{ExpireOptions, ExpirePlan, plan_expire};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -49,18 +47,13 @@ struct Report<'a> {
 pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let workspace = context.workspace()?;
     let names = if args.packages.is_empty() {
-        workspace.package_names().map_err(|e| workspace_error(&e))?
+        workspace.package_names().map_err(|e| CliError::from(&e))?
     } else {
         args.packages.clone()
     };
     let bars = Bars::new(context);
-    let fetcher = Fetcher::new(
-        FetchOptions {
-            offline: context.offline,
-            ..context.fetch_options()
-        },
-        bars.fetch(),
-    );
+    let fetcher = context.fetcher(&bars);
+    let date = context.now()?.date();
     let options = ExpireOptions {
         check: CheckOptions {
             offline: context.offline,
@@ -68,7 +61,12 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         },
         fuzz: args.fuzz,
         allow_conflicts: args.allow_conflicts,
-        date: today(),
+        date: format!(
+            "{:04}-{:02}-{:02}",
+            date.year(),
+            u8::from(date.month()),
+            date.day()
+        ),
     };
     let mut plans = Vec::new();
     let mut failures = Vec::new();
@@ -83,14 +81,16 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         };
         let planned = workspace
             .load(name)
-            .map_err(|e| workspace_error(&e))
+            .map_err(|e| CliError::from(&e))
             .and_then(|package| {
-                let release = release_for(&package, &args, &fetcher)?;
+                // The discovered tag is not used: the refresh reads the release through the
+                // manifest's tag template, and the check must judge the same tree.
+                let (release, _) = release_for(&package, &fetcher, args.release.as_deref())?;
                 plan_expire(&package, &release, &fetcher, &options)
                     .and_then(|plan| {
                         mindelta::native::edit::finish_expire(&package, plan, &fetcher)
                     })
-                    .map_err(|e| expire_error(&e))
+                    .map_err(|e| CliError::from(&e).hint("nothing was changed"))
             });
         match planned {
             Ok(plan) => plans.push(plan),
@@ -121,15 +121,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         } else {
             match plan.changes.clone().commit() {
                 Ok(()) => committed.push(plan),
-                Err(error @ EditError::RollbackFailed { .. }) => failures.push(
-                    CliError::from_error(ErrorKind::Error, &error).hint(
-                        "the next mindelta command on the workspace finishes the rollback from the journal",
-                    ),
-                ),
-                Err(error) => failures.push(
-                    CliError::from_error(ErrorKind::Error, &error)
-                        .hint(format!("`{}` was left as it was", plan.name)),
-                ),
+                Err(error) => failures.push(CliError::from(&error)),
             }
         }
     }
@@ -145,45 +137,6 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         status!("dry run: nothing was changed");
     }
     report_failures(failures)
-}
-
-/// The release to move `package` to: `--release`, else the newest discovered one.
-fn release_for(package: &Package, args: &Args, fetcher: &Fetcher) -> Result<String, CliError> {
-    if let Some(release) = &args.release {
-        return Ok(release.clone());
-    }
-    match mindelta::upstream::release::latest(package, fetcher, false) {
-        Ok(Some(release)) => Ok(release.version),
-        Ok(None) => Err(CliError::new(
-            ErrorKind::Error,
-            format!("no release of `{}` was discovered", package.name),
-        )
-        .hint("pass `--release V`, or set `upstream.releases` in the manifest")),
-        Err(error) => Err(fetch_error(&error)),
-    }
-}
-
-fn fetch_error(error: &FetchError) -> CliError {
-    let kind = match error.kind() {
-        FetchErrorKind::Unavailable | FetchErrorKind::NotFound => ErrorKind::Unavailable,
-        FetchErrorKind::Integrity => ErrorKind::Integrity,
-        FetchErrorKind::Invalid => ErrorKind::Error,
-    };
-    CliError::from_error(kind, error)
-}
-
-/// A user-facing error for a package that could not be planned (nothing was written).
-pub fn expire_error(error: &ExpireError) -> CliError {
-    let kind = match error {
-        ExpireError::Check(mindelta::expiry::CheckError::Fetch { source, .. })
-        | ExpireError::Refresh(RefreshError::Fetch { source, .. }) => match source.kind() {
-            FetchErrorKind::Unavailable | FetchErrorKind::NotFound => ErrorKind::Unavailable,
-            FetchErrorKind::Integrity => ErrorKind::Integrity,
-            FetchErrorKind::Invalid => ErrorKind::Error,
-        },
-        _ => ErrorKind::Error,
-    };
-    CliError::from_error(kind, error).hint("nothing was changed")
 }
 
 /// One block per package: what went, what changed, what stays.
@@ -226,20 +179,4 @@ fn render(plans: &[ExpirePlan]) -> String {
         }
     }
     text
-}
-
-/// Today's date (UTC) for `expired:` records; `SOURCE_DATE_EPOCH` wins, for reproducible runs.
-pub fn today() -> String {
-    let now = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok())
-        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
-        .unwrap_or_else(time::OffsetDateTime::now_utc);
-    let date = now.date();
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
 }

@@ -5,9 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::error::warn;
-use super::list::workspace_error;
-use super::{CliError, Context, ErrorKind, Format, output};
-use mindelta::interop::{ExportError, export_quilt};
+use super::{CliError, Context, Format, output};
+use mindelta::interop::export_quilt;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -38,8 +37,8 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let workspace = context.workspace()?;
     let package = workspace
         .load(&args.package)
-        .map_err(|e| workspace_error(&e))?;
-    let exported = export_quilt(&package, &args.out, args.force).map_err(|e| export_error(&e))?;
+        .map_err(|e| CliError::from(&e))?;
+    let exported = export_quilt(&package, &args.out, args.force).map_err(|e| CliError::from(&e))?;
     for patch in &exported.patches {
         for lost in &patch.lost {
             warn(
@@ -64,12 +63,4 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         Format::Human => {}
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn export_error(error: &ExportError) -> CliError {
-    let cli = CliError::from_error(ErrorKind::Error, error);
-    match error.hint() {
-        Some(hint) => cli.hint(hint),
-        None => cli,
-    }
 }

@@ -1,5 +1,5 @@
-//! The bounds of downloads, archives and git fetches on the command line, and the hints that
-//! go with fetch errors.
+//! The bounds of downloads, archives and git fetches on the command line (the hints that go
+//! with fetch errors are in `conversion.rs`).
 //!
 //! Each bound of `FetchOptions` is a global option that is also read from an environment
 //! variable (`docs/bounds.md` lists them with their defaults); they are left out of `-h` and
@@ -8,9 +8,7 @@
 
 use std::time::Duration;
 
-use mindelta::upstream::{FetchError, FetchOptions};
-
-use super::CliError;
+use mindelta::upstream::FetchOptions;
 
 /// Global options bounding what a fetch may download, unpack and wait for.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -40,6 +38,9 @@ pub struct FetchArgs {
     /// How long a transfer may stay under the low-speed limit [default: 60s]
     #[arg(long, global = true, value_name = "DURATION", env = "MINDELTA_SPEED_TIME", value_parser = parse_duration, hide_short_help = true)]
     speed_time: Option<Duration>,
+    /// Wait before retrying a failed download, doubled before the last try [default: 0.2s]
+    #[arg(long, global = true, value_name = "DURATION", env = "MINDELTA_RETRY_BACKOFF", value_parser = parse_duration, hide_short_help = true)]
+    retry_backoff: Option<Duration>,
 }
 
 impl FetchArgs {
@@ -54,6 +55,7 @@ impl FetchArgs {
             lookup_deadline,
             speed_limit,
             speed_time,
+            retry_backoff,
         } = self.clone();
         let set = |value: Option<u64>, field: &mut u64| {
             if let Some(value) = value {
@@ -68,6 +70,7 @@ impl FetchArgs {
         options.deadline = fetch_deadline.unwrap_or(options.deadline);
         options.lookup_deadline = lookup_deadline.unwrap_or(options.lookup_deadline);
         options.speed_time = speed_time.unwrap_or(options.speed_time);
+        options.retry_backoff = retry_backoff.unwrap_or(options.retry_backoff);
     }
 
     /// The look-up deadline given by the user, if any.
@@ -113,45 +116,6 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("`{text}` is not a duration (seconds, or with s, m or h)"))?;
     Duration::try_from_secs_f64(seconds * scale).map_err(|_| format!("`{text}` is out of range"))
-}
-
-/// The hint for a fetch error: what to do next, with `--offline` named only when it was given.
-pub fn with_hint(cli: CliError, error: &FetchError, offline: bool) -> CliError {
-    match error {
-        FetchError::NotCached { .. } => {
-            cli.hint("run once without `--offline` to fill the cache; this is retryable")
-        }
-        FetchError::CorruptMirror { path, .. } if offline => cli.hint(format!(
-            "delete `{}`, or run without `--offline` to clone it again",
-            path.display()
-        )),
-        FetchError::CorruptMirror { path, .. } => {
-            cli.hint(format!("delete `{}` and run again", path.display()))
-        }
-        FetchError::NotFound { .. } => cli.hint(
-            "check `upstream.version` and the URL in the manifest; retrying will not help",
-        ),
-        FetchError::RefusedRedirect { .. } => cli.hint(
-            "only http and https redirects are followed; retrying will not help",
-        ),
-        FetchError::DownloadTooLarge { .. } => cli.hint(
-            "if the file is expected to be this large, raise `--max-download-size` (or `MINDELTA_MAX_DOWNLOAD_SIZE`)",
-        ),
-        FetchError::TooLarge { .. } => cli.hint(
-            "if the tree is expected to be this large, raise `--max-expanded-size` (or `MINDELTA_MAX_EXPANDED_SIZE`)",
-        ),
-        FetchError::DecoderMemory { .. } => cli.hint(
-            "if the archive is trusted, raise `--decoder-memory` (or `MINDELTA_DECODER_MEMORY`)",
-        ),
-        FetchError::TooSlow { .. } | FetchError::DeadlineExceeded { .. } => cli.hint(
-            "this is retryable; the bounds are `--speed-limit`, `--speed-time` and `--fetch-deadline`",
-        ),
-        FetchError::Integrity { .. } => cli.hint(
-            "the download does not match `sha256` in the manifest: do not retry; check the upstream release and the checksum",
-        ),
-        error if error.retryable() => cli.hint("check the URL and the network; this is retryable"),
-        _ => cli,
-    }
 }
 
 #[cfg(test)]

@@ -7,17 +7,16 @@
 //! `--upstream-dir` that names the version becomes a `{version}` template, and one that does
 //! not is kept with a warning that says why (it provides that one release only).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-
-use sha2::{Digest, Sha256};
 
 use super::error::warn;
 use super::{CliError, Context, ErrorKind, Format, output};
 use mindelta::interop::{
-    DirUpstream, ImportError, ImportedPackage, MelangeImport, QuiltImport, dir_upstream,
-    import_melange, import_quilt,
+    DirUpstream, ImportedPackage, MelangeImport, QuiltImport, dir_upstream, import_melange,
+    import_quilt,
 };
+use mindelta::upstream::cache::sha256_file;
 use mindelta::workspace::{Upstream, UpstreamSource, Workspace};
 
 #[derive(Debug, clap::Args)]
@@ -104,7 +103,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
             },
         ),
     }
-    .map_err(|e| import_error(&e))?;
+    .map_err(|e| CliError::from(&e))?;
     render(context, &imported)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -136,7 +135,9 @@ fn upstream(args: &QuiltArgs, context: &Context) -> Result<Upstream, CliError> {
         let sha256 = match &args.sha256 {
             Some(sum) => Some(sum.trim().to_ascii_lowercase()),
             None => match local_file(&url) {
-                Some(path) if !url.contains("{version}") => Some(sha256_of(&path)?),
+                Some(path) if !url.contains("{version}") => {
+                    Some(sha256_file(&path).map_err(|e| CliError::from(&e))?)
+                }
                 _ => {
                     warn(
                         context.quiet,
@@ -204,34 +205,6 @@ fn local_file(location: &str) -> Option<PathBuf> {
         None => return None,
     };
     path.is_file().then_some(path)
-}
-
-fn sha256_of(path: &Path) -> Result<String, CliError> {
-    let failed = |e: std::io::Error| {
-        CliError::new(
-            ErrorKind::Error,
-            format!("cannot read `{}`: {e}", path.display()),
-        )
-    };
-    let mut file = std::fs::File::open(path).map_err(failed)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        let read = std::io::Read::read(&mut file, &mut buffer).map_err(failed)?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&buffer[..read]);
-    }
-    Ok(hex::encode(hasher.finalize()))
-}
-
-fn import_error(error: &ImportError) -> CliError {
-    let cli = CliError::from_error(ErrorKind::Error, error);
-    match error.hint() {
-        Some(hint) => cli.hint(hint),
-        None => cli,
-    }
 }
 
 fn render(context: &Context, imported: &ImportedPackage) -> Result<(), CliError> {

@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
-use super::{CliError, Context, ErrorKind, Format, output};
-use mindelta::workspace::{Package, UpstreamSource, WorkspaceError};
+use super::error::report_failures;
+use super::{CliError, Context, Format, output};
+use mindelta::workspace::{Package, UpstreamSource};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -41,9 +42,7 @@ struct ListedPatch {
 pub fn run(context: &Context, args: Args) -> Result<std::process::ExitCode, CliError> {
     let workspace = context.workspace()?;
     let names = if args.packages.is_empty() {
-        workspace
-            .package_names()
-            .map_err(|e| CliError::from_error(ErrorKind::Error, &e))?
+        workspace.package_names().map_err(|e| CliError::from(&e))?
     } else {
         args.packages
     };
@@ -52,7 +51,7 @@ pub fn run(context: &Context, args: Args) -> Result<std::process::ExitCode, CliE
     for name in &names {
         match workspace.load(name) {
             Ok(package) => listed.push(describe(&package)),
-            Err(error) => failures.push(workspace_error(&error)),
+            Err(error) => failures.push(CliError::from(&error)),
         }
     }
     match context.format {
@@ -60,43 +59,6 @@ pub fn run(context: &Context, args: Args) -> Result<std::process::ExitCode, CliE
         Format::Human => output::stdout(&render(&listed))?,
     }
     report_failures(failures)
-}
-
-/// Print every failure of a batch command and return a summary error whose kind is the most
-/// severe one (so the command reports all of them and still exits non-zero).
-pub fn report_failures(failures: Vec<CliError>) -> Result<std::process::ExitCode, CliError> {
-    match failures.len() {
-        0 => Ok(std::process::ExitCode::SUCCESS),
-        1 => Err(failures.into_iter().next().expect("one failure")),
-        count => {
-            let kind = failures
-                .iter()
-                .map(|f| f.kind)
-                .max()
-                .unwrap_or(ErrorKind::Error);
-            for failure in &failures {
-                failure.print();
-            }
-            Err(CliError::new(
-                kind,
-                format!("{count} packages failed (reported above)"),
-            ))
-        }
-    }
-}
-
-/// A workspace or manifest error, with the manifest's hint.
-pub fn workspace_error(error: &WorkspaceError) -> CliError {
-    let mut cli = CliError::from_error(ErrorKind::Error, error);
-    if let WorkspaceError::Manifest(manifest) = error
-        && let Some(hint) = manifest.hint()
-    {
-        cli = cli.hint(hint);
-    }
-    if let WorkspaceError::UnknownPackage { .. } = error {
-        cli = cli.hint("`mindelta list` shows the packages of the workspace");
-    }
-    cli
 }
 
 fn describe(package: &Package) -> ListedPackage {

@@ -15,6 +15,7 @@ macro_rules! status {
 mod apply;
 mod audit;
 mod check;
+mod conversion;
 mod error;
 mod expire;
 mod export;
@@ -28,6 +29,7 @@ mod prepare;
 mod progress;
 mod recovery;
 mod refresh;
+mod release;
 mod versions;
 
 use std::io::IsTerminal;
@@ -35,8 +37,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use mindelta::upstream::{FetchOptions, Fetcher};
+use time::OffsetDateTime;
 
 pub use error::{CliError, ErrorKind};
+use progress::Bars;
 
 /// Keep the delta between a distribution and its upstreams small.
 #[derive(Debug, Parser)]
@@ -167,11 +172,54 @@ impl Context {
     }
 
     /// The fetch options of this run: the cache, `--offline` and every bound given.
-    pub fn fetch_options(&self) -> mindelta::upstream::FetchOptions {
-        let mut options = mindelta::upstream::FetchOptions::new(&self.cache_dir);
+    pub fn fetch_options(&self) -> FetchOptions {
+        let mut options = FetchOptions::new(&self.cache_dir);
         options.offline = self.offline;
         self.fetch.apply(&mut options);
         options
+    }
+
+    /// The fetcher of this run ([`Context::fetch_options`]), its progress drawn by `bars`.
+    pub fn fetcher(&self, bars: &Bars) -> Fetcher {
+        self.fetcher_with(self.fetch_options(), bars)
+    }
+
+    /// A fetcher with `options` (this run's, adjusted by a command), its progress drawn by
+    /// `bars`.
+    pub fn fetcher_with(&self, options: FetchOptions, bars: &Bars) -> Fetcher {
+        Fetcher::new(options, bars.fetch())
+    }
+
+    /// The worker pool of `--jobs` threads that parallel commands run on.
+    pub fn pool(&self) -> Result<rayon::ThreadPool, CliError> {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(self.jobs)
+            .build()
+            .map_err(|e| CliError::new(ErrorKind::Error, format!("cannot start workers: {e}")))
+    }
+
+    /// The time of this run, for expiry records, audit ages and SBOM timestamps:
+    /// `MINDELTA_NOW` (`YYYY-MM-DD`, midnight UTC) when set, else `SOURCE_DATE_EPOCH` (seconds)
+    /// when it is a number, else the system clock (UTC). Either variable makes a run
+    /// reproducible; an invalid `MINDELTA_NOW` is an error, never ignored.
+    pub fn now(&self) -> Result<OffsetDateTime, CliError> {
+        if let Ok(text) = std::env::var("MINDELTA_NOW")
+            && !text.trim().is_empty()
+        {
+            let date = mindelta::audit::report::parse_date(&text).ok_or_else(|| {
+                CliError::new(
+                    ErrorKind::Error,
+                    format!("`MINDELTA_NOW` is not a date: `{text}`"),
+                )
+                .hint("use `YYYY-MM-DD`, e.g. `MINDELTA_NOW=2026-12-01`")
+            })?;
+            return Ok(date.midnight().assume_utc());
+        }
+        Ok(std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+            .unwrap_or_else(OffsetDateTime::now_utc))
     }
 
     /// The workspace: `--workspace`, else discovered from the current folder; an edit that a
@@ -183,8 +231,7 @@ impl Context {
             None => Workspace::discover(&std::env::current_dir().unwrap_or_default()),
         };
         let workspace = found.map_err(|error| {
-            CliError::from_error(ErrorKind::Error, &error)
-                .hint("run inside a workspace or pass `--workspace DIR`")
+            CliError::from(&error).hint("run inside a workspace or pass `--workspace DIR`")
         })?;
         recovery::report(self, &workspace.recover());
         Ok(workspace)

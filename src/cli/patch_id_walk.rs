@@ -52,11 +52,8 @@ pub fn run(context: &Context, args: &WalkArgs, range: &str) -> Result<ExitCode, 
         PatchIdCache::load(&context.cache_dir, history.url())
     };
     let git_dir = history.path().to_path_buf();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(context.jobs)
-        .build()
-        .map_err(|e| CliError::new(ErrorKind::Error, format!("cannot start workers: {e}")))?;
-    let walked = pool
+    let walked = context
+        .pool()?
         .install(|| patch_ids(&git_dir, &commits, &mut cache, None))
         .map_err(|e| CliError::from_error(ErrorKind::Error, &e))?;
     if walked.missing > 0 {

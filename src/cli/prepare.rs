@@ -7,15 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use rayon::prelude::*;
+use time::OffsetDateTime;
 
-use super::apply::apply_error;
-use super::error::warn;
-use super::list::{report_failures, workspace_error};
+use super::error::{report_failures, warn};
 use super::progress::Bars;
-use super::{CliError, Context, ErrorKind, Format, fetch, output};
-use mindelta::prepare::out::OutRefusal;
-use mindelta::prepare::{PatchOutcome, PrepareError, PrepareOptions, PreparedPackage, prepare};
-use mindelta::upstream::{FetchErrorKind, FetchOptions, Fetcher};
+use super::{CliError, Context, ErrorKind, Format, output};
+use mindelta::prepare::{PatchOutcome, PrepareOptions, PreparedPackage, prepare};
+use mindelta::upstream::FetchOptions;
 use mindelta::workspace::shard::Shard;
 
 #[derive(Debug, clap::Args)]
@@ -51,38 +49,35 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let workspace = context.workspace()?;
     let names = workspace
         .select(&args.packages, args.shard)
-        .map_err(|e| workspace_error(&e))?;
+        .map_err(|e| CliError::from(&e))?;
     let nested = args.all || names.len() > 1;
     let bars = Bars::new(context);
-    let fetcher = Fetcher::new(
+    let fetcher = context.fetcher_with(
         FetchOptions {
-            offline: context.offline,
             allow_unverified: args.allow_unverified,
             ..context.fetch_options()
         },
-        bars.fetch(),
+        &bars,
     );
     let options = PrepareOptions {
         fuzz: args.fuzz,
         force: args.force,
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(context.jobs)
-        .build()
-        .map_err(|e| CliError::new(ErrorKind::Error, format!("cannot start workers: {e}")))?;
+    // Read before any work, so an invalid `MINDELTA_NOW` fails fast.
+    let now = args.sbom.as_ref().map(|_| context.now()).transpose()?;
     let counter = bars.packages("preparing", names.len());
-    let results: Vec<Result<PreparedPackage, CliError>> = pool.install(|| {
+    let results: Vec<Result<PreparedPackage, CliError>> = context.pool()?.install(|| {
         names
             .par_iter()
             .map(|name| {
-                let package = workspace.load(name).map_err(|e| workspace_error(&e))?;
+                let package = workspace.load(name).map_err(|e| CliError::from(&e))?;
                 let out = if nested {
                     args.out.join(name)
                 } else {
                     args.out.clone()
                 };
-                let prepared = prepare(&package, &fetcher, &out, &options)
-                    .map_err(|e| prepare_error(&e, context.offline));
+                let prepared =
+                    prepare(&package, &fetcher, &out, &options).map_err(|e| CliError::from(&e));
                 counter.inc();
                 prepared
             })
@@ -130,8 +125,8 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
             }
         }
     }
-    if let Some(path) = &args.sbom {
-        write_sbom(path, &prepared)?;
+    if let (Some(path), Some(now)) = (&args.sbom, now) {
+        write_sbom(path, &prepared, now)?;
     }
     match context.format {
         Format::Json => output::json(&serde_json::json!({ "packages": prepared }))?,
@@ -161,8 +156,15 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     report_failures(failures)
 }
 
-fn write_sbom(path: &Path, prepared: &[PreparedPackage]) -> Result<(), CliError> {
-    let timestamp = sbom_timestamp();
+/// The SBOM of `prepared` at `path`, stamped with `now` (RFC 3339).
+fn write_sbom(
+    path: &Path,
+    prepared: &[PreparedPackage],
+    now: OffsetDateTime,
+) -> Result<(), CliError> {
+    let timestamp = now
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
     let document = mindelta::sbom::cyclonedx(prepared, &timestamp);
     let mut text = serde_json::to_string_pretty(&document)
         .map_err(|e| CliError::new(ErrorKind::Error, format!("cannot encode the SBOM: {e}")))?;
@@ -185,49 +187,4 @@ fn write_sbom(path: &Path, prepared: &[PreparedPackage]) -> Result<(), CliError>
             format!("cannot write the SBOM to `{}`: {e}", path.display()),
         )
     })
-}
-
-/// RFC 3339 time: `SOURCE_DATE_EPOCH` when set (reproducible builds), else now.
-fn sbom_timestamp() -> String {
-    let time = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok())
-        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
-        .unwrap_or_else(time::OffsetDateTime::now_utc);
-    time.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-/// A user-facing error for a package that could not be prepared.
-fn prepare_error(error: &PrepareError, offline: bool) -> CliError {
-    match error {
-        PrepareError::Fetch { source, .. } => {
-            let kind = match source.kind() {
-                FetchErrorKind::Unavailable | FetchErrorKind::NotFound => ErrorKind::Unavailable,
-                FetchErrorKind::Integrity => ErrorKind::Integrity,
-                FetchErrorKind::Invalid => ErrorKind::Error,
-            };
-            fetch::with_hint(CliError::from_error(kind, error), source, offline)
-        }
-        PrepareError::Apply {
-            package,
-            file,
-            source,
-        } => apply_error(&format!("{package}/{file}"), source),
-        PrepareError::PatchMissing { .. } => CliError::from_error(ErrorKind::Error, error)
-            .hint("fix the `file:` entry in the manifest or restore the patch file"),
-        PrepareError::Out { refusal, .. } => {
-            let cli = CliError::from_error(ErrorKind::Error, error);
-            match refusal {
-                OutRefusal::NotOurs => cli.hint(
-                    "choose a new or empty folder, or pass `--force` to replace this one and everything in it",
-                ),
-                OutRefusal::NotAFolder => cli.hint("remove it or choose another `--out`"),
-                _ => cli.hint(
-                    "give the tree a folder of its own, such as `--out build/PKG` (`--force` does not change this)",
-                ),
-            }
-        }
-        _ => CliError::from_error(ErrorKind::Error, error),
-    }
 }

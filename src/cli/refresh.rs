@@ -1,18 +1,15 @@
 //! `mindelta refresh PKG [--release V] [--fuzz N] [--dry-run] [--allow-conflicts]`: rebase a
 //! package's patches onto a release (default: the pinned version) without churn.
 //!
-//! The library plans (`expiry::refresh::plan_refresh`, nothing written); this module commits
+//! The library plans (`refresh::plan_refresh`, nothing written); this module commits
 //! the plan as one all-or-nothing change set, or prints its diff with `--dry-run`. A conflict
 //! exits 3 (the conflicting patches are left untouched).
 
 use std::process::ExitCode;
 
-use super::expire::expire_error;
-use super::list::workspace_error;
 use super::progress::Bars;
 use super::{CliError, Context, ErrorKind, Format, output};
-use mindelta::expiry::refresh::{RefreshOptions, RefreshOutcome, RefreshPlan, plan_refresh};
-use mindelta::upstream::{FetchOptions, Fetcher};
+use mindelta::refresh::{RefreshOptions, RefreshOutcome, RefreshPlan, plan_refresh};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -42,32 +39,27 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let workspace = context.workspace()?;
     let package = workspace
         .load(&args.package)
-        .map_err(|e| workspace_error(&e))?;
+        .map_err(|e| CliError::from(&e))?;
     let release = args
         .release
         .clone()
         .unwrap_or_else(|| package.manifest.upstream.version.clone());
-    let fetcher = Fetcher::new(
-        FetchOptions {
-            offline: context.offline,
-            ..context.fetch_options()
-        },
-        Bars::new(context).fetch(),
-    );
+    let fetcher = context.fetcher(&Bars::new(context));
     let options = RefreshOptions {
         fuzz: args.fuzz,
         allow_conflicts: args.allow_conflicts,
     };
     let plan = plan_refresh(&package, &release, &fetcher, &options)
-        .map_err(|e| expire_error(&e.into()))?;
+        .map_err(|e| CliError::from(&e).hint("nothing was changed"))?;
     if args.dry_run {
         if context.format == Format::Human {
             output::stdout(&plan.changes.diff(&workspace.root))?;
         }
     } else {
-        plan.changes.clone().commit().map_err(|error| {
-            CliError::from_error(ErrorKind::Error, &error).hint("every file was left as it was")
-        })?;
+        plan.changes
+            .clone()
+            .commit()
+            .map_err(|e| CliError::from(&e))?;
     }
     match context.format {
         Format::Json => output::json(&Report {

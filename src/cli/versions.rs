@@ -7,12 +7,10 @@
 
 use std::process::ExitCode;
 
-use super::list::workspace_error;
 use super::progress::Bars;
-use super::{CliError, Context, ErrorKind, Format, fetch, output};
+use super::{CliError, Context, Format, output};
 use mindelta::upstream::release::{Release, discover};
 use mindelta::upstream::version::{Scheme, compare, explain};
-use mindelta::upstream::{FetchError, FetchErrorKind, FetchOptions, Fetcher};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -30,16 +28,10 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let workspace = context.workspace()?;
     let package = workspace
         .load(&args.package)
-        .map_err(|e| workspace_error(&e))?;
-    let fetcher = Fetcher::new(
-        FetchOptions {
-            offline: context.offline,
-            ..context.fetch_options()
-        },
-        Bars::new(context).fetch(),
-    );
-    let releases = discover(&package, &fetcher, args.prereleases)
-        .map_err(|e| fetch_error(&e, context.offline))?;
+        .map_err(|e| CliError::from(&e))?;
+    let fetcher = context.fetcher(&Bars::new(context));
+    let releases =
+        discover(&package, &fetcher, args.prereleases).map_err(|e| CliError::from(&e))?;
     let upstream = &package.manifest.upstream;
     let scheme = Scheme::parse(upstream.scheme.as_deref());
     match context.format {
@@ -94,22 +86,6 @@ fn render(releases: &[Release], scheme: Scheme, current: &str, explain_order: bo
         }
     }
     text
-}
-
-/// A user-facing error for an upstream whose releases could not be listed.
-fn fetch_error(error: &FetchError, offline: bool) -> CliError {
-    let kind = match error.kind() {
-        FetchErrorKind::Unavailable | FetchErrorKind::NotFound => ErrorKind::Unavailable,
-        FetchErrorKind::Integrity => ErrorKind::Integrity,
-        FetchErrorKind::Invalid => ErrorKind::Error,
-    };
-    let cli = CliError::from_error(kind, error);
-    match error {
-        FetchError::Io { .. } if kind == ErrorKind::Error => cli.hint(
-            "check `releases` in the manifest: `pattern` is a regular expression with a `(?<version>…)` group",
-        ),
-        _ => fetch::with_hint(cli, error, offline),
-    }
 }
 
 #[cfg(test)]

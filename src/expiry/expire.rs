@@ -20,11 +20,11 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::refresh::{self, RefreshError, RefreshOptions, RefreshOutcome, SeriesPatch};
 use super::{
-    CheckError, CheckOptions, EvidenceResult, PatchCheck, Verdict, check_package,
+    CheckError, CheckOptions, Detector, EvidenceResult, PatchCheck, Verdict, check_package,
     conflicts_only_by_a_move,
 };
+use crate::refresh::{self, RefreshError, RefreshOptions, RefreshOutcome, SeriesPatch};
 use crate::upstream::Fetcher;
 use crate::workspace::edit::{ChangeSet, ManifestEdit};
 use crate::workspace::{ExpiredEntry, Package};
@@ -54,7 +54,7 @@ pub enum ExpireError {
 #[derive(Debug, Clone, Serialize)]
 pub struct ExpiredPatch {
     pub file: String,
-    pub reason: String,
+    pub reason: Detector,
     pub evidence: String,
 }
 
@@ -206,7 +206,7 @@ pub fn plan_expire(
         records.push(ExpiredEntry {
             file: gone.file.clone(),
             release: release.to_string(),
-            reason: gone.reason.clone(),
+            reason: gone.reason.to_string(),
             evidence: Some(gone.evidence.clone()),
             date: (!options.date.is_empty()).then(|| options.date.clone()),
         });
@@ -230,7 +230,7 @@ pub fn plan_expire(
 /// The record of an expired patch: the proving detector and its finding (and the other
 /// proofs, if any).
 fn expired_patch(check: &PatchCheck) -> ExpiredPatch {
-    let reason = check.reason.clone().unwrap_or_else(|| "content".into());
+    let reason = check.reason.unwrap_or(Detector::Content);
     let proofs: Vec<_> = check
         .evidence
         .iter()
@@ -260,7 +260,12 @@ fn why(check: &PatchCheck) -> String {
         .evidence
         .iter()
         .find(|e| e.result == EvidenceResult::Error)
-        .or_else(|| check.evidence.iter().find(|e| e.detector == "content"))
+        .or_else(|| {
+            check
+                .evidence
+                .iter()
+                .find(|e| e.detector == Detector::Content)
+        })
         .map(|e| format!("{}: {}", e.detector, e.detail))
         .unwrap_or_default()
 }

@@ -158,33 +158,7 @@ pub struct PatchIds {
 mod tests {
     use super::*;
     use crate::git::history::is_partial_clone;
-    use std::io::Write as _;
-
-    /// Run git hermetically in `dir` (fixed identity and dates), returning stdout.
-    fn git(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
-        use std::process::{Command, Stdio};
-        let mut child = Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "A")
-            .env("GIT_AUTHOR_EMAIL", "a@example.org")
-            .env("GIT_COMMITTER_NAME", "A")
-            .env("GIT_COMMITTER_EMAIL", "a@example.org")
-            .env("GIT_AUTHOR_DATE", "2020-01-01T00:00:00Z")
-            .env("GIT_COMMITTER_DATE", "2020-01-01T00:00:00Z")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(input.unwrap_or_default()).unwrap();
-        drop(stdin);
-        let output = child.wait_with_output().unwrap();
-        assert!(output.status.success(), "git {args:?} failed");
-        output.stdout
-    }
+    use crate::git::testing::git;
 
     /// A file of `count` numbered lines, `seed` making it distinct.
     fn numbered(seed: &str, count: usize) -> String {

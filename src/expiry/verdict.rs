@@ -5,7 +5,7 @@
 //! upstream commit between the current version and R makes the identical change) or `content`
 //! (every hunk's post-image is in R, and not only trivial ones), then `present-modulo-context`
 //! (every hunk in R, some of them only with their context changed: `modulo_context.rs`). The
-//! `reason` is the first of them in that order, then the combination rules:
+//! `reason` is the first of them in [`Detector`] order, then the combination rules:
 //! `partial-upstream` (some substantive hunks in R, as written or modulo context, none
 //! applying, *and* either at least half of the hunks in R or `release-notes`, `claims`,
 //! `upstream-subject` or `notes-subject` supporting it: [`partial_upstream`]) and
@@ -16,25 +16,109 @@
 //! When the content could not be judged and nothing proves expiry, the verdict is `unknown`: a
 //! weak signal (`supports`) alone never expires a patch.
 
-use super::detector::content::Outcome;
-use super::{Evidence, EvidenceResult, Verdict};
+use super::detector::content::{Content, Outcome};
+use super::detector::evidence;
+use super::{Detector, Evidence, EvidenceResult, HunkReport, HunkState, Verdict};
 
-/// The detectors whose `supports` corroborates a partly present patch: independent of the
-/// content (they read the release notes, the patch's header and upstream's commit subjects,
-/// not the hunks).
-const CORROBORATING: [&str; 4] = [
-    "release-notes",
-    "claims",
-    "upstream-subject",
-    "notes-subject",
-];
+/// The evidence of the independent detectors for one patch, a field each: the combination
+/// rules read them by name.
+#[derive(Debug, Clone)]
+pub struct Findings {
+    pub fixed_in: Evidence,
+    pub upstream_commit: Evidence,
+    pub patch_id: Evidence,
+    /// The `content` evidence, and with it `present-modulo-context` (one judging, `content.rs`).
+    pub content: Evidence,
+    pub modulo_context: Evidence,
+    pub release_notes: Evidence,
+    pub claims: Evidence,
+    pub upstream_subject: Evidence,
+    pub notes_subject: Evidence,
+}
 
-/// The detectors whose `supports` says upstream recorded a change of the patch's own subject
-/// between the current release and R: in its history, or in R's release notes.
-const SUBJECT: [&str; 2] = ["upstream-subject", "notes-subject"];
+impl Findings {
+    /// Every finding, in [`Detector`] order.
+    fn all(&self) -> [&Evidence; 9] {
+        [
+            &self.fixed_in,
+            &self.upstream_commit,
+            &self.patch_id,
+            &self.content,
+            &self.modulo_context,
+            &self.release_notes,
+            &self.claims,
+            &self.upstream_subject,
+            &self.notes_subject,
+        ]
+    }
 
-/// The name of the combination rule's evidence.
-pub const PARTIAL_UPSTREAM: &str = "partial-upstream";
+    /// The findings whose `supports` corroborates a partly present patch: independent of the
+    /// content (they read the release notes, the patch's header and upstream's commit
+    /// subjects, not the hunks).
+    fn corroborating(&self) -> [&Evidence; 4] {
+        [
+            &self.release_notes,
+            &self.claims,
+            &self.upstream_subject,
+            &self.notes_subject,
+        ]
+    }
+
+    /// The findings whose `supports` says upstream recorded a change of the patch's own subject
+    /// between the current release and R: in its history, or in R's release notes.
+    fn subject(&self) -> [&Evidence; 2] {
+        [&self.upstream_subject, &self.notes_subject]
+    }
+
+    /// The same findings with `content`'s two pieces of evidence from another judging (the
+    /// series applied in order).
+    pub fn with_content(&self, content: &Content) -> Findings {
+        Findings {
+            content: content.evidence.clone(),
+            modulo_context: content.modulo_context.clone(),
+            ..self.clone()
+        }
+    }
+}
+
+/// What the evidence decides for one patch.
+#[derive(Debug, Clone)]
+pub struct Judgement {
+    /// Every finding and the combination rules' evidence, in [`Detector`] order.
+    pub evidence: Vec<Evidence>,
+    pub verdict: Verdict,
+    /// For an expired patch, the detector that proves it.
+    pub reason: Option<Detector>,
+}
+
+/// Judge one patch: the combination rules over `findings` and `content` (the hunks as judged
+/// with the same tree), then the verdict.
+pub fn judge(findings: &Findings, content: &Content) -> Judgement {
+    let mut evidence: Vec<Evidence> = findings.all().into_iter().cloned().collect();
+    evidence.push(partial_upstream(
+        findings,
+        content.loose_outcome,
+        &partly_detail(content),
+        &content.hunks,
+    ));
+    evidence.push(rewritten_upstream(findings, &content.hunks));
+    let (verdict, reason) = decide(&evidence, content.loose_outcome);
+    Judgement {
+        evidence,
+        verdict,
+        reason,
+    }
+}
+
+/// What the `partial-upstream` rule quotes: the content's detail, or the looser match's when
+/// that is what made the patch partly present.
+fn partly_detail(content: &Content) -> String {
+    if content.outcome == content.loose_outcome {
+        content.evidence.detail.clone()
+    } else {
+        content.modulo_context.detail.clone()
+    }
+}
 
 /// The `partial-upstream` evidence: the combination rule for a patch whose content is partly
 /// in R with nothing applying ([`Outcome::PartlyPresent`]). It **proves** expiry when an
@@ -42,40 +126,40 @@ pub const PARTIAL_UPSTREAM: &str = "partial-upstream";
 /// written or modulo context); with fewer and nothing corroborating it only **supports** it
 /// (the verdict stays `conflict`). It is `not-applicable` for any other content outcome.
 pub fn partial_upstream(
-    evidence: &[Evidence],
+    findings: &Findings,
     content: Outcome,
     content_detail: &str,
-    hunks: &[super::HunkReport],
+    hunks: &[HunkReport],
 ) -> Evidence {
+    const NAME: Detector = Detector::PartialUpstream;
     if content != Outcome::PartlyPresent {
-        return crate::expiry::detector::evidence(
-            PARTIAL_UPSTREAM,
+        return evidence(
+            NAME,
             EvidenceResult::NotApplicable,
             "no hunk-level sign that upstream has part of the patch with nothing applying",
         );
     }
-    let corroborating: Vec<&Evidence> = evidence
-        .iter()
-        .filter(|e| {
-            e.result == EvidenceResult::Supports && CORROBORATING.contains(&e.detector.as_str())
-        })
+    let corroborating: Vec<&Evidence> = findings
+        .corroborating()
+        .into_iter()
+        .filter(|e| e.result == EvidenceResult::Supports)
         .collect();
     if corroborating.is_empty() {
         let present = hunks
             .iter()
-            .filter(|h| h.state == super::HunkState::Present || h.modulo_context)
+            .filter(|h| h.state == HunkState::Present || h.modulo_context)
             .count();
         if 2 * present >= hunks.len() {
-            return crate::expiry::detector::evidence(
-                PARTIAL_UPSTREAM,
+            return evidence(
+                NAME,
                 EvidenceResult::Proves,
                 format!(
                     "{content_detail}; with at least half of its hunks in R and none applying, the patch is upstream"
                 ),
             );
         }
-        return crate::expiry::detector::evidence(
-            PARTIAL_UPSTREAM,
+        return evidence(
+            NAME,
             EvidenceResult::Supports,
             format!(
                 "{content_detail}; likely expired, but fewer than half of the hunks are in R and nothing corroborates it"
@@ -83,32 +167,31 @@ pub fn partial_upstream(
         );
     }
     let names: Vec<&str> = corroborating.iter().map(|e| e.detector.as_str()).collect();
-    crate::expiry::detector::evidence(
-        PARTIAL_UPSTREAM,
+    evidence(
+        NAME,
         EvidenceResult::Proves,
         format!("{content_detail}; corroborated by {}", names.join(" and ")),
     )
 }
-
-/// The name of the second combination rule's evidence.
-pub const REWRITTEN_UPSTREAM: &str = "rewritten-upstream";
 
 /// The `rewritten-upstream` evidence: an upstream commit between the current version and R has
 /// the patch's own (specific) subject (`upstream-subject` supports), or R's release notes newly
 /// list that subject (`notes-subject`), and not one of the patch's hunks applies to R — every
 /// pre-image is gone, as when upstream took the change and the code around it moved on. It
 /// **proves** expiry then: two independent kinds of evidence, upstream's record naming the
-/// change and R's bytes no longer holding what the patch changes. With any hunk still applying it is `not-applicable` (the change may not be in R in
-/// that form), as without the subject match.
-pub fn rewritten_upstream(evidence: &[Evidence], hunks: &[super::HunkReport]) -> Evidence {
-    let subject = evidence
-        .iter()
-        .find(|e| SUBJECT.contains(&e.detector.as_str()) && e.result == EvidenceResult::Supports);
-    let none_applies =
-        !hunks.is_empty() && hunks.iter().all(|h| h.state != super::HunkState::Applied);
+/// change and R's bytes no longer holding what the patch changes. With any hunk still applying
+/// it is `not-applicable` (the change may not be in R in that form), as without the subject
+/// match.
+pub fn rewritten_upstream(findings: &Findings, hunks: &[HunkReport]) -> Evidence {
+    const NAME: Detector = Detector::RewrittenUpstream;
+    let subject = findings
+        .subject()
+        .into_iter()
+        .find(|e| e.result == EvidenceResult::Supports);
+    let none_applies = !hunks.is_empty() && hunks.iter().all(|h| h.state != HunkState::Applied);
     match subject {
-        Some(subject) if none_applies => crate::expiry::detector::evidence(
-            REWRITTEN_UPSTREAM,
+        Some(subject) if none_applies => evidence(
+            NAME,
             EvidenceResult::Proves,
             format!(
                 "{}, and none of the patch's {} hunks applies to R",
@@ -116,18 +199,23 @@ pub fn rewritten_upstream(evidence: &[Evidence], hunks: &[super::HunkReport]) ->
                 hunks.len()
             ),
         ),
-        _ => crate::expiry::detector::evidence(
-            REWRITTEN_UPSTREAM,
+        _ => evidence(
+            NAME,
             EvidenceResult::NotApplicable,
             "no upstream commit with the patch's subject, or some hunk still applies",
         ),
     }
 }
 
-/// The verdict and, for an expired patch, the detector that proves it.
-pub fn decide(evidence: &[Evidence], content: Outcome) -> (Verdict, Option<String>) {
-    if let Some(proof) = evidence.iter().find(|e| e.result == EvidenceResult::Proves) {
-        return (Verdict::Expired, Some(proof.detector.clone()));
+/// The verdict and, for an expired patch, the detector that proves it: the first in
+/// [`Detector`] order.
+pub fn decide(evidence: &[Evidence], content: Outcome) -> (Verdict, Option<Detector>) {
+    if let Some(proof) = evidence
+        .iter()
+        .filter(|e| e.result == EvidenceResult::Proves)
+        .min_by_key(|e| e.detector)
+    {
+        return (Verdict::Expired, Some(proof.detector));
     }
     let verdict = match content {
         Outcome::AllPresent => Verdict::Expired,
@@ -142,25 +230,57 @@ pub fn decide(evidence: &[Evidence], content: Outcome) -> (Verdict, Option<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::expiry::detector::evidence;
+
+    /// Findings where nothing applies but `found`, each in its detector's field.
+    fn findings(found: &[Evidence]) -> Findings {
+        let none = |detector| evidence(detector, EvidenceResult::NotApplicable, "");
+        let mut findings = Findings {
+            fixed_in: none(Detector::FixedIn),
+            upstream_commit: none(Detector::UpstreamCommit),
+            patch_id: none(Detector::PatchId),
+            content: none(Detector::Content),
+            modulo_context: none(Detector::PresentModuloContext),
+            release_notes: none(Detector::ReleaseNotes),
+            claims: none(Detector::Claims),
+            upstream_subject: none(Detector::UpstreamSubject),
+            notes_subject: none(Detector::NotesSubject),
+        };
+        for e in found {
+            let field = match e.detector {
+                Detector::FixedIn => &mut findings.fixed_in,
+                Detector::UpstreamCommit => &mut findings.upstream_commit,
+                Detector::PatchId => &mut findings.patch_id,
+                Detector::Content => &mut findings.content,
+                Detector::PresentModuloContext => &mut findings.modulo_context,
+                Detector::ReleaseNotes => &mut findings.release_notes,
+                Detector::Claims => &mut findings.claims,
+                Detector::UpstreamSubject => &mut findings.upstream_subject,
+                Detector::NotesSubject => &mut findings.notes_subject,
+                other => panic!("{other} is not an independent detector"),
+            };
+            *field = e.clone();
+        }
+        findings
+    }
 
     #[test]
-    fn first_proof_in_order_is_the_reason() {
+    fn first_proof_in_detector_order_is_the_reason() {
         let found = [
-            evidence("fixed-in", EvidenceResult::Refutes, ""),
-            evidence("upstream-commit", EvidenceResult::NotFound, ""),
-            evidence("patch-id", EvidenceResult::Proves, ""),
-            evidence("content", EvidenceResult::Proves, ""),
+            evidence(Detector::Content, EvidenceResult::Proves, ""),
+            evidence(Detector::FixedIn, EvidenceResult::Refutes, ""),
+            evidence(Detector::UpstreamCommit, EvidenceResult::NotFound, ""),
+            evidence(Detector::PatchId, EvidenceResult::Proves, ""),
         ];
         assert_eq!(
             decide(&found, Outcome::AllPresent),
-            (Verdict::Expired, Some("patch-id".into()))
+            (Verdict::Expired, Some(Detector::PatchId))
         );
+        let all = findings(&found).all().map(|e| e.detector);
+        assert!(all.windows(2).all(|pair| pair[0] < pair[1]), "{all:?}");
     }
 
     #[test]
     fn rewritten_upstream_needs_the_subject_and_no_applying_hunk() {
-        use crate::expiry::{HunkReport, HunkState};
         let hunk = |state| HunkReport {
             file: "a.c".into(),
             index: 1,
@@ -168,28 +288,28 @@ mod tests {
             modulo_context: false,
             found_in: None,
         };
-        let subject = [evidence(
-            "upstream-subject",
+        let subject = findings(&[evidence(
+            Detector::UpstreamSubject,
             EvidenceResult::Supports,
             "commit",
-        )];
-        let other = [evidence("claims", EvidenceResult::Supports, "")];
+        )]);
+        let other = findings(&[evidence(Detector::Claims, EvidenceResult::Supports, "")]);
         let gone = [hunk(HunkState::Absent), hunk(HunkState::Present)];
         let applying = [hunk(HunkState::Absent), hunk(HunkState::Applied)];
         assert_eq!(
             rewritten_upstream(&subject, &gone).result,
             EvidenceResult::Proves
         );
-        let listed = [evidence("notes-subject", EvidenceResult::Supports, "")];
+        let listed = findings(&[evidence(
+            Detector::NotesSubject,
+            EvidenceResult::Supports,
+            "",
+        )]);
         assert_eq!(
             rewritten_upstream(&listed, &gone).result,
             EvidenceResult::Proves
         );
-        for (found, hunks) in [
-            (&subject[..], &applying[..]),
-            (&other, &gone),
-            (&subject, &[]),
-        ] {
+        for (found, hunks) in [(&subject, &applying[..]), (&other, &gone), (&subject, &[])] {
             assert_eq!(
                 rewritten_upstream(found, hunks).result,
                 EvidenceResult::NotApplicable
@@ -199,7 +319,6 @@ mod tests {
 
     #[test]
     fn partly_present_proves_alone_from_half_the_hunks() {
-        use crate::expiry::{HunkReport, HunkState};
         let hunk = |state, modulo_context| HunkReport {
             file: "a.c".into(),
             index: 1,
@@ -220,13 +339,14 @@ mod tests {
             hunk(HunkState::Absent, false),
             hunk(HunkState::Absent, false),
         ];
-        let judge = |hunks: &[HunkReport], found: &[Evidence]| {
+        let nothing = findings(&[]);
+        let judge = |hunks: &[HunkReport], found: &Findings| {
             partial_upstream(found, Outcome::PartlyPresent, "d", hunks).result
         };
-        assert_eq!(judge(&half, &[]), EvidenceResult::Proves);
-        assert_eq!(judge(&loose_half, &[]), EvidenceResult::Proves);
-        assert_eq!(judge(&third, &[]), EvidenceResult::Supports);
-        let claim = [evidence("claims", EvidenceResult::Supports, "")];
+        assert_eq!(judge(&half, &nothing), EvidenceResult::Proves);
+        assert_eq!(judge(&loose_half, &nothing), EvidenceResult::Proves);
+        assert_eq!(judge(&third, &nothing), EvidenceResult::Supports);
+        let claim = findings(&[evidence(Detector::Claims, EvidenceResult::Supports, "")]);
         assert_eq!(judge(&third, &claim), EvidenceResult::Proves);
         assert_eq!(
             partial_upstream(&claim, Outcome::Conflict, "d", &half).result,
@@ -236,7 +356,7 @@ mod tests {
 
     #[test]
     fn content_decides_without_proof() {
-        let found = [evidence("patch-id", EvidenceResult::Supports, "")];
+        let found = [evidence(Detector::PatchId, EvidenceResult::Supports, "")];
         assert_eq!(decide(&found, Outcome::Partial).0, Verdict::Partial);
         assert_eq!(decide(&found, Outcome::AllApplied).0, Verdict::Needed);
         assert_eq!(decide(&found, Outcome::Conflict).0, Verdict::Conflict);

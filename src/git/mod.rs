@@ -10,6 +10,8 @@
 pub mod history;
 mod object_id;
 mod repository;
+#[cfg(test)]
+pub(crate) mod testing;
 mod tree;
 
 pub use object_id::{InvalidObjectId, ObjectId};

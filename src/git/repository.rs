@@ -116,7 +116,10 @@ impl Repository {
                 match object.kind {
                     gix::object::Kind::Commit => return Ok(Some((tag.clone(), id))),
                     gix::object::Kind::Tag => {
-                        let target = object.try_into_tag().ok().and_then(|tag| tag.target_id().ok());
+                        let target = object
+                            .try_into_tag()
+                            .ok()
+                            .and_then(|tag| tag.target_id().ok());
                         let Some(target) = target else {
                             return Err(GitError::Malformed {
                                 path: self.path.clone(),

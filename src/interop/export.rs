@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use super::entry_from_header;
-use crate::patch::metadata::read_metadata;
+use crate::patch::metadata::{fixed_in_version, read_metadata};
 use crate::patch::parse_patches;
 use crate::workspace::{Package, PatchEntry, PatchStatus};
 
@@ -210,7 +210,7 @@ fn with_header(entry: &PatchEntry, bytes: &[u8], path: &Path) -> Result<Rewritte
         .as_deref()
         .and_then(|f| f.trim().strip_prefix(">="))
         .map(str::trim)
-        .filter(|v| super::fixed_in_version(v).as_deref() == Some(*v));
+        .filter(|v| fixed_in_version(v).as_deref() == Some(*v));
     let extra_commit = entry
         .upstream_commit
         .as_ref()

@@ -15,9 +15,7 @@ pub mod quilt;
 
 use std::path::{Path, PathBuf};
 
-use regex::Regex;
-
-use crate::patch::metadata::{PatchMetadata, read_metadata};
+use crate::patch::metadata::{PatchMetadata, cve_ids, fixed_in_version, read_metadata};
 use crate::patch::parse_patches;
 use crate::workspace::write::manifest_yaml;
 use crate::workspace::{Manifest, PatchEntry, PatchStatus};
@@ -257,36 +255,6 @@ fn first_url(value: &str) -> Option<String> {
         .map(|url| url.trim_end_matches(['.', ')', ';']).to_string())
 }
 
-/// The version an `Applied-Upstream:` value names: the whole value (`1.2.3`, `v1.2.3`), or a
-/// comma-separated part such as `version 1.2.3`, `in 1.2.3`, `upstream 1.2.3`.
-pub fn fixed_in_version(value: &str) -> Option<String> {
-    static VERSION: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
-    let version = VERSION.get_or_init(|| {
-        Regex::new(r"(?i)^(?:(?:upstream\s+)?(?:version|release|in)\s+)?v?([0-9]+(?:\.[0-9]+)+[0-9a-z.~+-]*)$")
-            .expect("a valid regex")
-    });
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|part| !part.contains("://"))
-        .find_map(|part| version.captures(part).map(|c| c[1].to_string()))
-}
-
-/// CVE ids in free text, upper case, in order of appearance.
-pub fn cve_ids(text: &str) -> Vec<String> {
-    static CVE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
-    let cve =
-        CVE.get_or_init(|| Regex::new(r"(?i)\bCVE-[0-9]{4}-[0-9]{4,}\b").expect("a valid regex"));
-    let mut ids: Vec<String> = Vec::new();
-    for found in cve.find_iter(text) {
-        let id = found.as_str().to_ascii_uppercase();
-        if !ids.contains(&id) {
-            ids.push(id);
-        }
-    }
-    ids
-}
-
 /// A package name is one plain folder name.
 pub fn check_package_name(name: &str) -> Result<(), ImportError> {
     let valid = !name.is_empty()
@@ -464,19 +432,6 @@ mod tests {
                 .unwrap()
                 .starts_with("https://git.example.org/")
         );
-    }
-
-    #[test]
-    fn applied_upstream_versions() {
-        assert_eq!(fixed_in_version("1.2.3").as_deref(), Some("1.2.3"));
-        assert_eq!(fixed_in_version("v2.0rc1").as_deref(), Some("2.0rc1"));
-        assert_eq!(
-            fixed_in_version("https://x.org/commit/abc1234, version 1.2.3").as_deref(),
-            Some("1.2.3")
-        );
-        assert_eq!(fixed_in_version("in 4.5").as_deref(), Some("4.5"));
-        assert_eq!(fixed_in_version("https://x.org/v1.2/commit/abc1234"), None);
-        assert_eq!(fixed_in_version("yes"), None);
     }
 
     #[test]

@@ -177,7 +177,7 @@ pub fn finish_expire(
     mut plan: crate::expiry::expire::ExpirePlan,
     fetcher: &crate::upstream::Fetcher,
 ) -> Result<crate::expiry::expire::ExpirePlan, crate::expiry::expire::ExpireError> {
-    use crate::expiry::refresh::RefreshError;
+    use crate::refresh::RefreshError;
     use crate::upstream::FetchError;
     let Some(super::NativeOrigin::Melange(melange)) = package.native() else {
         return Ok(plan);

@@ -736,11 +736,7 @@ fn placement(index: usize, spot: &Spot) -> Placement {
 /// while its pre-image is not there. A hunk that only removes lines, or whose changed lines
 /// carry no content, proves nothing by its post-image: its pre-image must be nowhere.
 fn reverse_present(hunks: &[Hunk], lines: &[&[u8]], exact_only: bool) -> bool {
-    let meaningful = hunks.iter().any(|h| {
-        h.lines
-            .iter()
-            .any(|l| l.kind != LineKind::Context && !place::is_trivial(&l.text))
-    });
+    let meaningful = hunks.iter().any(|h| !h.is_trivial());
     if !meaningful {
         return false;
     }
@@ -760,11 +756,7 @@ fn reverse_present(hunks: &[Hunk], lines: &[&[u8]], exact_only: bool) -> bool {
         if place::matches_at(&old, lines, spot.position, 0, 0) {
             return false;
         }
-        let adds_content = hunk
-            .lines
-            .iter()
-            .any(|l| l.kind == LineKind::Add && !place::is_trivial(&l.text));
-        adds_content || !(0..lines.len()).any(|at| place::matches_at(&old, lines, at, 0, 0))
+        hunk.adds_content() || !(0..lines.len()).any(|at| place::matches_at(&old, lines, at, 0, 0))
     })
 }
 

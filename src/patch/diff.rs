@@ -10,10 +10,7 @@
 
 use imara_diff::{Algorithm, Diff, InternedInput};
 
-use crate::patch::model::{FilePatch, Hunk, Line, LineKind};
-
-/// The marker git writes after a line that has no terminator.
-const NO_NEWLINE: &[u8] = b"\\ No newline at end of file\n";
+use crate::patch::model::{FilePatch, Hunk, Line, LineKind, NO_NEWLINE};
 
 /// A unified diff of two byte contents as one FilePatch (git-style `a/`/`b/` paths, `context`
 /// lines of context): apply(diff(a, b), a) == b, including no-newline-at-end and CRLF.

@@ -4,7 +4,13 @@
 //! this with the manifest (the manifest wins), the `upstream-commit` expiry detector checks
 //! `commit`/`upstream_commits`, and audit reports status, CVEs and origin. Fields are
 //! recognised line by line: `Key: value` at the start of a line, continuation lines (starting
-//! with a space or tab) folded in; the scan stops at format-patch's `---` separator.
+//! with a space or tab) folded in; the scan stops at format-patch's `---` separator. Values are
+//! read here too, for import and the expiry detectors alike: the version an `Applied-Upstream:`
+//! names ([`fixed_in_version`]) and CVE ids in any text ([`cve_ids`]).
+
+use std::sync::OnceLock;
+
+use regex::Regex;
 
 use super::parse::{is_mbox_from, trim_eol};
 
@@ -207,11 +213,8 @@ fn apply_field(
             }
         }
         "cve" => {
-            for word in value.split(|c: char| c.is_whitespace() || c == ',' || c == ';') {
-                let word = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-                if is_cve(word) {
-                    push_unique(&mut metadata.cves, word.to_ascii_uppercase());
-                }
+            for id in cve_ids(value) {
+                push_unique(&mut metadata.cves, id);
             }
         }
         "git-commit" => {
@@ -242,18 +245,35 @@ fn split_status(value: &str) -> (String, Option<String>) {
     (status, (!rest.is_empty()).then(|| rest.to_string()))
 }
 
-fn is_cve(word: &str) -> bool {
-    let upper = word.to_ascii_uppercase();
-    let Some(rest) = upper.strip_prefix("CVE-") else {
-        return false;
-    };
-    let mut parts = rest.splitn(2, '-');
-    let year = parts.next().unwrap_or("");
-    let number = parts.next().unwrap_or("");
-    year.len() == 4
-        && number.len() >= 4
-        && year.chars().all(|c| c.is_ascii_digit())
-        && number.chars().all(|c| c.is_ascii_digit())
+/// The version an `Applied-Upstream:` value names: the whole value (`1.2.3`, `v1.2.3`), or a
+/// comma-separated part such as `version 1.2.3`, `in 1.2.3`, `upstream 1.2.3`.
+pub fn fixed_in_version(value: &str) -> Option<String> {
+    static VERSION: OnceLock<Regex> = OnceLock::new();
+    let version = VERSION.get_or_init(|| {
+        Regex::new(r"(?i)^(?:(?:upstream\s+)?(?:version|release|in)\s+)?v?([0-9]+(?:\.[0-9]+)+[0-9a-z.~+-]*)$")
+            .expect("a valid regex")
+    });
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.contains("://"))
+        .find_map(|part| version.captures(part).map(|c| c[1].to_string()))
+}
+
+/// CVE ids in free text (`CVE-YYYY-NNNN…`, any case), upper case, in order of appearance, each
+/// once: the one CVE recogniser, for `CVE:` lines, prose, release notes and file names.
+pub fn cve_ids(text: &str) -> Vec<String> {
+    static CVE: OnceLock<Regex> = OnceLock::new();
+    let cve =
+        CVE.get_or_init(|| Regex::new(r"(?i)\bCVE-[0-9]{4}-[0-9]{4,}\b").expect("a valid regex"));
+    let mut ids: Vec<String> = Vec::new();
+    for found in cve.find_iter(text) {
+        let id = found.as_str().to_ascii_uppercase();
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
 }
 
 /// `(cherry picked from commit <id>)`.
@@ -418,6 +438,29 @@ fn decode_base64(payload: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn applied_upstream_versions() {
+        assert_eq!(fixed_in_version("1.2.3").as_deref(), Some("1.2.3"));
+        assert_eq!(fixed_in_version("v2.0rc1").as_deref(), Some("2.0rc1"));
+        assert_eq!(
+            fixed_in_version("https://x.org/commit/abc1234, version 1.2.3").as_deref(),
+            Some("1.2.3")
+        );
+        assert_eq!(fixed_in_version("in 4.5").as_deref(), Some("4.5"));
+        assert_eq!(fixed_in_version("https://x.org/v1.2/commit/abc1234"), None);
+        assert_eq!(fixed_in_version("yes"), None);
+    }
+
+    #[test]
+    fn cve_ids_in_free_text() {
+        assert_eq!(
+            cve_ids(
+                "fixes cve-2022-37434 and CVE-2023-0001/CVE-2022-37434; not CVE-22-1 or xCVE-2020-12345"
+            ),
+            ["CVE-2022-37434", "CVE-2023-0001"]
+        );
+    }
 
     #[test]
     fn reads_a_format_patch_mail() {

@@ -8,6 +8,7 @@
 pub mod apply;
 pub mod binary;
 pub mod budget;
+pub mod content;
 pub mod diff;
 pub mod dotgit;
 pub mod metadata;
@@ -15,6 +16,7 @@ pub mod model;
 pub mod parse;
 pub mod patch_id;
 pub mod path;
+pub mod rewrite;
 pub mod write;
 
 pub use model::{BinaryHunk, BinaryKind, BinaryPatch, FilePatch, Hunk, Line, LineKind, Patch};

@@ -7,6 +7,9 @@
 
 pub use super::budget::Payload;
 
+/// The marker git writes after a line that has no terminator.
+pub const NO_NEWLINE: &[u8] = b"\\ No newline at end of file\n";
+
 /// One patch: a header and the diffs of its files.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Patch {

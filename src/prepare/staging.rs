@@ -10,7 +10,8 @@
 //!
 //! A run locks its folder just after creating it; a cleaner that locks the new folder first
 //! removes it, so the creator checks, once it holds the lock, that its folder still exists
-//! (a removed folder has no links) and otherwise starts over with a new name.
+//! (a removed folder has no links, or cannot be opened at all) and otherwise starts over with
+//! a new name.
 
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
@@ -34,7 +35,12 @@ impl Staging {
                 .prefix(PREFIX)
                 .tempdir_in(parent)?
                 .keep();
-            let lock = File::open(&path)?;
+            // A cleaner that locked the new folder before us may already have removed it.
+            let lock = match File::open(&path) {
+                Ok(lock) => lock,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(error) => return Err(error),
+            };
             // Where the file system has no locks, the folder stays unlocked: cleaners cannot
             // lock it either, so they leave it alone.
             let locked = lock.lock().is_ok();
@@ -106,5 +112,26 @@ mod tests {
         let path = live.path().to_path_buf();
         drop(live);
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_cleaner_racing_the_creation_never_fails_it() {
+        let temp = tempfile::tempdir().unwrap();
+        let parent = temp.path().to_path_buf();
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let cleaner = {
+            let (parent, done) = (parent.clone(), done.clone());
+            std::thread::spawn(move || {
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    remove_stale(&parent);
+                }
+            })
+        };
+        for _ in 0..3000 {
+            let staging = Staging::create(&parent).expect("created despite the cleaner");
+            assert!(staging.path().is_dir(), "a locked folder is never removed");
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        cleaner.join().unwrap();
     }
 }

@@ -51,9 +51,11 @@ pub(super) fn materialize(
             }
             let mirror = mirror_path(fetcher, url);
             write_release(fetcher, url, &mirror, tags, dest)
-                .map_err(|failure| failure.into_error(url, &mirror))
+                .map_err(|failure| failure.into_error(url, &mirror, fetcher.options().offline))
         }
-        result => result.map_err(|failure| failure.into_error(url, &mirror)),
+        result => {
+            result.map_err(|failure| failure.into_error(url, &mirror, fetcher.options().offline))
+        }
     }
 }
 
@@ -72,12 +74,13 @@ impl From<FetchError> for Release {
 }
 
 impl Release {
-    fn into_error(self, url: &str, mirror: &Path) -> FetchError {
+    fn into_error(self, url: &str, mirror: &Path, offline: bool) -> FetchError {
         match self {
             Release::Damaged(reason) => FetchError::CorruptMirror {
                 url: url.to_owned(),
                 path: mirror.to_path_buf(),
                 reason,
+                offline,
             },
             Release::Failed(error) => error,
         }
@@ -167,6 +170,7 @@ fn mirror(fetcher: &Fetcher, url: &str, tags: &[String]) -> Result<PathBuf, Fetc
                 url: url.to_owned(),
                 path,
                 reason,
+                offline,
             });
         }
         tracing::warn!(url, %reason, "the git mirror is damaged; cloning it again");

@@ -18,7 +18,6 @@
 
 use std::io::{Read, Seek, Write};
 use std::path::Path;
-use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
@@ -27,8 +26,6 @@ use super::{FetchError, Fetcher, Progress};
 
 /// Tries per download.
 const TRIES: u32 = 3;
-/// Wait before the second try; doubled before the third.
-const BACKOFF: Duration = Duration::from_millis(200);
 /// Bound on redirects followed for one request (curl's and git's default is 50; real release
 /// hosts use one or two).
 const MAX_REDIRECTS: usize = 10;
@@ -103,8 +100,10 @@ pub(super) fn download(
     for attempt in 1..=TRIES {
         if attempt > 1 {
             tracing::warn!(url, attempt, reason = %last, "retrying download");
-            let backoff = BACKOFF * 2u32.pow(attempt - 2);
-            std::thread::sleep(backoff.min(watch.remaining()));
+            let backoff = fetcher.options().retry_backoff * 2u32.pow(attempt - 2);
+            if !backoff.is_zero() {
+                std::thread::sleep(backoff.min(watch.remaining()));
+            }
             watch
                 .check_deadline()
                 .map_err(|stall| stall.into_error(url))?;

@@ -16,6 +16,7 @@ mod git;
 mod http;
 pub(crate) mod memory;
 pub mod release;
+pub mod release_tree;
 pub mod requirement;
 mod tarball;
 mod transfer;
@@ -24,6 +25,9 @@ pub mod version;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+
+use crate::workspace::manifest::expand;
+use crate::workspace::{Package, UpstreamSource};
 
 pub use cache::Cache;
 pub(crate) use http::error_chain;
@@ -46,6 +50,53 @@ pub enum SourceSpec {
     Dir { path: PathBuf },
 }
 
+impl SourceSpec {
+    /// The upstream source of `package` at `version`, with templates and relative paths
+    /// resolved (a local path is taken relative to the package folder). A package read in
+    /// place takes it from its own format (a melange tag through its `var-transforms`, a Debian
+    /// orig tarball beside the tree).
+    pub fn of(package: &Package, version: &str) -> SourceSpec {
+        let upstream = &package.manifest.upstream;
+        if let Some(spec) = upstream.native.as_ref().and_then(|n| n.source_spec(version)) {
+            return spec;
+        }
+        match &upstream.source {
+            UpstreamSource::Git { url, .. } => SourceSpec::Git {
+                url: local_or_url(package, &expand(url, version)),
+                tags: upstream.tag_candidates(version),
+            },
+            UpstreamSource::Tarball { url, sha256, .. } => SourceSpec::Tarball {
+                url: local_or_url(package, &expand(url, version)),
+                sha256: sha256.clone(),
+            },
+            UpstreamSource::Dir { path } => SourceSpec::Dir {
+                path: package.dir.join(expand(path, version)),
+            },
+        }
+    }
+}
+
+/// The git repository holding the package's history: the git upstream itself, or the `git:`
+/// a tarball upstream names. Local paths are taken relative to the package folder.
+pub fn history_url(package: &Package) -> Option<String> {
+    match &package.manifest.upstream.source {
+        UpstreamSource::Git { url, .. } | UpstreamSource::Tarball { git: Some(url), .. } => {
+            Some(local_or_url(package, url))
+        }
+        _ => None,
+    }
+}
+
+/// URLs stay as they are; a local path is taken relative to the package folder.
+pub(crate) fn local_or_url(package: &Package, location: &str) -> String {
+    if location.contains("://") || location.starts_with("git@") || Path::new(location).is_absolute()
+    {
+        location.to_string()
+    } else {
+        package.dir.join(location).to_string_lossy().into_owned()
+    }
+}
+
 /// Progress of long work (clone, download), implemented by the CLI.
 pub trait Progress: Send + Sync {
     /// A new step begins; `total` is in bytes when known.
@@ -58,6 +109,9 @@ pub trait Progress: Send + Sync {
 
 /// Default bound on the bytes an archive may expand to (8 GiB).
 pub const DEFAULT_MAX_EXPANDED_BYTES: u64 = 8 << 30;
+/// Default wait before the second try of a download (doubled before the third): long enough
+/// for a server that failed once under load to recover, short enough not to stall a run.
+pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(200);
 /// Default bound on the time to open a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default bound on the size of one downloaded archive (4 GiB), enforced while it streams:
@@ -100,6 +154,9 @@ pub struct FetchOptions {
     pub deadline: Duration,
     /// Overall deadline of one release look-up: a listing page or a remote's tag list.
     pub lookup_deadline: Duration,
+    /// Wait before the second try of a failed download, doubled before the third (tests set
+    /// it to zero: they never sleep).
+    pub retry_backoff: Duration,
 }
 
 impl FetchOptions {
@@ -119,6 +176,7 @@ impl FetchOptions {
             speed_time: DEFAULT_SPEED_TIME,
             deadline: DEFAULT_DEADLINE,
             lookup_deadline: DEFAULT_LOOKUP_DEADLINE,
+            retry_backoff: DEFAULT_RETRY_BACKOFF,
         }
     }
 }
@@ -180,13 +238,16 @@ pub enum FetchError {
     /// The fetch did not finish within its deadline: retryable later.
     #[error("`{url}` did not finish within the deadline of {}", seconds(deadline))]
     DeadlineExceeded { url: String, deadline: Duration },
-    /// The cached git mirror's object store is damaged and could not be replaced (offline).
+    /// The cached git mirror's object store is damaged and could not be replaced (offline, or
+    /// still damaged after a fresh clone).
     #[error("the cached git mirror of `{url}` is damaged: {reason}")]
     CorruptMirror {
         url: String,
         /// The mirror's folder, to delete.
         path: PathBuf,
         reason: String,
+        /// The fetch was offline (a run with the network would clone the mirror again).
+        offline: bool,
     },
     /// The downloaded bytes do not have the declared checksum.
     #[error("checksum mismatch for `{url}`: expected sha256 {expected}, got {actual}")]

@@ -28,7 +28,7 @@ use std::path::Path;
 use regex::Regex;
 
 use super::version::{Scheme, compare, is_prerelease, normalize_explained};
-use super::{FetchError, FetchErrorKind, Fetcher, git};
+use super::{FetchError, FetchErrorKind, Fetcher, git, local_or_url};
 use crate::workspace::manifest::expand;
 use crate::workspace::{Package, UpstreamSource};
 
@@ -311,16 +311,6 @@ fn manifest_error(package: &Package, message: String) -> FetchError {
     )
 }
 
-/// URLs stay as they are; a local path is taken relative to the package folder.
-fn resolve(package: &Package, location: &str) -> String {
-    if location.contains("://") || location.starts_with("git@") || Path::new(location).is_absolute()
-    {
-        location.to_owned()
-    } else {
-        package.dir.join(location).to_string_lossy().into_owned()
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Git tags.
 
@@ -332,7 +322,7 @@ fn from_git(
     pattern: Option<&Matcher>,
     tarball_template: Option<&str>,
 ) -> Result<Vec<Candidate>, FetchError> {
-    let location = resolve(package, url);
+    let location = local_or_url(package, url);
     let tags = list_tags(fetcher, &location)?;
     let custom = tag_template
         .filter(|t| *t != "v{version}" && *t != "{version}")
@@ -357,7 +347,7 @@ fn from_git(
             .iter()
             .position(|candidate| *candidate == tag)
             .unwrap_or(usize::MAX);
-        let url = tarball_template.map(|t| resolve(package, &expand(t, &version)));
+        let url = tarball_template.map(|t| local_or_url(package, &expand(t, &version)));
         candidates.push(Candidate {
             release: release(version, Some(tag), url, why),
             rank,
@@ -429,7 +419,7 @@ fn from_page(
             &derived
         }
     };
-    let location = resolve(package, page);
+    let location = local_or_url(package, page);
     let text = fetcher.fetch_page(&location)?;
     let mut found = match_links(matcher, &links(&text));
     if found.is_empty() {
@@ -440,7 +430,7 @@ fn from_page(
         .into_iter()
         .map(|(link, version)| {
             let why = format!("link `{link}` matched {} → {version}", matcher.label);
-            let url = resolve(package, &expand(tarball_template, &version));
+            let url = local_or_url(package, &expand(tarball_template, &version));
             Candidate {
                 release: release(version, None, Some(url), why),
                 rank: 0,
@@ -556,6 +546,16 @@ fn clean(path: &Path) -> std::path::PathBuf {
         }
     }
     out
+}
+
+/// What a failed fetch of `release` says first: that the release does not exist, when that is
+/// the trouble (the error names the package and the known releases), else that upstream could
+/// not be fetched.
+pub fn fetch_message(package: &str, release: &str, source: &FetchError) -> String {
+    match source {
+        FetchError::NoSuchRelease { .. } => source.to_string(),
+        _ => format!("cannot fetch upstream of `{package}` at {release}"),
+    }
 }
 
 #[cfg(test)]

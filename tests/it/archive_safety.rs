@@ -6,7 +6,7 @@ use crate::support;
 use std::path::{Path, PathBuf};
 
 use mindelta::upstream::archive::extract;
-use mindelta::upstream::{FetchError, FetchOptions, Fetcher, SourceSpec};
+use mindelta::upstream::{FetchError, Fetcher, SourceSpec};
 use support::{TarEntry, ZipEntry};
 
 const LIMIT: u64 = 1 << 20;
@@ -217,7 +217,7 @@ fn a_refused_tarball_leaves_no_destination() {
     ]));
     let (temp, archive, _) = sandbox("pkg-1.0.tar.gz", &tar);
     let dest = temp.path().join("tree");
-    let mut options = FetchOptions::new(temp.path().join("cache"));
+    let mut options = support::fetch_options(temp.path().join("cache"));
     options.offline = true;
     let spec = SourceSpec::Tarball {
         url: archive.display().to_string(),

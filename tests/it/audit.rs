@@ -14,6 +14,7 @@ fn mindelta(workspace: &Path) -> Command {
         .arg("--workspace")
         .arg(workspace)
         .env("MINDELTA_CACHE_DIR", workspace.join(".cache"))
+        .env("MINDELTA_RETRY_BACKOFF", "0")
         .env("MINDELTA_NOW", "2026-12-01")
         .env("NO_COLOR", "1")
         .env_remove("COLUMNS");

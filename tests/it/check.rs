@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use mindelta::expiry::history::{History, PatchIdCache};
 use mindelta::expiry::{
-    CheckError, CheckOptions, EvidenceResult, HunkState, PackageCheck, PatchCheck, Verdict,
-    check_package,
+    CheckError, CheckOptions, Detector, EvidenceResult, HunkState, PackageCheck, PatchCheck,
+    Verdict, check_package,
 };
-use mindelta::upstream::{FetchErrorKind, FetchOptions, Fetcher};
+use mindelta::upstream::{FetchErrorKind, Fetcher};
 use mindelta::workspace::Workspace;
 use support::git::{GitRepo, git_command};
 use support::http::{HttpServer, Reply};
@@ -27,6 +27,7 @@ fn mindelta(cache: &Path) -> Command {
     let mut command = Command::cargo_bin("mindelta").expect("the binary is built");
     command
         .env("MINDELTA_CACHE_DIR", cache)
+        .env("MINDELTA_RETRY_BACKOFF", "0")
         .env("NO_COLOR", "1");
     command
 }
@@ -47,7 +48,7 @@ fn package(root: &Path, name: &str, upstream: &str, patches: &[(&str, &str, Stri
 fn check(root: &Path, name: &str, release: &str) -> Result<PackageCheck, CheckError> {
     let workspace = Workspace::open(root).unwrap();
     let package = workspace.load(name).unwrap();
-    let fetcher = Fetcher::new(FetchOptions::new(root.join("cache")), None);
+    let fetcher = Fetcher::new(support::fetch_options(root.join("cache")), None);
     check_package(&package, release, &fetcher, &CheckOptions::default())
 }
 
@@ -63,7 +64,7 @@ fn result(patch: &PatchCheck, detector: &str) -> (EvidenceResult, String) {
     let evidence = patch
         .evidence
         .iter()
-        .find(|e| e.detector == detector)
+        .find(|e| e.detector.as_str() == detector)
         .unwrap_or_else(|| panic!("no {detector} evidence for {}", patch.file));
     (evidence.result, evidence.detail.clone())
 }
@@ -199,7 +200,7 @@ fn every_detector_and_verdict_on_a_git_upstream() {
     let verdicts: BTreeMap<&str, (Verdict, Option<&str>)> = checked
         .patches
         .iter()
-        .map(|p| (p.file.as_str(), (p.verdict, p.reason.as_deref())))
+        .map(|p| (p.file.as_str(), (p.verdict, p.reason.map(Detector::as_str))))
         .collect();
     let expected: BTreeMap<&str, (Verdict, Option<&str>)> = [
         (
@@ -320,7 +321,9 @@ fn a_second_check_reads_patch_ids_from_the_cache() {
     // A second run finds the same proofs and adds nothing to the cache.
     let again = check(temp.path(), "demo", "1.1").unwrap();
     assert_eq!(
-        patch(&again, "0001-cherry-pick.patch").reason.as_deref(),
+        patch(&again, "0001-cherry-pick.patch")
+            .reason
+            .map(Detector::as_str),
         Some("patch-id")
     );
     assert_eq!(fs::read_to_string(&files[0]).unwrap(), text);
@@ -461,7 +464,7 @@ fn a_tarball_upstream_is_judged_by_content_only() {
     let checked = check(temp.path(), "tarred", "1.1").unwrap();
     let fix = &checked.patches[0];
     assert_eq!(fix.verdict, Verdict::Expired);
-    assert_eq!(fix.reason.as_deref(), Some("content"));
+    assert_eq!(fix.reason.map(Detector::as_str), Some("content"));
     assert_eq!(result(fix, "patch-id").0, EvidenceResult::NotApplicable);
     assert_eq!(
         result(fix, "upstream-commit").0,
@@ -771,7 +774,7 @@ fn partial_upstream_expires_with_half_the_hunks_or_a_corroborating_signal() {
         [HunkState::Present, HunkState::Absent, HunkState::Absent]
     );
     assert_eq!(cve.verdict, Verdict::Expired);
-    assert_eq!(cve.reason.as_deref(), Some("partial-upstream"));
+    assert_eq!(cve.reason.map(Detector::as_str), Some("partial-upstream"));
     let (notes, detail) = result(cve, "release-notes");
     assert_eq!(notes, EvidenceResult::Supports);
     assert!(detail.contains("CVE-2024-1111 (`NEWS`)"), "{detail}");
@@ -788,7 +791,7 @@ fn partial_upstream_expires_with_half_the_hunks_or_a_corroborating_signal() {
     let half = patch(&checked, "0005-half.patch");
     assert_eq!(states(half), [HunkState::Present, HunkState::Absent]);
     assert_eq!(half.verdict, Verdict::Expired);
-    assert_eq!(half.reason.as_deref(), Some("partial-upstream"));
+    assert_eq!(half.reason.map(Detector::as_str), Some("partial-upstream"));
     let (alone, detail) = result(half, "partial-upstream");
     assert_eq!(alone, EvidenceResult::Proves);
     assert!(detail.contains("at least half of its hunks"), "{detail}");
@@ -900,7 +903,10 @@ fn a_fix_whose_context_churned_is_present_modulo_context() {
     assert_eq!(loose, EvidenceResult::Proves);
     assert!(detail.contains("hunk 1 of `ssh.c`"), "{detail}");
     assert_eq!(fix.verdict, Verdict::Expired);
-    assert_eq!(fix.reason.as_deref(), Some("present-modulo-context"));
+    assert_eq!(
+        fix.reason.map(Detector::as_str),
+        Some("present-modulo-context")
+    );
 
     // The same lines in another function do not count: the hunk's context is not beside them.
     let checked = check(temp.path(), "ssh", "1.2").unwrap();
@@ -1022,7 +1028,7 @@ fn commit_urls_of_a_tarball_package_are_checked_in_their_repository() {
     let workspace = Workspace::open(temp.path()).unwrap();
     let package = workspace.load("tarred").unwrap();
     let check_offline = |release: &str| {
-        let mut options = FetchOptions::new(temp.path().join("cache"));
+        let mut options = support::fetch_options(temp.path().join("cache"));
         options.offline = true;
         let fetcher = Fetcher::new(options, None);
         check_package(&package, release, &fetcher, &CheckOptions::default()).unwrap()
@@ -1048,7 +1054,7 @@ fn commit_urls_of_a_tarball_package_are_checked_in_their_repository() {
 
     let fixed = patch(&checked, "0001-fix.patch");
     assert_eq!(fixed.verdict, Verdict::Expired);
-    assert_eq!(fixed.reason.as_deref(), Some("upstream-commit"));
+    assert_eq!(fixed.reason.map(Detector::as_str), Some("upstream-commit"));
     let (_, detail) = result(fixed, "upstream-commit");
     assert!(
         detail.contains(&fix[..12]) && detail.contains("release_1_1"),
@@ -1062,7 +1068,7 @@ fn commit_urls_of_a_tarball_package_are_checked_in_their_repository() {
 
     let applied = patch(&checked, "0003-applied.patch");
     assert_eq!(applied.verdict, Verdict::Expired);
-    assert_eq!(applied.reason.as_deref(), Some("fixed-in"));
+    assert_eq!(applied.reason.map(Detector::as_str), Some("fixed-in"));
     let (_, detail) = result(applied, "fixed-in");
     assert!(detail.contains("Applied-Upstream: 1.1"), "{detail}");
     let before = check_offline("1.0");
@@ -1134,7 +1140,10 @@ fn an_upstream_commit_with_the_patch_subject_and_nothing_applying_expires_it() {
         EvidenceResult::Supports
     );
     assert_eq!(rewritten.verdict, Verdict::Expired);
-    assert_eq!(rewritten.reason.as_deref(), Some("rewritten-upstream"));
+    assert_eq!(
+        rewritten.reason.map(Detector::as_str),
+        Some("rewritten-upstream")
+    );
 
     // The same subject, but its hunk still applies: the subject alone proves nothing.
     let applies = patch(&checked, "0002-same-subject-still-applies.patch");
@@ -1221,7 +1230,7 @@ fn hunks_of_a_file_upstream_moved_are_judged_where_it_went() {
     assert_eq!(states(fixed), [HunkState::Present]);
     assert_eq!(fixed.hunks[0].found_in.as_deref(), Some("lib/a.c"));
     assert_eq!(fixed.verdict, Verdict::Expired);
-    assert_eq!(fixed.reason.as_deref(), Some("content"));
+    assert_eq!(fixed.reason.map(Detector::as_str), Some("content"));
     let (_, detail) = result(fixed, "content");
     assert!(
         detail.contains("`src/a.c` is not in 1.1, its hunks were looked for in `lib/a.c`"),
@@ -1303,7 +1312,7 @@ fn a_moved_file_is_found_in_a_selectively_extracted_tarball() {
     assert_eq!(states(fixed), [HunkState::Present]);
     assert_eq!(fixed.hunks[0].found_in.as_deref(), Some("lib/a.c"));
     assert_eq!(fixed.verdict, Verdict::Expired);
-    assert_eq!(fixed.reason.as_deref(), Some("content"));
+    assert_eq!(fixed.reason.map(Detector::as_str), Some("content"));
     let report = json_patches(temp.path(), "tarred");
     assert_eq!(
         report["0001-fix-a.patch"]["hunks"][0]["found_in"],
@@ -1374,7 +1383,10 @@ fn a_subject_newly_in_the_release_notes_with_no_hunk_applying_is_rewritten_upstr
     assert_eq!(listed, EvidenceResult::Supports, "{detail}");
     assert!(detail.contains("`ChangeLog`"), "{detail}");
     assert_eq!(patch.verdict, Verdict::Expired);
-    assert_eq!(patch.reason.as_deref(), Some("rewritten-upstream"));
+    assert_eq!(
+        patch.reason.map(Detector::as_str),
+        Some("rewritten-upstream")
+    );
 
     // Pinned at 1.1, whose notes list the subject already, the same patch against 1.2 is only a
     // conflict: nothing says the change came between the two releases.

@@ -15,9 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mindelta::upstream::release::discover;
-use mindelta::upstream::{
-    Cache, FetchError, FetchErrorKind, FetchOptions, Fetcher, Progress, SourceSpec,
-};
+use mindelta::upstream::{Cache, FetchError, FetchErrorKind, Fetcher, Progress, SourceSpec};
 use mindelta::workspace::Workspace;
 use support::git::GitRepo;
 
@@ -279,7 +277,7 @@ fn clones_and_updates_a_mirror_over_http() {
     let url = server.url("origin.git");
     let cache = temp.path().join("cache");
     let progress = Arc::new(Bytes::default());
-    let fetcher = Fetcher::new(FetchOptions::new(&cache), Some(progress.clone()));
+    let fetcher = Fetcher::new(support::fetch_options(&cache), Some(progress.clone()));
 
     let dest = temp.path().join("v1.3");
     let provenance = fetcher.materialize(&spec(&url, "v1.3"), &dest).unwrap();
@@ -345,7 +343,7 @@ fn a_gone_server_falls_back_to_mirrored_tags_and_names_the_url() {
     let server = GitHttpServer::start(&temp.path().join("served"));
     let url = server.url("origin.git");
     let cache = temp.path().join("cache");
-    let fetcher = Fetcher::new(FetchOptions::new(&cache), None);
+    let fetcher = Fetcher::new(support::fetch_options(&cache), None);
     fetcher
         .materialize(&spec(&url, "v1.3"), &temp.path().join("first"))
         .unwrap();
@@ -388,7 +386,7 @@ fn versions_lists_remote_tags_over_http_then_falls_back_to_the_mirror() {
     .unwrap();
     let package = Workspace::open(&root).unwrap().load("zlib").unwrap();
     let cache = temp.path().join("cache");
-    let fetcher = Fetcher::new(FetchOptions::new(&cache), None);
+    let fetcher = Fetcher::new(support::fetch_options(&cache), None);
 
     let releases = discover(&package, &fetcher, true).unwrap();
     let versions: Vec<_> = releases.iter().map(|r| r.version.as_str()).collect();
@@ -440,7 +438,7 @@ fn a_trickling_pack_trips_the_low_speed_limit() {
         Some((4096, Duration::from_millis(100))),
     );
     let url = server.url("origin.git");
-    let mut options = FetchOptions::new(temp.path().join("cache"));
+    let mut options = support::fetch_options(temp.path().join("cache"));
     options.speed_limit = 1 << 20;
     options.speed_time = Duration::from_secs(1);
     let error = Fetcher::new(options, None)

@@ -37,6 +37,7 @@ fn mindelta(root: &Path) -> Command {
     let mut command = Command::cargo_bin("mindelta").expect("the binary is built");
     command
         .env("MINDELTA_CACHE_DIR", root.join("cache"))
+        .env("MINDELTA_RETRY_BACKOFF", "0")
         .env("NO_COLOR", "1")
         .arg("--workspace")
         .arg(root.join("ws"));

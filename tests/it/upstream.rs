@@ -7,17 +7,17 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use mindelta::upstream::{FetchError, FetchErrorKind, FetchOptions, Fetcher, Progress, SourceSpec};
+use mindelta::upstream::{FetchError, FetchErrorKind, Fetcher, Progress, SourceSpec};
 use support::git::GitRepo;
 use support::http::{HttpServer, Reply};
 use support::{TarEntry, ZipEntry};
 
 fn fetcher(cache: &Path) -> Fetcher {
-    Fetcher::new(FetchOptions::new(cache), None)
+    Fetcher::new(support::fetch_options(cache), None)
 }
 
 fn offline_fetcher(cache: &Path) -> Fetcher {
-    let mut options = FetchOptions::new(cache);
+    let mut options = support::fetch_options(cache);
     options.offline = true;
     Fetcher::new(options, None)
 }
@@ -277,7 +277,7 @@ fn tarball_is_downloaded_verified_stripped_and_cached() {
     let server = HttpServer::start([("/zlib-1.3.tar.gz", Reply::Bytes(bytes.clone()))]);
     let cache = temp.path().join("cache");
     let progress = Arc::new(RecordingProgress::default());
-    let fetcher = Fetcher::new(FetchOptions::new(&cache), Some(progress.clone()));
+    let fetcher = Fetcher::new(support::fetch_options(&cache), Some(progress.clone()));
     let spec = tarball_spec(server.url("/zlib-1.3.tar.gz"), Some(sha.to_uppercase()));
 
     let dest = temp.path().join("out");
@@ -365,7 +365,11 @@ fn tarball_404_is_release_not_found_without_retries() {
         }
         other => panic!("expected NotFound, got {other:?}"),
     }
-    assert_eq!(error.kind(), FetchErrorKind::Unavailable, "exit 5");
+    assert_eq!(
+        error.kind(),
+        FetchErrorKind::NotFound,
+        "exit 5, not retryable"
+    );
     assert!(!error.retryable());
     assert_eq!(server.requests("/missing.tar.gz"), 1);
 }
@@ -462,7 +466,7 @@ fn tarball_unverified_needs_permission_and_reports_its_checksum() {
     );
     assert_eq!(server.requests("/z.tar.gz"), 0);
 
-    let mut options = FetchOptions::new(temp.path().join("cache"));
+    let mut options = support::fetch_options(temp.path().join("cache"));
     options.allow_unverified = true;
     let provenance = Fetcher::new(options.clone(), None)
         .materialize(&spec, &temp.path().join("out"))

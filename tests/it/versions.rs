@@ -10,7 +10,7 @@ use std::fs;
 use std::path::Path;
 
 use mindelta::upstream::release::{Release, discover, latest};
-use mindelta::upstream::{FetchError, FetchOptions, Fetcher};
+use mindelta::upstream::{FetchError, Fetcher};
 use mindelta::workspace::{Package, Workspace};
 use support::git::GitRepo;
 use support::http::{HttpServer, Reply};
@@ -24,7 +24,7 @@ fn redacted(root: &Path) -> insta::Settings {
 }
 
 fn fetcher(cache: &Path, offline: bool) -> Fetcher {
-    let mut options = FetchOptions::new(cache);
+    let mut options = support::fetch_options(cache);
     options.offline = offline;
     Fetcher::new(options, None)
 }

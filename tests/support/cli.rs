@@ -14,6 +14,7 @@ pub fn mindelta(cache: &Path) -> Command {
     let mut command = Command::cargo_bin("mindelta").expect("the binary is built");
     command
         .env("MINDELTA_CACHE_DIR", cache)
+        .env("MINDELTA_RETRY_BACKOFF", "0")
         .env("NO_COLOR", "1");
     command
 }

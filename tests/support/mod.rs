@@ -13,6 +13,18 @@ pub mod git;
 pub mod http;
 
 use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use mindelta::upstream::FetchOptions;
+
+/// Fetch options for tests: the defaults, the cache at `cache`, and no wait between the tries
+/// of a download (tests never sleep).
+pub fn fetch_options(cache: impl Into<PathBuf>) -> FetchOptions {
+    let mut options = FetchOptions::new(cache);
+    options.retry_backoff = Duration::ZERO;
+    options
+}
 
 /// One entry of a tar archive built by [`tar`].
 #[derive(Debug, Clone)]

@@ -10,14 +10,13 @@
 //! history, the `upstream-commit` detector checks commit claims for real.
 
 use crate::expiry::detector::{Context, evidence};
-use crate::expiry::{Evidence, EvidenceResult};
-use crate::interop::fixed_in_version;
+use crate::expiry::{Detector, Evidence, EvidenceResult};
 use crate::patch::Patch;
-use crate::patch::metadata::read_metadata;
+use crate::patch::metadata::{fixed_in_version, read_metadata};
 use crate::upstream::version::{Scheme, compare};
 use crate::workspace::{PatchEntry, PatchStatus};
 
-const NAME: &str = "claims";
+const NAME: Detector = Detector::Claims;
 
 /// Run the detector on one patch.
 pub fn detect(context: &Context<'_>, entry: &PatchEntry, patches: &[Patch]) -> Evidence {

@@ -38,18 +38,16 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::expiry::detector::{evidence, modulo_context};
-use crate::expiry::tree::{Entry, ReleaseTree};
-use crate::expiry::{Evidence, EvidenceResult, HunkReport, HunkState};
+use crate::expiry::{Detector, Evidence, EvidenceResult, HunkReport, HunkState};
 use crate::patch::apply::{apply_hunks, locate};
+use crate::patch::content::{ContentLines, added_content, duplicate, removed_content, squeeze};
 use crate::patch::{FilePatch, Hunk, LineKind, Patch};
+use crate::upstream::release_tree::{Entry, MAX_MOVED_CANDIDATES, ReleaseTree};
 
-const NAME: &str = "content";
+const NAME: Detector = Detector::Content;
 
-/// The name of the looser match's evidence (`modulo_context.rs`).
-pub const MODULO_CONTEXT: &str = "present-modulo-context";
-
-/// How many files of the same name a moved file's hunks are judged in, at most.
-pub const MAX_MOVED_CANDIDATES: usize = 4;
+/// The looser match's evidence (`modulo_context.rs`).
+const MODULO_CONTEXT: Detector = Detector::PresentModuloContext;
 
 /// The files the earlier patches of a series changed, as they left them.
 #[derive(Debug, Clone, Default)]
@@ -609,7 +607,7 @@ fn judge_file(
             .iter()
             .map(|h| Found {
                 state: state.0,
-                trivial: is_trivial(h),
+                trivial: h.is_trivial(),
                 whitespace: state.1,
                 loose: false,
                 moved_to: None,
@@ -630,7 +628,7 @@ fn judge_file(
                 };
                 Found {
                     state,
-                    trivial: is_trivial(h),
+                    trivial: h.is_trivial(),
                     whitespace: false,
                     loose: false,
                     moved_to: None,
@@ -714,21 +712,13 @@ fn judge_modified(
                 };
             Found {
                 state,
-                trivial: is_trivial(hunk),
+                trivial: hunk.is_trivial(),
                 whitespace,
                 loose,
                 moved_to: None,
             }
         })
         .collect()
-}
-
-/// Whether a hunk's changed lines carry no content ([`carries_content`]).
-fn is_trivial(hunk: &Hunk) -> bool {
-    hunk.lines
-        .iter()
-        .filter(|l| l.kind != LineKind::Context)
-        .all(|l| !carries_content(&l.text))
 }
 
 /// One hunk of a modified file: (state, found only ignoring whitespace).
@@ -812,153 +802,8 @@ fn split_lines(content: &[u8]) -> Vec<&[u8]> {
     content.split_inclusive(|&b| b == b'\n').collect()
 }
 
-/// A line without any whitespace (line ends included).
-fn squeeze(line: &[u8]) -> Vec<u8> {
-    line.iter()
-        .copied()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect()
-}
-
 fn squeeze_lines(lines: &[&[u8]]) -> Vec<Vec<u8>> {
     lines.iter().map(|l| squeeze(l)).collect()
-}
-
-/// Whether a changed line says something: a letter or digit (or any non-ASCII character).
-/// Blank lines and lone braces, semicolons or comment marks do not.
-fn carries_content(line: &[u8]) -> bool {
-    line.iter()
-        .any(|b| b.is_ascii_alphanumeric() || !b.is_ascii())
-}
-
-/// The fewest lines with content an applying hunk's added block must have for finding it
-/// elsewhere in R to make it a duplicate: one or two such lines (`free(p);`, `goto out;`)
-/// recur in any file, while a function or a table does not.
-pub const MIN_DUPLICATE_LINES: usize = 3;
-
-/// The same for a block the patch itself removes in a hunk that is in R (it moves the block,
-/// and upstream took the removal): a pair of lines moved together is already a block, a single
-/// line (`return ret;`) is not.
-pub const MIN_MOVED_LINES: usize = 2;
-
-/// The lines with content a hunk adds, whitespace dropped, in order.
-pub(crate) fn added_content(hunk: &Hunk) -> Vec<Vec<u8>> {
-    changed_content(hunk, LineKind::Add)
-}
-
-/// The lines with content a hunk removes, whitespace dropped, in order.
-pub(crate) fn removed_content(hunk: &Hunk) -> Vec<Vec<u8>> {
-    changed_content(hunk, LineKind::Remove)
-}
-
-fn changed_content(hunk: &Hunk, kind: LineKind) -> Vec<Vec<u8>> {
-    hunk.lines
-        .iter()
-        .filter(|l| l.kind == kind && carries_content(&l.text))
-        .map(|l| squeeze(&l.text))
-        .collect()
-}
-
-/// A file's lines with content, whitespace dropped, each with its 1-based line number: where
-/// [`duplicate`] looks for an added block.
-pub(crate) struct ContentLines {
-    lines: Vec<(usize, Vec<u8>)>,
-}
-
-impl ContentLines {
-    pub(crate) fn of(content: &[u8]) -> ContentLines {
-        ContentLines {
-            lines: split_lines(content)
-                .into_iter()
-                .enumerate()
-                .filter(|(_, line)| carries_content(line))
-                .map(|(index, line)| (index + 1, squeeze(line)))
-                .collect(),
-        }
-    }
-
-    /// The 1-based lines where `block` starts, each occurrence counted once (no overlaps).
-    fn occurrences(&self, block: &[Vec<u8>]) -> Vec<usize> {
-        let mut found = Vec::new();
-        let mut at = 0;
-        while !block.is_empty() && at + block.len() <= self.lines.len() {
-            let window = &self.lines[at..at + block.len()];
-            if window
-                .iter()
-                .zip(block)
-                .all(|((_, line), want)| line == want)
-            {
-                found.push(window[0].0);
-                at += block.len();
-            } else {
-                at += 1;
-            }
-        }
-        found
-    }
-}
-
-/// An applying hunk of a partial patch whose added lines R already has.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Duplicate {
-    /// The 1-based line of R's file where the lines are.
-    pub line: usize,
-    /// The patch removes them in a hunk that is in R: it moves them, as upstream did.
-    pub moved: bool,
-}
-
-impl Duplicate {
-    /// `adds lines that R already has at line N …`, for details.
-    pub(crate) fn describe(&self, release: &str) -> String {
-        let moved = if self.moved {
-            format!(" (the patch moves them, and {release} already has the removal)")
-        } else {
-            String::new()
-        };
-        format!(
-            "adds lines that {release} already has at line {}{moved}",
-            self.line
-        )
-    }
-}
-
-/// Whether applying `hunk` to R's file (`lines`) would add lines the file already has: its
-/// added lines with content, as one block of consecutive lines of R (lines without content
-/// skipped, whitespace ignored), found more often than the patch's hunks that are in R account
-/// for (`in_release_added`: the added lines of those hunks of this file, each hunk's block),
-/// and at least [`MIN_DUPLICATE_LINES`] long, or [`MIN_MOVED_LINES`] when every line is among
-/// those the hunks in R remove (`moved_out`). Then keeping the hunk while dropping the others
-/// would put a second copy of that code in the tree. `None` when it would not.
-pub(crate) fn duplicate(
-    hunk: &Hunk,
-    lines: &ContentLines,
-    in_release_added: &[Vec<Vec<u8>>],
-    moved_out: &HashSet<Vec<u8>>,
-) -> Option<Duplicate> {
-    let block = added_content(hunk);
-    if block.is_empty() {
-        return None;
-    }
-    let moved = block.iter().all(|line| moved_out.contains(line));
-    let least = if moved {
-        MIN_MOVED_LINES
-    } else {
-        MIN_DUPLICATE_LINES
-    };
-    if block.len() < least {
-        return None;
-    }
-    let found = lines.occurrences(&block);
-    let accounted = in_release_added
-        .iter()
-        .filter(|added| {
-            added.len() >= block.len() && added.windows(block.len()).any(|w| w == block)
-        })
-        .count();
-    (found.len() > accounted).then(|| Duplicate {
-        line: found[0],
-        moved,
-    })
 }
 
 #[cfg(test)]
@@ -1007,13 +852,6 @@ mod tests {
         assert_eq!(state(&h, moved), (HunkState::Present, false));
         let reindented = "0\n  a\n  snprintf(b, sizeof b, \"%s\", n);\n  c\n";
         assert_eq!(state(&h, reindented), (HunkState::Present, true));
-    }
-
-    #[test]
-    fn punctuation_carries_no_content() {
-        assert!(!carries_content(b"  });\n"));
-        assert!(!carries_content(b"\n"));
-        assert!(carries_content(b"return;\n"));
     }
 
     /// A release tree holding `files` (path, content).
@@ -1184,14 +1022,5 @@ mod tests {
         let one = "int alpha(void) { return 1; }\n";
         let content = judge(&moving(one), &release(&[("f.c", &with_block(one, 15))]));
         assert_eq!(content.outcome, Outcome::Partial);
-    }
-
-    #[test]
-    fn a_block_is_found_with_lines_without_content_and_whitespace_skipped() {
-        let lines =
-            ContentLines::of(b"a;\n\n  int x = 1;\n}\n\tint y = 2;\nz;\nint x = 1;\nint y = 2;\n");
-        let block = vec![b"intx=1;".to_vec(), b"inty=2;".to_vec()];
-        assert_eq!(lines.occurrences(&block), [3, 7]);
-        assert!(lines.occurrences(&[]).is_empty());
     }
 }

@@ -13,15 +13,14 @@
 //! is read the same way: the header names the upstream release the patch comes from.
 
 use crate::expiry::detector::{Context, evidence};
-use crate::expiry::{Evidence, EvidenceResult};
-use crate::interop::fixed_in_version;
+use crate::expiry::{Detector, Evidence, EvidenceResult};
 use crate::patch::Patch;
-use crate::patch::metadata::read_metadata;
+use crate::patch::metadata::{fixed_in_version, read_metadata};
 use crate::upstream::requirement::Requirement;
 use crate::upstream::version::Scheme;
 use crate::workspace::PatchEntry;
 
-const NAME: &str = "fixed-in";
+const NAME: Detector = Detector::FixedIn;
 
 /// Run the detector on one patch.
 pub fn detect(context: &Context<'_>, entry: &PatchEntry, patches: &[Patch]) -> Evidence {

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 use super::history::History;
-use super::{CheckOptions, Evidence, EvidenceResult};
+use super::{CheckOptions, Detector, Evidence, EvidenceResult};
 use crate::git::ObjectId;
 use crate::upstream::Fetcher;
 use crate::workspace::Package;
@@ -117,7 +117,7 @@ impl<'a> Context<'a> {
 
     /// The upstream history, or the evidence `detector` reports when there is none to read
     /// (`not-applicable` without a git repository, `error` when it could not be opened).
-    pub fn history_or_evidence(&self, detector: &str) -> Result<&'a History, Evidence> {
+    pub fn history_or_evidence(&self, detector: Detector) -> Result<&'a History, Evidence> {
         match self.history {
             Some(Ok(history)) => Ok(history),
             None => Err(evidence(
@@ -135,9 +135,9 @@ impl<'a> Context<'a> {
 }
 
 /// An evidence value.
-pub fn evidence(detector: &str, result: EvidenceResult, detail: impl Into<String>) -> Evidence {
+pub fn evidence(detector: Detector, result: EvidenceResult, detail: impl Into<String>) -> Evidence {
     Evidence {
-        detector: detector.to_string(),
+        detector,
         result,
         detail: detail.into(),
     }

@@ -14,11 +14,11 @@
 use crate::expiry::detector::evidence;
 use crate::expiry::detector::release_notes::{ReleaseNotes, comparable};
 use crate::expiry::detector::upstream_subject::subject_candidates;
-use crate::expiry::{Evidence, EvidenceResult};
+use crate::expiry::{Detector, Evidence, EvidenceResult};
 use crate::patch::Patch;
 
 /// The detector's name.
-pub const NAME: &str = "notes-subject";
+pub const NAME: Detector = Detector::NotesSubject;
 
 /// Run the detector on one patch: `release` are R's notes, `current` the current release's.
 pub fn detect(
@@ -75,8 +75,8 @@ pub fn detect(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::expiry::tree::ReleaseTree;
     use crate::patch::parse_patches;
+    use crate::upstream::release_tree::ReleaseTree;
 
     /// The notes of a release whose `ChangeLog` is `text`.
     fn notes(text: &str) -> Result<ReleaseNotes, String> {

@@ -14,12 +14,12 @@ use crate::expiry::detector::upstream_commit::short;
 use crate::expiry::detector::{Context, ReleaseIds, evidence};
 use crate::expiry::history::PatchIdCache;
 use crate::expiry::tags::resolve_in_history;
-use crate::expiry::{Evidence, EvidenceResult};
+use crate::expiry::{Detector, Evidence, EvidenceResult};
 use crate::patch::Patch;
 use crate::patch::patch_id::patch_id;
 use crate::workspace::PatchEntry;
 
-const NAME: &str = "patch-id";
+const NAME: Detector = Detector::PatchId;
 
 /// Run the detector on one patch.
 pub fn detect(context: &mut Context<'_>, entry: &PatchEntry, patches: &[Patch]) -> Evidence {

@@ -14,14 +14,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::expiry::detector::evidence;
 use crate::expiry::detector::upstream_subject::normalise;
-use crate::expiry::tree::ReleaseTree;
-use crate::expiry::{Evidence, EvidenceResult};
-use crate::interop::cve_ids;
+use crate::expiry::{Detector, Evidence, EvidenceResult};
 use crate::patch::Patch;
-use crate::patch::metadata::read_metadata;
+use crate::patch::metadata::{cve_ids, read_metadata};
+use crate::upstream::release_tree::ReleaseTree;
 use crate::workspace::PatchEntry;
 
-const NAME: &str = "release-notes";
+const NAME: Detector = Detector::ReleaseNotes;
 
 /// What a release's notes say: the CVE ids they name and the lines long enough to be a
 /// commit's subject, each with the first file that has it.
@@ -74,7 +73,7 @@ impl ReleaseNotes {
 /// evidence of why they cannot be: R's notes unreadable (`error`), R without notes or the
 /// current release's notes unreadable (`not-applicable`).
 pub fn comparable<'n>(
-    name: &str,
+    name: Detector,
     release: &'n Result<ReleaseNotes, String>,
     current: &'n Result<ReleaseNotes, String>,
 ) -> Result<(&'n ReleaseNotes, &'n ReleaseNotes), Evidence> {

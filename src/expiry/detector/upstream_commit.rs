@@ -17,12 +17,12 @@
 
 use crate::expiry::commit_url::{CommitUrl, commit_urls_in};
 use crate::expiry::detector::{Context, evidence};
-use crate::expiry::{Evidence, EvidenceResult};
+use crate::expiry::{Detector, Evidence, EvidenceResult};
 use crate::patch::Patch;
 use crate::patch::metadata::read_metadata;
 use crate::workspace::PatchEntry;
 
-const NAME: &str = "upstream-commit";
+const NAME: Detector = Detector::UpstreamCommit;
 
 /// The commits a patch declares, strongest source first, each with where it was found.
 pub fn declared_commits(

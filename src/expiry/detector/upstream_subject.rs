@@ -16,12 +16,12 @@ use std::collections::HashMap;
 use crate::expiry::detector::upstream_commit::short;
 use crate::expiry::detector::{Context, evidence};
 use crate::expiry::history::History;
-use crate::expiry::{Evidence, EvidenceResult};
+use crate::expiry::{Detector, Evidence, EvidenceResult};
 use crate::git::ObjectId;
 use crate::patch::Patch;
 use crate::patch::metadata::read_metadata;
 
-const NAME: &str = "upstream-subject";
+const NAME: Detector = Detector::UpstreamSubject;
 
 /// A subject shorter than this many words is too generic to count.
 pub const MIN_WORDS: usize = 4;

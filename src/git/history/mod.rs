@@ -95,7 +95,7 @@ fn pack_object_count(idx: &Path) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write as _;
+    use crate::git::testing::git;
 
     /// A walk of `HEAD`'s whole history in `dir`: each non-merge commit with its id.
     fn walk_head(dir: &Path) -> Result<Vec<(ObjectId, Walked)>, GitError> {
@@ -104,32 +104,6 @@ mod tests {
         let commits = repo.non_merge_commits(head, None, None).unwrap();
         let walked = patch_ids(repo.path(), &commits, None)?;
         Ok(commits.into_iter().zip(walked).collect())
-    }
-
-    /// Run git hermetically in `dir` (fixed identity and dates), returning stdout.
-    fn git(dir: &Path, args: &[&str], input: Option<&[u8]>) -> Vec<u8> {
-        use std::process::{Command, Stdio};
-        let mut child = Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "A")
-            .env("GIT_AUTHOR_EMAIL", "a@example.org")
-            .env("GIT_COMMITTER_NAME", "A")
-            .env("GIT_COMMITTER_EMAIL", "a@example.org")
-            .env("GIT_AUTHOR_DATE", "2020-01-01T00:00:00Z")
-            .env("GIT_COMMITTER_DATE", "2020-01-01T00:00:00Z")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(input.unwrap_or_default()).unwrap();
-        drop(stdin);
-        let output = child.wait_with_output().unwrap();
-        assert!(output.status.success(), "git {args:?} failed");
-        output.stdout
     }
 
     /// `<patch id> <commit>` lines, as `git patch-id` prints them.

@@ -10,6 +10,7 @@
 //! `place_hunks` also carries the double-apply guard: a hunk whose post-image sits where it
 //! is expected, or nearer than any place its pre-image is found, is never placed at an offset.
 
+use crate::patch::content::carries_content;
 use crate::patch::model::{Hunk, LineKind};
 
 /// Find `needle` lines in `haystack` lines: exact position `expected` (0-based) first, then the
@@ -265,18 +266,14 @@ fn post_image_wins(
     found: Option<(usize, usize)>,
     expected: isize,
 ) -> bool {
-    if new.is_empty() || !new.iter().any(|l| !is_trivial(l)) {
+    if new.is_empty() || !new.iter().any(|l| carries_content(l)) {
         return false;
     }
     if new_expected >= min_start as isize && matches_at(new, lines, new_expected as usize, 0, 0) {
         return true;
     }
     // Nearer than the pre-image: only when the hunk adds lines that carry content.
-    let adds_content = hunk
-        .lines
-        .iter()
-        .any(|l| l.kind == LineKind::Add && !is_trivial(&l.text));
-    if !adds_content {
+    if !hunk.adds_content() {
         return false;
     }
     let shape = Shape::of(&hunk.reversed());
@@ -287,12 +284,6 @@ fn post_image_wins(
         None => true,
         Some((pre, _)) => (post as isize - new_expected).abs() <= (pre as isize - expected).abs(),
     }
-}
-
-/// A line that proves nothing on its own: blank, or only braces and punctuation.
-pub(super) fn is_trivial(line: &[u8]) -> bool {
-    line.iter()
-        .all(|b| b.is_ascii_whitespace() || b"{}()[];,*/#".contains(b))
 }
 
 /// Build the new content: the file's lines with each placed hunk spliced in. Context lines

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use mindelta::upstream::archive::{ArchiveLimits, extract};
 use mindelta::upstream::release::discover;
-use mindelta::upstream::{Cache, FetchError, FetchErrorKind, FetchOptions, Fetcher, SourceSpec};
+use mindelta::upstream::{Cache, FetchError, FetchErrorKind, Fetcher, SourceSpec};
 use mindelta::workspace::Workspace;
 use support::TarEntry;
 use support::cli::mindelta;
@@ -278,7 +278,7 @@ fn an_endless_body_stops_at_the_download_limit() {
     let server = HttpServer::start([("/demo-1.0.tar.gz", Reply::Endless { declared: None })]);
     let temp = tempfile::tempdir().unwrap();
     let cache = temp.path().join("cache");
-    let mut options = FetchOptions::new(&cache);
+    let mut options = support::fetch_options(&cache);
     options.max_download_bytes = 1 << 20;
     let spec = SourceSpec::Tarball {
         url: server.url("/demo-1.0.tar.gz"),
@@ -338,7 +338,7 @@ fn a_declared_length_over_the_limit_is_refused_before_the_body() {
         },
     )]);
     let temp = tempfile::tempdir().unwrap();
-    let mut options = FetchOptions::new(temp.path().join("cache"));
+    let mut options = support::fetch_options(temp.path().join("cache"));
     options.max_download_bytes = 1 << 20;
     let spec = SourceSpec::Tarball {
         url: server.url("/demo-1.0.tar.gz"),
@@ -371,7 +371,7 @@ fn no_more_than_the_declared_length_is_read() {
         url: server.url("/demo-1.0.tar.gz"),
         sha256: Some("0".repeat(64)),
     };
-    let error = Fetcher::new(FetchOptions::new(temp.path().join("cache")), None)
+    let error = Fetcher::new(support::fetch_options(temp.path().join("cache")), None)
         .materialize(&spec, &temp.path().join("tree"))
         .unwrap_err();
     match error {
@@ -398,7 +398,7 @@ fn a_release_listing_stops_at_the_page_limit_while_it_streams() {
         ),
     );
     let demo = Workspace::open(&root).unwrap().load("demo").unwrap();
-    let mut options = FetchOptions::new(temp.path().join("cache"));
+    let mut options = support::fetch_options(temp.path().join("cache"));
     options.max_page_bytes = 64 << 10;
     let error = discover(&demo, &Fetcher::new(options, None), false).unwrap_err();
     assert!(
@@ -424,7 +424,7 @@ fn trickle() -> Reply {
 fn a_trickling_tarball_stops_at_the_deadline() {
     let server = HttpServer::start([("/demo-1.0.tar.gz", trickle())]);
     let temp = tempfile::tempdir().unwrap();
-    let mut options = FetchOptions::new(temp.path().join("cache"));
+    let mut options = support::fetch_options(temp.path().join("cache"));
     options.deadline = Duration::from_secs(1);
     let spec = SourceSpec::Tarball {
         url: server.url("/demo-1.0.tar.gz"),
@@ -456,7 +456,7 @@ fn a_trickling_tarball_stops_at_the_deadline() {
 fn a_trickling_tarball_trips_the_low_speed_limit() {
     let server = HttpServer::start([("/demo-1.0.tar.gz", trickle())]);
     let temp = tempfile::tempdir().unwrap();
-    let mut options = FetchOptions::new(temp.path().join("cache"));
+    let mut options = support::fetch_options(temp.path().join("cache"));
     options.speed_limit = 1 << 20;
     options.speed_time = Duration::from_secs(1);
     let spec = SourceSpec::Tarball {
@@ -498,7 +498,7 @@ fn a_listing_server_that_never_answers_is_bounded_by_the_lookup_deadline() {
         ),
     );
     let demo = Workspace::open(&root).unwrap().load("demo").unwrap();
-    let mut options = FetchOptions::new(temp.path().join("cache"));
+    let mut options = support::fetch_options(temp.path().join("cache"));
     options.lookup_deadline = Duration::from_secs(1);
     let error = discover(&demo, &Fetcher::new(options, None), false).unwrap_err();
     assert!(
@@ -537,7 +537,7 @@ fn a_git_server_that_trickles_its_ref_list_stops_at_the_deadline() {
         },
     )]);
     let temp = tempfile::tempdir().unwrap();
-    let mut options = FetchOptions::new(temp.path().join("cache"));
+    let mut options = support::fetch_options(temp.path().join("cache"));
     options.deadline = Duration::from_secs(1);
     let spec = SourceSpec::Git {
         url: server.url("/slow.git"),
@@ -580,7 +580,7 @@ fn a_cache_entry_that_is_a_link_is_replaced_not_followed() {
         url: server.url("/demo-1.0.tar.gz"),
         sha256: Some(sha.clone()),
     };
-    let fetcher = Fetcher::new(FetchOptions::new(cache.root()), None);
+    let fetcher = Fetcher::new(support::fetch_options(cache.root()), None);
     fetcher
         .materialize(&spec, &temp.path().join("tree"))
         .unwrap();
@@ -622,7 +622,7 @@ fn a_git_mirror_that_is_a_link_is_replaced_not_fetched_into() {
     let cache = Cache::new(temp.path().join("cache"));
     fs::create_dir_all(cache.root().join("git")).unwrap();
     std::os::unix::fs::symlink(&victim_git, cache.git_mirror(&url)).unwrap();
-    let fetcher = Fetcher::new(FetchOptions::new(cache.root()), None);
+    let fetcher = Fetcher::new(support::fetch_options(cache.root()), None);
     let spec = SourceSpec::Git {
         url: url.clone(),
         tags: vec!["v1.0".into()],
@@ -763,6 +763,7 @@ fn a_killed_download_is_removed_by_the_next_run_and_a_live_one_is_kept() {
     let spawn_slow = || {
         Command::new(env!("CARGO_BIN_EXE_mindelta"))
             .env("MINDELTA_CACHE_DIR", &cache)
+            .env("MINDELTA_RETRY_BACKOFF", "0")
             .env("NO_COLOR", "1")
             .current_dir(&root)
             .args(["prepare", "slow", "--out", "slow-out"])

@@ -235,7 +235,10 @@ fn color_never_and_no_color_turn_off_every_colour() {
         let output = command.output().unwrap();
         assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
         let text = stderr(&output);
-        assert!(text.contains("removing a corrupt cached tarball"), "{text}");
+        assert!(
+            text.contains("replacing a damaged cached tarball"),
+            "{text}"
+        );
         text
     };
     for (color, no_color) in [(Some("never"), false), (None, true), (Some("auto"), false)] {

@@ -1,6 +1,5 @@
-use super::moved::relocate;
 use super::*;
-use crate::expiry::tree::ReleaseTree;
+use crate::patch::rewrite::blob_id;
 
 fn numbered(count: usize) -> String {
     (1..=count).map(|i| format!("line {i}\n")).collect()
@@ -232,33 +231,6 @@ fn a_plain_diff_keeps_its_prefixes_and_timestamps_when_its_file_moved() {
     );
     let text = String::from_utf8(result[0].bytes.clone().unwrap()).unwrap();
     assert_eq!(text, quilt.replace("src/a.c", "lib/a.c"));
-    // `-p0` and `-p2`, a CRLF line end and a name git must quote.
-    let file = FilePatch {
-        preamble: vec![b"diff --git x/y/src/a.c x/y/src/a.c\r\n".to_vec()],
-        git: true,
-        old_path: Some(b"x/y/src/a.c".to_vec()),
-        new_path: Some(b"x/y/src/a.c".to_vec()),
-        old_line: Some(b"--- x/y/src/a.c\r\n".to_vec()),
-        new_line: Some(b"+++ \"x/y/src/a.c\"\r\n".to_vec()),
-        ..FilePatch::default()
-    };
-    let moved = relocate(&file, 2, "lib/\u{e9}.c".as_bytes()).unwrap();
-    assert_eq!(
-        moved.preamble[0],
-        b"diff --git \"x/y/lib/\\303\\251.c\" \"x/y/lib/\\303\\251.c\"\r\n"
-    );
-    assert_eq!(moved.new_line.unwrap(), b"+++ \"x/y/lib/\\303\\251.c\"\r\n");
-    let plain = FilePatch {
-        old_path: Some(b"src/a.c".to_vec()),
-        new_path: Some(b"src/a.c".to_vec()),
-        old_line: Some(b"--- src/a.c  \n".to_vec()),
-        new_line: Some(b"+++ src/a.c\n".to_vec()),
-        ..FilePatch::default()
-    };
-    let moved = relocate(&plain, 0, b"lib/a.c").unwrap();
-    assert_eq!(moved.old_line.as_deref(), Some(&b"--- lib/a.c  \n"[..]));
-    assert_eq!(moved.new_line.as_deref(), Some(&b"+++ lib/a.c\n"[..]));
-    assert_eq!(moved.old_target(0).unwrap(), b"lib/a.c");
 }
 
 #[test]

@@ -2,9 +2,8 @@
 //! checksum, from the real download) to it.
 
 use super::RefreshError;
-use crate::expiry::tree::ReleaseTree;
-use crate::prepare::source_spec;
 use crate::upstream::release::{available, not_found};
+use crate::upstream::release_tree::ReleaseTree;
 use crate::upstream::{FetchError, FetchOptions, Fetcher, SourceSpec};
 use crate::workspace::edit::ManifestEdit;
 use crate::workspace::{Package, UpstreamSource};
@@ -57,7 +56,7 @@ pub fn release_sha256(
         release: release.to_string(),
         source: Box::new(not_found(package, fetcher, release, source)),
     };
-    let mut spec = source_spec(package, release);
+    let mut spec = SourceSpec::of(package, release);
     if let SourceSpec::Tarball { sha256, .. } = &mut spec {
         *sha256 = None;
     }

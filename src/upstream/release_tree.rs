@@ -1,4 +1,4 @@
-//! Release R's files, as the `content` detector reads them.
+//! Release R's files for reading, as the `content` detector and `refresh` read them.
 //!
 //! A git upstream is read straight from the bare mirror (`crate::git`): R's tag is resolved to
 //! a tree and only the blobs of the paths the series touches are read, with no checkout.
@@ -20,12 +20,15 @@ use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::cache::sha256_file;
+use super::{FetchError, FetchOptions, Fetcher, SourceSpec, archive};
 use crate::git::{EntryKind, GitError, ObjectId, Repository};
 use crate::patch::path::{UnsafePath, check_no_symlink, safe_relative};
-use crate::prepare::source_spec;
-use crate::upstream::cache::sha256_file;
-use crate::upstream::{FetchError, FetchOptions, Fetcher, SourceSpec, archive};
-use crate::workspace::{Package, UpstreamSource};
+use crate::workspace::Package;
+
+/// How many of R's files named like a path R lacks are tried, at most, where upstream may
+/// have moved it ([`ReleaseTree::namesakes`]).
+pub const MAX_MOVED_CANDIDATES: usize = 4;
 
 /// Bound on the bytes read of one release-notes file.
 pub const MAX_NOTES_BYTES: usize = 16 << 20;
@@ -116,7 +119,7 @@ impl ReleaseTree {
         fetcher: &Fetcher,
         tags: &[String],
     ) -> Result<ReleaseTree, FetchError> {
-        let mut spec = source_spec(package, release);
+        let mut spec = SourceSpec::of(package, release);
         if let SourceSpec::Git {
             tags: spec_tags, ..
         } = &mut spec
@@ -182,7 +185,7 @@ impl ReleaseTree {
         tags: &[String],
         wanted: &dyn Fn(&[u8]) -> bool,
     ) -> Result<ReleaseTree, FetchError> {
-        let spec = source_spec(package, release);
+        let spec = SourceSpec::of(package, release);
         let SourceSpec::Tarball { url, sha256 } = &spec else {
             return Self::open(package, release, fetcher, tags);
         };
@@ -562,21 +565,6 @@ fn check_temp_dir(fetcher: &Fetcher) -> Result<tempfile::TempDir, FetchError> {
         })
 }
 
-/// The git repository holding the package's history: the git upstream itself, or the `git:`
-/// a tarball upstream names. Local paths are taken relative to the package folder.
-pub fn history_url(package: &Package) -> Option<String> {
-    let url = match &package.manifest.upstream.source {
-        UpstreamSource::Git { url, .. } => url,
-        UpstreamSource::Tarball { git: Some(url), .. } => url,
-        _ => return None,
-    };
-    if url.contains("://") || url.starts_with("git@") || Path::new(url).is_absolute() {
-        Some(url.clone())
-    } else {
-        Some(package.dir.join(url).to_string_lossy().into_owned())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -632,25 +620,8 @@ mod tests {
 
     /// Run git in `dir` with `input` on stdin; its output, trimmed.
     fn git(dir: &Path, args: &[&str], input: &str) -> String {
-        use std::io::Write as _;
-        let mut child = std::process::Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert!(output.status.success(), "git {args:?}");
-        String::from_utf8(output.stdout).unwrap().trim().to_string()
+        let output = crate::git::testing::git(dir, args, Some(input.as_bytes()));
+        String::from_utf8(output).unwrap().trim().to_string()
     }
 
     #[test]

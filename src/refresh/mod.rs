@@ -1,6 +1,6 @@
 //! Refresh: rebase a package's patches onto a release V without churn (DESIGN.md §5).
 //!
-//! Flow: `plan_refresh` reads the series, opens V's tree (`tree::ReleaseTree`), and runs
+//! Flow: `plan_refresh` reads the series, opens V's tree (`upstream::release_tree`), and runs
 //! `refresh_series`, which walks the patches in series order over V kept in memory (each
 //! patch sees V as the earlier patches leave it). For every hunk of every file diff:
 //! - its pre-image sits exactly where its header says: the hunk's bytes are kept as they are;
@@ -14,10 +14,10 @@
 //!   placed with up to N context lines ignored and regenerated with its context taken from V;
 //! - otherwise the hunk is a conflict: the whole patch is left untouched and reported.
 //!
-//! A patch that drops some hunks is checked before it is written: a kept hunk whose added
-//! lines V's file already has elsewhere (the `content` detector's duplicate rule: a block the
-//! patch moves, which upstream moved too) would put that code in the tree twice, so the patch
-//! is a conflict instead.
+//! A patch that drops some hunks is checked before it is written: a kept hunk whose added lines V's
+//! file already has elsewhere (`patch::content`'s duplicate rule, which the `content` detector
+//! applies too: a block the patch moves, which upstream moved too) would put that code in the tree
+//! twice, so the patch is a conflict instead.
 //!
 //! A file diff modifying a path V lacks follows the file where upstream moved it: to the first
 //! of V's files of the same name, ranked as the `content` detector ranks them
@@ -26,12 +26,13 @@
 //! that `-p` strips are kept), its hunks report `moved_to`, and the later patches of the series
 //! find the file there. With no such file it is a conflict that names the files tried.
 //!
-//! A changed patch keeps its header and trailer verbatim; only the changed file diffs are
-//! rewritten (their `index` line gets the blob ids of V's content and the result, in the same
-//! abbreviation), and the rewritten hunks are checked to apply to V with zero offset before
-//! anything is returned. A patch whose hunks all kept their place comes back byte-identical.
-//! A patch whose every hunk is already in V is reported `expired` (refresh leaves it in place;
-//! `expire` removes it). Binary and mode-only file diffs are kept verbatim.
+//! A changed patch keeps its header and trailer verbatim; only the changed file diffs are rewritten
+//! (`patch::rewrite`: new numbers, context from V, a moved path; their `index` line gets the blob
+//! ids of V's content and the result, in the same abbreviation), and the rewritten hunks are
+//! checked to apply to V with zero offset before anything is returned. A patch whose hunks all kept
+//! their place comes back byte-identical. A patch whose every hunk is already in V is reported
+//! `expired` (refresh leaves it in place; `expire` removes it). Binary and mode-only file diffs are
+//! kept verbatim.
 //!
 //! Nothing is written here: the plan carries a [`ChangeSet`] that the caller commits (or shows
 //! as a diff with `--dry-run`).
@@ -40,26 +41,22 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use serde::Serialize;
-use sha1::{Digest, Sha1};
 
 mod moved;
 mod release;
 
 pub use release::{move_version, open_tree, release_sha256};
 
-use crate::expiry::detector::content::{
-    ContentLines, MAX_MOVED_CANDIDATES, added_content, duplicate, removed_content,
-};
-use crate::expiry::tree::{Entry, ReleaseTree};
 use crate::patch::apply::{apply_hunks, locate};
+use crate::patch::content::{ContentLines, added_content, duplicate, removed_content};
+use crate::patch::rewrite::{context_from, header_line, update_index};
 use crate::patch::write::write_patches;
-use crate::patch::{FilePatch, Hunk, Line, LineKind, Patch, parse_patches};
+use crate::patch::{FilePatch, Hunk, LineKind, Patch, parse_patches};
+use crate::upstream::release::fetch_message;
+use crate::upstream::release_tree::{Entry, MAX_MOVED_CANDIDATES, ReleaseTree};
 use crate::upstream::{FetchError, Fetcher};
 use crate::workspace::Package;
 use crate::workspace::edit::{ChangeSet, EditError, ManifestEdit};
-
-/// The marker git writes after a line that has no terminator.
-const NO_NEWLINE: &[u8] = b"\\ No newline at end of file\n";
 
 /// Choices for a refresh.
 #[derive(Debug, Clone, Default)]
@@ -162,7 +159,7 @@ pub struct PatchRefresh {
 /// Why a package could not be refreshed. Nothing was written.
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
-    #[error("{}", crate::expiry::fetch_message(package, release, source))]
+    #[error("{}", fetch_message(package, release, source))]
     Fetch {
         package: String,
         release: String,
@@ -718,7 +715,7 @@ fn refresh_modified(
             }
             Plan::Place { position, fuzz } => {
                 let body = if fuzz > 0 {
-                    regenerate(hunk, &lines, position)
+                    context_from(hunk, &lines, position)
                 } else {
                     hunk.lines.clone()
                 };
@@ -843,11 +840,7 @@ fn place_hunks(hunks: &[Hunk], lines: &[&[u8]], fuzz: usize) -> Vec<Plan> {
         } else {
             usable(locate(&new, lines, expected, before, after, 0))
         };
-        let trivial = hunk
-            .lines
-            .iter()
-            .filter(|l| l.kind != LineKind::Context)
-            .all(|l| is_trivial(&l.text));
+        let trivial = hunk.is_trivial();
         let distance = |p: usize| p.abs_diff(expected);
         let plan = match (pre, post) {
             (Some((p, _)), _) if p == expected => Plan::Place {
@@ -890,116 +883,6 @@ fn header_position(start: usize, count: usize) -> isize {
     } else {
         start as isize - 1
     }
-}
-
-/// A line that proves nothing on its own: blank, or only braces and punctuation.
-fn is_trivial(line: &[u8]) -> bool {
-    line.iter()
-        .all(|b| b.is_ascii_whitespace() || b"{}()[];,*/#".contains(b))
-}
-
-/// The hunk's lines with context (and removed lines) taken from V at `position`; context
-/// lines beyond the end of V are left out.
-fn regenerate(hunk: &Hunk, lines: &[&[u8]], position: usize) -> Vec<Line> {
-    let mut at = position;
-    let mut out = Vec::with_capacity(hunk.lines.len());
-    for line in &hunk.lines {
-        match line.kind {
-            LineKind::Add => out.push(line.clone()),
-            kind => {
-                if let Some(text) = lines.get(at) {
-                    out.push(Line {
-                        kind,
-                        text: text.to_vec(),
-                        no_newline_marker: (!text.ends_with(b"\n")).then(|| NO_NEWLINE.to_vec()),
-                    });
-                }
-                at += 1;
-            }
-        }
-    }
-    out
-}
-
-/// The hunk's `@@` line with new ranges; the section text after the second `@@` is kept.
-fn header_line(
-    hunk: &Hunk,
-    old_start: usize,
-    old_count: usize,
-    new_start: usize,
-    new_count: usize,
-) -> Vec<u8> {
-    let original = &hunk.header_line;
-    let rest = original
-        .get(2..)
-        .and_then(|tail| {
-            tail.windows(2)
-                .position(|w| w == b"@@")
-                .map(|at| &tail[at + 2..])
-        })
-        .unwrap_or(b"\n");
-    let mut line = format!(
-        "@@ -{} +{} @@",
-        range(old_start, old_count),
-        range(new_start, new_count)
-    )
-    .into_bytes();
-    line.extend_from_slice(rest);
-    if !line.ends_with(b"\n") {
-        line.push(b'\n');
-    }
-    line
-}
-
-/// `start,count` as git writes it (`,1` left out).
-fn range(start: usize, count: usize) -> String {
-    if count == 1 {
-        start.to_string()
-    } else {
-        format!("{start},{count}")
-    }
-}
-
-/// Rewrite a git `index old..new[ mode]` line with the blob ids of `old` and `new`, each
-/// abbreviated as the original was.
-fn update_index(file: &mut FilePatch, old: &[u8], new: &[u8]) {
-    let Some((old_id, new_id)) = &file.index else {
-        return;
-    };
-    let old_blob = blob_id(old);
-    let new_blob = blob_id(new);
-    let abbreviate = |id: &str, length: usize| id[..length.clamp(7, 40)].to_string();
-    let old_short = abbreviate(&old_blob, old_id.len());
-    let new_short = abbreviate(&new_blob, new_id.len());
-    for line in &mut file.preamble {
-        if let Some(rest) = line.strip_prefix(b"index ") {
-            let text = String::from_utf8_lossy(rest).into_owned();
-            let (_, mode) = text
-                .trim_end()
-                .split_once(' ')
-                .map_or((text.trim_end(), ""), |(ids, mode)| (ids, mode));
-            let ending = if line.ends_with(b"\r\n") {
-                "\r\n"
-            } else {
-                "\n"
-            };
-            let mode = if mode.is_empty() {
-                String::new()
-            } else {
-                format!(" {mode}")
-            };
-            *line = format!("index {old_short}..{new_short}{mode}{ending}").into_bytes();
-        }
-    }
-    file.index = Some((old_short, new_short));
-}
-
-/// Git's blob id of `content`.
-fn blob_id(content: &[u8]) -> String {
-    let mut hasher = Sha1::new();
-    hasher.update(format!("blob {}\0", content.len()).as_bytes());
-    hasher.update(content);
-    hex::encode(hasher.finalize())
 }
 
 #[cfg(test)]

@@ -1,0 +1,231 @@
+//! The expiry model (DESIGN.md §3): what `check` decides for a patch ([`Verdict`]), the
+//! evidence behind it ([`Evidence`], one per detector), where each hunk stands in R
+//! ([`HunkReport`]), and the per-package result ([`PackageCheck`]). Plain data, serialised as
+//! `check --format json` prints it.
+
+use serde::Serialize;
+
+/// What `check` decides for one patch against a release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Applies to R and is not in R.
+    Needed,
+    /// R already contains it: the patch must go.
+    Expired,
+    /// Some hunks are already in R, the rest still apply: the patch can shrink.
+    Partial,
+    /// Does not apply to R and is not found in R: a human must rebase it.
+    Conflict,
+    /// The evidence could not be gathered; never a guess.
+    Unknown,
+}
+
+impl Verdict {
+    /// The word used in output and manifests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Needed => "needed",
+            Verdict::Expired => "expired",
+            Verdict::Partial => "partial",
+            Verdict::Conflict => "conflict",
+            Verdict::Unknown => "unknown",
+        }
+    }
+
+    /// Whether the patch can be dropped or shrunk (`expired` or `partial`).
+    pub fn can_expire(self) -> bool {
+        matches!(self, Verdict::Expired | Verdict::Partial)
+    }
+}
+
+/// Who found a piece of evidence: a detector or a combination rule, each described in
+/// docs/expiry.md and spelled in output as the `serde` name shows (`fixed-in`, …).
+///
+/// The declaration order is the precedence (DESIGN.md §3): the cheapest and strongest
+/// detectors first, then the weaker signals, then the combination rules. The `reason` of an
+/// expired patch is the first of them that proves it, and the evidence is listed in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Detector {
+    /// R satisfies the declared `fixed-in` requirement (or the header's `Applied-Upstream:`).
+    FixedIn,
+    /// The declared upstream commit is an ancestor of R.
+    UpstreamCommit,
+    /// An upstream commit between the current version and R has the patch's stable id.
+    PatchId,
+    /// Hunk by hunk, the patch's change is in R's tree.
+    Content,
+    /// Hunks absent as written are in R with other context.
+    PresentModuloContext,
+    /// R's release notes name a CVE the patch fixes.
+    ReleaseNotes,
+    /// The patch's own header or manifest entry says it comes from upstream.
+    Claims,
+    /// An upstream commit has the patch's subject.
+    UpstreamSubject,
+    /// R's release notes newly list the patch's subject.
+    NotesSubject,
+    /// Combination: part of the patch is in R, nothing applies, and enough corroborates it.
+    PartialUpstream,
+    /// Combination: the subject is recorded upstream and no hunk applies.
+    RewrittenUpstream,
+    /// Not a detector: the patch itself could not be read or parsed.
+    Patch,
+}
+
+impl Detector {
+    /// The name used in output and in manifests' `expired:` records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Detector::FixedIn => "fixed-in",
+            Detector::UpstreamCommit => "upstream-commit",
+            Detector::PatchId => "patch-id",
+            Detector::Content => "content",
+            Detector::PresentModuloContext => "present-modulo-context",
+            Detector::ReleaseNotes => "release-notes",
+            Detector::Claims => "claims",
+            Detector::UpstreamSubject => "upstream-subject",
+            Detector::NotesSubject => "notes-subject",
+            Detector::PartialUpstream => "partial-upstream",
+            Detector::RewrittenUpstream => "rewritten-upstream",
+            Detector::Patch => "patch",
+        }
+    }
+}
+
+impl std::fmt::Display for Detector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One detector's finding about one patch.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    pub detector: Detector,
+    pub result: EvidenceResult,
+    /// What was found, in words (commit, tag, hunk).
+    pub detail: String,
+}
+
+/// What a detector's finding says about expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvidenceResult {
+    /// Proves that R contains the patch.
+    Proves,
+    /// Points towards expiry without proving it (part of the patch is in R).
+    Supports,
+    /// Says R does not contain the patch.
+    Refutes,
+    /// What the detector looked for is not there (an unknown commit, no matching id).
+    NotFound,
+    /// The detector has nothing to work on (no requirement declared, no git history).
+    NotApplicable,
+    /// The detector failed; the detail says why.
+    Error,
+}
+
+/// Where one hunk stands in R.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HunkState {
+    /// Its pre-image is in R: the hunk still applies.
+    Applied,
+    /// Its post-image is in R and its pre-image is not: upstream has it.
+    Present,
+    /// Neither image is in R.
+    Absent,
+}
+
+/// The state of one hunk of one file of a patch.
+#[derive(Debug, Clone, Serialize)]
+pub struct HunkReport {
+    /// The file the hunk changes (the new path, `-p` applied).
+    pub file: String,
+    /// 1-based index of the hunk within its file diff.
+    pub index: usize,
+    pub state: HunkState,
+    /// An `absent` hunk whose change is in R with other context (`present-modulo-context`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub modulo_context: bool,
+    /// The path of R where the hunk was judged when it is not the patch's own: R has no file
+    /// at the patch's path, and the hunk was looked for in a file of the same name elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found_in: Option<String>,
+}
+
+/// Whether a patch's hunks (as judged) make it a conflict only because a file it changes moved
+/// upstream: every hunk is in R or applies, and some apply only in a moved file (`found_in`).
+/// `refresh` rewrites such a patch to the new path, so the series goes on with it applied.
+pub fn conflicts_only_by_a_move(hunks: &[HunkReport]) -> bool {
+    hunks
+        .iter()
+        .all(|h| matches!(h.state, HunkState::Present | HunkState::Applied))
+        && hunks
+            .iter()
+            .any(|h| h.state == HunkState::Applied && h.found_in.is_some())
+}
+
+/// The verdict of one patch, with its evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct PatchCheck {
+    /// The patch file, as the manifest names it.
+    pub file: String,
+    pub verdict: Verdict,
+    /// For an expired patch, the first detector (in [`Detector`] order) that proves it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Detector>,
+    pub evidence: Vec<Evidence>,
+    pub hunks: Vec<HunkReport>,
+    /// The verdict when the series is applied in order on R (cumulative), when it differs from the pristine one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cumulative: Option<CumulativeCheck>,
+}
+
+/// The verdict of a patch judged on R with the earlier patches of the series applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct CumulativeCheck {
+    pub verdict: Verdict,
+    pub hunks: Vec<HunkReport>,
+}
+
+/// The verdicts of every patch of one package against one release.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageCheck {
+    pub name: String,
+    /// The release the patches currently target (`upstream.version`).
+    pub version: String,
+    /// The release they were judged against.
+    pub release: String,
+    pub patches: Vec<PatchCheck>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detector_names_are_their_serde_names() {
+        let all = [
+            Detector::FixedIn,
+            Detector::UpstreamCommit,
+            Detector::PatchId,
+            Detector::Content,
+            Detector::PresentModuloContext,
+            Detector::ReleaseNotes,
+            Detector::Claims,
+            Detector::UpstreamSubject,
+            Detector::NotesSubject,
+            Detector::PartialUpstream,
+            Detector::RewrittenUpstream,
+            Detector::Patch,
+        ];
+        for detector in all {
+            let json = serde_json::to_string(&detector).unwrap();
+            assert_eq!(json, format!("\"{}\"", detector.as_str()));
+        }
+        assert!(all.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+}
