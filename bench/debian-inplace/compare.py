@@ -9,7 +9,8 @@ DIR/PKG/source (no conversion, no manifest):
      the tree `dpkg-source -x` gave: every path but dpkg-source's .pc/, its kind (file, folder,
      link), a file's bytes and executable bits, a link's target;
   3. `mindelta check PKG --release U --offline` at the package's own upstream version U (the
-     patches judged against the orig tarball they apply to: every one must be `needed`; the
+     patches judged against the orig tarball they apply to, in series order: every one must be
+     `needed`; the
      history detectors have no network and say so in the evidence).
 One line per package, a summary, and WORK/report.json.
 
@@ -113,7 +114,9 @@ def main():
             try:
                 verdicts = {}
                 for patch in json.loads(checked.stdout)["packages"][0]["patches"]:
-                    verdicts[patch["verdict"]] = verdicts.get(patch["verdict"], 0) + 1
+                    # In series order: a patch written on top of an earlier one applies there.
+                    verdict = patch.get("cumulative", {}).get("verdict", patch["verdict"])
+                    verdicts[verdict] = verdicts.get(verdict, 0) + 1
                 row["verdicts"] = verdicts
             except (ValueError, KeyError, IndexError):
                 row["check_error"] = checked.stderr.strip()[-2000:]
