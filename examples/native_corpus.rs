@@ -92,8 +92,9 @@ fn melange_corpus(repository: &Path, against: Option<&str>) {
             .iter()
             .filter(|p| p.step.path.len() > 1)
             .count();
-        *counts.entry("series not in the package folder").or_default() +=
-            package.unread_series.len();
+        *counts
+            .entry("series not in the package folder")
+            .or_default() += package.unread_series.len();
         *counts.entry("shell patch commands").or_default() += package.shell_patches.len();
         *counts.entry("var-transforms").or_default() += package.var_transforms.len();
         if package.update.reads_tags() {

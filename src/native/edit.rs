@@ -35,7 +35,10 @@ impl NativeFormat {
                 .and_then(|p| p.file_name())
                 .is_some_and(|name| name == folder)
         };
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         if (name == "series" || name.ends_with(".series")) && in_debian("patches") {
             return Some(NativeFormat::Debian);
         }
@@ -220,8 +223,8 @@ pub fn finish_expire(
             url: url.clone(),
             source: Box::new(source),
         };
-        let repository = crate::git::Repository::open_bare(&mirror)
-            .map_err(|e| fetch_error(git_error(e)))?;
+        let repository =
+            crate::git::Repository::open_bare(&mirror).map_err(|e| fetch_error(git_error(e)))?;
         let (_, commit) = repository.resolve_tag(&tags).ok_or_else(|| {
             fetch_error(FetchError::NoSuchTag {
                 url: url.clone(),

@@ -198,7 +198,9 @@ pub(crate) fn sha512_file(path: &Path) -> Result<String, FetchError> {
     let mut hasher = sha2::Sha512::new();
     let mut buffer = vec![0u8; 1 << 16];
     loop {
-        let read = file.read(&mut buffer).map_err(|e| FetchError::io(path, e))?;
+        let read = file
+            .read(&mut buffer)
+            .map_err(|e| FetchError::io(path, e))?;
         if read == 0 {
             break;
         }
@@ -408,9 +410,15 @@ fn looks_like_git(url: &str) -> bool {
     lower.ends_with(".git")
         || lower.starts_with("git://")
         || lower.starts_with("git@")
-        || ["github.com/", "gitlab.", "salsa.debian.org/", "codeberg.org/", "bitbucket.org/"]
-            .iter()
-            .any(|host| lower.contains(host))
+        || [
+            "github.com/",
+            "gitlab.",
+            "salsa.debian.org/",
+            "codeberg.org/",
+            "bitbucket.org/",
+        ]
+        .iter()
+        .any(|host| lower.contains(host))
 }
 
 /// Where `dpkg-source` would look for the main orig tarball of `version` when none is there
@@ -459,10 +467,7 @@ fn melange_source(package: &MelangePackage, version: &str) -> Option<SourceSpec>
     let fetch = at.fetches.iter().find(|f| f.uri.is_some())?;
     Some(SourceSpec::Tarball {
         url: fetch.uri.clone().unwrap_or_default(),
-        sha256: fetch
-            .expected_sha256
-            .clone()
-            .filter(|_| at.own_version),
+        sha256: fetch.expected_sha256.clone().filter(|_| at.own_version),
     })
 }
 

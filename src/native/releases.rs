@@ -81,7 +81,10 @@ fn melange_candidates(
     let mut candidates = Vec::new();
     for tag in list_tags(fetcher, &repository)? {
         let found = match update.version_from_tag(&tag) {
-            Ok(Some(version)) => Some((version.clone(), format!("tag `{tag}` → {version} (the `update:` rules)"))),
+            Ok(Some(version)) => Some((
+                version.clone(),
+                format!("tag `{tag}` → {version} (the `update:` rules)"),
+            )),
             Ok(None) => normalize_explained(&tag, &package.name)
                 .map(|(version, why)| (version.clone(), format!("tag {why} → {version}"))),
             Err(rejection) => {
@@ -118,10 +121,11 @@ fn release_monitor(
     }
     let url = format!("{RELEASE_MONITOR_API}{identifier}");
     let page = fetcher.fetch_page(&url)?;
-    let versions: Versions = serde_json::from_str(&page).map_err(|error| FetchError::Unavailable {
-        url: url.clone(),
-        reason: format!("the answer is not the API's JSON: {error}"),
-    })?;
+    let versions: Versions =
+        serde_json::from_str(&page).map_err(|error| FetchError::Unavailable {
+            url: url.clone(),
+            reason: format!("the answer is not the API's JSON: {error}"),
+        })?;
     let found = if melange.update.enable_prerelease_tags {
         versions.versions
     } else {
@@ -173,7 +177,12 @@ fn debian_candidates(
         if let Some((version, why)) = normalize_explained(&tag, source.name()) {
             candidates.push(Candidate {
                 rank: rank(package, &version, &tag),
-                release: release(version.clone(), Some(tag), None, format!("tag {why} → {version}")),
+                release: release(
+                    version.clone(),
+                    Some(tag),
+                    None,
+                    format!("tag {why} → {version}"),
+                ),
             });
         }
     }
@@ -190,7 +199,7 @@ fn watch_candidates(
 ) -> Result<Vec<Candidate>, FetchError> {
     let invalid = |message: String| {
         FetchError::io(
-            &source.root.join("debian/watch"),
+            source.root.join("debian/watch"),
             std::io::Error::new(std::io::ErrorKind::InvalidData, message),
         )
     };
@@ -306,6 +315,9 @@ mod tests {
             join_url("https://x.org/dl/", "/other/a-1.tar.gz"),
             "https://x.org/other/a-1.tar.gz"
         );
-        assert_eq!(join_url("https://x.org/dl/", "https://y.org/a"), "https://y.org/a");
+        assert_eq!(
+            join_url("https://x.org/dl/", "https://y.org/a"),
+            "https://y.org/a"
+        );
     }
 }

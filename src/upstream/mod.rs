@@ -57,7 +57,11 @@ impl SourceSpec {
     /// orig tarball beside the tree).
     pub fn of(package: &Package, version: &str) -> SourceSpec {
         let upstream = &package.manifest.upstream;
-        if let Some(spec) = upstream.native.as_ref().and_then(|n| n.source_spec(version)) {
+        if let Some(spec) = upstream
+            .native
+            .as_ref()
+            .and_then(|n| n.source_spec(version))
+        {
             return spec;
         }
         match &upstream.source {

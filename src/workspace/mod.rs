@@ -192,7 +192,11 @@ impl Workspace {
         match self.kind {
             WorkspaceKind::Debian => {
                 let place = self.journal_place("");
-                if place.is_pending() { vec![place] } else { Vec::new() }
+                if place.is_pending() {
+                    vec![place]
+                } else {
+                    Vec::new()
+                }
             }
             _ => journal::pending(&self.root)
                 .into_iter()

@@ -18,10 +18,12 @@ use support::{TarEntry, gzip, tar};
 
 const CHANGELOG: &str = "hello (1.0-1) unstable; urgency=medium\n\n  * Initial release.\n\n -- A Maintainer <a@example.org>  Mon, 01 Jan 2024 00:00:00 +0000\n";
 const CONTROL: &str = "Source: hello\nMaintainer: A Maintainer <a@example.org>\n\nPackage: hello\nArchitecture: any\nDescription: a demo\n a demo\n";
-const SERIES: &str = "# Fixes from upstream\nfix-two.patch\n\nsub/empty-gone.patch -p1\ndoc.patch # the manual\n";
+const SERIES: &str =
+    "# Fixes from upstream\nfix-two.patch\n\nsub/empty-gone.patch -p1\ndoc.patch # the manual\n";
 const FIX: &str = "Description: say two louder\nOrigin: upstream, https://example.org/commit/1\nApplied-Upstream: 1.1\n---\n--- a/greeting.txt\n+++ b/greeting.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n";
 const EMPTY: &str = "--- a/gone.txt\n+++ b/gone.txt\n@@ -1 +0,0 @@\n-gone\n";
-const DOC: &str = "--- a/doc/manual.txt\n+++ b/doc/manual.txt\n@@ -1 +1,2 @@\n manual\n+for Debian\n";
+const DOC: &str =
+    "--- a/doc/manual.txt\n+++ b/doc/manual.txt\n@@ -1 +1,2 @@\n manual\n+for Debian\n";
 
 fn orig(version: &str, greeting: &str) -> Vec<u8> {
     let top = format!("hello-{version}");
@@ -66,7 +68,10 @@ fn write(path: &Path, text: impl AsRef<[u8]>) {
 fn package(watch_url: &str) -> Package {
     let temp = tempfile::tempdir().unwrap();
     let folder = temp.path().join("src");
-    write(&folder.join("hello_1.0.orig.tar.gz"), orig("1.0", "one\ntwo\nthree\n"));
+    write(
+        &folder.join("hello_1.0.orig.tar.gz"),
+        orig("1.0", "one\ntwo\nthree\n"),
+    );
     write(&folder.join("hello_1.0.orig-doc.tar.gz"), component());
     let tree = folder.join("hello-1.0");
     // The tree as `dpkg-source -x --skip-patches` leaves it.
@@ -141,7 +146,10 @@ fn list_and_audit_read_the_series_in_place() {
         .iter()
         .map(|p| p["file"].as_str().unwrap())
         .collect();
-    assert_eq!(files, ["fix-two.patch", "sub/empty-gone.patch", "doc.patch"]);
+    assert_eq!(
+        files,
+        ["fix-two.patch", "sub/empty-gone.patch", "doc.patch"]
+    );
 
     // From inside the tree, without `--workspace`.
     let inside = mindelta(&package.cache)
@@ -218,16 +226,32 @@ fn prepare_gives_the_tree_dpkg_source_gives() {
     let out = package.folder.parent().unwrap().join("out");
     let report = json(&run(
         &package,
-        &["prepare", "hello", "--format", "json", "--out", out.to_str().unwrap()],
+        &[
+            "prepare",
+            "hello",
+            "--format",
+            "json",
+            "--out",
+            out.to_str().unwrap(),
+        ],
     ));
-    assert_eq!(report["packages"][0]["patches"].as_array().unwrap().len(), 3);
-    assert!(!out.join("gone.txt").exists(), "emptied files go (`patch -E`)");
+    assert_eq!(
+        report["packages"][0]["patches"].as_array().unwrap().len(),
+        3
+    );
+    assert!(
+        !out.join("gone.txt").exists(),
+        "emptied files go (`patch -E`)"
+    );
     assert_eq!(
         fs::read_to_string(out.join("doc/manual.txt")).unwrap(),
         "manual\nfor Debian\n"
     );
     assert!(!out.join("debian/upstream-rules").exists());
-    assert_eq!(fs::read_to_string(out.join("debian/changelog")).unwrap(), CHANGELOG);
+    assert_eq!(
+        fs::read_to_string(out.join("debian/changelog")).unwrap(),
+        CHANGELOG
+    );
 
     let Some(reference) = dpkg_source_x(&package) else {
         eprintln!("skipped the comparison with `dpkg-source -x`: dpkg-source is not installed");
@@ -292,7 +316,11 @@ fn listing(root: &Path) -> BTreeMap<String, String> {
             } else {
                 format!(
                     "file {} {}",
-                    if meta.permissions().mode() & 0o111 != 0 { "x" } else { "-" },
+                    if meta.permissions().mode() & 0o111 != 0 {
+                        "x"
+                    } else {
+                        "-"
+                    },
                     support::sha256(&fs::read(&path).unwrap())
                 )
             };
@@ -313,7 +341,10 @@ fn a_dsc_checksum_the_orig_tarball_does_not_have_exits_6() {
         ),
     );
     let out = package.folder.parent().unwrap().join("out");
-    let output = run(&package, &["prepare", "hello", "--out", out.to_str().unwrap()]);
+    let output = run(
+        &package,
+        &["prepare", "hello", "--out", out.to_str().unwrap()],
+    );
     assert_eq!(output.status.code(), Some(6), "{output:?}");
     assert!(!out.exists());
 }
@@ -328,7 +359,15 @@ fn expire_drops_the_series_lines_and_the_files_only() {
     let series = package.tree.join("debian/patches/series");
     let output = run(
         &package,
-        &["expire", "hello", "--release", "1.1", "--allow-conflicts", "--format", "json"],
+        &[
+            "expire",
+            "hello",
+            "--release",
+            "1.1",
+            "--allow-conflicts",
+            "--format",
+            "json",
+        ],
     );
     let report = json(&output);
     let expired: Vec<&str> = report["packages"][0]["expired"]

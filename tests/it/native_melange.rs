@@ -183,7 +183,10 @@ fn prepare_checks_out_the_transformed_tag_and_applies_every_patch() {
         fs::read_to_string(out.join("doc.txt")).unwrap(),
         "manual\npackaged for demo\n"
     );
-    assert_eq!(fs::read_to_string(out.join("build.sh")).unwrap(), "make -j1\n");
+    assert_eq!(
+        fs::read_to_string(out.join("build.sh")).unwrap(),
+        "make -j1\n"
+    );
 }
 
 #[test]
@@ -191,11 +194,7 @@ fn an_expected_commit_that_the_tag_does_not_resolve_to_exits_6() {
     let repo = repository();
     let yaml = repo.root.join("demo.yaml");
     let text = fs::read_to_string(&yaml).unwrap();
-    fs::write(
-        &yaml,
-        text.replace(&repo.commit_1_0, &"0".repeat(40)),
-    )
-    .unwrap();
+    fs::write(&yaml, text.replace(&repo.commit_1_0, &"0".repeat(40))).unwrap();
     let out = repo.root.parent().unwrap().join("out");
     let output = mindelta(&repo.cache)
         .arg("--workspace")
@@ -207,7 +206,11 @@ fn an_expected_commit_that_the_tag_does_not_resolve_to_exits_6() {
     assert_eq!(output.status.code(), Some(6), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains(&format!("is commit {}, not the pinned {}", repo.commit_1_0, "0".repeat(40))),
+        stderr.contains(&format!(
+            "is commit {}, not the pinned {}",
+            repo.commit_1_0,
+            "0".repeat(40)
+        )),
         "{stderr}"
     );
     assert!(!out.exists());
@@ -281,9 +284,10 @@ fn audit_reports_every_package_of_the_repository() {
     let repo = repository();
     let server = HttpServer::start([(
         "/hello-2.0.tar.gz",
-        Reply::Bytes(support::gzip(&support::tar(&[
-            support::TarEntry::file("hello-2.0/hello.c", "int main;\n"),
-        ]))),
+        Reply::Bytes(support::gzip(&support::tar(&[support::TarEntry::file(
+            "hello-2.0/hello.c",
+            "int main;\n",
+        )]))),
     )]);
     fs::write(
         repo.root.join("hello.yaml"),
@@ -345,7 +349,11 @@ fn a_fetch_package_is_prepared_from_its_uri_and_its_checksum_is_verified() {
     let refused = prepare(&repo.root.parent().unwrap().join("refused"));
     assert_eq!(refused.status.code(), Some(6), "{refused:?}");
 
-    fs::write(repo.root.join("hello.yaml"), yaml(&support::sha256(&archive))).unwrap();
+    fs::write(
+        repo.root.join("hello.yaml"),
+        yaml(&support::sha256(&archive)),
+    )
+    .unwrap();
     let out = repo.root.parent().unwrap().join("out");
     let output = prepare(&out);
     assert!(output.status.success(), "{output:?}");
@@ -408,7 +416,9 @@ fn expire_edits_the_package_file_in_place() {
     // No journal is left behind.
     assert!(
         fs::read_dir(repo.root.join(".mindelta/journal"))
-            .map(|d| d.flatten().all(|e| !e.file_name().to_string_lossy().ends_with(".json")))
+            .map(|d| d
+                .flatten()
+                .all(|e| !e.file_name().to_string_lossy().ends_with(".json")))
             .unwrap_or(true)
     );
 }

@@ -308,13 +308,22 @@ fn entry(
             problem: ChangelogProblem::BadTrailer(trailer.text.clone()),
         });
     };
-    let part = |index: usize| parts.get(index).map(|m| m.as_str().to_string()).unwrap_or_default();
+    let part = |index: usize| {
+        parts
+            .get(index)
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default()
+    };
     Ok(Changelog {
         path: path.to_path_buf(),
         source: Located::new(group(1).as_str().to_string(), position(1)),
         version: Located::new(version, position(2)),
         distributions: Located::new(
-            group(3).as_str().split_whitespace().map(str::to_string).collect(),
+            group(3)
+                .as_str()
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
             position(3),
         ),
         options,
@@ -381,7 +390,10 @@ mod tests {
             DebianVersion::parse("v1.0-1"),
             Err(VersionProblem::UpstreamStart("v1.0".into()))
         );
-        assert_eq!(DebianVersion::parse("1.0-"), Err(VersionProblem::EmptyRevision));
+        assert_eq!(
+            DebianVersion::parse("1.0-"),
+            Err(VersionProblem::EmptyRevision)
+        );
         assert_eq!(
             DebianVersion::parse("1.0_2-1"),
             Err(VersionProblem::Character('_'))
@@ -390,7 +402,10 @@ mod tests {
 
     #[test]
     fn broken_changelogs() {
-        assert!(matches!(parse("\n\n"), Err(DebianError::EmptyChangelog { .. })));
+        assert!(matches!(
+            parse("\n\n"),
+            Err(DebianError::EmptyChangelog { .. })
+        ));
         assert!(matches!(
             parse("not a header\n"),
             Err(DebianError::Changelog {

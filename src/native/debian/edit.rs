@@ -52,8 +52,8 @@ mod tests {
     #[test]
     fn only_the_dropped_lines_go() {
         let text = "# From upstream\na.patch\nsub/b.patch -p1 # backport\n\nc.patch\n";
-        let new = remove_series_entries(Path::new("series"), text, &["sub/b.patch", "a.patch"])
-            .unwrap();
+        let new =
+            remove_series_entries(Path::new("series"), text, &["sub/b.patch", "a.patch"]).unwrap();
         assert_eq!(new, "# From upstream\n\nc.patch\n");
         assert!(remove_series_entries(Path::new("series"), text, &["z.patch"]).is_err());
     }

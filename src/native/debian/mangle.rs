@@ -58,9 +58,8 @@ impl MangleRule {
     /// Parse one rule; `size_limit` bounds its compiled regular expression.
     pub fn parse(text: &str, size_limit: usize) -> MangleRule {
         let text = text.trim().to_string();
-        let kind = parse_kind(&text, size_limit).unwrap_or_else(|reason| MangleKind::Unusable {
-            reason,
-        });
+        let kind =
+            parse_kind(&text, size_limit).unwrap_or_else(|reason| MangleKind::Unusable { reason });
         MangleRule { text, kind }
     }
 
@@ -196,9 +195,8 @@ fn take_part(text: &str, closing: char) -> Option<(String, &str)> {
 /// expression, `(^|[^\\])\\([^luLUE])`, so `\1` is `1` and the second of two adjacent
 /// escapes stays), then escaped separators.
 fn prepare_replacement(replacement: &str, separator: char, closing: char) -> String {
-    static UNESCAPE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(^|[^\\])\\([^luLUE])").expect("a valid regular expression")
-    });
+    static UNESCAPE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(^|[^\\])\\([^luLUE])").expect("a valid regular expression"));
     let mut out = UNESCAPE.replace_all(replacement, "${1}${2}").into_owned();
     for quote in [separator, closing] {
         out = out.replace(&format!("\\{quote}"), &quote.to_string());
@@ -331,7 +329,10 @@ mod tests {
     #[test]
     fn substitutions_of_real_watch_files() {
         // glib2.0: uversionmangle=s/\.(alpha|beta|rc)/~$1/
-        assert_eq!(mangle(r"s/\.(alpha|beta|rc)/~$1/", "2.85.rc1").unwrap(), "2.85~rc1");
+        assert_eq!(
+            mangle(r"s/\.(alpha|beta|rc)/~$1/", "2.85.rc1").unwrap(),
+            "2.85~rc1"
+        );
         // sqlite3's file names carry `3460100` for 3.46.1.
         let rules: Vec<MangleRule> = [
             r"s/^(\d)(\d\d)(\d\d)(\d\d)$/$1.$2.$3.$4/",
@@ -352,12 +353,19 @@ mod tests {
         );
         // dversionmangle=auto removes Debian repack suffixes.
         assert_eq!(
-            mangle(r"s/(?:[\+~](debian|dfsg|ds|deb)(\.)?(\d+)?$)//", "5.2+dfsg1").unwrap(),
+            mangle(
+                r"s/(?:[\+~](debian|dfsg|ds|deb)(\.)?(\d+)?$)//",
+                "5.2+dfsg1"
+            )
+            .unwrap(),
             "5.2"
         );
         // Brackets, flags, `\1`, `${1}`, `$&`, case escapes.
         assert_eq!(mangle("s{^V}{}i", "v1.2").unwrap(), "1.2");
-        assert_eq!(mangle(r"s/(\d+)_(\d+)/${1}.$2/g", "1_2-3_4").unwrap(), "1.2-3.4");
+        assert_eq!(
+            mangle(r"s/(\d+)_(\d+)/${1}.$2/g", "1_2-3_4").unwrap(),
+            "1.2-3.4"
+        );
         // uscan unescapes `\1` to `1` before it expands groups.
         assert_eq!(mangle(r"s/(\d+)_(\d+)/$1-\2/", "1_2").unwrap(), "1-2");
         assert_eq!(mangle(r"s/(\d+)_(\d+)/$1.\2/", "7_8").unwrap(), "7.2");
@@ -376,6 +384,10 @@ mod tests {
             assert_eq!(error.rule, rule);
         }
         // A rule whose compiled size is over the bound.
-        assert!(MangleRule::parse("s/(a{1000}){1000}//", 1 << 20).apply("a").is_err());
+        assert!(
+            MangleRule::parse("s/(a{1000}){1000}//", 1 << 20)
+                .apply("a")
+                .is_err()
+        );
     }
 }

@@ -332,7 +332,11 @@ fn read_format(path: &Path) -> Result<Located<String>, DebianError> {
     let leading = text.len() - text.trim_start().len();
     Ok(Located::new(
         found.to_string(),
-        Position::span(1 + text[..leading].matches('\n').count(), leading, found.len()),
+        Position::span(
+            1 + text[..leading].matches('\n').count(),
+            leading,
+            found.len(),
+        ),
     ))
 }
 
@@ -355,7 +359,11 @@ mod tests {
             "hello (1:2.10-3) unstable; urgency=medium\n\n  * Fix.\n\n -- A <a@example.org>  Mon, 01 Jan 2024 00:00:00 +0000\n",
         );
         write(&root, "debian/source/format", "3.0 (quilt)\n");
-        write(&root, "debian/patches/series", "a.patch\n# c\nsub/b.patch -p0\n");
+        write(
+            &root,
+            "debian/patches/series",
+            "a.patch\n# c\nsub/b.patch -p0\n",
+        );
         write(&root, "debian/patches/a.patch", "");
         write(&root, "debian/patches/ubuntu.series", "a.patch\n");
         write(
@@ -388,7 +396,10 @@ mod tests {
         assert!(source.patches()[0].exists);
         assert!(!source.patches()[1].exists);
         assert_eq!(source.patches()[1].strip, 0);
-        assert_eq!(source.vendor_series, [root.join("debian/patches/ubuntu.series")]);
+        assert_eq!(
+            source.vendor_series,
+            [root.join("debian/patches/ubuntu.series")]
+        );
         assert!(
             source
                 .orig

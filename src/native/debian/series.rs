@@ -167,17 +167,28 @@ mod tests {
         let files: Vec<&str> = series.entries.iter().map(|e| e.file.as_str()).collect();
         assert_eq!(
             files,
-            ["fix-a.patch", "debian/local.patch", "b.diff", "weird#name.patch"]
+            [
+                "fix-a.patch",
+                "debian/local.patch",
+                "b.diff",
+                "weird#name.patch"
+            ]
         );
         assert_eq!(series.entries[1].strip, 0);
         assert_eq!(series.entries[1].position, Position::span(3, 31, 18));
-        assert_eq!(series.entries[1].path, Path::new("debian/patches/debian/local.patch"));
+        assert_eq!(
+            series.entries[1].path,
+            Path::new("debian/patches/debian/local.patch")
+        );
         assert_eq!(series.entries[2].strip, 2);
         assert!(series.entries[2].reverse);
         assert_eq!(series.entries[2].unknown_options, ["--fuzz=3"]);
         assert_eq!(
             series.comments,
-            vec![(1, "# upstream fixes".to_string()), (3, "# ours".to_string())]
+            vec![
+                (1, "# upstream fixes".to_string()),
+                (3, "# ours".to_string())
+            ]
         );
     }
 

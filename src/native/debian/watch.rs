@@ -351,7 +351,10 @@ mod tests {
         assert_eq!(watch.entries.len(), 1);
         let entry = &watch.entries[0];
         assert_eq!(entry.position.line, 3);
-        assert_eq!(entry.url, "https://api.github.com/repos/OpenPrinting/cups/releases");
+        assert_eq!(
+            entry.url,
+            "https://api.github.com/repos/OpenPrinting/cups/releases"
+        );
         assert_eq!(
             entry.pattern.as_deref(),
             Some(

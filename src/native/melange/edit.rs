@@ -27,7 +27,10 @@ pub enum MelangeEditError {
     #[error(transparent)]
     Read(#[from] super::MelangeError),
     #[error("`{path}`: {message}")]
-    Edit { path: std::path::PathBuf, message: String },
+    Edit {
+        path: std::path::PathBuf,
+        message: String,
+    },
 }
 
 /// One patch to drop, with the note recorded beside its step.
@@ -65,7 +68,9 @@ fn apply(text: &str, mut splices: Vec<Splice>) -> String {
 
 /// Byte offset of the start of the line holding `offset`.
 fn line_start(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1)
+    text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1)
 }
 
 /// Byte offset just after the line holding `offset` (its newline included).
@@ -146,7 +151,8 @@ pub fn remove_patches(
     for removal in removals {
         let mut found = false;
         for entry in package.patches.iter().filter(|p| {
-            p.workspace_path == removal.file && matches!(p.location, PatchLocation::PackageFolder(_))
+            p.workspace_path == removal.file
+                && matches!(p.location, PatchLocation::PackageFolder(_))
         }) {
             if let PatchOrigin::Series { file, .. } = &entry.origin {
                 return Err(edit_error(
@@ -159,7 +165,10 @@ pub fn remove_patches(
                 ));
             }
             let step = find_step(&package, &entry.step).ok_or_else(|| {
-                edit_error(path, format!("the step applying `{}` is not found", removal.file))
+                edit_error(
+                    path,
+                    format!("the step applying `{}` is not found", removal.file),
+                )
             })?;
             let offset = step.position.offset.unwrap_or(0);
             let slot = steps.entry(offset).or_insert((step, Vec::new()));
@@ -181,9 +190,8 @@ pub fn remove_patches(
     }
     let new = apply(text, splices);
     // Read back: every other patch is still there, in order.
-    let after = parse_package(path, &new, options).map_err(|error| {
-        edit_error(path, format!("the edited file does not read: {error}"))
-    })?;
+    let after = parse_package(path, &new, options)
+        .map_err(|error| edit_error(path, format!("the edited file does not read: {error}")))?;
     let gone: Vec<&str> = removals.iter().map(|r| r.file.as_str()).collect();
     let expected: Vec<&str> = package
         .patches
@@ -191,11 +199,17 @@ pub fn remove_patches(
         .map(|p| p.workspace_path.as_str())
         .filter(|p| !gone.contains(p))
         .collect();
-    let found: Vec<&str> = after.patches.iter().map(|p| p.workspace_path.as_str()).collect();
+    let found: Vec<&str> = after
+        .patches
+        .iter()
+        .map(|p| p.workspace_path.as_str())
+        .collect();
     if expected != found || after.version.value != package.version.value {
         return Err(edit_error(
             path,
-            format!("the edit would change more than the dropped patches (expected {expected:?}, got {found:?})"),
+            format!(
+                "the edit would change more than the dropped patches (expected {expected:?}, got {found:?})"
+            ),
         ));
     }
     Ok(new)
@@ -267,7 +281,10 @@ fn step_splices(
     let (first, end, dash) = step_range(text, step).ok_or_else(|| {
         edit_error(
             path,
-            format!("line {}: the step is not a block list item", step.position.line),
+            format!(
+                "line {}: the step is not a block list item",
+                step.position.line
+            ),
         )
     })?;
     let indent = " ".repeat(dash);
@@ -355,7 +372,11 @@ fn word_splices(text: &str, value: Position, drop: &[Position]) -> Vec<Splice> {
             .find(|c: char| c != ' ' && c != '\t')
             .map_or(line_to - end, |n| n);
         let next_is_text = !text[end + after_blanks..line_to].trim().is_empty();
-        if next_is_text && !text[end + after_blanks..line_to].trim_start().starts_with('\\') {
+        if next_is_text
+            && !text[end + after_blanks..line_to]
+                .trim_start()
+                .starts_with('\\')
+        {
             splices.push(Splice {
                 start,
                 end: end + after_blanks,
@@ -420,7 +441,12 @@ pub fn set_version(
     if package.version.value == version && package.epoch.value == 0 {
         return Ok(text.to_string());
     }
-    let mut splices = vec![replace_scalar(path, text, package.version.position, version)?];
+    let mut splices = vec![replace_scalar(
+        path,
+        text,
+        package.version.position,
+        version,
+    )?];
     if package.epoch.value != 0 && package.epoch.position.offset.is_some() {
         splices.push(replace_scalar(path, text, package.epoch.position, "0")?);
     }
@@ -453,7 +479,10 @@ pub fn set_input(
     if input.value.text() == Some(value) {
         return Ok(text.to_string());
     }
-    let new = apply(text, vec![replace_scalar(path, text, input.position, value)?]);
+    let new = apply(
+        text,
+        vec![replace_scalar(path, text, input.position, value)?],
+    );
     let after = parse_package(path, &new, options)
         .map_err(|error| edit_error(path, format!("the edited file does not read: {error}")))?;
     let changed = after
@@ -461,7 +490,10 @@ pub fn set_input(
         .find(|s| s.position.line == step.position.line)
         .and_then(|s| s.input_text(key).map(str::to_string));
     if changed.as_deref() != Some(value) {
-        return Err(edit_error(path, format!("the new `{key}` does not read back")));
+        return Err(edit_error(
+            path,
+            format!("the new `{key}` does not read back"),
+        ));
     }
     Ok(new)
 }
@@ -482,7 +514,10 @@ fn replace_scalar(
     if position.through_alias {
         return Err(edit_error(
             path,
-            format!("line {}: the value is a YAML alias; edit its anchor by hand", position.line),
+            format!(
+                "line {}: the value is a YAML alias; edit its anchor by hand",
+                position.line
+            ),
         ));
     }
     let written = text.get(start..start + length).unwrap_or_default();
@@ -492,7 +527,10 @@ fn replace_scalar(
         Some('|' | '>') => {
             return Err(edit_error(
                 path,
-                format!("line {}: a block scalar is not edited in place", position.line),
+                format!(
+                    "line {}: a block scalar is not edited in place",
+                    position.line
+                ),
             ));
         }
         _ => value.to_string(),
@@ -580,8 +618,13 @@ mod tests {
             "patches: a.patch b.patch\n",
             "patches: a.patch \\\n        b.patch\n",
         );
-        let new = remove_patches(&path, &text, &[removal("a.patch")], &MelangeOptions::default())
-            .unwrap();
+        let new = remove_patches(
+            &path,
+            &text,
+            &[removal("a.patch")],
+            &MelangeOptions::default(),
+        )
+        .unwrap();
         assert!(
             new.contains("    with:\n      patches:\n        b.patch\n"),
             "{new}"
@@ -622,6 +665,9 @@ mod tests {
             &MelangeOptions::default(),
         )
         .unwrap_err();
-        assert!(error.to_string().contains("no step applies `zzz.patch`"), "{error}");
+        assert!(
+            error.to_string().contains("no step applies `zzz.patch`"),
+            "{error}"
+        );
     }
 }

@@ -191,15 +191,19 @@ pub fn is_repository(folder: &Path) -> bool {
     let Ok(entries) = std::fs::read_dir(folder) else {
         return false;
     };
-    entries.flatten().any(|entry| is_package_file(&entry.path()))
+    entries
+        .flatten()
+        .any(|entry| is_package_file(&entry.path()))
 }
 
 /// Whether YAML text looks like a melange package (top-level `package:` and `pipeline:` or
 /// `subpackages:` keys).
 pub fn is_package_text(text: &str) -> bool {
     let top = |key: &str| {
-        text.lines()
-            .any(|line| line.strip_prefix(key).is_some_and(|rest| rest.starts_with(':')))
+        text.lines().any(|line| {
+            line.strip_prefix(key)
+                .is_some_and(|rest| rest.starts_with(':'))
+        })
     };
     top("package") && (top("pipeline") || top("subpackages"))
 }

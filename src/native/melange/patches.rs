@@ -109,10 +109,13 @@ pub(super) fn interpret(
     if step.action == Action::Other {
         return Ok(());
     }
-    let inputs = step.with.iter().filter_map(|entry| match &entry.value.value {
-        WithValue::Text(text) => Some((entry.key.value.as_str(), text.as_str())),
-        _ => None,
-    });
+    let inputs = step
+        .with
+        .iter()
+        .filter_map(|entry| match &entry.value.value {
+            WithValue::Text(text) => Some((entry.key.value.as_str(), text.as_str())),
+            _ => None,
+        });
     let scope = scope.step(inputs);
     let context = Context {
         package,
@@ -160,7 +163,11 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
-    fn error_at(&self, position: Position, key: &str) -> impl Fn(super::SubstitutionError) -> MelangeError {
+    fn error_at(
+        &self,
+        position: Position,
+        key: &str,
+    ) -> impl Fn(super::SubstitutionError) -> MelangeError {
         let path = self.package.file.clone();
         let key = key.to_string();
         move |source| MelangeError::Substitution {
@@ -296,7 +303,11 @@ impl Context<'_> {
         let yaml = self.package.file.clone();
         if let Some(series) = series {
             // melange reads `series:` when it is set, and `patches:` only otherwise.
-            let value = self.step.input("series").map(|v| v.position).unwrap_or_default();
+            let value = self
+                .step
+                .input("series")
+                .map(|v| v.position)
+                .unwrap_or_default();
             let (relative, location) = self.locate(&cwd, series.trim(), &yaml, value.line)?;
             let PatchLocation::PackageFolder(file) = location else {
                 at.unread_series.push(UnreadSeries {
@@ -468,7 +479,12 @@ fn series_lines(text: &str) -> Vec<(String, Position)> {
 /// `cherry-picks:` lines: `[branch/]commit: comment`, `#` comments and blank lines skipped.
 pub fn parse_cherry_picks(text: &str) -> Vec<CherryPick> {
     text.lines()
-        .map(|line| line.split_once('#').map(|(code, _)| code).unwrap_or(line).trim())
+        .map(|line| {
+            line.split_once('#')
+                .map(|(code, _)| code)
+                .unwrap_or(line)
+                .trim()
+        })
         .filter(|line| !line.is_empty())
         .map(|line| {
             let (reference, comment) = line.split_once(':').unwrap_or((line, ""));
@@ -531,8 +547,14 @@ mod tests {
 
     #[test]
     fn paths_normalise_inside_the_workspace() {
-        assert_eq!(normalise("/home/build/build/../x.patch"), "/home/build/x.patch");
-        assert_eq!(normalise("/home/build/./a//b.patch"), "/home/build/a/b.patch");
+        assert_eq!(
+            normalise("/home/build/build/../x.patch"),
+            "/home/build/x.patch"
+        );
+        assert_eq!(
+            normalise("/home/build/./a//b.patch"),
+            "/home/build/a/b.patch"
+        );
         assert_eq!(normalise("/home/build/../../../etc/passwd"), "/etc/passwd");
     }
 

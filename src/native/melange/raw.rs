@@ -253,9 +253,8 @@ impl<'de> Deserialize<'de> for RawWith {
                             text.defined,
                         )
                     } else {
-                        map.next_value::<Spanned<LenientValue>>().map(|v| {
-                            Spanned::new(v.value.into_value(), v.referenced, v.defined)
-                        })?
+                        map.next_value::<Spanned<LenientValue>>()
+                            .map(|v| Spanned::new(v.value.into_value(), v.referenced, v.defined))?
                     };
                     entries.push((key, value));
                 }

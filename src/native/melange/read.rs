@@ -26,13 +26,12 @@ pub(super) fn package(
     text: &str,
     options: &MelangeOptions,
 ) -> Result<MelangePackage, MelangeError> {
-    let raw: RawConfiguration = serde_saphyr::from_str(text).map_err(|error| {
-        MelangeError::Yaml {
+    let raw: RawConfiguration =
+        serde_saphyr::from_str(text).map_err(|error| MelangeError::Yaml {
             path: path.to_path_buf(),
             line: error.location().map(|l| l.line() as usize).unwrap_or(0),
             message: crate::workspace::manifest::yaml_message(&error),
-        }
-    })?;
+        })?;
     let reader = Reader { path, options };
     let info = raw.package.value;
     let name = Located::from_spanned(info.name);
@@ -287,13 +286,9 @@ impl Reader<'_> {
                 })
                 .unwrap_or_default();
             let nested = match &step.pipeline {
-                Some(inner) => self.steps(
-                    inner,
-                    subpackage,
-                    &path,
-                    effective.as_deref(),
-                    depth + 1,
-                )?,
+                Some(inner) => {
+                    self.steps(inner, subpackage, &path, effective.as_deref(), depth + 1)?
+                }
                 None => Vec::new(),
             };
             steps.push(Step {

@@ -239,14 +239,8 @@ impl Substitution {
         let out = format!("{home}/melange-out");
         build.insert("package.srcdir".into(), home.into());
         build.insert("targets.outdir".into(), out.clone());
-        build.insert(
-            "targets.destdir".into(),
-            format!("{out}/{}", input.name),
-        );
-        build.insert(
-            "targets.contextdir".into(),
-            format!("{out}/{}", input.name),
-        );
+        build.insert("targets.destdir".into(), format!("{out}/{}", input.name));
+        build.insert("targets.contextdir".into(), format!("{out}/{}", input.name));
         build.insert("context.name".into(), input.name.into());
         for name in input.package_names {
             build.insert(format!("targets.package.{name}"), format!("{out}/{name}"));
@@ -301,9 +295,7 @@ impl Substitution {
     pub fn step<'a>(&self, with: impl IntoIterator<Item = (&'a str, &'a str)>) -> Substitution {
         let mut scoped = self.clone();
         for (key, value) in with {
-            let value = self
-                .resolve(value)
-                .unwrap_or_else(|_| value.to_string());
+            let value = self.resolve(value).unwrap_or_else(|_| value.to_string());
             scoped.build.insert(format!("inputs.{key}"), value);
         }
         scoped
@@ -321,7 +313,10 @@ fn literal_pass(
     while let Some(start) = rest.find("${{") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 3..];
-        match after.find("}}").and_then(|end| map.get(&after[..end]).map(|v| (end, v))) {
+        match after
+            .find("}}")
+            .and_then(|end| map.get(&after[..end]).map(|v| (end, v)))
+        {
             Some((end, value)) => {
                 out.push_str(value);
                 rest = &after[end + 2..];
@@ -416,7 +411,10 @@ mod tests {
         );
         // `$1_beta` names the group `1_beta`, which does not exist.
         assert_eq!(go_replace(r"^(\d+)b(\d+)$", "3b2", "$1_beta$2"), "2");
-        assert_eq!(go_replace(r"^(\d+)b(\d+)$", "3b2", "${1}_beta$2"), "3_beta2");
+        assert_eq!(
+            go_replace(r"^(\d+)b(\d+)$", "3b2", "${1}_beta$2"),
+            "3_beta2"
+        );
         // `$$` is a dollar; a malformed `$` stays; `${1` without its brace stays.
         assert_eq!(go_replace("a", "a", "$$1"), "$1");
         assert_eq!(go_replace("a", "a", "$-"), "$-");
@@ -424,7 +422,10 @@ mod tests {
         // A leading zero makes a name, not a number.
         assert_eq!(go_replace("(a)", "a", "[$01]"), "[]");
         // Named groups, and a group that did not take part.
-        assert_eq!(go_replace("(?P<major>\\d+)(x)?", "12", "<$major|$2>"), "<12|>");
+        assert_eq!(
+            go_replace("(?P<major>\\d+)(x)?", "12", "<$major|$2>"),
+            "<12|>"
+        );
         // Every match is replaced; an empty match right after a match is not.
         assert_eq!(go_replace(r"\.", "1.2.3", "_"), "1_2_3");
         assert_eq!(go_replace("a*", "baaac", "-"), "-b-c-");
@@ -502,7 +503,10 @@ mod tests {
                 name: "build.arch".into()
             }
         );
-        assert_eq!(at.resolve("${{ }}").unwrap_err(), SubstitutionError::EmptyName);
+        assert_eq!(
+            at.resolve("${{ }}").unwrap_err(),
+            SubstitutionError::EmptyName
+        );
         assert_eq!(
             at.resolve("${{package.version").unwrap_err(),
             SubstitutionError::Unterminated {
@@ -511,7 +515,8 @@ mod tests {
         );
         // The parse-time pass leaves what it does not know.
         assert_eq!(
-            at.resolve_literal("${{build.arch}}-${{package.version}}").unwrap(),
+            at.resolve_literal("${{build.arch}}-${{package.version}}")
+                .unwrap(),
             "${{build.arch}}-1.0"
         );
         // A var holding a reference is resolved by the second pass.

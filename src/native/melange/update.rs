@@ -176,7 +176,10 @@ impl Update {
     pub fn tag_for_version(&self, version: &str) -> Option<String> {
         let rules = self.tag_rules()?;
         if !self.version_transform.is_empty()
-            || self.version_separator.as_deref().is_some_and(|s| !s.is_empty())
+            || self
+                .version_separator
+                .as_deref()
+                .is_some_and(|s| !s.is_empty())
         {
             return None;
         }

@@ -161,6 +161,9 @@ fn index_lines_whose_ids_are_not_hex_are_left_unread_as_git_leaves_them() {
     let input = b"diff --git a/x b/x\nindex 1234567..abcdefg 100644\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n";
     let patch = one(input);
     assert_eq!(patch.files[0].index, None);
-    assert_eq!(patch.files[0].preamble[1], b"index 1234567..abcdefg 100644\n");
+    assert_eq!(
+        patch.files[0].preamble[1],
+        b"index 1234567..abcdefg 100644\n"
+    );
     assert!(parse_patches(b"diff --git a/x b/x\nindex 1234567..89abcde 1o0644\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n").is_err());
 }

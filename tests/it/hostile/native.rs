@@ -57,7 +57,7 @@ fn a_billion_laughs_package_file_stops_at_the_yaml_budget() {
     let mut bomb = String::from("package:\n  name: bad\n  version: 1.0\nlol0: &l0 [lol]\n");
     for level in 1..10 {
         let previous = format!("*l{}", level - 1);
-        let list = vec![previous.as_str(); 10].join(", ");
+        let list = [previous.as_str(); 10].join(", ");
         bomb.push_str(&format!("lol{level}: &l{level} [{list}]\n"));
     }
     bomb.push_str("pipeline:\n  - runs: *l9\n");
@@ -67,7 +67,8 @@ fn a_billion_laughs_package_file_stops_at_the_yaml_budget() {
 
 #[test]
 fn a_huge_package_file_is_refused_unread() {
-    let mut text = String::from("package:\n  name: bad\n  version: 1.0\npipeline:\n  - runs: true\n");
+    let mut text =
+        String::from("package:\n  name: bad\n  version: 1.0\npipeline:\n  - runs: true\n");
     let padding = format!("# {}\n", "x".repeat(1022));
     while text.len() <= 4 << 20 {
         text.push_str(&padding);
@@ -103,7 +104,11 @@ fn a_var_transform_whose_regex_is_too_large_is_refused() {
 
 #[test]
 fn patch_paths_that_leave_the_build_workspace_are_refused() {
-    for path in ["../../../etc/passwd", "/etc/passwd", "${{package.srcdir}}/../x.patch"] {
+    for path in [
+        "../../../etc/passwd",
+        "/etc/passwd",
+        "${{package.srcdir}}/../x.patch",
+    ] {
         let temp = melange(&format!(
             "package:\n  name: bad\n  version: 1.0\npipeline:\n  - uses: patch\n    with:\n      patches: ok.patch {path}\n"
         ));
@@ -119,9 +124,16 @@ fn a_package_folder_linking_out_of_the_repository_is_refused() {
     );
     let outside = temp.path().join("outside");
     fs::create_dir_all(&outside).unwrap();
-    fs::write(outside.join("secret.patch"), "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n").unwrap();
+    fs::write(
+        outside.join("secret.patch"),
+        "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n",
+    )
+    .unwrap();
     std::os::unix::fs::symlink(&outside, temp.path().join("os/bad")).unwrap();
-    refused(&temp, "leads outside the repository through a symbolic link");
+    refused(
+        &temp,
+        "leads outside the repository through a symbolic link",
+    );
 }
 
 #[test]
@@ -161,7 +173,10 @@ fn debian(series: &str) -> tempfile::TempDir {
         "hello (1.0-1) unstable; urgency=medium\n\n  * x\n\n -- A <a@example.org>  Mon, 01 Jan 2024 00:00:00 +0000\n",
     );
     write("debian/source/format", "3.0 (quilt)\n");
-    write("debian/patches/ok.patch", "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n");
+    write(
+        "debian/patches/ok.patch",
+        "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n",
+    );
     write("debian/patches/series", series);
     temp
 }
@@ -175,7 +190,11 @@ fn debian_refused(temp: &tempfile::TempDir, message: &str) {
 
 #[test]
 fn series_entries_that_leave_debian_patches_are_refused() {
-    for (entry, line) in [("../../../etc/passwd", 2), ("/etc/passwd", 2), ("a/../../x.patch -p1", 2)] {
+    for (entry, line) in [
+        ("../../../etc/passwd", 2),
+        ("/etc/passwd", 2),
+        ("a/../../x.patch -p1", 2),
+    ] {
         let temp = debian(&format!("ok.patch\n{entry}\n"));
         debian_refused(&temp, &format!("series` line {line}: patch"));
     }
@@ -189,7 +208,10 @@ fn a_series_linking_out_of_the_tree_is_refused() {
     fs::write(&outside, "ok.patch\n").unwrap();
     fs::remove_file(&series).unwrap();
     std::os::unix::fs::symlink(&outside, &series).unwrap();
-    debian_refused(&temp, "leads outside the source tree through a symbolic link");
+    debian_refused(
+        &temp,
+        "leads outside the source tree through a symbolic link",
+    );
 }
 
 #[test]
@@ -208,7 +230,10 @@ fn a_patch_that_is_a_link_is_not_read() {
         .unwrap();
     fs::write(
         temp.path().join("hello_1.0.orig.tar.gz"),
-        support::gzip(&support::tar(&[support::TarEntry::file("hello-1.0/x", "a\n")])),
+        support::gzip(&support::tar(&[support::TarEntry::file(
+            "hello-1.0/x",
+            "a\n",
+        )])),
     )
     .unwrap();
     let out = temp.path().join("out");
@@ -235,7 +260,10 @@ fn files(root: &Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>>
             if entry.file_type().unwrap().is_dir() {
                 stack.push(path);
             } else {
-                out.insert(path.strip_prefix(root).unwrap().to_path_buf(), fs::read(&path).unwrap());
+                out.insert(
+                    path.strip_prefix(root).unwrap().to_path_buf(),
+                    fs::read(&path).unwrap(),
+                );
             }
         }
     }
@@ -280,7 +308,12 @@ fn killed_expire(
             assert_eq!(files(&root), new);
             break;
         }
-        assert_eq!(output.status.code(), None, "step {step}: killed, not failed: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            None,
+            "step {step}: killed, not failed: {}",
+            stderr(&output)
+        );
         let pending = journal(&root).exists();
         let listed = run(&root, &["list"]);
         let text = stderr(&listed);
@@ -291,7 +324,9 @@ fn killed_expire(
         } else if state == old {
             rolled_back += 1;
             assert!(
-                text.contains(&format!("`{name}`: an interrupted `expire` was rolled back")),
+                text.contains(&format!(
+                    "`{name}`: an interrupted `expire` was rolled back"
+                )),
                 "step {step}: {text}"
             );
         } else {
@@ -359,8 +394,14 @@ fn a_killed_expire_in_a_debian_tree_leaves_the_old_or_the_new_state() {
         );
         write("debian/source/format", "3.0 (quilt)\n");
         write("debian/patches/series", "fix.patch\nkeep.patch\n");
-        write("debian/patches/fix.patch", "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n");
-        write("debian/patches/keep.patch", "--- a/y\n+++ b/y\n@@ -1 +1 @@\n-y\n+z\n");
+        write(
+            "debian/patches/fix.patch",
+            "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n",
+        );
+        write(
+            "debian/patches/keep.patch",
+            "--- a/y\n+++ b/y\n@@ -1 +1 @@\n-y\n+z\n",
+        );
         write("x", "a\n");
         write("y", "y\n");
         for (version, x) in [("1.0", "a\n"), ("1.1", "b\n")] {
@@ -378,7 +419,11 @@ fn a_killed_expire_in_a_debian_tree_leaves_the_old_or_the_new_state() {
     killed_expire(
         temp.path(),
         &make,
-        &|tree| tree.parent().unwrap().join(".mindelta/journal/hello-1.0.json"),
+        &|tree| {
+            tree.parent()
+                .unwrap()
+                .join(".mindelta/journal/hello-1.0.json")
+        },
         &["expire", "hello", "--release", "1.1"],
         // The journal is named after the tree's folder (several trees may share a parent).
         "hello-1.0",
