@@ -217,3 +217,6 @@ fn read_head(path: &Path) -> std::io::Result<String> {
         .read_to_end(&mut bytes)?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
+
+#[cfg(test)]
+mod tests;
