@@ -190,6 +190,21 @@ pub fn prepare(
     let upstream = main_fetcher
         .materialize(&SourceSpec::of(package, &version), &tree)
         .map_err(fetch_error)?;
+    // The manifest's `commit:` (melange's `expected-commit`) pins what the tag resolves to.
+    if let crate::workspace::UpstreamSource::Git {
+        commit: Some(pin), ..
+    } = &package.manifest.upstream.source
+    {
+        let actual = upstream.commit.clone().unwrap_or_default();
+        if !actual.starts_with(pin.as_str()) {
+            return Err(fetch_error(crate::upstream::FetchError::CommitMismatch {
+                url: upstream.url.clone(),
+                tag: upstream.tag.clone().unwrap_or_default(),
+                expected: pin.clone(),
+                actual,
+            }));
+        }
+    }
     if let Some(native) = package.native() {
         native
             .verify(&version, &upstream, fetcher)

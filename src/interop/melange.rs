@@ -247,11 +247,6 @@ pub fn import_melange(
     }
     let checkout = checkouts.first().copied();
     if let Some(checkout) = checkout {
-        if let Some(commit) = &checkout.expected_commit {
-            not_imported.push(format!(
-                "`expected-commit: {commit}`: a manifest pins a git upstream by tag, not by commit"
-            ));
-        }
         if checkout.tag.is_none()
             && let Some(branch) = &checkout.branch
         {
@@ -309,6 +304,13 @@ pub fn import_melange(
         UpstreamSource::Git {
             url: substitution.apply(repository),
             tag: checkout.tag.as_deref().map(|t| substitution.apply(t)),
+            commit: checkout
+                .expected_commit
+                .as_deref()
+                .map(|c| substitution.apply(c).trim().to_ascii_lowercase())
+                .filter(|c| {
+                    (7..=40).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_hexdigit())
+                }),
         }
     } else {
         return Err(invalid(

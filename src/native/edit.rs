@@ -170,21 +170,19 @@ pub fn set_upstream_input(
     )?)
 }
 
-/// What `expire` planned for a package read in place, completed with the integrity pins only
-/// the new release's fetch can give: melange's `expected-commit` (the commit the new tag
-/// resolves to, from the mirror `check` brought up to date) and `expected-sha512` (of the new
-/// tarball). A plan that does not move the version, or a package of another kind, is returned
-/// as it is.
+/// What `expire` planned, completed with the integrity pins only the new release's fetch can
+/// give: the commit the new tag resolves to (from the mirror `check` brought up to date) for
+/// melange's `expected-commit` and a `package.yaml`'s `commit:`, and melange's
+/// `expected-sha512` (of the new tarball). A plan that does not move the version, or a package
+/// without such a pin, is returned as it is.
 pub fn finish_expire(
     package: &crate::workspace::Package,
     mut plan: crate::expiry::expire::ExpirePlan,
     fetcher: &crate::upstream::Fetcher,
 ) -> Result<crate::expiry::expire::ExpirePlan, crate::expiry::expire::ExpireError> {
     use crate::refresh::RefreshError;
-    use crate::upstream::FetchError;
-    let Some(super::NativeOrigin::Melange(melange)) = package.native() else {
-        return Ok(plan);
-    };
+    use crate::upstream::{FetchError, SourceSpec};
+    use crate::workspace::UpstreamSource;
     let Some(moved) = plan.version_moved.clone() else {
         return Ok(plan);
     };
@@ -196,28 +194,20 @@ pub fn finish_expire(
             source: Box::new(source),
         })
     };
-    let edit_error = |error: NativeEditError| {
+    let edit_error = |message: String| {
         crate::expiry::expire::ExpireError::Refresh(RefreshError::Edit(
             crate::workspace::edit::EditError::Edit {
                 path: package.manifest_path.clone(),
-                message: error.to_string(),
+                message,
             },
         ))
     };
-    let own = melange
-        .at(&melange.version.value)
-        .map_err(|e| edit_error(NativeEditError::Melange(e.into())))?;
-    let at = melange
-        .at(&release)
-        .map_err(|e| edit_error(NativeEditError::Melange(e.into())))?;
-    let mut pins: Vec<(&str, String)> = Vec::new();
-    if let (Some(checkout), Some(new)) = (
-        own.git_checkouts.iter().find(|c| c.repository.is_some()),
-        at.git_checkouts.iter().find(|c| c.repository.is_some()),
-    ) && checkout.expected_commit.is_some()
+    let mut commit = None;
+    if let UpstreamSource::Git {
+        commit: Some(_), ..
+    } = &package.manifest.upstream.source
+        && let SourceSpec::Git { url, tags } = SourceSpec::of(package, &release)
     {
-        let url = new.repository.clone().unwrap_or_default();
-        let tags: Vec<String> = new.tag.iter().cloned().collect();
         let mirror = fetcher.git_mirror(&url).map_err(fetch_error)?;
         let git_error = |source| FetchError::Git {
             url: url.clone(),
@@ -225,16 +215,19 @@ pub fn finish_expire(
         };
         let repository =
             crate::git::Repository::open_bare(&mirror).map_err(|e| fetch_error(git_error(e)))?;
-        let (_, commit) = repository.resolve_tag(&tags).ok_or_else(|| {
+        let (_, id) = repository.resolve_tag(&tags).ok_or_else(|| {
             fetch_error(FetchError::NoSuchTag {
                 url: url.clone(),
                 tried: tags.clone(),
             })
         })?;
-        pins.push(("expected-commit", commit.to_string()));
+        commit = Some(id.to_string());
     }
+    let mut sha512 = None;
     if let Some(native) = package.native()
-        && native.expected_sha512(&melange.version.value).is_some()
+        && native
+            .expected_sha512(&package.manifest.upstream.version)
+            .is_some()
         && let Some(spec) = native.source_spec(&release)
     {
         let unverified = crate::upstream::Fetcher::new(
@@ -244,10 +237,11 @@ pub fn finish_expire(
             },
             None,
         );
+        let temp_root = fetcher.cache().temp_dir().map_err(fetch_error)?;
         let temp = tempfile::Builder::new()
             .prefix("expire-")
-            .tempdir_in(fetcher.cache().temp_dir().map_err(fetch_error)?)
-            .map_err(|e| fetch_error(FetchError::io(fetcher.cache().root(), e)))?;
+            .tempdir_in(&temp_root)
+            .map_err(|e| fetch_error(FetchError::io(&temp_root, e)))?;
         let fetched = unverified
             .materialize(&spec, &temp.path().join("tree"))
             .map_err(fetch_error)?;
@@ -259,13 +253,10 @@ pub fn finish_expire(
             None => None,
         };
         if let Some(archive) = archive {
-            pins.push((
-                "expected-sha512",
-                super::package::sha512_file(&archive).map_err(fetch_error)?,
-            ));
+            sha512 = Some(super::package::sha512_file(&archive).map_err(fetch_error)?);
         }
     }
-    if pins.is_empty() {
+    if commit.is_none() && sha512.is_none() {
         return Ok(plan);
     }
     let path = package.manifest_path.clone();
@@ -276,8 +267,24 @@ pub fn finish_expire(
         return Ok(plan);
     };
     let mut text = String::from_utf8_lossy(new).into_owned();
-    for (key, value) in pins {
-        text = set_upstream_input(&path, &text, key, &value).map_err(edit_error)?;
+    match package.native() {
+        Some(super::NativeOrigin::Melange(_)) => {
+            for (key, value) in [("expected-commit", commit), ("expected-sha512", sha512)] {
+                if let Some(value) = value {
+                    text = set_upstream_input(&path, &text, key, &value)
+                        .map_err(|e| edit_error(e.to_string()))?;
+                }
+            }
+        }
+        Some(super::NativeOrigin::Debian(_)) => return Ok(plan),
+        None => {
+            if let Some(commit) = commit {
+                let mut edit = crate::workspace::edit::ManifestEdit::from_text(&path, text);
+                edit.set_commit(&commit)
+                    .map_err(|e| edit_error(e.to_string()))?;
+                text = edit.text().to_string();
+            }
+        }
     }
     change.new = Some(text.into_bytes());
     Ok(plan)

@@ -143,27 +143,14 @@ impl NativeOrigin {
 }
 
 impl NativeOrigin {
-    /// Check what was fetched for `version` against the format's integrity pins that the
-    /// fetcher did not check itself: melange's `expected-commit` (the tag must resolve to it)
-    /// and `expected-sha512`.
+    /// Check what was fetched for `version` against the format's integrity pins that neither
+    /// the fetcher nor the manifest's `commit:` check: melange's `expected-sha512`.
     pub fn verify(
         &self,
         version: &str,
         fetched: &Provenance,
         fetcher: &Fetcher,
     ) -> Result<(), FetchError> {
-        if let Some(expected) = self.expected_commit(version) {
-            let expected = expected.trim().to_ascii_lowercase();
-            let actual = fetched.commit.clone().unwrap_or_default();
-            if expected.len() < 7 || !actual.starts_with(&expected) {
-                return Err(FetchError::CommitMismatch {
-                    url: fetched.url.clone(),
-                    tag: fetched.tag.clone().unwrap_or_default(),
-                    expected,
-                    actual,
-                });
-            }
-        }
         if let Some(expected) = self.expected_sha512(version) {
             let expected = expected.trim().to_ascii_lowercase();
             let archive = if !fetched.url.contains("://") {
@@ -302,6 +289,10 @@ pub fn from_melange(name: &str, package: MelangePackage) -> Package {
         UpstreamSource::Git {
             url: checkout.repository.clone().unwrap_or_default(),
             tag: None,
+            commit: checkout
+                .expected_commit
+                .as_ref()
+                .map(|c| c.trim().to_ascii_lowercase()),
         }
     } else if let Some(fetch) = fetch {
         UpstreamSource::Tarball {

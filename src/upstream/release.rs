@@ -75,7 +75,7 @@ pub fn discover(
     };
     let page = releases.and_then(|r| r.url.as_deref());
     let candidates = match &upstream.source {
-        UpstreamSource::Git { url, tag } => from_git(
+        UpstreamSource::Git { url, tag, .. } => from_git(
             package,
             fetcher,
             url,

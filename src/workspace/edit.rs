@@ -229,6 +229,45 @@ impl ManifestEdit {
         })
     }
 
+    /// Set `upstream.commit` of a git upstream that declares one (the pin of the version).
+    pub fn set_commit(&mut self, commit: &str) -> Result<(), EditError> {
+        let before = self.manifest()?;
+        let UpstreamSource::Git {
+            commit: Some(current),
+            ..
+        } = &before.upstream.source
+        else {
+            return Ok(());
+        };
+        let commit = commit.to_ascii_lowercase();
+        if *current == commit {
+            return Ok(());
+        }
+        let text = self.with_document(&self.text, |root| {
+            let upstream = root
+                .get_mapping("upstream")
+                .ok_or("`upstream` is not a mapping")?;
+            let quoted = upstream
+                .get("commit")
+                .map(|node| node.to_string())
+                .unwrap_or_default();
+            let style = match quoted.trim_start().chars().next() {
+                Some('"') => Style::Double,
+                Some('\'') => Style::Single,
+                _ => Style::Plain,
+            };
+            upstream.set("commit", styled(&commit, style));
+            Ok(())
+        })?;
+        self.accept(text, |old, new| {
+            let mut expected = old.clone();
+            if let UpstreamSource::Git { commit: pin, .. } = &mut expected.upstream.source {
+                *pin = Some(commit.clone());
+            }
+            same(&expected, new)
+        })
+    }
+
     /// Remove the `patches:` entry of `file`, with the comment lines directly above it.
     pub fn remove_patch(&mut self, file: &str) -> Result<(), EditError> {
         self.remove_patches(&[file])

@@ -82,6 +82,9 @@ pub enum UpstreamSource {
         url: String,
         /// The tag template; `None` means the default `v{version}`, then `{version}`.
         tag: Option<String>,
+        /// The integrity pin: the commit the pinned version's tag must resolve to (exit 6 if
+        /// not); lower-case hex, 7 to 40 digits.
+        commit: Option<String>,
     },
     Tarball {
         url: String,
@@ -208,6 +211,7 @@ struct RawUpstream {
     version: Spanned<String>,
     git: Option<String>,
     tag: Option<String>,
+    commit: Option<Spanned<String>>,
     tarball: Option<String>,
     sha256: Option<Spanned<String>>,
     dir: Option<String>,
@@ -354,6 +358,31 @@ impl Manifest {
                 None,
             ));
         }
+        let commit = match upstream.commit {
+            Some(pin) => {
+                let value = pin.value.trim().to_ascii_lowercase();
+                let line = pin.referenced.line() as usize;
+                if !(7..=40).contains(&value.len()) || !value.bytes().all(|b| b.is_ascii_hexdigit())
+                {
+                    return Err(invalid(
+                        line,
+                        format!(
+                            "`commit` must be a commit id (7 to 40 hexadecimal digits), found `{value}`"
+                        ),
+                        None,
+                    ));
+                }
+                if !kinds[0] {
+                    return Err(invalid(
+                        line,
+                        "`commit` is only meaningful with a `git` upstream".into(),
+                        None,
+                    ));
+                }
+                Some(value)
+            }
+            None => None,
+        };
         if upstream.tag.is_some() && upstream.git.is_none() {
             return Err(invalid(
                 upstream_line,
@@ -371,6 +400,7 @@ impl Manifest {
             UpstreamSource::Git {
                 url: upstream.git.unwrap_or_default(),
                 tag: upstream.tag,
+                commit,
             }
         } else {
             UpstreamSource::Dir {
@@ -698,6 +728,21 @@ mod tests {
         );
         std::fs::write(temp.path().join("debian/0002-more.patch"), "x").unwrap();
         assert!(Manifest::load(&path).is_ok());
+    }
+
+    #[test]
+    fn a_commit_pin_is_a_commit_id_of_a_git_upstream() {
+        let manifest = parse(
+            "upstream:\n  version: \"2.0\"\n  git: https://example.org/x.git\n  commit: 0123456789ABCDEF0123456789abcdef01234567\n",
+        )
+        .unwrap();
+        assert!(matches!(
+            manifest.upstream.source,
+            UpstreamSource::Git { commit: Some(ref c), .. } if c == "0123456789abcdef0123456789abcdef01234567"
+        ));
+        let error = parse("upstream:\n  version: \"2.0\"\n  git: x\n  commit: main\n").unwrap_err();
+        assert!(error.to_string().contains("line 4"), "{error}");
+        assert!(parse("upstream:\n  version: \"2.0\"\n  dir: x\n  commit: 0123456\n").is_err());
     }
 
     #[test]

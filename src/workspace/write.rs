@@ -22,10 +22,13 @@ pub fn manifest_yaml(manifest: &Manifest) -> String {
     out.push_str("upstream:\n");
     push_key(&mut out, 1, "version", &quoted(&upstream.version));
     match &upstream.source {
-        UpstreamSource::Git { url, tag } => {
+        UpstreamSource::Git { url, tag, commit } => {
             push_key(&mut out, 1, "git", &scalar(url));
             if let Some(tag) = tag {
                 push_key(&mut out, 1, "tag", &quoted(tag));
+            }
+            if let Some(commit) = commit {
+                push_key(&mut out, 1, "commit", &quoted(commit));
             }
         }
         UpstreamSource::Tarball { url, sha256, git } => {
@@ -333,6 +336,7 @@ mod tests {
                 source: UpstreamSource::Git {
                     url: "https://github.com/madler/zlib.git".into(),
                     tag: Some("v{version}".into()),
+                    commit: None,
                 },
                 releases: None,
                 scheme: None,

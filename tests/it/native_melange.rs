@@ -422,3 +422,54 @@ fn expire_edits_the_package_file_in_place() {
             .unwrap_or(true)
     );
 }
+
+#[test]
+fn a_package_yaml_commit_pin_means_what_expected_commit_means() {
+    let repo = repository();
+    let upstream = repo.root.parent().unwrap().join("upstream");
+    let commit_1_1 = GitRepo::new(&upstream)
+        .git(&["rev-parse", "V_1_1_P1^{commit}"])
+        .trim()
+        .to_string();
+    let workspace = repo.root.parent().unwrap().join("ws");
+    let folder = workspace.join("patches/demo");
+    fs::create_dir_all(&folder).unwrap();
+    fs::write(folder.join("fix-two.patch"), FIX).unwrap();
+    fs::write(folder.join("build.patch"), BUILD).unwrap();
+    let manifest = |commit: &str| {
+        format!(
+            "upstream:\n  version: \"1_0\"\n  git: {}\n  tag: \"V_{{version}}_P1\"\n  commit: \"{commit}\"\npatches:\n  - file: fix-two.patch\n  - file: build.patch\n",
+            upstream.display()
+        )
+    };
+    let prepare = |out: &str| {
+        mindelta(&repo.cache)
+            .arg("--workspace")
+            .arg(&workspace)
+            .args(["prepare", "demo", "--out"])
+            .arg(workspace.parent().unwrap().join(out))
+            .output()
+            .unwrap()
+    };
+    fs::write(folder.join("package.yaml"), manifest(&"f".repeat(40))).unwrap();
+    let refused = prepare("refused");
+    assert_eq!(refused.status.code(), Some(6), "{refused:?}");
+    fs::write(folder.join("package.yaml"), manifest(&repo.commit_1_0)).unwrap();
+    let prepared = prepare("out");
+    assert!(prepared.status.success(), "{prepared:?}");
+
+    // `expire` moves the pin with the version.
+    let expired = mindelta(&repo.cache)
+        .arg("--workspace")
+        .arg(&workspace)
+        .args(["expire", "demo", "--release", "1_1"])
+        .output()
+        .unwrap();
+    assert!(expired.status.success(), "{expired:?}");
+    let text = fs::read_to_string(folder.join("package.yaml")).unwrap();
+    assert!(text.contains("  version: \"1_1\"\n"), "{text}");
+    assert!(
+        text.contains(&format!("  commit: \"{commit_1_1}\"\n")),
+        "{text}"
+    );
+}
