@@ -175,14 +175,54 @@ pub fn set_upstream_input(
 /// melange's `expected-commit` and a `package.yaml`'s `commit:`, and melange's
 /// `expected-sha512` (of the new tarball). A plan that does not move the version, or a package
 /// without such a pin, is returned as it is.
+///
+/// With `changelog`, a Debian package's dropped patches are also listed, with their evidence, in
+/// a `dch`-style item of the top `UNRELEASED` entry of `debian/changelog`.
 pub fn finish_expire(
     package: &crate::workspace::Package,
     mut plan: crate::expiry::expire::ExpirePlan,
     fetcher: &crate::upstream::Fetcher,
+    changelog: bool,
 ) -> Result<crate::expiry::expire::ExpirePlan, crate::expiry::expire::ExpireError> {
     use crate::refresh::RefreshError;
     use crate::upstream::{FetchError, SourceSpec};
     use crate::workspace::UpstreamSource;
+    if changelog
+        && !plan.blocked
+        && !plan.expired.is_empty()
+        && let Some(super::NativeOrigin::Debian(source)) = package.native()
+    {
+        let path = source.root.join("debian/changelog");
+        let edit_error = |message: String| {
+            crate::expiry::expire::ExpireError::Refresh(RefreshError::Edit(
+                crate::workspace::edit::EditError::Edit {
+                    path: path.clone(),
+                    message,
+                },
+            ))
+        };
+        let old = fs_err::read_to_string(&path).map_err(|e| edit_error(e.to_string()))?;
+        let dropped: Vec<String> = plan
+            .expired
+            .iter()
+            .map(|gone| {
+                if gone.evidence.is_empty() {
+                    format!("{} ({})", gone.file, gone.reason)
+                } else {
+                    format!("{} ({}: {})", gone.file, gone.reason, gone.evidence)
+                }
+            })
+            .collect();
+        let item = format!(
+            "Drop patches applied upstream in {}: {}",
+            plan.release,
+            dropped.join(", ")
+        );
+        let new = debian::edit::add_changelog_item(&path, &old, &item)
+            .map_err(|e| edit_error(e.to_string()))?;
+        plan.changes
+            .write(&path, Some(old.into_bytes()), new.into_bytes());
+    }
     let Some(moved) = plan.version_moved.clone() else {
         return Ok(plan);
     };

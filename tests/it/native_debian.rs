@@ -390,3 +390,49 @@ fn expire_drops_the_series_lines_and_the_files_only() {
     assert!(!package.tree.join(".mindelta").exists());
     assert!(!package.tree.join("debian/.mindelta").exists());
 }
+
+#[test]
+fn expire_changelog_lists_the_dropped_patches_in_the_unreleased_entry() {
+    let package = package("https://example.org/releases/");
+    write(
+        &package.folder.join("hello_1.1.orig.tar.gz"),
+        orig("1.1", "one\nTWO\nthree\n"),
+    );
+    let args = [
+        "expire",
+        "hello",
+        "--release",
+        "1.1",
+        "--allow-conflicts",
+        "--changelog",
+    ];
+    // A released top entry is history: nothing changes.
+    let series = fs::read_to_string(package.tree.join("debian/patches/series")).unwrap();
+    let refused = run(&package, &args);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("dch -i"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        fs::read_to_string(package.tree.join("debian/patches/series")).unwrap(),
+        series
+    );
+
+    let unreleased = CHANGELOG.replace("unstable", "UNRELEASED");
+    write(&package.tree.join("debian/changelog"), &unreleased);
+    let output = run(&package, &args);
+    assert!(output.status.success(), "{output:?}");
+    let changelog = fs::read_to_string(package.tree.join("debian/changelog")).unwrap();
+    assert!(
+        changelog.starts_with(
+            "hello (1.0-1) UNRELEASED; urgency=medium\n\n  * Initial release.\n  * Drop patches applied upstream in 1.1: fix-two.patch (fixed-in: 1.1 satisfies\n"
+        ),
+        "{changelog}"
+    );
+    assert!(
+        changelog
+            .ends_with("\n\n -- A Maintainer <a@example.org>  Mon, 01 Jan 2024 00:00:00 +0000\n"),
+        "{changelog}"
+    );
+}

@@ -58,3 +58,91 @@ mod tests {
         assert!(remove_series_entries(Path::new("series"), text, &["z.patch"]).is_err());
     }
 }
+
+/// The changelog text with one `dch`-style item added at the end of the top entry, which must
+/// be `UNRELEASED` (a released entry is history: `dch -i` opens a new one). `item` is the text
+/// after `  * `, wrapped at 80 columns with the continuation lines indented by four spaces.
+pub fn add_changelog_item(path: &Path, text: &str, item: &str) -> Result<String, DebianError> {
+    let top = super::changelog::read_from(path, text.as_bytes(), u64::MAX)?;
+    if !top.unreleased() {
+        return Err(DebianError::Released {
+            path: path.to_path_buf(),
+            line: top.header.number,
+            version: top.version.value.to_string(),
+        });
+    }
+    // After the last non-blank line of the body (or the header), before the blank line and
+    // the trailer.
+    let after = top
+        .body
+        .iter()
+        .rev()
+        .find(|line| !line.text.trim().is_empty())
+        .unwrap_or(&top.header);
+    let at = text[after.offset..]
+        .find('\n')
+        .map_or(text.len(), |n| after.offset + n + 1);
+    let mut lines = wrap(item, 80 - 4);
+    let mut insert = String::new();
+    if top.body.iter().all(|line| line.text.trim().is_empty()) {
+        insert.push('\n');
+    }
+    for (index, line) in lines.drain(..).enumerate() {
+        insert.push_str(if index == 0 { "  * " } else { "    " });
+        insert.push_str(&line);
+        insert.push('\n');
+    }
+    let mut new = text.to_string();
+    if at == text.len() && !text.ends_with('\n') {
+        new.push('\n');
+    }
+    new.insert_str(at.min(new.len()), &insert);
+    super::changelog::read_from(path, new.as_bytes(), u64::MAX)?;
+    Ok(new)
+}
+
+/// Words into lines of at most `width` characters (a longer word stands alone).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split_whitespace() {
+        if !current.is_empty() && current.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod changelog_tests {
+    use super::*;
+
+    const TOP: &str = "hello (1.0-2) UNRELEASED; urgency=medium\n\n  * Fix the build.\n\n -- A <a@example.org>  Mon, 01 Jan 2024 00:00:00 +0000\n\nhello (1.0-1) unstable; urgency=medium\n\n  * Initial release.\n\n -- A <a@example.org>  Sun, 31 Dec 2023 00:00:00 +0000\n";
+
+    #[test]
+    fn an_item_joins_the_unreleased_entry() {
+        let item = "Drop patches applied upstream in 1.1: fix-two.patch (patch-id: identical change in upstream commit 0123456789ab), gone.patch (content)";
+        let new = add_changelog_item(Path::new("changelog"), TOP, item).unwrap();
+        assert_eq!(
+            new,
+            TOP.replace(
+                "  * Fix the build.\n",
+                "  * Fix the build.\n  * Drop patches applied upstream in 1.1: fix-two.patch (patch-id: identical\n    change in upstream commit 0123456789ab), gone.patch (content)\n"
+            )
+        );
+    }
+
+    #[test]
+    fn a_released_entry_is_not_changed() {
+        let released = TOP.replace("UNRELEASED", "unstable");
+        let error = add_changelog_item(Path::new("changelog"), &released, "x").unwrap_err();
+        assert!(error.to_string().contains("dch -i"), "{error}");
+    }
+}

@@ -174,6 +174,14 @@ pub enum DebianError {
         "`{path}` leads outside the source tree through a symbolic link; mindelta reads only the tree's own files"
     )]
     OutsideTree { path: PathBuf },
+    #[error(
+        "`{path}` line {line}: the top entry ({version}) is released; open a new one (`dch -i`) for `--changelog` to add to"
+    )]
+    Released {
+        path: PathBuf,
+        line: usize,
+        version: String,
+    },
     #[error("`{path}` does not list `{patch}`")]
     NotListed { path: PathBuf, patch: String },
     #[error("several orig tarballs for one part: {}", files.iter().map(|f| format!("`{}`", f.display())).collect::<Vec<_>>().join(", "))]
