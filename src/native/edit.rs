@@ -185,8 +185,6 @@ pub fn finish_expire(
     changelog: bool,
 ) -> Result<crate::expiry::expire::ExpirePlan, crate::expiry::expire::ExpireError> {
     use crate::refresh::RefreshError;
-    use crate::upstream::{FetchError, SourceSpec};
-    use crate::workspace::UpstreamSource;
     if changelog
         && !plan.blocked
         && !plan.expired.is_empty()
@@ -226,41 +224,66 @@ pub fn finish_expire(
     let Some(moved) = plan.version_moved.clone() else {
         return Ok(plan);
     };
-    let release = moved.to;
-    let fetch_error = |source: FetchError| {
-        crate::expiry::expire::ExpireError::Refresh(RefreshError::Fetch {
-            package: package.name.clone(),
-            release: release.clone(),
-            source: Box::new(source),
-        })
-    };
-    let edit_error = |message: String| {
-        crate::expiry::expire::ExpireError::Refresh(RefreshError::Edit(
-            crate::workspace::edit::EditError::Edit {
-                path: package.manifest_path.clone(),
-                message,
-            },
-        ))
+    complete_pins(package, &moved.to, &mut plan.changes, fetcher).map_err(|error| match error {
+        PinError::Fetch(source) => {
+            crate::expiry::expire::ExpireError::Refresh(RefreshError::Fetch {
+                package: package.name.clone(),
+                release: moved.to.clone(),
+                source: Box::new(source),
+            })
+        }
+        PinError::Edit(error) => {
+            crate::expiry::expire::ExpireError::Refresh(RefreshError::Edit(error))
+        }
+    })?;
+    Ok(plan)
+}
+
+/// Why the pins of a moved version could not be completed.
+#[derive(Debug, thiserror::Error)]
+pub enum PinError {
+    #[error(transparent)]
+    Fetch(#[from] crate::upstream::FetchError),
+    #[error(transparent)]
+    Edit(#[from] crate::workspace::edit::EditError),
+}
+
+/// Complete the planned edit of a package's manifest (in `changes`) that moves its version to
+/// `release` with the pins only that release's fetch gives: the commit its tag resolves to (a
+/// `package.yaml`'s `commit:`, melange's `expected-commit`), melange's `expected-sha512`. For
+/// `expire` ([`finish_expire`]) and `refresh`; nothing is done for a package without such a pin
+/// or a plan that does not change the manifest.
+pub fn complete_pins(
+    package: &crate::workspace::Package,
+    release: &str,
+    changes: &mut crate::workspace::edit::ChangeSet,
+    fetcher: &crate::upstream::Fetcher,
+) -> Result<(), PinError> {
+    use crate::upstream::{FetchError, SourceSpec};
+    use crate::workspace::UpstreamSource;
+    use crate::workspace::edit::EditError;
+    let edit_error = |message: String| EditError::Edit {
+        path: package.manifest_path.clone(),
+        message,
     };
     let mut commit = None;
     if let UpstreamSource::Git {
         commit: Some(_), ..
     } = &package.manifest.upstream.source
-        && let SourceSpec::Git { url, tags } = SourceSpec::of(package, &release)
+        && let SourceSpec::Git { url, tags } = SourceSpec::of(package, release)
     {
-        let mirror = fetcher.git_mirror(&url).map_err(fetch_error)?;
+        let mirror = fetcher.git_mirror(&url)?;
         let git_error = |source| FetchError::Git {
             url: url.clone(),
             source: Box::new(source),
         };
-        let repository =
-            crate::git::Repository::open_bare(&mirror).map_err(|e| fetch_error(git_error(e)))?;
-        let (_, id) = repository.resolve_tag(&tags).ok_or_else(|| {
-            fetch_error(FetchError::NoSuchTag {
+        let repository = crate::git::Repository::open_bare(&mirror).map_err(git_error)?;
+        let (_, id) = repository
+            .resolve_tag(&tags)
+            .ok_or_else(|| FetchError::NoSuchTag {
                 url: url.clone(),
                 tried: tags.clone(),
-            })
-        })?;
+            })?;
         commit = Some(id.to_string());
     }
     let mut sha512 = None;
@@ -268,7 +291,7 @@ pub fn finish_expire(
         && native
             .expected_sha512(&package.manifest.upstream.version)
             .is_some()
-        && let Some(spec) = native.source_spec(&release)
+        && let Some(spec) = native.source_spec(release)
     {
         let unverified = crate::upstream::Fetcher::new(
             crate::upstream::FetchOptions {
@@ -277,34 +300,30 @@ pub fn finish_expire(
             },
             None,
         );
-        let temp_root = fetcher.cache().temp_dir().map_err(fetch_error)?;
+        let temp_root = fetcher.cache().temp_dir()?;
         let temp = tempfile::Builder::new()
-            .prefix("expire-")
+            .prefix("pins-")
             .tempdir_in(&temp_root)
-            .map_err(|e| fetch_error(FetchError::io(&temp_root, e)))?;
-        let fetched = unverified
-            .materialize(&spec, &temp.path().join("tree"))
-            .map_err(fetch_error)?;
+            .map_err(|e| FetchError::io(&temp_root, e))?;
+        let fetched = unverified.materialize(&spec, &temp.path().join("tree"))?;
         let archive = match &fetched.sha256 {
-            Some(sha256) if fetched.url.contains("://") => {
-                fetcher.cache().find_tarball(sha256).map_err(fetch_error)?
-            }
+            Some(sha256) if fetched.url.contains("://") => fetcher.cache().find_tarball(sha256)?,
             Some(_) => Some(std::path::PathBuf::from(&fetched.url)),
             None => None,
         };
         if let Some(archive) = archive {
-            sha512 = Some(super::package::sha512_file(&archive).map_err(fetch_error)?);
+            sha512 = Some(super::package::sha512_file(&archive)?);
         }
     }
     if commit.is_none() && sha512.is_none() {
-        return Ok(plan);
+        return Ok(());
     }
     let path = package.manifest_path.clone();
-    let Some(change) = plan.changes.change_mut(&path) else {
-        return Ok(plan);
+    let Some(change) = changes.change_mut(&path) else {
+        return Ok(());
     };
     let Some(new) = change.new.as_ref() else {
-        return Ok(plan);
+        return Ok(());
     };
     let mut text = String::from_utf8_lossy(new).into_owned();
     match package.native() {
@@ -316,16 +335,15 @@ pub fn finish_expire(
                 }
             }
         }
-        Some(super::NativeOrigin::Debian(_)) => return Ok(plan),
+        Some(super::NativeOrigin::Debian(_)) => return Ok(()),
         None => {
             if let Some(commit) = commit {
                 let mut edit = crate::workspace::edit::ManifestEdit::from_text(&path, text);
-                edit.set_commit(&commit)
-                    .map_err(|e| edit_error(e.to_string()))?;
+                edit.set_commit(&commit)?;
                 text = edit.text().to_string();
             }
         }
     }
     change.new = Some(text.into_bytes());
-    Ok(plan)
+    Ok(())
 }

@@ -473,3 +473,40 @@ fn a_package_yaml_commit_pin_means_what_expected_commit_means() {
         "{text}"
     );
 }
+
+#[test]
+fn refresh_moves_the_version_and_its_pin() {
+    let repo = repository();
+    // Without the patch upstream ships in 1.1_p1, the rest moves there as it is.
+    let yaml = repo.root.join("demo.yaml");
+    let text = fs::read_to_string(&yaml).unwrap();
+    fs::write(
+        &yaml,
+        text.replace(
+            "patches: fix-two.patch \\\n        build.patch",
+            "patches: build.patch",
+        ),
+    )
+    .unwrap();
+    let upstream = repo.root.parent().unwrap().join("upstream");
+    let commit_1_1 = GitRepo::new(&upstream)
+        .git(&["rev-parse", "V_1_1_P1^{commit}"])
+        .trim()
+        .to_string();
+    let output = mindelta(&repo.cache)
+        .arg("--workspace")
+        .arg(&repo.root)
+        .args(["refresh", "demo", "--release", "1.1_p1"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let after = fs::read_to_string(&yaml).unwrap();
+    assert!(
+        after.contains("  version: \"1.1_p1\"\n  epoch: 0\n"),
+        "{after}"
+    );
+    assert!(
+        after.contains(&format!("expected-commit: {commit_1_1}\n")),
+        "{after}"
+    );
+}
