@@ -110,19 +110,6 @@ impl NativeOrigin {
         }
     }
 
-    /// The commit the tag of `version` must resolve to: melange's `expected-commit`, which pins
-    /// the package's own version only.
-    pub fn expected_commit(&self, version: &str) -> Option<String> {
-        let NativeOrigin::Melange(package) = self else {
-            return None;
-        };
-        let at = package.at(version).ok()?;
-        if !at.own_version {
-            return None;
-        }
-        at.git_checkouts.first()?.expected_commit.clone()
-    }
-
     /// The sha512 a `fetch` of `version` must have (melange's `expected-sha512`, when no
     /// `expected-sha256` is given), for the package's own version only.
     pub fn expected_sha512(&self, version: &str) -> Option<String> {
