@@ -166,12 +166,54 @@ pub fn prepare(
         source,
     })?;
     let tree = staging.path().join("tree");
-    let upstream = fetcher
+    let fetch_error = |source| PrepareError::Fetch {
+        package: package.name.clone(),
+        source,
+    };
+    // A tarball pinned by sha512 alone is fetched unverified, then checked below.
+    let sha512_only = package
+        .native()
+        .is_some_and(|n| n.expected_sha512(&version).is_some());
+    let unverified;
+    let main_fetcher = if sha512_only {
+        unverified = Fetcher::new(
+            crate::upstream::FetchOptions {
+                allow_unverified: true,
+                ..fetcher.options().clone()
+            },
+            None,
+        );
+        &unverified
+    } else {
+        fetcher
+    };
+    let upstream = main_fetcher
         .materialize(&SourceSpec::of(package, &version), &tree)
-        .map_err(|source| PrepareError::Fetch {
-            package: package.name.clone(),
-            source,
-        })?;
+        .map_err(fetch_error)?;
+    // The manifest's `commit:` (melange's `expected-commit`) pins what the tag resolves to.
+    if let crate::workspace::UpstreamSource::Git {
+        commit: Some(pin), ..
+    } = &package.manifest.upstream.source
+    {
+        let actual = upstream.commit.clone().unwrap_or_default();
+        if !actual.starts_with(pin.as_str()) {
+            return Err(fetch_error(crate::upstream::FetchError::CommitMismatch {
+                url: upstream.url.clone(),
+                tag: upstream.tag.clone().unwrap_or_default(),
+                expected: pin.clone(),
+                actual,
+            }));
+        }
+    }
+    if let Some(native) = package.native() {
+        native
+            .verify(&version, &upstream, fetcher)
+            .map_err(fetch_error)?;
+        if let crate::native::NativeOrigin::Debian(source) = native {
+            crate::native::debian::unpack::complete_tree(source, fetcher, &tree)
+                .map_err(fetch_error)?;
+        }
+    }
 
     let mut work = WorkTree::open(&tree).map_err(|source| PrepareError::Apply {
         package: package.name.clone(),
@@ -242,6 +284,10 @@ fn apply_entry(
         fuzz: options.fuzz,
         reverse: false,
     };
+    // dpkg-source (and quilt) run GNU patch with `-E`: a file the patch empties is removed.
+    let remove_emptied = package
+        .native()
+        .is_some_and(|n| n.kind() == crate::workspace::WorkspaceKind::Debian);
     let mut hunks = Vec::new();
     let mut applied_any = false;
     let mut skipped_any = false;
@@ -253,6 +299,9 @@ fn apply_entry(
         match work.apply(patch, &apply_options) {
             Ok(applied) => {
                 applied_any = true;
+                if remove_emptied {
+                    work.remove_emptied(&applied);
+                }
                 for file in applied.files {
                     hunks.extend(file.hunks.iter().map(|h| HunkPlacement {
                         file: file.path.clone(),

@@ -8,6 +8,7 @@ use mindelta::audit::{AuditError, PolicyError};
 use mindelta::expiry::CheckError;
 use mindelta::expiry::expire::ExpireError;
 use mindelta::interop::{ExportError, ImportError};
+use mindelta::native::edit::PinError;
 use mindelta::prepare::PrepareError;
 use mindelta::prepare::out::OutRefusal;
 use mindelta::refresh::RefreshError;
@@ -174,6 +175,16 @@ impl From<&EditError> for CliError {
                 "the next mindelta command on the workspace finishes the rollback from the journal",
             ),
             _ => cli.hint("the edit was rolled back: every file it touched is as it was"),
+        }
+    }
+}
+
+/// The pins of a moved version could not be completed (nothing was written).
+impl From<&PinError> for CliError {
+    fn from(error: &PinError) -> CliError {
+        match error {
+            PinError::Fetch(source) => CliError::from(source),
+            PinError::Edit(source) => CliError::from_error(ErrorKind::Error, source),
         }
     }
 }

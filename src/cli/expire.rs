@@ -33,6 +33,10 @@ pub struct Args {
     /// Move the version even when some patch conflicts (conflicting patches stay untouched)
     #[arg(long)]
     allow_conflicts: bool,
+    /// In a Debian source package, also list the dropped patches and their evidence in the
+    /// top `UNRELEASED` entry of `debian/changelog`
+    #[arg(long)]
+    changelog: bool,
     /// Context lines a moved hunk may ignore (its context is then taken from the release)
     #[arg(long, value_name = "N", default_value_t = 0)]
     fuzz: usize,
@@ -87,6 +91,14 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
                 // manifest's tag template, and the check must judge the same tree.
                 let (release, _) = release_for(&package, &fetcher, args.release.as_deref())?;
                 plan_expire(&package, &release, &fetcher, &options)
+                    .and_then(|plan| {
+                        mindelta::native::edit::finish_expire(
+                            &package,
+                            plan,
+                            &fetcher,
+                            args.changelog,
+                        )
+                    })
                     .map_err(|e| CliError::from(&e).hint("nothing was changed"))
             });
         match planned {

@@ -129,6 +129,7 @@ fn upstream(args: &QuiltArgs, context: &Context) -> Result<Upstream, CliError> {
         UpstreamSource::Git {
             url: absolute_if_local(url),
             tag: args.tag.clone(),
+            commit: None,
         }
     } else if let Some(url) = &args.upstream_tarball {
         let url = absolute_if_local(url);
@@ -183,6 +184,7 @@ fn upstream(args: &QuiltArgs, context: &Context) -> Result<Upstream, CliError> {
         releases: None,
         scheme: None,
         version_line: 0,
+        native: None,
     })
 }
 

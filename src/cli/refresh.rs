@@ -49,8 +49,13 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         fuzz: args.fuzz,
         allow_conflicts: args.allow_conflicts,
     };
-    let plan = plan_refresh(&package, &release, &fetcher, &options)
+    let mut plan = plan_refresh(&package, &release, &fetcher, &options)
         .map_err(|e| CliError::from(&e).hint("nothing was changed"))?;
+    if plan.version_moved {
+        // The commit (or melange's sha512) the new release is pinned by.
+        mindelta::native::edit::complete_pins(&package, &release, &mut plan.changes, &fetcher)
+            .map_err(|e| CliError::from(&e).hint("nothing was changed"))?;
+    }
     if args.dry_run {
         if context.format == Format::Human {
             output::stdout(&plan.changes.diff(&workspace.root))?;

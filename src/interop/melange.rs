@@ -247,11 +247,6 @@ pub fn import_melange(
     }
     let checkout = checkouts.first().copied();
     if let Some(checkout) = checkout {
-        if let Some(commit) = &checkout.expected_commit {
-            not_imported.push(format!(
-                "`expected-commit: {commit}`: a manifest pins a git upstream by tag, not by commit"
-            ));
-        }
         if checkout.tag.is_none()
             && let Some(branch) = &checkout.branch
         {
@@ -309,6 +304,13 @@ pub fn import_melange(
         UpstreamSource::Git {
             url: substitution.apply(repository),
             tag: checkout.tag.as_deref().map(|t| substitution.apply(t)),
+            commit: checkout
+                .expected_commit
+                .as_deref()
+                .map(|c| substitution.apply(c).trim().to_ascii_lowercase())
+                .filter(|c| {
+                    (7..=40).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_hexdigit())
+                }),
         }
     } else {
         return Err(invalid(
@@ -409,6 +411,7 @@ pub fn import_melange(
             releases,
             scheme: None,
             version_line: 0,
+            native: None,
         },
         patches,
         expired: Vec::new(),
@@ -437,7 +440,9 @@ fn tag_pattern(rules: &TagRules, not_imported: &mut Vec<String>) -> String {
         .clone()
         .or_else(|| rules.tag_filter_prefix.clone())
         .unwrap_or_default();
+    // An empty filter filters nothing (most packages have none).
     let version_start = match filter.strip_prefix(prefix.as_str()) {
+        _ if filter.is_empty() => String::new(),
         Some(rest) => regex::escape(rest),
         None => {
             not_imported.push(format!(
@@ -540,5 +545,16 @@ mod tests {
         assert!(notes.is_empty());
         let plain = tag_pattern(&TagRules::default(), &mut notes);
         assert!(regex::Regex::new(&plain).unwrap().is_match("2.0.1"));
+        // A strip-prefix without a filter says nothing about filters.
+        let stripped = TagRules {
+            strip_prefix: Some("v".into()),
+            ..TagRules::default()
+        };
+        assert!(
+            regex::Regex::new(&tag_pattern(&stripped, &mut notes))
+                .unwrap()
+                .is_match("v2.0.1")
+        );
+        assert!(notes.is_empty(), "{notes:?}");
     }
 }

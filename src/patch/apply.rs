@@ -207,6 +207,18 @@ impl WorkTree {
         self.run(patch, options, false)
     }
 
+    /// Delete the files of `applied` that it left empty, as GNU patch's `-E` does (dpkg-source
+    /// and quilt pass it); the paths deleted.
+    pub fn remove_emptied(&mut self, applied: &AppliedPatch) -> Vec<String> {
+        applied
+            .files
+            .iter()
+            .filter(|file| file.change != FileChange::Deleted)
+            .filter(|file| self.tree.remove_if_empty(Path::new(&file.path)))
+            .map(|file| file.path.clone())
+            .collect()
+    }
+
     /// Write every changed file (and deletions, renames, modes) to disk once.
     pub fn write(self) -> Result<WriteSummary, ApplyError> {
         self.tree.write()

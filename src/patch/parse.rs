@@ -33,6 +33,12 @@ pub struct ParseError {
     pub message: String,
 }
 
+/// How many trailing context lines a hunk may lack at the end of the input. GNU patch 2.7
+/// (`pch.c`, "assume blank lines got chopped") accepts a unified hunk short by up to three
+/// lines there and takes them as blank context; four is "unexpected end of file in patch".
+/// Measured with GNU patch 2.7.6: short by 1 and 3 apply, short by 4, 5, 6 and 10 are refused.
+pub const MAX_CHOPPED_LINES: usize = 3;
+
 /// Every patch in the input: one for a plain diff / quilt patch, several for an mbox of
 /// format-patch mails (each `From <sha> Mon Sep 17 00:00:00 2001` line starts a new patch).
 ///
@@ -351,7 +357,7 @@ impl<'a> Parser<'a> {
                 let from = file.copy.take().map(|(from, _)| from).unwrap_or_default();
                 file.copy = Some((from, unquote_path(rest)));
             } else if let Some(rest) = line.strip_prefix(b"index ") {
-                file.index = Some(parse_index(rest, number)?);
+                file.index = parse_index(rest, number)?;
             } else if line.starts_with(b"similarity index ")
                 || line.starts_with(b"dissimilarity index ")
             {
@@ -424,6 +430,9 @@ impl<'a> Parser<'a> {
     }
 
     /// The `@@` hunks after `+++`.
+    ///
+    /// A hunk may lack up to [`MAX_CHOPPED_LINES`] trailing context lines at the very end of
+    /// the input; they are taken as blank lines, as GNU patch does.
     fn hunks(&self, file: &mut FilePatch, mut index: usize) -> Result<usize, ParseError> {
         while index < self.lines.len() {
             let header = self.line(index);
@@ -453,7 +462,7 @@ impl<'a> Parser<'a> {
             // before anything is sized from the counts.
             let needed = old_count.max(new_count);
             let available = self.lines.len() - index;
-            if needed > available {
+            if needed > available + MAX_CHOPPED_LINES {
                 return Err(error(
                     header_index,
                     &format!(
@@ -473,6 +482,25 @@ impl<'a> Parser<'a> {
             let (mut old_left, mut new_left) = (old_count, new_count);
             while old_left > 0 || new_left > 0 {
                 if index >= self.lines.len() {
+                    // The input ends a few context lines early: GNU patch takes them as blank
+                    // lines an editor chopped (a trailing ` ` line loses its space, then the
+                    // file its last empty line), and so do we, saying so.
+                    if old_left == new_left && old_left <= MAX_CHOPPED_LINES {
+                        tracing::warn!(
+                            "the hunk at line {} ends {old_left} context line(s) before its header \
+                             says, at the end of the patch; they are taken as blank lines, as GNU \
+                             patch takes them",
+                            header_index + 1
+                        );
+                        for _ in 0..old_left {
+                            hunk.lines.push(Line {
+                                kind: LineKind::Context,
+                                text: b"\n".to_vec(),
+                                no_newline_marker: None,
+                            });
+                        }
+                        break;
+                    }
                     return Err(error(
                         header_index,
                         &format!(
@@ -697,27 +725,27 @@ fn parse_mode(text: &[u8], number: usize) -> Result<u32, ParseError> {
         .fold(0, |mode, digit| mode * 8 + u32::from(digit - b'0')))
 }
 
-/// `index abc..def[ mode]` → (abc, def).
-fn parse_index(text: &[u8], number: usize) -> Result<(String, String), ParseError> {
+/// `index abc..def[ mode]` → (abc, def). Ids that are not hexadecimal (`1234567..abcdefg`,
+/// written by hand) leave the line unread, as git and GNU patch leave it; a bad mode is an
+/// error.
+fn parse_index(text: &[u8], number: usize) -> Result<Option<(String, String)>, ParseError> {
     let ids = text.split(|b| *b == b' ').next().unwrap_or(b"");
-    let bad = || ParseError {
-        line: number,
-        message: format!("invalid `index` line `{}`", String::from_utf8_lossy(text)),
-    };
-    let split = memchr::memmem::find(ids, b"..").ok_or_else(bad)?;
-    let (old, new) = (&ids[..split], &ids[split + 2..]);
-    let hex = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_hexdigit);
-    if !hex(old) || !hex(new) {
-        return Err(bad());
-    }
     if let Some(mode) = text.get(ids.len() + 1..) {
         parse_mode(mode, number)?;
     }
+    let Some(split) = memchr::memmem::find(ids, b"..") else {
+        return Ok(None);
+    };
+    let (old, new) = (&ids[..split], &ids[split + 2..]);
+    let hex = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_hexdigit);
+    if !hex(old) || !hex(new) {
+        return Ok(None);
+    }
     // Checked above: ASCII hex digits.
-    Ok((
+    Ok(Some((
         String::from_utf8_lossy(old).into_owned(),
         String::from_utf8_lossy(new).into_owned(),
-    ))
+    )))
 }
 
 /// The path of a `---`/`+++` line (after the marker): up to a tab, C-unquoted;

@@ -52,9 +52,18 @@ pub enum SourceSpec {
 
 impl SourceSpec {
     /// The upstream source of `package` at `version`, with templates and relative paths
-    /// resolved (a local path is taken relative to the package folder).
+    /// resolved (a local path is taken relative to the package folder). A package read in
+    /// place takes it from its own format (a melange tag through its `var-transforms`, a Debian
+    /// orig tarball beside the tree).
     pub fn of(package: &Package, version: &str) -> SourceSpec {
         let upstream = &package.manifest.upstream;
+        if let Some(spec) = upstream
+            .native
+            .as_ref()
+            .and_then(|n| n.source_spec(version))
+        {
+            return spec;
+        }
         match &upstream.source {
             UpstreamSource::Git { url, .. } => SourceSpec::Git {
                 url: local_or_url(package, &expand(url, version)),
@@ -251,6 +260,23 @@ pub enum FetchError {
         expected: String,
         actual: String,
     },
+    /// A tag resolved to another commit than the one pinned (melange's `expected-commit`).
+    #[error("tag `{tag}` of `{url}` is commit {actual}, not the pinned {expected}")]
+    CommitMismatch {
+        url: String,
+        tag: String,
+        expected: String,
+        actual: String,
+    },
+    /// The downloaded bytes do not have the declared checksum of another algorithm than
+    /// sha256 (melange's `expected-sha512`).
+    #[error("checksum mismatch for `{url}`: expected {algorithm} {expected}, got {actual}")]
+    OtherChecksum {
+        url: String,
+        algorithm: &'static str,
+        expected: String,
+        actual: String,
+    },
     /// Offline, and the cache does not hold what is needed.
     #[error("`{url}` is not in the cache and the network is off (`--offline`)")]
     NotCached { url: String },
@@ -345,7 +371,9 @@ impl FetchError {
             | FetchError::TooSlow { .. }
             | FetchError::DeadlineExceeded { .. }
             | FetchError::CorruptMirror { .. } => FetchErrorKind::Unavailable,
-            FetchError::Integrity { .. } => FetchErrorKind::Integrity,
+            FetchError::Integrity { .. }
+            | FetchError::CommitMismatch { .. }
+            | FetchError::OtherChecksum { .. } => FetchErrorKind::Integrity,
             FetchError::NotFound { .. }
             | FetchError::NoSuchTag { .. }
             | FetchError::NoSuchFolder { .. }

@@ -64,13 +64,18 @@ pub fn discover(
     let scheme = Scheme::parse(upstream.scheme.as_deref());
     let releases = upstream.releases.as_ref();
     let include = include_prereleases || releases.is_some_and(|r| r.prereleases);
+    if let Some(native) = &upstream.native {
+        // A package read in place: its own format says where releases are found.
+        let candidates = crate::native::releases::candidates(package, native, fetcher)?;
+        return Ok(order(candidates, scheme, include));
+    }
     let pattern = match releases.and_then(|r| r.pattern.as_deref()) {
         Some(text) => Some(Matcher::pattern(package, text)?),
         None => None,
     };
     let page = releases.and_then(|r| r.url.as_deref());
     let candidates = match &upstream.source {
-        UpstreamSource::Git { url, tag } => from_git(
+        UpstreamSource::Git { url, tag, .. } => from_git(
             package,
             fetcher,
             url,
@@ -196,9 +201,9 @@ pub(super) fn known_list(known: &[String]) -> String {
 }
 
 /// A release before ordering; a lower `rank` wins among equal versions.
-struct Candidate {
-    release: Release,
-    rank: usize,
+pub(crate) struct Candidate {
+    pub(crate) release: Release,
+    pub(crate) rank: usize,
 }
 
 /// Sort newest first, keep one release per version, drop pre-releases unless included.
@@ -218,7 +223,12 @@ fn order(mut candidates: Vec<Candidate>, scheme: Scheme, include: bool) -> Vec<R
     candidates.into_iter().map(|c| c.release).collect()
 }
 
-fn release(version: String, tag: Option<String>, url: Option<String>, why: String) -> Release {
+pub(crate) fn release(
+    version: String,
+    tag: Option<String>,
+    url: Option<String>,
+    why: String,
+) -> Release {
     Release {
         prerelease: is_prerelease(&version),
         version,
@@ -347,7 +357,7 @@ fn from_git(
 }
 
 /// The tag names of a git upstream: from the remote without cloning, else from the mirror.
-fn list_tags(fetcher: &Fetcher, location: &str) -> Result<Vec<String>, FetchError> {
+pub(crate) fn list_tags(fetcher: &Fetcher, location: &str) -> Result<Vec<String>, FetchError> {
     let remote = git::remote_url(location);
     let mirror = fetcher.cache().git_mirror(&remote);
     if fetcher.options().offline {
@@ -430,7 +440,7 @@ fn from_page(
 }
 
 /// The `href` targets of a page, `&amp;` decoded.
-fn links(page: &str) -> Vec<String> {
+pub(crate) fn links(page: &str) -> Vec<String> {
     let href = Regex::new(r#"(?i)\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"#)
         .expect("a valid link regex");
     href.captures_iter(page)

@@ -31,6 +31,7 @@
 //! leaves the journal, and the next command that opens the workspace rolls the edit back
 //! (before the commit point) or finishes it (after), so every file is wholly old or wholly new.
 
+use crate::native::edit::{self as native, NativeFormat};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -102,12 +103,14 @@ impl From<JournalError> for EditError {
 }
 
 /// An in-memory edit of one `package.yaml`: every method changes the text, checks it, and
-/// leaves it unchanged on error.
+/// leaves it unchanged on error. The manifest of a package read in place (a melange package
+/// file, a Debian series) is edited by its format's own editor (`crate::native::edit`).
 #[derive(Debug, Clone)]
 pub struct ManifestEdit {
     path: PathBuf,
     original: String,
     text: String,
+    native: Option<NativeFormat>,
 }
 
 impl ManifestEdit {
@@ -123,6 +126,7 @@ impl ManifestEdit {
     /// Edit manifest text; `path` is where `commit` writes it and what messages name.
     pub fn from_text(path: &Path, text: String) -> ManifestEdit {
         ManifestEdit {
+            native: NativeFormat::of(path),
             path: path.to_path_buf(),
             original: text.clone(),
             text,
@@ -159,6 +163,9 @@ impl ManifestEdit {
 
     /// Set `upstream.version`, keeping the value's quoting style and trailing comment.
     pub fn set_upstream_version(&mut self, version: &str) -> Result<(), EditError> {
+        if let Some(format) = self.native {
+            return self.native_edit(|path, text| native::set_version(format, path, text, version));
+        }
         let before = self.manifest()?;
         if before.upstream.version == version {
             return Ok(());
@@ -181,6 +188,10 @@ impl ManifestEdit {
     /// Set `upstream.sha256` of a tarball upstream that declares one; a tarball without a
     /// declared checksum (the user chose `--allow-unverified`) is left without one.
     pub fn set_sha256(&mut self, sha256: &str) -> Result<(), EditError> {
+        if let Some(format) = self.native {
+            let sha256 = sha256.to_ascii_lowercase();
+            return self.native_edit(|path, text| native::set_sha256(format, path, text, &sha256));
+        }
         let before = self.manifest()?;
         let UpstreamSource::Tarball {
             sha256: Some(current),
@@ -218,6 +229,45 @@ impl ManifestEdit {
         })
     }
 
+    /// Set `upstream.commit` of a git upstream that declares one (the pin of the version).
+    pub fn set_commit(&mut self, commit: &str) -> Result<(), EditError> {
+        let before = self.manifest()?;
+        let UpstreamSource::Git {
+            commit: Some(current),
+            ..
+        } = &before.upstream.source
+        else {
+            return Ok(());
+        };
+        let commit = commit.to_ascii_lowercase();
+        if *current == commit {
+            return Ok(());
+        }
+        let text = self.with_document(&self.text, |root| {
+            let upstream = root
+                .get_mapping("upstream")
+                .ok_or("`upstream` is not a mapping")?;
+            let quoted = upstream
+                .get("commit")
+                .map(|node| node.to_string())
+                .unwrap_or_default();
+            let style = match quoted.trim_start().chars().next() {
+                Some('"') => Style::Double,
+                Some('\'') => Style::Single,
+                _ => Style::Plain,
+            };
+            upstream.set("commit", styled(&commit, style));
+            Ok(())
+        })?;
+        self.accept(text, |old, new| {
+            let mut expected = old.clone();
+            if let UpstreamSource::Git { commit: pin, .. } = &mut expected.upstream.source {
+                *pin = Some(commit.clone());
+            }
+            same(&expected, new)
+        })
+    }
+
     /// Remove the `patches:` entry of `file`, with the comment lines directly above it.
     pub fn remove_patch(&mut self, file: &str) -> Result<(), EditError> {
         self.remove_patches(&[file])
@@ -229,6 +279,20 @@ impl ManifestEdit {
     pub fn remove_patches(&mut self, files: &[&str]) -> Result<(), EditError> {
         if files.is_empty() {
             return Ok(());
+        }
+        if let Some(format) = self.native {
+            let entries: Vec<ExpiredEntry> = files
+                .iter()
+                .map(|file| ExpiredEntry {
+                    file: file.to_string(),
+                    release: String::new(),
+                    reason: "dropped".into(),
+                    evidence: None,
+                    date: None,
+                })
+                .collect();
+            return self
+                .native_edit(|path, text| native::expire_patches(format, path, text, &entries));
         }
         let before = self.manifest()?;
         let index_of: HashMap<&str, usize> = before
@@ -357,6 +421,12 @@ impl ManifestEdit {
         let Some(first) = entries.first() else {
             return Ok(());
         };
+        if let Some(format) = self.native {
+            // The format has no `expired:` record: the evidence goes in a comment (melange) or
+            // in the report only (Debian).
+            return self
+                .native_edit(|path, text| native::expire_patches(format, path, text, entries));
+        }
         // One by one, a new `expired:` list takes the indentation of `patches:` as it is after
         // the first removal.
         let indent = self.list_indent(Some(&first.file));
@@ -447,6 +517,19 @@ impl ManifestEdit {
                 "the edited text does not read back as intended (edit refused)".into(),
             ));
         }
+        self.text = text;
+        Ok(())
+    }
+
+    /// Run a native editor on the text; its error leaves the text as it was.
+    fn native_edit(
+        &mut self,
+        edit: impl FnOnce(&Path, &str) -> Result<String, native::NativeEditError>,
+    ) -> Result<(), EditError> {
+        let text = edit(&self.path, &self.text).map_err(|error| EditError::Edit {
+            path: self.path.clone(),
+            message: error.to_string(),
+        })?;
         self.text = text;
         Ok(())
     }
@@ -728,7 +811,9 @@ impl ChangeSet {
     /// An empty change set for the files of `package`, made by `command` (`expire`, …).
     pub fn new(package: &Package, command: &str) -> ChangeSet {
         ChangeSet {
-            dir: package.dir.clone(),
+            dir: package
+                .native()
+                .map_or_else(|| package.dir.clone(), |native| native.edit_folder()),
             journal: package.journal_place(),
             command: command.to_string(),
             changes: Vec::new(),
@@ -759,6 +844,11 @@ impl ChangeSet {
     /// The planned changes, in the order they are made.
     pub fn changes(&self) -> &[Change] {
         &self.changes
+    }
+
+    /// The planned change of `path`, to adjust it before the commit.
+    pub fn change_mut(&mut self, path: &Path) -> Option<&mut Change> {
+        self.changes.iter_mut().find(|change| change.path == path)
     }
 
     /// Whether nothing would change.

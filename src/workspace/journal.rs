@@ -156,10 +156,14 @@ pub(crate) struct Planned<'a> {
 /// Where a package's journal lives.
 #[derive(Debug, Clone)]
 pub struct JournalPlace {
-    /// The workspace root.
+    /// The folder holding mindelta's state folder (the workspace root).
     pub root: PathBuf,
-    /// The package folder's name under `patches/`.
+    /// The package folder's name under `patches/` (the journal's name).
     pub package: String,
+    /// The folder the edit's paths are relative to, when it is not `root/patches/<package>`:
+    /// a workspace read in place edits files beside its patch folder (`<pkg>.yaml` of a
+    /// melange repository, `debian/patches/series`).
+    pub folder: Option<PathBuf>,
 }
 
 impl JournalPlace {
@@ -176,9 +180,12 @@ impl JournalPlace {
         self.folder().join(format!("{}.lock", self.package))
     }
 
-    /// The package folder.
+    /// The package folder (every path of the edit is inside it).
     pub fn package_dir(&self) -> PathBuf {
-        self.root.join("patches").join(&self.package)
+        match &self.folder {
+            Some(folder) => folder.clone(),
+            None => self.root.join("patches").join(&self.package),
+        }
     }
 
     /// Whether a journal is waiting to be recovered (no lock taken, nothing written).

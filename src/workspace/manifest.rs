@@ -69,6 +69,10 @@ pub struct Upstream {
     pub scheme: Option<String>,
     /// Line of the `version:` key (for edits and findings).
     pub version_line: usize,
+    /// The package as its native reader read it, when it was read in place (a melange file, a
+    /// Debian source package): what this manifest has no place for (a tag computed for any
+    /// version, integrity pins, component tarballs). `None` for `package.yaml`.
+    pub native: Option<crate::native::NativeOrigin>,
 }
 
 /// Exactly one kind of upstream source, with `{version}` templates unresolved.
@@ -78,6 +82,9 @@ pub enum UpstreamSource {
         url: String,
         /// The tag template; `None` means the default `v{version}`, then `{version}`.
         tag: Option<String>,
+        /// The integrity pin: the commit the pinned version's tag must resolve to (exit 6 if
+        /// not); lower-case hex, 7 to 40 digits.
+        commit: Option<String>,
     },
     Tarball {
         url: String,
@@ -204,6 +211,7 @@ struct RawUpstream {
     version: Spanned<String>,
     git: Option<String>,
     tag: Option<String>,
+    commit: Option<Spanned<String>>,
     tarball: Option<String>,
     sha256: Option<Spanned<String>>,
     dir: Option<String>,
@@ -350,6 +358,31 @@ impl Manifest {
                 None,
             ));
         }
+        let commit = match upstream.commit {
+            Some(pin) => {
+                let value = pin.value.trim().to_ascii_lowercase();
+                let line = pin.referenced.line() as usize;
+                if !(7..=40).contains(&value.len()) || !value.bytes().all(|b| b.is_ascii_hexdigit())
+                {
+                    return Err(invalid(
+                        line,
+                        format!(
+                            "`commit` must be a commit id (7 to 40 hexadecimal digits), found `{value}`"
+                        ),
+                        None,
+                    ));
+                }
+                if !kinds[0] {
+                    return Err(invalid(
+                        line,
+                        "`commit` is only meaningful with a `git` upstream".into(),
+                        None,
+                    ));
+                }
+                Some(value)
+            }
+            None => None,
+        };
         if upstream.tag.is_some() && upstream.git.is_none() {
             return Err(invalid(
                 upstream_line,
@@ -367,6 +400,7 @@ impl Manifest {
             UpstreamSource::Git {
                 url: upstream.git.unwrap_or_default(),
                 tag: upstream.tag,
+                commit,
             }
         } else {
             UpstreamSource::Dir {
@@ -478,6 +512,7 @@ impl Manifest {
                 releases: upstream.releases,
                 scheme,
                 version_line,
+                native: None,
             },
             patches,
             expired: raw.expired.unwrap_or_default(),
@@ -488,6 +523,9 @@ impl Manifest {
 impl Upstream {
     /// The tags to try for `version`, in order.
     pub fn tag_candidates(&self, version: &str) -> Vec<String> {
+        if let Some(tags) = self.native.as_ref().and_then(|n| n.tag_candidates(version)) {
+            return tags;
+        }
         match &self.source {
             UpstreamSource::Git { tag: Some(t), .. } => vec![expand(t, version)],
             _ => vec![format!("v{version}"), version.to_string()],
@@ -690,6 +728,21 @@ mod tests {
         );
         std::fs::write(temp.path().join("debian/0002-more.patch"), "x").unwrap();
         assert!(Manifest::load(&path).is_ok());
+    }
+
+    #[test]
+    fn a_commit_pin_is_a_commit_id_of_a_git_upstream() {
+        let manifest = parse(
+            "upstream:\n  version: \"2.0\"\n  git: https://example.org/x.git\n  commit: 0123456789ABCDEF0123456789abcdef01234567\n",
+        )
+        .unwrap();
+        assert!(matches!(
+            manifest.upstream.source,
+            UpstreamSource::Git { commit: Some(ref c), .. } if c == "0123456789abcdef0123456789abcdef01234567"
+        ));
+        let error = parse("upstream:\n  version: \"2.0\"\n  git: x\n  commit: main\n").unwrap_err();
+        assert!(error.to_string().contains("line 4"), "{error}");
+        assert!(parse("upstream:\n  version: \"2.0\"\n  dir: x\n  commit: 0123456\n").is_err());
     }
 
     #[test]

@@ -22,10 +22,13 @@ pub fn manifest_yaml(manifest: &Manifest) -> String {
     out.push_str("upstream:\n");
     push_key(&mut out, 1, "version", &quoted(&upstream.version));
     match &upstream.source {
-        UpstreamSource::Git { url, tag } => {
+        UpstreamSource::Git { url, tag, commit } => {
             push_key(&mut out, 1, "git", &scalar(url));
             if let Some(tag) = tag {
                 push_key(&mut out, 1, "tag", &quoted(tag));
+            }
+            if let Some(commit) = commit {
+                push_key(&mut out, 1, "commit", &quoted(commit));
             }
         }
         UpstreamSource::Tarball { url, sha256, git } => {
@@ -281,6 +284,7 @@ mod tests {
                     releases: None,
                     scheme: None,
                     version_line: 0,
+                    native: None,
                 },
                 patches: vec![patch],
                 expired: Vec::new(),
@@ -303,6 +307,7 @@ mod tests {
                 }),
                 scheme: Some("semver".into()),
                 version_line: 0,
+                native: None,
             },
             patches: vec![first, second],
             expired: vec![ExpiredEntry {
@@ -331,10 +336,12 @@ mod tests {
                 source: UpstreamSource::Git {
                     url: "https://github.com/madler/zlib.git".into(),
                     tag: Some("v{version}".into()),
+                    commit: None,
                 },
                 releases: None,
                 scheme: None,
                 version_line: 0,
+                native: None,
             },
             patches: vec![patch],
             expired: Vec::new(),

@@ -456,7 +456,7 @@ fn melange_import_maps_source_patches_and_update() {
         .iter()
         .map(|n| n.as_str().unwrap().to_string())
         .collect();
-    assert_eq!(notes.len(), 4, "{notes:?}");
+    assert_eq!(notes.len(), 3, "{notes:?}");
     insta::assert_snapshot!("melange_not_imported", notes.join("\n"));
     let stderr = String::from_utf8_lossy(&output.stderr);
     redacted(root).bind(|| insta::assert_snapshot!("melange_warnings", stderr));
@@ -468,6 +468,7 @@ fn melange_import_maps_source_patches_and_update() {
         UpstreamSource::Git {
             url: "https://github.com/example/demo".into(),
             tag: Some("v{version}".into()),
+            commit: Some("0a1b2c3d4e5f60718293a4b5c6d7e8f901234567".into()),
         }
     );
     let pattern = manifest

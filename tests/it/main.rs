@@ -15,6 +15,8 @@ mod expire;
 mod git_http;
 mod hostile;
 mod interop;
+mod native_debian;
+mod native_melange;
 mod parse_roundtrip;
 mod patch_id;
 mod policies;

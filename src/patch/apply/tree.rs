@@ -438,6 +438,20 @@ impl Tree {
         Ok(())
     }
 
+    /// Delete the regular file at `path` if it is empty (not a link), as GNU patch's `-E`
+    /// removes the output files a patch leaves empty; whether it did.
+    pub fn remove_if_empty(&mut self, path: &Path) -> bool {
+        let empty = matches!(
+            self.cache.get(path),
+            Some(Slot::File(state)) if state.mode != SYMLINK && state.content.is_empty()
+        );
+        if empty {
+            self.cache.insert(path.to_path_buf(), Slot::Missing);
+            self.dirty.insert(path.to_path_buf());
+        }
+        empty
+    }
+
     /// Make a patch's staged changes part of the tree.
     pub fn commit(&mut self, stage: Stage) {
         let Stage { mut changes, order } = stage;

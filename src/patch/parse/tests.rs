@@ -128,3 +128,42 @@ fn prose_between_diffs_goes_to_the_next_preamble() {
     let patch = one(input);
     assert_eq!(patch.files[1].preamble, vec![b"some words\n".to_vec()]);
 }
+
+#[test]
+fn a_hunk_short_of_up_to_three_context_lines_at_the_end_takes_them_as_blank() {
+    // GNU patch 2.7 applies these ("assume blank lines got chopped").
+    for missing in 1..=MAX_CHOPPED_LINES {
+        let count = 2 + missing;
+        let input = format!("--- a/x\n+++ b/x\n@@ -1,{count} +1,{count} @@\n a\n-b\n+c\n");
+        let lines = &one(input.as_bytes()).files[0].hunks[0].lines;
+        assert_eq!(lines.len(), 3 + missing, "{input}");
+        assert!(
+            lines[3..]
+                .iter()
+                .all(|l| l.kind == LineKind::Context && l.text == b"\n")
+        );
+    }
+    // One more is GNU patch's "unexpected end of file in patch".
+    let input = b"--- a/x\n+++ b/x\n@@ -1,6 +1,6 @@\n a\n-b\n+c\n";
+    let error = parse_patches(input).unwrap_err();
+    assert_eq!(error.line, 3);
+    assert!(error.message.contains("hunk ends early"), "{error}");
+    // Only context can be missing, and only at the end of the input.
+    assert!(parse_patches(b"--- a/x\n+++ b/x\n@@ -1,2 +1,3 @@\n a\n-b\n+c\n").is_err());
+    assert!(
+        parse_patches(b"--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n-b\n+c\ndiff --git a/y b/y\n")
+            .is_err()
+    );
+}
+
+#[test]
+fn index_lines_whose_ids_are_not_hex_are_left_unread_as_git_leaves_them() {
+    let input = b"diff --git a/x b/x\nindex 1234567..abcdefg 100644\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n";
+    let patch = one(input);
+    assert_eq!(patch.files[0].index, None);
+    assert_eq!(
+        patch.files[0].preamble[1],
+        b"index 1234567..abcdefg 100644\n"
+    );
+    assert!(parse_patches(b"diff --git a/x b/x\nindex 1234567..89abcde 1o0644\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n").is_err());
+}
