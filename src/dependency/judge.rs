@@ -192,6 +192,19 @@ fn lock_files(ecosystem: Ecosystem) -> &'static [&'static str] {
     }
 }
 
+/// The lock files R may hold beside the manifest at `path` (tree paths): the judge looks
+/// for a dependency there when the manifest does not declare it. Empty for a lock file or a
+/// path that is not a manifest.
+pub fn lock_files_beside(path: &str) -> Vec<String> {
+    match ManifestKind::from_path(path) {
+        Some(kind) if !kind.is_lock() => lock_files(kind.ecosystem())
+            .iter()
+            .map(|lock| sibling(path, lock))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn sibling(file: &str, name: &str) -> String {
     match file.rsplit_once('/') {
         Some((dir, _)) => format!("{dir}/{name}"),
@@ -372,7 +385,12 @@ fn judge_change(
         && change.section != Section::Toolchain
     {
         let module: Vec<Requirement> = declared.named(&change.name).into_iter().cloned().collect();
-        return go_outcome(&change.name, &patch_version, &change.file, &module, options);
+        let outcome = go_outcome(&change.name, &patch_version, &change.file, &module, options);
+        if !matches!(outcome, Outcome::NotFound { .. }) {
+            return outcome;
+        }
+        return recorded_replacement(change, &patch_version, &declared, replacements)
+            .unwrap_or(outcome);
     }
     let mut list = candidates(change, &declared);
     if list.is_empty() && change.section == Section::Toolchain && change.name == "toolchain" {
@@ -409,19 +427,29 @@ fn judge_change(
             }
         }
     }
-    if let Some(replacement) = replacements.iter().find(|r| r.from == change.name)
-        && let Some(to) = declared.named(&replacement.to).first()
-    {
-        return Outcome::Replaced {
+    recorded_replacement(change, &patch_version, &declared, replacements).unwrap_or(
+        Outcome::NotFound {
             patch: patch_version,
-            by: replacement.to.clone(),
-            release: Some(declaration(to)),
-        };
-    }
-    Outcome::NotFound {
-        patch: patch_version,
-        file: change.file.clone(),
-    }
+            file: change.file.clone(),
+        },
+    )
+}
+
+/// [`Outcome::Replaced`] when a maintainer recorded that upstream dropped the dependency for
+/// another and R's manifest declares that other.
+fn recorded_replacement(
+    change: &DependencyChange,
+    patch_version: &str,
+    declared: &Parsed,
+    replacements: &[Replacement],
+) -> Option<Outcome> {
+    let replacement = replacements.iter().find(|r| r.from == change.name)?;
+    let to = *declared.named(&replacement.to).first()?;
+    Some(Outcome::Replaced {
+        patch: patch_version.to_string(),
+        by: replacement.to.clone(),
+        release: Some(declaration(to)),
+    })
 }
 
 #[cfg(test)]
