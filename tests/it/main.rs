@@ -10,6 +10,7 @@ mod archive_safety;
 mod audit;
 mod check;
 mod cli_prepare;
+mod dependencies;
 mod expire;
 mod git_http;
 mod hostile;
