@@ -261,6 +261,20 @@ pub enum DependencyOutcome {
 }
 
 impl DependencyOutcome {
+    /// The word used in output (its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DependencyOutcome::Superseded => "superseded",
+            DependencyOutcome::Older => "older",
+            DependencyOutcome::NotFound => "not-found",
+            DependencyOutcome::Replaced => "replaced",
+            DependencyOutcome::AlsoRemoved => "also-removed",
+            DependencyOutcome::StillDeclared => "still-declared",
+            DependencyOutcome::Unreadable => "unreadable",
+            DependencyOutcome::Unordered => "unordered",
+        }
+    }
+
     /// True when this dependency's part of the patch is upstream.
     pub fn is_superseded(self) -> bool {
         matches!(
@@ -314,5 +328,23 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", detector.as_str()));
         }
         assert!(all.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+
+    #[test]
+    fn dependency_outcome_names_are_their_serde_names() {
+        use DependencyOutcome::*;
+        for outcome in [
+            Superseded,
+            Older,
+            NotFound,
+            Replaced,
+            AlsoRemoved,
+            StillDeclared,
+            Unreadable,
+            Unordered,
+        ] {
+            let json = serde_json::to_string(&outcome).unwrap();
+            assert_eq!(json, format!("\"{}\"", outcome.as_str()));
+        }
     }
 }

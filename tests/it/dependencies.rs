@@ -788,3 +788,89 @@ fn expire_holds_a_partial_bump_whose_lock_file_needs_a_refresh() {
     assert_eq!(report["packages"][0]["blocked"], true);
     assert_eq!(snapshot(&root), before);
 }
+
+// --- audit ----------------------------------------------------------------------------------
+
+#[test]
+fn audit_lists_the_overrides_with_their_age_and_whether_upstream_supersedes_them() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path().join("ws");
+    let v10 = go_mod("v3.0.1", "v0.21.0", "v0.23.0", DOCKER, UTILS);
+    let repo = upstream(
+        &temp.path().join("up"),
+        &[
+            ("1.0", &[("go.mod", &v10)]),
+            (
+                "1.2",
+                &[(
+                    "go.mod",
+                    &go_mod("v3.0.3", "v0.31.0", "v0.30.0", DOCKER, UTILS),
+                )],
+            ),
+        ],
+    );
+    let patch = go_bump(&repo);
+    package(&root, "gw", &repo, &[("cve-bump.patch", "", &patch)]);
+    let audit = |format: &str, check: bool| {
+        let mut command = mindelta(&temp.path().join("cache"));
+        command
+            .env("MINDELTA_NOW", "2026-03-03")
+            .env("COLUMNS", "240")
+            .args(["--workspace"])
+            .arg(&root)
+            .args(["audit", "--format", format]);
+        if check {
+            command.arg("--check");
+        }
+        let output = command.output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let report: serde_json::Value = serde_json::from_str(&audit("json", true)).unwrap();
+    let package = &report["packages"][0];
+    assert_eq!(package["patches"][0]["expiry"][0], "dependency-superseded");
+    assert_eq!(package["no_expiry"], 0);
+    let overrides = package["dependency_overrides"].as_array().unwrap();
+    assert_eq!(overrides.len(), 2);
+    let crypto = &overrides[0];
+    assert_eq!(crypto["name"], "golang.org/x/crypto");
+    assert_eq!(crypto["patch"], "cve-bump.patch");
+    assert_eq!(crypto["from"], "v0.21.0");
+    assert_eq!(crypto["to"], "v0.31.0");
+    assert_eq!(crypto["age_days"], 60);
+    assert_eq!(crypto["superseded"], true);
+    assert_eq!(crypto["release_location"], "go.mod:8");
+    let net = &overrides[1];
+    assert_eq!(net["superseded"], false);
+    assert_eq!(net["outcome"], "older");
+    assert_eq!(net["release_version"], "v0.30.0");
+    assert_eq!(report["summary"]["dependency_overrides"], 2);
+    assert_eq!(report["summary"]["superseded_overrides"], 1);
+    // Without `--check` nothing is said about upstream.
+    let report: serde_json::Value = serde_json::from_str(&audit("json", false)).unwrap();
+    let overrides = &report["packages"][0]["dependency_overrides"];
+    assert!(overrides[0].get("superseded").is_none(), "{overrides}");
+    assert!(report["summary"].get("superseded_overrides").is_none());
+
+    let human = audit("human", true);
+    assert!(
+        human.contains("golang.org/x/net (go)")
+            && human.contains("v0.23.0 -> v0.33.0")
+            && human.contains("no: older (v0.30.0 at go.mod:9)")
+            && human.contains("yes (v0.31.0 at go.mod:8)"),
+        "{human}"
+    );
+    assert!(
+        human.contains("2 dependency overrides (1 superseded upstream)"),
+        "{human}"
+    );
+    let markdown = audit("markdown", true);
+    assert!(
+        markdown.contains("| gw | `cve-bump.patch` | `golang.org/x/crypto` (go) | v0.21.0 -> v0.31.0 | 60d | yes (v0.31.0 at go.mod:8) |"),
+        "{markdown}"
+    );
+}
