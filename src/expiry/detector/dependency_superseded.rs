@@ -601,3 +601,106 @@ pub fn release_paths<'p>(touched: impl IntoIterator<Item = &'p [u8]>) -> HashSet
     }
     paths
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::patch::diff::diff_files;
+    use crate::patch::write::write_file;
+
+    /// R's tree holding `files`.
+    fn release_tree(files: &[(&str, &str)]) -> ReleaseTree {
+        let temp = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            std::fs::write(temp.path().join(path), text).unwrap();
+        }
+        ReleaseTree::in_folder(temp)
+    }
+
+    /// A git-style patch of `path` from `old` to `new`, under a mail header.
+    fn patch(path: &str, old: &str, new: &str) -> Vec<u8> {
+        let mut out = b"Subject: [PATCH] bump for CVEs\n\n---\n".to_vec();
+        write_file(
+            &diff_files(path, path, old.as_bytes(), new.as_bytes(), 3),
+            &mut out,
+        );
+        out
+    }
+
+    fn go_mod(a: &str, b: &str) -> String {
+        format!("module m\n\ngo 1.22\n\nrequire (\n\texample.com/a {a}\n\texample.com/b {b}\n)\n")
+    }
+
+    #[test]
+    fn a_partial_go_mod_bump_is_rewritten_against_r() {
+        let bytes = patch(
+            "go.mod",
+            &go_mod("v1.0.0", "v1.0.0"),
+            &go_mod("v1.1.0", "v1.1.0"),
+        );
+        let release = go_mod("v1.2.0", "v1.0.5");
+        let tree = release_tree(&[("go.mod", &release)]);
+        let entry = PatchEntry::new("bump.patch");
+        let parsed = parse_patches(&bytes).unwrap();
+        let found = detect(&entry, &parsed, &tree);
+        assert_eq!(found.evidence.result, EvidenceResult::Supports);
+        let Some(DependencyShrink::Rewritten(shrunk)) = shrink(&entry, &bytes, &tree) else {
+            panic!("not rewritten");
+        };
+        let text = String::from_utf8(shrunk).unwrap();
+        assert!(
+            text.starts_with("Subject: [PATCH] bump for CVEs\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("-\texample.com/b v1.0.5\n+\texample.com/b v1.1.0\n")
+                && text.contains(" \texample.com/a v1.2.0\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_version_written_twice_on_r_s_line_is_not_edited() {
+        let old = "{\n  \"dependencies\": {\n    \"a\": \"1.0.0\",\n    \"b\": \"1.0.0\"\n  }\n}\n";
+        let new = old
+            .replace("\"a\": \"1.0.0\"", "\"a\": \"1.1.0\"")
+            .replace("\"b\": \"1.0.0\"", "\"b\": \"1.1.0\"");
+        let bytes = patch("package.json", old, &new);
+        let release =
+            "{\"dependencies\": {\"a\": \"1.2.0\", \"b\": \"1.0.0\", \"c\": \"1.0.0\"}}\n";
+        let tree = release_tree(&[("package.json", release)]);
+        let entry = PatchEntry::new("bump.patch");
+        match shrink(&entry, &bytes, &tree) {
+            Some(DependencyShrink::NeedsRefresh(why)) => {
+                assert!(why.contains("exactly once"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // With `c` elsewhere, the same patch is rewritten.
+        let release = "{\"dependencies\": {\"a\": \"1.2.0\", \"b\": \"1.0.0\"}}\n";
+        let tree = release_tree(&[("package.json", release)]);
+        assert!(matches!(
+            shrink(&entry, &bytes, &tree),
+            Some(DependencyShrink::Rewritten(_))
+        ));
+    }
+
+    #[test]
+    fn not_dependency_patches_and_unreadable_trees_are_said_so() {
+        let bytes = patch("main.c", "int a;\n", "int b;\n");
+        let parsed = parse_patches(&bytes).unwrap();
+        let found = detect(&PatchEntry::new("x.patch"), &parsed, &release_tree(&[]));
+        assert_eq!(found.evidence.result, EvidenceResult::NotApplicable);
+        assert!(
+            found
+                .evidence
+                .detail
+                .contains("`main.c` is not a dependency manifest")
+        );
+        assert!(found.dependencies.is_empty());
+        assert_eq!(
+            shrink(&PatchEntry::new("x.patch"), &bytes, &release_tree(&[])),
+            None
+        );
+    }
+}
