@@ -14,7 +14,7 @@
 
 use super::DependencyOptions;
 use super::model::{Declaration, Ecosystem, ManifestKind, Outcome, Requirement, Section};
-use super::patch::{DependencyChange, DependencyPatch, LineLocation};
+use super::patch::{Change, DependencyChange, DependencyPatch, LineLocation};
 use super::reader::{self, go};
 use super::version::{self, Comparison};
 use std::collections::HashMap;
@@ -400,6 +400,11 @@ fn judge_change(
             .filter(|r| r.section == Section::Toolchain)
             .collect();
     }
+    // A dependency the patch adds is one upstream lacks unless R's manifest declares it: R's
+    // lock resolving it as someone else's dependency does not make R require it. An override
+    // is the exception — it exists to force those transitive copies.
+    let lock_alone =
+        !matches!(change.change, Change::Add { .. }) || change.section == Section::Overrides;
     if change.section == Section::Unknown && !change.manifest.is_lock() {
         // The line may be an override the hunk does not show: R's lock must agree too.
         let mut locked: Vec<Requirement> = Vec::new();
@@ -408,7 +413,7 @@ fn judge_change(
                 locked.extend(parsed.named(&change.name).into_iter().cloned());
             }
         }
-        if !list.is_empty() || !locked.is_empty() {
+        if !list.is_empty() || lock_alone && !locked.is_empty() {
             let all: Vec<&Requirement> = list.into_iter().chain(locked.iter()).collect();
             return compare_candidates(change.ecosystem, &patch_version, &all, options);
         }
@@ -416,7 +421,7 @@ fn judge_change(
         return compare_candidates(change.ecosystem, &patch_version, &list, options);
     }
     // Not in the manifest: upstream's lock beside it may resolve the dependency.
-    if !change.manifest.is_lock() {
+    if !change.manifest.is_lock() && lock_alone {
         for lock in lock_files(change.ecosystem) {
             let path = sibling(&change.file, lock);
             if let Some(Ok(parsed)) = release.requirements(&path) {
