@@ -24,6 +24,9 @@ pub struct AuditReport {
     pub packages: Vec<PackageReport>,
     pub findings: Vec<Finding>,
     pub summary: Summary,
+    /// With `--history`: the delta month by month over the workspace's git history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<super::timeline::Timeline>,
 }
 
 /// One package: its upstream, its delta and its patches.
@@ -150,6 +153,20 @@ pub struct PatchReport {
     /// With `--check`: the detector that proved an expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict_reason: Option<String>,
+    /// With `--check`: every detector's finding behind the verdict, in detector order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<EvidenceReport>,
+}
+
+/// One detector's finding about a patch (`check`'s evidence, carried into the report).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceReport {
+    /// The detector: `fixed-in`, `upstream-commit`, `patch-id`, `content`, …
+    pub detector: String,
+    /// `proves`, `supports`, `refutes`, `not-found`, `not-applicable` or `error`.
+    pub result: String,
+    /// What was found, in words.
+    pub detail: String,
 }
 
 /// The header facts of a patch (see `patch::metadata`), absent fields left out.
@@ -575,6 +592,7 @@ fn patch_report(
         header,
         verdict: None,
         verdict_reason: None,
+        evidence: Vec::new(),
     }
 }
 

@@ -1,9 +1,11 @@
 //! Renderings of an `AuditReport`: a human table (`human.rs`), a pull-request comment
-//! (`markdown.rs`) and SARIF 2.1.0 for code-scanning tools (`sarif.rs`). JSON, the stable
-//! machine interface, is the report itself (`serde_json`).
+//! (`markdown.rs`), SARIF 2.1.0 for code-scanning tools (`sarif.rs`) and one self-contained
+//! HTML page with charts (`html.rs`). JSON, the stable machine interface, is the report itself
+//! (`serde_json`).
 //!
-//! Renderers return text and never print; the CLI writes it to stdout.
+//! Renderers return text and never print; the CLI writes it to stdout or to `--out FILE`.
 
+pub mod html;
 pub mod human;
 pub mod markdown;
 pub mod sarif;
