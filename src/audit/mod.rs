@@ -2,8 +2,9 @@
 //!
 //! Flow: the CLI resolves `AuditOptions` → `audit` measures every package in parallel on the
 //! current rayon pool (`report.rs`: lines, files, ages, statuses from the manifest and the patch
-//! headers), looks up the newest known release, optionally judges every patch against it
-//! (`crate::expiry`), evaluates the policies (`policy.rs`, CEL rules over the report's JSON) and
+//! headers; the dependency overrides of dependency patches: `overrides.rs`), looks up the
+//! newest known release, optionally judges every patch against it (`crate::expiry`; that also
+//! tells which overrides the release already supersedes), evaluates the policies (`policy.rs`, CEL rules over the report's JSON) and
 //! totals it all into an `AuditReport`, which `format/` renders (human table, markdown, SARIF;
 //! JSON is the report itself). `merge.rs` joins the reports of several shards (`workspace::shard`).
 //!
@@ -14,6 +15,7 @@
 pub mod format;
 pub mod history;
 pub mod merge;
+pub mod overrides;
 pub mod policy;
 pub mod report;
 pub mod timeline;
@@ -201,6 +203,7 @@ fn upstream_facts(
                         entry.evidence = patch.evidence.iter().map(evidence_report).collect();
                     }
                 }
+                overrides::add_verdicts(&mut report.dependency_overrides, &check.patches);
                 report.release = Some(check.release);
                 report.by_verdict = Some(by_verdict);
             }

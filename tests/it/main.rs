@@ -11,6 +11,7 @@ mod audit;
 mod check;
 mod ci_examples;
 mod cli_prepare;
+mod dependencies;
 mod expire;
 mod git_http;
 mod hostile;
