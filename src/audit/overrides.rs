@@ -94,7 +94,7 @@ pub fn of_pins(package: &Package) -> Vec<DependencyOverride> {
             patch: pin.step,
             name: pin.module,
             ecosystem: crate::dependency::Ecosystem::Go.as_str().to_string(),
-            file: pin.manifest,
+            file: pin.manifests,
             change: "pin".to_string(),
             from: None,
             to: Some(match pin.replaced_by {

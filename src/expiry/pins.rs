@@ -15,7 +15,6 @@ use super::detector::dependency_superseded::describe;
 use super::detector::evidence;
 use super::{DependencyCheck, Detector, Evidence, EvidenceResult, Verdict};
 use crate::dependency::bump::{self, BumpedModule};
-use crate::dependency::judge::Judged;
 use crate::dependency::{DependencyOptions, Outcome};
 use crate::native::NativeOrigin;
 use crate::native::melange::{BumpTool, MelangePackage};
@@ -37,8 +36,8 @@ pub struct PinCheck {
     /// For a `replaces` item: the module it points `module` at.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replaced_by: Option<String>,
-    /// The go.mod the step changes, as a path of R.
-    pub manifest: String,
+    /// The go.mod files the step raises (one per `modroot`), as paths of R.
+    pub manifests: Vec<String>,
     pub verdict: Verdict,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<Detector>,
@@ -49,13 +48,32 @@ pub struct PinCheck {
 }
 
 /// One Go bump step of the package at its current version: the tool, the step's line, the
-/// go.mod path in R, and the modules.
+/// go.mod paths in R (one per `modroot`: a step run over a `range` has several), and the
+/// modules.
 struct GoStep {
     tool: &'static str,
     line: usize,
-    manifest: String,
+    manifests: Vec<String>,
     deps: String,
     replaces: String,
+}
+
+/// The go.mod path in R for a `modroot` (relative to melange's workspace): without the
+/// upstream checkout's `destination` folder, `.` and `./` dropped.
+fn manifest_path(modroot: &str, destination: &str) -> String {
+    let clean = |path: &str| -> Vec<String> {
+        path.split('/')
+            .filter(|part| !part.is_empty() && *part != ".")
+            .map(str::to_string)
+            .collect()
+    };
+    let mut parts = clean(modroot);
+    let prefix = clean(destination);
+    if !prefix.is_empty() && parts.starts_with(&prefix) {
+        parts.drain(..prefix.len());
+    }
+    parts.push("go.mod".to_string());
+    parts.join("/")
 }
 
 fn melange(package: &Package) -> Option<&MelangePackage> {
@@ -90,20 +108,23 @@ fn go_steps(package: &Package) -> Vec<GoStep> {
             .steps()
             .find(|s| s.id == step.step)
             .map_or(0, |s| s.position.line);
-        let root = step
+        let destination = at
+            .git_checkouts
+            .first()
+            .map_or(".", |checkout| checkout.destination.as_str());
+        let mut manifests: Vec<String> = step
             .modroot
-            .trim_start_matches("./")
-            .trim_end_matches('/')
-            .to_string();
-        let manifest = if root.is_empty() || root == "." {
-            "go.mod".to_string()
-        } else {
-            format!("{root}/go.mod")
-        };
+            .split_whitespace()
+            .map(|root| manifest_path(root, destination))
+            .collect();
+        if manifests.is_empty() {
+            manifests.push("go.mod".to_string());
+        }
+        manifests.dedup();
         steps.push(GoStep {
             tool,
             line,
-            manifest,
+            manifests,
             deps: step.dependencies.join(" "),
             replaces: step.replaces.join(" "),
         });
@@ -119,8 +140,8 @@ pub struct Pinned {
     pub module: String,
     pub version: String,
     pub replaced_by: Option<String>,
-    /// The go.mod it raises, as a path of the source tree.
-    pub manifest: String,
+    /// The go.mod files it raises, as paths of the source tree, separated by spaces.
+    pub manifests: String,
 }
 
 /// How a step is named in reports: its tool and line.
@@ -142,7 +163,7 @@ pub fn pinned(package: &Package) -> Vec<Pinned> {
                 module: module.module,
                 version: module.version,
                 replaced_by: module.replaced_by,
-                manifest: step.manifest.clone(),
+                manifests: step.manifests.join(" "),
             });
         }
     }
@@ -161,7 +182,8 @@ impl PinCheck {
 pub fn release_paths(package: &Package) -> Vec<Vec<u8>> {
     go_steps(package)
         .into_iter()
-        .map(|s| s.manifest.into_bytes())
+        .flat_map(|s| s.manifests)
+        .map(String::into_bytes)
         .collect()
 }
 
@@ -178,6 +200,7 @@ pub fn check(package: &Package, tree: &ReleaseTree) -> Vec<PinCheck> {
     let options = DependencyOptions::default();
     let mut pins = Vec::new();
     for step in go_steps(package) {
+        let manifests = step.manifests.join(" ");
         let pin = |module: &BumpedModule| PinCheck {
             tool: step.tool.to_string(),
             file: file.clone(),
@@ -185,7 +208,7 @@ pub fn check(package: &Package, tree: &ReleaseTree) -> Vec<PinCheck> {
             module: module.module.clone(),
             version: module.version.clone(),
             replaced_by: module.replaced_by.clone(),
-            manifest: step.manifest.clone(),
+            manifests: step.manifests.clone(),
             verdict: Verdict::Unknown,
             reason: None,
             evidence: Vec::new(),
@@ -208,31 +231,37 @@ pub fn check(package: &Package, tree: &ReleaseTree) -> Vec<PinCheck> {
                 continue;
             }
         };
-        let go_mod = match tree.read(step.manifest.as_bytes()) {
-            Ok(Entry::File(bytes)) => Ok(bytes),
-            Ok(Entry::Missing) => Err(format!(
-                "R has no `{}` where the step runs (`modroot`)",
-                step.manifest
-            )),
-            Err(error) => Err(String::from(error)),
-        };
-        let judged = go_mod.and_then(|bytes| {
-            bump::judge_bump(&step.deps, &step.replaces, &step.manifest, &bytes, &options)
-                .map_err(|error| error.to_string())
-        });
+        // Each go.mod the step raises, judged; the missing ones said why.
+        let mut judgements = Vec::new();
+        let mut missing = Vec::new();
+        for manifest in &step.manifests {
+            let judged = match tree.read(manifest.as_bytes()) {
+                Ok(Entry::File(bytes)) => {
+                    bump::judge_bump(&step.deps, &step.replaces, manifest, &bytes, &options)
+                        .map_err(|error| error.to_string())
+                }
+                Ok(Entry::Missing) => Err(format!("R has no `{manifest}`")),
+                Err(error) => Err(String::from(error)),
+            };
+            match judged {
+                Ok(judgement) => judgements.push(judgement),
+                Err(message) => missing.push(message),
+            }
+        }
         for (index, module) in modules.iter().enumerate() {
             let mut checked = pin(module);
-            match &judged {
-                Ok(judgement) => {
-                    if let Some(found) = judgement.dependencies.iter().find(|j| j.change == index) {
-                        judge_pin(&mut checked, module, found, &step.manifest);
-                    }
-                }
-                Err(message) => {
+            let outcomes: Vec<&Outcome> = judgements
+                .iter()
+                .filter_map(|j| j.dependencies.iter().find(|d| d.change == index))
+                .map(|d| &d.outcome)
+                .collect();
+            match combined(&outcomes) {
+                Some(outcome) => judge_pin(&mut checked, module, outcome, &manifests),
+                None => {
                     checked.evidence = vec![evidence(
                         Detector::DependencySuperseded,
                         EvidenceResult::NotApplicable,
-                        message.clone(),
+                        format!("{} where the step runs (`modroot`)", missing.join("; ")),
                     )];
                 }
             }
@@ -242,16 +271,33 @@ pub fn check(package: &Package, tree: &ReleaseTree) -> Vec<PinCheck> {
     pins
 }
 
-fn judge_pin(pin: &mut PinCheck, module: &BumpedModule, judged: &Judged, manifest: &str) {
+/// One module's outcome over the go.mod files a step raises: superseded only when every go.mod
+/// that declares the module declares it at the pin's version or newer (and one does); else the
+/// first that is not; not found when none declares it.
+fn combined<'o>(outcomes: &[&'o Outcome]) -> Option<&'o Outcome> {
+    let declared: Vec<&Outcome> = outcomes
+        .iter()
+        .copied()
+        .filter(|o| !matches!(o, Outcome::NotFound { .. }))
+        .collect();
+    declared
+        .iter()
+        .copied()
+        .find(|o| !o.is_superseded())
+        .or_else(|| declared.first().copied())
+        .or_else(|| outcomes.first().copied())
+}
+
+fn judge_pin(pin: &mut PinCheck, module: &BumpedModule, outcome: &Outcome, manifests: &str) {
     let dependency = super::detector::dependency_superseded::pin_dependency(
         &module.module,
         &module.version,
         module.replaced_by.as_deref(),
-        manifest,
-        &judged.outcome,
+        manifests,
+        outcome,
     );
     let detail = describe(&dependency);
-    let (verdict, result) = match &judged.outcome {
+    let (verdict, result) = match outcome {
         Outcome::Superseded { .. } => (Verdict::Expired, EvidenceResult::Proves),
         Outcome::Older { .. } => (Verdict::Needed, EvidenceResult::Refutes),
         _ => (Verdict::Unknown, EvidenceResult::NotFound),
@@ -260,4 +306,47 @@ fn judge_pin(pin: &mut PinCheck, module: &BumpedModule, judged: &Judged, manifes
     pin.reason = (verdict == Verdict::Expired).then_some(Detector::DependencySuperseded);
     pin.evidence = vec![evidence(Detector::DependencySuperseded, result, detail)];
     pin.dependency = Some(dependency);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dependency::Declaration;
+
+    #[test]
+    fn a_modroot_is_a_path_of_the_checkout() {
+        assert_eq!(manifest_path(".", "."), "go.mod");
+        assert_eq!(manifest_path("./api/", "."), "api/go.mod");
+        assert_eq!(
+            manifest_path("dataplaneapi/cmd", "dataplaneapi"),
+            "cmd/go.mod"
+        );
+        assert_eq!(manifest_path("dataplaneapi", "./dataplaneapi"), "go.mod");
+    }
+
+    #[test]
+    fn every_go_mod_that_declares_the_module_must_supersede_the_pin() {
+        let at = |version: &str| Declaration {
+            version: version.into(),
+            file: "go.mod".into(),
+            line: 3,
+        };
+        let newer = Outcome::Superseded {
+            patch: "v1.1.0".into(),
+            release: at("v1.2.0"),
+            equal: false,
+        };
+        let older = Outcome::Older {
+            patch: "v1.1.0".into(),
+            release: at("v1.0.0"),
+        };
+        let absent = Outcome::NotFound {
+            patch: "v1.1.0".into(),
+            file: "tools/go.mod".into(),
+        };
+        assert_eq!(combined(&[&absent, &newer]), Some(&newer));
+        assert_eq!(combined(&[&newer, &older]), Some(&older));
+        assert_eq!(combined(&[&absent]), Some(&absent));
+        assert_eq!(combined(&[]), None);
+    }
 }
