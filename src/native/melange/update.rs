@@ -254,7 +254,7 @@ impl Update {
             .map_err(|_| TagRejection::TooLong)?;
         }
         // A `v` left before the number is not part of a package version: Wolfi's packages
-        // whose tags are `v1.2.3` and that declare no `strip-prefix` are at `1.2.3` (15 of
+        // whose tags are `v1.2.3` and that declare no `strip-prefix` are at `1.2.3` (16 of
         // wolfi-os's 2,912 tag-reading packages rely on it).
         if let Some(rest) = version.strip_prefix(['v', 'V'])
             && rest.starts_with(|c: char| c.is_ascii_digit())
