@@ -2,7 +2,8 @@
 //! into one, as if the packages had been audited together.
 //!
 //! Packages and findings are concatenated, packages sorted by name, and the summary is
-//! recomputed. A package present in two reports is an error (two shards of different splits,
+//! recomputed. A shard's `history` is left out: the delta over time is the workspace's, read
+//! again from its git history by `audit --merge … --history`. A package present in two reports is an error (two shards of different splits,
 //! or the same report given twice), never a silent double count.
 
 use std::path::{Path, PathBuf};
@@ -108,6 +109,7 @@ mod tests {
             packages,
             findings,
             summary,
+            history: None,
         }
     }
 

@@ -2,8 +2,9 @@
 //!
 //! Flow: the CLI resolves `AuditOptions` → `audit` measures every package in parallel on the
 //! current rayon pool (`report.rs`: lines, files, ages, statuses from the manifest and the patch
-//! headers), looks up the newest known release, optionally judges every patch against it
-//! (`crate::expiry`), evaluates the policies (`policy.rs`, CEL rules over the report's JSON) and
+//! headers; the dependency overrides of dependency patches: `overrides.rs`), looks up the
+//! newest known release, optionally judges every patch against it (`crate::expiry`; that also
+//! tells which overrides the release already supersedes), evaluates the policies (`policy.rs`, CEL rules over the report's JSON) and
 //! totals it all into an `AuditReport`, which `format/` renders (human table, markdown, SARIF;
 //! JSON is the report itself). `merge.rs` joins the reports of several shards (`workspace::shard`).
 //!
@@ -12,9 +13,12 @@
 //! verdicts) unknown, with a warning.
 
 pub mod format;
+pub mod history;
 pub mod merge;
+pub mod overrides;
 pub mod policy;
 pub mod report;
+pub mod timeline;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,7 +27,8 @@ use rayon::prelude::*;
 
 pub use policy::{PolicyError, PolicySet};
 pub use report::{
-    AuditReport, Finding, Location, MetricsError, PackageReport, PatchReport, Severity, Summary,
+    AuditReport, EvidenceReport, Finding, Location, MetricsError, PackageReport, PatchReport,
+    Severity, Summary,
 };
 
 use crate::expiry::{CheckOptions, CountProgress, check_package};
@@ -124,6 +129,7 @@ pub fn audit(
             packages,
             findings,
             summary,
+            history: None,
         },
         warnings,
         failures,
@@ -194,8 +200,10 @@ fn upstream_facts(
                     if let Some(entry) = report.patches.iter_mut().find(|p| p.file == patch.file) {
                         entry.verdict = Some(verdict.as_str().to_string());
                         entry.verdict_reason = patch.reason.map(|reason| reason.to_string());
+                        entry.evidence = patch.evidence.iter().map(evidence_report).collect();
                     }
                 }
+                overrides::add_verdicts(&mut report.dependency_overrides, &check.patches);
                 report.release = Some(check.release);
                 report.by_verdict = Some(by_verdict);
             }
@@ -204,6 +212,19 @@ fn upstream_facts(
                 message: format!("no verdicts: {}", with_causes(&error)),
             }),
         }
+    }
+}
+
+/// A detector's finding as the report carries it (the result in `check`'s JSON spelling).
+fn evidence_report(evidence: &crate::expiry::Evidence) -> EvidenceReport {
+    let result = serde_json::to_value(evidence.result)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_string))
+        .unwrap_or_default();
+    EvidenceReport {
+        detector: evidence.detector.to_string(),
+        result,
+        detail: evidence.detail.clone(),
     }
 }
 

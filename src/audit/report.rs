@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::overrides::{self, DependencyOverride};
 use crate::patch::metadata::{PatchMetadata, read_metadata};
 use crate::patch::parse_patches;
 use crate::workspace::{Package, PatchEntry, PatchStatus, UpstreamSource};
@@ -23,6 +24,9 @@ pub struct AuditReport {
     pub packages: Vec<PackageReport>,
     pub findings: Vec<Finding>,
     pub summary: Summary,
+    /// With `--history`: the delta month by month over the workspace's git history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<super::timeline::Timeline>,
 }
 
 /// One package: its upstream, its delta and its patches.
@@ -61,6 +65,10 @@ pub struct PackageReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by_verdict: Option<BTreeMap<String, usize>>,
     pub patches: Vec<PatchReport>,
+    /// The dependency requirements the package's dependency patches override (`overrides.rs`);
+    /// left out when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependency_overrides: Vec<DependencyOverride>,
 }
 
 /// Where upstream comes from.
@@ -132,7 +140,8 @@ pub struct PatchReport {
     /// CVE ids from the manifest and the header's `CVE:` lines.
     #[serde(default)]
     pub cves: Vec<String>,
-    /// The conditions under which the patch expires: `fixed-in`, `upstream-commit`.
+    /// The conditions under which the patch expires: `fixed-in`, `upstream-commit`,
+    /// `dependency-superseded` (a patch that changes only dependency requirements).
     #[serde(default)]
     pub expiry: Vec<String>,
     pub delta: PatchDelta,
@@ -144,6 +153,20 @@ pub struct PatchReport {
     /// With `--check`: the detector that proved an expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict_reason: Option<String>,
+    /// With `--check`: every detector's finding behind the verdict, in detector order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<EvidenceReport>,
+}
+
+/// One detector's finding about a patch (`check`'s evidence, carried into the report).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceReport {
+    /// The detector: `fixed-in`, `upstream-commit`, `patch-id`, `content`, …
+    pub detector: String,
+    /// `proves`, `supports`, `refutes`, `not-found`, `not-applicable` or `error`.
+    pub result: String,
+    /// What was found, in words.
+    pub detail: String,
 }
 
 /// The header facts of a patch (see `patch::metadata`), absent fields left out.
@@ -269,6 +292,12 @@ pub struct Summary {
     pub oldest_pending: Option<OldestPatch>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by_verdict: Option<BTreeMap<String, usize>>,
+    /// Dependency overrides carried, over all packages (left out when none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dependency_overrides: usize,
+    /// With `--check`: of those, the ones the release judged against already supersedes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_overrides: Option<usize>,
     /// Findings by severity (`error`, `warning`, `info`; zero counts included).
     pub findings: BTreeMap<String, usize>,
 }
@@ -305,6 +334,16 @@ impl Summary {
                     package: Some(package.name.clone()),
                     ..oldest.clone()
                 });
+            }
+            summary.dependency_overrides += package.dependency_overrides.len();
+            let superseded = package
+                .dependency_overrides
+                .iter()
+                .filter_map(|o| o.superseded)
+                .collect::<Vec<bool>>();
+            if !superseded.is_empty() {
+                *summary.superseded_overrides.get_or_insert(0) +=
+                    superseded.iter().filter(|s| **s).count();
             }
             if let Some(by_verdict) = &package.by_verdict {
                 let total = summary.by_verdict.get_or_insert_with(BTreeMap::new);
@@ -403,7 +442,13 @@ pub fn package_report(
             .first()
             .map(|p| read_metadata(&p.header))
             .unwrap_or_default();
-        let patch = patch_report(entry, &path, root, delta, metadata, today);
+        let mut patch = patch_report(entry, &path, root, delta, metadata, today);
+        let carried = overrides::of_patch(&entry.file, entry.strip, &patches, patch.age_days);
+        if !carried.is_empty() {
+            // A dependency patch expires by itself once upstream declares its versions.
+            patch.expiry.push("dependency-superseded".to_string());
+        }
+        report.dependency_overrides.extend(carried);
         report.delta.added += delta.added;
         report.delta.removed += delta.removed;
         report.patches.push(patch);
@@ -547,6 +592,7 @@ fn patch_report(
         header,
         verdict: None,
         verdict_reason: None,
+        evidence: Vec::new(),
     }
 }
 
@@ -599,6 +645,11 @@ pub fn format_date(date: time::Date) -> String {
         u8::from(date.month()),
         date.day()
     )
+}
+
+/// For `skip_serializing_if`: a count that is zero is left out of the JSON.
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 #[cfg(test)]

@@ -1,23 +1,27 @@
-//! `mindelta audit [PKG…] [--policy FILE|DIR] [--check] [--shard K/N] [--merge REPORT…]`:
-//! the delta report and the policy findings.
+//! `mindelta audit [PKG…] [--policy FILE|DIR] [--check] [--shard K/N] [--merge REPORT…]
+//! [--history] [--out FILE]`: the delta report and the policy findings.
 //!
 //! Resolves the options (policies: `--policy`, else the workspace's `policies/` folder if present;
 //! the date ages count to: `Context::now`, so `MINDELTA_NOW=YYYY-MM-DD` fixes it), runs the
-//! library's audit on `--jobs` threads, prints warnings (an upstream whose newest release is
-//! unknown) on stderr and the report on stdout in the chosen format. Exit 4 when a finding of
-//! severity `error` is present, 1 when a package could not be read (after printing the rest).
+//! library's audit on `--jobs` threads (or merges shard reports), adds the delta over the
+//! workspace's git history with `--history`, prints warnings (an upstream whose newest release is
+//! unknown) on stderr and the report on stdout, or atomically into `--out FILE`, in the chosen
+//! format. Exit 4 when a finding of severity `error` is present, 1 when a package could not be
+//! read (after writing the rest).
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use super::error::{report_failures, warn};
 use super::progress::Bars;
 use super::{CliError, Context, ErrorKind, FormatArg, output};
-use mindelta::audit::format::{human, markdown, sarif};
+use mindelta::audit::format::{html, human, markdown, sarif};
+use mindelta::audit::history::{HistoryError, HistoryOptions, read_history};
 use mindelta::audit::merge::merge_files;
 use mindelta::audit::policy::{Budget, DEFAULT_STEPS, DEFAULT_TIME};
+use mindelta::audit::timeline::{DEFAULT_MAX_MONTHS, Timeline, TimelineOptions, timeline};
 use mindelta::audit::{AuditOptions, AuditReport, PolicySet, Severity, audit};
 use mindelta::upstream::FetchOptions;
 use mindelta::workspace::shard::Shard;
@@ -44,6 +48,14 @@ pub struct Args {
     /// Join the JSON reports of several shards instead of auditing
     #[arg(long, value_name = "REPORT.json", num_args = 1.., conflicts_with_all = ["packages", "policy", "check", "shard", "policy_steps", "policy_seconds"])]
     merge: Vec<PathBuf>,
+    /// Add the delta month by month over the workspace's git history (`--format html` charts
+    /// it, `--format json` adds `history`)
+    #[arg(long)]
+    history: bool,
+    /// Write the report to FILE (atomically: a temporary file beside it, then a rename)
+    /// instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 /// Connection timeout and deadline of release look-ups: an unreachable host, or one that
@@ -51,9 +63,19 @@ pub struct Args {
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
+    if args.history && !matches!(context.format_arg, FormatArg::Html | FormatArg::Json) {
+        CliError::new(
+            ErrorKind::Error,
+            "`--history` is shown by `--format html` (charts) and `--format json` (`history`)",
+        )
+        .hint("add `--format html --out delta.html`")
+        .print();
+        return Ok(ExitCode::from(USAGE));
+    }
+    let today = context.now()?.date();
     let mut failures = Vec::new();
-    let report = if args.merge.is_empty() {
-        let (report, package_failures) = run_audit(context, &args)?;
+    let mut report = if args.merge.is_empty() {
+        let (report, package_failures) = run_audit(context, &args, today)?;
         failures = package_failures;
         report
     } else {
@@ -62,7 +84,20 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
                 .hint("merge the reports written by `mindelta audit --shard K/N --format json`")
         })?
     };
-    render(context, &report)?;
+    if args.history {
+        // Merged shards chart the whole workspace; a shard or a package list, its own part.
+        let (packages, shard) = if args.merge.is_empty() {
+            (args.packages.clone(), args.shard)
+        } else {
+            (Vec::new(), None)
+        };
+        report.history = Some(history(context, packages, shard, today)?);
+    }
+    let text = render(context, &report, args.out.is_some(), today)?;
+    match &args.out {
+        Some(path) => write_out(path, &text)?,
+        None => output::stdout(&text)?,
+    }
     let errors = report
         .findings
         .iter()
@@ -83,7 +118,14 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_audit(context: &Context, args: &Args) -> Result<(AuditReport, Vec<CliError>), CliError> {
+/// Exit code of a usage error (DESIGN.md §5), as clap gives it.
+const USAGE: u8 = 2;
+
+fn run_audit(
+    context: &Context,
+    args: &Args,
+    today: time::Date,
+) -> Result<(AuditReport, Vec<CliError>), CliError> {
     let workspace = context.workspace()?;
     let policy_paths = if args.policy.is_empty() {
         let folder = workspace.root.join("policies");
@@ -117,7 +159,7 @@ fn run_audit(context: &Context, args: &Args) -> Result<(AuditReport, Vec<CliErro
         &bars,
     );
     let options = AuditOptions {
-        today: context.now()?.date(),
+        today,
         latest: true,
         check: args.check,
         offline: context.offline,
@@ -136,17 +178,70 @@ fn run_audit(context: &Context, args: &Args) -> Result<(AuditReport, Vec<CliErro
     Ok((outcome.report, failures))
 }
 
-/// The report on stdout, in the chosen format.
-fn render(context: &Context, report: &AuditReport) -> Result<(), CliError> {
-    match context.format_arg {
-        FormatArg::Json => output::json(report),
-        FormatArg::Sarif => output::json(&sarif::render(report)),
-        FormatArg::Markdown => output::stdout(&markdown::render(report)),
+/// The delta over the workspace's git history, month by month.
+fn history(
+    context: &Context,
+    packages: Vec<String>,
+    shard: Option<Shard>,
+    today: time::Date,
+) -> Result<Timeline, CliError> {
+    let workspace = context.workspace()?;
+    let options = HistoryOptions {
+        packages,
+        shard,
+        ..HistoryOptions::default()
+    };
+    let read = read_history(&workspace.root, &options).map_err(|error| {
+        let cli = CliError::from_error(ErrorKind::Error, &error);
+        match error {
+            HistoryError::NotARepository { .. } | HistoryError::Bare { .. } => cli.hint(
+                "`--history` reads the git history of the repository that holds the workspace; \
+                 commit the workspace to git, or leave out `--history`",
+            ),
+            HistoryError::Git { .. } => cli,
+        }
+    })?;
+    if read.shallow {
+        warn(
+            context.quiet,
+            "the repository is a shallow clone: the history starts at its oldest fetched commit \
+             (fetch the whole history, e.g. `git fetch --unshallow` or `fetch-depth: 0`)",
+        );
+    }
+    Ok(timeline(
+        &read,
+        &TimelineOptions {
+            today,
+            max_months: DEFAULT_MAX_MONTHS,
+        },
+    ))
+}
+
+/// The report in the chosen format. Human text is fitted to the terminal on stdout, and
+/// plain (no colour, no width) in a file.
+fn render(
+    context: &Context,
+    report: &AuditReport,
+    to_file: bool,
+    today: time::Date,
+) -> Result<String, CliError> {
+    Ok(match context.format_arg {
+        FormatArg::Json => pretty(report)?,
+        FormatArg::Sarif => pretty(&sarif::render(report))?,
+        FormatArg::Markdown => markdown::render(report),
+        FormatArg::Html => html::render(
+            report,
+            &html::HtmlOptions {
+                generated: mindelta::audit::report::format_date(today),
+            },
+        ),
         FormatArg::Human => {
             let stdout = std::io::stdout();
-            let color = anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
+            let on_terminal = !to_file && stdout.is_terminal();
+            let color =
+                !to_file && anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
             // The terminal's width; when piped, `COLUMNS` if the caller set it, else no limit.
-            let width = if stdout.is_terminal() {
+            let width = if on_terminal {
                 comfy_table::Table::new().width()
             } else {
                 std::env::var("COLUMNS")
@@ -154,7 +249,57 @@ fn render(context: &Context, report: &AuditReport) -> Result<(), CliError> {
                     .and_then(|c| c.trim().parse::<u16>().ok())
                     .filter(|c| *c > 0)
             };
-            output::stdout(&human::render(report, human::HumanStyle { width, color }))
+            human::render(report, human::HumanStyle { width, color })
         }
+    })
+}
+
+/// Pretty JSON, newline-terminated.
+fn pretty(value: &impl serde::Serialize) -> Result<String, CliError> {
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|error| CliError::new(ErrorKind::Error, format!("cannot encode JSON: {error}")))?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Write the report to `path` atomically (a temporary file in the same folder, fsync, rename):
+/// a failure leaves any earlier file as it was. The file is readable by all (0644) unless it
+/// replaces one, whose permissions it keeps: a report is meant to be published.
+fn write_out(path: &Path, text: &str) -> Result<(), CliError> {
+    let error = |error: std::io::Error| {
+        let mut cli = CliError::new(
+            ErrorKind::Error,
+            format!("cannot write `{}`", path.display()),
+        );
+        cli.causes.push(error.to_string());
+        cli.hint("check that the folder exists and is writable")
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let permissions = match std::fs::metadata(path) {
+        Ok(metadata) if metadata.is_file() => Some(metadata.permissions()),
+        _ => default_permissions(),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".mindelta-");
+    if let Some(permissions) = permissions {
+        builder.permissions(permissions);
     }
+    let mut file = builder.tempfile_in(dir).map_err(error)?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(error)?;
+    file.as_file().sync_all().map_err(error)?;
+    file.persist(path).map_err(|e| error(e.error))?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn default_permissions() -> Option<std::fs::Permissions> {
+    Some(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn default_permissions() -> Option<std::fs::Permissions> {
+    None
 }

@@ -162,6 +162,11 @@ fn summary(patch: &PatchCheck) -> String {
         .find(|e| e.result == EvidenceResult::Error)
     {
         parts.push(format!("{}: {}", evidence.detector, evidence.detail));
+    } else if let Some(dependency) = patch.evidence.iter().find(|e| {
+        // A dependency patch: how R stands to its dependencies says more than its hunks.
+        e.detector == Detector::DependencySuperseded && e.result != EvidenceResult::NotApplicable
+    }) {
+        parts.push(format!("{}: {}", dependency.detector, dependency.detail));
     } else if let Some(content) = patch
         .evidence
         .iter()

@@ -116,11 +116,19 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
                 CliError::new(
                     ErrorKind::Conflict,
                     format!(
-                        "`{}` stays at {}: {} patch(es) conflict with {}",
+                        "`{}` stays at {}: {} patch(es) conflict with {}{}",
                         plan.name,
                         plan.version,
                         plan.conflicts.len(),
-                        plan.release
+                        plan.release,
+                        if plan.needs_refresh.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                ", {} dependency patch(es) need a refresh",
+                                plan.needs_refresh.len()
+                            )
+                        }
                     ),
                 )
                 .hint("rebase the conflicting patches by hand, or pass `--allow-conflicts` to move the version and leave them untouched"),
@@ -154,8 +162,15 @@ fn render(plans: &[ExpirePlan]) -> String {
     for plan in plans {
         match (&plan.version_moved, plan.blocked) {
             (_, true) => text.push_str(&format!(
-                "{} {} (not moved to {}: conflicts)\n",
-                plan.name, plan.version, plan.release
+                "{} {} (not moved to {}: {})\n",
+                plan.name,
+                plan.version,
+                plan.release,
+                if plan.needs_refresh.is_empty() {
+                    "conflicts"
+                } else {
+                    "patches held"
+                }
             )),
             (Some(moved), false) => {
                 text.push_str(&format!("{} {} -> {}\n", plan.name, moved.from, moved.to))
@@ -181,6 +196,14 @@ fn render(plans: &[ExpirePlan]) -> String {
         for held in &plan.conflicts {
             text.push_str(&format!(
                 "  {:<9}  {}  ({})\n",
+                held.verdict.as_str(),
+                held.file,
+                held.detail
+            ));
+        }
+        for held in &plan.needs_refresh {
+            text.push_str(&format!(
+                "  {:<9}  {}  (needs a refresh: {})\n",
                 held.verdict.as_str(),
                 held.file,
                 held.detail

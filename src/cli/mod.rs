@@ -60,7 +60,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "DIR")]
     workspace: Option<PathBuf>,
     /// Output format: human text, or JSON on stdout (the stable machine interface); `audit`
-    /// also writes `markdown` and `sarif`
+    /// also writes `markdown`, `sarif` and `html`
     #[arg(long, global = true, value_enum, default_value_t = FormatArg::Human)]
     format: FormatArg,
     /// Parallel jobs (default: the number of cores)
@@ -98,6 +98,7 @@ pub enum FormatArg {
     Json,
     Markdown,
     Sarif,
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -123,7 +124,7 @@ enum Command {
     Expire(expire::Args),
     /// Rebase the patches onto a release: re-place moved hunks, drop hunks already upstream
     Refresh(refresh::Args),
-    /// The delta report and policy findings (human, JSON, markdown or SARIF)
+    /// The delta report and policy findings (human, JSON, markdown, SARIF or an HTML page)
     Audit(audit::Args),
     /// Discovered upstream releases, newest first (`--explain`: how and why in this order)
     Versions(versions::Args),
@@ -137,7 +138,7 @@ enum Command {
 pub struct Context {
     pub workspace: Option<PathBuf>,
     pub format: Format,
-    /// `--format` as given (`markdown` and `sarif` only for `audit`).
+    /// `--format` as given (`markdown`, `sarif` and `html` only for `audit`).
     pub format_arg: FormatArg,
     pub jobs: usize,
     pub offline: bool,
@@ -270,12 +271,14 @@ pub fn run() -> ExitCode {
     init_logging(cli.global.verbose, cli.global.quiet, color);
     recovery::install_abort_hook();
     let context = Context::new(cli.global);
-    if matches!(context.format_arg, FormatArg::Markdown | FormatArg::Sarif)
-        && !matches!(cli.command, Command::Audit(_))
+    if matches!(
+        context.format_arg,
+        FormatArg::Markdown | FormatArg::Sarif | FormatArg::Html
+    ) && !matches!(cli.command, Command::Audit(_))
     {
         CliError::new(
             ErrorKind::Error,
-            "`--format markdown` and `--format sarif` are only for `mindelta audit`",
+            "`--format markdown`, `--format sarif` and `--format html` are only for `mindelta audit`",
         )
         .hint("use `--format human` or `--format json`")
         .print();

@@ -14,7 +14,7 @@
 
 use super::DependencyOptions;
 use super::model::{Declaration, Ecosystem, ManifestKind, Outcome, Requirement, Section};
-use super::patch::{DependencyChange, DependencyPatch, LineLocation};
+use super::patch::{Change, DependencyChange, DependencyPatch, LineLocation};
 use super::reader::{self, go};
 use super::version::{self, Comparison};
 use std::collections::HashMap;
@@ -189,6 +189,19 @@ fn lock_files(ecosystem: Ecosystem) -> &'static [&'static str] {
         Ecosystem::Python => &["uv.lock", "poetry.lock"],
         Ecosystem::RubyGems => &["Gemfile.lock"],
         Ecosystem::Go | Ecosystem::Maven | Ecosystem::Gradle => &[],
+    }
+}
+
+/// The lock files R may hold beside the manifest at `path` (tree paths): the judge looks
+/// for a dependency there when the manifest does not declare it. Empty for a lock file or a
+/// path that is not a manifest.
+pub fn lock_files_beside(path: &str) -> Vec<String> {
+    match ManifestKind::from_path(path) {
+        Some(kind) if !kind.is_lock() => lock_files(kind.ecosystem())
+            .iter()
+            .map(|lock| sibling(path, lock))
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -372,7 +385,12 @@ fn judge_change(
         && change.section != Section::Toolchain
     {
         let module: Vec<Requirement> = declared.named(&change.name).into_iter().cloned().collect();
-        return go_outcome(&change.name, &patch_version, &change.file, &module, options);
+        let outcome = go_outcome(&change.name, &patch_version, &change.file, &module, options);
+        if !matches!(outcome, Outcome::NotFound { .. }) {
+            return outcome;
+        }
+        return recorded_replacement(change, &patch_version, &declared, replacements)
+            .unwrap_or(outcome);
     }
     let mut list = candidates(change, &declared);
     if list.is_empty() && change.section == Section::Toolchain && change.name == "toolchain" {
@@ -382,6 +400,11 @@ fn judge_change(
             .filter(|r| r.section == Section::Toolchain)
             .collect();
     }
+    // A dependency the patch adds is one upstream lacks unless R's manifest declares it: R's
+    // lock resolving it as someone else's dependency does not make R require it. An override
+    // is the exception — it exists to force those transitive copies.
+    let lock_alone =
+        !matches!(change.change, Change::Add { .. }) || change.section == Section::Overrides;
     if change.section == Section::Unknown && !change.manifest.is_lock() {
         // The line may be an override the hunk does not show: R's lock must agree too.
         let mut locked: Vec<Requirement> = Vec::new();
@@ -390,7 +413,7 @@ fn judge_change(
                 locked.extend(parsed.named(&change.name).into_iter().cloned());
             }
         }
-        if !list.is_empty() || !locked.is_empty() {
+        if !list.is_empty() || lock_alone && !locked.is_empty() {
             let all: Vec<&Requirement> = list.into_iter().chain(locked.iter()).collect();
             return compare_candidates(change.ecosystem, &patch_version, &all, options);
         }
@@ -398,7 +421,7 @@ fn judge_change(
         return compare_candidates(change.ecosystem, &patch_version, &list, options);
     }
     // Not in the manifest: upstream's lock beside it may resolve the dependency.
-    if !change.manifest.is_lock() {
+    if !change.manifest.is_lock() && lock_alone {
         for lock in lock_files(change.ecosystem) {
             let path = sibling(&change.file, lock);
             if let Some(Ok(parsed)) = release.requirements(&path) {
@@ -409,19 +432,29 @@ fn judge_change(
             }
         }
     }
-    if let Some(replacement) = replacements.iter().find(|r| r.from == change.name)
-        && let Some(to) = declared.named(&replacement.to).first()
-    {
-        return Outcome::Replaced {
+    recorded_replacement(change, &patch_version, &declared, replacements).unwrap_or(
+        Outcome::NotFound {
             patch: patch_version,
-            by: replacement.to.clone(),
-            release: Some(declaration(to)),
-        };
-    }
-    Outcome::NotFound {
-        patch: patch_version,
-        file: change.file.clone(),
-    }
+            file: change.file.clone(),
+        },
+    )
+}
+
+/// [`Outcome::Replaced`] when a maintainer recorded that upstream dropped the dependency for
+/// another and R's manifest declares that other.
+fn recorded_replacement(
+    change: &DependencyChange,
+    patch_version: &str,
+    declared: &Parsed,
+    replacements: &[Replacement],
+) -> Option<Outcome> {
+    let replacement = replacements.iter().find(|r| r.from == change.name)?;
+    let to = *declared.named(&replacement.to).first()?;
+    Some(Outcome::Replaced {
+        patch: patch_version.to_string(),
+        by: replacement.to.clone(),
+        release: Some(declaration(to)),
+    })
 }
 
 #[cfg(test)]

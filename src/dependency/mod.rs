@@ -6,8 +6,9 @@
 //! version in its own commit. This module proves that: it reads what each manifest declares
 //! (`reader`), orders versions as each ecosystem does (`version`), tells which dependencies a
 //! patch raises and to what (`patch`), reads a `go/bump` step the same way (`bump`), and
-//! compares them with what release R declares (`judge`). Nothing here is wired into
-//! `expiry` yet. The design, and what proves expiry and what never does: `docs/dependencies.md`.
+//! compares them with what release R declares (`judge`). The expiry detector that runs it is
+//! `expiry::detector::dependency_superseded`. The design, and what proves expiry and what
+//! never does: `docs/dependencies.md`.
 //!
 //! Flow: `Patch` → [`patch::analyze`] → [`patch::DependencyPatch`] →
 //! [`judge::judge`] (reading R's manifests through a plain `Fn(&str) -> Option<Vec<u8>>`) →

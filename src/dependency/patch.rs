@@ -177,6 +177,8 @@ fn collect(patch: &Patch, strip: usize) -> Result<Collected, NotDependency> {
     }
     let mut found = Vec::new();
     let mut locks = Vec::new();
+    // Version properties the hunks show (file, declaration, side or context).
+    let mut properties: Vec<(String, Declared, LineKind)> = Vec::new();
     for (file_index, file_patch) in patch.files.iter().enumerate() {
         let path = file_patch.display_path(strip);
         let Some(manifest) = ManifestKind::from_path(&path) else {
@@ -213,6 +215,13 @@ fn collect(patch: &Patch, strip: usize) -> Result<Collected, NotDependency> {
                 };
                 for (position, (&index, role)) in indexes.iter().zip(roles).enumerate() {
                     if hunk.lines[index].kind != side {
+                        // A version property in context resolves `${…}` on both sides.
+                        if side == LineKind::Remove
+                            && let LineRole::Requirement(declared) = &role
+                            && declared.section == Section::Property
+                        {
+                            properties.push((path.clone(), declared.clone(), LineKind::Context));
+                        }
                         continue;
                     }
                     let location = LineLocation {
@@ -238,7 +247,12 @@ fn collect(patch: &Patch, strip: usize) -> Result<Collected, NotDependency> {
                             });
                             continue;
                         }
-                        LineRole::Requirement(declared) => vec![declared],
+                        LineRole::Requirement(declared) => {
+                            if declared.section == Section::Property {
+                                properties.push((path.clone(), declared.clone(), side));
+                            }
+                            vec![declared]
+                        }
                         LineRole::Several(list) => list,
                     };
                     for declared in declared_list {
@@ -256,7 +270,36 @@ fn collect(patch: &Patch, strip: usize) -> Result<Collected, NotDependency> {
             }
         }
     }
+    resolve_properties(&mut found, &properties);
     Ok((found, locks))
+}
+
+/// A requirement whose version is a property the hunks themselves set (`<version>${tomcat.
+/// version}</version>` added beside a raised `<tomcat.version>`) takes the property's value on
+/// its side of the patch, as the build would; context lines count for both sides. A property
+/// the hunks do not show stays unresolved (and then has no order).
+fn resolve_properties(
+    found: &mut [(Found, LineKind)],
+    properties: &[(String, Declared, LineKind)],
+) {
+    for (requirement, side) in found.iter_mut() {
+        let Some(property) = requirement.declared.property.clone() else {
+            continue;
+        };
+        if !requirement.declared.version.contains('$') {
+            continue;
+        }
+        let value = properties
+            .iter()
+            .filter(|(file, declared, _)| *file == requirement.file && declared.name == property)
+            .filter(|(_, _, from)| *from == *side || *from == LineKind::Context)
+            // The side's own line wins over context.
+            .max_by_key(|(_, _, from)| *from == *side)
+            .map(|(_, declared, _)| declared.version.clone());
+        if let Some(value) = value {
+            requirement.declared.version = value;
+        }
+    }
 }
 
 /// The identity a removed and an added requirement must share to pair.
@@ -583,5 +626,46 @@ mod tests {
             }
         );
         assert!(!patch.changes[0].needs_refresh());
+    }
+
+    #[test]
+    fn a_property_the_patch_sets_resolves_the_versions_that_use_it() {
+        // thingsboard's tomcat patch: the property raised, and artifacts pinned to it.
+        let text = "\
+--- a/pom.xml
++++ b/pom.xml
+@@ -40,3 +40,3 @@
+   <properties>
+-    <tomcat.version>10.1.44</tomcat.version>
++    <tomcat.version>10.1.47</tomcat.version>
+     <jackson.version>2.19.2</jackson.version>
+@@ -90,4 +90,5 @@
+       <dependency>
+         <groupId>org.apache.tomcat.embed</groupId>
+         <artifactId>tomcat-embed-core</artifactId>
++        <version>${tomcat.version}</version>
+       </dependency>
+@@ -120,4 +121,5 @@
+       <dependency>
+         <groupId>com.fasterxml.jackson.core</groupId>
+         <artifactId>jackson-databind</artifactId>
++        <version>${jackson.version}</version>
+       </dependency>
+";
+        let patch = changes(text);
+        let version = |name: &str| {
+            let change = patch.changes.iter().find(|c| c.name == name).unwrap();
+            change.change.target().unwrap().to_string()
+        };
+        assert_eq!(version("tomcat.version"), "10.1.47");
+        assert_eq!(
+            version("org.apache.tomcat.embed:tomcat-embed-core"),
+            "10.1.47"
+        );
+        // A property in context resolves too.
+        assert_eq!(
+            version("com.fasterxml.jackson.core:jackson-databind"),
+            "2.19.2"
+        );
     }
 }

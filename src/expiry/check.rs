@@ -95,6 +95,8 @@ pub fn check_package(
     // A touched file that upstream moved is looked for by its name (`content`), so a tarball's
     // extraction keeps every file named like a touched one.
     let touched_names: HashSet<&[u8]> = touched.iter().map(|path| last_component(path)).collect();
+    // `dependency-superseded` also reads the lock files beside a touched manifest.
+    let locks = detector::dependency_superseded::release_paths(touched.iter().map(Vec::as_slice));
     // A release the source cannot provide is an error, never another tree judged as it.
     let release_tree = release::available(package, fetcher, release)
         .and_then(|()| {
@@ -103,7 +105,11 @@ pub fn check_package(
                 release,
                 fetcher,
                 &release_tags(package, release, options),
-                &|path| touched.contains(path) || touched_names.contains(last_component(path)),
+                &|path| {
+                    touched.contains(path)
+                        || locks.contains(path)
+                        || touched_names.contains(last_component(path))
+                },
             )
         })
         .map_err(|e| release::not_found(package, fetcher, release, e))
@@ -211,6 +217,7 @@ fn judge(
                 }],
                 hunks: Vec::new(),
                 cumulative: None,
+                dependencies: Vec::new(),
             };
         }
     };
@@ -220,12 +227,14 @@ fn judge(
     let patch_id = detector::patch_id::detect(context, entry, parsed);
     let empty = Overlay::default();
     let pristine = Content::judge(parsed, entry.strip, release_tree, &empty, context.release);
+    let dependency = detector::dependency_superseded::detect(entry, parsed, release_tree);
     let findings = Findings {
         fixed_in,
         upstream_commit,
         patch_id,
         content: pristine.evidence.clone(),
         modulo_context: pristine.modulo_context.clone(),
+        dependency_superseded: dependency.evidence,
         release_notes: release_notes::detect(entry, parsed, &notes.0, &notes.1),
         claims: detector::claims::detect(context, entry, parsed),
         upstream_subject: detector::upstream_subject::detect(context, parsed),
@@ -262,6 +271,7 @@ fn judge(
             verdict: cumulative_verdict,
             hunks: cumulative.hunks,
         }),
+        dependencies: dependency.dependencies,
     }
 }
 

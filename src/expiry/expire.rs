@@ -4,7 +4,12 @@
 //! anything is written: expired patches lose their file and manifest entry and gain an
 //! `expired:` record (release, reason, evidence, date); the remaining patches are refreshed
 //! onto V in series order (`refresh::refresh_series`), so a `partial` patch shrinks to its
-//! remaining hunks (header kept) and a patch that moved gets new line numbers; and
+//! remaining hunks (header kept) and a patch that moved gets new line numbers — except a
+//! dependency patch that R has in part (`dependency-superseded` supports it), whose hunks
+//! carry R's old versions: it is rewritten against R's manifests to the raises R lacks
+//! (`detector::dependency_superseded::shrink`) before the refresh, or, when a lock file
+//! carries a change, held as needing a refresh (listed in `needs_refresh`, blocking like a
+//! conflict); and
 //! `upstream.version` (with a declared tarball sha256, computed from the real download) moves
 //! to V. `conflict` and `unknown` patches are left untouched and listed (with `fuzz`, a
 //! `conflict` patch is first given to the refresh, which may place it with its context taken
@@ -20,6 +25,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
+use super::detector::dependency_superseded::{self, DependencyShrink};
 use super::{
     CheckError, CheckOptions, Detector, EvidenceResult, PatchCheck, Verdict, check_package,
     conflicts_only_by_a_move,
@@ -88,6 +94,10 @@ pub struct ExpirePlan {
     pub refreshed: Vec<String>,
     pub unchanged: Vec<String>,
     pub conflicts: Vec<HeldPatch>,
+    /// Dependency patches R has in part that cannot be shrunk by editing (a lock file
+    /// carries a change, …): left untouched, and they keep the version as conflicts do.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub needs_refresh: Vec<HeldPatch>,
     /// Patches found already upstream only in series order: left in place (check them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub already_upstream: Vec<String>,
@@ -104,9 +114,14 @@ pub fn plan_expire(
 ) -> Result<ExpirePlan, ExpireError> {
     let check = check_package(package, release, fetcher, &options.check)?;
     let mut series = refresh::read_series(package)?;
+    let tree = refresh::open_tree(package, release, fetcher)?;
     let mut expired = Vec::new();
     let mut conflicts = Vec::new();
-    for (patch, verdict) in series.iter_mut().zip(&check.patches) {
+    let mut needs_refresh = Vec::new();
+    // Dependency patches rewritten to the raises R lacks: file → the bytes on disk.
+    let mut rewritten: HashMap<String, Vec<u8>> = HashMap::new();
+    let entries = &package.manifest.patches;
+    for ((patch, verdict), entry) in series.iter_mut().zip(&check.patches).zip(entries) {
         if verdict.verdict == Verdict::Expired {
             expired.push(expired_patch(verdict));
             continue;
@@ -117,6 +132,29 @@ pub fn plan_expire(
             Some(cumulative) => (cumulative.verdict, &cumulative.hunks),
             None => (verdict.verdict, &verdict.hunks),
         };
+        if in_order == Verdict::Partial && dependencies_in_part(verdict) {
+            // Its hunks carry R's old versions around the raises R has: the refresh could
+            // not place them. The rest is made from R's manifests instead, or held.
+            match dependency_superseded::shrink(entry, &patch.bytes, &tree) {
+                Some(DependencyShrink::Rewritten(bytes)) => {
+                    rewritten.insert(
+                        patch.file.clone(),
+                        std::mem::replace(&mut patch.bytes, bytes),
+                    );
+                    continue;
+                }
+                Some(DependencyShrink::NeedsRefresh(detail)) => {
+                    patch.hold = Some(format!("needs a refresh: {detail}"));
+                    needs_refresh.push(HeldPatch {
+                        file: verdict.file.clone(),
+                        verdict: in_order,
+                        detail,
+                    });
+                    continue;
+                }
+                None => {}
+            }
+        }
         match in_order {
             // With fuzz, a conflicting patch gets a chance to be rebased (context from V); so
             // does one whose only trouble is a file upstream moved (refresh follows it).
@@ -139,7 +177,6 @@ pub fn plan_expire(
         .filter(|p| !gone.contains(p.file.as_str()))
         .cloned()
         .collect();
-    let tree = refresh::open_tree(package, release, fetcher)?;
     let refresh_options = RefreshOptions {
         fuzz: options.fuzz,
         allow_conflicts: options.allow_conflicts,
@@ -158,11 +195,30 @@ pub fn plan_expire(
         refreshed: Vec::new(),
         unchanged: Vec::new(),
         conflicts,
+        needs_refresh,
         already_upstream: Vec::new(),
         changes: ChangeSet::new(package, "expire"),
     };
     let mut writes = Vec::new();
     for (patch, result) in remaining.iter().zip(&results) {
+        if let Some(original) = rewritten.get(&patch.file) {
+            match result.outcome {
+                RefreshOutcome::Conflict => plan.conflicts.push(HeldPatch {
+                    file: patch.file.clone(),
+                    verdict: Verdict::Partial,
+                    detail: format!(
+                        "shrunk to the dependencies R lacks, it does not apply in series order: {}",
+                        result.detail.clone().unwrap_or_default()
+                    ),
+                }),
+                _ => {
+                    plan.shrunk.push(patch.file.clone());
+                    let bytes = result.bytes.clone().unwrap_or_else(|| patch.bytes.clone());
+                    writes.push((patch, original.clone(), bytes));
+                }
+            }
+            continue;
+        }
         match result.outcome {
             RefreshOutcome::Unchanged => plan.unchanged.push(patch.file.clone()),
             RefreshOutcome::Refreshed => plan.refreshed.push(patch.file.clone()),
@@ -176,21 +232,19 @@ pub fn plan_expire(
             RefreshOutcome::Conflict => {}
         }
         if let Some(bytes) = &result.bytes {
-            writes.push((patch, bytes.clone()));
+            writes.push((patch, patch.bytes.clone(), bytes.clone()));
         }
     }
-    if !plan.conflicts.is_empty() && !options.allow_conflicts {
+    let held = !plan.conflicts.is_empty() || !plan.needs_refresh.is_empty();
+    if held && !options.allow_conflicts {
         plan.blocked = true;
         return Ok(plan);
     }
 
     let mut edit = ManifestEdit::open(&package.manifest_path).map_err(RefreshError::from)?;
-    for (patch, bytes) in writes {
-        plan.changes.write(
-            &package.dir.join(&patch.file),
-            Some(patch.bytes.clone()),
-            bytes,
-        );
+    for (patch, before, bytes) in writes {
+        plan.changes
+            .write(&package.dir.join(&patch.file), Some(before), bytes);
     }
     // One batch edit of the manifest for all expired patches: editing and re-reading it once
     // per patch made expire quadratic in the size of the series.
@@ -252,6 +306,14 @@ fn expired_patch(check: &PatchCheck) -> ExpiredPatch {
         reason,
         evidence: parts.join("; "),
     }
+}
+
+/// True when `dependency-superseded` found some of the patch's dependencies in R and not the
+/// others.
+fn dependencies_in_part(check: &PatchCheck) -> bool {
+    check.evidence.iter().any(|e| {
+        e.detector == Detector::DependencySuperseded && e.result == EvidenceResult::Supports
+    })
 }
 
 /// Why a patch is held, in a line: its first error, else the content finding.

@@ -20,8 +20,9 @@ pub mod verdict;
 
 pub use check::{CheckError, CheckOptions, DEFAULT_HISTORY_LIMIT, check_package, release_tags};
 pub use model::{
-    CumulativeCheck, Detector, Evidence, EvidenceResult, HunkReport, HunkState, PackageCheck,
-    PatchCheck, Verdict, conflicts_only_by_a_move,
+    CumulativeCheck, DependencyCheck, DependencyOutcome, Detector, Evidence, EvidenceResult,
+    HunkReport, HunkState, PackageCheck, PatchCheck, ReleaseDeclaration, Verdict,
+    conflicts_only_by_a_move,
 };
 
 /// Progress of counted work (the commits of the patch-id walk, the packages of an audit),

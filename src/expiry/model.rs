@@ -58,6 +58,12 @@ pub enum Detector {
     Content,
     /// Hunks absent as written are in R with other context.
     PresentModuloContext,
+    /// Every dependency the patch raises is declared in R at that version or a newer one.
+    /// After the detectors that find the patch's own change in R: it proves that upstream
+    /// made an equivalent change (the same or a newer version), so a detector that finds the
+    /// identical change names the reason more exactly; before the weak signals and the
+    /// combination rules, since it proves alone (docs/expiry.md, docs/dependencies.md).
+    DependencySuperseded,
     /// R's release notes name a CVE the patch fixes.
     ReleaseNotes,
     /// The patch's own header or manifest entry says it comes from upstream.
@@ -83,6 +89,7 @@ impl Detector {
             Detector::PatchId => "patch-id",
             Detector::Content => "content",
             Detector::PresentModuloContext => "present-modulo-context",
+            Detector::DependencySuperseded => "dependency-superseded",
             Detector::ReleaseNotes => "release-notes",
             Detector::Claims => "claims",
             Detector::UpstreamSubject => "upstream-subject",
@@ -182,6 +189,99 @@ pub struct PatchCheck {
     /// The verdict when the series is applied in order on R (cumulative), when it differs from the pristine one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cumulative: Option<CumulativeCheck>,
+    /// For a patch that changes only dependency requirements: how R stands to each
+    /// dependency it changes (`dependency-superseded`); left out for any other patch.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<DependencyCheck>,
+}
+
+/// How R stands to one dependency a patch changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DependencyCheck {
+    /// The dependency's name in its ecosystem (`golang.org/x/net`, `io.netty:netty-handler`,
+    /// a Maven property such as `netty.version`).
+    pub name: String,
+    /// `go`, `npm`, `cargo`, `python`, `maven`, `gradle` or `rubygems`.
+    pub ecosystem: String,
+    /// The manifest the patch changes (`-p` applied).
+    pub file: String,
+    /// Where in the manifest (`dependencies`, `overrides`, `replace`, `property`, …).
+    pub section: String,
+    /// `raise`, `add` or `remove`.
+    pub change: String,
+    /// The version or range before the patch (a raise or removal).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The version or range the patch sets (a raise or an addition).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    pub outcome: DependencyOutcome,
+    /// What R declares, and where.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release: Option<ReleaseDeclaration>,
+    /// R declares exactly the patch's version (an outcome `superseded`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub equal: bool,
+    /// What R redirects the dependency to (`replaced`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<String>,
+    /// Why the versions could not be compared (`unordered`, `unreadable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// What R declares for a dependency: the version or range, the file and the 1-based line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReleaseDeclaration {
+    pub version: String,
+    pub file: String,
+    pub line: usize,
+}
+
+/// How R stands to one dependency (docs/dependencies.md, "What proves expiry").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DependencyOutcome {
+    /// R declares the patch's version or a newer one.
+    Superseded,
+    /// R still admits an older version.
+    Older,
+    /// R does not declare the dependency (or lacks the manifest).
+    NotFound,
+    /// R redirects it, or dropped it for a recorded replacement.
+    Replaced,
+    /// The patch removes it and R does not declare it either.
+    AlsoRemoved,
+    /// The patch removes it and R still declares it.
+    StillDeclared,
+    /// R's manifest could not be read.
+    Unreadable,
+    /// The versions have no order (a git URL, a property from a parent pom, …).
+    Unordered,
+}
+
+impl DependencyOutcome {
+    /// The word used in output (its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DependencyOutcome::Superseded => "superseded",
+            DependencyOutcome::Older => "older",
+            DependencyOutcome::NotFound => "not-found",
+            DependencyOutcome::Replaced => "replaced",
+            DependencyOutcome::AlsoRemoved => "also-removed",
+            DependencyOutcome::StillDeclared => "still-declared",
+            DependencyOutcome::Unreadable => "unreadable",
+            DependencyOutcome::Unordered => "unordered",
+        }
+    }
+
+    /// True when this dependency's part of the patch is upstream.
+    pub fn is_superseded(self) -> bool {
+        matches!(
+            self,
+            DependencyOutcome::Superseded | DependencyOutcome::AlsoRemoved
+        )
+    }
 }
 
 /// The verdict of a patch judged on R with the earlier patches of the series applied.
@@ -214,6 +314,7 @@ mod tests {
             Detector::PatchId,
             Detector::Content,
             Detector::PresentModuloContext,
+            Detector::DependencySuperseded,
             Detector::ReleaseNotes,
             Detector::Claims,
             Detector::UpstreamSubject,
@@ -227,5 +328,23 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", detector.as_str()));
         }
         assert!(all.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+
+    #[test]
+    fn dependency_outcome_names_are_their_serde_names() {
+        use DependencyOutcome::*;
+        for outcome in [
+            Superseded,
+            Older,
+            NotFound,
+            Replaced,
+            AlsoRemoved,
+            StillDeclared,
+            Unreadable,
+            Unordered,
+        ] {
+            let json = serde_json::to_string(&outcome).unwrap();
+            assert_eq!(json, format!("\"{}\"", outcome.as_str()));
+        }
     }
 }

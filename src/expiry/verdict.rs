@@ -4,7 +4,9 @@
 //! declared requirement), `upstream-commit` (the declared commit is in R), `patch-id` (an
 //! upstream commit between the current version and R makes the identical change) or `content`
 //! (every hunk's post-image is in R, and not only trivial ones), then `present-modulo-context`
-//! (every hunk in R, some of them only with their context changed: `modulo_context.rs`). The
+//! (every hunk in R, some of them only with their context changed: `modulo_context.rs`), then
+//! `dependency-superseded` (R's manifests declare every dependency the patch raises at that
+//! version or newer: `dependency_superseded.rs`). The
 //! `reason` is the first of them in [`Detector`] order, then the combination rules:
 //! `partial-upstream` (some substantive hunks in R, as written or modulo context, none
 //! applying, *and* either at least half of the hunks in R or `release-notes`, `claims`,
@@ -14,7 +16,9 @@
 //! counting hunks present modulo context as present: `partial` (some hunks in R, the rest
 //! apply), `needed` (every hunk applies) or `conflict` (some hunk neither applies nor is in R).
 //! When the content could not be judged and nothing proves expiry, the verdict is `unknown`: a
-//! weak signal (`supports`) alone never expires a patch.
+//! weak signal (`supports`) alone never expires a patch. One exception to the content's say: a
+//! dependency patch of which R declares some raises and not others (`dependency-superseded`
+//! `supports`) is `partial`, and `expire` shrinks it (`detector/dependency_superseded.rs`).
 
 use super::detector::content::{Content, Outcome};
 use super::detector::evidence;
@@ -30,6 +34,9 @@ pub struct Findings {
     /// The `content` evidence, and with it `present-modulo-context` (one judging, `content.rs`).
     pub content: Evidence,
     pub modulo_context: Evidence,
+    /// Versions in R's manifests (`dependency_superseded.rs`): `supports` when R has some of
+    /// the dependencies the patch raises, which makes the verdict `partial`.
+    pub dependency_superseded: Evidence,
     pub release_notes: Evidence,
     pub claims: Evidence,
     pub upstream_subject: Evidence,
@@ -38,13 +45,14 @@ pub struct Findings {
 
 impl Findings {
     /// Every finding, in [`Detector`] order.
-    fn all(&self) -> [&Evidence; 9] {
+    fn all(&self) -> [&Evidence; 10] {
         [
             &self.fixed_in,
             &self.upstream_commit,
             &self.patch_id,
             &self.content,
             &self.modulo_context,
+            &self.dependency_superseded,
             &self.release_notes,
             &self.claims,
             &self.upstream_subject,
@@ -95,19 +103,50 @@ pub struct Judgement {
 /// with the same tree), then the verdict.
 pub fn judge(findings: &Findings, content: &Content) -> Judgement {
     let mut evidence: Vec<Evidence> = findings.all().into_iter().cloned().collect();
-    evidence.push(partial_upstream(
-        findings,
-        content.loose_outcome,
-        &partly_detail(content),
-        &content.hunks,
-    ));
-    evidence.push(rewritten_upstream(findings, &content.hunks));
+    for rule in [
+        partial_upstream(
+            findings,
+            content.loose_outcome,
+            &partly_detail(content),
+            &content.hunks,
+        ),
+        rewritten_upstream(findings, &content.hunks),
+    ] {
+        evidence.push(unless_dependencies_older(
+            rule,
+            &findings.dependency_superseded,
+        ));
+    }
     let (verdict, reason) = decide(&evidence, content.loose_outcome);
     Judgement {
         evidence,
         verdict,
         reason,
     }
+}
+
+/// A combination rule's proof, kept only when R's manifests do not say otherwise: the rules
+/// infer from the shape of the hunks that upstream took the change, and for a dependency patch
+/// R's declared versions are the direct evidence. When `dependency-superseded` found some of
+/// the patch's dependencies older in R (`supports`: partial, `refutes`: none upstream), a
+/// `proves` becomes `supports`.
+fn unless_dependencies_older(rule: Evidence, dependencies: &Evidence) -> Evidence {
+    let older = matches!(
+        dependencies.result,
+        EvidenceResult::Supports | EvidenceResult::Refutes
+    );
+    if rule.result != EvidenceResult::Proves || !older {
+        return rule;
+    }
+    evidence(
+        rule.detector,
+        EvidenceResult::Supports,
+        format!(
+            "{}; but R declares some of the patch's dependencies at older versions ({})",
+            rule.detail,
+            Detector::DependencySuperseded
+        ),
+    )
 }
 
 /// What the `partial-upstream` rule quotes: the content's detail, or the looser match's when
@@ -217,8 +256,14 @@ pub fn decide(evidence: &[Evidence], content: Outcome) -> (Verdict, Option<Detec
     {
         return (Verdict::Expired, Some(proof.detector));
     }
+    // A dependency patch of which R has some raises and not the others is partial whatever
+    // its hunks say: R's manifests changed around them, so they rarely apply as written.
+    let dependencies_in_part = evidence.iter().any(|e| {
+        e.detector == Detector::DependencySuperseded && e.result == EvidenceResult::Supports
+    });
     let verdict = match content {
         Outcome::AllPresent => Verdict::Expired,
+        _ if dependencies_in_part => Verdict::Partial,
         Outcome::Partial => Verdict::Partial,
         Outcome::AllApplied => Verdict::Needed,
         Outcome::Conflict | Outcome::PartlyPresent => Verdict::Conflict,
@@ -240,6 +285,7 @@ mod tests {
             patch_id: none(Detector::PatchId),
             content: none(Detector::Content),
             modulo_context: none(Detector::PresentModuloContext),
+            dependency_superseded: none(Detector::DependencySuperseded),
             release_notes: none(Detector::ReleaseNotes),
             claims: none(Detector::Claims),
             upstream_subject: none(Detector::UpstreamSubject),
@@ -252,6 +298,7 @@ mod tests {
                 Detector::PatchId => &mut findings.patch_id,
                 Detector::Content => &mut findings.content,
                 Detector::PresentModuloContext => &mut findings.modulo_context,
+                Detector::DependencySuperseded => &mut findings.dependency_superseded,
                 Detector::ReleaseNotes => &mut findings.release_notes,
                 Detector::Claims => &mut findings.claims,
                 Detector::UpstreamSubject => &mut findings.upstream_subject,

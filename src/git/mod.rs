@@ -15,7 +15,7 @@ pub(crate) mod testing;
 mod tree;
 
 pub use object_id::{InvalidObjectId, ObjectId};
-pub use repository::Repository;
+pub use repository::{ChainCommit, Repository};
 pub use tree::{EntryKind, TreeEntry};
 
 use std::path::PathBuf;

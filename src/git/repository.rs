@@ -30,10 +30,30 @@ impl Repository {
     /// the repository's own configuration is read, not the user's or the system's.
     pub fn open(path: &Path) -> Result<Repository, GitError> {
         let options = gix::open::Options::isolated();
-        let mut repo = gix::open_opts(path, options).map_err(|source| GitError::Open {
+        let repo = gix::open_opts(path, options).map_err(|source| GitError::Open {
             path: path.to_path_buf(),
             source: Box::new(source),
         })?;
+        Ok(Repository::with_caches(repo))
+    }
+
+    /// The repository that holds `path`: the nearest of `path` and its ancestors that is a
+    /// repository or a work tree, as `git` finds it from a folder inside a work tree. Only the
+    /// repository's own configuration is read.
+    pub fn discover(path: &Path) -> Result<Repository, GitError> {
+        let repo = gix::discover_opts(
+            path,
+            gix::discover::upwards::Options::default(),
+            gix::open::Options::isolated(),
+        )
+        .map_err(|source| GitError::Open {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        })?;
+        Ok(Repository::with_caches(repo))
+    }
+
+    fn with_caches(mut repo: gix::Repository) -> Repository {
         repo.objects.set_pack_cache(|| {
             Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
                 PACK_CACHE_BYTES,
@@ -41,12 +61,75 @@ impl Repository {
         });
         repo.object_cache_size(OBJECT_CACHE_BYTES);
         let path = repo.path().to_path_buf();
-        Ok(Repository { repo, path })
+        Repository { repo, path }
     }
 
     /// The git directory.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The work tree, or `None` for a bare repository.
+    pub fn workdir(&self) -> Option<&Path> {
+        self.repo.workdir()
+    }
+
+    /// Whether the repository is a shallow clone (its history stops at grafted commits).
+    pub fn is_shallow(&self) -> bool {
+        self.repo.is_shallow().unwrap_or(false)
+    }
+
+    /// The commit `HEAD` names, or `None` when `HEAD` is unborn (no commit yet) or names no
+    /// commit.
+    pub fn head_commit(&self) -> Option<ObjectId> {
+        let id = self.repo.head_id().ok()?;
+        let commit = id.object().ok()?.peel_to_commit().ok()?;
+        Some(ObjectId::from_gix(&commit.id))
+    }
+
+    /// The first-parent chain from `tip`, newest first, at most `limit` commits: each commit
+    /// with its tree and committer time (seconds since the epoch). The chain stops early at a
+    /// commit whose parent is not in the repository (the edge of a shallow clone); the second
+    /// value says whether it did.
+    pub fn first_parents(
+        &self,
+        tip: ObjectId,
+        limit: usize,
+    ) -> Result<(Vec<ChainCommit>, bool), GitError> {
+        let mut chain = Vec::new();
+        let mut next = Some(tip);
+        while let Some(id) = next {
+            if chain.len() >= limit {
+                break;
+            }
+            let Some(object) = self
+                .repo
+                .try_find_object(id.to_gix())
+                .map_err(|source| self.object_error(id, source))?
+            else {
+                if id == tip {
+                    return Err(GitError::Missing {
+                        path: self.path.clone(),
+                        id,
+                    });
+                }
+                return Ok((chain, true));
+            };
+            let malformed = || GitError::Malformed {
+                path: self.path.clone(),
+                id,
+                kind: "commit",
+            };
+            let commit = object.try_into_commit().map_err(|_| malformed())?;
+            let decoded = commit.decode().map_err(|_| malformed())?;
+            chain.push(ChainCommit {
+                id,
+                tree: ObjectId::from_gix(&decoded.tree()),
+                time: decoded.time().map_or(0, |t| t.seconds),
+            });
+            next = decoded.parents().next().map(|p| ObjectId::from_gix(&p));
+        }
+        Ok((chain, false))
     }
 
     /// The names of the repository's tags (`refs/tags/` left out), unsorted; names that are
@@ -324,6 +407,16 @@ fn kind_name(kind: gix::object::Kind) -> &'static str {
         gix::object::Kind::Commit => "commit",
         gix::object::Kind::Tag => "tag",
     }
+}
+
+/// A commit of a first-parent chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainCommit {
+    pub id: ObjectId,
+    /// Its tree.
+    pub tree: ObjectId,
+    /// The committer's time, seconds since the Unix epoch (0 when it does not parse).
+    pub time: i64,
 }
 
 /// A commit of a listing: its id, parents and commit time.

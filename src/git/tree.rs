@@ -84,25 +84,19 @@ impl Repository {
         Ok(files)
     }
 
-    /// The bytes of the regular file at `path` (components, from `tree`'s root); `None` when
-    /// there is nothing there or it is not a regular file (a folder, a link, a submodule).
-    pub fn file_at<'c>(
+    /// The entry at `path` (components, from `tree`'s root); `tree` itself for an empty
+    /// path, `None` when there is nothing there.
+    pub fn entry_at<'c>(
         &self,
         tree: ObjectId,
         path: impl IntoIterator<Item = &'c [u8]>,
-    ) -> Result<Option<Vec<u8>>, GitError> {
+    ) -> Result<Option<TreeEntry>, GitError> {
         let mut current = TreeEntry {
             name: Vec::new(),
             kind: EntryKind::Tree,
             id: tree,
         };
-        let mut components = path.into_iter().peekable();
-        components.peek().ok_or_else(|| GitError::Malformed {
-            path: self.path().to_path_buf(),
-            id: tree,
-            kind: "path",
-        })?;
-        for component in components {
+        for component in path {
             if current.kind != EntryKind::Tree {
                 return Ok(None);
             }
@@ -112,10 +106,26 @@ impl Repository {
                 None => return Ok(None),
             }
         }
-        if !current.kind.is_file() {
-            return Ok(None);
+        Ok(Some(current))
+    }
+
+    /// The bytes of the regular file at `path` (components, from `tree`'s root); `None` when
+    /// there is nothing there or it is not a regular file (a folder, a link, a submodule).
+    pub fn file_at<'c>(
+        &self,
+        tree: ObjectId,
+        path: impl IntoIterator<Item = &'c [u8]>,
+    ) -> Result<Option<Vec<u8>>, GitError> {
+        let mut components = path.into_iter().peekable();
+        components.peek().ok_or_else(|| GitError::Malformed {
+            path: self.path().to_path_buf(),
+            id: tree,
+            kind: "path",
+        })?;
+        match self.entry_at(tree, components)? {
+            Some(entry) if entry.kind.is_file() => self.blob(entry.id).map(Some),
+            _ => Ok(None),
         }
-        self.blob(current.id).map(Some)
     }
 }
 

@@ -224,6 +224,7 @@ pub fn entry_from_header(file: &str, strip: usize, metadata: &PatchMetadata) -> 
             .map(|d| d.trim().to_string())
             .filter(|d| !d.is_empty()),
         strip,
+        replaced_dependencies: Vec::new(),
         line: 0,
     }
 }

@@ -161,6 +161,10 @@ pub struct PatchEntry {
     pub cves: Vec<String>,
     pub added: Option<String>,
     pub strip: usize,
+    /// Dependencies upstream dropped for another (`replaced-dependencies: {old: new}`): when
+    /// R no longer declares `old` but declares `new`, the `dependency-superseded` detector
+    /// reports the replacement instead of `not-found` (evidence, never a proof).
+    pub replaced_dependencies: Vec<(String, String)>,
     /// 1-based line of the entry in the manifest.
     pub line: usize,
 }
@@ -178,6 +182,7 @@ impl PatchEntry {
             cves: Vec::new(),
             added: None,
             strip: 1,
+            replaced_dependencies: Vec::new(),
             line: 0,
         }
     }
@@ -232,6 +237,8 @@ struct RawPatchEntry {
     cves: Vec<String>,
     added: Option<String>,
     strip: Option<usize>,
+    #[serde(default)]
+    replaced_dependencies: std::collections::BTreeMap<String, String>,
 }
 
 const SCHEMES: [&str; 5] = ["default", "semver", "debian", "rpm", "calver"];
@@ -500,6 +507,7 @@ impl Manifest {
                 cves: entry.cves,
                 added: entry.added,
                 strip: entry.strip.unwrap_or(1),
+                replaced_dependencies: entry.replaced_dependencies.into_iter().collect(),
                 line,
             });
         }

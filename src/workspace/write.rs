@@ -109,6 +109,19 @@ fn push_patch(out: &mut String, entry: &PatchEntry) {
     if entry.strip != 1 {
         push_key(out, 2, "strip", &entry.strip.to_string());
     }
+    if !entry.replaced_dependencies.is_empty() {
+        let pairs: Vec<String> = entry
+            .replaced_dependencies
+            .iter()
+            .map(|(old, new)| format!("{}: {}", scalar(old), scalar(new)))
+            .collect();
+        push_key(
+            out,
+            2,
+            "replaced-dependencies",
+            &format!("{{{}}}", pairs.join(", ")),
+        );
+    }
 }
 
 fn push_key(out: &mut String, depth: usize, key: &str, value: &str) {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn mindelta(workspace: &Path) -> Command {
+pub(crate) fn mindelta(workspace: &Path) -> Command {
     let mut command = Command::cargo_bin("mindelta").expect("the binary is built");
     command
         .arg("--workspace")
@@ -28,17 +28,17 @@ fn redacted(root: &Path) -> insta::Settings {
     settings
 }
 
-fn write(path: &Path, text: &str) {
+pub(crate) fn write(path: &Path, text: &str) {
     fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
     fs::write(path, text).expect("write");
 }
 
-const FIX: &str = "Description: Bound the copy\nAuthor: A <a@example.org>\nForwarded: not-needed\n--- a/hello.c\n+++ b/hello.c\n@@ -1,3 +1,3 @@\n int main() {\n-  strcpy(buf, name);\n+  strncpy(buf, name, 31);\n }\n";
-const LOCAL: &str = "Description: Local tweak\nAuthor: A <a@example.org>\nForwarded: no\n--- a/locale.c\n+++ b/locale.c\n@@ -1,2 +1,3 @@\n void init() {\n+  setlocale(LC_ALL, \"\");\n }\n";
+pub(crate) const FIX: &str = "Description: Bound the copy\nAuthor: A <a@example.org>\nForwarded: not-needed\n--- a/hello.c\n+++ b/hello.c\n@@ -1,3 +1,3 @@\n int main() {\n-  strcpy(buf, name);\n+  strncpy(buf, name, 31);\n }\n";
+pub(crate) const LOCAL: &str = "Description: Local tweak\nAuthor: A <a@example.org>\nForwarded: no\n--- a/locale.c\n+++ b/locale.c\n@@ -1,2 +1,3 @@\n void init() {\n+  setlocale(LC_ALL, \"\");\n }\n";
 
 /// A workspace with package `hello` (upstream folders 1.0 and 1.1; 1.1 contains FIX) and
 /// package `zlib` (one pending patch), and a policy that errors on backports without expiry.
-fn workspace(root: &Path, hello_entries: &str) {
+pub(crate) fn workspace(root: &Path, hello_entries: &str) {
     write(
         &root.join("upstream/hello-1.0/hello.c"),
         "int main() {\n  strcpy(buf, name);\n}\n",
@@ -73,10 +73,10 @@ fn workspace(root: &Path, hello_entries: &str) {
     );
 }
 
-const GOOD_ENTRIES: &str = "  - file: 0001-fix.patch\n    status: backport\n    fixed-in: \">=1.1\"\n    cves: [CVE-2026-0001]\n    added: 2026-10-02\n  - file: 0002-local.patch\n    status: inappropriate\n";
-const BAD_ENTRIES: &str = "  - file: 0001-fix.patch\n    status: backport\n    added: 2026-10-02\n  - file: 0002-local.patch\n    status: inappropriate\n";
+pub(crate) const GOOD_ENTRIES: &str = "  - file: 0001-fix.patch\n    status: backport\n    fixed-in: \">=1.1\"\n    cves: [CVE-2026-0001]\n    added: 2026-10-02\n  - file: 0002-local.patch\n    status: inappropriate\n";
+pub(crate) const BAD_ENTRIES: &str = "  - file: 0001-fix.patch\n    status: backport\n    added: 2026-10-02\n  - file: 0002-local.patch\n    status: inappropriate\n";
 
-fn json_of(output: &std::process::Output) -> Value {
+pub(crate) fn json_of(output: &std::process::Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not JSON ({e}): {}\nstderr: {}",
@@ -358,14 +358,16 @@ fn a_missing_patch_fails_its_package_only() {
 }
 
 #[test]
-fn markdown_and_sarif_are_only_for_audit() {
+fn markdown_sarif_and_html_are_only_for_audit() {
     let temp = tempfile::tempdir().unwrap();
     workspace(temp.path(), GOOD_ENTRIES);
-    let output = mindelta(temp.path())
-        .args(["list", "--format", "sarif"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    for format in ["sarif", "markdown", "html"] {
+        let output = mindelta(temp.path())
+            .args(["list", "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{format}");
+    }
 }
 
 #[test]
@@ -389,4 +391,59 @@ fn the_example_workspace_audits_offline() {
         .find(|p| p["name"] == "hello")
         .expect("hello");
     assert_eq!(hello["latest"], "1.1");
+}
+
+#[test]
+fn html_goes_to_a_file_atomically_and_history_needs_a_format_that_shows_it() {
+    let temp = tempfile::tempdir().unwrap();
+    workspace(temp.path(), GOOD_ENTRIES);
+    let out = temp.path().join("report.html");
+    let output = mindelta(temp.path())
+        .args(["--offline", "audit", "--format", "html", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(output.stdout.is_empty(), "the page goes to the file only");
+    let page = fs::read_to_string(&out).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains("Run <code>mindelta audit --format html --history</code>"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(&out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644, "a report is readable by all");
+    }
+    let leftovers: Vec<_> = fs::read_dir(temp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|name| name.starts_with(".mindelta-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // A folder that does not exist: an error naming the file, nothing written.
+    let missing = temp.path().join("no/such/report.html");
+    let failed = mindelta(temp.path())
+        .args(["--offline", "audit", "--format", "html", "--out"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("cannot write"));
+    // `--history` outside git is an error with a hint; with the human format, a usage error.
+    let outside = mindelta(temp.path())
+        .args(["--offline", "audit", "--format", "json", "--history"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&outside.stderr);
+    if !stderr.contains("history") || outside.status.code() != Some(1) {
+        // The temporary folder sits inside a git repository on this machine: nothing to test.
+        assert_eq!(outside.status.code(), Some(0), "{stderr}");
+    } else {
+        assert!(stderr.contains("not inside a git repository"), "{stderr}");
+    }
+    let human = mindelta(temp.path())
+        .args(["--offline", "audit", "--history"])
+        .output()
+        .unwrap();
+    assert_eq!(human.status.code(), Some(2));
 }

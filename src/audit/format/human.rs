@@ -5,7 +5,7 @@
 use anstyle::{AnsiColor, Style};
 use comfy_table::{Cell, Color, ContentArrangement, Table};
 
-use super::{age, expiry, finding_counts, lines, statuses};
+use super::{age, expiry, finding_counts, lines, override_change, override_release, statuses};
 use crate::audit::report::{AuditReport, Severity};
 
 /// Above this many patches the per-patch table is left out (JSON has them all).
@@ -30,6 +30,15 @@ pub fn render(report: &AuditReport, style: HumanStyle) -> String {
     let patch_count: usize = report.packages.iter().map(|p| p.patches.len()).sum();
     if patch_count > 0 && patch_count <= PATCH_TABLE_LIMIT {
         out.push_str(&patches_table(report, style));
+        out.push('\n');
+    }
+    let override_count: usize = report
+        .packages
+        .iter()
+        .map(|p| p.dependency_overrides.len())
+        .sum();
+    if override_count > 0 && override_count <= PATCH_TABLE_LIMIT {
+        out.push_str(&overrides_table(report, style));
         out.push('\n');
     }
     if !report.findings.is_empty() {
@@ -143,6 +152,39 @@ fn patches_table(report: &AuditReport, style: HumanStyle) -> String {
     format!("{table}\n")
 }
 
+/// The dependency overrides, one row each: what the patch pins, how old it is, and whether
+/// the release judged against (`--check`) already declares it at that version or newer.
+fn overrides_table(report: &AuditReport, style: HumanStyle) -> String {
+    let mut table = table(style);
+    table.set_header(vec![
+        "package",
+        "patch",
+        "dependency",
+        "override",
+        "age",
+        "superseded upstream",
+    ]);
+    for package in &report.packages {
+        for entry in &package.dependency_overrides {
+            let answer = override_release(entry);
+            let cell = Cell::new(&answer);
+            let cell = match entry.superseded {
+                Some(true) => cell.fg(Color::Green),
+                _ => cell,
+            };
+            table.add_row(vec![
+                Cell::new(&package.name),
+                Cell::new(&entry.patch),
+                Cell::new(format!("{} ({})", entry.name, entry.ecosystem)),
+                Cell::new(override_change(entry)),
+                Cell::new(age(entry.age_days)),
+                cell,
+            ]);
+        }
+    }
+    format!("{table}\n")
+}
+
 fn findings(report: &AuditReport, style: HumanStyle) -> String {
     let mut out = String::new();
     for finding in &report.findings {
@@ -212,6 +254,20 @@ fn summary_line(report: &AuditReport, patches_left_out: bool) -> String {
     if let Some(by_verdict) = &summary.by_verdict {
         let verdicts: Vec<String> = by_verdict.iter().map(|(v, n)| format!("{v} {n}")).collect();
         line.push_str(&format!("; verdicts: {}", verdicts.join(", ")));
+    }
+    if summary.dependency_overrides > 0 {
+        line.push_str(&format!(
+            "; {} dependency override{}",
+            summary.dependency_overrides,
+            if summary.dependency_overrides == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ));
+        if let Some(superseded) = summary.superseded_overrides {
+            line.push_str(&format!(" ({superseded} superseded upstream)"));
+        }
     }
     line.push_str(&format!(
         "\nfindings: {}\n",

@@ -1,7 +1,7 @@
 //! The markdown rendering of `mindelta audit`, sized for a pull-request comment: a summary,
 //! the findings, the packages, and the patches folded in a `<details>` block.
 
-use super::{age, expiry, finding_counts, lines, statuses};
+use super::{age, expiry, finding_counts, lines, override_change, override_release, statuses};
 use crate::audit::report::{AuditReport, Severity};
 
 /// Render the report as GitHub-flavoured markdown.
@@ -86,6 +86,30 @@ pub fn render(report: &AuditReport) -> String {
                     patch.verdict.as_deref().unwrap_or("-")
                 ));
             }
+        }
+        out.push_str("\n</details>\n");
+    }
+    let overrides: Vec<_> = report
+        .packages
+        .iter()
+        .flat_map(|p| p.dependency_overrides.iter().map(move |o| (p, o)))
+        .collect();
+    if !overrides.is_empty() {
+        out.push_str(&format!(
+            "\n<details><summary>Dependency overrides ({})</summary>\n\n| package | patch | dependency | override | age | superseded upstream |\n|---|---|---|---|---:|---|\n",
+            overrides.len()
+        ));
+        for (package, entry) in overrides {
+            out.push_str(&format!(
+                "| {} | `{}` | `{}` ({}) | {} | {} | {} |\n",
+                cell(&package.name),
+                cell(&entry.patch),
+                cell(&entry.name),
+                cell(&entry.ecosystem),
+                cell(&override_change(entry)),
+                age(entry.age_days),
+                cell(&override_release(entry)),
+            ));
         }
         out.push_str("\n</details>\n");
     }

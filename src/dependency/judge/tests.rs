@@ -324,6 +324,37 @@ fn npm_override_superseded_by_upstreams_lock() {
 }
 
 #[test]
+fn an_added_direct_dependency_is_not_superseded_by_upstreams_lock_alone() {
+    // code-server carried `"on-headers": "^1.1.0"` added to its dependencies; upstream's
+    // lock resolving on-headers 1.1.0 for express does not make upstream require it.
+    let lock = r#"{"packages": {"node_modules/cross-spawn": {"version": "7.0.6"}}}"#;
+    let files = [
+        ("package.json", PACKAGE_JSON_R),
+        ("package-lock.json", lock),
+    ];
+    for context in [
+        &["  \"dependencies\": {"][..],
+        &["    \"express\": \"^4.19.2\","][..],
+    ] {
+        let patch = diff(
+            "package.json",
+            context,
+            &[],
+            &["    \"cross-spawn\": \"^7.0.5\","],
+        );
+        assert_eq!(verdict(&patch, &files), DependencyVerdict::NotFound);
+    }
+    // Raised, not added: the lock still speaks for a dependency R no longer declares directly.
+    let patch = diff(
+        "package.json",
+        &["  \"dependencies\": {"],
+        &["    \"cross-spawn\": \"^7.0.3\","],
+        &["    \"cross-spawn\": \"^7.0.5\","],
+    );
+    assert_eq!(verdict(&patch, &files), DependencyVerdict::Expired);
+}
+
+#[test]
 fn npm_partial_with_a_lock_file_needs_a_refresh() {
     let patch = format!(
         "{}{}",

@@ -280,6 +280,42 @@ fn artifact_around(lines: &[&str], at: usize) -> Option<(Option<String>, String)
     Some((group, artifact?))
 }
 
+/// The section of the `<version>` line at `at`, from the containers the hunk shows above it:
+/// `<dependencies>` under `<dependencyManagement>` is [`Section::Management`], under anything
+/// else that the hunk shows (`<project>`, `</properties>`, a `<profile>`'s `<id>`) it is
+/// [`Section::Dependencies`]; `<plugins>` is [`Section::Plugins`], `<parent>`
+/// [`Section::Parent`]. When the hunk starts inside the block, the section is
+/// [`Section::Unknown`] and R's declarations in every section must agree.
+fn section_above(lines: &[&str], at: usize) -> Section {
+    let mut in_dependencies = false;
+    for line in lines[..at].iter().rev().take(MAX_ARTIFACT_SCAN) {
+        let trimmed = line.trim();
+        let tag = trimmed
+            .strip_prefix('<')
+            .and_then(|t| t.split(['>', ' ']).next())
+            .unwrap_or("");
+        // A whole element on one line (`<groupId>…</groupId>`, a sibling's `<version>`), a
+        // comment or the bounds of a sibling dependency say nothing of the container.
+        let whole = trimmed.contains("</") && !trimmed.starts_with("</");
+        if whole || trimmed.starts_with("<!--") {
+            continue;
+        }
+        match tag {
+            "dependency" | "/dependency" | "exclusions" | "/exclusions" | "exclusion"
+            | "/exclusion" | "" => {}
+            "parent" if !in_dependencies => return Section::Parent,
+            "plugin" | "plugins" | "pluginManagement" if !in_dependencies => {
+                return Section::Plugins;
+            }
+            "dependencies" if !in_dependencies => in_dependencies = true,
+            "dependencyManagement" if in_dependencies => return Section::Management,
+            _ if in_dependencies => return Section::Dependencies,
+            _ => return Section::Unknown,
+        }
+    }
+    Section::Unknown
+}
+
 /// Classify a pom.xml hunk side.
 pub fn classify_pom(lines: &[&str]) -> Vec<LineRole> {
     (0..lines.len())
@@ -292,7 +328,7 @@ pub fn classify_pom(lines: &[&str]) -> Vec<LineRole> {
                 Some(("version", version)) => match artifact_around(lines, at) {
                     Some((group, artifact)) => {
                         let name = format!("{}:{artifact}", group.unwrap_or_default());
-                        let mut declared = Declared::new(name, version, Section::Dependencies);
+                        let mut declared = Declared::new(name, version, section_above(lines, at));
                         if let Some(property) =
                             version.strip_prefix("${").and_then(|v| v.strip_suffix('}'))
                         {
@@ -466,5 +502,37 @@ mod tests {
         );
         assert_eq!(roles[1], LineRole::Other);
         assert_eq!(roles[2], LineRole::Other);
+    }
+
+    #[test]
+    fn a_hunk_version_takes_its_section_from_the_containers_above_it() {
+        let section = |lines: &[&str]| match &classify_pom(lines)[lines.len() - 1] {
+            LineRole::Requirement(declared) => declared.section,
+            other => panic!("{other:?}"),
+        };
+        let managed = [
+            "  <dependencyManagement>",
+            "    <dependencies>",
+            "      <dependency>",
+            "        <groupId>a</groupId>",
+            "        <artifactId>first</artifactId>",
+            "        <version>1.0</version>",
+            "      </dependency>",
+            "      <dependency>",
+            "        <groupId>b</groupId>",
+            "        <artifactId>second</artifactId>",
+            "        <version>2.0</version>",
+        ];
+        assert_eq!(section(&managed), Section::Management);
+        assert_eq!(section(&managed[1..]), Section::Unknown);
+        let direct = ["  </properties>", "  <dependencies>", "    <dependency>"];
+        let direct = [&direct[..], &managed[3..6]].concat();
+        assert_eq!(section(&direct), Section::Dependencies);
+        let plugin = [
+            "      <plugin>",
+            "        <artifactId>maven-shade-plugin</artifactId>",
+            "        <version>3.5.0</version>",
+        ];
+        assert_eq!(section(&plugin), Section::Plugins);
     }
 }

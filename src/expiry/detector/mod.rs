@@ -1,6 +1,7 @@
 //! The expiry detectors, one module each, cheapest first (DESIGN.md §3, docs/expiry.md):
 //! `fixed_in`, `upstream_commit`, `patch_id`, `content` (which also gives
-//! `present-modulo-context`), then the weaker signals `release_notes`, `claims`,
+//! `present-modulo-context`), `dependency_superseded` (versions in R's manifests), then the
+//! weaker signals `release_notes`, `claims`,
 //! `upstream_subject` and `notes_subject` (`modulo_context.rs` holds the matching behind
 //! `present-modulo-context`). Each turns what it can see into [`Evidence`](super::Evidence);
 //! `verdict.rs` combines them.
@@ -11,6 +12,7 @@
 
 pub mod claims;
 pub mod content;
+pub mod dependency_superseded;
 pub mod fixed_in;
 pub mod modulo_context;
 pub mod notes_subject;

@@ -208,6 +208,7 @@ mod tests {
             cves: vec!["CVE-2023-0001".into()],
             added: None,
             strip: 1,
+            replaced_dependencies: Vec::new(),
             line: 1,
         };
         assert_eq!(

@@ -1,7 +1,7 @@
 //! The hostile-input suite: each test builds one hostile or broken input (a patch, an archive, a
-//! server, a cache, a manifest, a policy, a kill) and asserts that mindelta refuses it, bounds it
-//! or recovers from it: the exit code, the message, and that nothing outside the tree changed.
-//! A new attack goes beside its kind.
+//! server, a cache, a manifest, a policy, text for a report, a kill) and asserts that mindelta
+//! refuses it, bounds it or recovers from it: the exit code, the message, and that nothing
+//! outside the tree changed. A new attack goes beside its kind.
 
 mod answers;
 mod archives;
@@ -9,4 +9,5 @@ mod dependencies;
 mod native;
 mod patches;
 mod policies;
+mod report;
 mod workspace;
