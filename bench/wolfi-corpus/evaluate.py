@@ -77,6 +77,8 @@ def entries(report, package):
     for record in (report or {}).get("packages", []):
         if record.get("name") in (package, None) or len(report["packages"]) == 1:
             found.extend(record.get("patches", []))
+            # A melange package's `go/bump` pins, one entry per module (`module`, `version`).
+            found.extend(record.get("pins", []))
     return found
 
 

@@ -203,7 +203,7 @@ fn upstream_facts(
                         entry.evidence = patch.evidence.iter().map(evidence_report).collect();
                     }
                 }
-                overrides::add_verdicts(&mut report.dependency_overrides, &check.patches);
+                overrides::add_verdicts(&mut report.dependency_overrides, &check);
                 report.release = Some(check.release);
                 report.by_verdict = Some(by_verdict);
             }

@@ -1,5 +1,6 @@
 //! The dependency overrides a package carries: one entry per dependency that a patch changing
 //! only dependency requirements raises, adds or removes (`crate::dependency::patch::analyze`),
+//! and per module a melange `go/bump` step pins (`crate::expiry::pins`),
 //! with the patch's age and, after `audit --check`, whether the release judged against
 //! already declares it at that version or newer (the `dependency-superseded` detector's
 //! per-dependency outcome, `crate::expiry::DependencyCheck`).
@@ -8,8 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::dependency::DependencyOptions;
 use crate::dependency::patch::{Analysis, Change, analyze};
-use crate::expiry::{DependencyCheck, PatchCheck};
+use crate::expiry::{DependencyCheck, PackageCheck, pins};
 use crate::patch::Patch;
+use crate::workspace::Package;
 
 /// One dependency a patch overrides.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -83,13 +85,41 @@ pub fn of_patch(
     overrides
 }
 
-/// Fill each override with what `check` found for its patch's dependency.
-pub fn add_verdicts(overrides: &mut [DependencyOverride], checks: &[PatchCheck]) {
+/// The modules a melange package's Go bump steps pin, as overrides (`patch` names the step:
+/// `go/bump (line 13)`; `change` is `pin`; their age is unknown).
+pub fn of_pins(package: &Package) -> Vec<DependencyOverride> {
+    pins::pinned(package)
+        .into_iter()
+        .map(|pin| DependencyOverride {
+            patch: pin.step,
+            name: pin.module,
+            ecosystem: crate::dependency::Ecosystem::Go.as_str().to_string(),
+            file: pin.manifest,
+            change: "pin".to_string(),
+            from: None,
+            to: Some(match pin.replaced_by {
+                Some(target) => format!("{target}@{}", pin.version),
+                None => pin.version,
+            }),
+            ..DependencyOverride::default()
+        })
+        .collect()
+}
+
+/// Fill each override with what `check` found for its patch's dependency (or its pin).
+pub fn add_verdicts(overrides: &mut [DependencyOverride], check: &PackageCheck) {
     for entry in overrides {
-        let found: Option<&DependencyCheck> = checks
+        let pinned = check
+            .pins
+            .iter()
+            .filter(|p| p.step() == entry.patch)
+            .filter_map(|p| p.dependency.as_ref());
+        let found: Option<&DependencyCheck> = check
+            .patches
             .iter()
             .filter(|c| c.file == entry.patch)
             .flat_map(|c| &c.dependencies)
+            .chain(pinned)
             .find(|d| d.name == entry.name && d.file == entry.file && d.to == entry.to);
         if let Some(found) = found {
             entry.superseded = Some(found.outcome.is_superseded());

@@ -453,6 +453,9 @@ pub fn package_report(
         report.delta.removed += delta.removed;
         report.patches.push(patch);
     }
+    report
+        .dependency_overrides
+        .extend(overrides::of_pins(package));
     report.delta.patches = report.patches.len();
     report.delta.files = files.len();
     for patch in &report.patches {

@@ -94,10 +94,10 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         Format::Json => output::json(&Report { packages: &checked })?,
         Format::Human => output::stdout(&render(&checked))?,
     }
-    let can_expire = checked
-        .iter()
-        .flat_map(|p| &p.patches)
-        .any(|p| p.verdict.can_expire());
+    let can_expire = checked.iter().any(|package| {
+        package.patches.iter().any(|p| p.verdict.can_expire())
+            || package.pins.iter().any(|p| p.verdict.can_expire())
+    });
     // A patch that cannot be read or parsed is judged `unknown` so that the others are still
     // judged; the command still fails (exit 1), naming the file.
     for package in &checked {
@@ -138,6 +138,23 @@ fn render(packages: &[PackageCheck]) -> String {
                 patch.verdict.as_str(),
                 patch.file,
                 summary(patch)
+            ));
+        }
+        // A melange package's pins: `go/bump golang.org/x/net@v0.33.0 (line 42)`.
+        for pin in &package.pins {
+            let why = pin
+                .evidence
+                .iter()
+                .map(|e| format!("{}: {}", e.detector, e.detail))
+                .collect::<Vec<_>>()
+                .join("; ");
+            text.push_str(&format!(
+                "  {:<8}  {} {}@{} (line {})  {why}\n",
+                pin.verdict.as_str(),
+                pin.tool,
+                pin.module,
+                pin.version,
+                pin.line
             ));
         }
     }

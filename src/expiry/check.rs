@@ -96,7 +96,10 @@ pub fn check_package(
     // extraction keeps every file named like a touched one.
     let touched_names: HashSet<&[u8]> = touched.iter().map(|path| last_component(path)).collect();
     // `dependency-superseded` also reads the lock files beside a touched manifest.
-    let locks = detector::dependency_superseded::release_paths(touched.iter().map(Vec::as_slice));
+    let mut locks =
+        detector::dependency_superseded::release_paths(touched.iter().map(Vec::as_slice));
+    // And the go.mod of each Go bump step of a melange package (`pins.rs`).
+    locks.extend(super::pins::release_paths(package));
     // A release the source cannot provide is an error, never another tree judged as it.
     let release_tree = release::available(package, fetcher, release)
         .and_then(|()| {
@@ -190,6 +193,7 @@ pub fn check_package(
         version,
         release: release.to_string(),
         patches,
+        pins: super::pins::check(package, &release_tree),
     })
 }
 

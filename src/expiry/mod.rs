@@ -15,6 +15,7 @@ pub mod detector;
 pub mod expire;
 pub mod history;
 mod model;
+pub mod pins;
 pub mod tags;
 pub mod verdict;
 

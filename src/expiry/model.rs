@@ -300,6 +300,10 @@ pub struct PackageCheck {
     /// The release they were judged against.
     pub release: String,
     pub patches: Vec<PatchCheck>,
+    /// A melange package's dependency pins (`go/bump` steps), one per module (`pins.rs`);
+    /// left out for other packages.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pins: Vec<super::pins::PinCheck>,
 }
 
 #[cfg(test)]

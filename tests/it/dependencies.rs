@@ -874,3 +874,113 @@ fn audit_lists_the_overrides_with_their_age_and_whether_upstream_supersedes_them
         "{markdown}"
     );
 }
+
+// --- melange `go/bump` pins -----------------------------------------------------------------
+
+#[test]
+fn melange_go_bump_pins_are_judged_module_by_module() {
+    let temp = tempfile::tempdir().unwrap();
+    let repo = go_upstream(&temp.path().join("up"));
+    let commit = repo.git(&["rev-parse", "v1.0"]);
+    let root = temp.path().join("os");
+    fs::create_dir_all(root.join("gw")).unwrap();
+    fs::write(
+        root.join("gw.yaml"),
+        format!(
+            r#"package:
+  name: gw
+  version: "1.0"
+  epoch: 0
+
+pipeline:
+  - uses: git-checkout
+    with:
+      repository: {}
+      tag: v${{{{package.version}}}}
+      expected-commit: {commit}
+
+  - uses: go/bump
+    with:
+      deps: golang.org/x/crypto@v0.31.0 golang.org/x/net@v0.33.0 example.com/gone@v1.2.3
+
+  - runs: go build ./...
+"#,
+            repo.path().display()
+        ),
+    )
+    .unwrap();
+    let output = mindelta(&temp.path().join("cache"))
+        .arg("--workspace")
+        .arg(&root)
+        .args(["check", "gw", "--release", "1.2", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let pins = report["packages"][0]["pins"].as_array().unwrap();
+    let verdict = |module: &str| {
+        let pin = pins.iter().find(|p| p["module"] == module).unwrap();
+        (
+            pin["verdict"].as_str().unwrap().to_string(),
+            pin["evidence"][0]["detail"].as_str().unwrap().to_string(),
+        )
+    };
+    // 1.2 has x/crypto v0.31.0 and an older x/net, and never required example.com/gone.
+    let (crypto, detail) = verdict("golang.org/x/crypto");
+    assert_eq!(crypto, "expired");
+    assert_eq!(
+        detail,
+        "`golang.org/x/crypto` v0.31.0: R has v0.31.0 at go.mod:8"
+    );
+    assert_eq!(pins[0]["reason"], "dependency-superseded");
+    assert_eq!(pins[0]["tool"], "go/bump");
+    assert_eq!(pins[0]["line"], 13);
+    let (net, detail) = verdict("golang.org/x/net");
+    assert_eq!(net, "needed");
+    assert!(
+        detail.contains("R has older v0.30.0 at go.mod:9"),
+        "{detail}"
+    );
+    let (gone, detail) = verdict("example.com/gone");
+    assert_eq!(gone, "unknown");
+    assert!(
+        detail.contains("R does not declare it in go.mod"),
+        "{detail}"
+    );
+    // The human line names the step and the module.
+    let output = mindelta(&temp.path().join("cache"))
+        .arg("--workspace")
+        .arg(&root)
+        .args(["check", "gw", "--release", "1.2", "--exit-code"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(4));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("expired   go/bump golang.org/x/crypto@v0.31.0 (line 13)"),
+        "{text}"
+    );
+    // `audit` lists the pins among the package's overrides; with `--check`, against the
+    // newest release (1.3, which dropped x/net), which of them upstream supersedes.
+    let output = mindelta(&temp.path().join("cache"))
+        .arg("--workspace")
+        .arg(&root)
+        .args(["audit", "gw", "--check", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let overrides = report["packages"][0]["dependency_overrides"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{report}"));
+    let entry = |module: &str| overrides.iter().find(|o| o["name"] == module).unwrap();
+    assert_eq!(entry("golang.org/x/crypto")["patch"], "go/bump (line 13)");
+    assert_eq!(entry("golang.org/x/crypto")["change"], "pin");
+    assert_eq!(entry("golang.org/x/crypto")["superseded"], true);
+    assert_eq!(entry("golang.org/x/net")["superseded"], false);
+    assert_eq!(entry("golang.org/x/net")["outcome"], "not-found");
+    assert_eq!(report["summary"]["superseded_overrides"], 1);
+}

@@ -197,12 +197,7 @@ fn dependency_check(change: &DependencyChange, judged: &Judged) -> DependencyChe
         Change::Add { to } => ("add", None, Some(to.clone())),
         Change::Remove { from } => ("remove", Some(from.clone()), None),
     };
-    let declared = |d: &Declaration| ReleaseDeclaration {
-        version: d.version.clone(),
-        file: d.file.clone(),
-        line: d.line,
-    };
-    let mut check = DependencyCheck {
+    let check = DependencyCheck {
         name: change.name.clone(),
         ecosystem: change.ecosystem.as_str().to_string(),
         file: change.file.clone(),
@@ -216,7 +211,51 @@ fn dependency_check(change: &DependencyChange, judged: &Judged) -> DependencyChe
         replaced_by: None,
         detail: None,
     };
-    match &judged.outcome {
+    with_outcome(check, &judged.outcome)
+}
+
+/// The JSON form of a Go module a melange bump step pins (`change` is `pin`).
+pub fn pin_dependency(
+    module: &str,
+    version: &str,
+    replaced_by: Option<&str>,
+    manifest: &str,
+    outcome: &Outcome,
+) -> DependencyCheck {
+    let check = DependencyCheck {
+        name: module.to_string(),
+        ecosystem: crate::dependency::Ecosystem::Go.as_str().to_string(),
+        file: manifest.to_string(),
+        section: if replaced_by.is_some() {
+            Section::Replace
+        } else {
+            Section::Dependencies
+        }
+        .as_str()
+        .to_string(),
+        change: "pin".to_string(),
+        from: None,
+        to: Some(match replaced_by {
+            Some(target) => format!("{target}@{version}"),
+            None => version.to_string(),
+        }),
+        outcome: DependencyOutcome::NotFound,
+        release: None,
+        equal: false,
+        replaced_by: None,
+        detail: None,
+    };
+    with_outcome(check, outcome)
+}
+
+/// `check` with the outcome's kind, R's declaration and detail.
+fn with_outcome(mut check: DependencyCheck, outcome: &Outcome) -> DependencyCheck {
+    let declared = |d: &Declaration| ReleaseDeclaration {
+        version: d.version.clone(),
+        file: d.file.clone(),
+        line: d.line,
+    };
+    match outcome {
         Outcome::Superseded { release, equal, .. } => {
             check.outcome = DependencyOutcome::Superseded;
             check.release = Some(declared(release));
