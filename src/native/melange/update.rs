@@ -253,6 +253,14 @@ impl Update {
             )
             .map_err(|_| TagRejection::TooLong)?;
         }
+        // A `v` left before the number is not part of a package version: Wolfi's packages
+        // whose tags are `v1.2.3` and that declare no `strip-prefix` are at `1.2.3` (16 of
+        // wolfi-os's 2,912 tag-reading packages rely on it).
+        if let Some(rest) = version.strip_prefix(['v', 'V'])
+            && rest.starts_with(|c: char| c.is_ascii_digit())
+        {
+            version = rest.to_string();
+        }
         Ok(version)
     }
 }
@@ -327,6 +335,27 @@ mod tests {
             update.tag_for_version("1.2.3"),
             None,
             "a separator cannot be undone"
+        );
+    }
+
+    #[test]
+    fn a_v_before_the_number_is_not_part_of_the_version() {
+        let update = Update {
+            present: true,
+            github: Some(GithubMonitor {
+                identifier: located("mahmoud/glom"),
+                use_tag: true,
+                ..GithubMonitor::default()
+            }),
+            ..Update::default()
+        };
+        assert_eq!(
+            update.version_from_tag("v25.12.0"),
+            Ok(Some("25.12.0".into()))
+        );
+        assert_eq!(
+            update.version_from_tag("vendor-1"),
+            Ok(Some("vendor-1".into()))
         );
     }
 
