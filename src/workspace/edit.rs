@@ -204,12 +204,24 @@ impl ManifestEdit {
         if *current == sha256 {
             return Ok(());
         }
-        let text = self.with_document(&self.text, |root| {
+        let text = self.set_upstream_value("sha256", &sha256)?;
+        self.accept(text, |old, new| {
+            let mut expected = old.clone();
+            if let UpstreamSource::Tarball { sha256: sum, .. } = &mut expected.upstream.source {
+                *sum = Some(sha256.clone());
+            }
+            same(&expected, new)
+        })
+    }
+
+    /// The manifest's text with `upstream.<key>` set to `value`, quoted as the old value was.
+    fn set_upstream_value(&self, key: &str, value: &str) -> Result<String, EditError> {
+        self.with_document(&self.text, |root| {
             let upstream = root
                 .get_mapping("upstream")
                 .ok_or("`upstream` is not a mapping")?;
             let quoted = upstream
-                .get("sha256")
+                .get(key)
                 .map(|node| node.to_string())
                 .unwrap_or_default();
             let style = match quoted.trim_start().chars().next() {
@@ -217,15 +229,8 @@ impl ManifestEdit {
                 Some('\'') => Style::Single,
                 _ => Style::Plain,
             };
-            upstream.set("sha256", styled(&sha256, style));
+            upstream.set(key, styled(value, style));
             Ok(())
-        })?;
-        self.accept(text, |old, new| {
-            let mut expected = old.clone();
-            if let UpstreamSource::Tarball { sha256: sum, .. } = &mut expected.upstream.source {
-                *sum = Some(sha256.clone());
-            }
-            same(&expected, new)
         })
     }
 
@@ -243,22 +248,7 @@ impl ManifestEdit {
         if *current == commit {
             return Ok(());
         }
-        let text = self.with_document(&self.text, |root| {
-            let upstream = root
-                .get_mapping("upstream")
-                .ok_or("`upstream` is not a mapping")?;
-            let quoted = upstream
-                .get("commit")
-                .map(|node| node.to_string())
-                .unwrap_or_default();
-            let style = match quoted.trim_start().chars().next() {
-                Some('"') => Style::Double,
-                Some('\'') => Style::Single,
-                _ => Style::Plain,
-            };
-            upstream.set("commit", styled(&commit, style));
-            Ok(())
-        })?;
+        let text = self.set_upstream_value("commit", &commit)?;
         self.accept(text, |old, new| {
             let mut expected = old.clone();
             if let UpstreamSource::Git { commit: pin, .. } = &mut expected.upstream.source {
