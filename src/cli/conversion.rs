@@ -14,6 +14,7 @@ use mindelta::prepare::out::OutRefusal;
 use mindelta::refresh::RefreshError;
 use mindelta::upstream::{FetchError, FetchErrorKind};
 use mindelta::workspace::WorkspaceError;
+use mindelta::workspace::config::ConfigError;
 use mindelta::workspace::edit::EditError;
 
 use super::apply::apply_error;
@@ -233,8 +234,20 @@ impl From<&PolicyError> for CliError {
                 "simplify the rule, or raise the budget with `--policy-steps N` (or \
                  `--policy-seconds N`) if you trust the policy",
             ),
+            PolicyError::UnknownPack { .. } => cli.hint(
+                "fix the name in `mindelta.yaml`, or add the pack to the workspace's `policies/` folder",
+            ),
             _ => cli.hint("see docs/policies.md for the rule format and the fields a rule can use"),
         }
+    }
+}
+
+impl From<&ConfigError> for CliError {
+    fn from(error: &ConfigError) -> CliError {
+        CliError::from_error(ErrorKind::Error, error).hint(
+            "`mindelta.yaml` has one key, `policies`: a list of policy pack names, e.g. \
+             `policies: [delta-minimization, dep3]` (docs/policies.md)",
+        )
     }
 }
 

@@ -10,6 +10,7 @@
 //! recovered is not loaded. A package's patch files are read through no link
 //! (`Package::read_patch`, `confined.rs`).
 
+pub mod config;
 pub mod confined;
 pub mod edit;
 pub mod journal;

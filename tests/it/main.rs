@@ -21,6 +21,7 @@ mod native_melange;
 mod parse_roundtrip;
 mod patch_id;
 mod policies;
+mod policy_choice;
 mod readme;
 mod refresh;
 mod refresh_moved;

@@ -5,6 +5,7 @@
 
 mod answers;
 mod archives;
+mod config;
 mod dependencies;
 mod native;
 mod patches;
