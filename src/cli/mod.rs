@@ -21,6 +21,7 @@ mod expire;
 mod export;
 mod fetch;
 mod import;
+mod init;
 mod list;
 mod output;
 mod patch_id;
@@ -110,6 +111,8 @@ enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Make an empty workspace: `patches/`, the policy packs, an ignore rule for mindelta's state
+    Init(init::Args),
     /// Packages and their patches, one line each
     List(list::Args),
     /// Apply patches to a tree, like `patch`/`git apply` but safe by default
@@ -289,6 +292,7 @@ pub fn run() -> ExitCode {
         return ExitCode::from(2);
     }
     let result = match cli.command {
+        Command::Init(args) => init::run(&context, args),
         Command::List(args) => list::run(&context, args),
         Command::Apply(args) => apply::run(&context, args),
         Command::PatchId(args) => patch_id::run(&context, args),

@@ -13,6 +13,7 @@
 pub mod config;
 pub mod confined;
 pub mod edit;
+pub mod init;
 pub mod journal;
 pub mod manifest;
 pub mod shard;

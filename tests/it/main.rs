@@ -15,6 +15,7 @@ mod dependencies;
 mod expire;
 mod git_http;
 mod hostile;
+mod init;
 mod interop;
 mod native_debian;
 mod native_melange;
