@@ -14,6 +14,7 @@ pub mod git;
 pub mod interop;
 pub mod native;
 pub mod patch;
+pub mod pin;
 pub mod prepare;
 pub mod refresh;
 pub mod sbom;

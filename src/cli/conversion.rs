@@ -9,6 +9,7 @@ use mindelta::expiry::CheckError;
 use mindelta::expiry::expire::ExpireError;
 use mindelta::interop::{ExportError, ImportError};
 use mindelta::native::edit::PinError;
+use mindelta::pin::PinError as PinCommandError;
 use mindelta::prepare::PrepareError;
 use mindelta::prepare::out::OutRefusal;
 use mindelta::refresh::RefreshError;
@@ -238,6 +239,19 @@ impl From<&PolicyError> for CliError {
                 "fix the name in `mindelta.yaml`, or add the pack to the workspace's `policies/` folder",
             ),
             _ => cli.hint("see docs/policies.md for the rule format and the fields a rule can use"),
+        }
+    }
+}
+
+impl From<&PinCommandError> for CliError {
+    fn from(error: &PinCommandError) -> CliError {
+        match error {
+            PinCommandError::Fetch { source, .. } => {
+                fetch_hint(CliError::from_error(source.kind().into(), error), source)
+            }
+            PinCommandError::Refresh(error) => error.into(),
+            PinCommandError::Edit(error) => error.into(),
+            PinCommandError::NothingToPin { .. } => CliError::from_error(ErrorKind::Error, error),
         }
     }
 }

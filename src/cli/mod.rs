@@ -26,6 +26,7 @@ mod list;
 mod output;
 mod patch_id;
 mod patch_id_walk;
+mod pin;
 mod prepare;
 mod progress;
 mod recovery;
@@ -123,6 +124,8 @@ enum Command {
     Prepare(prepare::Args),
     /// Verdict for every patch against an upstream release, with evidence; changes nothing
     Check(check::Args),
+    /// Download the pinned release and write its checksum (or the commit its tag resolves to)
+    Pin(pin::Args),
     /// Act on `check`: drop expired patches, shrink partial ones, refresh the rest, move the version
     Expire(expire::Args),
     /// Rebase the patches onto a release: re-place moved hunks, drop hunks already upstream
@@ -298,6 +301,7 @@ pub fn run() -> ExitCode {
         Command::PatchId(args) => patch_id::run(&context, args),
         Command::Prepare(args) => prepare::run(&context, args),
         Command::Check(args) => check::run(&context, args),
+        Command::Pin(args) => pin::run(&context, args),
         Command::Expire(args) => expire::run(&context, args),
         Command::Refresh(args) => refresh::run(&context, args),
         Command::Audit(args) => audit::run(&context, args),

@@ -21,6 +21,7 @@ mod native_debian;
 mod native_melange;
 mod parse_roundtrip;
 mod patch_id;
+mod pin;
 mod policies;
 mod policy_choice;
 mod readme;

@@ -9,6 +9,7 @@ mod config;
 mod dependencies;
 mod native;
 mod patches;
+mod pins;
 mod policies;
 mod report;
 mod workspace;
