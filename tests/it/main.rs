@@ -16,6 +16,7 @@ mod expire;
 mod git_http;
 mod hostile;
 mod interop;
+mod merge_differential;
 mod native_debian;
 mod native_melange;
 mod parse_roundtrip;

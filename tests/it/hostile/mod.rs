@@ -6,6 +6,7 @@
 mod answers;
 mod archives;
 mod dependencies;
+mod merge;
 mod native;
 mod patches;
 mod policies;
