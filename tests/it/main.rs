@@ -17,6 +17,7 @@ mod git_http;
 mod hostile;
 mod init;
 mod interop;
+mod merge_differential;
 mod native_debian;
 mod native_melange;
 mod parse_roundtrip;
