@@ -156,6 +156,11 @@ pub struct PatchReport {
     /// With `--check`: every detector's finding behind the verdict, in detector order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<EvidenceReport>,
+    /// With `--check`: whether the patch applies to the pinned release in series order with
+    /// zero fuzz, as `prepare` applies it (a patch already in the tree counts as applying);
+    /// absent when that could not be told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applies: Option<bool>,
 }
 
 /// One detector's finding about a patch (`check`'s evidence, carried into the report).
@@ -596,6 +601,7 @@ fn patch_report(
         verdict: None,
         verdict_reason: None,
         evidence: Vec::new(),
+        applies: None,
     }
 }
 

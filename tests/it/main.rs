@@ -8,6 +8,7 @@ mod apply_differential;
 mod apply_safety;
 mod archive_safety;
 mod audit;
+mod audit_gate;
 mod check;
 mod ci_examples;
 mod cli_prepare;

@@ -7,6 +7,7 @@ mod answers;
 mod archives;
 mod config;
 mod dependencies;
+mod gate;
 mod merge;
 mod native;
 mod patches;
