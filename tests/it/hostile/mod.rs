@@ -11,4 +11,5 @@ mod native;
 mod patches;
 mod policies;
 mod report;
+mod upgrade;
 mod workspace;
