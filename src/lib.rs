@@ -18,5 +18,6 @@ pub mod pin;
 pub mod prepare;
 pub mod refresh;
 pub mod sbom;
+pub mod upgrade;
 pub mod upstream;
 pub mod workspace;

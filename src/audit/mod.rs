@@ -149,6 +149,7 @@ fn audit_one(
 ) -> Result<(PackageReport, Vec<Finding>, Vec<AuditWarning>), AuditError> {
     let package = workspace.load(name)?;
     let mut report = report::package_report(&package, &workspace.root, options.today)?;
+    report.upgrade = report::UnfinishedUpgrade::of(workspace, name);
     let mut warnings = Vec::new();
     let mut gate = Vec::new();
     if let Some(fetcher) = fetcher {

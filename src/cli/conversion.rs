@@ -13,6 +13,7 @@ use mindelta::pin::PinError as PinCommandError;
 use mindelta::prepare::PrepareError;
 use mindelta::prepare::out::OutRefusal;
 use mindelta::refresh::RefreshError;
+use mindelta::upgrade::UpgradeError;
 use mindelta::upstream::{FetchError, FetchErrorKind};
 use mindelta::workspace::WorkspaceError;
 use mindelta::workspace::config::ConfigError;
@@ -133,6 +134,19 @@ impl From<&ExpireError> for CliError {
         match error {
             ExpireError::Check(error) => error.into(),
             ExpireError::Refresh(error) => error.into(),
+        }
+    }
+}
+
+impl From<&UpgradeError> for CliError {
+    fn from(error: &UpgradeError) -> CliError {
+        match error {
+            UpgradeError::Check(error) => error.into(),
+            UpgradeError::Refresh(error) => error.into(),
+            UpgradeError::WorkTree(source) => {
+                CliError::from_error(source.kind().into(), error).hint("nothing was changed")
+            }
+            _ => CliError::from_error(ErrorKind::Error, error),
         }
     }
 }

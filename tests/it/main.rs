@@ -30,5 +30,6 @@ mod readme;
 mod refresh;
 mod refresh_moved;
 mod report_html;
+mod upgrade;
 mod upstream;
 mod versions;

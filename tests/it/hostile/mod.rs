@@ -14,4 +14,5 @@ mod patches;
 mod pins;
 mod policies;
 mod report;
+mod upgrade;
 mod workspace;
