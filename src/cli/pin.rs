@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use super::error::{report_failures, warn};
 use super::progress::Bars;
-use super::{CliError, Context, Format, output};
+use super::{CliError, Context, ErrorKind, Format, output};
 use mindelta::pin::{PinPlan, plan_pin};
 
 #[derive(Debug, clap::Args)]
@@ -18,6 +18,10 @@ pub struct Args {
     /// Print the diff of every file that would change; change nothing
     #[arg(long)]
     dry_run: bool,
+    /// Replace a pin the download does not match (a version moved by hand, a tarball
+    /// re-released on purpose); without it such a package is refused (exit 6)
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(serde::Serialize)]
@@ -43,6 +47,45 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         match planned {
             Ok(plan) => plans.push(plan),
             Err(error) => failures.push(error),
+        }
+    }
+    // A pin the download does not match is an integrity failure unless the user says the
+    // change is theirs: `pin` must never launder a tampered download into the manifest.
+    let (plans, refused): (Vec<PinPlan>, Vec<PinPlan>) = plans.into_iter().partition(|plan| {
+        args.force
+            || args.dry_run
+            || !plan
+                .pins
+                .iter()
+                .any(|pin| pin.old.is_some() && !pin.is_unchanged())
+    });
+    for plan in &refused {
+        for pin in plan
+            .pins
+            .iter()
+            .filter(|p| p.old.is_some() && !p.is_unchanged())
+        {
+            failures.push(
+                CliError::new(
+                    ErrorKind::Integrity,
+                    format!(
+                        "{}: `{}` pins {} {}, but the download of {} has {}",
+                        plan.name,
+                        plan.manifest
+                            .strip_prefix(&workspace.root)
+                            .unwrap_or(&plan.manifest)
+                            .display(),
+                        pin.key,
+                        pin.old.as_deref().unwrap_or_default(),
+                        plan.version,
+                        pin.new
+                    ),
+                )
+                .hint(format!(
+                    "nothing was changed; if you moved the version by hand or upstream re-released it on purpose, run `mindelta pin {} --force`; otherwise do not trust this download",
+                    plan.name
+                )),
+            );
         }
     }
     let mut diff = String::new();

@@ -278,10 +278,21 @@ fn pin_writes_the_checksum_of_the_pinned_tarball() {
         report["packages"][0]["pins"][0]["new"]
     );
 
-    // The version moved by hand: pin replaces the checksum, and says so.
+    // The version moved by hand: the old pin does not match, which `pin` refuses as an
+    // integrity failure (exit 6) until told the change is the user's; then it replaces the
+    // checksum, and says so.
     let text = fs::read_to_string(&manifest).unwrap();
-    fs::write(&manifest, text.replace("\"1.0\"", "\"1.1\"")).unwrap();
-    let moved = run(&cache, &root, &["pin", "demo"]);
+    let hand_moved = text.replace("\"1.0\"", "\"1.1\"");
+    fs::write(&manifest, &hand_moved).unwrap();
+    let refused = run(&cache, &root, &["pin", "demo"]);
+    assert_eq!(refused.status.code(), Some(6), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("mindelta pin demo --force"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(fs::read_to_string(&manifest).unwrap(), hand_moved);
+    let moved = run(&cache, &root, &["pin", "demo", "--force"]);
     assert_eq!(moved.status.code(), Some(0), "{}", stderr(&moved));
     assert!(
         stderr(&moved).contains(&format!(
