@@ -440,7 +440,11 @@ fn pin_edits_a_melange_package_in_place_and_refuses_debian() {
         upstream.path().display()
     );
     fs::write(os.join("tool.yaml"), &checkout).unwrap();
-    let pin = run(&cache, &os, &["pin", "hello", "tool"]);
+    // A placeholder checksum does not match the download: refused, then replaced on request.
+    let refused = run(&cache, &os, &["pin", "hello", "tool"]);
+    assert_eq!(refused.status.code(), Some(6), "{}", stderr(&refused));
+    assert_eq!(fs::read_to_string(os.join("hello.yaml")).unwrap(), fetch);
+    let pin = run(&cache, &os, &["pin", "hello", "tool", "--force"]);
     assert_eq!(pin.status.code(), Some(0), "{}", stderr(&pin));
     assert_eq!(
         fs::read_to_string(os.join("hello.yaml")).unwrap(),
@@ -453,10 +457,11 @@ fn pin_edits_a_melange_package_in_place_and_refuses_debian() {
             &format!("      tag: v${{{{package.version}}}}\n      expected-commit: {commit}\n")
         )
     );
+    // The refusal was the mismatching package's alone: `tool` was pinned by the first run.
     assert!(
-        stdout(&pin).contains(&format!("tool 1.0: expected-commit {commit} (added)")),
+        stdout(&refused).contains(&format!("tool 1.0: expected-commit {commit} (added)")),
         "{}",
-        stdout(&pin)
+        stdout(&refused)
     );
 
     // A Debian source package has no pin of mindelta's to write.
