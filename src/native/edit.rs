@@ -7,6 +7,8 @@
 //!   records why), `package.version` moves, `epoch` resets to 0, the `fetch`'s
 //!   `expected-sha256` follows the new tarball; `expected-commit` and `expected-sha512` are set
 //!   from what was fetched by [`finish_expire`].
+//! - melange pins: an expired Go module pin leaves its `go/bump` (or `bump`) step
+//!   ([`remove_pins`], `melange/pins.rs`), the step going when no pin is left.
 //! - Debian: a dropped patch's line leaves the series; the version and `debian/changelog` stay
 //!   the maintainer's (a new upstream version is a new changelog entry, `dch -v`, and a new orig
 //!   tarball, `uscan`).
@@ -105,6 +107,34 @@ pub fn expire_patches(
             let files: Vec<&str> = entries.iter().map(|e| e.file.as_str()).collect();
             Ok(debian::edit::remove_series_entries(path, text, &files)?)
         }
+    }
+}
+
+/// Drop Go module pins from the bump steps of a melange package file
+/// (`melange::pins::remove_pins`); the removals that cannot be made in place come back held,
+/// with why. A Debian package has no pins: every removal is held.
+pub fn remove_pins(
+    format: NativeFormat,
+    path: &Path,
+    text: &str,
+    removals: &[melange::pins::PinRemoval],
+) -> Result<melange::pins::PinEdit, NativeEditError> {
+    match format {
+        NativeFormat::Melange => Ok(melange::pins::remove_pins(
+            path,
+            text,
+            removals,
+            &MelangeOptions::default(),
+        )?),
+        NativeFormat::Debian => Ok(melange::pins::PinEdit {
+            text: text.to_string(),
+            held: (0..removals.len())
+                .map(|index| melange::pins::HeldRemoval {
+                    index,
+                    reason: "a Debian package has no bump steps".into(),
+                })
+                .collect(),
+        }),
     }
 }
 

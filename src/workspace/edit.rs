@@ -512,6 +512,36 @@ impl ManifestEdit {
         self.append_expired_indented(entries, indent)
     }
 
+    /// Drop Go module pins from the bump steps of a melange package file; the removals that
+    /// cannot be made in place come back held, with why. The pins' lines are those of the file
+    /// as read, so this is the first edit of the text.
+    pub fn remove_pins(
+        &mut self,
+        removals: &[crate::native::melange::pins::PinRemoval],
+    ) -> Result<Vec<crate::native::melange::pins::HeldRemoval>, EditError> {
+        if removals.is_empty() {
+            return Ok(Vec::new());
+        }
+        let Some(format) = self.native else {
+            return Err(self.edit_error("only a melange package file has bump pins".into()));
+        };
+        if self.is_changed() {
+            return Err(self.edit_error(
+                "pins are removed before any other edit of the file (their lines are the file's as read)"
+                    .into(),
+            ));
+        }
+        let edit =
+            native::remove_pins(format, &self.path, &self.text, removals).map_err(|error| {
+                EditError::Edit {
+                    path: self.path.clone(),
+                    message: error.to_string(),
+                }
+            })?;
+        self.text = edit.text;
+        Ok(edit.held)
+    }
+
     /// The text with a new `expired:` key at the end holding `entry`.
     fn expired_key_with(&self, entry: &ExpiredEntry, indent: usize) -> String {
         let indent = " ".repeat(indent);

@@ -42,7 +42,7 @@ pub struct Removal {
     pub note: String,
 }
 
-fn edit_error(path: &Path, message: impl Into<String>) -> MelangeEditError {
+pub(super) fn edit_error(path: &Path, message: impl Into<String>) -> MelangeEditError {
     MelangeEditError::Edit {
         path: path.to_path_buf(),
         message: message.into(),
@@ -67,26 +67,26 @@ fn apply(text: &str, mut splices: Vec<Splice>) -> String {
 }
 
 /// Byte offset of the start of the line holding `offset`.
-fn line_start(text: &str, offset: usize) -> usize {
+pub(super) fn line_start(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())]
         .rfind('\n')
         .map_or(0, |i| i + 1)
 }
 
 /// Byte offset just after the line holding `offset` (its newline included).
-fn line_end(text: &str, offset: usize) -> usize {
+pub(super) fn line_end(text: &str, offset: usize) -> usize {
     text[offset.min(text.len())..]
         .find('\n')
         .map_or(text.len(), |i| offset + i + 1)
 }
 
-fn indent_of(line: &str) -> usize {
+pub(super) fn indent_of(line: &str) -> usize {
     line.len() - line.trim_start_matches(' ').len()
 }
 
 /// The byte range of a pipeline step's list item: from its `-` line (the comment lines right
 /// above it included) to the last line before the next line indented no deeper than the `-`.
-fn step_range(text: &str, step: &Step) -> Option<(usize, usize, usize)> {
+pub(super) fn step_range(text: &str, step: &Step) -> Option<(usize, usize, usize)> {
     let key = step.position.offset?;
     let mut start = line_start(text, key);
     let mut dash_line = &text[start..line_end(text, start)];

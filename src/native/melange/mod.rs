@@ -12,6 +12,7 @@
 pub mod edit;
 mod model;
 mod patches;
+pub mod pins;
 mod raw;
 mod read;
 mod substitution;

@@ -380,7 +380,7 @@ impl Context<'_> {
                     continue;
                 }
             }
-            dependencies.extend(text.split_whitespace().map(str::to_string));
+            dependencies.extend(super::pins::shell_words(&text).map(str::to_string));
         }
         for key in file_keys.iter().filter(|k| !matches!(**k, "deps")) {
             let written = match (self.resolve(key)?, tool, *key) {
@@ -404,7 +404,7 @@ impl Context<'_> {
             dependencies,
             replaces: self
                 .resolve("replaces")?
-                .map(|t| t.split_whitespace().map(str::to_string).collect())
+                .map(|t| super::pins::shell_words(&t).map(str::to_string).collect())
                 .unwrap_or_default(),
             modroot: self.resolve("modroot")?.unwrap_or_else(|| ".".into()),
             files,

@@ -1,0 +1,719 @@
+//! In-place removal of Go module pins from the bump steps of a melange package file (`go/bump`,
+//! and Wolfi's `bump` with inline `deps`), for `expire` and `upgrade`; `crate::expiry::pins`
+//! decides which pins go.
+//!
+//! A `module@version` item leaves the step's `deps` (`packages`, `dependencies`), an
+//! `old=new@version` item its `replaces`, and every other byte of the file stays: the value's
+//! quoting and style (plain, quoted, `|`/`>` block, `\` line continuations), comments and
+//! indentation. A word alone on its line takes the line; otherwise the word and the blanks
+//! between it and its neighbour go; a `\` left continuing nothing at the end of the value is
+//! closed. An input left empty goes (its key and lines); a step left with no pin at all goes
+//! with the comment lines right above it, as a `patch` step left without patches does. Each
+//! removal leaves a comment line above the step (or where it was).
+//!
+//! A pin that cannot be removed in place is held, with the reason, and the rest are removed:
+//! a value reached through a YAML alias or holding an anchor (an edit would change every use of
+//! it), a flow mapping, an item not written as is (a variable, an escape, a continuation inside
+//! the word), a ranged copy of a step whose other copies need it. And `go/bump` keeps one `deps`
+//! item while its `replaces` keep one: its pipeline needs `deps` (melange's `go/bump` declares
+//! it required; Wolfi's older one runs gobump only when it is set).
+//!
+//! The new text is read back: the version, the patches and every step but the removed ones
+//! must be as they were, and each bump step must hold exactly its old items less the removed
+//! ones; otherwise the edit is an error and the text is left as it was. Nothing in a value is
+//! ever run.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use super::edit::{MelangeEditError, edit_error, indent_of, line_end, line_start, step_range};
+use super::model::{Action, BumpTool, MelangePackage, Step};
+use super::raw::WithValue;
+use super::substitution::Substitution;
+use super::{MelangeOptions, parse_package};
+
+/// The inputs that carry Go modules inline (the reader takes all three), then `replaces`.
+const DEPENDENCY_KEYS: [&str; 3] = ["deps", "packages", "dependencies"];
+const REPLACES_KEY: &str = "replaces";
+
+/// One pinned module to drop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinRemoval {
+    /// The line of the step's first key, as `check` reports it.
+    pub line: usize,
+    /// The item as the step's input has it (substituted): `module@version` in `deps`,
+    /// `old=new@version` in `replaces`.
+    pub item: String,
+    /// The item is one of `replaces`.
+    pub replaces: bool,
+    /// One line (no newline) written as a comment where the pin was.
+    pub note: String,
+}
+
+/// A removal that was not made, and why: the pin stays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldRemoval {
+    /// Its index in the removals asked for.
+    pub index: usize,
+    pub reason: String,
+}
+
+/// The new text, and the removals that were held.
+#[derive(Debug, Clone)]
+pub struct PinEdit {
+    pub text: String,
+    pub held: Vec<HeldRemoval>,
+}
+
+/// One word of a pin input as written.
+#[derive(Debug)]
+struct Word {
+    /// As the reader sees it (substituted).
+    resolved: String,
+    /// Its bytes in the file, when it is written there as is.
+    span: Option<(usize, usize)>,
+    /// The removal that takes it.
+    claimed_by: Option<usize>,
+}
+
+/// One pin input of a step (`deps`, `replaces`, …) as written.
+#[derive(Debug)]
+struct Input {
+    replaces: bool,
+    /// The key's line start and the end of the value's last line (its newline included).
+    start: usize,
+    end: usize,
+    words: Vec<Word>,
+    /// Why its words cannot be edited in place.
+    refused: Option<String>,
+}
+
+/// Drop `removals` from the bump steps of the package file `text`; removals that cannot be
+/// made in place are held (see the module doc). An error leaves the text as it was.
+pub fn remove_pins(
+    path: &Path,
+    text: &str,
+    removals: &[PinRemoval],
+    options: &MelangeOptions,
+) -> Result<PinEdit, MelangeEditError> {
+    let mut held = Vec::new();
+    if removals.is_empty() {
+        return Ok(PinEdit {
+            text: text.to_string(),
+            held,
+        });
+    }
+    let package = parse_package(path, text, options)?;
+    let scope = package.substitution(&package.version.value)?;
+    let mut by_line: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (index, removal) in removals.iter().enumerate() {
+        by_line.entry(removal.line).or_default().push(index);
+    }
+    let mut splices = Vec::new();
+    // Per step line: the items removed, and whether the step went.
+    let mut removed: BTreeMap<usize, Vec<(String, bool)>> = BTreeMap::new();
+    let mut gone_steps = BTreeSet::new();
+    for (line, indices) in &by_line {
+        let hold_all = |held: &mut Vec<HeldRemoval>, reason: &str| {
+            held.extend(indices.iter().map(|&index| HeldRemoval {
+                index,
+                reason: reason.to_string(),
+            }));
+        };
+        let Some(step) = package.steps().find(|s| {
+            s.position.line == *line
+                && matches!(
+                    s.action,
+                    Action::Bump(BumpTool::GoBump | BumpTool::Omnibump)
+                )
+        }) else {
+            hold_all(
+                &mut held,
+                &format!("no `go/bump` or `bump` step at line {line}"),
+            );
+            continue;
+        };
+        let Some((first, end, dash)) = step_range(text, step) else {
+            hold_all(
+                &mut held,
+                &format!("line {line}: the step is not a block list item; edit it by hand"),
+            );
+            continue;
+        };
+        let mut inputs: Vec<Input> = DEPENDENCY_KEYS
+            .iter()
+            .map(|key| (*key, false))
+            .chain([(REPLACES_KEY, true)])
+            .filter_map(|(key, replaces)| read_input(text, step, key, replaces, &scope))
+            .collect();
+        for &index in indices {
+            if let Err(reason) = claim(&mut inputs, index, &removals[index]) {
+                held.push(HeldRemoval { index, reason });
+            }
+        }
+        if step.action == Action::Bump(BumpTool::GoBump) {
+            keep_one_dependency(&mut inputs, &mut held);
+        }
+        let claimed: Vec<usize> = inputs
+            .iter()
+            .flat_map(|input| input.words.iter().filter_map(|w| w.claimed_by))
+            .collect();
+        if claimed.is_empty() {
+            continue;
+        }
+        let indent = " ".repeat(dash);
+        let notes: String = claimed
+            .iter()
+            .map(|&index| format!("{indent}# {}\n", removals[index].note.replace('\n', " ")))
+            .collect();
+        removed.insert(
+            *line,
+            claimed
+                .iter()
+                .map(|&index| (removals[index].item.clone(), removals[index].replaces))
+                .collect(),
+        );
+        let every_word = inputs
+            .iter()
+            .all(|input| input.words.iter().all(|w| w.claimed_by.is_some()));
+        if every_word {
+            // The step goes; the notes take its place.
+            gone_steps.insert(*line);
+            splices.push(Splice {
+                start: first,
+                end,
+                with: notes,
+            });
+            continue;
+        }
+        splices.push(Splice {
+            start: first,
+            end: first,
+            with: notes,
+        });
+        for input in &inputs {
+            if input.words.iter().all(|w| w.claimed_by.is_none()) {
+                continue;
+            }
+            if input.words.iter().all(|w| w.claimed_by.is_some()) {
+                splices.push(Splice {
+                    start: input.start,
+                    end: input.end,
+                    with: String::new(),
+                });
+            } else {
+                splices.extend(word_splices(text, input));
+            }
+        }
+    }
+    if splices.is_empty() {
+        return Ok(PinEdit {
+            text: text.to_string(),
+            held,
+        });
+    }
+    let new = apply(path, text, splices)?;
+    read_back(path, &package, &new, &removed, &gone_steps, options)?;
+    held.sort_by_key(|h| h.index);
+    Ok(PinEdit { text: new, held })
+}
+
+/// The input `key` of `step` as written, when it holds text.
+fn read_input(
+    text: &str,
+    step: &Step,
+    key: &str,
+    replaces: bool,
+    scope: &Substitution,
+) -> Option<Input> {
+    let entry = step.with.iter().find(|e| e.key.value == key)?;
+    let WithValue::Text(value) = &entry.value.value else {
+        return None;
+    };
+    let mut input = Input {
+        replaces,
+        start: 0,
+        end: 0,
+        words: shell_words(value)
+            .map(|word| Word {
+                resolved: scope.resolve(word).unwrap_or_else(|_| word.to_string()),
+                span: None,
+                claimed_by: None,
+            })
+            .collect(),
+        refused: None,
+    };
+    let line = entry.key.position.line;
+    let refuse = |input: &mut Input, why: String| {
+        input.refused = Some(format!("line {line}: {why}; edit it by hand"));
+    };
+    let (Some(key_offset), Some(value_offset)) =
+        (entry.key.position.offset, entry.value.position.offset)
+    else {
+        refuse(&mut input, format!("the place of `{key}:` is unknown"));
+        return Some(input);
+    };
+    if entry.value.position.through_alias {
+        refuse(&mut input, format!("`{key}:` is a YAML alias"));
+        return Some(input);
+    }
+    let start = line_start(text, key_offset);
+    let key_line = &text[start..line_end(text, start)];
+    let key_indent = indent_of(key_line);
+    if start + key_indent != key_offset || value_offset < key_offset {
+        refuse(
+            &mut input,
+            format!("`{key}:` is not an entry of a block mapping"),
+        );
+        return Some(input);
+    }
+    // The value's lines: the key's, then those indented deeper (or blank); trailing blank
+    // lines are not the value's.
+    let mut end = line_end(text, start);
+    let mut last = end;
+    while end < text.len() {
+        let next = line_end(text, end);
+        let line = &text[end..next];
+        let blank = line.trim().is_empty();
+        if !blank && indent_of(line) <= key_indent {
+            break;
+        }
+        if !blank {
+            last = next;
+        }
+        end = next;
+    }
+    input.start = start;
+    input.end = last;
+    if value_offset >= last {
+        refuse(
+            &mut input,
+            format!("the value of `{key}:` is not where expected"),
+        );
+        return Some(input);
+    }
+    let between = &text[key_offset..value_offset];
+    let value_head = text[value_offset..].chars().next();
+    if between.contains('&') || value_head == Some('&') {
+        refuse(
+            &mut input,
+            format!("`{key}:` carries a YAML anchor that other steps may use"),
+        );
+        return Some(input);
+    }
+    // Find each word in the value's bytes, in order, as a whole word.
+    let mut from = value_offset;
+    let words: Vec<&str> = shell_words(value).collect();
+    for (word, written) in input.words.iter_mut().zip(words) {
+        if let Some(at) = find_word(text, from, last, written) {
+            word.span = Some((at, at + written.len()));
+            from = at + written.len();
+        }
+    }
+    Some(input)
+}
+
+/// The items of a value as the shell sees them inside the pipeline's double quotes: a `\`
+/// before a line break joins the lines, a lone `\` separates nothing.
+pub(super) fn shell_words(value: &str) -> impl Iterator<Item = &str> + '_ {
+    // A continuation inside a word (`a\` + newline + `b`) makes one word the source does not
+    // hold as is; it is split here on the line break and never found, so never edited.
+    value
+        .split(|c: char| c.is_whitespace())
+        .filter(|word| !word.is_empty() && *word != "\\")
+}
+
+/// The first place at or after `from` and before `end` where `word` is written as a whole
+/// word (not inside a longer one).
+fn find_word(text: &str, mut from: usize, end: usize, word: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let boundary = |byte: Option<&u8>| {
+        byte.is_none_or(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b':'))
+    };
+    while from < end {
+        let found = from + text.get(from..end)?.find(word)?;
+        let after = found + word.len();
+        let before_ok = found == 0 || boundary(bytes.get(found - 1));
+        let after_ok = boundary(bytes.get(after)) || bytes.get(after) == Some(&b'\\');
+        if before_ok && after_ok {
+            return Some(found);
+        }
+        from = found + 1;
+        while from < end && !text.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    None
+}
+
+/// Give removal `index` the first free word that is its item.
+fn claim(inputs: &mut [Input], index: usize, removal: &PinRemoval) -> Result<(), String> {
+    let mut refusal = None;
+    for input in inputs.iter_mut().filter(|i| i.replaces == removal.replaces) {
+        let Some(word) = input
+            .words
+            .iter_mut()
+            .find(|w| w.claimed_by.is_none() && w.resolved == removal.item)
+        else {
+            continue;
+        };
+        if let Some(why) = &input.refused {
+            refusal.get_or_insert_with(|| why.clone());
+            continue;
+        }
+        if word.span.is_none() {
+            refusal.get_or_insert_with(|| {
+                format!(
+                    "`{}` is not written as is (a variable, an escape or a line continuation inside it); edit it by hand",
+                    removal.item
+                )
+            });
+            continue;
+        }
+        word.claimed_by = Some(index);
+        return Ok(());
+    }
+    Err(refusal.unwrap_or_else(|| {
+        format!(
+            "`{}` is not in the step's `{}`",
+            removal.item,
+            if removal.replaces { "replaces" } else { "deps" }
+        )
+    }))
+}
+
+/// `go/bump` without `deps` but with `replaces` does not run (or fails): the first `deps`
+/// item removed stays while a `replaces` item does.
+fn keep_one_dependency(inputs: &mut [Input], held: &mut Vec<HeldRemoval>) {
+    let replaces_left = inputs
+        .iter()
+        .filter(|i| i.replaces)
+        .any(|i| i.words.iter().any(|w| w.claimed_by.is_none()));
+    let dependencies = || inputs.iter().filter(|i| !i.replaces);
+    let none_left = dependencies().all(|i| i.words.iter().all(|w| w.claimed_by.is_some()));
+    if !replaces_left || !none_left || dependencies().all(|i| i.words.is_empty()) {
+        return;
+    }
+    if let Some(word) = inputs
+        .iter_mut()
+        .filter(|i| !i.replaces)
+        .flat_map(|i| i.words.iter_mut())
+        .next()
+        && let Some(index) = word.claimed_by.take()
+    {
+        held.push(HeldRemoval {
+            index,
+            reason: "`go/bump` needs `deps` while `replaces` remain: one item stays".into(),
+        });
+    }
+}
+
+/// A replacement of `text[start..end]`.
+#[derive(Debug)]
+struct Splice {
+    start: usize,
+    end: usize,
+    with: String,
+}
+
+/// The text with `splices` made, in one pass (a step may lose thousands of words).
+fn apply(path: &Path, text: &str, mut splices: Vec<Splice>) -> Result<String, MelangeEditError> {
+    splices.sort_by_key(|s| (s.start, s.end));
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for splice in splices {
+        if splice.start < at || splice.end < splice.start {
+            return Err(edit_error(
+                path,
+                "two pin removals overlap; edit them by hand",
+            ));
+        }
+        out.push_str(&text[at..splice.start]);
+        out.push_str(&splice.with);
+        at = splice.end;
+    }
+    out.push_str(&text[at..]);
+    Ok(out)
+}
+
+/// The splices that take the claimed words out of an input that keeps others: each changed
+/// line is rewritten whole (a line left with nothing goes), and a `\` that ends the value
+/// continuing nothing is closed.
+fn word_splices(text: &str, input: &Input) -> Vec<Splice> {
+    // The value's lines, each with its words (relative spans, claimed or not).
+    let mut lines: Vec<(usize, usize, Vec<(usize, usize, bool)>)> = Vec::new();
+    let mut cursor = input.start;
+    while cursor < input.end {
+        let next = line_end(text, cursor);
+        lines.push((cursor, next, Vec::new()));
+        cursor = next;
+    }
+    for word in &input.words {
+        let Some((start, end)) = word.span else {
+            continue;
+        };
+        let at = lines.partition_point(|(_, line_end, _)| *line_end <= start);
+        if let Some((line_start, _, words)) = lines.get_mut(at) {
+            words.push((
+                start - *line_start,
+                end - *line_start,
+                word.claimed_by.is_some(),
+            ));
+        }
+    }
+    // The new content of each line (`None`: the line goes), newline kept apart.
+    let mut new: Vec<Option<String>> = Vec::with_capacity(lines.len());
+    let mut changed = vec![false; lines.len()];
+    for (index, (start, end, words)) in lines.iter().enumerate() {
+        let line = &text[*start..*end];
+        let content = line.trim_end_matches(['\n', '\r']);
+        if words.iter().any(|w| w.2) {
+            changed[index] = true;
+            new.push(rewrite_line(content, words, index == 0));
+        } else {
+            new.push(Some(content.to_string()));
+        }
+    }
+    // A quoted value keeps its quotes beside its words: an opening quote left alone on the
+    // key's line takes the next line's words up, a closing one alone on its line goes down
+    // to the end of the line above.
+    let quote = |line: &str| matches!(line.trim(), "\"" | "'");
+    let kept_after =
+        |new: &[Option<String>], from: usize| (from..new.len()).find(|&i| new[i].is_some());
+    if changed.first() == Some(&true)
+        && let Some(key_line) = new[0].clone()
+        && key_line.trim_end().ends_with(['"', '\''])
+        && key_line
+            .trim_end()
+            .rsplit_once(':')
+            .is_some_and(|(_, rest)| quote(rest))
+        && let Some(next) = kept_after(&new, 1)
+    {
+        let below = new[next].clone().unwrap_or_default();
+        new[0] = Some(format!("{}{}", key_line.trim_end(), below.trim_start()));
+        new[next] = None;
+        changed[next] = true;
+    }
+    for index in 1..new.len() {
+        if !changed[index] || !new[index].as_deref().is_some_and(quote) {
+            continue;
+        }
+        let Some(above) = (0..index).rev().find(|&i| new[i].is_some()) else {
+            continue;
+        };
+        let line = new[above].clone().unwrap_or_default();
+        if line.trim_end().ends_with('\\') {
+            continue;
+        }
+        let closing = new[index].as_deref().unwrap_or_default().trim().to_string();
+        new[above] = Some(format!("{}{closing}", line.trim_end()));
+        changed[above] = true;
+        new[index] = None;
+    }
+    // A `\` now ending the value continues nothing (unless the user's value ended so).
+    let continues = |line: &str| {
+        let trimmed = line.trim_end();
+        trimmed.ends_with('\\') && !trimmed.ends_with("\\\\")
+    };
+    let original_last = lines
+        .iter()
+        .rev()
+        .map(|(s, e, _)| text[*s..*e].trim_end_matches(['\n', '\r']))
+        .find(|l| !l.trim().is_empty());
+    if let Some(last) = (0..new.len())
+        .rev()
+        .find(|&i| new[i].as_deref().is_some_and(|l| !l.trim().is_empty()))
+    {
+        let line = new[last].clone().unwrap_or_default();
+        if continues(&line) && !original_last.is_some_and(continues) {
+            let kept = line.trim_end();
+            new[last] = Some(kept[..kept.len() - 1].trim_end().to_string());
+            changed[last] = true;
+        }
+    }
+    let mut splices = Vec::new();
+    for (index, (start, end, _)) in lines.iter().enumerate() {
+        if !changed[index] {
+            continue;
+        }
+        let line = &text[*start..*end];
+        let content_end = start + line.trim_end_matches(['\n', '\r']).len();
+        match &new[index] {
+            Some(content) => splices.push(Splice {
+                start: *start,
+                end: content_end,
+                with: content.clone(),
+            }),
+            None => splices.push(Splice {
+                start: *start,
+                end: *end,
+                with: String::new(),
+            }),
+        }
+    }
+    splices
+}
+
+/// One line of a value without its claimed words (`None`: nothing is left of it). `words`:
+/// the line's words in order, relative spans, claimed or not.
+fn rewrite_line(line: &str, words: &[(usize, usize, bool)], key_line: bool) -> Option<String> {
+    let mut residue = String::new();
+    let mut at = 0;
+    for (start, end, _) in words {
+        residue.push_str(&line[at..*start]);
+        at = *end;
+    }
+    residue.push_str(&line[at..]);
+    if !key_line && words.iter().all(|w| w.2) && matches!(residue.trim(), "" | "\\") {
+        return None;
+    }
+    let blanks_before = |s: &str| s.len() - s.trim_end_matches([' ', '\t']).len();
+    let blanks_after = |s: &str| s.len() - s.trim_start_matches([' ', '\t']).len();
+    let mut cuts: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        if !words[i].2 {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j + 1 < words.len() && words[j + 1].2 {
+            j += 1;
+        }
+        let (start, end) = (words[i].0, words[j].1);
+        if j + 1 < words.len() {
+            // Up to the next word kept.
+            cuts.push((start, words[j + 1].0));
+        } else if i > 0 {
+            // From the word kept before.
+            cuts.push((words[i - 1].1, end));
+        } else {
+            let before = &line[..start];
+            if before.trim().is_empty() {
+                // The indentation stays (a quoted value's next line needs it).
+                cuts.push((start, end + blanks_after(&line[end..])));
+            } else {
+                // `key: word` or `key: word \` with the rest below: the key keeps them alone.
+                let rest = line[end..].trim();
+                let stop = if rest == "\\" && before.trim_end().ends_with(':') {
+                    line.trim_end().len()
+                } else {
+                    end
+                };
+                cuts.push((start - blanks_before(before), stop));
+            }
+        }
+        i = j + 1;
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut at = 0;
+    for (start, end) in cuts {
+        out.push_str(&line[at..start]);
+        at = end;
+    }
+    out.push_str(&line[at..]);
+    Some(out)
+}
+
+/// The edited text must read as the old one less the removed pins: the same version and
+/// patches, the same steps but the ones that went, and each bump step's items less those
+/// removed.
+fn read_back(
+    path: &Path,
+    package: &MelangePackage,
+    new: &str,
+    removed: &BTreeMap<usize, Vec<(String, bool)>>,
+    gone_steps: &BTreeSet<usize>,
+    options: &MelangeOptions,
+) -> Result<(), MelangeEditError> {
+    let refused = |what: String| {
+        edit_error(
+            path,
+            format!("removing the pins would change more than them ({what}); nothing was changed"),
+        )
+    };
+    let after = parse_package(path, new, options)
+        .map_err(|error| edit_error(path, format!("the edited file does not read: {error}")))?;
+    if after.version.value != package.version.value {
+        return Err(refused("the version".into()));
+    }
+    let patches = |p: &MelangePackage| -> Vec<String> {
+        p.patches.iter().map(|e| e.workspace_path.clone()).collect()
+    };
+    if patches(&after) != patches(package) {
+        return Err(refused("the patches".into()));
+    }
+    // Every step as a shape: what it uses or runs; the steps that went are left out.
+    let shape =
+        |p: &MelangePackage, skip: &BTreeSet<usize>| -> Vec<(Option<String>, Option<String>)> {
+            p.steps()
+                .filter(|s| !skip.contains(&s.position.line))
+                .map(|s| {
+                    (
+                        s.uses.as_ref().map(|u| u.value.clone()),
+                        s.runs.as_ref().map(|r| r.value.clone()),
+                    )
+                })
+                .collect()
+        };
+    if shape(&after, &BTreeSet::new()) != shape(package, gone_steps) {
+        return Err(refused("the steps".into()));
+    }
+    let before_at = package.at(&package.version.value)?;
+    let after_at = after.at(&after.version.value)?;
+    let line_of = |id: &super::StepId| {
+        package
+            .steps()
+            .find(|s| &s.id == id)
+            .map_or(0, |s| s.position.line)
+    };
+    type Shape = (BumpTool, Vec<String>, Vec<String>, String);
+    let sorted = |mut items: Vec<String>| {
+        items.sort();
+        items
+    };
+    let mut expected: Vec<Shape> = Vec::new();
+    for bump in &before_at.bumps {
+        let line = line_of(&bump.step);
+        if gone_steps.contains(&line) {
+            continue;
+        }
+        let mut dependencies = bump.dependencies.clone();
+        let mut replaces = bump.replaces.clone();
+        for (item, in_replaces) in removed.get(&line).into_iter().flatten() {
+            let list = if *in_replaces {
+                &mut replaces
+            } else {
+                &mut dependencies
+            };
+            if let Some(at) = list.iter().position(|i| i == item) {
+                list.remove(at);
+            }
+        }
+        expected.push((
+            bump.tool,
+            sorted(dependencies),
+            sorted(replaces),
+            bump.modroot.clone(),
+        ));
+    }
+    let found: Vec<Shape> = after_at
+        .bumps
+        .iter()
+        .map(|bump| {
+            (
+                bump.tool,
+                sorted(bump.dependencies.clone()),
+                sorted(bump.replaces.clone()),
+                bump.modroot.clone(),
+            )
+        })
+        .collect();
+    if expected != found {
+        return Err(refused("the bump steps' other items".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
