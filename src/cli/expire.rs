@@ -6,7 +6,8 @@
 //! plan is committed as one all-or-nothing change set, or, with `--dry-run`, its diff is
 //! printed to stdout. A package whose conflicts keep the version exits 3 after the others are
 //! done. JSON output is one object per package: expired, shrunk, refreshed, unchanged,
-//! conflicts and the version move.
+//! conflicts and the version move, and a melange package's dropped Go pins (`expired_pins`,
+//! and `held_pins` for those that stay).
 
 use std::process::ExitCode;
 
@@ -177,6 +178,22 @@ fn render(plans: &[ExpirePlan]) -> String {
                 gone.file, gone.reason, gone.evidence
             ));
         }
+        for pin in &plan.expired_pins {
+            text.push_str(&format!(
+                "  expired    {} in {}  (dependency-superseded: {})\n",
+                pin_item(&pin.module, pin.replaced_by.as_deref(), &pin.version),
+                pin.step,
+                pin.evidence
+            ));
+        }
+        for pin in &plan.held_pins {
+            text.push_str(&format!(
+                "  kept       {} in {}  (expired, but {})\n",
+                pin_item(&pin.module, pin.replaced_by.as_deref(), &pin.version),
+                pin.step,
+                pin.detail
+            ));
+        }
         for (word, files) in [
             ("shrunk", &plan.shrunk),
             ("refreshed", &plan.refreshed),
@@ -205,4 +222,12 @@ fn render(plans: &[ExpirePlan]) -> String {
         }
     }
     text
+}
+
+/// A pinned module as its step writes it: `module@version`, `old=new@version` for a replace.
+pub(super) fn pin_item(module: &str, replaced_by: Option<&str>, version: &str) -> String {
+    match replaced_by {
+        Some(new) => format!("{module}={new}@{version}"),
+        None => format!("{module}@{version}"),
+    }
 }

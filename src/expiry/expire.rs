@@ -17,6 +17,9 @@
 //! where it is (and then nothing changes at all, since the other patches would no longer match
 //! the pinned version) unless `allow_conflicts` is set.
 //!
+//! A melange package's Go bump pins that R already satisfies (`check`'s `pins`, verdict
+//! `expired`) leave their steps in the same edit of the package file (`pins::expire`).
+//!
 //! The plan carries one [`ChangeSet`]: patch rewrites, then removals, then the manifest, so the
 //! manifest (the commit point of the series) changes last. The caller commits it or, for
 //! `--dry-run`, shows its diff.
@@ -26,6 +29,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use super::detector::dependency_superseded::{self, DependencyShrink};
+use super::pins::{ExpiredPin, HeldPin};
 use super::{
     CheckError, CheckOptions, Detector, EvidenceResult, PatchCheck, Verdict, check_package,
     conflicts_only_by_a_move,
@@ -101,6 +105,13 @@ pub struct ExpirePlan {
     /// Patches found already upstream only in series order: left in place (check them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub already_upstream: Vec<String>,
+    /// Go module pins of a melange package's bump steps that R already satisfies: dropped
+    /// from their steps (`pins::expire`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expired_pins: Vec<ExpiredPin>,
+    /// Pins found expired that stay, with why (not editable in place, …).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held_pins: Vec<HeldPin>,
     #[serde(skip)]
     pub changes: ChangeSet,
 }
@@ -197,6 +208,8 @@ pub fn plan_expire(
         conflicts,
         needs_refresh,
         already_upstream: Vec::new(),
+        expired_pins: Vec::new(),
+        held_pins: Vec::new(),
         changes: ChangeSet::new(package, "expire"),
     };
     let mut writes = Vec::new();
@@ -242,6 +255,11 @@ pub fn plan_expire(
     }
 
     let mut edit = ManifestEdit::open(&package.manifest_path).map_err(RefreshError::from)?;
+    // The pins first: `check` gave their lines in the file as read.
+    let pins = super::pins::expire(&mut edit, &check.pins, release, &options.date)
+        .map_err(RefreshError::from)?;
+    plan.expired_pins = pins.expired_pins;
+    plan.held_pins = pins.held_pins;
     for (patch, before, bytes) in writes {
         plan.changes
             .write(&package.dir.join(&patch.file), Some(before), bytes);

@@ -9,6 +9,8 @@
 //! no go.mod where the step runs — a pin R has nothing to say about is never a silent expiry.
 //! Other packages have no pins. `check` reports them; `expire` does not yet drop them.
 
+use std::collections::{BTreeMap, HashMap};
+
 use serde::Serialize;
 
 use super::detector::dependency_superseded::describe;
@@ -17,9 +19,11 @@ use super::{DependencyCheck, Detector, Evidence, EvidenceResult, Verdict};
 use crate::dependency::bump::{self, BumpedModule};
 use crate::dependency::{DependencyOptions, Outcome};
 use crate::native::NativeOrigin;
+use crate::native::melange::pins::PinRemoval;
 use crate::native::melange::{BumpTool, MelangePackage};
 use crate::upstream::release_tree::{Entry, ReleaseTree};
 use crate::workspace::Package;
+use crate::workspace::edit::{EditError, ManifestEdit};
 
 /// The verdict of one pinned module against R.
 #[derive(Debug, Clone, Serialize)]
@@ -45,6 +49,13 @@ pub struct PinCheck {
     /// How R stands to the module, with R's version, file and line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dependency: Option<DependencyCheck>,
+    /// The item is one of the step's `replaces` (not its `deps`).
+    #[serde(skip)]
+    pub in_replaces: bool,
+    /// Which copy of the step it is: the index of the step among the package's Go bump steps
+    /// at its version (a ranged subpackage repeats a step of the file once per item).
+    #[serde(skip)]
+    pub copy: usize,
 }
 
 /// One Go bump step of the package at its current version: the tool, the step's line, the
@@ -175,6 +186,17 @@ impl PinCheck {
     pub fn step(&self) -> String {
         step_label(&self.tool, self.line)
     }
+
+    /// The item as the step writes it: `module@version` in `deps`, `old=new@version` in
+    /// `replaces`.
+    pub fn item(&self) -> String {
+        if self.in_replaces {
+            let new = self.replaced_by.as_deref().unwrap_or(&self.module);
+            format!("{}={new}@{}", self.module, self.version)
+        } else {
+            format!("{}@{}", self.module, self.version)
+        }
+    }
 }
 
 /// The go.mod paths R must provide for the package's pins (a tarball release is extracted
@@ -199,8 +221,10 @@ pub fn check(package: &Package, tree: &ReleaseTree) -> Vec<PinCheck> {
         .unwrap_or_default();
     let options = DependencyOptions::default();
     let mut pins = Vec::new();
-    for step in go_steps(package) {
+    for (copy, step) in go_steps(package).into_iter().enumerate() {
         let manifests = step.manifests.join(" ");
+        // `bump::parse` gives the `deps` items first, then the `replaces` ones.
+        let dependency_count = step.deps.split_whitespace().count();
         let pin = |module: &BumpedModule| PinCheck {
             tool: step.tool.to_string(),
             file: file.clone(),
@@ -213,6 +237,8 @@ pub fn check(package: &Package, tree: &ReleaseTree) -> Vec<PinCheck> {
             reason: None,
             evidence: Vec::new(),
             dependency: None,
+            in_replaces: false,
+            copy,
         };
         let modules = match bump::parse(&step.deps, &step.replaces) {
             Ok(modules) => modules,
@@ -250,6 +276,7 @@ pub fn check(package: &Package, tree: &ReleaseTree) -> Vec<PinCheck> {
         }
         for (index, module) in modules.iter().enumerate() {
             let mut checked = pin(module);
+            checked.in_replaces = index >= dependency_count;
             let outcomes: Vec<&Outcome> = judgements
                 .iter()
                 .filter_map(|j| j.dependencies.iter().find(|d| d.change == index))
@@ -306,6 +333,169 @@ fn judge_pin(pin: &mut PinCheck, module: &BumpedModule, outcome: &Outcome, manif
     pin.reason = (verdict == Verdict::Expired).then_some(Detector::DependencySuperseded);
     pin.evidence = vec![evidence(Detector::DependencySuperseded, result, detail)];
     pin.dependency = Some(dependency);
+}
+
+/// A pin `expire` (or `upgrade`) drops from its step, with the evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExpiredPin {
+    /// The step, as `check` names it: `go/bump (line 13)`.
+    pub step: String,
+    pub module: String,
+    pub version: String,
+    /// For a `replaces` item: the module it pointed `module` at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<String>,
+    /// The version R declares (after its own `replace`s).
+    pub release_version: String,
+    /// The `dependency-superseded` finding: R's version, file and line.
+    pub evidence: String,
+}
+
+/// A pin `check` found expired that stays in its step, with why.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeldPin {
+    pub step: String,
+    pub module: String,
+    pub version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<String>,
+    pub detail: String,
+}
+
+/// What dropping the expired pins of a package did (the keys of `expire`'s and `upgrade`'s
+/// JSON).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PinExpiry {
+    /// The pins dropped from their steps.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expired_pins: Vec<ExpiredPin>,
+    /// The pins found expired that stay, with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held_pins: Vec<HeldPin>,
+}
+
+impl PinExpiry {
+    /// No pin dropped or held.
+    pub fn is_empty(&self) -> bool {
+        self.expired_pins.is_empty() && self.held_pins.is_empty()
+    }
+}
+
+/// Drop from the package file being edited every pin of `pins` (judged against `release`)
+/// that is expired: its item leaves the step, the step goes when no pin is left, and a
+/// comment above the step records what went and why (`date`, when given, ends it). Pins that
+/// are `needed` or `unknown` stay; an expired pin that cannot be removed in place stays too
+/// and is listed in [`PinExpiry::held`]. The first edit of `edit` (the pins' lines are the
+/// file's as read); nothing for a package without pins.
+pub fn expire(
+    edit: &mut ManifestEdit,
+    pins: &[PinCheck],
+    release: &str,
+    date: &str,
+) -> Result<PinExpiry, EditError> {
+    let mut expiry = PinExpiry::default();
+    // A step of the file may be judged once per copy (a ranged subpackage): its item goes only
+    // when every copy found it expired. Copies by line, each with its items in order.
+    let mut by_line: BTreeMap<usize, BTreeMap<usize, Vec<&PinCheck>>> = BTreeMap::new();
+    for pin in pins.iter().filter(|p| !p.module.is_empty()) {
+        by_line
+            .entry(pin.line)
+            .or_default()
+            .entry(pin.copy)
+            .or_default()
+            .push(pin);
+    }
+    let mut candidates: Vec<&PinCheck> = Vec::new();
+    for copies in by_line.values() {
+        let longest = copies.values().map(Vec::len).max().unwrap_or(0);
+        for ordinal in 0..longest {
+            let at: Vec<Option<&&PinCheck>> = copies.values().map(|c| c.get(ordinal)).collect();
+            let Some(first) = at.iter().flatten().find(|p| p.verdict == Verdict::Expired) else {
+                continue;
+            };
+            let everywhere = at.iter().all(|p| {
+                p.is_some_and(|p| {
+                    p.verdict == Verdict::Expired
+                        && p.in_replaces == first.in_replaces
+                        && p.item() == first.item()
+                })
+            });
+            if everywhere {
+                candidates.push(first);
+            } else {
+                expiry.held_pins.push(held(
+                    first,
+                    "the step runs once per item of a `range`, and not every run has the pin expired"
+                        .into(),
+                ));
+            }
+        }
+    }
+    let removals: Vec<PinRemoval> = candidates
+        .iter()
+        .map(|pin| PinRemoval {
+            line: pin.line,
+            item: pin.item(),
+            replaces: pin.in_replaces,
+            note: note(pin, release, date),
+        })
+        .collect();
+    let kept = edit.remove_pins(&removals)?;
+    let kept: HashMap<usize, String> = kept.into_iter().map(|h| (h.index, h.reason)).collect();
+    for (index, pin) in candidates.into_iter().enumerate() {
+        match kept.get(&index) {
+            Some(reason) => expiry.held_pins.push(held(pin, reason.clone())),
+            None => expiry.expired_pins.push(ExpiredPin {
+                step: pin.step(),
+                module: pin.module.clone(),
+                version: pin.version.clone(),
+                replaced_by: pin.replaced_by.clone(),
+                release_version: pin
+                    .dependency
+                    .as_ref()
+                    .and_then(|d| d.release.as_ref())
+                    .map(|r| r.version.clone())
+                    .unwrap_or_default(),
+                evidence: proof(pin),
+            }),
+        }
+    }
+    Ok(expiry)
+}
+
+fn held(pin: &PinCheck, detail: String) -> HeldPin {
+    HeldPin {
+        step: pin.step(),
+        module: pin.module.clone(),
+        version: pin.version.clone(),
+        replaced_by: pin.replaced_by.clone(),
+        detail,
+    }
+}
+
+/// The finding that proves the pin expired.
+fn proof(pin: &PinCheck) -> String {
+    pin.evidence
+        .iter()
+        .find(|e| e.result == EvidenceResult::Proves)
+        .map(|e| e.detail.clone())
+        .unwrap_or_default()
+}
+
+/// The comment a dropped pin leaves in the package file.
+fn note(pin: &PinCheck, release: &str, date: &str) -> String {
+    let mut note = format!(
+        "mindelta expire: dropped {} from {} (upstream {release}, {}: {})",
+        pin.item(),
+        pin.tool,
+        Detector::DependencySuperseded,
+        proof(pin)
+    );
+    if !date.is_empty() {
+        note.push(' ');
+        note.push_str(date);
+    }
+    note
 }
 
 #[cfg(test)]
