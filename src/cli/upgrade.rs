@@ -180,5 +180,23 @@ fn render(report: &UpgradeReport) -> String {
             step.file
         ));
     }
+    for pin in &report.pins.expired_pins {
+        text.push_str(&format!(
+            "  {:<12}  {} in {}  (dependency-superseded: {})\n",
+            "expired",
+            super::expire::pin_item(&pin.module, pin.replaced_by.as_deref(), &pin.version),
+            pin.step,
+            pin.evidence
+        ));
+    }
+    for pin in &report.pins.held_pins {
+        text.push_str(&format!(
+            "  {:<12}  {} in {}  (expired, but {})\n",
+            "kept",
+            super::expire::pin_item(&pin.module, pin.replaced_by.as_deref(), &pin.version),
+            pin.step,
+            pin.detail
+        ));
+    }
     text
 }

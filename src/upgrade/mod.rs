@@ -164,6 +164,10 @@ pub struct UpgradeReport {
     pub patches: Vec<Step>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop: Option<StopReport>,
+    /// Go module pins of a melange package that R already satisfies, dropped from their
+    /// bump steps (`expiry::pins::expire`), and those found expired that stay.
+    #[serde(flatten)]
+    pub pins: crate::expiry::pins::PinExpiry,
     /// The package's edit, when the run finished (commit it, or show its diff).
     #[serde(skip)]
     pub changes: Option<ChangeSet>,
@@ -474,7 +478,7 @@ fn walk(
         base.refresh(patch, &exact);
         state.steps.push(step);
     }
-    finish(package, fetcher, series, state, &carried)
+    finish(package, fetcher, series, state, &carried, &new_tree)
 }
 
 fn with_bytes(patch: &SeriesPatch, bytes: Vec<u8>) -> SeriesPatch {
@@ -571,6 +575,7 @@ fn stop(
             tree,
             files,
         }),
+        pins: Default::default(),
         changes: None,
     })
 }
@@ -731,10 +736,13 @@ fn finish(
     series: &[SeriesPatch],
     state: UpgradeState,
     carried: &HashMap<usize, Vec<u8>>,
+    tree: &crate::upstream::release_tree::ReleaseTree,
 ) -> Result<UpgradeReport, UpgradeError> {
     let release = state.release.clone();
     let mut changes = ChangeSet::new(package, "upgrade");
     let mut edit = ManifestEdit::open(&package.manifest_path)?;
+    let pins = crate::expiry::pins::check(package, tree);
+    let pins = crate::expiry::pins::expire(&mut edit, &pins, &release, &state.date)?;
     let mut records = Vec::new();
     for (index, (patch, step)) in series.iter().zip(&state.steps).enumerate() {
         let path = package.dir.join(&patch.file);
@@ -784,6 +792,7 @@ fn finish(
         status: if held { Status::Held } else { Status::Finished },
         patches: state.steps,
         stop: None,
+        pins,
         changes: Some(changes),
     })
 }
