@@ -8,6 +8,7 @@ mod archives;
 mod config;
 mod dependencies;
 mod gate;
+mod go_pins;
 mod merge;
 mod native;
 mod patches;

@@ -379,6 +379,57 @@ fn a_killed_expire_in_a_melange_repository_leaves_the_old_or_the_new_state() {
 }
 
 #[test]
+fn a_killed_expire_that_drops_go_pins_leaves_the_old_or_the_new_state() {
+    let temp = tempfile::tempdir().unwrap();
+    let upstream = support::git::GitRepo::new(temp.path().join("upstream"));
+    let go_mod = |crypto: &str| {
+        format!("module example.com/demo\n\ngo 1.22\n\nrequire golang.org/x/crypto {crypto}\n")
+    };
+    upstream
+        .write("x", "a\n")
+        .write("go.mod", go_mod("v0.21.0"));
+    upstream.commit("1.0");
+    upstream.tag("v1.0");
+    upstream
+        .write("x", "b\n")
+        .write("go.mod", go_mod("v0.32.0"));
+    upstream.commit("1.1");
+    upstream.tag("v1.1");
+    let url = upstream.path().display().to_string();
+    let bump = "  # CVE-2024-45337\n  - uses: go/bump\n    with:\n      deps: golang.org/x/crypto@v0.31.0\n";
+    let make = |root: &Path| {
+        fs::create_dir_all(root.join("demo")).unwrap();
+        fs::write(
+            root.join("demo.yaml"),
+            format!(
+                "package:\n  name: demo\n  version: 1.0\n  epoch: 2\npipeline:\n  - uses: git-checkout\n    with:\n      repository: {url}\n      tag: v${{{{package.version}}}}\n  - uses: patch\n    with:\n      patches: fix.patch\n{bump}  - runs: go build\n"
+            ),
+        )
+        .unwrap();
+        fs::write(
+            root.join("demo/fix.patch"),
+            "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n",
+        )
+        .unwrap();
+        root.to_path_buf()
+    };
+    killed_expire(
+        temp.path(),
+        &make,
+        &|root| root.join(".mindelta/journal/demo.json"),
+        &["expire", "demo", "--release", "1.1"],
+        "demo",
+    );
+    // The new state is the one without the pin's step.
+    let expired = fs::read_to_string(temp.path().join("reference/demo.yaml")).unwrap();
+    assert!(!expired.contains(bump), "{expired}");
+    assert!(
+        expired.contains("  # mindelta expire: dropped golang.org/x/crypto@v0.31.0 from go/bump"),
+        "{expired}"
+    );
+}
+
+#[test]
 fn a_killed_expire_in_a_debian_tree_leaves_the_old_or_the_new_state() {
     let temp = tempfile::tempdir().unwrap();
     let make = |folder: &Path| {
