@@ -7,7 +7,10 @@
 //! (reason `dependency-superseded`) when R declares the module at that version or newer,
 //! `needed` when R declares it older, `unknown` when R does not declare it, redirects it, or has
 //! no go.mod where the step runs — a pin R has nothing to say about is never a silent expiry.
-//! Other packages have no pins. `check` reports them; `expire` does not yet drop them.
+//! Other packages have no pins. `check` reports them; [`expire`] (called by `expire` and by
+//! `upgrade`, in their one edit of the package file) drops every expired one from its step —
+//! a pin R already meets is at best a no-op for gobump, at worst a refused bump — and lists
+//! the ones that cannot be removed in place (`docs/dependencies.md`, "`go/bump`").
 
 use std::collections::{BTreeMap, HashMap};
 
