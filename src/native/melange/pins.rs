@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::edit::{MelangeEditError, edit_error, indent_of, line_end, line_start, step_range};
-use super::model::{Action, BumpTool, MelangePackage, Step};
+use super::model::{Action, Bump, BumpTool, MelangePackage, Step, StepId};
 use super::raw::WithValue;
 use super::substitution::Substitution;
 use super::{MelangeOptions, parse_package};
@@ -436,40 +436,59 @@ fn apply(path: &Path, text: &str, mut splices: Vec<Splice>) -> Result<String, Me
     Ok(out)
 }
 
+/// A word on one line of a value: its bytes relative to the line, and whether it goes.
+#[derive(Debug, Clone, Copy)]
+struct LineWord {
+    start: usize,
+    end: usize,
+    claimed: bool,
+}
+
+/// One line of a value: its bytes in the file (newline included) and its words.
+#[derive(Debug)]
+struct ValueLine {
+    start: usize,
+    end: usize,
+    words: Vec<LineWord>,
+}
+
 /// The splices that take the claimed words out of an input that keeps others: each changed
 /// line is rewritten whole (a line left with nothing goes), and a `\` that ends the value
 /// continuing nothing is closed.
 fn word_splices(text: &str, input: &Input) -> Vec<Splice> {
     // The value's lines, each with its words (relative spans, claimed or not).
-    let mut lines: Vec<(usize, usize, Vec<(usize, usize, bool)>)> = Vec::new();
+    let mut lines: Vec<ValueLine> = Vec::new();
     let mut cursor = input.start;
     while cursor < input.end {
         let next = line_end(text, cursor);
-        lines.push((cursor, next, Vec::new()));
+        lines.push(ValueLine {
+            start: cursor,
+            end: next,
+            words: Vec::new(),
+        });
         cursor = next;
     }
     for word in &input.words {
         let Some((start, end)) = word.span else {
             continue;
         };
-        let at = lines.partition_point(|(_, line_end, _)| *line_end <= start);
-        if let Some((line_start, _, words)) = lines.get_mut(at) {
-            words.push((
-                start - *line_start,
-                end - *line_start,
-                word.claimed_by.is_some(),
-            ));
+        let at = lines.partition_point(|line| line.end <= start);
+        if let Some(line) = lines.get_mut(at) {
+            line.words.push(LineWord {
+                start: start - line.start,
+                end: end - line.start,
+                claimed: word.claimed_by.is_some(),
+            });
         }
     }
     // The new content of each line (`None`: the line goes), newline kept apart.
     let mut new: Vec<Option<String>> = Vec::with_capacity(lines.len());
     let mut changed = vec![false; lines.len()];
-    for (index, (start, end, words)) in lines.iter().enumerate() {
-        let line = &text[*start..*end];
-        let content = line.trim_end_matches(['\n', '\r']);
-        if words.iter().any(|w| w.2) {
+    for (index, line) in lines.iter().enumerate() {
+        let content = text[line.start..line.end].trim_end_matches(['\n', '\r']);
+        if line.words.iter().any(|w| w.claimed) {
             changed[index] = true;
-            new.push(rewrite_line(content, words, index == 0));
+            new.push(rewrite_line(content, &line.words, index == 0));
         } else {
             new.push(Some(content.to_string()));
         }
@@ -518,7 +537,7 @@ fn word_splices(text: &str, input: &Input) -> Vec<Splice> {
     let original_last = lines
         .iter()
         .rev()
-        .map(|(s, e, _)| text[*s..*e].trim_end_matches(['\n', '\r']))
+        .map(|line| text[line.start..line.end].trim_end_matches(['\n', '\r']))
         .find(|l| !l.trim().is_empty());
     if let Some(last) = (0..new.len())
         .rev()
@@ -532,21 +551,23 @@ fn word_splices(text: &str, input: &Input) -> Vec<Splice> {
         }
     }
     let mut splices = Vec::new();
-    for (index, (start, end, _)) in lines.iter().enumerate() {
+    for (index, line) in lines.iter().enumerate() {
         if !changed[index] {
             continue;
         }
-        let line = &text[*start..*end];
-        let content_end = start + line.trim_end_matches(['\n', '\r']).len();
+        let content_end = line.start
+            + text[line.start..line.end]
+                .trim_end_matches(['\n', '\r'])
+                .len();
         match &new[index] {
             Some(content) => splices.push(Splice {
-                start: *start,
+                start: line.start,
                 end: content_end,
                 with: content.clone(),
             }),
             None => splices.push(Splice {
-                start: *start,
-                end: *end,
+                start: line.start,
+                end: line.end,
                 with: String::new(),
             }),
         }
@@ -555,16 +576,16 @@ fn word_splices(text: &str, input: &Input) -> Vec<Splice> {
 }
 
 /// One line of a value without its claimed words (`None`: nothing is left of it). `words`:
-/// the line's words in order, relative spans, claimed or not.
-fn rewrite_line(line: &str, words: &[(usize, usize, bool)], key_line: bool) -> Option<String> {
+/// the line's words in order, claimed or not.
+fn rewrite_line(line: &str, words: &[LineWord], key_line: bool) -> Option<String> {
     let mut residue = String::new();
     let mut at = 0;
-    for (start, end, _) in words {
-        residue.push_str(&line[at..*start]);
-        at = *end;
+    for word in words {
+        residue.push_str(&line[at..word.start]);
+        at = word.end;
     }
     residue.push_str(&line[at..]);
-    if !key_line && words.iter().all(|w| w.2) && matches!(residue.trim(), "" | "\\") {
+    if !key_line && words.iter().all(|w| w.claimed) && matches!(residue.trim(), "" | "\\") {
         return None;
     }
     let blanks_before = |s: &str| s.len() - s.trim_end_matches([' ', '\t']).len();
@@ -572,21 +593,21 @@ fn rewrite_line(line: &str, words: &[(usize, usize, bool)], key_line: bool) -> O
     let mut cuts: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
     while i < words.len() {
-        if !words[i].2 {
+        if !words[i].claimed {
             i += 1;
             continue;
         }
         let mut j = i;
-        while j + 1 < words.len() && words[j + 1].2 {
+        while j + 1 < words.len() && words[j + 1].claimed {
             j += 1;
         }
-        let (start, end) = (words[i].0, words[j].1);
+        let (start, end) = (words[i].start, words[j].end);
         if j + 1 < words.len() {
             // Up to the next word kept.
-            cuts.push((start, words[j + 1].0));
+            cuts.push((start, words[j + 1].start));
         } else if i > 0 {
             // From the word kept before.
-            cuts.push((words[i - 1].1, end));
+            cuts.push((words[i - 1].end, end));
         } else {
             let before = &line[..start];
             if before.trim().is_empty() {
@@ -661,54 +682,42 @@ fn read_back(
     }
     let before_at = package.at(&package.version.value)?;
     let after_at = after.at(&after.version.value)?;
-    let line_of = |id: &super::StepId| {
+    let line_of = |id: &StepId| {
         package
             .steps()
             .find(|s| &s.id == id)
             .map_or(0, |s| s.position.line)
     };
-    type Shape = (BumpTool, Vec<String>, Vec<String>, String);
-    let sorted = |mut items: Vec<String>| {
-        items.sort();
-        items
+    // Each bump step compared by what it does, not where it is (removed steps shift the others).
+    let normal = |mut bump: Bump| {
+        bump.step = StepId {
+            subpackage: None,
+            path: Vec::new(),
+        };
+        bump.dependencies.sort();
+        bump.replaces.sort();
+        bump
     };
-    let mut expected: Vec<Shape> = Vec::new();
+    let mut expected: Vec<Bump> = Vec::new();
     for bump in &before_at.bumps {
         let line = line_of(&bump.step);
         if gone_steps.contains(&line) {
             continue;
         }
-        let mut dependencies = bump.dependencies.clone();
-        let mut replaces = bump.replaces.clone();
+        let mut bump = bump.clone();
         for (item, in_replaces) in removed.get(&line).into_iter().flatten() {
             let list = if *in_replaces {
-                &mut replaces
+                &mut bump.replaces
             } else {
-                &mut dependencies
+                &mut bump.dependencies
             };
             if let Some(at) = list.iter().position(|i| i == item) {
                 list.remove(at);
             }
         }
-        expected.push((
-            bump.tool,
-            sorted(dependencies),
-            sorted(replaces),
-            bump.modroot.clone(),
-        ));
+        expected.push(normal(bump));
     }
-    let found: Vec<Shape> = after_at
-        .bumps
-        .iter()
-        .map(|bump| {
-            (
-                bump.tool,
-                sorted(bump.dependencies.clone()),
-                sorted(bump.replaces.clone()),
-                bump.modroot.clone(),
-            )
-        })
-        .collect();
+    let found: Vec<Bump> = after_at.bumps.iter().cloned().map(normal).collect();
     if expected != found {
         return Err(refused("the bump steps' other items".into()));
     }

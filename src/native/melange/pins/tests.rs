@@ -9,29 +9,29 @@ const PACKAGE: &str = r#"package:
 
 pipeline:
   - uses: git-checkout
-with:
-  repository: https://example.org/gw
-  tag: v${{package.version}}
+    with:
+      repository: https://example.org/gw
+      tag: v${{package.version}}
 
   # CVE-2024-45337, CVE-2024-45338
   - uses: go/bump
-with:
-  deps: golang.org/x/crypto@v0.31.0 golang.org/x/net@v0.33.0 # pinned for CVEs
-  replaces: github.com/docker/docker=github.com/moby/moby@v26.1.5+incompatible
+    with:
+      deps: golang.org/x/crypto@v0.31.0 golang.org/x/net@v0.33.0 # pinned for CVEs
+      replaces: github.com/docker/docker=github.com/moby/moby@v26.1.5+incompatible
 
   - uses: go/bump
-with:
-  deps: |
-    a.example/one@v1.0.0 \
-    a.example/two@v1.0.0
-    a.example/three@v1.0.0
-  modroot: ./cmd
+    with:
+      deps: |
+        a.example/one@v1.0.0 \
+        a.example/two@v1.0.0
+        a.example/three@v1.0.0
+      modroot: ./cmd
 
   - uses: bump
-with:
-  deps: "b.example/one@v1.0.0 b.example/two@v1.0.0"
-  replaces: >-
-    c.example/x=c.example/x@v1.0.0
+    with:
+      deps: "b.example/one@v1.0.0 b.example/two@v1.0.0"
+      replaces: >-
+        c.example/x=c.example/x@v1.0.0
 
   - runs: go build ./...
 "#;
