@@ -25,6 +25,16 @@ pub struct Args {
     format: Source,
 }
 
+impl Args {
+    /// `--workspace` and `--format`, taken after the kind (`import quilt … --format json`).
+    pub fn shared(&self) -> (&super::options::WorkspaceArg, &super::options::FormatArgs) {
+        match &self.format {
+            Source::Quilt(args) => (&args.workspace, &args.output),
+            Source::Melange(args) => (&args.workspace, &args.output),
+        }
+    }
+}
+
 #[derive(Debug, clap::Subcommand)]
 enum Source {
     /// A quilt series: DIR holds `series` (or is a source tree with `debian/patches/series`)
@@ -65,6 +75,10 @@ struct QuiltArgs {
     /// Replace an existing package of the same name
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    workspace: super::options::WorkspaceArg,
+    #[command(flatten)]
+    output: super::options::FormatArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -77,6 +91,10 @@ struct MelangeArgs {
     /// Replace an existing package of the same name
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    workspace: super::options::WorkspaceArg,
+    #[command(flatten)]
+    output: super::options::FormatArgs,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {

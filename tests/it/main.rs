@@ -10,6 +10,7 @@ mod archive_safety;
 mod audit;
 mod check;
 mod ci_examples;
+mod cli_options;
 mod cli_prepare;
 mod dependencies;
 mod expire;
