@@ -3,14 +3,16 @@
 //! Human output: one release per line, newest first, with its tag (or tarball URL or folder);
 //! `*` marks the version the manifest targets. `--explain` adds how each tag became a version
 //! and, between neighbours, why they order that way. JSON: `{"name", "version", "scheme",
-//! "releases": [Release…]}`. An unreachable upstream exits 5.
+//! "releases": [Release…]}`. An unreachable upstream exits 5, unless the manifest names a
+//! listing page to read instead (a warning on stderr says so).
 
 use std::process::ExitCode;
 
+use super::error::warn;
 use super::progress::Bars;
 use super::{CliError, Context, Format, output};
 use mindelta::layout::wrap;
-use mindelta::upstream::release::{Release, discover};
+use mindelta::upstream::release::{Release, discover_with_fallback};
 use mindelta::upstream::version::{Scheme, compare, explain};
 
 #[derive(Debug, clap::Args)]
@@ -37,8 +39,18 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         .load(&args.package)
         .map_err(|e| CliError::from(&e))?;
     let fetcher = context.fetcher(&Bars::new(context));
-    let releases =
-        discover(&package, &fetcher, args.prereleases).map_err(|e| CliError::from(&e))?;
+    let discovery = discover_with_fallback(&package, &fetcher, args.prereleases)
+        .map_err(|e| CliError::from(&e))?;
+    if let Some(fallback) = &discovery.fallback {
+        warn(
+            context.quiet,
+            &format!(
+                "{}: {}; the releases are read from the listing `{}` instead of the git tags",
+                package.name, fallback.error, fallback.listing
+            ),
+        );
+    }
+    let releases = discovery.releases;
     let upstream = &package.manifest.upstream;
     let scheme = Scheme::parse(upstream.scheme.as_deref());
     match context.format {

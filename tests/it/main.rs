@@ -26,6 +26,7 @@ mod policies;
 mod readme;
 mod refresh;
 mod refresh_moved;
+mod releases_moved;
 mod report_html;
 mod upstream;
 mod versions;

@@ -7,6 +7,7 @@ mod answers;
 mod archives;
 mod dependencies;
 mod merge;
+mod moved;
 mod native;
 mod patches;
 mod policies;
