@@ -4,7 +4,9 @@
 //! current rayon pool (`report.rs`: lines, files, ages, statuses from the manifest and the patch
 //! headers; the dependency overrides of dependency patches: `overrides.rs`), looks up the
 //! newest known release, optionally judges every patch against it (`crate::expiry`; that also
-//! tells which overrides the release already supersedes), evaluates the policies (`policy.rs`, CEL rules over the report's JSON) and
+//! tells which overrides the release already supersedes) and applies the series to the pinned
+//! release (`applies.rs`: a patch that does not apply is an `error` finding, whatever the
+//! policies), evaluates the policies (`policy.rs`, CEL rules over the report's JSON) and
 //! totals it all into an `AuditReport`, which `format/` renders (human table, markdown, SARIF;
 //! JSON is the report itself). `merge.rs` joins the reports of several shards (`workspace::shard`).
 //!
@@ -12,6 +14,7 @@
 //! the others' reports, and an upstream that cannot be reached only leaves `latest` (or the
 //! verdicts) unknown, with a warning.
 
+pub mod applies;
 pub mod format;
 pub mod history;
 pub mod merge;
@@ -146,11 +149,17 @@ fn audit_one(
 ) -> Result<(PackageReport, Vec<Finding>, Vec<AuditWarning>), AuditError> {
     let package = workspace.load(name)?;
     let mut report = report::package_report(&package, &workspace.root, options.today)?;
+    report.upgrade = report::UnfinishedUpgrade::of(workspace, name);
     let mut warnings = Vec::new();
+    let mut gate = Vec::new();
     if let Some(fetcher) = fetcher {
         upstream_facts(&package, &mut report, fetcher, options, &mut warnings);
+        if options.check {
+            gate = applies_to_pinned(&package, &mut report, fetcher, &mut warnings);
+        }
     }
-    let findings = policies.evaluate(&report)?;
+    let mut findings = policies.evaluate(&report)?;
+    findings.extend(gate);
     Ok((report, findings, warnings))
 }
 
@@ -215,6 +224,85 @@ fn upstream_facts(
     }
 }
 
+/// Apply the series to the pinned release (`applies.rs`): each patch's `applies`, and an
+/// `error` finding for each patch that does not apply. A release that cannot be had leaves
+/// `applies` out, with a warning: no finding is invented.
+fn applies_to_pinned(
+    package: &Package,
+    report: &mut PackageReport,
+    fetcher: &Fetcher,
+    warnings: &mut Vec<AuditWarning>,
+) -> Vec<Finding> {
+    use applies::{APPLIES_RULE, ApplyOutcome};
+    let outcomes = match applies::series_applies(package, fetcher) {
+        Ok(outcomes) => outcomes,
+        Err(error) => {
+            // The check of the same release failed for the same reason: one warning says both.
+            let checked = report.latest.as_deref().unwrap_or(&report.version);
+            let causes = with_causes(&error);
+            let same = warnings.iter_mut().find(|warning| {
+                checked == report.version
+                    && warning.package == package.name
+                    && warning.message.starts_with("no verdicts: ")
+                    && warning.message.ends_with(innermost(&error).as_str())
+            });
+            match same {
+                Some(warning) => {
+                    warning.message = warning.message.replacen(
+                        "no verdicts: ",
+                        "no verdicts, and cannot tell whether the patches apply: ",
+                        1,
+                    );
+                }
+                None => warnings.push(AuditWarning {
+                    package: package.name.clone(),
+                    message: format!(
+                        "cannot tell whether the patches apply to {}: {causes}",
+                        report.version
+                    ),
+                }),
+            }
+            return Vec::new();
+        }
+    };
+    let mut findings = Vec::new();
+    for outcome in outcomes {
+        let Some(patch) = report.patches.iter_mut().find(|p| p.file == outcome.file) else {
+            continue;
+        };
+        patch.applies = match &outcome.outcome {
+            ApplyOutcome::Applies | ApplyOutcome::AlreadyApplied => Some(true),
+            ApplyOutcome::Fails(_) => Some(false),
+            ApplyOutcome::Unreadable => None,
+        };
+        if let ApplyOutcome::Fails(why) = &outcome.outcome {
+            findings.push(Finding {
+                rule: APPLIES_RULE.to_string(),
+                severity: Severity::Error,
+                package: report.name.clone(),
+                patch: Some(patch.file.clone()),
+                message: format!(
+                    "The patch does not apply to {} {} (in series order, zero fuzz): {why}",
+                    report.name, report.version
+                ),
+                location: Location {
+                    file: report.manifest.clone(),
+                    line: patch.line,
+                },
+                policy: String::new(),
+                help: Some(format!(
+                    "The build breaks here: rebase the patch onto {version} \
+                     (`mindelta refresh {name} --release {version}`, or by hand) or drop it; \
+                     `mindelta prepare {name}` shows the failed hunk and the closest match.",
+                    version = report.version,
+                    name = report.name
+                )),
+            });
+        }
+    }
+    findings
+}
+
 /// A detector's finding as the report carries it (the result in `check`'s JSON spelling).
 fn evidence_report(evidence: &crate::expiry::Evidence) -> EvidenceReport {
     let result = serde_json::to_value(evidence.result)
@@ -233,6 +321,17 @@ fn evidence_report(evidence: &crate::expiry::Evidence) -> EvidenceReport {
 fn newest_release(package: &Package, fetcher: &Fetcher) -> Result<Option<String>, FetchError> {
     crate::upstream::release::latest(package, fetcher, false)
         .map(|release| release.map(|r| r.version))
+}
+
+/// The last cause of an error (the error itself when it has none).
+fn innermost(error: &dyn std::error::Error) -> String {
+    let mut last = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        last = cause.to_string();
+        source = cause.source();
+    }
+    last
 }
 
 /// An error and its causes on one line (`a: b: c`), for a warning.

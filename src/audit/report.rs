@@ -69,6 +69,37 @@ pub struct PackageReport {
     /// left out when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependency_overrides: Vec<DependencyOverride>,
+    /// An upgrade of the package that stopped at a conflict and waits (`mindelta upgrade`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<UnfinishedUpgrade>,
+}
+
+/// An unfinished upgrade, as `list` and `audit` name it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnfinishedUpgrade {
+    pub release: String,
+    pub stopped_at: String,
+}
+
+impl UnfinishedUpgrade {
+    /// The upgrade of `package` waiting in `workspace`, if any.
+    pub fn of(workspace: &crate::workspace::Workspace, package: &str) -> Option<Self> {
+        let state = crate::upgrade::pending(workspace, package)?;
+        Some(UnfinishedUpgrade {
+            release: state.release,
+            stopped_at: state.stop.map(|s| s.patch).unwrap_or_default(),
+        })
+    }
+}
+
+impl std::fmt::Display for UnfinishedUpgrade {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "upgrade to {} stopped at {}",
+            self.release, self.stopped_at
+        )
+    }
 }
 
 /// Where upstream comes from.
@@ -156,6 +187,11 @@ pub struct PatchReport {
     /// With `--check`: every detector's finding behind the verdict, in detector order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<EvidenceReport>,
+    /// With `--check`: whether the patch applies to the pinned release in series order with
+    /// zero fuzz, as `prepare` applies it (a patch already in the tree counts as applying);
+    /// absent when that could not be told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applies: Option<bool>,
 }
 
 /// One detector's finding about a patch (`check`'s evidence, carried into the report).
@@ -596,6 +632,7 @@ fn patch_report(
         verdict: None,
         verdict_reason: None,
         evidence: Vec::new(),
+        applies: None,
     }
 }
 

@@ -1,8 +1,9 @@
 //! `mindelta audit [PKG…] [--policy FILE|DIR] [--check] [--shard K/N] [--merge REPORT…]
 //! [--history] [--out FILE]`: the delta report and the policy findings.
 //!
-//! Resolves the options (policies: `--policy`, else the workspace's `policies/` folder if present;
-//! the date ages count to: `Context::now`, so `MINDELTA_NOW=YYYY-MM-DD` fixes it), runs the
+//! Resolves the options (policies: `--policy`, else the `policies:` list of the workspace's
+//! `mindelta.yaml`, else its `policies/` folder, else the built-in packs, said on stderr —
+//! `audit::policy::select`; the date ages count to: `Context::now`, so `MINDELTA_NOW=YYYY-MM-DD` fixes it), runs the
 //! library's audit on `--jobs` threads (or merges shard reports), adds the delta over the
 //! workspace's git history with `--history`, prints warnings (an upstream whose newest release is
 //! unknown) on stderr and the report on stdout, or atomically into `--out FILE`, in the chosen
@@ -19,7 +20,7 @@ use super::{CliError, Context, ErrorKind, FormatArg, output};
 use mindelta::audit::format::{html, human, markdown, sarif};
 use mindelta::audit::history::{HistoryError, HistoryOptions, read_history};
 use mindelta::audit::merge::merge_files;
-use mindelta::audit::policy::{Budget, DEFAULT_STEPS, DEFAULT_TIME};
+use mindelta::audit::policy::{Budget, DEFAULT_STEPS, DEFAULT_TIME, PolicyOrigin, select};
 use mindelta::audit::timeline::{DEFAULT_MAX_MONTHS, Timeline, TimelineOptions, timeline};
 use mindelta::audit::{AuditOptions, AuditReport, PolicySet, Severity, audit};
 use mindelta::upstream::FetchOptions;
@@ -136,15 +137,10 @@ fn run_audit(
     today: time::Date,
 ) -> Result<(AuditReport, Vec<CliError>), CliError> {
     let workspace = context.workspace()?;
-    let policy_paths = if args.policy.is_empty() {
-        let folder = workspace.root.join("policies");
-        if folder.is_dir() {
-            vec![folder]
-        } else {
-            vec![]
-        }
+    let config = if args.policy.is_empty() {
+        workspace.config().map_err(|e| CliError::from(&e))?
     } else {
-        args.policy.clone()
+        None
     };
     let budget = Budget {
         steps: args.policy_steps.unwrap_or(DEFAULT_STEPS),
@@ -152,9 +148,12 @@ fn run_audit(
             .policy_seconds
             .map_or(DEFAULT_TIME, Duration::from_secs),
     };
-    let policies = PolicySet::load(&policy_paths, &workspace.root)
-        .map_err(|e| CliError::from(&e))?
-        .with_budget(budget);
+    let selection =
+        select(&workspace.root, &args.policy, config.as_ref()).map_err(|e| CliError::from(&e))?;
+    if selection.origin == PolicyOrigin::Builtin && !context.quiet {
+        status!("note: {}", builtin_note(&selection.policies));
+    }
+    let policies = selection.policies.with_budget(budget);
     let names = workspace
         .select(&args.packages, args.shard)
         .map_err(|e| CliError::from(&e))?;
@@ -185,6 +184,24 @@ fn run_audit(
     }
     let failures = outcome.failures.iter().map(CliError::from).collect();
     Ok((outcome.report, failures))
+}
+
+/// What a workspace without a `policies/` folder is judged by: the built-in packs, each with
+/// the patches it judges.
+fn builtin_note(policies: &PolicySet) -> String {
+    let packs: Vec<String> = policies
+        .packs()
+        .iter()
+        .map(|pack| match &pack.scope {
+            Some(scope) => format!("{} ({})", pack.name, scope.describe()),
+            None => format!("{} (every patch)", pack.name),
+        })
+        .collect();
+    format!(
+        "no policies/ folder: using the built-in packs {}; `mindelta init` writes them into \
+         `policies/` to edit, and `policies:` in `mindelta.yaml` chooses them",
+        packs.join(", ")
+    )
 }
 
 /// The delta over the workspace's git history, month by month.

@@ -9,11 +9,14 @@ use mindelta::expiry::CheckError;
 use mindelta::expiry::expire::ExpireError;
 use mindelta::interop::{ExportError, ImportError};
 use mindelta::native::edit::PinError;
+use mindelta::pin::PinError as PinCommandError;
 use mindelta::prepare::PrepareError;
 use mindelta::prepare::out::OutRefusal;
 use mindelta::refresh::RefreshError;
+use mindelta::upgrade::UpgradeError;
 use mindelta::upstream::{FetchError, FetchErrorKind};
 use mindelta::workspace::WorkspaceError;
+use mindelta::workspace::config::ConfigError;
 use mindelta::workspace::edit::EditError;
 
 use super::apply::apply_error;
@@ -138,6 +141,19 @@ impl From<&ExpireError> for CliError {
     }
 }
 
+impl From<&UpgradeError> for CliError {
+    fn from(error: &UpgradeError) -> CliError {
+        match error {
+            UpgradeError::Check(error) => error.into(),
+            UpgradeError::Refresh(error) => error.into(),
+            UpgradeError::WorkTree(source) => {
+                CliError::from_error(source.kind().into(), error).hint("nothing was changed")
+            }
+            _ => CliError::from_error(ErrorKind::Error, error),
+        }
+    }
+}
+
 impl From<&PrepareError> for CliError {
     fn from(error: &PrepareError) -> CliError {
         match error {
@@ -236,8 +252,33 @@ impl From<&PolicyError> for CliError {
                 "simplify the rule, or raise the budget with `--policy-steps N` (or \
                  `--policy-seconds N`) if you trust the policy",
             ),
+            PolicyError::UnknownPack { .. } => cli.hint(
+                "fix the name in `mindelta.yaml`, or add the pack to the workspace's `policies/` folder",
+            ),
             _ => cli.hint("see docs/policies.md for the rule format and the fields a rule can use"),
         }
+    }
+}
+
+impl From<&PinCommandError> for CliError {
+    fn from(error: &PinCommandError) -> CliError {
+        match error {
+            PinCommandError::Fetch { source, .. } => {
+                fetch_hint(CliError::from_error(source.kind().into(), error), source)
+            }
+            PinCommandError::Refresh(error) => error.into(),
+            PinCommandError::Edit(error) => error.into(),
+            PinCommandError::NothingToPin { .. } => CliError::from_error(ErrorKind::Error, error),
+        }
+    }
+}
+
+impl From<&ConfigError> for CliError {
+    fn from(error: &ConfigError) -> CliError {
+        CliError::from_error(ErrorKind::Error, error).hint(
+            "`mindelta.yaml` has one key, `policies`: a list of policy pack names, e.g. \
+             `policies: [delta-minimization, dep3]` (docs/policies.md)",
+        )
     }
 }
 

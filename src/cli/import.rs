@@ -3,7 +3,8 @@
 //!
 //! The workspace is `--workspace` (its `patches/` is created when missing) or the discovered
 //! one. Local upstream paths are made absolute (they are resolved from the package folder
-//! otherwise); a local tarball without `--sha256` gets its checksum computed; an
+//! otherwise); a tarball without `--sha256` (its `{version}` filled in) is fetched once through
+//! the cache and the checksum of what was fetched is written (`Fetcher::checksum`); an
 //! `--upstream-dir` that names the version becomes a `{version}` template, and one that does
 //! not is kept with a warning that says why (it provides that one release only).
 
@@ -11,12 +12,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::error::warn;
+use super::progress::Bars;
 use super::{CliError, Context, ErrorKind, Format, output};
 use mindelta::interop::{
     DirUpstream, ImportedPackage, MelangeImport, QuiltImport, dir_upstream, import_melange,
     import_quilt,
 };
-use mindelta::upstream::cache::sha256_file;
+use mindelta::workspace::manifest::expand;
 use mindelta::workspace::{Upstream, UpstreamSource, Workspace};
 
 #[derive(Debug, clap::Args)]
@@ -26,11 +28,18 @@ pub struct Args {
 }
 
 impl Args {
-    /// `--workspace` and `--format`, taken after the kind (`import quilt … --format json`).
-    pub fn shared(&self) -> (&super::options::WorkspaceArg, &super::options::FormatArgs) {
+    /// `--workspace`, `--format` and (`quilt`, which may download a tarball) the network
+    /// options, taken after the kind (`import quilt … --format json`).
+    pub fn shared(
+        &self,
+    ) -> (
+        &super::options::WorkspaceArg,
+        &super::options::FormatArgs,
+        Option<&super::options::NetworkArgs>,
+    ) {
         match &self.format {
-            Source::Quilt(args) => (&args.workspace, &args.output),
-            Source::Melange(args) => (&args.workspace, &args.output),
+            Source::Quilt(args) => (&args.workspace, &args.output, Some(&args.network)),
+            Source::Melange(args) => (&args.workspace, &args.output, None),
         }
     }
 }
@@ -38,7 +47,7 @@ impl Args {
 #[derive(Debug, clap::Subcommand)]
 enum Source {
     /// A quilt series: DIR holds `series` (or is a source tree with `debian/patches/series`)
-    Quilt(QuiltArgs),
+    Quilt(Box<QuiltArgs>),
     /// A melange package YAML (fetch/git-checkout source, patch steps, update block)
     Melange(MelangeArgs),
 }
@@ -62,7 +71,8 @@ struct QuiltArgs {
     /// A tarball upstream (URL, `file://` URL or local path; `{version}` allowed)
     #[arg(long, value_name = "URL", group = "upstream")]
     upstream_tarball: Option<String>,
-    /// The sha256 of the tarball (computed for a local tarball when left out)
+    /// The sha256 of the tarball (left out: the tarball is downloaded once, through the cache,
+    /// and the checksum of what was fetched is written)
     #[arg(long, value_name = "HEX", requires = "upstream_tarball")]
     sha256: Option<String>,
     /// The git repository of a tarball upstream's project, for the history detectors of
@@ -79,6 +89,8 @@ struct QuiltArgs {
     workspace: super::options::WorkspaceArg,
     #[command(flatten)]
     output: super::options::FormatArgs,
+    #[command(flatten)]
+    network: super::options::NetworkArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -153,18 +165,27 @@ fn upstream(args: &QuiltArgs, context: &Context) -> Result<Upstream, CliError> {
         let url = absolute_if_local(url);
         let sha256 = match &args.sha256 {
             Some(sum) => Some(sum.trim().to_ascii_lowercase()),
-            None => match local_file(&url) {
-                Some(path) if !url.contains("{version}") => {
-                    Some(sha256_file(&path).map_err(|e| CliError::from(&e))?)
+            None if context.offline => {
+                warn(
+                    context.quiet,
+                    "no `--sha256` and `--offline`: the tarball was not downloaded, so the manifest \
+                     has no checksum; run `mindelta pin PKG` once online",
+                );
+                None
+            }
+            None => {
+                // Downloaded once, through the cache: `prepare` then finds it there.
+                let expanded = expand(&url, args.version.trim());
+                let bars = Bars::new(context);
+                let sum = context.fetcher(&bars).checksum(&expanded).map_err(|e| {
+                    CliError::from(&e)
+                        .hint("nothing was imported; pass `--sha256 HEX` if you know it")
+                })?;
+                if !context.quiet {
+                    status!("downloaded `{expanded}`: sha256 {sum}");
                 }
-                _ => {
-                    warn(
-                        context.quiet,
-                        "no `--sha256` for a remote tarball: `prepare` will need `--allow-unverified`",
-                    );
-                    None
-                }
-            },
+                Some(sum)
+            }
         };
         let git = args
             .history
@@ -214,16 +235,6 @@ fn absolute_if_local(location: &str) -> String {
     std::path::absolute(location)
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_else(|_| location.to_string())
-}
-
-/// The local file a tarball location names, if it is one.
-fn local_file(location: &str) -> Option<PathBuf> {
-    let path = match location.strip_prefix("file://") {
-        Some(rest) => PathBuf::from(rest),
-        None if !location.contains("://") => PathBuf::from(location),
-        None => return None,
-    };
-    path.is_file().then_some(path)
 }
 
 fn render(context: &Context, imported: &ImportedPackage) -> Result<(), CliError> {

@@ -4,8 +4,9 @@ use serde::Serialize;
 
 use super::error::report_failures;
 use super::{CliError, Context, Format, output};
-use mindelta::layout::{Rows, text_width};
-use mindelta::workspace::{Package, UpstreamSource};
+use mindelta::audit::report::UnfinishedUpgrade;
+use mindelta::layout::{Rows, text_width, wrap};
+use mindelta::workspace::{Package, UpstreamSource, Workspace};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -23,6 +24,8 @@ struct ListedPackage {
     version: String,
     upstream: ListedUpstream,
     patches: Vec<ListedPatch>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upgrade: Option<UnfinishedUpgrade>,
 }
 
 #[derive(Serialize)]
@@ -55,7 +58,7 @@ pub fn run(context: &Context, args: Args) -> Result<std::process::ExitCode, CliE
     let mut failures = Vec::new();
     for name in &names {
         match workspace.load(name) {
-            Ok(package) => listed.push(describe(&package)),
+            Ok(package) => listed.push(describe(&workspace, &package)),
             Err(error) => failures.push(CliError::from(&error)),
         }
     }
@@ -66,7 +69,7 @@ pub fn run(context: &Context, args: Args) -> Result<std::process::ExitCode, CliE
     report_failures(failures)
 }
 
-fn describe(package: &Package) -> ListedPackage {
+fn describe(workspace: &Workspace, package: &Package) -> ListedPackage {
     let upstream = &package.manifest.upstream;
     let (kind, url) = match &upstream.source {
         UpstreamSource::Git { url, .. } => ("git", url.clone()),
@@ -89,6 +92,7 @@ fn describe(package: &Package) -> ListedPackage {
                 cves: p.cves.clone(),
             })
             .collect(),
+        upgrade: UnfinishedUpgrade::of(workspace, &package.name),
     }
 }
 
@@ -116,6 +120,13 @@ fn render(packages: &[ListedPackage]) -> String {
                 "{} {}, {count}\n    ({} {})\n",
                 package.name, package.version, package.upstream.kind, package.upstream.url
             ));
+        }
+        if let Some(upgrade) = &package.upgrade {
+            let line = format!(
+                "{upgrade} (`mindelta upgrade {} --continue`, `--skip` or `--abort`)",
+                package.name
+            );
+            text.push_str(&wrap(&line, width, "  ", "    "));
         }
         let mut rows = Rows::new("  ");
         for patch in &package.patches {

@@ -16,21 +16,25 @@ mod apply;
 mod audit;
 mod check;
 mod conversion;
+mod drop;
 mod error;
 mod expire;
 mod export;
 mod fetch;
 mod import;
+mod init;
 mod list;
 mod options;
 mod output;
 mod patch_id;
 mod patch_id_walk;
+mod pin;
 mod prepare;
 mod progress;
 mod recovery;
 mod refresh;
 mod release;
+mod upgrade;
 mod versions;
 
 use std::io::IsTerminal;
@@ -123,6 +127,8 @@ enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Make an empty workspace: `patches/`, the policy packs, an ignore rule for mindelta's state
+    Init(init::Args),
     /// Packages and their patches, one line each
     List(list::Args),
     /// Apply patches to a tree, like `patch`/`git apply` but safe by default
@@ -133,10 +139,16 @@ enum Command {
     Prepare(prepare::Args),
     /// Verdict for every patch against an upstream release, with evidence; changes nothing
     Check(check::Args),
+    /// Download the pinned release and write its checksum (or the commit its tag resolves to)
+    Pin(pin::Args),
     /// Act on `check`: drop expired patches, shrink partial ones, refresh the rest, move the version
     Expire(expire::Args),
     /// Rebase the patches onto a release: re-place moved hunks, drop hunks already upstream
     Refresh(refresh::Args),
+    /// Move a package to a release and carry its series over (three-way merges, resumable stops)
+    Upgrade(upgrade::Args),
+    /// Remove a patch by hand, recorded in `expired:` with the reason `dropped`
+    Drop(drop::Args),
     /// The delta report and policy findings (human, JSON, markdown, SARIF or an HTML page)
     Audit(audit::Args),
     /// Discovered upstream releases, newest first (`--explain`: how and why in this order)
@@ -161,6 +173,22 @@ impl Command {
         };
         let format = |f: &options::FormatArgs| f.format.map(FormatArg::from);
         match self {
+            Command::Init(a) => of(Some(&a.workspace), format(&a.format), None, None, None),
+            Command::Pin(a) => of(
+                Some(&a.workspace),
+                format(&a.format),
+                None,
+                None,
+                Some(&a.network),
+            ),
+            Command::Upgrade(a) => of(
+                Some(&a.workspace),
+                format(&a.format),
+                None,
+                None,
+                Some(&a.network),
+            ),
+            Command::Drop(a) => of(Some(&a.workspace), None, None, None, None),
             Command::List(a) => of(Some(&a.workspace), format(&a.format), None, None, None),
             Command::Apply(a) => of(None, format(&a.format), None, None, None),
             Command::PatchId(a) => of(None, None, Some(&a.jobs), Some(&a.cache), None),
@@ -207,13 +235,13 @@ impl Command {
                 Some(&a.network),
             ),
             Command::Import(a) => {
-                let (workspace, format) = a.shared();
+                let (workspace, format, network) = a.shared();
                 of(
                     Some(workspace),
                     format.format.map(FormatArg::from),
                     None,
                     None,
-                    None,
+                    network,
                 )
             }
             Command::Export(a) => {
@@ -294,6 +322,17 @@ impl Context {
             .num_threads(self.jobs)
             .build()
             .map_err(|e| CliError::new(ErrorKind::Error, format!("cannot start workers: {e}")))
+    }
+
+    /// The date of this run (`YYYY-MM-DD`, [`Context::now`]), as `expired:` records keep it.
+    pub fn today(&self) -> Result<String, CliError> {
+        let date = self.now()?.date();
+        Ok(format!(
+            "{:04}-{:02}-{:02}",
+            date.year(),
+            u8::from(date.month()),
+            date.day()
+        ))
     }
 
     /// The time of this run, for expiry records, audit ages and SBOM timestamps:
@@ -387,13 +426,17 @@ pub fn run() -> ExitCode {
         return ExitCode::from(2);
     }
     let result = match cli.command {
+        Command::Init(args) => init::run(&context, args),
         Command::List(args) => list::run(&context, args),
         Command::Apply(args) => apply::run(&context, args),
         Command::PatchId(args) => patch_id::run(&context, args),
         Command::Prepare(args) => prepare::run(&context, args),
         Command::Check(args) => check::run(&context, args),
+        Command::Pin(args) => pin::run(&context, args),
         Command::Expire(args) => expire::run(&context, args),
         Command::Refresh(args) => refresh::run(&context, args),
+        Command::Upgrade(args) => upgrade::run(&context, args),
+        Command::Drop(args) => drop::run(&context, args),
         Command::Audit(args) => audit::run(&context, args),
         Command::Versions(args) => versions::run(&context, args),
         Command::Import(args) => import::run(&context, args),

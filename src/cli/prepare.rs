@@ -2,6 +2,8 @@
 //!
 //! Packages are prepared in parallel (`--jobs`); one failing package never stops the others:
 //! every failure is reported, the rest are written, and the exit code is the most severe one.
+//! A tarball fetched with no checksum to verify (`--allow-unverified`) gets a warning with the
+//! checksum of what was fetched and the exact line that pins it (JSON: `upstream.sha256`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,9 +14,11 @@ use time::OffsetDateTime;
 use super::error::{report_failures, warn};
 use super::progress::Bars;
 use super::{CliError, Context, ErrorKind, Format, output};
+use mindelta::native::NativeOrigin;
 use mindelta::prepare::{PatchOutcome, PrepareOptions, PreparedPackage, prepare};
 use mindelta::upstream::FetchOptions;
 use mindelta::workspace::shard::Shard;
+use mindelta::workspace::{Package, UpstreamSource};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -74,7 +78,8 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     // Read before any work, so an invalid `MINDELTA_NOW` fails fast.
     let now = args.sbom.as_ref().map(|_| context.now()).transpose()?;
     let counter = bars.packages("preparing", names.len());
-    let results: Vec<Result<PreparedPackage, CliError>> = context.pool()?.install(|| {
+    type Prepared = (PreparedPackage, Option<Unverified>);
+    let results: Vec<Result<Prepared, CliError>> = context.pool()?.install(|| {
         names
             .par_iter()
             .map(|name| {
@@ -84,8 +89,12 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
                 } else {
                     args.out.clone()
                 };
-                let prepared =
-                    prepare(&package, &fetcher, &out, &options).map_err(|e| CliError::from(&e));
+                let prepared = prepare(&package, &fetcher, &out, &options)
+                    .map_err(|e| CliError::from(&e))
+                    .map(|prepared| {
+                        let unverified = unverified(&package, &prepared, &workspace.root);
+                        (prepared, unverified)
+                    });
                 counter.inc();
                 prepared
             })
@@ -97,7 +106,12 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     let mut failures = Vec::new();
     for result in results {
         match result {
-            Ok(package) => prepared.push(package),
+            Ok((package, unverified)) => {
+                if let Some(unverified) = unverified {
+                    unverified.print(context.quiet);
+                }
+                prepared.push(package);
+            }
             Err(error) => failures.push(error),
         }
     }
@@ -162,6 +176,93 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         Format::Human => {}
     }
     report_failures(failures)
+}
+
+/// A tarball that was fetched with no checksum to verify (`--allow-unverified`): the checksum
+/// of what was fetched and the line that pins it, so it is never computed by hand.
+struct Unverified {
+    package: String,
+    sha256: String,
+    /// Where the checksum goes, in words, with the exact line to add.
+    hint: String,
+}
+
+impl Unverified {
+    fn print(&self, quiet: bool) {
+        warn(
+            quiet,
+            &format!(
+                "{}: the tarball was not verified (no checksum to check it against); what was fetched has sha256 {}",
+                self.package, self.sha256
+            ),
+        );
+        if !quiet {
+            status!("hint: {}", self.hint);
+        }
+    }
+}
+
+/// What to tell about `prepared` when its tarball had no checksum in the manifest.
+fn unverified(package: &Package, prepared: &PreparedPackage, root: &Path) -> Option<Unverified> {
+    let sha256 = prepared.upstream.sha256.clone()?;
+    if prepared.upstream.kind != "tarball" {
+        return None;
+    }
+    let UpstreamSource::Tarball { sha256: None, .. } = &package.manifest.upstream.source else {
+        return None;
+    };
+    // Melange's `expected-sha512` alone pins it (checked by `prepare` itself).
+    if package
+        .native()
+        .is_some_and(|native| native.expected_sha512(&prepared.version).is_some())
+    {
+        return None;
+    }
+    let shown = package
+        .manifest_path
+        .strip_prefix(root)
+        .unwrap_or(&package.manifest_path)
+        .display()
+        .to_string();
+    let text = std::fs::read_to_string(&package.manifest_path).unwrap_or_default();
+    // The line of the source key, and its indentation for the new line.
+    let place = |key: &str| {
+        text.lines().enumerate().find_map(|(index, line)| {
+            let trimmed = line.trim_start();
+            let trimmed = trimmed.strip_prefix("- ").unwrap_or(trimmed);
+            trimmed
+                .starts_with(&format!("{key}:"))
+                .then(|| (index + 1, line.len() - line.trim_start().len()))
+        })
+    };
+    let pin = format!("or run `mindelta pin {}`", package.name);
+    let hint = match package.native() {
+        None => match place("tarball") {
+            Some((line, indent)) => format!(
+                "add the line `{}sha256: {sha256}` after `tarball:` (line {line}) of `{shown}`, {pin}",
+                " ".repeat(indent)
+            ),
+            None => format!("add `sha256: {sha256}` under `upstream:` in `{shown}`, {pin}"),
+        },
+        Some(NativeOrigin::Melange(_)) => match place("uri") {
+            Some((line, indent)) => format!(
+                "add the line `{}expected-sha256: {sha256}` after `uri:` (line {line}) of `{shown}`, {pin}",
+                " ".repeat(indent)
+            ),
+            None => {
+                format!("add `expected-sha256: {sha256}` to the `fetch` step in `{shown}`, {pin}")
+            }
+        },
+        // The `.dsc` that pins an orig tarball is `dpkg-source`'s to write.
+        Some(NativeOrigin::Debian(_)) => format!(
+            "a Debian source package is pinned by its `.dsc`; `dpkg-source -b` writes sha256 {sha256} for this orig tarball"
+        ),
+    };
+    Some(Unverified {
+        package: package.name.clone(),
+        sha256,
+        hint,
+    })
 }
 
 /// The SBOM of `prepared` at `path`, stamped with `now` (RFC 3339).

@@ -170,6 +170,50 @@ pub fn set_upstream_input(
     )?)
 }
 
+/// `mindelta pin` on a melange package file: the input `key` of the step the package's
+/// upstream comes from (the first `git-checkout`, else the first `fetch`) set to `value`, or,
+/// when the step has none, added on a new line after the first of `after` it has. Also the
+/// step's current value of `key`, if any.
+pub fn pin_upstream_input(
+    path: &Path,
+    text: &str,
+    key: &str,
+    value: &str,
+    after: &[&str],
+) -> Result<(String, Option<String>), NativeEditError> {
+    let options = MelangeOptions::default();
+    let package = melange::parse_package(path, text, &options)
+        .map_err(melange::edit::MelangeEditError::from)?;
+    let checkout = package
+        .steps()
+        .find(|s| s.action == melange::Action::GitCheckout && s.input("repository").is_some());
+    let fetch = package
+        .steps()
+        .find(|s| s.action == melange::Action::Fetch && s.input("uri").is_some());
+    let Some(step) = checkout.or(fetch) else {
+        return Err(melange::edit::MelangeEditError::Edit {
+            path: path.to_path_buf(),
+            message: "no `git-checkout` or `fetch` step to pin".into(),
+        }
+        .into());
+    };
+    let offset = step.position.offset.unwrap_or(0);
+    let old = step.input_text(key).map(str::to_string);
+    if step.input(key).is_some() {
+        let new = melange::edit::set_input(path, text, offset, key, value, &options)?;
+        return Ok((new, old));
+    }
+    let Some(anchor) = after.iter().find(|name| step.input(name).is_some()) else {
+        return Err(melange::edit::MelangeEditError::Edit {
+            path: path.to_path_buf(),
+            message: format!("the step has none of {}", after.join(", ")),
+        }
+        .into());
+    };
+    let new = melange::edit::add_input(path, text, offset, anchor, key, value, &options)?;
+    Ok((new, old))
+}
+
 /// What `expire` planned, completed with the integrity pins only the new release's fetch can
 /// give: the commit the new tag resolves to (from the mirror `check` brought up to date) for
 /// melange's `expected-commit` and a `package.yaml`'s `commit:`, and melange's

@@ -482,6 +482,35 @@ impl Fetcher {
         Ok(provenance)
     }
 
+    /// The sha256 of the archive at `url` as it is fetched now — a local file, the cached
+    /// download of the URL, or a new download under every bound of this fetcher — once it is
+    /// known to unpack (it is extracted to a temporary folder of the cache, like any upstream):
+    /// what `import` writes when it is given no checksum.
+    pub fn checksum(&self, url: &str) -> Result<String, FetchError> {
+        let unverified = Fetcher {
+            options: FetchOptions {
+                allow_unverified: true,
+                ..self.options.clone()
+            },
+            cache: Cache::new(self.options.cache_dir.clone()),
+            progress: self.progress.clone(),
+        };
+        let temp_root = self.cache.temp_dir()?;
+        let temp = tempfile::Builder::new()
+            .prefix("checksum-")
+            .tempdir_in(&temp_root)
+            .map_err(|e| FetchError::io(&temp_root, e))?;
+        let spec = SourceSpec::Tarball {
+            url: url.to_string(),
+            sha256: None,
+        };
+        let provenance = unverified.materialize(&spec, &temp.path().join("tree"))?;
+        provenance.sha256.ok_or_else(|| FetchError::BadArchive {
+            archive: url.to_string(),
+            reason: "the download has no checksum".into(),
+        })
+    }
+
     /// The bare mirror of a git upstream, brought up to date (unless offline); for the
     /// detectors that walk upstream history.
     pub fn git_mirror(&self, url: &str) -> Result<PathBuf, FetchError> {

@@ -258,6 +258,93 @@ impl ManifestEdit {
         })
     }
 
+    /// Pin a tarball upstream's checksum (`mindelta pin`): set `upstream.sha256`, or add it
+    /// right after `tarball:` when the manifest declares none. Other upstreams are an error.
+    pub fn pin_sha256(&mut self, sha256: &str) -> Result<(), EditError> {
+        if self.native.is_some() {
+            return Err(self.edit_error(
+                "a package read in place is pinned by its own format's editor".into(),
+            ));
+        }
+        let before = self.manifest()?;
+        let UpstreamSource::Tarball {
+            sha256: current, ..
+        } = &before.upstream.source
+        else {
+            return Err(self.edit_error("the upstream is not a tarball".into()));
+        };
+        let sha256 = sha256.to_ascii_lowercase();
+        if current.as_deref() == Some(sha256.as_str()) {
+            return Ok(());
+        }
+        let text = match current {
+            Some(_) => self.set_upstream_value("sha256", &sha256)?,
+            None => self.insert_upstream_value("tarball", "sha256", &sha256, Style::Plain)?,
+        };
+        self.accept(text, |old, new| {
+            let mut expected = old.clone();
+            if let UpstreamSource::Tarball { sha256: sum, .. } = &mut expected.upstream.source {
+                *sum = Some(sha256.clone());
+            }
+            same(&expected, new)
+        })
+    }
+
+    /// Pin a git upstream's commit (`mindelta pin`): set `upstream.commit`, or add it right
+    /// after `tag:` (else `git:`) when the manifest declares none. Other upstreams are an
+    /// error.
+    pub fn pin_commit(&mut self, commit: &str) -> Result<(), EditError> {
+        if self.native.is_some() {
+            return Err(self.edit_error(
+                "a package read in place is pinned by its own format's editor".into(),
+            ));
+        }
+        let before = self.manifest()?;
+        let UpstreamSource::Git {
+            commit: current,
+            tag,
+            ..
+        } = &before.upstream.source
+        else {
+            return Err(self.edit_error("the upstream is not a git repository".into()));
+        };
+        let commit = commit.to_ascii_lowercase();
+        if current.as_deref() == Some(commit.as_str()) {
+            return Ok(());
+        }
+        let after = if tag.is_some() { "tag" } else { "git" };
+        let text = match current {
+            Some(_) => self.set_upstream_value("commit", &commit)?,
+            None => self.insert_upstream_value(after, "commit", &commit, Style::Double)?,
+        };
+        self.accept(text, |old, new| {
+            let mut expected = old.clone();
+            if let UpstreamSource::Git { commit: pin, .. } = &mut expected.upstream.source {
+                *pin = Some(commit.clone());
+            }
+            same(&expected, new)
+        })
+    }
+
+    /// The manifest's text with a new `upstream.<key>: value` right after `upstream.<after>`.
+    fn insert_upstream_value(
+        &self,
+        after: &str,
+        key: &str,
+        value: &str,
+        style: Style,
+    ) -> Result<String, EditError> {
+        self.with_document(&self.text, |root| {
+            let upstream = root
+                .get_mapping("upstream")
+                .ok_or("`upstream` is not a mapping")?;
+            if !upstream.insert_after(after, key, styled(value, style)) {
+                return Err("the key to add after is not in `upstream`");
+            }
+            Ok(())
+        })
+    }
+
     /// Remove the `patches:` entry of `file`, with the comment lines directly above it.
     pub fn remove_patch(&mut self, file: &str) -> Result<(), EditError> {
         self.remove_patches(&[file])
@@ -1021,6 +1108,52 @@ mod tests {
         let mut number = edit(text);
         number.set_upstream_version("1.1").unwrap();
         assert_eq!(number.text(), "upstream:\n  version: \"1.1\"\n  dir: x\n");
+    }
+
+    #[test]
+    fn pinning_adds_the_checksum_or_commit_where_the_format_puts_it() {
+        let sum = "0".repeat(63) + "a";
+        let mut tarball = edit(
+            "upstream:\n  version: \"1\"  # pinned\n  tarball: https://x/{version}.tgz  # the release\n  releases:\n    url: https://x/\npatches: []\n",
+        );
+        tarball.pin_sha256(&sum.to_ascii_uppercase()).unwrap();
+        assert_eq!(
+            tarball.text(),
+            format!(
+                "upstream:\n  version: \"1\"  # pinned\n  tarball: https://x/{{version}}.tgz  # the release\n  sha256: {sum}\n  releases:\n    url: https://x/\npatches: []\n"
+            )
+        );
+        // Set again: the value moves, its line stays.
+        let other = "b".repeat(64);
+        tarball.pin_sha256(&other).unwrap();
+        assert!(
+            tarball.text().contains(&format!("  sha256: {other}\n")),
+            "{}",
+            tarball.text()
+        );
+        assert!(!tarball.text().contains(&sum));
+
+        let commit = "0123456789abcdef0123456789abcdef01234567";
+        let mut git = edit(
+            "upstream:\n  version: \"1\"\n  git: https://x.git\n  tag: \"v{version}\"\npatches: []\n",
+        );
+        git.pin_commit(commit).unwrap();
+        assert_eq!(
+            git.text(),
+            format!(
+                "upstream:\n  version: \"1\"\n  git: https://x.git\n  tag: \"v{{version}}\"\n  commit: \"{commit}\"\npatches: []\n"
+            )
+        );
+        let mut untagged = edit("upstream:\n  version: \"1\"\n  git: https://x.git\npatches: []\n");
+        untagged.pin_commit(commit).unwrap();
+        assert!(
+            untagged
+                .text()
+                .contains(&format!("  git: https://x.git\n  commit: \"{commit}\"\n"))
+        );
+
+        assert!(edit(MANIFEST).pin_sha256(&sum).is_err(), "a dir upstream");
+        assert!(edit(MANIFEST).pin_commit(commit).is_err(), "a dir upstream");
     }
 
     #[test]

@@ -10,8 +10,10 @@
 //! recovered is not loaded. A package's patch files are read through no link
 //! (`Package::read_patch`, `confined.rs`).
 
+pub mod config;
 pub mod confined;
 pub mod edit;
+pub mod init;
 pub mod journal;
 pub mod manifest;
 pub mod shard;

@@ -228,6 +228,25 @@ pub fn write_atomically(path: &Path, text: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Write `text` to a new file at `path` atomically, as [`write_atomically`] does, but never
+/// over an existing file: when `path` exists (a file, a folder, a link) by the time of the
+/// rename, nothing is written and the error's kind is `AlreadyExists`.
+pub fn write_new_atomically(path: &Path, text: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut file = tempfile::Builder::new()
+        .prefix(".mindelta-")
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)?;
+    file.write_all(text)?;
+    file.as_file().sync_all()?;
+    file.persist_noclobber(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// Write `manifest` as a new `package.yaml` at `path`, atomically.
 pub fn write_manifest(path: &Path, manifest: &Manifest) -> std::io::Result<()> {
     write_atomically(path, manifest_yaml(manifest).as_bytes())
@@ -375,6 +394,23 @@ mod tests {
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
         assert!(write_atomically(&dir.path().join("missing/package.yaml"), b"x").is_err());
+    }
+
+    #[test]
+    fn a_new_file_never_replaces_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.yaml");
+        write_new_atomically(&path, b"first").unwrap();
+        let error = write_new_atomically(&path, b"second").unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&path).unwrap(), b"first");
+        std::os::unix::fs::symlink("elsewhere", dir.path().join("link")).unwrap();
+        assert!(write_new_atomically(&dir.path().join("link"), b"x").is_err());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "no temporary left"
+        );
     }
 
     #[test]

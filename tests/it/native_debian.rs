@@ -436,3 +436,58 @@ fn expire_changelog_lists_the_dropped_patches_in_the_unreleased_entry() {
         "{changelog}"
     );
 }
+
+#[test]
+fn audit_check_applies_the_series_to_the_orig_tarballs_as_dpkg_source_does() {
+    let package = package("https://example.invalid/releases/");
+    let audit = |package: &Package| {
+        run(
+            package,
+            &["audit", "--check", "--offline", "--format", "json"],
+        )
+    };
+    // A patch to the component tarball's files applies: no invented finding.
+    let output = audit(&package);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let applies: Vec<Option<bool>> = report["packages"][0]["patches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["applies"].as_bool())
+        .collect();
+    assert_eq!(applies, [Some(true), Some(true), Some(true)], "{report}");
+    assert!(
+        !report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "applies-to-pinned"),
+        "{report}"
+    );
+    // A patch whose context is not in the orig tarball breaks the build: exit 4.
+    write(
+        &package.tree.join("debian/patches/broken.patch"),
+        "Description: stale\n--- a/greeting.txt\n+++ b/greeting.txt\n@@ -1,3 +1,3 @@\n one\n-deux\n+DEUX\n three\n",
+    );
+    write(
+        &package.tree.join("debian/patches/series"),
+        format!("{SERIES}broken.patch\n"),
+    );
+    let output = audit(&package);
+    assert_eq!(
+        output.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let gate: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "applies-to-pinned")
+        .collect();
+    assert_eq!(gate.len(), 1, "{report}");
+    assert_eq!(gate[0]["patch"], "broken.patch");
+    assert_eq!(gate[0]["location"]["file"], "debian/patches/series");
+}

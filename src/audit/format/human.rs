@@ -46,6 +46,17 @@ pub fn render(report: &AuditReport, style: HumanStyle) -> String {
     if !report.findings.is_empty() {
         out.push_str(&findings(report, style));
     }
+    let width = style.width.map_or(usize::MAX, usize::from);
+    for package in &report.packages {
+        if let Some(upgrade) = &package.upgrade {
+            out.push_str(&wrap(
+                &format!("{}: {upgrade}", package.name),
+                width,
+                "",
+                "    ",
+            ));
+        }
+    }
     out.push_str(&summary_line(
         report,
         patch_count > PATCH_TABLE_LIMIT,

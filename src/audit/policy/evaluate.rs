@@ -50,17 +50,45 @@ impl PolicySet {
                 std::cmp::Ordering::Greater => 1,
             }
         });
+        // Which packs judge which patches: a scoped pack judges the patches its `applies-to`
+        // selects, and the package when it judges one of its patches.
+        let admitted: Vec<Vec<bool>> = package
+            .patches
+            .iter()
+            .map(|patch| {
+                self.packs
+                    .iter()
+                    .map(|pack| {
+                        pack.scope
+                            .as_ref()
+                            .is_none_or(|s| s.admits(&patch.header.keys))
+                    })
+                    .collect()
+            })
+            .collect();
+        let package_admitted: Vec<bool> = (0..self.packs.len())
+            .map(|pack| {
+                self.packs[pack].scope.is_none() || admitted.iter().any(|patch| patch[pack])
+            })
+            .collect();
         // Package rules first, then each patch with every patch rule: the `patch` variable is
         // converted once per patch, not once per rule.
         let mut findings = Vec::new();
-        for rule in self.rules.iter().filter(|r| r.subject == Subject::Package) {
+        for rule in self
+            .rules
+            .iter()
+            .filter(|r| r.subject == Subject::Package && package_admitted[r.pack])
+        {
             findings.extend(rule.judge(&root, package, None, self.budget)?);
         }
         if self.rules.iter().any(|rule| rule.subject == Subject::Patch) {
             for (index, value) in patches.iter().enumerate() {
+                let judged = admitted.get(index);
                 let mut scope = root.new_inner_scope();
                 scope.add_variable_from_value("patch", value.clone());
-                for rule in self.rules.iter().filter(|r| r.subject == Subject::Patch) {
+                for rule in self.rules.iter().filter(|r| {
+                    r.subject == Subject::Patch && judged.is_none_or(|packs| packs[r.pack])
+                }) {
                     findings.extend(rule.judge(&scope, package, Some(index), self.budget)?);
                 }
             }

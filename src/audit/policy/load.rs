@@ -1,5 +1,6 @@
-//! Reading policy files: the YAML rule format (serde-saphyr, with lines), each rule's fields
-//! validated and its expressions compiled, rule ids unique across the files.
+//! Reading policy files: the YAML rule format (serde-saphyr, with lines), the pack's
+//! `applies-to`, each rule's fields validated and its expressions compiled, rule ids unique
+//! across the files. A pack is read from a file or from the built-in text (`builtin.rs`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -8,19 +9,29 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::builtin::BuiltinPack;
 use super::compile::compile;
-use super::{Anchor, PolicyError, PolicySet, Rule, Subject};
+use super::{Anchor, Pack, PolicyError, PolicySet, Rule, Scope, Subject};
 use crate::audit::report::{Severity, relative};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
-    #[allow(dead_code)]
     name: Option<String>,
     #[allow(dead_code)]
     description: Option<String>,
+    #[serde(rename = "applies-to")]
+    applies_to: Option<Spanned<RawScope>>,
     #[serde(default)]
     rules: Vec<Spanned<RawRule>>,
+}
+
+/// `applies-to:` of a pack: the patches it judges when mindelta picks it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScope {
+    #[serde(rename = "header-fields")]
+    header_fields: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -36,41 +47,57 @@ struct RawRule {
     require: Spanned<String>,
 }
 
+/// Where a pack is read from.
+#[derive(Debug, Clone)]
+pub enum PolicySource {
+    /// A policy file.
+    File(PathBuf),
+    /// A built-in pack.
+    Builtin(&'static BuiltinPack),
+}
+
 impl PolicySet {
     /// Load policies from files and folders (a folder: its `*.yaml`/`*.yml` files, sorted).
-    /// `root` is the workspace root, to show policy paths relative to it.
+    /// `root` is the workspace root, to show policy paths relative to it. The packs were named
+    /// by the user, so every rule judges every patch (their `applies-to` is not used).
     pub fn load(paths: &[PathBuf], root: &Path) -> Result<PolicySet, PolicyError> {
-        let mut files = Vec::new();
-        for path in paths {
-            if path.is_dir() {
-                let entries = std::fs::read_dir(path).map_err(|source| PolicyError::Io {
-                    path: path.clone(),
-                    source,
-                })?;
-                let mut found: Vec<PathBuf> = entries
-                    .filter_map(Result::ok)
-                    .map(|e| e.path())
-                    .filter(|p| {
-                        p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml")
-                    })
-                    .collect();
-                found.sort();
-                files.extend(found);
-            } else {
-                files.push(path.clone());
-            }
-        }
+        let sources: Vec<PolicySource> = policy_files(paths)?
+            .into_iter()
+            .map(PolicySource::File)
+            .collect();
+        PolicySet::load_sources(&sources, root, false)
+    }
+
+    /// Load the packs of `sources`, in order. With `scoped`, each pack judges only the patches
+    /// its `applies-to` selects (mindelta picked the packs, the user did not name them).
+    pub fn load_sources(
+        sources: &[PolicySource],
+        root: &Path,
+        scoped: bool,
+    ) -> Result<PolicySet, PolicyError> {
         let mut set = PolicySet::default();
         let mut seen: HashMap<String, (String, usize)> = HashMap::new();
-        for file in files {
-            let text = std::fs::read_to_string(&file).map_err(|source| PolicyError::Io {
-                path: file.clone(),
-                source,
-            })?;
-            for rule in parse_policy(&text, &file, &relative(&file, root), &set.env)? {
+        for source in sources {
+            let (path, shown, text) = match source {
+                PolicySource::File(file) => {
+                    let text = std::fs::read_to_string(file).map_err(|source| PolicyError::Io {
+                        path: file.clone(),
+                        source,
+                    })?;
+                    (file.clone(), relative(file, root), text)
+                }
+                PolicySource::Builtin(pack) => (
+                    PathBuf::from(pack.shown()),
+                    pack.shown(),
+                    pack.text.to_string(),
+                ),
+            };
+            let index = set.packs.len();
+            let (pack, rules) = parse_policy(&text, &path, &shown, &set.env, index)?;
+            for rule in rules {
                 if let Some((policy, line)) = seen.get(&rule.id) {
                     return Err(PolicyError::Invalid {
-                        path: file.clone(),
+                        path: path.clone(),
                         line: rule.line,
                         rule: Some(rule.id.clone()),
                         message: format!("the rule id is already used by `{policy}` line {line}"),
@@ -79,18 +106,60 @@ impl PolicySet {
                 seen.insert(rule.id.clone(), (rule.policy.clone(), rule.line));
                 set.rules.push(rule);
             }
+            set.packs.push(Pack {
+                scope: if scoped { pack.scope } else { None },
+                ..pack
+            });
         }
         Ok(set)
     }
 }
 
-/// Parse and compile one policy file.
+/// The policy files of `paths`: files as given, folders as their `*.yaml`/`*.yml` files,
+/// sorted by name.
+pub(super) fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, PolicyError> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let entries = std::fs::read_dir(path).map_err(|source| PolicyError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let mut found: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// The `name:` of a policy file, read leniently (nothing else is checked): how a
+/// `mindelta.yaml` list finds a pack of the workspace's `policies/` folder.
+pub(super) fn pack_name(text: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Named {
+        name: Option<String>,
+    }
+    serde_saphyr::from_str::<Named>(text)
+        .ok()
+        .and_then(|named| named.name)
+        .map(|name| name.trim().to_string())
+}
+
+/// Parse and compile one policy file, the pack at `index` of its set.
 fn parse_policy(
     text: &str,
     path: &Path,
     shown: &str,
     env: &cel::Env,
-) -> Result<Vec<Rule>, PolicyError> {
+    index: usize,
+) -> Result<(Pack, Vec<Rule>), PolicyError> {
     let invalid = |line: usize, rule: Option<&str>, message: String| PolicyError::Invalid {
         path: path.to_path_buf(),
         line,
@@ -101,6 +170,52 @@ fn parse_policy(
         let line = error.location().map(|l| l.line() as usize).unwrap_or(0);
         invalid(line, None, crate::workspace::manifest::yaml_message(&error))
     })?;
+    let scope = match raw.applies_to {
+        None => None,
+        Some(spanned) => {
+            let mut header_fields = Vec::new();
+            for field in spanned.value.header_fields {
+                let name = field.value.trim();
+                let body = name.strip_suffix('*').unwrap_or(name);
+                if body.is_empty()
+                    || !body
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                {
+                    return Err(invalid(
+                        field.referenced.line() as usize,
+                        None,
+                        format!(
+                            "`applies-to.header-fields`: `{name}` is not a header field name (letters, digits and `-`, optionally ending in `*`)"
+                        ),
+                    ));
+                }
+                header_fields.push(name.to_string());
+            }
+            if header_fields.is_empty() {
+                return Err(invalid(
+                    spanned.referenced.line() as usize,
+                    None,
+                    "`applies-to.header-fields` is empty: name the header fields of the patches the pack judges, or leave `applies-to` out".into(),
+                ));
+            }
+            Some(Scope { header_fields })
+        }
+    };
+    let stem = path
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let pack = Pack {
+        name: raw
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map_or(stem, str::to_string),
+        policy: shown.to_string(),
+        scope,
+    };
     let mut rules = Vec::new();
     for spanned in raw.rules {
         let line = spanned.referenced.line() as usize;
@@ -176,8 +291,9 @@ fn parse_policy(
             line,
             when,
             require,
+            pack: index,
             exhausted: OnceLock::new(),
         });
     }
-    Ok(rules)
+    Ok((pack, rules))
 }

@@ -339,3 +339,91 @@ fn the_schema_is_derived_from_the_report_types() {
     assert!(matches!(field(&header, "cves"), Shape::List(_)));
     assert!(matches!(field(&patch, "verdict_reason"), Shape::Scalar));
 }
+
+/// A pack that judges only the patches with an `Upstream-Status:` line, when picked.
+const SCOPED: &str = "name: scoped\napplies-to:\n  header-fields: [Upstream-Status, Bug-*]\nrules:\n  - id: all-patches\n    severity: info\n    subject: patch\n    message: seen\n    require: 'false'\n  - id: the-package\n    severity: info\n    subject: package\n    message: seen\n    require: 'false'\n";
+
+fn with_keys(keys: [&[&str]; 2]) -> PackageReport {
+    let mut package = package();
+    for (patch, keys) in package.patches.iter_mut().zip(keys) {
+        patch.header.keys = keys.iter().map(|k| k.to_string()).collect();
+    }
+    package
+}
+
+fn fired(set: &PolicySet, package: &PackageReport) -> Vec<String> {
+    set.evaluate(package)
+        .unwrap()
+        .iter()
+        .map(|f| format!("{}:{}", f.rule, f.patch.as_deref().unwrap_or("-")))
+        .collect()
+}
+
+#[test]
+fn a_picked_pack_judges_only_the_patches_its_applies_to_selects() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scoped.yaml");
+    std::fs::write(&path, SCOPED).unwrap();
+    let picked = PolicySet::load_sources(&[PolicySource::File(path.clone())], dir.path(), true)
+        .expect("policy");
+    assert_eq!(picked.packs()[0].name, "scoped");
+    let package = with_keys([&["Description"], &["upstream-status", "From"]]);
+    assert_eq!(
+        fired(&picked, &package),
+        vec!["the-package:-", "all-patches:0002.patch"]
+    );
+    // `Bug-*` matches any `Bug-<vendor>` field, in any case.
+    let package = with_keys([&["bug-Debian"], &[]]);
+    assert_eq!(
+        fired(&picked, &package),
+        vec!["the-package:-", "all-patches:0001.patch"]
+    );
+    // No patch selected: neither the patch rules nor the package rules run.
+    assert!(fired(&picked, &with_keys([&["Bug"], &["Description"]])).is_empty());
+    // Named by the user (`--policy`), the pack judges every patch.
+    let named = PolicySet::load(&[path], dir.path()).expect("policy");
+    assert_eq!(named.packs()[0].scope, None);
+    assert_eq!(fired(&named, &with_keys([&[], &[]])).len(), 3);
+}
+
+#[test]
+fn applies_to_is_checked_when_loading() {
+    let text = error_text(&SCOPED.replace("[Upstream-Status, Bug-*]", "[Upstream Status]"));
+    assert!(
+        text.contains("line 3") && text.contains("`Upstream Status`"),
+        "{text}"
+    );
+    let text = error_text(&SCOPED.replace("[Upstream-Status, Bug-*]", "[]"));
+    assert!(text.contains("line 3") && text.contains("empty"), "{text}");
+    let text = error_text(&SCOPED.replace("header-fields", "header-field"));
+    assert!(
+        text.contains("line 3") && text.contains("header-field"),
+        "{text}"
+    );
+    let text = error_text(&SCOPED.replace("[Upstream-Status, Bug-*]", "Upstream-Status"));
+    assert!(text.contains("line 3"), "{text}");
+}
+
+#[test]
+fn the_built_in_packs_load_with_their_scopes() {
+    let sources: Vec<PolicySource> = builtin::BUILTIN_PACKS
+        .iter()
+        .map(PolicySource::Builtin)
+        .collect();
+    let set = PolicySet::load_sources(&sources, std::path::Path::new("."), true).expect("packs");
+    let names: Vec<&str> = set.packs().iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, vec!["delta-minimization", "dep3", "yocto"]);
+    assert_eq!(set.packs()[0].scope, None);
+    let dep3 = set.packs()[1].scope.as_ref().expect("dep3 is scoped");
+    assert!(dep3.admits(&["Description".into()]));
+    assert!(!dep3.admits(&["Subject".into(), "From".into(), "Upstream-Status".into()]));
+    let yocto = set.packs()[2].scope.as_ref().expect("yocto is scoped");
+    assert!(yocto.admits(&["Upstream-Status".into()]));
+    assert!(!yocto.admits(&["Description".into()]));
+    assert_eq!(set.packs()[1].policy, "built-in dep3.yaml");
+    assert_eq!(builtin::canonical_name("delta"), "delta-minimization");
+    assert_eq!(
+        builtin::BuiltinPack::named("delta").map(|p| p.file),
+        Some("delta-minimization.yaml")
+    );
+}

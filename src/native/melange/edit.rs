@@ -7,7 +7,7 @@
 //!   comment recording what went and why takes its place (or goes above the step that stays).
 //! - [`set_version`]: `package.version` (its quoting kept) and `package.epoch` reset to 0.
 //! - [`set_input`]: one `with:` input of a step (`expected-sha256`, `expected-commit`, …), its
-//!   quoting kept.
+//!   quoting kept; [`add_input`] adds one (`mindelta pin`) on its own line after another.
 //!
 //! Every edit works on the positions the reader gives and is checked by reading the new text
 //! back ([`super::parse_package`]): a result that does not read, or reads differently from what
@@ -498,6 +498,76 @@ pub fn set_input(
     Ok(new)
 }
 
+/// Add the `with:` input `key: value` to the step at `step` (its first key's byte offset), on
+/// a new line right after the input `after` (which must be a one-line `after: value` of a block
+/// mapping), with the same indentation. The value is written plain: callers add hex digests.
+pub fn add_input(
+    path: &Path,
+    text: &str,
+    step_offset: usize,
+    after: &str,
+    key: &str,
+    value: &str,
+    options: &MelangeOptions,
+) -> Result<String, MelangeEditError> {
+    let package = parse_package(path, text, options)?;
+    let step = package
+        .steps()
+        .find(|s| s.position.offset == Some(step_offset))
+        .ok_or_else(|| edit_error(path, "the step is not found"))?;
+    if step.input(key).is_some() {
+        return Err(edit_error(path, format!("the step already has `{key}`")));
+    }
+    let input = step
+        .input(after)
+        .ok_or_else(|| edit_error(path, format!("the step has no `{after}`")))?;
+    let offset = input
+        .position
+        .offset
+        .ok_or_else(|| edit_error(path, format!("the place of `{after}` is unknown")))?;
+    let start = line_start(text, offset);
+    let end = line_end(text, offset);
+    let line = &text[start..end];
+    let indent = indent_of(line);
+    let written_key = line[indent..].split(':').next().unwrap_or_default().trim();
+    let continues = text[end..]
+        .lines()
+        .next()
+        .is_some_and(|next| !next.trim().is_empty() && indent_of(next) > indent);
+    if written_key.trim_matches(['"', '\'']) != after || continues || input.position.through_alias {
+        return Err(edit_error(
+            path,
+            format!(
+                "line {}: `{after}` is not a one-line entry of a block mapping; add `{key}: {value}` by hand",
+                input.position.line
+            ),
+        ));
+    }
+    let newline = if line.ends_with('\n') { "" } else { "\n" };
+    let added = format!("{newline}{}{key}: {value}\n", " ".repeat(indent));
+    let new = apply(
+        text,
+        vec![Splice {
+            start: end,
+            end,
+            with: added,
+        }],
+    );
+    let after_edit = parse_package(path, &new, options)
+        .map_err(|error| edit_error(path, format!("the edited file does not read: {error}")))?;
+    let added_value = after_edit
+        .steps()
+        .find(|s| s.position.line == step.position.line)
+        .and_then(|s| s.input_text(key).map(str::to_string));
+    if added_value.as_deref() != Some(value) {
+        return Err(edit_error(
+            path,
+            format!("the new `{key}` does not read back"),
+        ));
+    }
+    Ok(new)
+}
+
 /// Replace a scalar written at `position` with `value`, in the same quotes.
 fn replace_scalar(
     path: &Path,
@@ -547,6 +617,65 @@ mod tests {
     use super::*;
 
     const PACKAGE: &str = "package:\n  name: demo\n  version: \"1.0\" # pinned\n  epoch: 4\n\npipeline:\n  - uses: git-checkout\n    with:\n      repository: https://example.org/demo\n      tag: v${{package.version}}\n      expected-commit: 1111111111111111111111111111111111111111\n\n  # Our fixes.\n  - uses: patch\n    with:\n      patches: a.patch b.patch\n\n  - uses: patch\n    with:\n      patches: |\n        c.patch \\\n        d.patch\n\n  - runs: make\n\nsubpackages:\n  - name: demo-doc\n    pipeline:\n      - uses: patch\n        with:\n          patches: e.patch\n      - runs: true\n";
+
+    #[test]
+    fn an_input_is_added_after_another_with_its_indentation() {
+        let (_temp, path) = repository();
+        let text = PACKAGE.replace(
+            "      expected-commit: 1111111111111111111111111111111111111111\n",
+            "",
+        );
+        let options = MelangeOptions::default();
+        let package = parse_package(&path, &text, &options).unwrap();
+        let checkout = package
+            .steps()
+            .find(|s| s.input("repository").is_some())
+            .unwrap();
+        let offset = checkout.position.offset.unwrap();
+        let commit = "2".repeat(40);
+        let new = add_input(
+            &path,
+            &text,
+            offset,
+            "tag",
+            "expected-commit",
+            &commit,
+            &options,
+        )
+        .unwrap();
+        assert_eq!(
+            new,
+            text.replace(
+                "      tag: v${{package.version}}\n",
+                &format!("      tag: v${{{{package.version}}}}\n      expected-commit: {commit}\n")
+            )
+        );
+        // Never twice, and never after an input that is not there.
+        assert!(
+            add_input(
+                &path,
+                &new,
+                offset,
+                "tag",
+                "expected-commit",
+                &commit,
+                &options
+            )
+            .is_err()
+        );
+        assert!(
+            add_input(
+                &path,
+                &text,
+                offset,
+                "uri",
+                "expected-sha256",
+                "ab",
+                &options
+            )
+            .is_err()
+        );
+    }
 
     fn repository() -> (tempfile::TempDir, std::path::PathBuf) {
         let temp = tempfile::tempdir().unwrap();

@@ -5,11 +5,15 @@
 
 mod answers;
 mod archives;
+mod config;
 mod dependencies;
+mod gate;
 mod merge;
 mod moved;
 mod native;
 mod patches;
+mod pins;
 mod policies;
 mod report;
+mod upgrade;
 mod workspace;

@@ -335,3 +335,31 @@ fn an_unknown_tar_entry_type_is_named_by_its_byte() {
     assert!(!text.contains("Nonexhaustive"), "{text}");
     assert!(!root.join("out").exists());
 }
+
+#[test]
+fn a_broken_applies_to_names_the_file_and_line() {
+    let temp = tempfile::tempdir().unwrap();
+    for (applies_to, wanted) in [
+        ("applies-to: {header-fields: Upstream-Status}\n", "line 2"),
+        ("applies-to:\n  header-fields: [\"a: b\"]\n", "line 3"),
+        ("applies-to:\n  header-fields: []\n", "line 3"),
+        ("applies-to:\n  headers: [Upstream-Status]\n", "line 3"),
+        ("applies-to: all\n", "line 2"),
+    ] {
+        let root = policy_workspace(
+            temp.path(),
+            &format!(
+                "name: scoped\n{applies_to}{}",
+                rule("quiet", "true").trim_start()
+            ),
+        );
+        let output = audit(&root, &[]);
+        let stderr = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{applies_to}: {stderr}");
+        assert!(
+            stderr.contains("policies/hostile.yaml") && stderr.contains(wanted),
+            "{applies_to}: {stderr}"
+        );
+        fs::remove_dir_all(&root).unwrap();
+    }
+}

@@ -437,3 +437,85 @@ fn import_writes_files_with_the_usual_mode() {
     assert_eq!(mode(&dir.join("package.yaml")), 0o644);
     assert_eq!(mode(&dir.join("fix.patch")), 0o644);
 }
+
+/// `mindelta init DIR` run in `cwd`.
+fn init(cwd: &Path, dir: &str) -> Output {
+    mindelta(&cwd.join("cache"))
+        .current_dir(cwd)
+        .args(["init", dir])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn init_refuses_a_link_or_a_file_where_the_workspace_goes() {
+    let temp = tempfile::tempdir().unwrap();
+    let outside = temp.path().join("outside");
+    fs::create_dir(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, temp.path().join("link")).unwrap();
+    fs::write(temp.path().join("file"), "a file\n").unwrap();
+    for (dir, wanted) in [
+        ("link", "`link` is a symbolic link"),
+        ("file", "`file` exists and is not a folder"),
+    ] {
+        let output = init(temp.path(), dir);
+        let stderr = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{dir}: {stderr}");
+        assert!(stderr.contains(wanted), "{dir}: {stderr}");
+    }
+    assert!(
+        files(&outside).is_empty(),
+        "nothing written through the link"
+    );
+    assert_eq!(
+        fs::read_to_string(temp.path().join("file")).unwrap(),
+        "a file\n"
+    );
+}
+
+#[test]
+fn init_writes_through_no_link_inside_the_workspace() {
+    let temp = tempfile::tempdir().unwrap();
+    let outside = temp.path().join("outside");
+    fs::create_dir(&outside).unwrap();
+    fs::write(outside.join("secret"), "keep\n").unwrap();
+    /// Puts something in the way in a workspace root, given a folder outside it.
+    type Obstacle = fn(&Path, &Path);
+    let cases: [(&str, Obstacle); 5] = [
+        ("policies", |root, outside| {
+            std::os::unix::fs::symlink(outside, root.join("policies")).unwrap()
+        }),
+        (".gitignore", |root, outside| {
+            std::os::unix::fs::symlink(outside.join("secret"), root.join(".gitignore")).unwrap()
+        }),
+        ("policies/dep3.yaml", |root, outside| {
+            fs::create_dir(root.join("policies")).unwrap();
+            std::os::unix::fs::symlink(outside.join("secret"), root.join("policies/dep3.yaml"))
+                .unwrap()
+        }),
+        ("patches", |root, _| {
+            fs::write(root.join("patches"), "not a folder\n").unwrap()
+        }),
+        (".gitignore", |root, _| {
+            fs::create_dir(root.join(".gitignore")).unwrap()
+        }),
+    ];
+    for (index, (piece, make)) in cases.into_iter().enumerate() {
+        let name = format!("ws{index}");
+        let root = temp.path().join(&name);
+        fs::create_dir(&root).unwrap();
+        make(&root, &outside);
+        let before = files(&root);
+        let output = init(temp.path(), &name);
+        let stderr = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{piece}: {stderr}");
+        assert!(stderr.contains(piece), "{piece}: {stderr}");
+        assert!(stderr.contains("nothing was written"), "{piece}: {stderr}");
+        assert_eq!(files(&root), before, "{piece}: nothing written");
+    }
+    assert_eq!(files(&outside).len(), 1);
+    assert_eq!(
+        fs::read_to_string(outside.join("secret")).unwrap(),
+        "keep\n"
+    );
+}
