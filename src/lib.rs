@@ -12,6 +12,7 @@ pub mod dependency;
 pub mod expiry;
 pub mod git;
 pub mod interop;
+pub mod layout;
 pub mod native;
 pub mod patch;
 pub mod pin;

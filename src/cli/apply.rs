@@ -41,6 +41,8 @@ pub struct Args {
     dry_run: bool,
     /// Patch files or mboxes, applied in order (default: standard input)
     patches: Vec<PathBuf>,
+    #[command(flatten)]
+    pub format: super::options::FormatArgs,
 }
 
 #[derive(Serialize)]

@@ -10,7 +10,6 @@
 //! format. Exit 4 when a finding of severity `error` is present, 1 when a package could not be
 //! read (after writing the rest).
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -57,6 +56,16 @@ pub struct Args {
     /// instead of stdout
     #[arg(long, short = 'o', value_name = "FILE")]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    pub workspace: super::options::WorkspaceArg,
+    /// Output format: human text (the default), JSON on stdout (the stable machine
+    /// interface), markdown (a pull-request comment), SARIF (code scanning) or one HTML page
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<super::FormatArg>,
+    #[command(flatten)]
+    pub jobs: super::options::JobsArg,
+    #[command(flatten)]
+    pub network: super::options::NetworkArgs,
 }
 
 /// Connection timeout and deadline of release look-ups: an unreachable host, or one that
@@ -234,8 +243,8 @@ fn history(
     ))
 }
 
-/// The report in the chosen format. Human text is fitted to the terminal on stdout, and
-/// plain (no colour, no width) in a file.
+/// The report in the chosen format. Human text is fitted to the terminal on stdout, to 80
+/// columns (or `COLUMNS`) in a pipe or a file, and has no colour in a file.
 fn render(
     context: &Context,
     report: &AuditReport,
@@ -254,18 +263,15 @@ fn render(
         ),
         FormatArg::Human => {
             let stdout = std::io::stdout();
-            let on_terminal = !to_file && stdout.is_terminal();
             let color =
                 !to_file && anstream::AutoStream::choice(&stdout) != anstream::ColorChoice::Never;
-            // The terminal's width; when piped, `COLUMNS` if the caller set it, else no limit.
-            let width = if on_terminal {
-                comfy_table::Table::new().width()
+            // The terminal's width; in a file or a pipe, `COLUMNS` or 80 (`output::width`).
+            let width = if to_file {
+                output::file_width()
             } else {
-                std::env::var("COLUMNS")
-                    .ok()
-                    .and_then(|c| c.trim().parse::<u16>().ok())
-                    .filter(|c| *c > 0)
+                output::width()
             };
+            let width = Some(u16::try_from(width).unwrap_or(u16::MAX));
             human::render(report, human::HumanStyle { width, color })
         }
     })

@@ -16,6 +16,7 @@ use super::{CliError, Context, ErrorKind, Format, output};
 use mindelta::expiry::{
     CheckOptions, Detector, EvidenceResult, PackageCheck, PatchCheck, Verdict, check_package,
 };
+use mindelta::layout::Rows;
 use mindelta::workspace::shard::Shard;
 
 #[derive(Debug, clap::Args)]
@@ -34,6 +35,14 @@ pub struct Args {
     /// Check only shard K of N (a stable split by package name, as `audit --shard`)
     #[arg(long, value_name = "K/N")]
     shard: Option<Shard>,
+    #[command(flatten)]
+    pub workspace: super::options::WorkspaceArg,
+    #[command(flatten)]
+    pub format: super::options::FormatArgs,
+    #[command(flatten)]
+    pub jobs: super::options::JobsArg,
+    #[command(flatten)]
+    pub network: super::options::NetworkArgs,
 }
 
 /// The JSON document: `{"packages": [PackageCheck…]}`, keys in their declared order.
@@ -118,29 +127,26 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     Ok(code)
 }
 
-/// One block per package: a heading, then `verdict  file  why` per patch.
+/// One block per package: a heading, then `verdict  file  why` per patch, fitted to the
+/// width of the output (`output::width`).
 fn render(packages: &[PackageCheck]) -> String {
+    let width = Some(output::width());
     let mut text = String::new();
     for package in packages {
         text.push_str(&format!(
             "{} {} -> {}\n",
             package.name, package.version, package.release
         ));
-        let width = package
-            .patches
-            .iter()
-            .map(|p| p.file.len())
-            .max()
-            .unwrap_or(0);
+        let mut rows = Rows::new("  ");
         for patch in &package.patches {
-            text.push_str(&format!(
-                "  {:<8}  {:<width$}  {}\n",
-                patch.verdict.as_str(),
-                patch.file,
-                summary(patch)
-            ));
+            rows.push(
+                vec![verdict(patch.verdict), patch.file.clone()],
+                summary(patch),
+            );
         }
+        text.push_str(&rows.render(width));
         // A melange package's pins: `go/bump golang.org/x/net@v0.33.0 (line 42)`.
+        let mut pins = Rows::new("  ");
         for pin in &package.pins {
             let why = pin
                 .evidence
@@ -148,17 +154,26 @@ fn render(packages: &[PackageCheck]) -> String {
                 .map(|e| format!("{}: {}", e.detector, e.detail))
                 .collect::<Vec<_>>()
                 .join("; ");
-            text.push_str(&format!(
-                "  {:<8}  {} {}@{} (line {})  {why}\n",
-                pin.verdict.as_str(),
-                pin.tool,
-                pin.module,
-                pin.version,
-                pin.line
-            ));
+            pins.push(
+                vec![
+                    verdict(pin.verdict),
+                    format!(
+                        "{} {}@{} (line {})",
+                        pin.tool, pin.module, pin.version, pin.line
+                    ),
+                ],
+                why,
+            );
         }
+        text.push_str(&pins.render(width));
     }
     text
+}
+
+/// A verdict's cell, as wide as the widest verdict (`conflict`), so that every package's
+/// block aligns alike.
+fn verdict(verdict: Verdict) -> String {
+    format!("{:<8}", verdict.as_str())
 }
 
 /// Why a patch has its verdict, in one line: the proving evidence of an expired patch (and

@@ -73,6 +73,9 @@ fn fetch_hint(cli: CliError, error: &FetchError) -> CliError {
         FetchError::TooSlow { .. } | FetchError::DeadlineExceeded { .. } => cli.hint(
             "this is retryable; the bounds are `--speed-limit`, `--speed-time` and `--fetch-deadline`",
         ),
+        FetchError::Recompressed { .. } => cli.hint(
+            "upstream moved the release to another compression, which has another checksum: check the new archive and write its sha256 in the manifest (and the new file name in the tarball URL); do not retry",
+        ),
         FetchError::Integrity { .. } => cli.hint(
             "the download does not match `sha256` in the manifest: do not retry; check the upstream release and the checksum",
         ),

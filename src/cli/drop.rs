@@ -14,6 +14,8 @@ pub struct Args {
     /// Why it goes (recorded as the evidence of the `expired:` entry)
     #[arg(long, value_name = "TEXT")]
     reason: String,
+    #[command(flatten)]
+    pub workspace: super::options::WorkspaceArg,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {

@@ -17,6 +17,7 @@ use super::release::release_for;
 use super::{CliError, Context, ErrorKind, Format, output};
 use mindelta::expiry::CheckOptions;
 use mindelta::expiry::expire::{ExpireOptions, ExpirePlan, plan_expire};
+use mindelta::layout::Rows;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -41,6 +42,12 @@ pub struct Args {
     /// Context lines a moved hunk may ignore (its context is then taken from the release)
     #[arg(long, value_name = "N", default_value_t = 0)]
     fuzz: usize,
+    #[command(flatten)]
+    pub workspace: super::options::WorkspaceArg,
+    #[command(flatten)]
+    pub format: super::options::FormatArgs,
+    #[command(flatten)]
+    pub network: super::options::NetworkArgs,
 }
 
 #[derive(serde::Serialize)]
@@ -151,7 +158,8 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     report_failures(failures)
 }
 
-/// One block per package: what went, what changed, what stays.
+/// One block per package: what went, what changed, what stays, fitted to the width of the
+/// output (`output::width`).
 fn render(plans: &[ExpirePlan]) -> String {
     let mut text = String::new();
     for plan in plans {
@@ -172,11 +180,12 @@ fn render(plans: &[ExpirePlan]) -> String {
             }
             (None, false) => text.push_str(&format!("{} {}\n", plan.name, plan.version)),
         }
+        let mut rows = Rows::new("  ");
         for gone in &plan.expired {
-            text.push_str(&format!(
-                "  expired    {}  ({}: {})\n",
-                gone.file, gone.reason, gone.evidence
-            ));
+            rows.push(
+                vec!["expired".to_owned(), gone.file.clone()],
+                format!("({}: {})", gone.reason, gone.evidence),
+            );
         }
         for pin in &plan.expired_pins {
             text.push_str(&format!(
@@ -201,25 +210,22 @@ fn render(plans: &[ExpirePlan]) -> String {
             ("upstream?", &plan.already_upstream),
         ] {
             for file in files {
-                text.push_str(&format!("  {word:<9}  {file}\n"));
+                rows.push(vec![word.to_owned(), file.clone()], "");
             }
         }
         for held in &plan.conflicts {
-            text.push_str(&format!(
-                "  {:<9}  {}  ({})\n",
-                held.verdict.as_str(),
-                held.file,
-                held.detail
-            ));
+            rows.push(
+                vec![held.verdict.as_str().to_owned(), held.file.clone()],
+                format!("({})", held.detail),
+            );
         }
         for held in &plan.needs_refresh {
-            text.push_str(&format!(
-                "  {:<9}  {}  (needs a refresh: {})\n",
-                held.verdict.as_str(),
-                held.file,
-                held.detail
-            ));
+            rows.push(
+                vec![held.verdict.as_str().to_owned(), held.file.clone()],
+                format!("(needs a refresh: {})", held.detail),
+            );
         }
+        text.push_str(&rows.render(Some(output::width())));
     }
     text
 }

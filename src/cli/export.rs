@@ -14,6 +14,14 @@ pub struct Args {
     format: Target,
 }
 
+impl Args {
+    /// `--workspace` and `--format`, taken after the kind (`export quilt … --format json`).
+    pub fn shared(&self) -> (&super::options::WorkspaceArg, &super::options::FormatArgs) {
+        let Target::Quilt(args) = &self.format;
+        (&args.workspace, &args.output)
+    }
+}
+
 #[derive(Debug, clap::Subcommand)]
 enum Target {
     /// A quilt series: `series` plus the patches, with DEP-3 headers
@@ -30,6 +38,10 @@ struct QuiltArgs {
     /// Replace DIR when it exists and is not empty
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    workspace: super::options::WorkspaceArg,
+    #[command(flatten)]
+    output: super::options::FormatArgs,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {

@@ -1,45 +1,45 @@
 //! The bounds of downloads, archives and git fetches on the command line (the hints that go
 //! with fetch errors are in `conversion.rs`).
 //!
-//! Each bound of `FetchOptions` is a global option that is also read from an environment
-//! variable (`docs/bounds.md` lists them with their defaults); they are left out of `-h` and
-//! shown by `--help`. Sizes take `K`, `M`, `G` and `T` suffixes (powers of 1024), durations `s`,
+//! Each bound of `FetchOptions` is an option of the commands that fetch, also read from an
+//! environment variable when not given (`docs/bounds.md` lists them with their defaults); they
+//! are left out of `-h` and shown by `--help`. Sizes take `K`, `M`, `G` and `T` suffixes (powers of 1024), durations `s`,
 //! `m` and `h` (plain numbers are bytes and seconds).
 
 use std::time::Duration;
 
 use mindelta::upstream::FetchOptions;
 
-/// Global options bounding what a fetch may download, unpack and wait for.
+/// Options bounding what a fetch may download, unpack and wait for.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct FetchArgs {
-    /// Largest archive to download [default: 4G]
-    #[arg(long, global = true, value_name = "SIZE", env = "MINDELTA_MAX_DOWNLOAD_SIZE", value_parser = parse_size, hide_short_help = true)]
+    /// Largest archive to download [default: 4G] [env: MINDELTA_MAX_DOWNLOAD_SIZE]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, hide_short_help = true)]
     max_download_size: Option<u64>,
-    /// Largest release listing page to download [default: 16M]
-    #[arg(long, global = true, value_name = "SIZE", env = "MINDELTA_MAX_PAGE_SIZE", value_parser = parse_size, hide_short_help = true)]
+    /// Largest release listing page to download [default: 16M] [env: MINDELTA_MAX_PAGE_SIZE]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, hide_short_help = true)]
     max_page_size: Option<u64>,
-    /// Largest size an archive or upstream tree may expand to [default: 8G]
-    #[arg(long, global = true, value_name = "SIZE", env = "MINDELTA_MAX_EXPANDED_SIZE", value_parser = parse_size, hide_short_help = true)]
+    /// Largest size an archive or upstream tree may expand to [default: 8G] [env: MINDELTA_MAX_EXPANDED_SIZE]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, hide_short_help = true)]
     max_expanded_size: Option<u64>,
-    /// Memory all running decompressors may hold together [default: 1G]
-    #[arg(long, global = true, value_name = "SIZE", env = "MINDELTA_DECODER_MEMORY", value_parser = parse_size, hide_short_help = true)]
+    /// Memory all running decompressors may hold together [default: 1G] [env: MINDELTA_DECODER_MEMORY]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, hide_short_help = true)]
     decoder_memory: Option<u64>,
-    /// Overall time limit of one download or git fetch [default: 1h]
-    #[arg(long, global = true, value_name = "DURATION", env = "MINDELTA_FETCH_DEADLINE", value_parser = parse_duration, hide_short_help = true)]
+    /// Overall time limit of one download or git fetch [default: 1h] [env: MINDELTA_FETCH_DEADLINE]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, hide_short_help = true)]
     fetch_deadline: Option<Duration>,
     /// Overall time limit of one release look-up (listing page, remote tags) [default: 60s;
-    /// `audit`: 5s]
-    #[arg(long, global = true, value_name = "DURATION", env = "MINDELTA_LOOKUP_DEADLINE", value_parser = parse_duration, hide_short_help = true)]
+    /// `audit`: 5s] [env: MINDELTA_LOOKUP_DEADLINE]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, hide_short_help = true)]
     lookup_deadline: Option<Duration>,
-    /// Low-speed limit in bytes per second, 0 for none (as curl's `--speed-limit`) [default: 1K]
-    #[arg(long, global = true, value_name = "SIZE", env = "MINDELTA_SPEED_LIMIT", value_parser = parse_size, hide_short_help = true)]
+    /// Low-speed limit in bytes per second, 0 for none (as curl's `--speed-limit`) [default: 1K] [env: MINDELTA_SPEED_LIMIT]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, hide_short_help = true)]
     speed_limit: Option<u64>,
-    /// How long a transfer may stay under the low-speed limit [default: 60s]
-    #[arg(long, global = true, value_name = "DURATION", env = "MINDELTA_SPEED_TIME", value_parser = parse_duration, hide_short_help = true)]
+    /// How long a transfer may stay under the low-speed limit [default: 60s] [env: MINDELTA_SPEED_TIME]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, hide_short_help = true)]
     speed_time: Option<Duration>,
-    /// Wait before retrying a failed download, doubled before the last try [default: 0.2s]
-    #[arg(long, global = true, value_name = "DURATION", env = "MINDELTA_RETRY_BACKOFF", value_parser = parse_duration, hide_short_help = true)]
+    /// Wait before retrying a failed download, doubled before the last try [default: 0.2s] [env: MINDELTA_RETRY_BACKOFF]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, hide_short_help = true)]
     retry_backoff: Option<Duration>,
 }
 
@@ -71,6 +71,49 @@ impl FetchArgs {
         options.lookup_deadline = lookup_deadline.unwrap_or(options.lookup_deadline);
         options.speed_time = speed_time.unwrap_or(options.speed_time);
         options.retry_backoff = retry_backoff.unwrap_or(options.retry_backoff);
+    }
+
+    /// Each bound given here, else the one in `other`.
+    pub fn or(self, other: FetchArgs) -> FetchArgs {
+        FetchArgs {
+            max_download_size: self.max_download_size.or(other.max_download_size),
+            max_page_size: self.max_page_size.or(other.max_page_size),
+            max_expanded_size: self.max_expanded_size.or(other.max_expanded_size),
+            decoder_memory: self.decoder_memory.or(other.decoder_memory),
+            fetch_deadline: self.fetch_deadline.or(other.fetch_deadline),
+            lookup_deadline: self.lookup_deadline.or(other.lookup_deadline),
+            speed_limit: self.speed_limit.or(other.speed_limit),
+            speed_time: self.speed_time.or(other.speed_time),
+            retry_backoff: self.retry_backoff.or(other.retry_backoff),
+        }
+    }
+
+    /// Each bound given here, else the one its environment variable sets; a variable that is
+    /// set but does not parse is an error naming it.
+    pub fn or_env(self) -> Result<FetchArgs, String> {
+        fn read<T>(name: &str, parse: fn(&str) -> Result<T, String>) -> Result<Option<T>, String> {
+            match std::env::var_os(name) {
+                None => Ok(None),
+                Some(value) if value.is_empty() => Ok(None),
+                Some(value) => {
+                    let text = value.to_string_lossy();
+                    parse(&text)
+                        .map(Some)
+                        .map_err(|error| format!("`{name}`: {error}"))
+                }
+            }
+        }
+        Ok(self.or(FetchArgs {
+            max_download_size: read("MINDELTA_MAX_DOWNLOAD_SIZE", parse_size)?,
+            max_page_size: read("MINDELTA_MAX_PAGE_SIZE", parse_size)?,
+            max_expanded_size: read("MINDELTA_MAX_EXPANDED_SIZE", parse_size)?,
+            decoder_memory: read("MINDELTA_DECODER_MEMORY", parse_size)?,
+            fetch_deadline: read("MINDELTA_FETCH_DEADLINE", parse_duration)?,
+            lookup_deadline: read("MINDELTA_LOOKUP_DEADLINE", parse_duration)?,
+            speed_limit: read("MINDELTA_SPEED_LIMIT", parse_size)?,
+            speed_time: read("MINDELTA_SPEED_TIME", parse_duration)?,
+            retry_backoff: read("MINDELTA_RETRY_BACKOFF", parse_duration)?,
+        }))
     }
 
     /// The look-up deadline given by the user, if any.

@@ -27,10 +27,27 @@ pub struct Args {
     format: Source,
 }
 
+impl Args {
+    /// `--workspace`, `--format` and (`quilt`, which may download a tarball) the network
+    /// options, taken after the kind (`import quilt … --format json`).
+    pub fn shared(
+        &self,
+    ) -> (
+        &super::options::WorkspaceArg,
+        &super::options::FormatArgs,
+        Option<&super::options::NetworkArgs>,
+    ) {
+        match &self.format {
+            Source::Quilt(args) => (&args.workspace, &args.output, Some(&args.network)),
+            Source::Melange(args) => (&args.workspace, &args.output, None),
+        }
+    }
+}
+
 #[derive(Debug, clap::Subcommand)]
 enum Source {
     /// A quilt series: DIR holds `series` (or is a source tree with `debian/patches/series`)
-    Quilt(QuiltArgs),
+    Quilt(Box<QuiltArgs>),
     /// A melange package YAML (fetch/git-checkout source, patch steps, update block)
     Melange(MelangeArgs),
 }
@@ -68,6 +85,12 @@ struct QuiltArgs {
     /// Replace an existing package of the same name
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    workspace: super::options::WorkspaceArg,
+    #[command(flatten)]
+    output: super::options::FormatArgs,
+    #[command(flatten)]
+    network: super::options::NetworkArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -80,6 +103,10 @@ struct MelangeArgs {
     /// Replace an existing package of the same name
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    workspace: super::options::WorkspaceArg,
+    #[command(flatten)]
+    output: super::options::FormatArgs,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {

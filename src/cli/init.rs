@@ -14,6 +14,10 @@ pub struct Args {
     /// The folder to make a workspace of (created when missing; default: `--workspace`, else
     /// the current folder)
     dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub workspace: super::options::WorkspaceArg,
+    #[command(flatten)]
+    pub format: super::options::FormatArgs,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {

@@ -5,12 +5,17 @@ use serde::Serialize;
 use super::error::report_failures;
 use super::{CliError, Context, Format, output};
 use mindelta::audit::report::UnfinishedUpgrade;
+use mindelta::layout::{Rows, text_width, wrap};
 use mindelta::workspace::{Package, UpstreamSource, Workspace};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Only these packages (default: all)
     packages: Vec<String>,
+    #[command(flatten)]
+    pub workspace: super::options::WorkspaceArg,
+    #[command(flatten)]
+    pub format: super::options::FormatArgs,
 }
 
 #[derive(Serialize)]
@@ -91,48 +96,56 @@ fn describe(workspace: &Workspace, package: &Package) -> ListedPackage {
     }
 }
 
+/// One heading per package, then `file  status  fixed-in CVEs  reason` per patch, fitted to
+/// the width of the output (`output::width`): a heading too long puts the upstream on a line
+/// of its own, and patch rows too long put the reason under the file.
 fn render(packages: &[ListedPackage]) -> String {
+    let width = output::width();
     let mut text = String::new();
     for package in packages {
-        text.push_str(&format!(
-            "{} {} ({} {}), {} patch{}\n",
-            package.name,
-            package.version,
-            package.upstream.kind,
-            package.upstream.url,
+        let count = format!(
+            "{} patch{}",
             package.patches.len(),
             if package.patches.len() == 1 { "" } else { "es" }
-        ));
-        let width = package
-            .patches
-            .iter()
-            .map(|p| p.file.len())
-            .max()
-            .unwrap_or(0);
-        if let Some(upgrade) = &package.upgrade {
+        );
+        let heading = format!(
+            "{} {} ({} {}), {count}",
+            package.name, package.version, package.upstream.kind, package.upstream.url,
+        );
+        if text_width(&heading) <= width {
+            text.push_str(&heading);
+            text.push('\n');
+        } else {
             text.push_str(&format!(
-                "  {upgrade} (`mindelta upgrade {} --continue`, `--skip` or `--abort`)\n",
-                package.name
+                "{} {}, {count}\n    ({} {})\n",
+                package.name, package.version, package.upstream.kind, package.upstream.url
             ));
         }
-        for patch in &package.patches {
-            let mut line = format!(
-                "  {:width$}  {:<17}",
-                patch.file,
-                patch.status.unwrap_or("-")
+        if let Some(upgrade) = &package.upgrade {
+            let line = format!(
+                "{upgrade} (`mindelta upgrade {} --continue`, `--skip` or `--abort`)",
+                package.name
             );
+            text.push_str(&wrap(&line, width, "  ", "    "));
+        }
+        let mut rows = Rows::new("  ");
+        for patch in &package.patches {
+            let mut about = Vec::new();
             if let Some(fixed_in) = &patch.fixed_in {
-                line.push_str(&format!(" fixed-in {fixed_in}"));
+                about.push(format!("fixed-in {fixed_in}"));
             }
             if !patch.cves.is_empty() {
-                line.push_str(&format!(" {}", patch.cves.join(",")));
+                about.push(patch.cves.join(","));
             }
             if let Some(reason) = &patch.reason {
-                line.push_str(&format!("  {reason}"));
+                about.push(reason.clone());
             }
-            text.push_str(line.trim_end());
-            text.push('\n');
+            rows.push(
+                vec![patch.file.clone(), patch.status.unwrap_or("-").to_owned()],
+                about.join("  "),
+            );
         }
+        text.push_str(&rows.render(Some(width)));
     }
     text
 }

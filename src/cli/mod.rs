@@ -24,6 +24,7 @@ mod fetch;
 mod import;
 mod init;
 mod list;
+mod options;
 mod output;
 mod patch_id;
 mod patch_id_walk;
@@ -40,11 +41,12 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use mindelta::upstream::{FetchOptions, Fetcher};
 use time::OffsetDateTime;
 
 pub use error::{CliError, ErrorKind};
+use options::Given;
 use progress::Bars;
 
 /// Keep the delta between a distribution and its upstreams small.
@@ -53,29 +55,16 @@ use progress::Bars;
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
+    #[command(flatten)]
+    before: BeforeArgs,
     #[command(subcommand)]
     command: Command,
 }
 
-/// Options every command accepts, before or after the command name.
+/// Options every command takes, before or after the command name.
 #[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// The workspace root (default: the nearest ancestor holding `patches/`)
-    #[arg(long, global = true, value_name = "DIR")]
-    workspace: Option<PathBuf>,
-    /// Output format: human text, or JSON on stdout (the stable machine interface); `audit`
-    /// also writes `markdown`, `sarif` and `html`
-    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Human)]
-    format: FormatArg,
-    /// Parallel jobs (default: the number of cores)
-    #[arg(long, short = 'j', global = true, value_name = "N")]
-    jobs: Option<usize>,
-    /// Use only the cache; never touch the network
-    #[arg(long, global = true)]
-    offline: bool,
-    /// Where downloads and git mirrors are kept (default: the platform cache folder)
-    #[arg(long, global = true, value_name = "DIR", env = "MINDELTA_CACHE_DIR")]
-    cache_dir: Option<PathBuf>,
     /// When to use colour (`NO_COLOR` is honoured)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -85,17 +74,32 @@ pub struct GlobalArgs {
     /// Print more (repeat for debug logs)
     #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
     verbose: u8,
-    #[command(flatten)]
-    fetch: fetch::FetchArgs,
 }
 
+/// The options of some commands, accepted before the command name too (DESIGN.md §5); each
+/// command's `--help` lists those it takes (see `options.rs`).
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Options of the commands, also accepted before the command name")]
+struct BeforeArgs {
+    #[command(flatten)]
+    workspace: options::WorkspaceArg,
+    /// Output format: `human` or `json`; `audit` also writes `markdown`, `sarif` and `html`
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    format: Option<FormatArg>,
+    #[command(flatten)]
+    jobs: options::JobsArg,
+    #[command(flatten)]
+    network: options::NetworkArgs,
+}
+
+/// `--format` of the commands that write human text or JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Human,
     Json,
 }
 
-/// Every `--format` value; commands other than `audit` accept only `human` and `json`.
+/// Every `--format` value (`audit` writes them all).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
     Human,
@@ -103,6 +107,15 @@ pub enum FormatArg {
     Markdown,
     Sarif,
     Html,
+}
+
+impl From<Format> for FormatArg {
+    fn from(format: Format) -> FormatArg {
+        match format {
+            Format::Human => FormatArg::Human,
+            Format::Json => FormatArg::Json,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -146,6 +159,105 @@ enum Command {
     Export(export::Args),
 }
 
+impl Command {
+    /// The shared options this command took after its name (`None` for a group it does not
+    /// take). A new command says here which groups it flattens.
+    fn given(&self) -> Given {
+        use options::{CacheArg, JobsArg, NetworkArgs, WorkspaceArg};
+        let of = |workspace: Option<&WorkspaceArg>,
+                  format: Option<FormatArg>,
+                  jobs: Option<&JobsArg>,
+                  cache: Option<&CacheArg>,
+                  network: Option<&NetworkArgs>| {
+            Given::of(workspace, format, jobs, cache, network)
+        };
+        let format = |f: &options::FormatArgs| f.format.map(FormatArg::from);
+        match self {
+            Command::Init(a) => of(Some(&a.workspace), format(&a.format), None, None, None),
+            Command::Pin(a) => of(
+                Some(&a.workspace),
+                format(&a.format),
+                None,
+                None,
+                Some(&a.network),
+            ),
+            Command::Upgrade(a) => of(
+                Some(&a.workspace),
+                format(&a.format),
+                None,
+                None,
+                Some(&a.network),
+            ),
+            Command::Drop(a) => of(Some(&a.workspace), None, None, None, None),
+            Command::List(a) => of(Some(&a.workspace), format(&a.format), None, None, None),
+            Command::Apply(a) => of(None, format(&a.format), None, None, None),
+            Command::PatchId(a) => of(None, None, Some(&a.jobs), Some(&a.cache), None),
+            Command::Prepare(a) => of(
+                Some(&a.workspace),
+                format(&a.format),
+                Some(&a.jobs),
+                None,
+                Some(&a.network),
+            ),
+            Command::Check(a) => of(
+                Some(&a.workspace),
+                format(&a.format),
+                Some(&a.jobs),
+                None,
+                Some(&a.network),
+            ),
+            Command::Expire(a) => of(
+                Some(&a.workspace),
+                format(&a.format),
+                None,
+                None,
+                Some(&a.network),
+            ),
+            Command::Refresh(a) => of(
+                Some(&a.workspace),
+                format(&a.format),
+                None,
+                None,
+                Some(&a.network),
+            ),
+            Command::Audit(a) => of(
+                Some(&a.workspace),
+                a.format,
+                Some(&a.jobs),
+                None,
+                Some(&a.network),
+            ),
+            Command::Versions(a) => of(
+                Some(&a.workspace),
+                format(&a.format),
+                None,
+                None,
+                Some(&a.network),
+            ),
+            Command::Import(a) => {
+                let (workspace, format, network) = a.shared();
+                of(
+                    Some(workspace),
+                    format.format.map(FormatArg::from),
+                    None,
+                    None,
+                    network,
+                )
+            }
+            Command::Export(a) => {
+                let (workspace, format) = a.shared();
+                of(
+                    Some(workspace),
+                    format.format.map(FormatArg::from),
+                    None,
+                    None,
+                    None,
+                )
+            }
+        }
+    }
+}
+
 /// Global options, resolved once before any work starts.
 pub struct Context {
     pub workspace: Option<PathBuf>,
@@ -163,25 +275,26 @@ pub struct Context {
 }
 
 impl Context {
-    fn new(global: GlobalArgs) -> Context {
-        let jobs = global
+    fn new(global: &GlobalArgs, given: Given) -> Result<Context, String> {
+        let jobs = given
             .jobs
             .filter(|n| *n > 0)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        Context {
-            workspace: global.workspace,
-            format: match global.format {
+        let format_arg = given.format.unwrap_or(FormatArg::Human);
+        Ok(Context {
+            cache_dir: given.cache_dir(),
+            workspace: given.workspace,
+            format: match format_arg {
                 FormatArg::Json => Format::Json,
                 _ => Format::Human,
             },
-            format_arg: global.format,
+            format_arg,
             jobs,
-            offline: global.offline,
-            cache_dir: global.cache_dir.unwrap_or_else(default_cache_dir),
-            fetch: global.fetch,
+            offline: given.offline,
+            fetch: given.fetch.or_env()?,
             quiet: global.quiet,
             progress: !global.quiet && std::io::stderr().is_terminal(),
-        }
+        })
     }
 
     /// The fetch options of this run: the cache, `--offline` and every bound given.
@@ -262,26 +375,14 @@ impl Context {
     }
 }
 
-/// `$XDG_CACHE_HOME/mindelta`, else `~/.cache/mindelta`, else a folder in the temp dir.
-fn default_cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir).join("mindelta");
-    }
-    if let Some(home) = std::env::var_os("HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(home).join(".cache").join("mindelta");
-    }
-    std::env::temp_dir().join("mindelta-cache")
-}
-
 /// Run the command line and return the process exit code.
 pub fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(error) => {
-            let code = if error.use_stderr() { 2 } else { 0 };
-            let _ = error.print();
-            return ExitCode::from(code);
-        }
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
+        Err(error) => return usage_error(&error),
     };
     match cli.global.color {
         ColorChoice::Always => anstream::ColorChoice::Always.write_global(),
@@ -293,20 +394,33 @@ pub fn run() -> ExitCode {
     let color = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
     init_logging(cli.global.verbose, cli.global.quiet, color);
     recovery::install_abort_hook();
-    let context = Context::new(cli.global);
-    if matches!(
-        context.format_arg,
-        FormatArg::Markdown | FormatArg::Sarif | FormatArg::Html
-    ) && !matches!(cli.command, Command::Audit(_))
-    {
-        CliError::new(
-            ErrorKind::Error,
-            "`--format markdown`, `--format sarif` and `--format html` are only for `mindelta audit`",
+    let before = &cli.before;
+    let before = Given {
+        format: before.format,
+        ..Given::of(
+            Some(&before.workspace),
+            None,
+            Some(&before.jobs),
+            None,
+            Some(&before.network),
         )
-        .hint("use `--format human` or `--format json`")
-        .print();
-        return ExitCode::from(2);
+    };
+    let given = cli.command.given();
+    if given.format.is_none()
+        && let Some(format) = before.format
+        && let Err(error) = format_before(&matches, format)
+    {
+        return usage_error(&error);
     }
+    let context = match Context::new(&cli.global, given.or(before)) {
+        Ok(context) => context,
+        Err(message) => {
+            CliError::new(ErrorKind::Error, message)
+                .hint("give sizes in bytes or with K, M, G or T, durations in seconds or with s, m or h")
+                .print();
+            return ExitCode::from(2);
+        }
+    };
     if let Err(error) = binary_payload_budget() {
         error.print();
         return ExitCode::from(2);
@@ -335,6 +449,57 @@ pub fn run() -> ExitCode {
             error.exit_code()
         }
     }
+}
+
+/// Print a clap error (usage, `--help`, `--version`) and return its exit code: 2 for a usage
+/// error, 0 for help and version.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    let code = if error.use_stderr() { 2 } else { 0 };
+    let _ = error.print();
+    ExitCode::from(code)
+}
+
+/// `--format` given before the command name must be one the command writes, as it would be
+/// after it: the values are those of the command's own `--format` (none when it has none).
+fn format_before(matches: &clap::ArgMatches, format: FormatArg) -> Result<(), clap::Error> {
+    let mut command = Cli::command();
+    command.build();
+    let mut leaf = &mut command;
+    let mut names = matches;
+    while let Some((name, sub)) = names.subcommand() {
+        leaf = leaf
+            .find_subcommand_mut(name)
+            .expect("the parsed subcommand exists");
+        names = sub;
+    }
+    let value = format
+        .to_possible_value()
+        .expect("every format has a name")
+        .get_name()
+        .to_owned();
+    let accepted: Vec<String> = leaf
+        .get_arguments()
+        .find(|arg| arg.get_id() == "format")
+        .map(|arg| {
+            arg.get_possible_values()
+                .iter()
+                .map(|v| v.get_name().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    if accepted.contains(&value) {
+        return Ok(());
+    }
+    let name = leaf.get_bin_name().unwrap_or("mindelta").to_owned();
+    let message = if accepted.is_empty() {
+        format!("`{name}` has no `--format` (given before the command name: `--format {value}`)")
+    } else {
+        format!(
+            "`{name}` does not write `--format {value}`\n  [possible values: {}]",
+            accepted.join(", ")
+        )
+    };
+    Err(leaf.error(clap::error::ErrorKind::InvalidValue, message))
 }
 
 /// `MINDELTA_BINARY_PAYLOAD_BUDGET`, when set, replaces the default bound on the bytes of binary

@@ -4,8 +4,11 @@
 //! closed stream must not turn a command's exit code into a panic's 101: stdout reports a
 //! write error only when it is not a broken pipe, and stderr, where errors themselves go,
 //! drops what it cannot write. `status!` is the `eprintln!` of the command line.
+//!
+//! Human output is fitted to [`width`]: the terminal's when stdout is one, else `COLUMNS`, else
+//! 80 columns, so a log or a pipe reads as well as a terminal (JSON is never fitted).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use super::{CliError, ErrorKind};
 
@@ -36,3 +39,31 @@ pub fn json(value: &impl serde::Serialize) -> Result<(), CliError> {
     text.push('\n');
     stdout(&text)
 }
+
+/// What human output on stdout is fitted to, in columns: the terminal's width when stdout is a
+/// terminal, else `COLUMNS` when it is a number (a caller that knows better), else 80.
+pub fn width() -> usize {
+    if std::io::stdout().is_terminal()
+        && let Some(width) = comfy_table::Table::new().width()
+    {
+        return usize::from(width).max(MIN_WIDTH);
+    }
+    file_width()
+}
+
+/// What human output written to a file or a pipe is fitted to: `COLUMNS` when it is a
+/// number, else 80.
+pub fn file_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0)
+        .unwrap_or(DEFAULT_WIDTH)
+        .max(MIN_WIDTH)
+}
+
+/// The width when stdout is not a terminal and `COLUMNS` is not set.
+pub const DEFAULT_WIDTH: usize = 80;
+
+/// Below this, wrapping makes a column of single words: lines overflow instead.
+const MIN_WIDTH: usize = 40;

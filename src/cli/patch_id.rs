@@ -12,6 +12,10 @@ pub struct Args {
     patches: Vec<PathBuf>,
     #[command(flatten)]
     walk: super::patch_id_walk::WalkArgs,
+    #[command(flatten)]
+    pub jobs: super::options::JobsArg,
+    #[command(flatten)]
+    pub cache: super::options::CacheArg,
 }
 
 pub fn run(_context: &Context, args: Args) -> Result<std::process::ExitCode, CliError> {

@@ -22,6 +22,12 @@ pub struct Args {
     /// re-released on purpose); without it such a package is refused (exit 6)
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    pub workspace: super::options::WorkspaceArg,
+    #[command(flatten)]
+    pub format: super::options::FormatArgs,
+    #[command(flatten)]
+    pub network: super::options::NetworkArgs,
 }
 
 #[derive(serde::Serialize)]

@@ -47,6 +47,14 @@ pub struct Args {
     /// the workspace, the cache or a folder above them)
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    pub workspace: super::options::WorkspaceArg,
+    #[command(flatten)]
+    pub format: super::options::FormatArgs,
+    #[command(flatten)]
+    pub jobs: super::options::JobsArg,
+    #[command(flatten)]
+    pub network: super::options::NetworkArgs,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {

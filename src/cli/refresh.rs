@@ -27,6 +27,12 @@ pub struct Args {
     /// Move the version even when some patch conflicts (conflicting patches stay untouched)
     #[arg(long)]
     allow_conflicts: bool,
+    #[command(flatten)]
+    pub workspace: super::options::WorkspaceArg,
+    #[command(flatten)]
+    pub format: super::options::FormatArgs,
+    #[command(flatten)]
+    pub network: super::options::NetworkArgs,
 }
 
 #[derive(serde::Serialize)]

@@ -41,6 +41,12 @@ pub struct Args {
     /// Give up the unfinished upgrade: its state and work tree go, the package is unchanged
     #[arg(long)]
     abort: bool,
+    #[command(flatten)]
+    pub workspace: super::options::WorkspaceArg,
+    #[command(flatten)]
+    pub format: super::options::FormatArgs,
+    #[command(flatten)]
+    pub network: super::options::NetworkArgs,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {

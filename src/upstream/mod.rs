@@ -260,6 +260,18 @@ pub enum FetchError {
         expected: String,
         actual: String,
     },
+    /// The tarball's URL answered 404, and the same release in another compression (which the
+    /// listing offers) does not have the declared checksum: a recompressed tarball is another
+    /// file, never accepted under the old checksum.
+    #[error(
+        "`{url}` is gone (HTTP 404), and `{found}`, the same release in another compression, does not match the declared checksum"
+    )]
+    Recompressed {
+        url: String,
+        found: String,
+        #[source]
+        source: Box<FetchError>,
+    },
     /// A tag resolved to another commit than the one pinned (melange's `expected-commit`).
     #[error("tag `{tag}` of `{url}` is commit {actual}, not the pinned {expected}")]
     CommitMismatch {
@@ -372,6 +384,7 @@ impl FetchError {
             | FetchError::DeadlineExceeded { .. }
             | FetchError::CorruptMirror { .. } => FetchErrorKind::Unavailable,
             FetchError::Integrity { .. }
+            | FetchError::Recompressed { .. }
             | FetchError::CommitMismatch { .. }
             | FetchError::OtherChecksum { .. } => FetchErrorKind::Integrity,
             FetchError::NotFound { .. }

@@ -4,7 +4,8 @@
 //! `audit` reports the newest. Where the releases come from depends on the upstream:
 //! - git (and a tarball upstream that names its `git:` repository): the remote's tags, listed
 //!   without a clone (an `ls-remote` through gix, see `git/remote.rs`); offline, or when the
-//!   remote cannot be reached, the tags of the bare mirror in the cache (read locally, `crate::git`);
+//!   remote cannot be reached, the tags of the bare mirror in the cache (read locally, `crate::git`),
+//!   and without a mirror the listing page the manifest names, if any ([`Fallback`]);
 //! - a tarball with `releases.url`: the listing page (uscan-style), whose links are matched
 //!   against `releases.pattern` (or a pattern derived from the tarball URL's file name); each
 //!   release's tarball URL comes from the manifest's template. Without `releases.url` (and
@@ -54,51 +55,133 @@ pub struct Release {
 /// Pre-releases are included only if `include_prereleases` or the manifest's
 /// `releases.prereleases` says so. An unreachable upstream is [`FetchError::Unavailable`] (or
 /// [`FetchError::NotCached`] offline), naming the URL; a `releases.pattern` that is not a
-/// usable regex is [`FetchError::Io`] on the manifest (invalid data).
+/// usable regex is [`FetchError::Io`] on the manifest (invalid data). When a git upstream
+/// cannot be reached and the manifest names a listing page, the page's releases are returned
+/// ([`discover_with_fallback`] says when that happened).
 pub fn discover(
     package: &Package,
     fetcher: &Fetcher,
     include_prereleases: bool,
 ) -> Result<Vec<Release>, FetchError> {
+    let discovery = discover_with_fallback(package, fetcher, include_prereleases)?;
+    if let Some(fallback) = &discovery.fallback {
+        tracing::info!(
+            package = package.name,
+            git = fallback.unreachable,
+            listing = fallback.listing,
+            "the git upstream is unreachable; releases read from the listing page"
+        );
+    }
+    Ok(discovery.releases)
+}
+
+/// The releases [`discover`] found, and whether they come from a fallback listing page.
+#[derive(Debug)]
+pub struct Discovery {
+    /// The releases, newest first.
+    pub releases: Vec<Release>,
+    /// Set when the git upstream could not be reached and a listing page was read instead.
+    pub fallback: Option<Fallback>,
+}
+
+/// A git upstream that could not be reached, and the listing page read in its place.
+#[derive(Debug)]
+pub struct Fallback {
+    /// The git URL that failed.
+    pub unreachable: String,
+    /// Why it failed.
+    pub error: FetchError,
+    /// The listing page the releases were read from.
+    pub listing: String,
+}
+
+/// [`discover`], saying whether the releases come from a listing page because the git
+/// upstream could not be reached (a network failure, or offline without a mirror).
+///
+/// The listing is `releases.url` (a git upstream's releases are then its links matched by
+/// `releases.pattern`, each release's URL the link itself), or, for a tarball upstream that
+/// names its `git:` repository, the folder of the tarball URL (as without `git:`). When the
+/// listing fails too, the git upstream's error is returned: it is the source the manifest
+/// prefers.
+pub fn discover_with_fallback(
+    package: &Package,
+    fetcher: &Fetcher,
+    include_prereleases: bool,
+) -> Result<Discovery, FetchError> {
     let upstream = &package.manifest.upstream;
     let scheme = Scheme::parse(upstream.scheme.as_deref());
     let releases = upstream.releases.as_ref();
     let include = include_prereleases || releases.is_some_and(|r| r.prereleases);
+    let found = |candidates| Discovery {
+        releases: order(candidates, scheme, include),
+        fallback: None,
+    };
     if let Some(native) = &upstream.native {
         // A package read in place: its own format says where releases are found.
         let candidates = crate::native::releases::candidates(package, native, fetcher)?;
-        return Ok(order(candidates, scheme, include));
+        return Ok(found(candidates));
     }
     let pattern = match releases.and_then(|r| r.pattern.as_deref()) {
         Some(text) => Some(Matcher::pattern(package, text)?),
         None => None,
     };
     let page = releases.and_then(|r| r.url.as_deref());
-    let candidates = match &upstream.source {
-        UpstreamSource::Git { url, tag, .. } => from_git(
-            package,
-            fetcher,
+    // The git upstream, and the listing page to read when it cannot be reached.
+    let (git_url, tag, tarball, listing) = match &upstream.source {
+        UpstreamSource::Git { url, tag, .. } => (
             url,
             tag.as_deref(),
-            pattern.as_ref(),
             None,
-        )?,
+            page.filter(|_| pattern.is_some()).map(str::to_owned),
+        ),
         UpstreamSource::Tarball { url, git, .. } => match (page, git) {
-            (Some(page), _) => from_page(package, fetcher, page, url, pattern.as_ref())?,
-            (None, Some(git)) => {
-                from_git(package, fetcher, git, None, pattern.as_ref(), Some(url))?
+            (Some(page), _) => {
+                let candidates = from_page(package, fetcher, page, Some(url), pattern.as_ref())?;
+                return Ok(found(candidates));
             }
-            (None, None) => match url.rsplit_once('/') {
-                Some((folder, _)) if !folder.contains("{version}") => {
-                    let page = format!("{folder}/");
-                    from_page(package, fetcher, &page, url, pattern.as_ref())?
-                }
-                _ => Vec::new(),
-            },
+            (None, Some(git)) => (git, None, Some(url.as_str()), tarball_folder(url)),
+            (None, None) => {
+                let candidates = match tarball_folder(url) {
+                    Some(page) => from_page(package, fetcher, &page, Some(url), pattern.as_ref())?,
+                    None => Vec::new(),
+                };
+                return Ok(found(candidates));
+            }
         },
-        UpstreamSource::Dir { path } => from_dir(package, path, pattern.as_ref())?,
+        UpstreamSource::Dir { path } => {
+            return Ok(found(from_dir(package, path, pattern.as_ref())?));
+        }
     };
-    Ok(order(candidates, scheme, include))
+    let error = match from_git(package, fetcher, git_url, tag, pattern.as_ref(), tarball) {
+        Ok(candidates) => return Ok(found(candidates)),
+        Err(error) => error,
+    };
+    let Some(listing) = listing.filter(|_| error.kind() == FetchErrorKind::Unavailable) else {
+        return Err(error);
+    };
+    match from_page(package, fetcher, &listing, tarball, pattern.as_ref()) {
+        Ok(candidates) => Ok(Discovery {
+            fallback: Some(Fallback {
+                unreachable: local_or_url(package, git_url),
+                error,
+                listing: local_or_url(package, &listing),
+            }),
+            ..found(candidates)
+        }),
+        Err(page_error) => {
+            tracing::debug!(%page_error, listing, "the fallback listing failed too");
+            Err(error)
+        }
+    }
+}
+
+/// The folder of a tarball URL as a listing page (`https://h/p/x-{version}.tar.gz` →
+/// `https://h/p/`); `None` when the folder depends on the version.
+fn tarball_folder(url: &str) -> Option<String> {
+    match url.rsplit_once('/') {
+        Some((folder, _)) if !folder.contains("{version}") => Some(format!("{folder}/")),
+        _ => None,
+    }
 }
 
 /// The newest release (first of [`discover`]), for `--latest`.
@@ -393,17 +476,26 @@ fn mirror_tags(location: &str, mirror: &Path) -> Result<Vec<String>, FetchError>
 // ---------------------------------------------------------------------------------------------
 // Listing pages.
 
+/// The releases on a listing page: its links matched by `pattern`, else by the tarball
+/// template's file name. Each release's URL is the template filled in, or, without a template
+/// (a git upstream's fallback), the link itself resolved against the page.
 fn from_page(
     package: &Package,
     fetcher: &Fetcher,
     page: &str,
-    tarball_template: &str,
+    tarball_template: Option<&str>,
     pattern: Option<&Matcher>,
 ) -> Result<Vec<Candidate>, FetchError> {
     let derived;
-    let matcher = match pattern {
-        Some(matcher) => matcher,
-        None => {
+    let matcher = match (pattern, tarball_template) {
+        (Some(matcher), _) => matcher,
+        (None, None) => {
+            return Err(manifest_error(
+                package,
+                format!("cannot tell releases apart on `{page}`: set `releases.pattern`"),
+            ));
+        }
+        (None, Some(tarball_template)) => {
             let file_name = tarball_template
                 .rsplit('/')
                 .next()
@@ -428,9 +520,12 @@ fn from_page(
     }
     Ok(found
         .into_iter()
-        .map(|(link, version)| {
+        .map(|(link, full, version)| {
             let why = format!("link `{link}` matched {} → {version}", matcher.label);
-            let url = local_or_url(package, &expand(tarball_template, &version));
+            let url = match tarball_template {
+                Some(template) => local_or_url(package, &expand(template, &version)),
+                None => resolve_link(&location, &full),
+            };
             Candidate {
                 release: release(version, None, Some(url), why),
                 rank: 0,
@@ -450,16 +545,23 @@ pub(crate) fn links(page: &str) -> Vec<String> {
 }
 
 /// The words of a plain-text listing.
-fn words(page: &str) -> Vec<String> {
+pub(crate) fn words(page: &str) -> Vec<String> {
     page.split(|c: char| c.is_whitespace() || "\"'<>()[]".contains(c))
         .filter(|word| !word.is_empty())
         .map(str::to_owned)
         .collect()
 }
 
-/// The links that match, with their versions: the whole link (query and fragment dropped)
-/// or its last path segment must match.
-fn match_links(matcher: &Matcher, links: &[String]) -> Vec<(String, String)> {
+/// `link` as an absolute URL, resolved against the page it is on (as is when that fails).
+fn resolve_link(page: &str, link: &str) -> String {
+    reqwest::Url::parse(page)
+        .and_then(|base| base.join(link))
+        .map_or_else(|_| link.to_owned(), String::from)
+}
+
+/// The links that match: each one's last path segment, the link itself and its version. The
+/// whole link (query and fragment dropped) or its last path segment must match.
+fn match_links(matcher: &Matcher, links: &[String]) -> Vec<(String, String, String)> {
     links
         .iter()
         .filter_map(|link| {
@@ -472,7 +574,7 @@ fn match_links(matcher: &Matcher, links: &[String]) -> Vec<(String, String)> {
             matcher
                 .version(path)
                 .or_else(|| matcher.version(last))
-                .map(|version| (last.to_owned(), version))
+                .map(|version| (last.to_owned(), link.clone(), version))
         })
         .collect()
 }
@@ -605,7 +707,7 @@ mod tests {
         assert_eq!(words("a  b\n(c)"), vec!["a", "b", "c"]);
         let matcher = Matcher::template("hello-{version}.tar.gz", "x").unwrap();
         let found = match_links(&matcher, &links(page));
-        let versions: Vec<&str> = found.iter().map(|(_, v)| v.as_str()).collect();
+        let versions: Vec<&str> = found.iter().map(|(_, _, v)| v.as_str()).collect();
         assert_eq!(versions, ["1.0", "1.1", "2.0"]);
     }
 

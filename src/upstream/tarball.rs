@@ -5,6 +5,12 @@
 //! this run's folder of the cache (`cache.rs`) and is hashed as it arrives (`http.rs`, which
 //! also bounds its size and time); the checksum is verified before anything is extracted or
 //! kept. `file://` URLs and plain paths are read in place, and need no network.
+//!
+//! Releases move: a tarball whose URL answers 404 is looked for in the other compressions of
+//! [`COMPRESSIONS`] (bash's `bash-5.2.tar.gz` became `.tar.xz`), those the folder's listing page
+//! links to, or, when that page cannot be read, those that a request finds. The checksum rules do
+//! not change: a declared sha256 must match the archive found (a recompressed tarball has
+//! another checksum, so a pinned release that moved is an integrity failure, never accepted).
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +18,7 @@ use super::archive::{self, ArchiveLimits};
 use super::cache::sha256_file;
 use super::http::{self, Request, Sink};
 use super::transfer::Watch;
-use super::{FetchError, Fetcher, Provenance};
+use super::{FetchError, FetchErrorKind, Fetcher, Provenance};
 
 /// Fetch (or find in the cache), verify and extract the archive at `url` into `dest`; returns
 /// what was fetched and the root of the tree (its single top folder, if it has one).
@@ -32,18 +38,19 @@ pub(super) fn materialize(
             });
         }
     };
-    let (archive_path, actual) = match local_path(url) {
+    let (archive_path, actual, fetched) = match local_path(url) {
         Some(path) => {
             let actual = sha256_file(&path)?;
             verify(url, expected.as_deref(), &actual)?;
-            (path, actual)
+            (path, actual, None)
         }
         None => remote(fetcher, url, expected.as_deref())?,
     };
+    let fetched_url = fetched.unwrap_or_else(|| url.to_owned());
     let root = archive::extract_release(&archive_path, dest, ArchiveLimits::from(options))?;
     let provenance = Provenance {
         kind: "tarball".into(),
-        url: url.to_owned(),
+        url: fetched_url,
         commit: None,
         sha256: Some(actual),
         tag: None,
@@ -72,12 +79,13 @@ fn verify(url: &str, expected: Option<&str>, actual: &str) -> Result<(), FetchEr
     }
 }
 
-/// The cached copy of a network archive, downloading it if needed; returns its path and sha256.
+/// The cached copy of a network archive, downloading it if needed; returns its path, its
+/// sha256 and, when the URL answered 404 and another compression was found, that one's URL.
 fn remote(
     fetcher: &Fetcher,
     url: &str,
     expected: Option<&str>,
-) -> Result<(PathBuf, String), FetchError> {
+) -> Result<(PathBuf, String, Option<String>), FetchError> {
     let cache = fetcher.cache();
     let known = expected
         .map(str::to_owned)
@@ -86,13 +94,47 @@ fn remote(
         && let Some(path) = cache.find_tarball(&sha)?
     {
         tracing::debug!(url, path = %path.display(), "tarball found in the cache");
-        return Ok((path, sha));
+        return Ok((path, sha, None));
     }
     if fetcher.options().offline {
         return Err(FetchError::NotCached {
             url: url.to_owned(),
         });
     }
+    let gone = match download(fetcher, url, expected) {
+        Err(gone @ FetchError::NotFound { .. }) => gone,
+        other => return other.map(|(path, sha)| (path, sha, None)),
+    };
+    for candidate in recompressed(fetcher, url) {
+        match download(fetcher, &candidate, expected) {
+            Ok((path, sha)) => {
+                tracing::warn!(
+                    "`{url}` is gone (HTTP 404); using `{candidate}`, the same release in another compression"
+                );
+                cache.record_url(url, &sha)?;
+                return Ok((path, sha, Some(candidate)));
+            }
+            Err(FetchError::NotFound { .. }) => continue,
+            Err(error) if error.kind() == FetchErrorKind::Integrity => {
+                return Err(FetchError::Recompressed {
+                    url: url.to_owned(),
+                    found: candidate,
+                    source: Box::new(error),
+                });
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Err(gone)
+}
+
+/// Download `url` into the cache, verifying `expected`; returns the stored path and sha256.
+fn download(
+    fetcher: &Fetcher,
+    url: &str,
+    expected: Option<&str>,
+) -> Result<(PathBuf, String), FetchError> {
+    let cache = fetcher.cache();
     let temp_dir = cache.temp_dir()?;
     let mut temp = tempfile::Builder::new()
         .prefix("download-")
@@ -116,6 +158,60 @@ fn remote(
     let stored = cache.store_tarball(&temp_path, &actual, &file_name(url))?;
     cache.record_url(url, &actual)?;
     Ok((stored, actual))
+}
+
+/// The compressions a source release is published in; a 404 for one tries the others.
+pub const COMPRESSIONS: [&str; 5] = [".tar.gz", ".tar.xz", ".tar.bz2", ".tar.zst", ".tgz"];
+
+/// The same release in the other [`COMPRESSIONS`], in that order, as far as they exist: those
+/// the listing page of the URL's folder links to, or all of them (each is then requested, and
+/// one that answers 404 is skipped) when that page cannot be read. A URL with a query or a
+/// fragment, or of another kind of file, has none. There are at most four, whatever the page
+/// holds.
+fn recompressed(fetcher: &Fetcher, url: &str) -> Vec<String> {
+    if url.contains(['?', '#']) {
+        return Vec::new();
+    }
+    let Some((folder, file)) = url.rsplit_once('/') else {
+        return Vec::new();
+    };
+    let Some(stem) = COMPRESSIONS
+        .iter()
+        .find_map(|suffix| file.strip_suffix(suffix))
+        .filter(|stem| !stem.is_empty())
+    else {
+        return Vec::new();
+    };
+    let names: Vec<String> = COMPRESSIONS
+        .iter()
+        .map(|suffix| format!("{stem}{suffix}"))
+        .filter(|name| name != file)
+        .collect();
+    let listed = match fetch_page(fetcher, &format!("{folder}/")) {
+        Ok(page) => {
+            let mut offered = std::collections::HashSet::new();
+            for link in super::release::links(&page)
+                .into_iter()
+                .chain(super::release::words(&page))
+            {
+                let path = link.split(['?', '#']).next().unwrap_or(&link);
+                if let Some(last) = path.rsplit('/').next()
+                    && names.iter().any(|name| name == last)
+                {
+                    offered.insert(last.to_owned());
+                }
+            }
+            names.into_iter().filter(|n| offered.contains(n)).collect()
+        }
+        Err(error) => {
+            tracing::debug!(%error, folder, "no listing of the folder; requesting each compression");
+            names
+        }
+    };
+    listed
+        .into_iter()
+        .map(|name| format!("{folder}/{name}"))
+        .collect()
 }
 
 /// The text of a page (a release listing) at `url`, with the retries of a download, within

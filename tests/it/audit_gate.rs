@@ -157,6 +157,8 @@ fn a_patch_that_does_not_apply_to_the_pinned_tarball_is_an_error() {
         .arg(&root)
         .args(["--offline", "audit", "--check"])
         .env("MINDELTA_NOW", "2026-12-01")
+        // Wide enough that each finding is one line.
+        .env("COLUMNS", "1000")
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&human.stdout);

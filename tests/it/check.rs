@@ -531,8 +531,10 @@ fn cli_exit_code_flag_exits_4_when_a_patch_can_expire() {
     let (temp, _upstream) = demo();
     let run = |release: &str, flag: bool| {
         let mut command = mindelta(&temp.path().join("cache"));
+        // Wide enough that each patch is one line.
         command
             .current_dir(temp.path())
+            .env("COLUMNS", "1000")
             .args(["check", "demo", "--release", release]);
         if flag {
             command.arg("--exit-code");

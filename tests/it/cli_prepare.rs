@@ -392,7 +392,8 @@ fn list_shows_packages_and_a_typo_names_file_line_and_key() {
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("hello 1.0 (dir"), "{text}");
     assert!(text.contains("0001-fix-name-overflow.patch"), "{text}");
-    assert!(text.contains("gnu-hello 2.10 (tarball"), "{text}");
+    assert!(text.contains("gnu-hello 2.10, 1 patch"), "{text}");
+    assert!(text.contains("(tarball https://ftp.gnu.org/"), "{text}");
 
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path().join("patches/typo");

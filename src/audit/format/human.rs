@@ -1,12 +1,14 @@
 //! The human rendering of `mindelta audit`: a table of packages, a table of patches (for
 //! reports small enough to read), the findings, and a summary line. Tables are sized to
-//! `width` (the terminal's) by comfy-table; colour only when the caller asks for it.
+//! `width` by comfy-table, findings and the summary wrapped to it (`crate::layout`); colour
+//! only when the caller asks for it.
 
 use anstyle::{AnsiColor, Style};
 use comfy_table::{Cell, Color, ContentArrangement, Table};
 
 use super::{age, expiry, finding_counts, lines, override_change, override_release, statuses};
 use crate::audit::report::{AuditReport, Severity};
+use crate::layout::wrap;
 
 /// Above this many patches the per-patch table is left out (JSON has them all).
 pub const PATCH_TABLE_LIMIT: usize = 200;
@@ -44,12 +46,22 @@ pub fn render(report: &AuditReport, style: HumanStyle) -> String {
     if !report.findings.is_empty() {
         out.push_str(&findings(report, style));
     }
+    let width = style.width.map_or(usize::MAX, usize::from);
     for package in &report.packages {
         if let Some(upgrade) = &package.upgrade {
-            out.push_str(&format!("{}: {upgrade}\n", package.name));
+            out.push_str(&wrap(
+                &format!("{}: {upgrade}", package.name),
+                width,
+                "",
+                "    ",
+            ));
         }
     }
-    out.push_str(&summary_line(report, patch_count > PATCH_TABLE_LIMIT));
+    out.push_str(&summary_line(
+        report,
+        patch_count > PATCH_TABLE_LIMIT,
+        style.width,
+    ));
     out
 }
 
@@ -108,7 +120,50 @@ fn packages_table(report: &AuditReport, style: HumanStyle) -> String {
             Cell::new(oldest),
         ]);
     }
-    format!("{table}\n")
+    table_or_records(table, style, |width| {
+        let mut out = String::new();
+        for package in &report.packages {
+            let mut text = format!("{} {}", package.name, package.version);
+            if let Some(latest) = &package.latest {
+                text.push_str(&format!(" (latest {latest})"));
+            }
+            let count = package.delta.patches;
+            text.push_str(&format!(
+                ": {count} patch{}, {} in {} file{}; {}; {} without expiry",
+                if count == 1 { "" } else { "es" },
+                lines(package.delta.added, package.delta.removed),
+                package.delta.files,
+                if package.delta.files == 1 { "" } else { "s" },
+                statuses(&package.by_status),
+                package.no_expiry,
+            ));
+            if let Some(oldest) = &package.oldest_pending {
+                text.push_str(&format!(
+                    "; oldest pending {} ({}d)",
+                    oldest.file, oldest.age_days
+                ));
+            }
+            out.push_str(&wrap(&text, width, "", "    "));
+        }
+        out
+    })
+}
+
+/// The table when its natural width fits `style.width`, else `records(width)`: the same facts
+/// as wrapped lines. A table squeezed below its natural width breaks words in the middle
+/// (`packag` / `e`), which reads worse than a line that wraps.
+fn table_or_records(
+    table: Table,
+    style: HumanStyle,
+    records: impl FnOnce(usize) -> String,
+) -> String {
+    let widths = table.column_max_content_widths();
+    // Each column has a padding of one on each side, and the table a border on each side.
+    let natural: usize = widths.iter().map(|w| usize::from(*w) + 2).sum::<usize>() + 2;
+    match style.width.map(usize::from) {
+        Some(width) if natural > width => records(width),
+        _ => format!("{table}\n"),
+    }
 }
 
 fn patches_table(report: &AuditReport, style: HumanStyle) -> String {
@@ -154,7 +209,36 @@ fn patches_table(report: &AuditReport, style: HumanStyle) -> String {
             table.add_row(row);
         }
     }
-    format!("{table}\n")
+    table_or_records(table, style, |width| {
+        let mut out = String::new();
+        for package in &report.packages {
+            for patch in &package.patches {
+                let expires = match expiry(patch).as_str() {
+                    "-" => "no expiry".to_owned(),
+                    expires => format!("expires: {expires}"),
+                };
+                let mut text = format!(
+                    "{}/{}: {}, age {}, {}, {expires}",
+                    package.name,
+                    patch.file,
+                    patch.status.as_deref().unwrap_or("no status"),
+                    age(patch.age_days),
+                    lines(patch.delta.added, patch.delta.removed),
+                );
+                if !patch.cves.is_empty() {
+                    text.push_str(&format!(", {}", patch.cves.join(" ")));
+                }
+                if check {
+                    text.push_str(&format!(
+                        ", verdict {}",
+                        patch.verdict.as_deref().unwrap_or("-")
+                    ));
+                }
+                out.push_str(&wrap(&text, width, "", "    "));
+            }
+        }
+        out
+    })
 }
 
 /// The dependency overrides, one row each: what the patch pins, how old it is, and whether
@@ -187,7 +271,25 @@ fn overrides_table(report: &AuditReport, style: HumanStyle) -> String {
             ]);
         }
     }
-    format!("{table}\n")
+    table_or_records(table, style, |width| {
+        let mut out = String::new();
+        for package in &report.packages {
+            for entry in &package.dependency_overrides {
+                let text = format!(
+                    "{}/{}: {} ({}) {}, age {}, superseded upstream: {}",
+                    package.name,
+                    entry.patch,
+                    entry.name,
+                    entry.ecosystem,
+                    override_change(entry),
+                    age(entry.age_days),
+                    override_release(entry),
+                );
+                out.push_str(&wrap(&text, width, "", "    "));
+            }
+        }
+        out
+    })
 }
 
 fn findings(report: &AuditReport, style: HumanStyle) -> String {
@@ -214,19 +316,34 @@ fn findings(report: &AuditReport, style: HumanStyle) -> String {
         } else {
             Default::default()
         };
+        // Wrapped as plain text, then painted: colour codes take no columns.
+        let width = style.width.map_or(usize::MAX, usize::from);
+        let message = wrap(
+            &format!("[{}] {subject}: {}", finding.rule, finding.message),
+            width,
+            &format!("{word} "),
+            "    ",
+        );
         out.push_str(&format!(
-            "{paint_on}{word}{paint_off} [{}] {subject}: {}\n  {dim_on}at {}:{}{dim_off}\n",
-            finding.rule, finding.message, finding.location.file, finding.location.line
+            "{paint_on}{word}{paint_off}{}",
+            &message[word.len()..]
         ));
+        let location = format!("{}:{}", finding.location.file, finding.location.line);
+        for line in wrap(&location, width, "  at ", "    ").lines() {
+            out.push_str(&format!("{dim_on}{line}{dim_off}\n"));
+        }
         if let Some(help) = &finding.help {
-            out.push_str(&format!("  {dim_on}help: {help}{dim_off}\n"));
+            for line in wrap(help, width, "  help: ", "    ").lines() {
+                out.push_str(&format!("{dim_on}{line}{dim_off}\n"));
+            }
         }
     }
     out.push('\n');
     out
 }
 
-fn summary_line(report: &AuditReport, patches_left_out: bool) -> String {
+/// The summary, wrapped to the width (its clauses continue on indented lines).
+fn summary_line(report: &AuditReport, patches_left_out: bool, width: Option<u16>) -> String {
     let summary = &report.summary;
     let mut line = format!(
         "{} package{}, {} patch{} ({} in {} file{})",
@@ -274,8 +391,9 @@ fn summary_line(report: &AuditReport, patches_left_out: bool) -> String {
             line.push_str(&format!(" ({superseded} superseded upstream)"));
         }
     }
+    let mut line = wrap(&line, width.map_or(usize::MAX, usize::from), "", "  ");
     line.push_str(&format!(
-        "\nfindings: {}\n",
+        "findings: {}\n",
         finding_counts(&summary.findings)
     ));
     if patches_left_out {

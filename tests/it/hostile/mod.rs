@@ -10,6 +10,7 @@ mod dependencies;
 mod gate;
 mod go_pins;
 mod merge;
+mod moved;
 mod native;
 mod patches;
 mod pins;
