@@ -17,7 +17,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 mindelta=${MINDELTA:-$here/target/release/mindelta}
 runs=${RUNS:-5}
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# Copies sit beside the workspace, so a manifest's relative paths (a local tarball) still hold.
+copy=${workspace%/}.bench-run
+trap 'rm -rf "$work" "$copy"' EXIT
 export SOURCE_DATE_EPOCH=1795780800
 
 "$mindelta" --workspace "$workspace" check "$package" --release "$release" > /dev/null 2>&1 || true
@@ -26,10 +28,10 @@ measure() { # name args... -> "user wall" medians over $runs fresh copies
     local name=$1
     shift
     for _ in $(seq "$runs"); do
-        rm -rf "$work/ws"
-        cp -a "$workspace" "$work/ws"
+        rm -rf "$copy"
+        cp -a "$workspace" "$copy"
         /usr/bin/time -f '%U %e' -o "$work/time" \
-            "$mindelta" --offline --jobs 1 --workspace "$work/ws" "$@" > "$work/$name.out" 2> "$work/$name.err" || [ $? -le 5 ]
+            "$mindelta" --offline --jobs 1 --workspace "$copy" "$@" > "$work/$name.out" 2> "$work/$name.err" || [ $? -le 5 ]
         tail -n 1 "$work/time"
     done | sort -n | awk -v n="$runs" -v name="$name" \
         '{ u[NR] = $1; w[NR] = $2 } END { m = int((n + 1) / 2); printf "%-8s user %6.2f s  wall %6.2f s\n", name, u[m], w[m] }'

@@ -45,7 +45,7 @@ use serde::Serialize;
 mod moved;
 mod release;
 
-pub use release::{move_version, open_tree, release_sha256};
+pub use release::{move_version, open_tree, open_tree_selected, release_sha256};
 
 use crate::patch::apply::{apply_hunks, locate};
 use crate::patch::content::{ContentLines, added_content, duplicate, removed_content};

@@ -25,6 +25,33 @@ pub fn open_tree(
         })
 }
 
+/// V's tree holding at least the paths `wanted` accepts (and every file named like one, where
+/// upstream may have moved it): a tarball is extracted selectively
+/// ([`ReleaseTree::open_selected`]), which spares writing every file of a large release.
+pub fn open_tree_selected(
+    package: &Package,
+    release: &str,
+    fetcher: &Fetcher,
+    wanted: &[Vec<u8>],
+) -> Result<ReleaseTree, RefreshError> {
+    use crate::upstream::release_tree::last_component;
+    let tags = package.manifest.upstream.tag_candidates(release);
+    let paths: std::collections::HashSet<&[u8]> = wanted.iter().map(Vec::as_slice).collect();
+    let names: std::collections::HashSet<&[u8]> =
+        wanted.iter().map(|path| last_component(path)).collect();
+    available(package, fetcher, release)
+        .and_then(|()| {
+            ReleaseTree::open_selected(package, release, fetcher, &tags, &|path| {
+                paths.contains(path) || names.contains(last_component(path))
+            })
+        })
+        .map_err(|error| RefreshError::Fetch {
+            package: package.name.clone(),
+            release: release.to_string(),
+            source: Box::new(not_found(package, fetcher, release, error)),
+        })
+}
+
 /// Move `upstream.version` to `release` and, for a tarball upstream that declares a sha256,
 /// set the checksum of V's tarball as downloaded.
 pub fn move_version(

@@ -303,8 +303,15 @@ fn walk(
 ) -> Result<UpgradeReport, UpgradeError> {
     let release = state.release.clone();
     let from = state.from.clone();
-    let old_tree = refresh::open_tree(package, &from, fetcher)?;
-    let new_tree = refresh::open_tree(package, &release, fetcher)?;
+    // Only the files the series touches (and their namesakes, where upstream moved one) are
+    // read: a tarball is extracted selectively.
+    let touched: Vec<Vec<u8>> = series
+        .iter()
+        .flat_map(touched_paths)
+        .map(String::into_bytes)
+        .collect();
+    let old_tree = refresh::open_tree_selected(package, &from, fetcher, &touched)?;
+    let new_tree = refresh::open_tree_selected(package, &release, fetcher, &touched)?;
     let mut base = SeriesTree::new(&old_tree);
     let mut theirs = SeriesTree::new(&new_tree);
     let exact = RefreshOptions::default();
