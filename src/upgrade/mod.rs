@@ -311,7 +311,10 @@ fn walk(
         .map(String::into_bytes)
         .collect();
     let old_tree = refresh::open_tree_selected(package, &from, fetcher, &touched)?;
-    let new_tree = refresh::open_tree_selected(package, &release, fetcher, &touched)?;
+    // R's tree also holds the go.mod files a melange package's Go bump pins are judged on.
+    let mut wanted = touched.clone();
+    wanted.extend(crate::expiry::pins::release_paths(package));
+    let new_tree = refresh::open_tree_selected(package, &release, fetcher, &wanted)?;
     let mut base = SeriesTree::new(&old_tree);
     let mut theirs = SeriesTree::new(&new_tree);
     let exact = RefreshOptions::default();

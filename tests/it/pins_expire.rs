@@ -401,3 +401,54 @@ fn a_ranged_step_keeps_a_pin_that_one_of_its_runs_still_needs() {
     );
     assert!(before.contains("deps: go.uber.org/zap@v1.27.0 github.com/pkg/errors@v0.9.1"));
 }
+
+#[test]
+fn upgrade_of_a_tarball_package_reads_the_go_mod_its_pins_need() {
+    // `upgrade` extracts only what it reads from a cached tarball: R's go.mod must be part of
+    // it, though no patch touches it.
+    use support::http::{HttpServer, Reply};
+    let tarball = |version: &str, fix: &str, go_mod: &str| {
+        support::gzip(&support::tar(&[
+            support::TarEntry::file(&format!("gw-{version}/fix.txt"), fix),
+            support::TarEntry::file(&format!("gw-{version}/go.mod"), go_mod),
+        ]))
+    };
+    let old = tarball("1.0", "bug\n", GO_MOD_1_0);
+    let server = HttpServer::start([
+        ("/gw-1.0.tar.gz", Reply::Bytes(old.clone())),
+        (
+            "/gw-1.2.tar.gz",
+            Reply::Bytes(tarball("1.2", "bug\n", GO_MOD_1_2)),
+        ),
+    ]);
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path().join("os");
+    fs::create_dir_all(root.join("gw")).unwrap();
+    fs::write(root.join("gw/fix.patch"), FIX).unwrap();
+    fs::write(
+        root.join("gw.yaml"),
+        format!(
+            "package:\n  name: gw\n  version: \"1.0\"\n  epoch: 0\n\npipeline:\n  - uses: fetch\n    with:\n      uri: {}\n      expected-sha256: {}\n\n  - uses: patch\n    with:\n      patches: fix.patch\n\n  - uses: go/bump\n    with:\n      deps: golang.org/x/crypto@v0.31.0 golang.org/x/net@v0.33.0\n",
+            server.url("/gw-${{package.version}}.tar.gz"),
+            support::sha256(&old)
+        ),
+    )
+    .unwrap();
+    let output = mindelta(&temp.path().join("cache"))
+        .env("SOURCE_DATE_EPOCH", "1795780800")
+        .arg("--workspace")
+        .arg(&root)
+        .args(["upgrade", "gw", "--release", "1.2", "--format", "json"])
+        .output()
+        .unwrap();
+    let report = json(&output);
+    assert_eq!(
+        report["packages"][0]["expired_pins"][0]["module"], "golang.org/x/crypto",
+        "{report}"
+    );
+    let after = fs::read_to_string(root.join("gw.yaml")).unwrap();
+    assert!(
+        after.contains("      deps: golang.org/x/net@v0.33.0\n"),
+        "{after}"
+    );
+}
