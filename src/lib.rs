@@ -17,5 +17,6 @@ pub mod patch;
 pub mod prepare;
 pub mod refresh;
 pub mod sbom;
+pub mod upgrade;
 pub mod upstream;
 pub mod workspace;

@@ -146,6 +146,7 @@ fn audit_one(
 ) -> Result<(PackageReport, Vec<Finding>, Vec<AuditWarning>), AuditError> {
     let package = workspace.load(name)?;
     let mut report = report::package_report(&package, &workspace.root, options.today)?;
+    report.upgrade = report::UnfinishedUpgrade::of(workspace, name);
     let mut warnings = Vec::new();
     if let Some(fetcher) = fetcher {
         upstream_facts(&package, &mut report, fetcher, options, &mut warnings);

@@ -69,6 +69,37 @@ pub struct PackageReport {
     /// left out when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependency_overrides: Vec<DependencyOverride>,
+    /// An upgrade of the package that stopped at a conflict and waits (`mindelta upgrade`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<UnfinishedUpgrade>,
+}
+
+/// An unfinished upgrade, as `list` and `audit` name it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnfinishedUpgrade {
+    pub release: String,
+    pub stopped_at: String,
+}
+
+impl UnfinishedUpgrade {
+    /// The upgrade of `package` waiting in `workspace`, if any.
+    pub fn of(workspace: &crate::workspace::Workspace, package: &str) -> Option<Self> {
+        let state = crate::upgrade::pending(workspace, package)?;
+        Some(UnfinishedUpgrade {
+            release: state.release,
+            stopped_at: state.stop.map(|s| s.patch).unwrap_or_default(),
+        })
+    }
+}
+
+impl std::fmt::Display for UnfinishedUpgrade {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "upgrade to {} stopped at {}",
+            self.release, self.stopped_at
+        )
+    }
 }
 
 /// Where upstream comes from.

@@ -12,6 +12,7 @@ use mindelta::native::edit::PinError;
 use mindelta::prepare::PrepareError;
 use mindelta::prepare::out::OutRefusal;
 use mindelta::refresh::RefreshError;
+use mindelta::upgrade::UpgradeError;
 use mindelta::upstream::{FetchError, FetchErrorKind};
 use mindelta::workspace::WorkspaceError;
 use mindelta::workspace::edit::EditError;
@@ -131,6 +132,19 @@ impl From<&ExpireError> for CliError {
         match error {
             ExpireError::Check(error) => error.into(),
             ExpireError::Refresh(error) => error.into(),
+        }
+    }
+}
+
+impl From<&UpgradeError> for CliError {
+    fn from(error: &UpgradeError) -> CliError {
+        match error {
+            UpgradeError::Check(error) => error.into(),
+            UpgradeError::Refresh(error) => error.into(),
+            UpgradeError::WorkTree(source) => {
+                CliError::from_error(source.kind().into(), error).hint("nothing was changed")
+            }
+            _ => CliError::from_error(ErrorKind::Error, error),
         }
     }
 }

@@ -57,7 +57,6 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
     };
     let bars = Bars::new(context);
     let fetcher = context.fetcher(&bars);
-    let date = context.now()?.date();
     let options = ExpireOptions {
         check: CheckOptions {
             offline: context.offline,
@@ -65,12 +64,7 @@ pub fn run(context: &Context, args: Args) -> Result<ExitCode, CliError> {
         },
         fuzz: args.fuzz,
         allow_conflicts: args.allow_conflicts,
-        date: format!(
-            "{:04}-{:02}-{:02}",
-            date.year(),
-            u8::from(date.month()),
-            date.day()
-        ),
+        date: context.today()?,
     };
     let mut plans = Vec::new();
     let mut failures = Vec::new();

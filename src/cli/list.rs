@@ -4,7 +4,8 @@ use serde::Serialize;
 
 use super::error::report_failures;
 use super::{CliError, Context, Format, output};
-use mindelta::workspace::{Package, UpstreamSource};
+use mindelta::audit::report::UnfinishedUpgrade;
+use mindelta::workspace::{Package, UpstreamSource, Workspace};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -18,6 +19,8 @@ struct ListedPackage {
     version: String,
     upstream: ListedUpstream,
     patches: Vec<ListedPatch>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upgrade: Option<UnfinishedUpgrade>,
 }
 
 #[derive(Serialize)]
@@ -50,7 +53,7 @@ pub fn run(context: &Context, args: Args) -> Result<std::process::ExitCode, CliE
     let mut failures = Vec::new();
     for name in &names {
         match workspace.load(name) {
-            Ok(package) => listed.push(describe(&package)),
+            Ok(package) => listed.push(describe(&workspace, &package)),
             Err(error) => failures.push(CliError::from(&error)),
         }
     }
@@ -61,7 +64,7 @@ pub fn run(context: &Context, args: Args) -> Result<std::process::ExitCode, CliE
     report_failures(failures)
 }
 
-fn describe(package: &Package) -> ListedPackage {
+fn describe(workspace: &Workspace, package: &Package) -> ListedPackage {
     let upstream = &package.manifest.upstream;
     let (kind, url) = match &upstream.source {
         UpstreamSource::Git { url, .. } => ("git", url.clone()),
@@ -84,6 +87,7 @@ fn describe(package: &Package) -> ListedPackage {
                 cves: p.cves.clone(),
             })
             .collect(),
+        upgrade: UnfinishedUpgrade::of(workspace, &package.name),
     }
 }
 
@@ -105,6 +109,12 @@ fn render(packages: &[ListedPackage]) -> String {
             .map(|p| p.file.len())
             .max()
             .unwrap_or(0);
+        if let Some(upgrade) = &package.upgrade {
+            text.push_str(&format!(
+                "  {upgrade} (`mindelta upgrade {} --continue`, `--skip` or `--abort`)\n",
+                package.name
+            ));
+        }
         for patch in &package.patches {
             let mut line = format!(
                 "  {:width$}  {:<17}",

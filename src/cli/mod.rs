@@ -16,6 +16,7 @@ mod apply;
 mod audit;
 mod check;
 mod conversion;
+mod drop;
 mod error;
 mod expire;
 mod export;
@@ -30,6 +31,7 @@ mod progress;
 mod recovery;
 mod refresh;
 mod release;
+mod upgrade;
 mod versions;
 
 use std::io::IsTerminal;
@@ -124,6 +126,10 @@ enum Command {
     Expire(expire::Args),
     /// Rebase the patches onto a release: re-place moved hunks, drop hunks already upstream
     Refresh(refresh::Args),
+    /// Move a package to a release and carry its series over (three-way merges, resumable stops)
+    Upgrade(upgrade::Args),
+    /// Remove a patch by hand, recorded in `expired:` with the reason `dropped`
+    Drop(drop::Args),
     /// The delta report and policy findings (human, JSON, markdown, SARIF or an HTML page)
     Audit(audit::Args),
     /// Discovered upstream releases, newest first (`--explain`: how and why in this order)
@@ -197,6 +203,17 @@ impl Context {
             .num_threads(self.jobs)
             .build()
             .map_err(|e| CliError::new(ErrorKind::Error, format!("cannot start workers: {e}")))
+    }
+
+    /// The date of this run (`YYYY-MM-DD`, [`Context::now`]), as `expired:` records keep it.
+    pub fn today(&self) -> Result<String, CliError> {
+        let date = self.now()?.date();
+        Ok(format!(
+            "{:04}-{:02}-{:02}",
+            date.year(),
+            u8::from(date.month()),
+            date.day()
+        ))
     }
 
     /// The time of this run, for expiry records, audit ages and SBOM timestamps:
@@ -296,6 +313,8 @@ pub fn run() -> ExitCode {
         Command::Check(args) => check::run(&context, args),
         Command::Expire(args) => expire::run(&context, args),
         Command::Refresh(args) => refresh::run(&context, args),
+        Command::Upgrade(args) => upgrade::run(&context, args),
+        Command::Drop(args) => drop::run(&context, args),
         Command::Audit(args) => audit::run(&context, args),
         Command::Versions(args) => versions::run(&context, args),
         Command::Import(args) => import::run(&context, args),

@@ -283,7 +283,7 @@ pub fn plan_expire(
 
 /// The record of an expired patch: the proving detector and its finding (and the other
 /// proofs, if any).
-fn expired_patch(check: &PatchCheck) -> ExpiredPatch {
+pub(crate) fn expired_patch(check: &PatchCheck) -> ExpiredPatch {
     let reason = check.reason.unwrap_or(Detector::Content);
     let proofs: Vec<_> = check
         .evidence

@@ -1,6 +1,7 @@
 //! Patches: the model (`model`), the parser (`parse`), the writer (`write`), the applier
 //! (`apply`, `binary`) and git's stable patch id (`patch_id`); the rules every path and payload
-//! obeys (`path`, `dotgit`, `budget`).
+//! obeys (`path`, `dotgit`, `budget`); the three-way merge of a patched file onto a new release
+//! (`merge`).
 //!
 //! Flow: bytes → `parse::parse_patches` → `Vec<Patch>` → `apply::WorkTree::apply` (or
 //! `patch_id::stable_patch_id`, or `write::write_patch` to get the bytes back).
@@ -11,6 +12,7 @@ pub mod budget;
 pub mod content;
 pub mod diff;
 pub mod dotgit;
+pub mod merge;
 pub mod metadata;
 pub mod model;
 pub mod parse;

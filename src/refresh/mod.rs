@@ -310,14 +310,51 @@ pub fn refresh_series(
     release: &ReleaseTree,
     options: &RefreshOptions,
 ) -> Vec<PatchRefresh> {
-    let mut files = Files {
-        release,
-        changed: HashMap::new(),
-    };
+    let mut tree = SeriesTree::new(release);
     series
         .iter()
-        .map(|patch| refresh_patch(patch, &mut files, options))
+        .map(|patch| tree.refresh(patch, options))
         .collect()
+}
+
+/// A release as the patches carried so far leave it, one patch at a time: what
+/// [`refresh_series`] walks, open to a caller that decides between patches (the upgrade
+/// merges a patch the refresh cannot place, and sets the files it merged).
+pub struct SeriesTree<'a> {
+    files: Files<'a>,
+}
+
+impl<'a> SeriesTree<'a> {
+    /// The release itself, before any patch.
+    pub fn new(release: &'a ReleaseTree) -> SeriesTree<'a> {
+        SeriesTree {
+            files: Files {
+                release,
+                changed: HashMap::new(),
+            },
+        }
+    }
+
+    /// Refresh the next patch onto the tree; a patch that is not a conflict leaves its
+    /// changes in the tree for the patches after it.
+    pub fn refresh(&mut self, patch: &SeriesPatch, options: &RefreshOptions) -> PatchRefresh {
+        refresh_patch(patch, &mut self.files, options)
+    }
+
+    /// What is at `path` now.
+    pub fn read(&self, path: &[u8]) -> Result<Entry, String> {
+        self.files.read(&HashMap::new(), path)
+    }
+
+    /// Put `entry` at `path` (a file the caller carried over itself).
+    pub fn set(&mut self, path: Vec<u8>, entry: Entry) {
+        self.files.changed.insert(path, entry);
+    }
+
+    /// The paths the carried patches changed, with what they hold now.
+    pub fn changed(&self) -> impl Iterator<Item = (&Vec<u8>, &Entry)> {
+        self.files.changed.iter()
+    }
 }
 
 /// One file diff's result.

@@ -510,3 +510,56 @@ fn refresh_moves_the_version_and_its_pin() {
         "{after}"
     );
 }
+
+#[test]
+fn upgrade_edits_the_package_file_in_place() {
+    let repo = repository();
+    let yaml = repo.root.join("demo.yaml");
+    let before = fs::read_to_string(&yaml).unwrap();
+    let upstream = repo.root.parent().unwrap().join("upstream");
+    let commit_1_1 = GitRepo::new(&upstream).git(&["rev-parse", "V_1_1_P1^{commit}"]);
+    let output = mindelta(&repo.cache)
+        .env("SOURCE_DATE_EPOCH", "1795780800")
+        .arg("--workspace")
+        .arg(&repo.root)
+        .args(["upgrade", "demo", "--release", "1.1_p1", "--format", "json"])
+        .output()
+        .unwrap();
+    let report = json(&output);
+    let outcomes: Vec<(&str, &str)> = report["packages"][0]["patches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["file"].as_str().unwrap(), p["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("fix-two.patch", "expired"),
+            ("build.patch", "kept"),
+            ("doc.patch", "kept")
+        ],
+        "{report}"
+    );
+    assert!(!repo.root.join("demo/fix-two.patch").exists());
+    let after = fs::read_to_string(&yaml).unwrap();
+    assert!(after.contains("version: \"1.1_p1\""), "{after}");
+    assert!(after.contains("epoch: 0"), "{after}");
+    assert!(after.contains(commit_1_1.trim()), "{after}");
+    assert!(!after.contains("fix-two.patch \\"), "{after}");
+    // Everything else is kept byte for byte.
+    assert!(
+        after.contains("update:\n  enabled: true\n")
+            && before.contains("update:\n  enabled: true\n")
+    );
+    assert!(!repo.root.join(".mindelta/upgrade/demo").exists());
+    let out = repo.root.parent().unwrap().join("out");
+    let prepared = mindelta(&repo.cache)
+        .arg("--workspace")
+        .arg(&repo.root)
+        .args(["prepare", "demo", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(prepared.status.success(), "{prepared:?}");
+}

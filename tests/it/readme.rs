@@ -11,6 +11,7 @@
 //! directive per line after `readme-test:`:
 //! - `set PACKAGE upstream.version V`: the package's manifest targets V;
 //! - `write PATH` then the file's lines, up to a line `end`: a file of the workspace;
+//! - `append PATH` then lines up to `end`: added at the end of a file of the workspace;
 //! - `exit N`: every command of the block exits N (default 0);
 //! - `skip REASON`: the block is not run (it needs the network, say).
 
@@ -37,8 +38,15 @@ struct Block {
 
 #[derive(Debug)]
 enum Setup {
-    Version { package: String, version: String },
-    Write { path: String, text: String },
+    Version {
+        package: String,
+        version: String,
+    },
+    Write {
+        path: String,
+        text: String,
+        append: bool,
+    },
 }
 
 /// The blocks of a README, with the directives of the comment right before each.
@@ -121,7 +129,7 @@ fn directives(before: &[&str], block: &mut Block) {
                 package: package.to_string(),
                 version: version.to_string(),
             }),
-            ["write", path] => {
+            [verb @ ("write" | "append"), path] => {
                 let mut content = String::new();
                 for line in lines.by_ref().take_while(|l| l.trim() != "end") {
                     content.push_str(line);
@@ -130,6 +138,7 @@ fn directives(before: &[&str], block: &mut Block) {
                 block.setup.push(Setup::Write {
                     path: path.to_string(),
                     text: content,
+                    append: verb == "append",
                 });
             }
             ["exit", code] => block.exit = code.parse().expect("an exit code"),
@@ -226,9 +235,14 @@ fn workspace(block: &Block) -> tempfile::TempDir {
                 assert!(done, "{}: no `version:`", manifest.display());
                 std::fs::write(&manifest, edited.join("\n") + "\n").expect("write");
             }
-            Setup::Write { path, text } => {
+            Setup::Write { path, text, append } => {
                 let path = temp.path().join(path);
                 std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+                let text = if *append {
+                    std::fs::read_to_string(&path).unwrap_or_default() + text
+                } else {
+                    text.clone()
+                };
                 std::fs::write(path, text).expect("write");
             }
         }

@@ -44,6 +44,11 @@ pub fn render(report: &AuditReport, style: HumanStyle) -> String {
     if !report.findings.is_empty() {
         out.push_str(&findings(report, style));
     }
+    for package in &report.packages {
+        if let Some(upgrade) = &package.upgrade {
+            out.push_str(&format!("{}: {upgrade}\n", package.name));
+        }
+    }
     out.push_str(&summary_line(report, patch_count > PATCH_TABLE_LIMIT));
     out
 }

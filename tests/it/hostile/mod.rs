@@ -6,8 +6,10 @@
 mod answers;
 mod archives;
 mod dependencies;
+mod merge;
 mod native;
 mod patches;
 mod policies;
 mod report;
+mod upgrade;
 mod workspace;
