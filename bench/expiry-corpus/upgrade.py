@@ -16,6 +16,10 @@ conflicting. Then, on the series the upgrade wrote:
               checked with GNU `patch --dry-run -F0 -pN` (no "offset"/"fuzz" in its output) and
               `git apply --check -pN`, then applied for real with GNU patch. Each failure is
               listed (a bug of the upgrade).
+  order       every patch the upgrade dropped (`expired`, `merged-empty`: judged against R
+              alone) is tried, file by file, on R with the carried patches before it: a file part
+              that applies there but not on R means an earlier carried patch brought back what
+              the dropped one removes (the pair's net change is lost).
   Debian      for the carried patches trixie still carries under the same name (in
               `debian/patches/series`), whether the tree after our series prefix up to that
               patch and the tree after Debian's trixie series prefix up to its own copy (both on
@@ -65,6 +69,7 @@ UPGRADE_COLUMN = {"expired": "expired", "merged-empty": "merged-empty", "kept": 
 EXPIRE_LISTS = {"expired": "expired", "unchanged": "kept", "refreshed": "refreshed",
                 "shrunk": "shrunk", "conflicts": "conflict", "needs_refresh": "other",
                 "already_upstream": "other"}
+STILL_CARRIED = {"kept", "kept-shrunk", "renamed"}
 OFFSET_OR_FUZZ = re.compile(r"\(offset -?\d+ lines?\)|with fuzz \d", re.IGNORECASE)
 
 
@@ -188,11 +193,55 @@ def gnu_patch(tree, path, strip, dry_run, fuzz=0):
     return result.returncode == 0, (result.stdout + result.stderr).strip()
 
 
+def zero_context(path):
+    """Whether a hunk of the patch has no context line (`@@ -822 +822 @@`, `diff -U0`)."""
+    with open(path, "rb") as handle:
+        text = handle.read().decode("utf-8", "replace")
+    return re.search(r"^@@ -\d+(,\d+)? \+\d+(,\d+)? @@", text, re.MULTILINE) is not None and any(
+        not re.search(r"^ ", hunk, re.MULTILINE)
+        for hunk in re.split(r"^@@ ", text, flags=re.MULTILINE)[1:])
+
+
 def git_apply_check(tree, path, strip):
-    result = subprocess.run(["git", "apply", "--check", f"-p{strip}", path], cwd=tree,
-                            capture_output=True, text=True, errors="replace",
-                            stdin=subprocess.DEVNULL)
-    return result.returncode == 0, (result.stdout + result.stderr).strip()
+    """(applies, output, needed --unidiff-zero): git refuses hunks without context unless told."""
+    command = ["git", "apply", "--check", f"-p{strip}", path]
+    for attempt in (command, command[:3] + ["--unidiff-zero"] + command[3:]):
+        result = subprocess.run(attempt, cwd=tree, capture_output=True, text=True,
+                                errors="replace", stdin=subprocess.DEVNULL)
+        if result.returncode == 0 or not zero_context(path):
+            break
+    return (result.returncode == 0, (result.stdout + result.stderr).strip(),
+            "--unidiff-zero" in attempt)
+
+
+def file_sections(path):
+    """The per-file parts of a patch: [(the paths it names, its text)]."""
+    with open(path, "rb") as handle:
+        lines = handle.read().decode("utf-8", "surrogateescape").splitlines(keepends=True)
+    starts = []
+    for index, line in enumerate(lines):
+        if line.startswith("--- ") and index + 1 < len(lines) and lines[index + 1].startswith("+++ "):
+            start = index
+            while start > 0 and re.match(r"(diff |index |new file mode|deleted file mode|"
+                                         r"old mode|new mode|similarity |rename )", lines[start - 1]):
+                start -= 1
+            starts.append(start)
+    return ["".join(lines[a:b]) for a, b in zip(starts, starts[1:] + [len(lines)])]
+
+
+def reapplying_sections(pristine, tree, path, strip, scratch):
+    """The files of a dropped patch whose part applies (-F0) on the carried tree but not on R:
+    an earlier carried patch brought back the pre-image this patch changes."""
+    found = []
+    for index, text in enumerate(file_sections(path)):
+        piece = os.path.join(scratch, f"section-{index}.patch")
+        with open(piece, "w", encoding="utf-8", errors="surrogateescape") as handle:
+            handle.write(text)
+        if (gnu_patch(tree, piece, strip, dry_run=True)[0]
+                and not gnu_patch(pristine, piece, strip, dry_run=True)[0]):
+            found.extend(sorted(patch_paths(piece, strip)))
+        os.remove(piece)
+    return found
 
 
 def snapshot(tree, paths):
@@ -220,21 +269,37 @@ def verify(record, upgrade, scratch):
                      for name, strip in build_corpus.read_series(debian_dir)
                      if os.path.isfile(os.path.join(debian_dir, name))]
     debian_names = {name: (path, strip) for path, name, strip in debian_series}
-    shared = {}
+    shared = {}  # name -> (the files our copy touches, the files either copy touches)
     for path, name, strip in carried:
         if name in debian_names:
             theirs, their_strip = debian_names[name]
-            shared[name] = patch_paths(path, strip) | patch_paths(theirs, their_strip)
+            mine = patch_paths(path, strip)
+            shared[name] = (mine, mine | patch_paths(theirs, their_strip))
 
     checks = []
+    dropped = []
     ours = {}
+    written = {name: (path, strip) for path, name, strip in carried}
+    pristine = evaluate.new_tree(record)
+    old_dir = os.path.join(evaluate.WORK, "pkgs", package, "old", "debian", "patches")
     tree = copy_tree(record, os.path.join(scratch, "ours"))
-    for path, name, strip in carried:
-        check = {"file": name, "outcome": column_of_upgrade(upgrade["steps"].get(name))}
+    for case in record["cases"]:
+        name = case["patch"]
+        outcome = column_of_upgrade(upgrade["steps"].get(name))
+        if outcome in ("expired", "merged-empty"):
+            # Dropped against R alone: does a carried earlier patch bring back what it removes?
+            sections = reapplying_sections(pristine, tree, os.path.join(old_dir, name),
+                                           case["strip"], scratch)
+            dropped.append({"file": name, "outcome": outcome, "reapplies": sections})
+            continue
+        if name not in written:
+            continue
+        path, strip = written[name]
+        check = {"file": name, "outcome": outcome}
         applies, output = gnu_patch(tree, path, strip, dry_run=True)
         check["patch_f0"] = applies and not OFFSET_OR_FUZZ.search(output)
         check["patch_output"] = output[-600:] if not check["patch_f0"] else ""
-        git_ok, git_output = git_apply_check(tree, path, strip)
+        git_ok, git_output, check["unidiff_zero"] = git_apply_check(tree, path, strip)
         check["git_apply"] = git_ok
         check["git_output"] = git_output[-600:] if not git_ok else ""
         if applies:
@@ -246,25 +311,46 @@ def verify(record, upgrade, scratch):
             check["not_applied"] = True
         checks.append(check)
         if name in shared:
-            ours[name] = snapshot(tree, shared[name])
+            ours[name] = snapshot(tree, shared[name][1])
+    final = snapshot(tree, set().union(*(either for _, either in shared.values())))
     shutil.rmtree(os.path.join(scratch, "ours"), ignore_errors=True)
 
-    comparisons = []
-    if shared:
-        tree = copy_tree(record, os.path.join(scratch, "debian"))
-        last = max(i for i, (_, name, _) in enumerate(debian_series) if name in shared)
-        for path, name, strip in debian_series[:last + 1]:
-            applies, output = gnu_patch(tree, path, strip, dry_run=False)
-            if not applies:
-                log(f"{package}: Debian's trixie {name} does not apply with -F0: {output[-200:]}")
-            if name in shared:
-                theirs = snapshot(tree, shared[name])
-                differing = sorted(p for p in shared[name] if ours[name].get(p) != theirs.get(p))
-                comparisons.append({"file": name,
-                                    "outcome": column_of_upgrade(upgrade["steps"].get(name)),
-                                    "identical": not differing, "differing": differing[:5]})
-        shutil.rmtree(os.path.join(scratch, "debian"), ignore_errors=True)
-    return checks, comparisons
+    comparisons = {name: {"file": name, "outcome": column_of_upgrade(upgrade["steps"].get(name))}
+                   for name in shared}
+
+    def compare(side, name, mine_contents, theirs_contents, applies):
+        mine, either = shared[name]
+        differing = sorted(p for p in either if mine_contents.get(p) != theirs_contents.get(p))
+        comparisons[name].update({
+            f"{side}_applies": applies,
+            f"{side}_identical": applies and not differing,
+            f"{side}_identical_ours": applies and not set(differing) & mine,
+            f"{side}_differing": differing[:5]})
+
+    if not shared:
+        return checks, dropped, []
+    # `prefix`: the tree after each series prefix, Debian's whole trixie series on its side.
+    tree = copy_tree(record, os.path.join(scratch, "prefix"))
+    last = max(i for i, (_, name, _) in enumerate(debian_series) if name in shared)
+    for path, name, strip in debian_series[:last + 1]:
+        applies, output = gnu_patch(tree, path, strip, dry_run=False)
+        if not applies:
+            log(f"{package}: Debian's trixie {name} does not apply with -F0: {output[-200:]}")
+        if name in shared:
+            compare("prefix", name, ours[name], snapshot(tree, shared[name][1]), applies)
+    shutil.rmtree(os.path.join(scratch, "prefix"), ignore_errors=True)
+    # `common`: the trees after the whole series, Debian's restricted to the patches our series
+    # carries too (in its order): neither trixie-only patches nor a changed order count.
+    tree = copy_tree(record, os.path.join(scratch, "common"))
+    applied = {}
+    for path, name, strip in debian_series:
+        if name in shared:
+            applied[name] = gnu_patch(tree, path, strip, dry_run=False)[0]
+    theirs = snapshot(tree, set(final))
+    for name in shared:
+        compare("common", name, final, theirs, applied[name])
+    shutil.rmtree(os.path.join(scratch, "common"), ignore_errors=True)
+    return checks, dropped, list(comparisons.values())
 
 
 def table(title, rows, columns):
@@ -295,14 +381,16 @@ def main():
         expire = run_expire(mindelta, record)
         entry = {"package": package, "from": record["old_upstream"], "to": record["new_upstream"],
                  "labels": {c["patch"]: c["label"] for c in record["cases"]},
-                 "upgrade": upgrade, "expire": expire, "checks": [], "comparisons": []}
+                 "upgrade": upgrade, "expire": expire, "checks": [], "dropped": [],
+                 "comparisons": []}
         for run, name in ((upgrade, "upgrade"), (expire, "expire")):
             if run["error"]:
                 log(f"{package}: {name} failed: {run['error']}")
         if not upgrade["error"] and not args.no_verify:
             scratch = tempfile.mkdtemp(dir=evaluate.WORK, prefix=".upgrade-verify-")
             try:
-                entry["checks"], entry["comparisons"] = verify(record, upgrade, scratch)
+                entry["checks"], entry["dropped"], entry["comparisons"] = verify(
+                    record, upgrade, scratch)
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
         bad = sum(1 for c in entry["checks"] if not (c["patch_f0"] and c["git_apply"]))
@@ -369,19 +457,36 @@ def report(results):
     conflicts = sum(n for (b, _), n in cross.items() if b == "conflict")
     cleared = sum(n for (b, a), n in cross.items() if b == "conflict"
                   and a in ("merged", "merged-empty"))
-    needed = sum(n for (b, a), n in cross.items() if b == "conflict" and a != "expired")
     if conflicts:
         print(f"  expire's conflicts the upgrade merges cleanly or finds merged-empty: {cleared} "
               f"of {conflicts} ({cleared / conflicts:.1%})")
-    if needed:
-        print(f"  the same, of those the upgrade's check does not expire: {cleared} of {needed} "
-              f"({cleared / needed:.1%})")
+
+    still = [0, 0]  # expire's conflicts that trixie still carries: all, cleared by the upgrade
+    for entry in results:
+        if entry["upgrade"]["error"] or entry["expire"]["error"]:
+            continue
+        for patch, label in entry["labels"].items():
+            step = entry["expire"]["steps"].get(patch)
+            if label in STILL_CARRIED and step and step["column"] == "conflict":
+                still[0] += 1
+                still[1] += column_of_upgrade(entry["upgrade"]["steps"].get(patch)) in (
+                    "merged", "merged-empty")
+    if still[0]:
+        print(f"  of those trixie still carries ({'/'.join(sorted(STILL_CARRIED))}): {still[1]} "
+              f"of {still[0]} ({still[1] / still[0]:.1%})")
+    for entry in results:
+        for patch, step in entry["upgrade"]["steps"].items():
+            if step.get("outcome") == "merged-empty":
+                print(f"  merged-empty: {entry['package']} {patch} "
+                      f"({entry['labels'].get(patch)}): {step.get('evidence')}")
 
     checks = [dict(c, package=e["package"]) for e in results for c in e["checks"]]
     failed_patch = [c for c in checks if not c["patch_f0"]]
     failed_git = [c for c in checks if not c["git_apply"]]
     print(f"\nzero fuzz: {len(checks)} carried patches checked in series order; "
-          f"GNU patch -F0 failures {len(failed_patch)}, git apply --check failures {len(failed_git)}")
+          f"GNU patch -F0 failures {len(failed_patch)}, git apply --check failures {len(failed_git)}"
+          f" ({sum(1 for c in checks if c['unidiff_zero'])} patches with hunks without context "
+          "checked with --unidiff-zero)")
     by_outcome = {}
     for c in checks:
         ok = c["patch_f0"] and c["git_apply"]
@@ -400,19 +505,37 @@ def report(results):
                 for line in text.splitlines()[-3:]:
                     print(f"      {line}")
 
+    dropped = [dict(d, package=e["package"]) for e in results for d in e.get("dropped", [])]
+    flagged = [d for d in dropped if d["reapplies"]]
+    print(f"\nseries order: {len(dropped)} dropped patches; {len(flagged)} of them change files "
+          "that an earlier carried patch brought back (their part applies on R + the carried "
+          "prefix, not on R)")
+    for d in flagged:
+        print(f"  {d['package']} {d['file']} ({d['outcome']}): " + ", ".join(d["reapplies"][:5]))
+
     comparisons = [dict(c, package=e["package"]) for e in results for c in e["comparisons"]]
-    print(f"\nDebian's trixie copies: {len(comparisons)} carried patches trixie still carries; "
-          f"identical trees on their files: {sum(1 for c in comparisons if c['identical'])}")
-    by_outcome = {}
+    print(f"\nDebian's trixie copies: {len(comparisons)} carried patches trixie still carries, "
+          "identical trees after applying (files either copy touches / files ours touches)")
+    for side, title in (("prefix", "Debian's whole series prefix"),
+                        ("common", "the whole series, Debian's restricted to the patches we carry")):
+        same = sum(1 for c in comparisons if c.get(f"{side}_identical"))
+        same_ours = sum(1 for c in comparisons if c.get(f"{side}_identical_ours"))
+        failed = sum(1 for c in comparisons if not c.get(f"{side}_applies"))
+        print(f"  {title}: {same} / {same_ours} of {len(comparisons)}"
+              + (f" (Debian's copy does not apply in {failed})" if failed else ""))
+        by_outcome = {}
+        for c in comparisons:
+            row = by_outcome.setdefault(c["outcome"], [0, 0, 0])
+            row[0] += 1
+            row[1] += bool(c.get(f"{side}_identical"))
+            row[2] += bool(c.get(f"{side}_identical_ours"))
+        for outcome, (count, same, same_ours) in sorted(by_outcome.items()):
+            print(f"    {outcome:<12} {same:>5} / {same_ours:>5} of {count:>5}")
     for c in comparisons:
-        row = by_outcome.setdefault(c["outcome"], [0, 0])
-        row[0 if c["identical"] else 1] += 1
-    for outcome, (same, different) in sorted(by_outcome.items()):
-        print(f"  {outcome:<12} {same:>5} identical, {different:>4} different")
-    for c in comparisons:
-        if not c["identical"] and c["outcome"] in ("merged",):
+        if not c.get("common_identical"):
             print(f"  differs: {c['package']} {c['file']} ({c['outcome']}): "
-                  + ", ".join(c["differing"]))
+                  + (", ".join(c.get("common_differing", [])) if c.get("common_applies")
+                     else "Debian's copy needs a patch we do not carry"))
 
     labels = {}
     for entry in results:
