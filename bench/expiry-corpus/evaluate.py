@@ -93,9 +93,28 @@ def quote(text):
     return json.dumps(text)  # a JSON string is a YAML double-quoted scalar
 
 
-def write_workspace(record, with_git=False):
+def use_work(path):
+    """Point the module at the corpus folder `path` (build-corpus.py's `--work`)."""
+    global WORK, WS, TREES
+    WORK = os.path.abspath(path)
+    WS = os.path.join(WORK, "ws")
+    TREES = os.path.join(WORK, "trees")
+
+
+def load_records(packages=()):
+    """The manifest's packages that have cases (only `packages`, when given), and the skipped."""
+    with open(os.path.join(WORK, "manifest.json"), encoding="utf-8") as handle:
+        manifest = json.load(handle)
+    records = [r for r in manifest["packages"] if r.get("cases")
+               and (not packages or r["package"] in packages)]
+    skipped = [r for r in manifest["packages"] if "skipped" in r]
+    return records, skipped
+
+
+def write_workspace(record, with_git=False, ws=None):
+    """The package's workspace folder under `ws` (default: WORK/ws), rewritten from scratch."""
     package = record["package"]
-    folder = os.path.join(WS, "patches", package)
+    folder = os.path.join(ws or WS, "patches", package)
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder)
     source = os.path.join(WORK, "pkgs", package, "old", "debian", "patches")
@@ -282,7 +301,6 @@ def score(cases, predicate, positives):
 
 
 def main():
-    global WORK, WS, TREES
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("packages", nargs="*")
     parser.add_argument("--mindelta", default=os.path.join(ROOT, "target", "release", "mindelta"))
@@ -297,14 +315,8 @@ def main():
     parser.add_argument("--work", default=WORK,
                         help="the corpus folder build-corpus.py wrote (default: bench/work/expiry-corpus)")
     args = parser.parse_args()
-    WORK = os.path.abspath(args.work)
-    WS = os.path.join(WORK, "ws")
-    TREES = os.path.join(WORK, "trees")
-    with open(os.path.join(WORK, "manifest.json"), encoding="utf-8") as handle:
-        manifest = json.load(handle)
-    records = [r for r in manifest["packages"] if r.get("cases")
-               and (not args.packages or r["package"] in args.packages)]
-    skipped = [r for r in manifest["packages"] if "skipped" in r]
+    use_work(args.work)
+    records, skipped = load_records(args.packages)
     cases = []
     total_time = 0.0
     failures = []
