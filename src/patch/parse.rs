@@ -39,6 +39,11 @@ pub struct ParseError {
 /// Measured with GNU patch 2.7.6: short by 1 and 3 apply, short by 4, 5, 6 and 10 are refused.
 pub const MAX_CHOPPED_LINES: usize = 3;
 
+/// How many lines that belong to no header may follow a `diff --git` line before the rest of
+/// its header, as a wrapped long line leaves them (the rest of a path, an empty line). GNU
+/// patch skips any number; a few keep prose after a header that changes nothing an error.
+pub const MAX_WRAPPED_LINES: usize = 3;
+
 /// Every patch in the input: one for a plain diff / quilt patch, several for an mbox of
 /// format-patch mails (each `From <sha> Mon Sep 17 00:00:00 2001` line starts a new patch).
 ///
@@ -270,6 +275,7 @@ impl<'a> Parser<'a> {
     }
 
     fn file_diff(&self, mut index: usize, start: Start) -> Result<(FilePatch, usize), ParseError> {
+        let start_index = index;
         let mut file = FilePatch::default();
         match start {
             Start::Git => {
@@ -282,6 +288,22 @@ impl<'a> Parser<'a> {
                 file.preamble.push(line.to_vec());
                 index += 1;
                 index = self.git_extended_header(&mut file, index)?;
+                if let Some(resume) = self.wrapped_git_header(&file, index) {
+                    // GNU patch (what melange runs) skips lines it cannot read between
+                    // `diff --git` and the rest of the header; a long `diff --git` line that an
+                    // editor or mailer wrapped leaves such lines. The names then come from
+                    // `---`/`+++`, as GNU patch takes them.
+                    tracing::warn!(
+                        "the `diff --git` line at line {} is followed by {} line(s) that are not \
+                         part of a git header (a wrapped line?); they are skipped, as GNU patch \
+                         skips them",
+                        start_index + 1,
+                        resume - index
+                    );
+                    file.preamble
+                        .extend(self.lines[index..resume].iter().map(|l| l.to_vec()));
+                    index = self.git_extended_header(&mut file, resume)?;
+                }
             }
             Start::Plain => {
                 file.preamble.push(self.line(index).to_vec());
@@ -368,6 +390,29 @@ impl<'a> Parser<'a> {
             index += 1;
         }
         Ok(index)
+    }
+
+    /// Where a git header resumes after the lines that a wrapped `diff --git` line left, if
+    /// it does: nothing of the header was read yet (only the `diff --git` line), and within
+    /// [`MAX_WRAPPED_LINES`] lines that start nothing a patch has come an extended header line
+    /// (`index …`, a mode, a rename) or `---` and `+++`.
+    fn wrapped_git_header(&self, file: &FilePatch, index: usize) -> Option<usize> {
+        if file.preamble.len() != 1 {
+            return None;
+        }
+        for resume in index + 1..=index + MAX_WRAPPED_LINES {
+            let stray = self.line(resume - 1);
+            if resume > self.lines.len() || starts_patch_syntax(stray) {
+                return None;
+            }
+            let line = self.line(resume);
+            if is_git_extended_header(trim_eol(line))
+                || (line.starts_with(b"--- ") && self.line(resume + 1).starts_with(b"+++ "))
+            {
+                return Some(resume);
+            }
+        }
+        None
     }
 
     /// `GIT binary patch`, a forward payload and an optional reverse payload.
@@ -605,6 +650,40 @@ fn refuse_git_paths(file: &FilePatch, index: usize) -> Result<(), ParseError> {
 }
 
 /// Close the current patch: the pending lines become its header (no diff) or trailer.
+/// Whether the line (without its terminator) is one of git's extended header lines.
+fn is_git_extended_header(line: &[u8]) -> bool {
+    [
+        &b"old mode "[..],
+        b"new mode ",
+        b"deleted file mode ",
+        b"new file mode ",
+        b"rename from ",
+        b"rename to ",
+        b"copy from ",
+        b"copy to ",
+        b"index ",
+        b"similarity index ",
+        b"dissimilarity index ",
+    ]
+    .iter()
+    .any(|prefix| line.starts_with(prefix))
+}
+
+/// Whether the line starts something of a patch (a file diff, a hunk, a binary payload, a
+/// mail), so that it cannot be the rest of a wrapped line.
+fn starts_patch_syntax(line: &[u8]) -> bool {
+    let bare = trim_eol(line);
+    line.starts_with(b"diff ")
+        || line.starts_with(b"@@")
+        || line.starts_with(b"--- ")
+        || line.starts_with(b"+++ ")
+        || line.starts_with(b"Index: ")
+        || is_mbox_from(line)
+        || is_binary_notice(line)
+        || bare == b"GIT binary patch"
+        || is_git_extended_header(bare)
+}
+
 fn finish(current: &mut Patch, pending: &mut Vec<&[u8]>, patches: &mut Vec<Patch>) {
     if current.files.is_empty() {
         current.header = pending.concat();

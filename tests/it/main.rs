@@ -36,3 +36,4 @@ mod report_html;
 mod upgrade;
 mod upstream;
 mod versions;
+mod wolfi_reading;

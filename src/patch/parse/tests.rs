@@ -167,3 +167,32 @@ fn index_lines_whose_ids_are_not_hex_are_left_unread_as_git_leaves_them() {
     );
     assert!(parse_patches(b"diff --git a/x b/x\nindex 1234567..89abcde 1o0644\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n").is_err());
 }
+
+#[test]
+fn a_wrapped_diff_git_line_is_read_as_gnu_patch_reads_it() {
+    // The rest of a long path on its own line, or an empty line, between `diff --git` and the
+    // header (both seen in wolfi-os): skipped, the names taken from `---`/`+++`.
+    for wrapped in [
+        &b"diff --git a/dir/long-name.txt b/dir/long-na\nme.txt\n"[..],
+        b"diff --git a/dir/long-name.txt b/dir/long-name.txt\n\n",
+    ] {
+        let mut input = wrapped.to_vec();
+        input.extend_from_slice(
+            b"index 1111111..2222222 100644\n--- a/dir/long-name.txt\n+++ b/dir/long-name.txt\n\
+              @@ -1 +1 @@\n-a\n+b\n",
+        );
+        let patch = one(&input);
+        let file = &patch.files[0];
+        assert_eq!(file.new_path.as_deref(), Some(&b"b/dir/long-name.txt"[..]));
+        assert_eq!(file.hunks.len(), 1);
+        // Lossless: every line is kept, the skipped ones in the preamble.
+        assert_eq!(crate::patch::write::write_patch(&patch), input);
+    }
+    // Prose longer than a wrapped line, or a second file diff, is not a wrapped line: a
+    // `diff --git` header that changes nothing is still an error.
+    let prose =
+        b"diff --git a/x b/x\none\ntwo\nthree\nfour\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n";
+    assert!(parse_patches(prose).is_err());
+    let empty = b"diff --git a/x b/x\ndiff --git a/y b/y\n--- a/y\n+++ b/y\n@@ -1 +1 @@\n-a\n+b\n";
+    assert!(parse_patches(empty).is_err());
+}

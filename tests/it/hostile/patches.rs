@@ -492,6 +492,19 @@ fn every_reader_refuses_a_patch_into_dot_git() {
 }
 
 #[test]
+fn a_wrapped_diff_git_line_hides_nothing() {
+    // The lines skipped after a wrapped `diff --git` line (what GNU patch skips) cannot carry a
+    // path past the checks: the names read are `---`/`+++`'s, checked as every name is.
+    let wrapped = "diff --git a/README b/READ\nME\nindex 1111111..2222222 100644\n\
+                   --- a/.git/config\n+++ b/.git/config\n@@ -1 +1,2 @@\n [core]\n+\tfsmonitor = touch pwned\n";
+    assert_every_reader_refuses("wrapped", wrapped.as_bytes());
+    // More stray lines than a wrapped line leaves: a header that changes nothing, an error.
+    let prose = "diff --git a/x b/x\none\ntwo\nthree\nfour\n--- a/src/main.c\n+++ b/src/main.c\n\
+                 @@ -1 +1 @@\n-int x;\n+int y;\n";
+    assert_every_reader_refuses("prose", prose.as_bytes());
+}
+
+#[test]
 fn a_file_without_a_diff_is_refused_by_every_reader() {
     for (name, bytes) in garbage() {
         assert_every_reader_refuses(name, &bytes);

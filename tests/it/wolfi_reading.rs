@@ -1,0 +1,164 @@
+//! What the Wolfi corpus (`bench/wolfi-corpus/`) found mindelta reading differently from melange,
+//! each rebuilt here as a small melange repository with a real upstream git repository: the
+//! package is read in place, prepared at its version, and checked against a release.
+
+use crate::support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::cli::mindelta;
+use support::git::GitRepo;
+
+/// A melange repository holding one package, `demo`, at 1.0, whose upstream has tags `v1.0`
+/// and `v1.1`.
+struct Melange {
+    _temp: tempfile::TempDir,
+    root: PathBuf,
+    cache: PathBuf,
+}
+
+impl Melange {
+    /// `files` at 1.0 and at 1.1 (path, text), the package's extra YAML after its
+    /// `git-checkout` step, and the patch files of its folder.
+    fn new(
+        files_1_0: &[(&str, &str)],
+        files_1_1: &[(&str, &str)],
+        steps: &str,
+        patches: &[(&str, &[u8])],
+    ) -> Melange {
+        let temp = tempfile::tempdir().unwrap();
+        let upstream = GitRepo::new(temp.path().join("upstream"));
+        for (path, text) in files_1_0 {
+            upstream.write(path, text);
+        }
+        upstream.commit("1.0");
+        upstream.tag("v1.0");
+        for (path, text) in files_1_1 {
+            upstream.write(path, text);
+        }
+        upstream.commit("1.1");
+        upstream.tag("v1.1");
+        let root = temp.path().join("os");
+        fs::create_dir_all(root.join("demo")).unwrap();
+        for (name, bytes) in patches {
+            fs::write(root.join("demo").join(name), bytes).unwrap();
+        }
+        let yaml = format!(
+            "package:\n  name: demo\n  version: \"1.0\"\n  epoch: 0\n\npipeline:\n  - uses: git-checkout\n    with:\n      repository: {}\n      tag: v${{{{package.version}}}}\n\n{steps}",
+            upstream.path().display()
+        );
+        fs::write(root.join("demo.yaml"), yaml).unwrap();
+        Melange {
+            cache: temp.path().join("cache"),
+            root,
+            _temp: temp,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        mindelta(&self.cache)
+            .arg("--workspace")
+            .arg(&self.root)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// `prepare demo` into `out/`, which it returns.
+    fn prepare(&self) -> PathBuf {
+        let out = self.root.parent().unwrap().join("out");
+        let output = self.run(&["prepare", "demo", "--out", &out.to_string_lossy()]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        out
+    }
+
+    /// The verdict of every patch of `check demo --release RELEASE`, by file.
+    fn verdicts(&self, release: &str) -> Vec<(String, String)> {
+        let output = self.run(&["check", "demo", "--release", release, "--format", "json"]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        report["packages"][0]["patches"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{report}"))
+            .iter()
+            .map(|p| {
+                (
+                    p["file"].as_str().unwrap().to_string(),
+                    p["verdict"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// GNU patch (what melange's `patch` pipeline runs) applies `patch` to a copy of `tree` at
+/// `-p1 --fuzz=2`; the copy is returned.
+fn gnu_patch(tree: &Path, patch: &Path) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    support::cli::copy_tree(tree, copy.path());
+    let output = Command::new("patch")
+        .args(["-p1", "--fuzz=2", "--batch", "-i"])
+        .arg(patch)
+        .current_dir(copy.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "GNU patch: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    copy
+}
+
+const LONG: &str = "src/Some.Long.Project.Name/Some.Long.Project.Name.csproj";
+
+/// A `diff --git` line an editor wrapped (the end of the path on a line of its own), as in
+/// wolfi-os's promitor, or followed by an empty line, as in kubeflow-volumes-web-app: GNU patch
+/// skips the stray line and reads the rest; so does mindelta (it was a parse error, verdict
+/// `unknown`).
+#[test]
+fn a_wrapped_diff_git_line_is_read_as_gnu_patch_reads_it() {
+    let before = "<Project>\n  <Version>1.11.1</Version>\n</Project>\n";
+    let after = "<Project>\n  <Version>1.11.2</Version>\n</Project>\n";
+    let body = format!(
+        "index 45844e6..a2455b5 100644\n--- a/{LONG}\n+++ b/{LONG}\n@@ -1,3 +1,3 @@\n <Project>\n-  <Version>1.11.1</Version>\n+  <Version>1.11.2</Version>\n </Project>\n"
+    );
+    let (head, tail) = LONG.split_at(40);
+    let wrapped = format!("diff --git a/{LONG} b/{head}\n{tail}\n{body}");
+    let blank = format!("diff --git a/{LONG} b/{LONG}\n\n{body}");
+    for patch in [wrapped, blank] {
+        let melange = Melange::new(
+            &[(LONG, before)],
+            &[(LONG, after)],
+            "  - uses: patch\n    with:\n      patches: bump.patch\n",
+            &[("bump.patch", patch.as_bytes())],
+        );
+        let out = melange.prepare();
+        assert_eq!(fs::read_to_string(out.join(LONG)).unwrap(), after);
+        // The same tree as GNU patch gives on the pristine 1.0.
+        let pristine = melange.root.parent().unwrap().join("pristine");
+        fs::create_dir_all(pristine.join(Path::new(LONG).parent().unwrap())).unwrap();
+        fs::write(pristine.join(LONG), before).unwrap();
+        let gnu = gnu_patch(&pristine, &melange.root.join("demo/bump.patch"));
+        assert_eq!(fs::read_to_string(gnu.path().join(LONG)).unwrap(), after);
+        assert_eq!(
+            melange.verdicts("1.1"),
+            [("bump.patch".to_string(), "expired".to_string())],
+            "{patch}"
+        );
+        assert_eq!(
+            melange.verdicts("1.0"),
+            [("bump.patch".to_string(), "needed".to_string())]
+        );
+    }
+}
