@@ -58,12 +58,60 @@ def spellings(bump):
     return urls
 
 
+ARCHIVE = re.compile(
+    r"^https://github\.com/(?P<github>[^/]+/[^/]+)/archive/(?:refs/tags/)?"
+    r"(?P<tag>[^/]+?)(?:/[^/]+)?\.(?P<ext>tar\.gz|tgz|tar\.xz|zip)$")
+
+
+def seed_archives(manifest, cache, snapshots):
+    """Each `fetch` bump's GitHub archive of release B (`…/archive/…`), made from the mirror
+    with `git archive`, as GitHub makes it: `check --release B` reads R's tree from it offline.
+    Only GitHub's archive URLs (not release assets, which are built by their maintainers), and
+    only B's (A's checksum is Wolfi's, which a recompressed archive would not match)."""
+    made = 0
+    for bump in manifest["bumps"]:
+        uri = bump["upstream"].get("uri") or ""
+        url = uri.replace("${{package.version}}", bump["version_b"])
+        match = ARCHIVE.match(url)
+        if bump["upstream"]["kind"] != "fetch" or "${{" in url or not match:
+            continue
+        source = snapshot(snapshots, match["github"])
+        tag = match["tag"]
+        if match["ext"] == "zip" or source is None or subprocess.run(
+                ["git", "-C", source, "rev-parse", "--verify", "-q", f"refs/tags/{tag}"],
+                capture_output=True).returncode:
+            continue
+        by_url = os.path.join(cache, "tarballs", "by-url")
+        record = os.path.join(by_url, hashlib.sha256(url.encode()).hexdigest())
+        if os.path.exists(record):
+            continue
+        archive = subprocess.run(["git", "-C", source, "archive", "--format=tar",
+                                  f"--prefix={match['github'].split('/')[1]}-{tag}/", tag],
+                                 capture_output=True, check=True).stdout
+        compress = ["gzip", "-n"] if match["ext"] in ("tar.gz", "tgz") else ["xz"]
+        data = subprocess.run(compress, input=archive, capture_output=True, check=True).stdout
+        sha = hashlib.sha256(data).hexdigest()
+        folder = os.path.join(cache, "tarballs", sha)
+        os.makedirs(folder, exist_ok=True)
+        os.makedirs(by_url, exist_ok=True)
+        with open(os.path.join(folder, url.rsplit("/", 1)[1]), "wb") as handle:
+            handle.write(data)
+        with open(record, "w", encoding="ascii") as handle:
+            handle.write(sha)
+        made += 1
+        print(f"archived {url} from {match['github']} {tag}")
+    print(f"{made} archives made", file=sys.stderr)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--snapshots", required=True, help="folder of bare GitHub clones")
     parser.add_argument("--manifest", default=os.path.join(WORK, "manifest.json"),
                         help="the corpus manifest (default bench/work/wolfi-corpus/manifest.json)")
     parser.add_argument("--cache", help="mindelta's cache (default: <manifest folder>/cache)")
+    parser.add_argument("--archives", action="store_true",
+                        help="also make the GitHub archive (`…/archive/…` URIs) of each fetch "
+                             "bump's release B from its mirror, as GitHub makes it")
     args = parser.parse_args()
     with open(args.manifest, encoding="utf-8") as handle:
         manifest = json.load(handle)
@@ -92,6 +140,8 @@ def main():
           file=sys.stderr)
     for github in sorted(missing):
         print(f"no clone for {github}", file=sys.stderr)
+    if args.archives:
+        seed_archives(manifest, cache, args.snapshots)
 
 
 if __name__ == "__main__":
