@@ -124,6 +124,7 @@ fn hunk(changes: &[imara_diff::Hunk], old: &[&[u8]], new: &[&[u8]], context: usi
         )
         .into_bytes(),
         lines,
+        missing_context: 0,
     }
 }
 

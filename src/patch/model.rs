@@ -70,6 +70,12 @@ pub struct Hunk {
     /// The raw `@@ … @@ section` line, with its terminator, for byte-exact writing.
     pub header_line: Vec<u8>,
     pub lines: Vec<Line>,
+    /// Trailing context lines the header counts and the input lacks: a hunk at the very end
+    /// of a patch whose last lines an editor chopped (`parse::MAX_CHOPPED_LINES` at most).
+    /// GNU patch takes them as blank lines; they anchor the hunk as context lines do
+    /// ([`Hunk::context_lengths`]) but are no text of the patch, so nothing is matched
+    /// against them.
+    pub missing_context: usize,
 }
 
 /// One line of a hunk.
@@ -144,11 +150,12 @@ impl Hunk {
         let is_context = |l: &&Line| l.kind == LineKind::Context;
         let before = self.lines.iter().take_while(is_context).count();
         if before == self.lines.len() {
-            return (before, before);
+            let all = before + self.missing_context;
+            return (all, all);
         }
         (
             before,
-            self.lines.iter().rev().take_while(is_context).count(),
+            self.lines.iter().rev().take_while(is_context).count() + self.missing_context,
         )
     }
 
@@ -173,6 +180,7 @@ impl Hunk {
                     no_newline_marker: l.no_newline_marker.clone(),
                 })
                 .collect(),
+            missing_context: self.missing_context,
         }
     }
 }

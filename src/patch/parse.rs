@@ -523,27 +523,24 @@ impl<'a> Parser<'a> {
                 new_count,
                 header_line: header.to_vec(),
                 lines: Vec::with_capacity(needed),
+                missing_context: 0,
             };
             let (mut old_left, mut new_left) = (old_count, new_count);
             while old_left > 0 || new_left > 0 {
                 if index >= self.lines.len() {
                     // The input ends a few context lines early: GNU patch takes them as blank
                     // lines an editor chopped (a trailing ` ` line loses its space, then the
-                    // file its last empty line), and so do we, saying so.
+                    // file its last empty line). They count as trailing context, as for GNU
+                    // patch, but are no text of the patch: nothing is matched against them
+                    // (melange's GNU patch, at fuzz 2, ignores them where they are not blank).
                     if old_left == new_left && old_left <= MAX_CHOPPED_LINES {
                         tracing::warn!(
                             "the hunk at line {} ends {old_left} context line(s) before its header \
-                             says, at the end of the patch; they are taken as blank lines, as GNU \
-                             patch takes them",
+                             says, at the end of the patch; they are taken as context lines the \
+                             patch does not show, as GNU patch takes them",
                             header_index + 1
                         );
-                        for _ in 0..old_left {
-                            hunk.lines.push(Line {
-                                kind: LineKind::Context,
-                                text: b"\n".to_vec(),
-                                no_newline_marker: None,
-                            });
-                        }
+                        hunk.missing_context = old_left;
                         break;
                     }
                     return Err(error(

@@ -794,6 +794,7 @@ fn refresh_modified(
                         new_count,
                         header_line: header_line(hunk, old_start, old_count, new_start, new_count),
                         lines: body,
+                        missing_context: 0,
                     });
                 }
             }

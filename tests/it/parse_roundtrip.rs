@@ -313,6 +313,7 @@ fn hunk() -> impl Strategy<Value = Hunk> {
                 new_count,
                 header_line,
                 lines,
+                missing_context: 0,
             }
         })
 }

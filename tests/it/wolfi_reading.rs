@@ -162,3 +162,36 @@ fn a_wrapped_diff_git_line_is_read_as_gnu_patch_reads_it() {
         );
     }
 }
+
+/// A last hunk whose header counts one context line more than the patch has (wolfi-os's gdcm
+/// `numeric-limits.patch`): GNU patch takes the missing line as blank and, at melange's
+/// `--fuzz=2`, applies the hunk although the file has `{` there. mindelta reads the line as
+/// context it cannot see: the hunk applies at 1.0 and is found in 1.1 (it was `conflict`
+/// everywhere, the made-up blank line matching nothing).
+#[test]
+fn a_context_line_the_patch_lacks_is_not_matched() {
+    let header = "#include \"a.h\"\n#include \"b.h\"\n\nnamespace gdcm\n{\n\nclass X;\n}\n";
+    let fixed = "#include \"a.h\"\n#include \"b.h\"\n#include <limits>\n\nnamespace gdcm\n{\n\nclass X;\n}\n";
+    // `-1,5`: four lines follow, the fifth (`{`) is missing.
+    let patch = "Add the missing include\n--- a/x.h\n+++ b/x.h\n@@ -1,5 +1,6 @@\n #include \"a.h\"\n #include \"b.h\"\n+#include <limits>\n \n namespace gdcm\n";
+    let melange = Melange::new(
+        &[("x.h", header)],
+        &[("x.h", fixed)],
+        "  - uses: patch\n    with:\n      patches: numeric-limits.patch\n",
+        &[("numeric-limits.patch", patch.as_bytes())],
+    );
+    let out = melange.prepare();
+    assert_eq!(fs::read_to_string(out.join("x.h")).unwrap(), fixed);
+    let pristine = melange.root.parent().unwrap().join("pristine");
+    fs::create_dir_all(&pristine).unwrap();
+    fs::write(pristine.join("x.h"), header).unwrap();
+    let gnu = gnu_patch(&pristine, &melange.root.join("demo/numeric-limits.patch"));
+    assert_eq!(fs::read_to_string(gnu.path().join("x.h")).unwrap(), fixed);
+    let verdict = |release| {
+        let verdicts = melange.verdicts(release);
+        assert_eq!(verdicts.len(), 1, "{verdicts:?}");
+        verdicts[0].1.clone()
+    };
+    assert_eq!(verdict("1.0"), "needed");
+    assert_eq!(verdict("1.1"), "expired");
+}

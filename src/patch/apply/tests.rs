@@ -49,6 +49,7 @@ fn hunk(text: &str) -> Hunk {
         new_count: ranges[1].1,
         header_line: header.as_bytes().to_vec(),
         lines,
+        missing_context: 0,
     }
 }
 

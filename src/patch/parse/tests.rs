@@ -130,18 +130,19 @@ fn prose_between_diffs_goes_to_the_next_preamble() {
 }
 
 #[test]
-fn a_hunk_short_of_up_to_three_context_lines_at_the_end_takes_them_as_blank() {
-    // GNU patch 2.7 applies these ("assume blank lines got chopped").
+fn a_hunk_short_of_up_to_three_context_lines_at_the_end_counts_them_as_missing_context() {
+    // GNU patch 2.7 applies these ("assume blank lines got chopped"). They anchor the hunk as
+    // trailing context does, and no text is made up for them: written back, the patch is the
+    // input.
     for missing in 1..=MAX_CHOPPED_LINES {
         let count = 2 + missing;
         let input = format!("--- a/x\n+++ b/x\n@@ -1,{count} +1,{count} @@\n a\n-b\n+c\n");
-        let lines = &one(input.as_bytes()).files[0].hunks[0].lines;
-        assert_eq!(lines.len(), 3 + missing, "{input}");
-        assert!(
-            lines[3..]
-                .iter()
-                .all(|l| l.kind == LineKind::Context && l.text == b"\n")
-        );
+        let patch = one(input.as_bytes());
+        let hunk = &patch.files[0].hunks[0];
+        assert_eq!(hunk.lines.len(), 3, "{input}");
+        assert_eq!(hunk.missing_context, missing);
+        assert_eq!(hunk.context_lengths(), (1, missing));
+        assert_eq!(crate::patch::write::write_patch(&patch), input.as_bytes());
     }
     // One more is GNU patch's "unexpected end of file in patch".
     let input = b"--- a/x\n+++ b/x\n@@ -1,6 +1,6 @@\n a\n-b\n+c\n";

@@ -551,6 +551,31 @@ fn a_stray_line_between_two_hunks_is_an_error_naming_it() {
 }
 
 #[test]
+fn context_lines_a_patch_lacks_never_let_it_apply_twice() {
+    // A last hunk short of trailing context (nothing is matched against the missing lines):
+    // its change already in the tree is still found there, and the tree is left alone.
+    let sandbox = Sandbox::new();
+    fs::write(sandbox.tree().join("x.h"), "a\nb\nlimits\n\nnamespace\n{\n").unwrap();
+    let before = sandbox.snapshot();
+    let patch = sandbox.patch(
+        "short.patch",
+        "--- a/x.h\n+++ b/x.h\n@@ -1,5 +1,6 @@\n a\n b\n+limits\n \n namespace\n",
+    );
+    let output = sandbox.apply(&[&patch], &[]);
+    assert_fails(&output, 3, &["short.patch", "already"]);
+    assert_eq!(sandbox.snapshot(), before);
+    // Short by more than GNU patch takes as chopped, or short before the end: an error.
+    for bad in [
+        "--- a/x.h\n+++ b/x.h\n@@ -1,8 +1,9 @@\n a\n b\n+limits\n \n",
+        "--- a/x.h\n+++ b/x.h\n@@ -1,5 +1,6 @@\n a\n b\n+limits\n--- a/y\n+++ b/y\n@@ -1 +1 @@\n-a\n+b\n",
+    ] {
+        let patch = sandbox.patch("bad.patch", bad);
+        assert_fails(&sandbox.apply(&[&patch], &[]), 1, &["bad.patch"]);
+        assert_eq!(sandbox.snapshot(), before);
+    }
+}
+
+#[test]
 fn noise_that_gnu_patch_and_git_accept_is_still_accepted() {
     let sandbox = Sandbox::new();
     fs::write(sandbox.tree().join("x"), "a\n").unwrap();
