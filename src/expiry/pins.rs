@@ -112,7 +112,7 @@ fn go_steps(package: &Package) -> Vec<GoStep> {
             BumpTool::GoBump => "go/bump",
             // Wolfi's omnibump takes Go modules inline as `module@version` too; its other
             // forms (a deps file, other languages) are not read here.
-            BumpTool::Omnibump if step.files.is_empty() => "bump",
+            BumpTool::Omnibump if step.files.is_empty() && is_go_bump(&step) => "bump",
             _ => continue,
         };
         if step.dependencies.is_empty() && step.replaces.is_empty() {
@@ -144,6 +144,20 @@ fn go_steps(package: &Package) -> Vec<GoStep> {
         });
     }
     steps
+}
+
+/// Whether an omnibump step raises Go modules: its `language` is `go`, or, when omnibump
+/// detects the language (`auto`), every item is a Go module path (`host/path@version`). Rust
+/// crates (`bytes@1.11.1`) have no `/` in their name and Maven items name a group and an
+/// artifact (`io.netty@netty-codec-http@4.1.94.Final`): neither is judged against a go.mod.
+fn is_go_bump(step: &crate::native::melange::Bump) -> bool {
+    match step.language.as_deref() {
+        Some(language) => language == "go" || language == "golang",
+        None => step.dependencies.iter().all(|item| {
+            item.rsplit_once('@')
+                .is_some_and(|(module, _)| module.contains('/') && !module.contains('@'))
+        }),
+    }
 }
 
 /// One module a Go bump step of the package pins, before any release is read.

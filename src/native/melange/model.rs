@@ -260,6 +260,9 @@ pub struct Bump {
     pub replaces: Vec<String>,
     /// `modroot` (`.` by default).
     pub modroot: String,
+    /// omnibump's `language` (`go`, `rust`, `java`, …), lower case; `None` when absent or
+    /// `auto` (omnibump then detects it from the files where it runs).
+    pub language: Option<String>,
     /// Inputs naming files of the package folder (omnibump `deps: deps.yaml`, pombump
     /// `patch-file`, `properties-file`, …): the input and the file.
     pub files: Vec<(String, PathBuf)>,

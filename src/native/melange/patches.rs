@@ -407,6 +407,10 @@ impl Context<'_> {
                 .map(|t| super::pins::shell_words(&t).map(str::to_string).collect())
                 .unwrap_or_default(),
             modroot: self.resolve("modroot")?.unwrap_or_else(|| ".".into()),
+            language: self
+                .resolve("language")?
+                .map(|language| language.trim().to_ascii_lowercase())
+                .filter(|language| language != "auto"),
             files,
         })
     }
