@@ -226,6 +226,38 @@ impl FilePatch {
             || matches!((self.old_mode, self.new_mode), (Some(old), Some(new)) if old != new)
     }
 
+    /// The one file a plain diff that names it differently on its two sides patches
+    /// (`--- a/x.h`, `+++ b/x.h.new`), as GNU patch chooses it: of the two names that `exists`,
+    /// the one with the fewest components, then the shortest base name, then the shortest
+    /// name. `None` for a git diff (its names are a rename or a copy), a creation or deletion,
+    /// a diff that names one file, or when neither name exists.
+    pub fn plain_target(
+        &self,
+        strip: usize,
+        mut exists: impl FnMut(&[u8]) -> bool,
+    ) -> Option<Vec<u8>> {
+        if self.git || self.is_new || self.is_delete {
+            return None;
+        }
+        let old = self.old_target(strip)?;
+        let new = self.new_target(strip)?;
+        if old == new {
+            return None;
+        }
+        let rank = |path: &[u8]| {
+            let parts: Vec<&[u8]> = path
+                .split(|&b| b == b'/')
+                .filter(|part| !part.is_empty() && *part != b".")
+                .collect();
+            let base = parts.last().map_or(0, |part| part.len());
+            (parts.len(), base, path.len())
+        };
+        [old, new]
+            .into_iter()
+            .filter(|path| exists(path))
+            .min_by_key(|path| rank(path))
+    }
+
     /// The path to show a user: the new path, else the old one, `-p strip` applied.
     pub fn display_path(&self, strip: usize) -> String {
         let path = self

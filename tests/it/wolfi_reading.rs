@@ -233,3 +233,29 @@ fn only_go_bump_steps_are_judged_against_a_go_mod() {
         .collect();
     assert_eq!(pins, [("golang.org/x/net", "expired")], "{report}");
 }
+
+/// A plain diff that names the file differently on its two sides (Alpine's, and wolfi-os's db
+/// `atomic.patch`: `--- a/src/dbinc/atomic.h`, `+++ b/src/dbinc/atomic.h.change`) patches the
+/// one of them that exists, as GNU patch and `apply` choose it. The content detector looked for
+/// the change in `atomic.h.change`, which no release has: such a patch never expired.
+#[test]
+fn a_plain_diff_naming_two_files_is_judged_in_the_one_gnu_patch_patches() {
+    let before = "int a;\nint cas(void);\nint b;\n";
+    let after = "int a;\nint cas_db(void);\nint b;\n";
+    let patch = "--- a/src/atomic.h\t2013-03-12 14:07:22.000000000 -0400\n+++ b/src/atomic.h.change\t2013-03-12 14:06:35.000000000 -0400\n@@ -1,3 +1,3 @@\n int a;\n-int cas(void);\n+int cas_db(void);\n int b;\n";
+    let melange = Melange::new(
+        &[("src/atomic.h", before)],
+        &[("src/atomic.h", after)],
+        "  - uses: patch\n    with:\n      patches: atomic.patch\n",
+        &[("atomic.patch", patch.as_bytes())],
+    );
+    let out = melange.prepare();
+    assert_eq!(fs::read_to_string(out.join("src/atomic.h")).unwrap(), after);
+    assert!(!out.join("src/atomic.h.change").exists());
+    let check = melange.run(&["check", "demo", "--release", "1.1", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    let patch = &report["packages"][0]["patches"][0];
+    assert_eq!(patch["verdict"], "expired", "{report}");
+    assert_eq!(patch["hunks"][0]["file"], "src/atomic.h", "{report}");
+    assert_eq!(melange.verdicts("1.0")[0].1, "needed");
+}

@@ -139,7 +139,8 @@ impl Content {
             .collect();
         let mut judged_in = Vec::new();
         for file in patches.iter().flat_map(|p| &p.files) {
-            match judge_file(file, strip, tree, overlay, &removed_blocks) {
+            let target = plain_target(file, strip, tree, overlay);
+            match judge_file(file, target.as_ref(), strip, tree, overlay, &removed_blocks) {
                 Ok((states, content)) => {
                     found.push(states);
                     judged_in.push(content);
@@ -167,7 +168,10 @@ impl Content {
                     };
                 }
             }
-            names.push(file.display_path(strip));
+            names.push(match &target {
+                Some(path) => String::from_utf8_lossy(path).into_owned(),
+                None => file.display_path(strip),
+            });
         }
         let meaningful_present = found
             .iter()
@@ -380,8 +384,10 @@ impl Content {
                 }
                 continue;
             }
-            let old = file.old_target(strip);
-            let new = file.new_target(strip);
+            let (old, new) = match plain_target(file, strip, tree, overlay) {
+                Some(path) => (Some(path.clone()), Some(path)),
+                None => (file.old_target(strip), file.new_target(strip)),
+            };
             let base = match &old {
                 Some(path) => match overlay.read(tree, path) {
                     Ok(Entry::File(content)) => content,
@@ -562,17 +568,34 @@ fn moved_applied(hunks: &[HunkReport]) -> Vec<String> {
 /// were judged in (for [`duplicate`]).
 type Judged = (Vec<Found>, Option<Vec<u8>>);
 
+/// The file of R (as `overlay` leaves it) a plain diff naming two files patches, as GNU patch
+/// (what melange and quilt run) and `apply` choose it ([`FilePatch::plain_target`]): Alpine's
+/// `--- a/src/dbinc/atomic.h` / `+++ b/src/dbinc/atomic.h.change` patches `atomic.h`.
+fn plain_target(
+    file: &FilePatch,
+    strip: usize,
+    tree: &ReleaseTree,
+    overlay: &Overlay,
+) -> Option<Vec<u8>> {
+    file.plain_target(strip, |path| {
+        matches!(overlay.read(tree, path), Ok(Entry::File(_)))
+    })
+}
+
 /// The state of each hunk of one file diff, and the content of R's file a modified file's hunks
 /// were judged in (for [`duplicate`]).
 fn judge_file(
     file: &FilePatch,
+    target: Option<&Vec<u8>>,
     strip: usize,
     tree: &ReleaseTree,
     overlay: &Overlay,
     removed_blocks: &[Vec<Vec<u8>>],
 ) -> Result<Judged, String> {
-    let old_path = file.old_target(strip);
-    let new_path = file.new_target(strip);
+    let (old_path, new_path) = match target {
+        Some(path) => (Some(path.clone()), Some(path.clone())),
+        None => (file.old_target(strip), file.new_target(strip)),
+    };
     let read = |path: &Option<Vec<u8>>| -> Result<Option<Vec<u8>>, String> {
         match path {
             Some(path) => match overlay.read(tree, path)? {
