@@ -3,7 +3,7 @@
 //! (`history.rs`); run the detectors on each patch, pristine and in series order, and turn their
 //! evidence into verdicts (`verdict.rs`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -15,6 +15,8 @@ use super::{
     CountProgress, CumulativeCheck, Detector, Evidence, EvidenceResult, PackageCheck, PatchCheck,
     Verdict, conflicts_only_by_a_move, detector,
 };
+use crate::native::NativeOrigin;
+use crate::native::melange::PatchTree;
 use crate::patch::{Patch, parse_patches};
 use crate::upstream::release_tree::{ReleaseTree, last_component};
 use crate::upstream::{FetchError, Fetcher, history_url, release};
@@ -74,6 +76,9 @@ pub enum CheckError {
 struct LoadedPatch {
     entry: PatchEntry,
     parsed: Result<Vec<Patch>, String>,
+    /// Why R's tree is not the one the patch applies to (a melange step working in another
+    /// checkout's tree, or in a folder the build makes): the patch is not judged.
+    elsewhere: Option<String>,
 }
 
 /// Judge every patch of `package` against release `release`. One failing patch never stops the
@@ -85,11 +90,12 @@ pub fn check_package(
     fetcher: &Fetcher,
     options: &CheckOptions,
 ) -> Result<PackageCheck, CheckError> {
+    let trees = patch_trees(package);
     let loaded: Vec<LoadedPatch> = package
         .manifest
         .patches
         .iter()
-        .map(|entry| load_patch(package, entry))
+        .map(|entry| load_patch(package, entry, trees.get(&entry.file)))
         .collect();
     let touched = touched_paths(&loaded);
     // A touched file that upstream moved is looked for by its name (`content`), so a tarball's
@@ -207,24 +213,26 @@ fn judge(
     overlay: &mut Overlay,
 ) -> PatchCheck {
     let entry = &patch.entry;
+    let unjudged = |detector, detail: &str| PatchCheck {
+        file: entry.file.clone(),
+        verdict: Verdict::Unknown,
+        reason: None,
+        evidence: vec![Evidence {
+            detector,
+            result: EvidenceResult::Error,
+            detail: detail.to_string(),
+        }],
+        hunks: Vec::new(),
+        cumulative: None,
+        dependencies: Vec::new(),
+    };
     let parsed = match &patch.parsed {
         Ok(parsed) => parsed,
-        Err(message) => {
-            return PatchCheck {
-                file: entry.file.clone(),
-                verdict: Verdict::Unknown,
-                reason: None,
-                evidence: vec![Evidence {
-                    detector: Detector::Patch,
-                    result: EvidenceResult::Error,
-                    detail: message.clone(),
-                }],
-                hunks: Vec::new(),
-                cumulative: None,
-                dependencies: Vec::new(),
-            };
-        }
+        Err(message) => return unjudged(Detector::Patch, message),
     };
+    if let Some(elsewhere) = &patch.elsewhere {
+        return unjudged(Detector::Content, elsewhere);
+    }
     // Every detector runs (the evidence is complete), in the documented order.
     let fixed_in = detector::fixed_in::detect(context, entry, parsed);
     let upstream_commit = detector::upstream_commit::detect(context, entry, parsed);
@@ -293,10 +301,11 @@ fn touched_paths(loaded: &[LoadedPatch]) -> HashSet<Vec<u8>> {
     touched
 }
 
-fn load_patch(package: &Package, entry: &PatchEntry) -> LoadedPatch {
+fn load_patch(package: &Package, entry: &PatchEntry, tree: Option<&PatchTree>) -> LoadedPatch {
     let path: PathBuf = package.patch_path(entry);
+    let mut entry = entry.clone();
     let parsed = package
-        .read_patch(entry)
+        .read_patch(&entry)
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
         .and_then(|bytes| parse_patches(&bytes).map_err(|e| format!("`{}`: {e}", path.display())))
         .and_then(|patches| {
@@ -306,10 +315,60 @@ fn load_patch(package: &Package, entry: &PatchEntry) -> LoadedPatch {
                 Ok(patches)
             }
         });
+    let mut elsewhere = None;
+    let parsed = match (parsed, tree) {
+        (Ok(mut patches), Some(PatchTree::Inside(folder))) => {
+            // Its paths are relative to a folder of the source: as paths of R they start there.
+            for file in patches.iter_mut().flat_map(|p| &mut p.files) {
+                file.move_into(folder.as_bytes(), entry.strip);
+            }
+            entry.strip = 1;
+            Ok(patches)
+        }
+        (
+            parsed,
+            Some(PatchTree::Elsewhere {
+                directory,
+                repository,
+            }),
+        ) => {
+            elsewhere = Some(match repository {
+                Some(repository) => format!(
+                    "the patch applies in `{directory}`, the tree of another checkout \
+                     (`{repository}`), not in the upstream's tree: it is not judged against R"
+                ),
+                None => format!(
+                    "the patch applies in `{directory}`, a folder the build makes, not the \
+                     upstream's tree: it is not judged against R"
+                ),
+            });
+            parsed
+        }
+        (parsed, _) => parsed,
+    };
     LoadedPatch {
-        entry: entry.clone(),
+        entry,
         parsed,
+        elsewhere,
     }
+}
+
+/// Which tree each patch of a melange package applies to, by file (its first step's, as the
+/// package lists it once); none for other kinds, whose patches all apply to the source.
+fn patch_trees(package: &Package) -> HashMap<String, PatchTree> {
+    let Some(NativeOrigin::Melange(melange)) = package.native() else {
+        return HashMap::new();
+    };
+    let Ok(at) = melange.at(&package.manifest.upstream.version) else {
+        return HashMap::new();
+    };
+    let mut trees = HashMap::new();
+    for patch in &at.patches {
+        trees
+            .entry(patch.workspace_path.clone())
+            .or_insert_with(|| at.patch_tree(patch));
+    }
+    trees
 }
 
 /// The tags R may have: the discovered one first, then the manifest's template.

@@ -258,6 +258,35 @@ impl FilePatch {
             .min_by_key(|path| rank(path))
     }
 
+    /// Make the diff's paths, `-p strip` applied, paths under `folder` and give them one
+    /// leading component again (`a/`, `b/`), so that `-p1` reads them: a patch applied in a
+    /// folder of a tree, read as a patch of the whole tree. A rename's or copy's paths (which
+    /// no `-p` strips) move too.
+    pub fn move_into(&mut self, folder: &[u8], strip: usize) {
+        let folder = folder.strip_suffix(b"/").unwrap_or(folder);
+        let under = |side: &[u8], path: &[u8]| {
+            let mut moved = side.to_vec();
+            moved.extend_from_slice(folder);
+            moved.push(b'/');
+            moved.extend_from_slice(path);
+            moved
+        };
+        self.old_path = self
+            .old_path
+            .take()
+            .and_then(|p| super::path::strip_components(&p, strip))
+            .map(|p| under(b"a/", &p));
+        self.new_path = self
+            .new_path
+            .take()
+            .and_then(|p| super::path::strip_components(&p, strip))
+            .map(|p| under(b"b/", &p));
+        for pair in [&mut self.rename, &mut self.copy].into_iter().flatten() {
+            pair.0 = under(b"", &pair.0);
+            pair.1 = under(b"", &pair.1);
+        }
+    }
+
     /// The path to show a user: the new path, else the old one, `-p strip` applied.
     pub fn display_path(&self, strip: usize) -> String {
         let path = self

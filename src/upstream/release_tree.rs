@@ -369,6 +369,27 @@ impl ReleaseTree {
             Source::Disk { root, .. } => read_disk(root, &relative),
         }
     }
+
+    /// The submodule of R that `path` lies in (its path), if it does: R's tree holds only the
+    /// submodule's commit, not its files (a melange `git-checkout` with `recurse-submodules`
+    /// has them; mindelta does not fetch other repositories). Trees read from disk have none.
+    pub fn submodule_of(&self, path: &[u8]) -> Result<Option<Vec<u8>>, TreeError> {
+        let relative = safe_relative(path)?;
+        let Source::Git { repo, tree } = &self.source else {
+            return Ok(None);
+        };
+        let components: Vec<&[u8]> = relative.iter().map(|c| c.as_encoded_bytes()).collect();
+        for end in 1..components.len() {
+            match repo.entry_at(*tree, components[..end].iter().copied())? {
+                Some(entry) if entry.kind == EntryKind::Submodule => {
+                    return Ok(Some(components[..end].join(&b'/')));
+                }
+                Some(entry) if entry.kind == EntryKind::Tree => {}
+                _ => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
 }
 
 /// The archive of a tarball upstream when it can be read without a download: a local file

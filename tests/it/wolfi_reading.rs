@@ -28,16 +28,35 @@ impl Melange {
         steps: &str,
         patches: &[(&str, &[u8])],
     ) -> Melange {
+        Melange::build(
+            |upstream| {
+                for (path, text) in files_1_0 {
+                    upstream.write(path, text);
+                }
+            },
+            |upstream| {
+                for (path, text) in files_1_1 {
+                    upstream.write(path, text);
+                }
+            },
+            steps,
+            patches,
+        )
+    }
+
+    /// [`Melange::new`] with the upstream's 1.0 and 1.1 made by `at_1_0` and `at_1_1`.
+    fn build(
+        at_1_0: impl FnOnce(&GitRepo),
+        at_1_1: impl FnOnce(&GitRepo),
+        steps: &str,
+        patches: &[(&str, &[u8])],
+    ) -> Melange {
         let temp = tempfile::tempdir().unwrap();
         let upstream = GitRepo::new(temp.path().join("upstream"));
-        for (path, text) in files_1_0 {
-            upstream.write(path, text);
-        }
+        at_1_0(&upstream);
         upstream.commit("1.0");
         upstream.tag("v1.0");
-        for (path, text) in files_1_1 {
-            upstream.write(path, text);
-        }
+        at_1_1(&upstream);
         upstream.commit("1.1");
         upstream.tag("v1.1");
         let root = temp.path().join("os");
@@ -258,4 +277,104 @@ fn a_plain_diff_naming_two_files_is_judged_in_the_one_gnu_patch_patches() {
     assert_eq!(patch["verdict"], "expired", "{report}");
     assert_eq!(patch["hunks"][0]["file"], "src/atomic.h", "{report}");
     assert_eq!(melange.verdicts("1.0")[0].1, "needed");
+}
+
+/// Which tree a melange patch step works in decides what it is judged against (they were all
+/// judged as patches of the upstream's root): a step in a folder of the source
+/// (`working-directory: web`) patches paths under that folder; a step in another checkout's
+/// tree (wolfi-os's uv patches `opendal-reqsign`, a second `git-checkout`) or in a folder the
+/// build makes (dotnet-6's `/home/build/src`) is not a patch of R at all, and is not judged.
+#[test]
+fn a_patch_is_judged_in_the_tree_its_step_works_in() {
+    let change =
+        |text: &str| format!("--- a/app.js\n+++ b/app.js\n@@ -1 +1 @@\n-{text}\n+{text} fixed\n");
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = GitRepo::new(other_dir.path().join("other"));
+    other.write("lib.rs", "other\n");
+    other.commit("other");
+    other.tag("v0.19.0");
+    let steps = format!(
+        "  - uses: patch\n    working-directory: web\n    with:\n      patches: ../web.patch\n\n  - uses: git-checkout\n    with:\n      repository: {}\n      tag: v0.19.0\n      destination: other\n\n  - uses: patch\n    working-directory: other\n    with:\n      patches: ../other.patch\n\n  - working-directory: /home/generated\n    pipeline:\n      - uses: patch\n        with:\n          patches: /home/build/generated.patch\n",
+        other.path().display()
+    );
+    let web = change("web");
+    let melange = Melange::new(
+        &[("web/app.js", "web\n"), ("app.js", "root\n")],
+        &[("web/app.js", "web fixed\n")],
+        &steps,
+        &[
+            ("web.patch", web.as_bytes()),
+            ("other.patch", change("root").as_bytes()),
+            ("generated.patch", change("root").as_bytes()),
+        ],
+    );
+    let output = melange.run(&["check", "demo", "--release", "1.1", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let patches = report["packages"][0]["patches"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{report}"));
+    let verdict = |file: &str| -> (String, String) {
+        let patch = patches
+            .iter()
+            .find(|p| p["file"] == file)
+            .unwrap_or_else(|| panic!("no {file} in {report}"));
+        (
+            patch["verdict"].as_str().unwrap().to_string(),
+            patch["evidence"][0]["detail"].as_str().unwrap().to_string(),
+        )
+    };
+    assert_eq!(verdict("web.patch").0, "expired", "{report}");
+    let (other_verdict, why) = verdict("other.patch");
+    assert_eq!(other_verdict, "unknown", "{report}");
+    assert!(
+        why.contains("/home/build/other") && why.contains("another checkout"),
+        "{why}"
+    );
+    let (generated, why) = verdict("generated.patch");
+    assert_eq!(generated, "unknown", "{report}");
+    assert!(why.contains("/home/generated"), "{why}");
+    // At 1.0 the step in `web` applies there.
+    assert_eq!(
+        melange
+            .verdicts("1.0")
+            .into_iter()
+            .find(|(file, _)| file == "web.patch")
+            .map(|(_, verdict)| verdict),
+        Some("needed".to_string())
+    );
+}
+
+/// A patch of a submodule's files (wolfi-os's code-server patches `lib/vscode`, jaeger
+/// `jaeger-ui`; both check out with `recurse-submodules`): R's tree holds the submodule's
+/// commit, not its files, so the patch is `unknown`, never `conflict`.
+#[test]
+fn a_patch_of_a_submodule_is_not_judged() {
+    let melange = Melange::build(
+        |upstream| {
+            let vendor = GitRepo::new(upstream.path().join("vendor/lib"));
+            vendor.write("x.c", "int x;\n");
+            vendor.commit("vendored");
+            upstream.write("main.c", "int main;\n");
+        },
+        |upstream| {
+            upstream.write("main.c", "int main(void);\n");
+        },
+        "  - uses: patch\n    with:\n      patches: vendor.patch\n",
+        &[(
+            "vendor.patch",
+            b"--- a/vendor/lib/x.c\n+++ b/vendor/lib/x.c\n@@ -1 +1 @@\n-int x;\n+int y;\n",
+        )],
+    );
+    let output = melange.run(&["check", "demo", "--release", "1.1", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let patch = &report["packages"][0]["patches"][0];
+    assert_eq!(patch["verdict"], "unknown", "{report}");
+    let detail = patch["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["detector"] == "content")
+        .map(|e| e["detail"].as_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert!(detail.contains("`vendor/lib`, a submodule"), "{report}");
 }

@@ -664,6 +664,12 @@ fn judge_file(
         && new.is_none()
         && let Some(old_path) = &old_path
     {
+        if let Some(module) = tree.submodule_of(old_path)? {
+            return Err(format!(
+                "it is in `{}`, a submodule of R, whose files are not read",
+                String::from_utf8_lossy(&module)
+            ));
+        }
         return judge_moved(file, old_path, tree, overlay, removed_blocks);
     }
     let found = judge_modified(file, old.as_deref(), new.as_deref(), removed_blocks);

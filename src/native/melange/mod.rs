@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 pub use model::{
     Action, AtVersion, Bump, BumpTool, CherryPick, Fetch, GitCheckout, MelangePackage, PatchTool,
-    RangeItem, Step, StepId, Subpackage, Var, VarTransform, WithEntry,
+    PatchTree, RangeItem, Step, StepId, Subpackage, Var, VarTransform, WithEntry,
 };
 pub use patches::{
     MAX_SERIES_BYTES, PatchEntry, PatchLocation, PatchOrigin, PatchPathProblem, ShellPatch,

@@ -222,6 +222,9 @@ pub struct GitCheckout {
     pub expected_commit: Option<String>,
     /// Where the tree goes, relative to the workspace (`.` by default).
     pub destination: String,
+    /// The folder of the build environment the tree lands in: the step's working directory
+    /// joined with `destination`, normalised (`/home/build` by default).
+    pub folder: String,
     pub cherry_picks: Vec<CherryPick>,
 }
 
@@ -247,6 +250,8 @@ pub struct Fetch {
     pub strip_components: usize,
     /// Where the archive is extracted, relative to the workspace (`.` by default).
     pub directory: String,
+    /// The folder of the build environment the tree lands in, as [`GitCheckout::folder`].
+    pub folder: String,
 }
 
 /// A bump step at one version.
@@ -289,6 +294,82 @@ impl AtVersion {
     pub fn tag(&self) -> Option<&str> {
         self.git_checkouts.first()?.tag.as_deref()
     }
+
+    /// The folder of the build environment that holds the upstream source: the first
+    /// `git-checkout` of a repository's, else the first `fetch`'s, else the workspace (a
+    /// package with neither builds from its own folder), as `native::package` picks the
+    /// upstream.
+    pub fn source_folder(&self) -> &str {
+        self.git_checkouts
+            .iter()
+            .find(|checkout| checkout.repository.is_some())
+            .map(|checkout| checkout.folder.as_str())
+            .or_else(|| {
+                self.fetches
+                    .iter()
+                    .find(|fetch| fetch.uri.is_some())
+                    .map(|fetch| fetch.folder.as_str())
+            })
+            .unwrap_or(patches::WORKSPACE)
+    }
+
+    /// Which tree a patch of the package applies to: the upstream source (its root, or a
+    /// folder of it), or another one.
+    pub fn patch_tree(&self, patch: &PatchEntry) -> PatchTree {
+        let source = self.source_folder();
+        if patch.directory == source {
+            return PatchTree::Source;
+        }
+        if let Some(inside) = patch.directory.strip_prefix(source)
+            && let Some(inside) = inside.strip_prefix('/')
+        {
+            // The folder of another checkout inside the source is that checkout's tree.
+            if !self.is_other_tree(&patch.directory) {
+                return PatchTree::Inside(inside.to_string());
+            }
+        }
+        let other = self
+            .git_checkouts
+            .iter()
+            .filter(|checkout| checkout.folder != source)
+            .find(|checkout| {
+                patch.directory == checkout.folder
+                    || patch
+                        .directory
+                        .starts_with(&format!("{}/", checkout.folder))
+            });
+        PatchTree::Elsewhere {
+            directory: patch.directory.clone(),
+            repository: other.and_then(|checkout| checkout.repository.clone()),
+        }
+    }
+
+    /// Whether `directory` is in the tree of a checkout that is not the upstream source's.
+    fn is_other_tree(&self, directory: &str) -> bool {
+        let source = self.source_folder();
+        self.git_checkouts.iter().any(|checkout| {
+            checkout.folder != source
+                && checkout.folder.len() > source.len()
+                && (directory == checkout.folder
+                    || directory.starts_with(&format!("{}/", checkout.folder)))
+        })
+    }
+}
+
+/// The tree a patch applies to, from its step's working directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatchTree {
+    /// The upstream source's root: the patch's paths are paths of R.
+    Source,
+    /// A folder of the upstream source (`working-directory: src/lib` over the checkout): the
+    /// patch's paths are relative to it.
+    Inside(String),
+    /// Not the upstream source: another `git-checkout`'s tree (`repository`), or a folder the
+    /// build makes.
+    Elsewhere {
+        directory: String,
+        repository: Option<String>,
+    },
 }
 
 impl MelangePackage {

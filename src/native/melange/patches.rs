@@ -25,7 +25,7 @@ use super::substitution::Substitution;
 use crate::native::{Position, line_of, read_text};
 
 /// The build workspace inside melange's build environment.
-const WORKSPACE: &str = "/home/build";
+pub(super) const WORKSPACE: &str = "/home/build";
 
 /// The most bytes of a `series:` file read. A series lists patch names, a few kilobytes at most
 /// (Wolfi's longest is under 1 KiB); 1 MiB keeps a mistaken or hostile file from being read
@@ -42,6 +42,9 @@ pub struct PatchEntry {
     /// The path inside the build workspace (`/home/build`), normalised: `../x.patch` under
     /// `working-directory: build` is `x.patch`.
     pub workspace_path: String,
+    /// The step's working directory, where the patch applies: an absolute, normalised path of
+    /// the build environment (`/home/build/build`).
+    pub directory: String,
     pub location: PatchLocation,
     /// `-p` level (`strip-components`, default 1; `git am` strips 1).
     pub strip: usize,
@@ -128,27 +131,33 @@ pub(super) fn interpret(
                 .resolve("cherry-picks")?
                 .map(|text| parse_cherry_picks(&text))
                 .unwrap_or_default();
+            let destination = context
+                .resolve("destination")?
+                .unwrap_or_else(|| ".".into());
             at.git_checkouts.push(GitCheckout {
                 step: step.id.clone(),
                 repository: context.resolve("repository")?,
                 tag: context.resolve("tag")?,
                 branch: context.resolve("branch")?,
                 expected_commit: context.resolve("expected-commit")?,
-                destination: context
-                    .resolve("destination")?
-                    .unwrap_or_else(|| ".".into()),
+                folder: context.folder(&destination)?,
+                destination,
                 cherry_picks,
             });
         }
-        Action::Fetch => at.fetches.push(Fetch {
-            step: step.id.clone(),
-            uri: context.resolve("uri")?,
-            expected_sha256: context.resolve("expected-sha256")?,
-            expected_sha512: context.resolve("expected-sha512")?,
-            extract: context.resolve("extract")?.as_deref().map(str::trim) != Some("false"),
-            strip_components: context.number("strip-components", 1)?,
-            directory: context.resolve("directory")?.unwrap_or_else(|| ".".into()),
-        }),
+        Action::Fetch => {
+            let directory = context.resolve("directory")?.unwrap_or_else(|| ".".into());
+            at.fetches.push(Fetch {
+                step: step.id.clone(),
+                uri: context.resolve("uri")?,
+                expected_sha256: context.resolve("expected-sha256")?,
+                expected_sha512: context.resolve("expected-sha512")?,
+                extract: context.resolve("extract")?.as_deref().map(str::trim) != Some("false"),
+                strip_components: context.number("strip-components", 1)?,
+                folder: context.folder(&directory)?,
+                directory,
+            })
+        }
         Action::Patch(tool) => context.patches(tool, at)?,
         Action::Bump(tool) => at.bumps.push(context.bump(tool)?),
         Action::Other => {}
@@ -229,6 +238,17 @@ impl Context<'_> {
         })
     }
 
+    /// The folder of the build environment a step writes `target` (relative to its working
+    /// directory, or absolute) to, normalised.
+    fn folder(&self, target: &str) -> Result<String, MelangeError> {
+        let target = target.trim();
+        Ok(normalise(&if target.starts_with('/') {
+            target.to_string()
+        } else {
+            format!("{}/{target}", self.working_directory()?)
+        }))
+    }
+
     /// Where a path written in the step lands, and whether the package folder holds it.
     fn locate(
         &self,
@@ -285,11 +305,13 @@ impl Context<'_> {
             PatchTool::GitAm => (1, None),
         };
         let condition = self.step.condition.as_ref().map(|c| c.value.clone());
+        let directory = normalise(&cwd);
         let entry = |written: String, workspace_path, location, origin| PatchEntry {
             step: self.step.id.clone(),
             tool,
             written,
             workspace_path,
+            directory: directory.clone(),
             location,
             strip,
             fuzz,
