@@ -145,7 +145,8 @@ fn render(packages: &[PackageCheck]) -> String {
             );
         }
         text.push_str(&rows.render(width));
-        // A melange package's pins: `go/bump golang.org/x/net@v0.33.0 (line 42)`.
+        // A melange package's pins: `go/bump golang.org/x/net@v0.33.0 (line 42)`, `bump
+        // tokio@1.38.2 (line 40, gw/deps.yaml:3)`.
         let mut pins = Rows::new("  ");
         for pin in &package.pins {
             let why = pin
@@ -158,8 +159,11 @@ fn render(packages: &[PackageCheck]) -> String {
                 vec![
                     verdict(pin.verdict),
                     format!(
-                        "{} {}@{} (line {})",
-                        pin.tool, pin.module, pin.version, pin.line
+                        "{} {}@{} ({})",
+                        pin.tool,
+                        pin.module,
+                        pin.version,
+                        pin.place()
                     ),
                 ],
                 why,

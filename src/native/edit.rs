@@ -110,20 +110,23 @@ pub fn expire_patches(
     }
 }
 
-/// Drop Go module pins from the bump steps of a melange package file
-/// (`melange::pins::remove_pins`); the removals that cannot be made in place come back held,
-/// with why. A Debian package has no pins: every removal is held.
+/// Drop pins from the bump steps of a melange package file (`melange::pins::remove_pins`;
+/// `keeps`: the lines of steps that keep pins in dependency files); the removals that cannot
+/// be made in place come back held, with why. A Debian package has no pins: every removal is
+/// held.
 pub fn remove_pins(
     format: NativeFormat,
     path: &Path,
     text: &str,
     removals: &[melange::pins::PinRemoval],
+    keeps: &std::collections::BTreeSet<usize>,
 ) -> Result<melange::pins::PinEdit, NativeEditError> {
     match format {
         NativeFormat::Melange => Ok(melange::pins::remove_pins(
             path,
             text,
             removals,
+            keeps,
             &MelangeOptions::default(),
         )?),
         NativeFormat::Debian => Ok(melange::pins::PinEdit {

@@ -752,7 +752,14 @@ fn finish(
     let mut changes = ChangeSet::new(package, "upgrade");
     let mut edit = ManifestEdit::open(&package.manifest_path)?;
     let pins = crate::expiry::pins::check(package, tree);
-    let pins = crate::expiry::pins::expire(&mut edit, &pins, &release, &state.date)?;
+    let pins = crate::expiry::pins::expire(
+        package,
+        &mut edit,
+        &mut changes,
+        &pins,
+        &release,
+        &state.date,
+    )?;
     let mut records = Vec::new();
     for (index, (patch, step)) in series.iter().zip(&state.steps).enumerate() {
         let path = package.dir.join(&patch.file);

@@ -43,8 +43,14 @@ const DOCKER: &str = "github.com/docker/docker=github.com/moby/moby@v26.1.5+inco
 fn removal(line: usize, item: &str, replaces: bool) -> PinRemoval {
     PinRemoval {
         line,
-        item: item.into(),
-        replaces,
+        target: PinTarget::Item {
+            item: item.into(),
+            input: if replaces {
+                PinInput::Replaces
+            } else {
+                PinInput::Dependencies
+            },
+        },
         note: format!("dropped {item}"),
     }
 }
@@ -52,7 +58,13 @@ fn removal(line: usize, item: &str, replaces: bool) -> PinRemoval {
 fn remove(text: &str, removals: &[PinRemoval]) -> Result<PinEdit, MelangeEditError> {
     let temp = tempfile::tempdir().unwrap();
     let path = temp.path().join("gw.yaml");
-    remove_pins(&path, text, removals, &MelangeOptions::default())
+    remove_pins(
+        &path,
+        text,
+        removals,
+        &BTreeSet::new(),
+        &MelangeOptions::default(),
+    )
 }
 
 #[test]
@@ -224,11 +236,7 @@ fn what_cannot_be_edited_in_place_is_held() {
     assert!(reasons[0].1.contains("YAML anchor"), "{reasons:?}");
     assert!(reasons[1].1.contains("not written as is"), "{reasons:?}");
     assert_eq!(reasons[2].0, 3);
-    assert!(
-        reasons[2]
-            .1
-            .contains("no `go/bump` or `bump` step at line 40")
-    );
+    assert!(reasons[2].1.contains("no bump step at line 40"));
     assert!(reasons[3].1.contains("is not in the step's `deps`"));
     // The one that could go went.
     assert!(
