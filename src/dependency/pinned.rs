@@ -13,7 +13,7 @@
 
 use super::DependencyOptions;
 use super::judge::compare_candidates;
-use super::model::{Ecosystem, ManifestKind, Outcome, Requirement, Section};
+use super::model::{Declaration, Ecosystem, ManifestKind, Outcome, Requirement, Section};
 use super::reader;
 
 /// What a bump step pins.
@@ -86,6 +86,21 @@ pub fn judge(
                 ManifestKind::CargoLock => Ecosystem::Cargo,
                 _ => Ecosystem::Maven,
             };
+            // cargo pins one version (`cargo update --precise`): a range is no pin.
+            if ecosystem == Ecosystem::Cargo
+                && pin.version.len() <= options.max_version_bytes
+                && semver::Version::parse(pin.version.trim()).is_err()
+            {
+                return Outcome::Unordered {
+                    patch: pin.version.clone(),
+                    release: Declaration {
+                        version: candidates[0].version.clone(),
+                        file: candidates[0].file.clone(),
+                        line: candidates[0].line,
+                    },
+                    reason: format!("the pin `{}` is not a crate version", pin.version),
+                };
+            }
             compare_candidates(ecosystem, &pin.version, &candidates, options)
         })
         .collect()
@@ -125,7 +140,6 @@ fn same_series(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dependency::Declaration;
 
     const LOCK: &str = "version = 3\n\n[[package]]\nname = \"rand\"\nversion = \"0.8.6\"\n\n[[package]]\nname = \"rand\"\nversion = \"0.9.2\"\n\n[[package]]\nname = \"tokio\"\nversion = \"1.43.1\"\n\n[[package]]\nname = \"time\"\nversion = \"0.3.47\"\n";
 
@@ -222,6 +236,14 @@ mod tests {
         // Both locked copies of rand, 0.8.6 and 0.9.2, are at or above 0.8.6.
         assert!(outcomes[3].is_superseded(), "{:?}", outcomes[3]);
         assert!(matches!(outcomes[4], Outcome::NotFound { .. }));
+        // A range is no pin: cargo pins one version.
+        for range in ["*", ">=0.1", "^1", "1.x"] {
+            let outcome = &judged(&[crate_pin("tokio", range, None)], LOCK)[0];
+            assert!(
+                matches!(outcome, Outcome::Unordered { .. }),
+                "{range}: {outcome:?}"
+            );
+        }
         // A pin above one copy but below another is not superseded.
         let outcome = &judged(&[crate_pin("rand", "0.9.0", None)], LOCK)[0];
         assert_eq!(
