@@ -265,11 +265,15 @@ pub fn remove_entries(
         }
         dead[begin..end].iter_mut().for_each(|d| *d = true);
     }
+    let mut removed = vec![false; entries.len()];
+    for &index in remove {
+        removed[index] = true;
+    }
     let left: Vec<&BumpFileEntry> = entries
         .iter()
-        .enumerate()
-        .filter(|(i, _)| !remove.contains(i))
-        .map(|(_, e)| e)
+        .zip(&removed)
+        .filter(|(_, gone)| !**gone)
+        .map(|(e, _)| e)
         .collect();
     if left.is_empty() {
         return Ok(None);
