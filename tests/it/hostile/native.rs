@@ -273,7 +273,7 @@ fn files(root: &Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>>
 /// Kill `expire` after each durable step in turn: the next command (`list`) finds the whole
 /// old state or the whole new one, and says which. `make` builds a fresh workspace in a folder
 /// and returns its root; `journal` is where the journal of that root lives.
-fn killed_expire(
+pub(super) fn killed_expire(
     temp: &Path,
     make: &dyn Fn(&Path) -> std::path::PathBuf,
     journal: &dyn Fn(&Path) -> std::path::PathBuf,
