@@ -158,13 +158,18 @@ fn render(packages: &[PackageCheck]) -> String {
             pins.push(
                 vec![
                     verdict(pin.verdict),
-                    format!(
-                        "{} {}@{} ({})",
-                        pin.tool,
-                        pin.module,
-                        pin.version,
-                        pin.place()
-                    ),
+                    if pin.module.is_empty() {
+                        // An item or file that does not read: the error says which.
+                        format!("{} ({})", pin.tool, pin.place())
+                    } else {
+                        format!(
+                            "{} {}@{} ({})",
+                            pin.tool,
+                            pin.module,
+                            pin.version,
+                            pin.place()
+                        )
+                    },
                 ],
                 why,
             );

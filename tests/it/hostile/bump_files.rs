@@ -232,6 +232,13 @@ fn odd_versions_and_items_never_expire_and_never_crash() {
             .any(|e| e.contains("`tokio@` is not `crate@version`")),
         "{errors:?}"
     );
+    // The human report names the step of an item in error.
+    let output = run(&root, &["check", "app", "--release", "1.1"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("unknown   rust/cargobump (line 15)"),
+        "{text}"
+    );
     let before = fs::read_to_string(root.join("app/deps.yaml")).unwrap();
     let report = json(&run(
         &root,
