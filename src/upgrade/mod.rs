@@ -773,7 +773,7 @@ fn finish(
     }
     edit.expire_patches(&records)?;
     if release != state.from {
-        refresh::move_version(&mut edit, package, &release, fetcher)?;
+        refresh::move_version(&mut edit, package, &release, fetcher, Some(tree))?;
     }
     changes.write(
         edit.path(),
