@@ -169,9 +169,9 @@ impl ReleaseTree {
                     },
                     None,
                 );
-                Self::materialized(&unverified, &spec)
+                Self::materialized(package, release, &unverified, &spec)
             }
-            SourceSpec::Dir { .. } => Self::materialized(fetcher, &spec),
+            SourceSpec::Dir { .. } => Self::materialized(package, release, fetcher, &spec),
         }
     }
 
@@ -221,15 +221,24 @@ impl ReleaseTree {
             Some(top) => tree.join(crate::patch::path::bytes_to_path(&top)),
             None => tree,
         };
+        add_components(package, release, fetcher, &root)?;
         let mut tree = ReleaseTree::new(Source::Disk { root, _temp: temp }, None);
         tree.archive_sha256 = Some(sha256);
         Ok(tree)
     }
 
-    fn materialized(fetcher: &Fetcher, spec: &SourceSpec) -> Result<ReleaseTree, FetchError> {
+    fn materialized(
+        package: &Package,
+        release: &str,
+        fetcher: &Fetcher,
+        spec: &SourceSpec,
+    ) -> Result<ReleaseTree, FetchError> {
         let temp = check_temp_dir(fetcher)?;
         let root = temp.path().join("tree");
         let provenance = fetcher.materialize(spec, &root)?;
+        if matches!(spec, SourceSpec::Tarball { .. }) {
+            add_components(package, release, fetcher, &root)?;
+        }
         let mut tree = ReleaseTree::new(Source::Disk { root, _temp: temp }, None);
         if matches!(spec, SourceSpec::Tarball { .. }) {
             tree.archive_sha256 = provenance.sha256;
@@ -380,6 +389,44 @@ impl ReleaseTree {
             Source::Disk { root, .. } => read_disk(root, &relative),
         }
     }
+}
+
+/// Unpack the component tarballs of `release` (a Debian source package's
+/// `orig-<component>.tar.*`) into `<component>/` of the tree at `root`, replacing what the main
+/// tarball had there, as dpkg-source does (`native::debian::unpack`). Each is pinned by the
+/// `.dsc` when it lists it, else taken as the maintainer placed it beside the tree.
+fn add_components(
+    package: &Package,
+    release: &str,
+    fetcher: &Fetcher,
+    root: &Path,
+) -> Result<(), FetchError> {
+    let Some(native) = package.native() else {
+        return Ok(());
+    };
+    for (name, path, sha256) in native.components(release) {
+        let folder = root.join(&name);
+        match std::fs::symlink_metadata(&folder) {
+            Ok(meta) if meta.is_dir() => {
+                fs_err::remove_dir_all(&folder).map_err(|e| FetchError::io(&folder, e))?
+            }
+            Ok(_) => fs_err::remove_file(&folder).map_err(|e| FetchError::io(&folder, e))?,
+            Err(_) => {}
+        }
+        let unverified = Fetcher::new(
+            FetchOptions {
+                allow_unverified: sha256.is_none(),
+                ..fetcher.options().clone()
+            },
+            None,
+        );
+        let spec = SourceSpec::Tarball {
+            url: path.to_string_lossy().into_owned(),
+            sha256,
+        };
+        unverified.materialize(&spec, &folder)?;
+    }
+    Ok(())
 }
 
 /// The archive of a tarball upstream when it can be read without a download: a local file
