@@ -335,6 +335,35 @@ fn no_stop_carries_what_it_can_and_leaves_conflicts_untouched() {
     }
 }
 
+/// A conflict in JSON names the file, the lines of its markers and the patch's hunks that do
+/// not apply to the release, as a bot opening a pull request would list them.
+#[test]
+fn a_conflict_in_json_names_its_file_markers_and_hunks() {
+    let demo = four_patches();
+    let output = demo.run(&[
+        "upgrade", "demo", "--release", "2.0", "--no-stop", "--format", "json",
+    ]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let conflict = report["packages"][0]["patches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["outcome"] == "conflict")
+        .unwrap()
+        .clone();
+    assert_eq!(conflict["file"], "0003-five.patch", "{conflict}");
+    let files = conflict["conflicts"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{conflict}");
+    assert_eq!(files[0]["path"], "f.c");
+    assert_eq!(files[0]["markers"], serde_json::json!([7]), "{conflict}");
+    assert_eq!(
+        files[0]["hunks"],
+        serde_json::json!([{"number": 1, "header": "@@ -2,7 +2,7 @@"}]),
+        "{conflict}"
+    );
+}
+
 #[test]
 fn a_change_upstream_made_with_other_context_expires_as_merged_empty() {
     // The patch closes a block with a lone brace (a trivial hunk: no detector may prove it
