@@ -815,7 +815,11 @@ pub fn commit(workspace: &Workspace, report: &mut UpgradeReport) -> Result<(), U
         return Ok(());
     };
     changes.commit()?;
-    state::clear(&state_dir(workspace, &report.name))
+    let dir = state_dir(workspace, &report.name);
+    state::clear(&dir)?;
+    // The lock file goes too, unless another run holds it now.
+    drop(state::lock(&dir, &report.name));
+    Ok(())
 }
 
 /// Remove `file` from `package` by hand, recorded in `expired:` with the reason `dropped` and
