@@ -395,7 +395,7 @@ impl ReleaseTree {
 /// `orig-<component>.tar.*`) into `<component>/` of the tree at `root`, replacing what the main
 /// tarball had there, as dpkg-source does (`native::debian::unpack`). Each is pinned by the
 /// `.dsc` when it lists it, else taken as the maintainer placed it beside the tree.
-fn add_components(
+pub(crate) fn add_components(
     package: &Package,
     release: &str,
     fetcher: &Fetcher,
