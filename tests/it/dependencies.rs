@@ -426,6 +426,26 @@ fn maven_properties_and_dependency_management() {
     assert_eq!(result, EvidenceResult::Supports);
 }
 
+/// `netty-tomcat.patch` of `root` raises tomcat only, against 1.2's pom, and applies to it
+/// exactly (GNU patch and git).
+fn assert_raises_tomcat_only_on_12(temp: &Path, root: &Path) {
+    let shrunk = fs::read_to_string(root.join("patches/gw/netty-tomcat.patch")).unwrap();
+    assert!(
+        shrunk
+            .contains("-        <version>10.1.15</version>\n+        <version>10.1.16</version>\n"),
+        "{shrunk}"
+    );
+    assert!(!shrunk.contains("netty.version>4.1"), "{shrunk}");
+    let tree = temp.join("r12");
+    fs::create_dir_all(&tree).unwrap();
+    fs::write(
+        tree.join("pom.xml"),
+        pom("4.1.108.Final", "10.1.15", "2.17.1"),
+    )
+    .unwrap();
+    applies_exactly(&tree, &root.join("patches/gw/netty-tomcat.patch"));
+}
+
 #[test]
 fn expire_shrinks_a_partial_pom_patch_to_the_raise_r_lacks() {
     let temp = tempfile::tempdir().unwrap();
@@ -448,21 +468,7 @@ fn expire_shrinks_a_partial_pom_patch_to_the_raise_r_lacks() {
     assert_eq!(report["packages"][0]["shrunk"][0], "netty-tomcat.patch");
     assert_eq!(report["packages"][0]["version_moved"]["to"], "1.2");
     // The patch now raises tomcat only, against 1.2's pom, and applies to it exactly.
-    let shrunk = fs::read_to_string(root.join("patches/gw/netty-tomcat.patch")).unwrap();
-    assert!(
-        shrunk
-            .contains("-        <version>10.1.15</version>\n+        <version>10.1.16</version>\n"),
-        "{shrunk}"
-    );
-    assert!(!shrunk.contains("netty.version>4.1"), "{shrunk}");
-    let tree = temp.path().join("r12");
-    fs::create_dir_all(&tree).unwrap();
-    fs::write(
-        tree.join("pom.xml"),
-        pom("4.1.108.Final", "10.1.15", "2.17.1"),
-    )
-    .unwrap();
-    applies_exactly(&tree, &root.join("patches/gw/netty-tomcat.patch"));
+    assert_raises_tomcat_only_on_12(temp.path(), &root);
     // Judged again against 1.2, it is needed.
     let (checked, result, _) = judged(&root, "gw", "1.2");
     assert_eq!(checked.verdict, Verdict::Needed);
@@ -495,21 +501,7 @@ fn upgrade_carries_a_partial_pom_patch_rebuilt_to_the_raise_r_lacks() {
     assert_eq!(step["outcome"], "shrunk", "{report}");
     assert_eq!(step["reason"], "dependency-superseded", "{report}");
     assert_eq!(report["packages"][0]["status"], "finished", "{report}");
-    let shrunk = fs::read_to_string(root.join("patches/gw/netty-tomcat.patch")).unwrap();
-    assert!(
-        shrunk
-            .contains("-        <version>10.1.15</version>\n+        <version>10.1.16</version>\n"),
-        "{shrunk}"
-    );
-    assert!(!shrunk.contains("netty.version>4.1"), "{shrunk}");
-    let tree = temp.path().join("r12");
-    fs::create_dir_all(&tree).unwrap();
-    fs::write(
-        tree.join("pom.xml"),
-        pom("4.1.108.Final", "10.1.15", "2.17.1"),
-    )
-    .unwrap();
-    applies_exactly(&tree, &root.join("patches/gw/netty-tomcat.patch"));
+    assert_raises_tomcat_only_on_12(temp.path(), &root);
     let manifest = fs::read_to_string(root.join("patches/gw/package.yaml")).unwrap();
     assert!(manifest.contains("version: \"1.2\""), "{manifest}");
 }
