@@ -293,7 +293,7 @@ pub fn plan_expire(
     }
     edit.expire_patches(&records).map_err(RefreshError::from)?;
     if release != version {
-        refresh::move_version(&mut edit, package, release, fetcher)?;
+        refresh::move_version(&mut edit, package, release, fetcher, Some(&tree))?;
         plan.version_moved = Some(VersionMove {
             from: version,
             to: release.to_string(),

@@ -370,23 +370,9 @@ pub fn complete_pins(
             .is_some()
         && let Some(spec) = native.source_spec(release)
     {
-        let unverified = crate::upstream::Fetcher::new(
-            crate::upstream::FetchOptions {
-                allow_unverified: true,
-                ..fetcher.options().clone()
-            },
-            None,
-        );
-        let temp_root = fetcher.cache().temp_dir()?;
-        let temp = tempfile::Builder::new()
-            .prefix("pins-")
-            .tempdir_in(&temp_root)
-            .map_err(|e| FetchError::io(&temp_root, e))?;
-        let fetched = unverified.materialize(&spec, &temp.path().join("tree"))?;
-        let archive = match &fetched.sha256 {
-            Some(sha256) if fetched.url.contains("://") => fetcher.cache().find_tarball(sha256)?,
-            Some(_) => Some(std::path::PathBuf::from(&fetched.url)),
-            None => None,
+        let archive = match spec {
+            SourceSpec::Tarball { url, .. } => Some(fetcher.checked_archive(&url)?.path),
+            _ => None,
         };
         if let Some(archive) = archive {
             sha512 = Some(super::package::sha512_file(&archive)?);
