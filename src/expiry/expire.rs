@@ -291,6 +291,13 @@ pub fn plan_expire(
             date: (!options.date.is_empty()).then(|| options.date.clone()),
         });
     }
+    let records = crate::native::edit::expire_series_entries(
+        package,
+        edit.original(),
+        &mut plan.changes,
+        &records,
+    )
+    .map_err(RefreshError::from)?;
     edit.expire_patches(&records).map_err(RefreshError::from)?;
     if release != version {
         refresh::move_version(&mut edit, package, release, fetcher, Some(&tree))?;

@@ -110,6 +110,50 @@ pub fn expire_patches(
     }
 }
 
+/// Make the lines of a melange package's `series:` files that list the patches of `entries`
+/// comments (the note `expire` leaves) in `changes`; the entries left for
+/// [`expire_patches`], named in the package file itself. Other formats have no series of
+/// that kind: every entry is left.
+pub fn expire_series_entries(
+    package: &crate::workspace::Package,
+    text: &str,
+    changes: &mut crate::workspace::edit::ChangeSet,
+    entries: &[ExpiredEntry],
+) -> Result<Vec<ExpiredEntry>, crate::workspace::edit::EditError> {
+    if !matches!(package.native(), Some(super::NativeOrigin::Melange(_))) || entries.is_empty() {
+        return Ok(entries.to_vec());
+    }
+    let removals: Vec<melange::edit::Removal> = entries
+        .iter()
+        .map(|entry| melange::edit::Removal {
+            file: entry.file.clone(),
+            note: note(entry),
+        })
+        .collect();
+    let (edits, rest) = melange::edit::series_edits(
+        &package.manifest_path,
+        text,
+        &removals,
+        &MelangeOptions::default(),
+    )
+    .map_err(|error| crate::workspace::edit::EditError::Edit {
+        path: package.manifest_path.clone(),
+        message: error.to_string(),
+    })?;
+    for edit in edits {
+        changes.write(
+            &edit.file,
+            Some(edit.old.into_bytes()),
+            edit.new.into_bytes(),
+        );
+    }
+    Ok(entries
+        .iter()
+        .filter(|entry| rest.iter().any(|r| r.file == entry.file))
+        .cloned()
+        .collect())
+}
+
 /// Drop pins from the bump steps of a melange package file (`melange::pins::remove_pins`;
 /// `keeps`: the lines of steps that keep pins in dependency files); the removals that cannot
 /// be made in place come back held, with why. A Debian package has no pins: every removal is

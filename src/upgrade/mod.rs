@@ -852,6 +852,12 @@ fn finish(
             changes.write(&path, Some(patch.bytes.clone()), bytes.clone());
         }
     }
+    let records = crate::native::edit::expire_series_entries(
+        package,
+        edit.original(),
+        &mut changes,
+        &records,
+    )?;
     edit.expire_patches(&records)?;
     if release != state.from {
         refresh::move_version(&mut edit, package, &release, fetcher, Some(tree))?;
