@@ -1,6 +1,7 @@
 //! The dependency overrides a package carries: one entry per dependency that a patch changing
 //! only dependency requirements raises, adds or removes (`crate::dependency::patch::analyze`),
-//! and per module a melange `go/bump` step pins (`crate::expiry::pins`),
+//! and per item a melange bump step pins (`crate::expiry::pins`: Go modules, crates, Maven
+//! artifacts and properties),
 //! with the patch's age and, after `audit --check`, whether the release judged against
 //! already declares it at that version or newer (the `dependency-superseded` detector's
 //! per-dependency outcome, `crate::expiry::DependencyCheck`).
@@ -85,7 +86,7 @@ pub fn of_patch(
     overrides
 }
 
-/// The modules a melange package's Go bump steps pin, as overrides (`patch` names the step:
+/// What a melange package's bump steps pin, as overrides (`patch` names the step:
 /// `go/bump (line 13)`; `change` is `pin`; their age is unknown).
 pub fn of_pins(package: &Package) -> Vec<DependencyOverride> {
     pins::pinned(package)
@@ -93,7 +94,7 @@ pub fn of_pins(package: &Package) -> Vec<DependencyOverride> {
         .map(|pin| DependencyOverride {
             patch: pin.step,
             name: pin.module,
-            ecosystem: crate::dependency::Ecosystem::Go.as_str().to_string(),
+            ecosystem: pin.ecosystem,
             file: pin.manifests,
             change: "pin".to_string(),
             from: None,

@@ -145,7 +145,8 @@ fn render(packages: &[PackageCheck]) -> String {
             );
         }
         text.push_str(&rows.render(width));
-        // A melange package's pins: `go/bump golang.org/x/net@v0.33.0 (line 42)`.
+        // A melange package's pins: `go/bump golang.org/x/net@v0.33.0 (line 42)`, `bump
+        // tokio@1.38.2 (line 40, gw/deps.yaml:3)`.
         let mut pins = Rows::new("  ");
         for pin in &package.pins {
             let why = pin
@@ -157,10 +158,18 @@ fn render(packages: &[PackageCheck]) -> String {
             pins.push(
                 vec![
                     verdict(pin.verdict),
-                    format!(
-                        "{} {}@{} (line {})",
-                        pin.tool, pin.module, pin.version, pin.line
-                    ),
+                    if pin.module.is_empty() {
+                        // An item or file that does not read: the error says which.
+                        format!("{} ({})", pin.tool, pin.place())
+                    } else {
+                        format!(
+                            "{} {}@{} ({})",
+                            pin.tool,
+                            pin.module,
+                            pin.version,
+                            pin.place()
+                        )
+                    },
                 ],
                 why,
             );

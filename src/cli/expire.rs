@@ -191,7 +191,7 @@ fn render(plans: &[ExpirePlan]) -> String {
             text.push_str(&format!(
                 "  expired    {} in {}  (dependency-superseded: {})\n",
                 pin_item(&pin.module, pin.replaced_by.as_deref(), &pin.version),
-                pin.step,
+                pin_step(&pin.step, pin.deps_file.as_deref(), pin.deps_line),
                 pin.evidence
             ));
         }
@@ -199,7 +199,7 @@ fn render(plans: &[ExpirePlan]) -> String {
             text.push_str(&format!(
                 "  kept       {} in {}  (expired, but {})\n",
                 pin_item(&pin.module, pin.replaced_by.as_deref(), &pin.version),
-                pin.step,
+                pin_step(&pin.step, pin.deps_file.as_deref(), pin.deps_line),
                 pin.detail
             ));
         }
@@ -230,10 +230,19 @@ fn render(plans: &[ExpirePlan]) -> String {
     text
 }
 
-/// A pinned module as its step writes it: `module@version`, `old=new@version` for a replace.
+/// A pinned item as its step writes it: `module@version`, `old=new@version` for a replace.
 pub(super) fn pin_item(module: &str, replaced_by: Option<&str>, version: &str) -> String {
     match replaced_by {
         Some(new) => format!("{module}={new}@{version}"),
         None => format!("{module}@{version}"),
+    }
+}
+
+/// Where a pin was: its step (`go/bump (line 13)`), and the dependency file and line it is
+/// written in when it is not the step (`bump (line 40), gw/deps.yaml:3`).
+pub(super) fn pin_step(step: &str, deps_file: Option<&str>, deps_line: Option<usize>) -> String {
+    match (deps_file, deps_line) {
+        (Some(file), Some(line)) => format!("{step}, {file}:{line}"),
+        _ => step.to_string(),
     }
 }

@@ -191,7 +191,7 @@ fn render(report: &UpgradeReport) -> String {
             "  {:<12}  {} in {}  (dependency-superseded: {})\n",
             "expired",
             super::expire::pin_item(&pin.module, pin.replaced_by.as_deref(), &pin.version),
-            pin.step,
+            super::expire::pin_step(&pin.step, pin.deps_file.as_deref(), pin.deps_line),
             pin.evidence
         ));
     }
@@ -200,7 +200,7 @@ fn render(report: &UpgradeReport) -> String {
             "  {:<12}  {} in {}  (expired, but {})\n",
             "kept",
             super::expire::pin_item(&pin.module, pin.replaced_by.as_deref(), &pin.version),
-            pin.step,
+            super::expire::pin_step(&pin.step, pin.deps_file.as_deref(), pin.deps_line),
             pin.detail
         ));
     }

@@ -255,8 +255,8 @@ fn candidates<'a>(change: &DependencyChange, declared: &'a Parsed) -> Vec<&'a Re
 }
 
 /// Compare the patch's version with every candidate: superseded only when all are at or
-/// above it; otherwise the first that is not decides.
-fn compare_candidates(
+/// above it; otherwise the first that is not decides. `list` is not empty.
+pub(crate) fn compare_candidates(
     ecosystem: Ecosystem,
     patch: &str,
     list: &[&Requirement],

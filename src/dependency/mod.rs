@@ -5,7 +5,8 @@
 //! step). Upstream never takes such a patch as written: it moves to the same or a newer
 //! version in its own commit. This module proves that: it reads what each manifest declares
 //! (`reader`), orders versions as each ecosystem does (`version`), tells which dependencies a
-//! patch raises and to what (`patch`), reads a `go/bump` step the same way (`bump`), and
+//! patch raises and to what (`patch`), reads a `go/bump` step the same way (`bump`) and the
+//! crates and Maven artifacts other bump steps pin (`pinned`), and
 //! compares them with what release R declares (`judge`). The expiry detector that runs it is
 //! `expiry::detector::dependency_superseded`. The design, and what proves expiry and what
 //! never does: `docs/dependencies.md`.
@@ -18,6 +19,7 @@ pub mod bump;
 pub mod judge;
 pub mod model;
 pub mod patch;
+pub mod pinned;
 pub mod reader;
 pub mod version;
 

@@ -17,8 +17,9 @@
 //! where it is (and then nothing changes at all, since the other patches would no longer match
 //! the pinned version) unless `allow_conflicts` is set.
 //!
-//! A melange package's Go bump pins that R already satisfies (`check`'s `pins`, verdict
-//! `expired`) leave their steps in the same edit of the package file (`pins::expire`).
+//! A melange package's bump pins that R already satisfies (`check`'s `pins`, verdict
+//! `expired`) leave their steps in the same edit of the package file, and their dependency
+//! files in the same change set (`pins::expire`).
 //!
 //! The plan carries one [`ChangeSet`]: patch rewrites, then removals, then the manifest, so the
 //! manifest (the commit point of the series) changes last. The caller commits it or, for
@@ -105,8 +106,8 @@ pub struct ExpirePlan {
     /// Patches found already upstream only in series order: left in place (check them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub already_upstream: Vec<String>,
-    /// Go module pins of a melange package's bump steps that R already satisfies: dropped
-    /// from their steps (`pins::expire`).
+    /// Pins of a melange package's bump steps that R already satisfies: dropped from their
+    /// steps and dependency files (`pins::expire`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub expired_pins: Vec<ExpiredPin>,
     /// Pins found expired that stay, with why (not editable in place, …).
@@ -256,8 +257,15 @@ pub fn plan_expire(
 
     let mut edit = ManifestEdit::open(&package.manifest_path).map_err(RefreshError::from)?;
     // The pins first: `check` gave their lines in the file as read.
-    let pins = super::pins::expire(&mut edit, &check.pins, release, &options.date)
-        .map_err(RefreshError::from)?;
+    let pins = super::pins::expire(
+        package,
+        &mut edit,
+        &mut plan.changes,
+        &check.pins,
+        release,
+        &options.date,
+    )
+    .map_err(RefreshError::from)?;
     plan.expired_pins = pins.expired_pins;
     plan.held_pins = pins.held_pins;
     for (patch, before, bytes) in writes {
@@ -283,9 +291,16 @@ pub fn plan_expire(
             date: (!options.date.is_empty()).then(|| options.date.clone()),
         });
     }
+    let records = crate::native::edit::expire_series_entries(
+        package,
+        edit.original(),
+        &mut plan.changes,
+        &records,
+    )
+    .map_err(RefreshError::from)?;
     edit.expire_patches(&records).map_err(RefreshError::from)?;
     if release != version {
-        refresh::move_version(&mut edit, package, release, fetcher)?;
+        refresh::move_version(&mut edit, package, release, fetcher, Some(&tree))?;
         plan.version_moved = Some(VersionMove {
             from: version,
             to: release.to_string(),

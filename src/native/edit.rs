@@ -110,20 +110,67 @@ pub fn expire_patches(
     }
 }
 
-/// Drop Go module pins from the bump steps of a melange package file
-/// (`melange::pins::remove_pins`); the removals that cannot be made in place come back held,
-/// with why. A Debian package has no pins: every removal is held.
+/// Make the lines of a melange package's `series:` files that list the patches of `entries`
+/// comments (the note `expire` leaves) in `changes`; the entries left for
+/// [`expire_patches`], named in the package file itself. Other formats have no series of
+/// that kind: every entry is left.
+pub fn expire_series_entries(
+    package: &crate::workspace::Package,
+    text: &str,
+    changes: &mut crate::workspace::edit::ChangeSet,
+    entries: &[ExpiredEntry],
+) -> Result<Vec<ExpiredEntry>, crate::workspace::edit::EditError> {
+    if !matches!(package.native(), Some(super::NativeOrigin::Melange(_))) || entries.is_empty() {
+        return Ok(entries.to_vec());
+    }
+    let removals: Vec<melange::edit::Removal> = entries
+        .iter()
+        .map(|entry| melange::edit::Removal {
+            file: entry.file.clone(),
+            note: note(entry),
+        })
+        .collect();
+    let (edits, rest) = melange::edit::series_edits(
+        &package.manifest_path,
+        text,
+        &removals,
+        &MelangeOptions::default(),
+    )
+    .map_err(|error| crate::workspace::edit::EditError::Edit {
+        path: package.manifest_path.clone(),
+        message: error.to_string(),
+    })?;
+    for edit in edits {
+        changes.write(
+            &edit.file,
+            Some(edit.old.into_bytes()),
+            edit.new.into_bytes(),
+        );
+    }
+    Ok(entries
+        .iter()
+        .filter(|entry| rest.iter().any(|r| r.file == entry.file))
+        .cloned()
+        .collect())
+}
+
+/// Drop pins from the bump steps of a melange package file (`melange::pins::remove_pins`;
+/// `keeps`: the lines of steps that keep pins in dependency files); the removals that cannot
+/// be made in place come back held, with why. A Debian package has no pins: every removal is
+/// held.
 pub fn remove_pins(
     format: NativeFormat,
     path: &Path,
     text: &str,
     removals: &[melange::pins::PinRemoval],
+    keeps: &std::collections::BTreeSet<usize>,
 ) -> Result<melange::pins::PinEdit, NativeEditError> {
     match format {
         NativeFormat::Melange => Ok(melange::pins::remove_pins(
             path,
             text,
             removals,
+            keeps,
             &MelangeOptions::default(),
         )?),
         NativeFormat::Debian => Ok(melange::pins::PinEdit {
@@ -367,23 +414,9 @@ pub fn complete_pins(
             .is_some()
         && let Some(spec) = native.source_spec(release)
     {
-        let unverified = crate::upstream::Fetcher::new(
-            crate::upstream::FetchOptions {
-                allow_unverified: true,
-                ..fetcher.options().clone()
-            },
-            None,
-        );
-        let temp_root = fetcher.cache().temp_dir()?;
-        let temp = tempfile::Builder::new()
-            .prefix("pins-")
-            .tempdir_in(&temp_root)
-            .map_err(|e| FetchError::io(&temp_root, e))?;
-        let fetched = unverified.materialize(&spec, &temp.path().join("tree"))?;
-        let archive = match &fetched.sha256 {
-            Some(sha256) if fetched.url.contains("://") => fetcher.cache().find_tarball(sha256)?,
-            Some(_) => Some(std::path::PathBuf::from(&fetched.url)),
-            None => None,
+        let archive = match spec {
+            SourceSpec::Tarball { url, .. } => Some(fetcher.checked_archive(&url)?.path),
+            _ => None,
         };
         if let Some(archive) = archive {
             sha512 = Some(super::package::sha512_file(&archive)?);

@@ -110,6 +110,31 @@ impl NativeOrigin {
         }
     }
 
+    /// The component tarballs of `version` that dpkg-source unpacks into `<component>/` of the
+    /// tree (Debian's `<source>_<upstream>.orig-<component>.tar.*` beside it): each one's name,
+    /// archive and the sha256 the `.dsc` pins, if it does. Empty for every other format.
+    pub fn components(&self, version: &str) -> Vec<(String, PathBuf, Option<String>)> {
+        let NativeOrigin::Debian(source) = self else {
+            return Vec::new();
+        };
+        if version == source.upstream_version() {
+            return source
+                .orig
+                .components
+                .iter()
+                .map(|c| (c.name.clone(), c.path.clone(), source.dsc_sha256(&c.path)))
+                .collect();
+        }
+        debian::orig::find(&source.orig.folder, source.name(), version)
+            .map(|orig| {
+                orig.components
+                    .into_iter()
+                    .map(|c| (c.name, c.path, None))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The sha512 a `fetch` of `version` must have (melange's `expected-sha512`, when no
     /// `expected-sha256` is given), for the package's own version only.
     pub fn expected_sha512(&self, version: &str) -> Option<String> {

@@ -239,7 +239,7 @@ pub fn plan_refresh(
         }
         if moving {
             let mut edit = ManifestEdit::open(&package.manifest_path)?;
-            move_version(&mut edit, package, release, fetcher)?;
+            move_version(&mut edit, package, release, fetcher, Some(&tree))?;
             changes.write(
                 edit.path(),
                 Some(edit.original().as_bytes().to_vec()),

@@ -4,7 +4,7 @@
 use super::RefreshError;
 use crate::upstream::release::{available, not_found};
 use crate::upstream::release_tree::ReleaseTree;
-use crate::upstream::{FetchError, FetchOptions, Fetcher, SourceSpec};
+use crate::upstream::{FetchError, Fetcher, SourceSpec};
 use crate::workspace::edit::ManifestEdit;
 use crate::workspace::{Package, UpstreamSource};
 
@@ -53,26 +53,31 @@ pub fn open_tree_selected(
 }
 
 /// Move `upstream.version` to `release` and, for a tarball upstream that declares a sha256,
-/// set the checksum of V's tarball as downloaded.
+/// set the checksum of V's tarball as downloaded: the one `tree` (V's tree, when the caller has
+/// it) was read from whole, else computed now.
 pub fn move_version(
     edit: &mut ManifestEdit,
     package: &Package,
     release: &str,
     fetcher: &Fetcher,
+    tree: Option<&ReleaseTree>,
 ) -> Result<(), RefreshError> {
     edit.set_upstream_version(release)?;
     if let UpstreamSource::Tarball {
         sha256: Some(_), ..
     } = &package.manifest.upstream.source
     {
-        let sha256 = release_sha256(package, release, fetcher)?;
+        let sha256 = match tree.and_then(|tree| tree.archive_sha256.clone()) {
+            Some(sha256) => sha256,
+            None => release_sha256(package, release, fetcher)?,
+        };
         edit.set_sha256(&sha256)?;
     }
     Ok(())
 }
 
-/// The sha256 of the tarball of `release`, computed from the real download (fetched without a
-/// declared checksum, then unpacked to a temporary folder like any upstream).
+/// The sha256 of the tarball of `release`, computed from the real download, which is read
+/// through once to prove that it unpacks ([`Fetcher::checked_archive`]).
 pub fn release_sha256(
     package: &Package,
     release: &str,
@@ -83,34 +88,14 @@ pub fn release_sha256(
         release: release.to_string(),
         source: Box::new(not_found(package, fetcher, release, source)),
     };
-    let mut spec = SourceSpec::of(package, release);
-    if let SourceSpec::Tarball { sha256, .. } = &mut spec {
-        *sha256 = None;
-    }
-    let unverified = Fetcher::new(
-        FetchOptions {
-            allow_unverified: true,
-            ..fetcher.options().clone()
-        },
-        None,
-    );
-    let temp_root = fetcher.cache().temp_dir().map_err(fetch_error)?;
-    let temp = tempfile::Builder::new()
-        .prefix("refresh-")
-        .tempdir_in(&temp_root)
-        .map_err(|e| {
-            fetch_error(FetchError::Io {
-                path: temp_root.clone(),
-                source: e,
-            })
-        })?;
-    let provenance = unverified
-        .materialize(&spec, &temp.path().join("tree"))
-        .map_err(fetch_error)?;
-    provenance.sha256.ok_or_else(|| {
-        fetch_error(FetchError::BadArchive {
+    match SourceSpec::of(package, release) {
+        SourceSpec::Tarball { url, .. } => fetcher
+            .checked_archive(&url)
+            .map(|archive| archive.sha256)
+            .map_err(fetch_error),
+        _ => Err(fetch_error(FetchError::BadArchive {
             archive: release.to_string(),
-            reason: "the download has no checksum".into(),
-        })
-    })
+            reason: "the upstream is not a tarball: it has no checksum".into(),
+        })),
+    }
 }

@@ -50,7 +50,39 @@ pub struct ConflictFile {
     /// The 1-based lines where conflict blocks open (`<<<<<<<`), if the file holds markers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub markers: Vec<usize>,
+    /// The patch's hunks for this file that do not apply to the release with zero fuzz.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hunks: Vec<ConflictHunk>,
     pub detail: String,
+}
+
+/// One hunk of a conflicting file diff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictHunk {
+    /// Its place among the file diff's hunks, from 1.
+    pub number: usize,
+    /// Its header, `@@ -old,count +new,count @@`.
+    pub header: String,
+}
+
+/// The hunks of `file` that do not apply to `content` (each alone, zero fuzz).
+fn failing_hunks(file: &FilePatch, content: Option<&[u8]>) -> Vec<ConflictHunk> {
+    file.hunks
+        .iter()
+        .enumerate()
+        .filter(|(_, hunk)| {
+            content.is_none_or(|content| {
+                apply_hunks(std::slice::from_ref(*hunk), content, 0).is_none()
+            })
+        })
+        .map(|(index, hunk)| ConflictHunk {
+            number: index + 1,
+            header: format!(
+                "@@ -{},{} +{},{} @@",
+                hunk.old_start, hunk.old_count, hunk.new_start, hunk.new_count
+            ),
+        })
+        .collect()
 }
 
 /// What carrying one patch three ways gave.
@@ -220,6 +252,7 @@ fn merge_file<'a>(
         conflict: Some(ConflictFile {
             path: display.clone(),
             markers: Vec::new(),
+            hunks: Vec::new(),
             detail,
         }),
     };
@@ -293,10 +326,14 @@ fn merge_file<'a>(
         ));
     };
     let Entry::File(theirs_content) = &theirs_entry else {
-        return refuse(format!(
+        let mut merge = refuse(format!(
             "`{display}` is not in {} (upstream removed or moved it): make the change by hand",
             labels.theirs
         ));
+        if let Some(conflict) = &mut merge.conflict {
+            conflict.hunks = failing_hunks(file, None);
+        }
+        return merge;
     };
     match merge3(&base_content, &ours, theirs_content, &marker_labels(labels)) {
         Err(error) => refuse(error.to_string()),
@@ -317,6 +354,7 @@ fn merge_file<'a>(
             merge.result = Entry::File(content);
             if let Some(conflict) = &mut merge.conflict {
                 conflict.markers = markers;
+                conflict.hunks = failing_hunks(file, Some(theirs_content));
             }
             merge
         }

@@ -34,6 +34,7 @@ use serde::Serialize;
 pub use carry::{ConflictFile, Labels, Merge};
 pub use state::{Outcome, Step, UpgradeState, state_dir};
 
+use crate::expiry::detector::dependency_superseded::DependencyShrink;
 use crate::expiry::{CheckError, CheckOptions, Verdict, check_package};
 use crate::patch::diff::diff_files;
 use crate::patch::merge::conflict_marker;
@@ -436,6 +437,61 @@ fn walk(
                     conflicts: Vec::new(),
                 }
             }
+            RefreshOutcome::Expired | RefreshOutcome::Conflict
+                if let Some(shrink) = dependency_shrink(package, index, patch, &new_tree) =>
+            {
+                match shrink {
+                    DependencyShrink::Rewritten(bytes)
+                        if theirs
+                            .refresh(&with_bytes(patch, bytes.clone()), &exact)
+                            .outcome
+                            == RefreshOutcome::Unchanged =>
+                    {
+                        carried.insert(index, bytes);
+                        Step {
+                            file: patch.file.clone(),
+                            outcome: Outcome::Shrunk,
+                            reason: Some("dependency-superseded".into()),
+                            evidence: None,
+                            detail: Some(format!(
+                                "rebuilt from {release}'s manifests: only the raises {release} lacks"
+                            )),
+                            conflicts: Vec::new(),
+                        }
+                    }
+                    DependencyShrink::Rewritten(_) | DependencyShrink::NeedsRefresh(_) => {
+                        let detail = match shrink {
+                            DependencyShrink::NeedsRefresh(detail) => detail,
+                            _ => format!(
+                                "the raises {release} lacks do not apply on top of the earlier patches"
+                            ),
+                        };
+                        let step = Step {
+                            file: patch.file.clone(),
+                            outcome: Outcome::Conflict,
+                            reason: None,
+                            evidence: None,
+                            detail: Some(format!("needs a refresh: {detail}")),
+                            conflicts: Vec::new(),
+                        };
+                        if !no_stop {
+                            return stop(
+                                dir,
+                                package,
+                                fetcher,
+                                series,
+                                state,
+                                &carried,
+                                &theirs,
+                                index,
+                                step,
+                                &[],
+                            );
+                        }
+                        step
+                    }
+                }
+            }
             RefreshOutcome::Expired | RefreshOutcome::Conflict => {
                 let labels = Labels {
                     ours: patch.file.clone(),
@@ -489,6 +545,20 @@ fn walk(
         state.steps.push(step);
     }
     finish(package, fetcher, series, state, &carried, &new_tree)
+}
+
+/// A dependency patch that R supersedes in part: the rest, rebuilt from R's own manifests, or
+/// why it needs a refresh (a lock file); `None` for any other patch (`expire` does the same).
+fn dependency_shrink(
+    package: &Package,
+    index: usize,
+    patch: &SeriesPatch,
+    tree: &crate::upstream::release_tree::ReleaseTree,
+) -> Option<DependencyShrink> {
+    let entry = package.manifest.patches.get(index)?;
+    (entry.file == patch.file)
+        .then(|| crate::expiry::detector::dependency_superseded::shrink(entry, &patch.bytes, tree))
+        .flatten()
 }
 
 fn with_bytes(patch: &SeriesPatch, bytes: Vec<u8>) -> SeriesPatch {
@@ -613,8 +683,12 @@ fn materialize(
     );
     unverified
         .materialize(&spec, dest)
-        .map(|_| ())
-        .map_err(UpgradeError::WorkTree)
+        .map_err(UpgradeError::WorkTree)?;
+    if matches!(spec, SourceSpec::Tarball { .. }) {
+        crate::upstream::release_tree::add_components(package, release, fetcher, dest)
+            .map_err(UpgradeError::WorkTree)?;
+    }
+    Ok(())
 }
 
 /// The tree paths a patch touches, in order.
@@ -752,7 +826,14 @@ fn finish(
     let mut changes = ChangeSet::new(package, "upgrade");
     let mut edit = ManifestEdit::open(&package.manifest_path)?;
     let pins = crate::expiry::pins::check(package, tree);
-    let pins = crate::expiry::pins::expire(&mut edit, &pins, &release, &state.date)?;
+    let pins = crate::expiry::pins::expire(
+        package,
+        &mut edit,
+        &mut changes,
+        &pins,
+        &release,
+        &state.date,
+    )?;
     let mut records = Vec::new();
     for (index, (patch, step)) in series.iter().zip(&state.steps).enumerate() {
         let path = package.dir.join(&patch.file);
@@ -771,9 +852,15 @@ fn finish(
             changes.write(&path, Some(patch.bytes.clone()), bytes.clone());
         }
     }
+    let records = crate::native::edit::expire_series_entries(
+        package,
+        edit.original(),
+        &mut changes,
+        &records,
+    )?;
     edit.expire_patches(&records)?;
     if release != state.from {
-        refresh::move_version(&mut edit, package, &release, fetcher)?;
+        refresh::move_version(&mut edit, package, &release, fetcher, Some(tree))?;
     }
     changes.write(
         edit.path(),
@@ -815,7 +902,11 @@ pub fn commit(workspace: &Workspace, report: &mut UpgradeReport) -> Result<(), U
         return Ok(());
     };
     changes.commit()?;
-    state::clear(&state_dir(workspace, &report.name))
+    let dir = state_dir(workspace, &report.name);
+    state::clear(&dir)?;
+    // The lock file goes too, unless another run holds it now.
+    drop(state::lock(&dir, &report.name));
+    Ok(())
 }
 
 /// Remove `file` from `package` by hand, recorded in `expired:` with the reason `dropped` and

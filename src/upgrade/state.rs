@@ -177,8 +177,35 @@ impl UpgradeState {
     }
 }
 
+/// A held upgrade lock, `PKG.lock` beside the state folder. Once no unfinished upgrade is left
+/// (the state folder is gone), dropping it removes the lock file, and `.mindelta/upgrade/`
+/// when that is empty: a finished or aborted upgrade leaves nothing behind.
+pub(super) struct Lock {
+    file: File,
+    path: PathBuf,
+    dir: PathBuf,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        if std::fs::symlink_metadata(&self.dir).is_ok() {
+            return;
+        }
+        // Removed while held: a run that opened the file before sees, once it holds it, that
+        // the path no longer names it, and opens the path again (`lock`).
+        let _ = std::fs::remove_file(&self.path);
+        // `.mindelta/upgrade/`, then `.mindelta/`, when nothing else is in them.
+        for folder in self.path.ancestors().skip(1).take(2) {
+            if std::fs::remove_dir(folder).is_err() {
+                break;
+            }
+        }
+        let _ = self.file.unlock();
+    }
+}
+
 /// Take the package's upgrade lock (refused, not waited for, when another run holds it).
-pub(super) fn lock(dir: &Path, package: &str) -> Result<File, UpgradeError> {
+pub(super) fn lock(dir: &Path, package: &str) -> Result<Lock, UpgradeError> {
     let parent = dir.parent().unwrap_or(dir);
     // `.mindelta/upgrade` must be real folders of the workspace, never links elsewhere.
     if let Some(root) = parent.parent().and_then(Path::parent) {
@@ -187,32 +214,70 @@ pub(super) fn lock(dir: &Path, package: &str) -> Result<File, UpgradeError> {
             source: error.into_io(),
         })?;
     }
-    fs_err::create_dir_all(parent).map_err(|source| UpgradeError::Io {
-        path: parent.to_path_buf(),
-        source,
-    })?;
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let path = parent.join(format!("{name}.lock"));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|source| UpgradeError::Io {
-            path: path.clone(),
+    let io = |source| UpgradeError::Io {
+        path: path.clone(),
+        source,
+    };
+    // Another run may remove the file, and its folder, between two steps: try again, a bounded
+    // number of times.
+    for _ in 0..100 {
+        fs_err::create_dir_all(parent).map_err(|source| UpgradeError::Io {
+            path: parent.to_path_buf(),
             source,
         })?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(UpgradeError::Busy {
-            package: package.to_string(),
-            lock: path,
-        }),
-        Err(std::fs::TryLockError::Error(source)) => Err(UpgradeError::Io { path, source }),
+        // Never through a link: a lock file planted as a link to elsewhere is refused.
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = match std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .open(&path)
+        {
+            Ok(file) => file,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(error) if error.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+                return Err(io(std::io::Error::other(
+                    "it is a symbolic link, which mindelta never writes through: remove it",
+                )));
+            }
+            Err(error) => return Err(io(error)),
+        };
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(UpgradeError::Busy {
+                    package: package.to_string(),
+                    lock: path,
+                });
+            }
+            Err(std::fs::TryLockError::Error(source)) => return Err(io(source)),
+        }
+        // The file may have been removed by the run that held it before: then it locks nothing.
+        use std::os::unix::fs::MetadataExt;
+        let held = file.metadata().map_err(io)?;
+        match std::fs::metadata(&path) {
+            Ok(named) if named.dev() == held.dev() && named.ino() == held.ino() => {
+                return Ok(Lock {
+                    file,
+                    path,
+                    dir: dir.to_path_buf(),
+                });
+            }
+            Ok(_) => continue,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(error) => return Err(io(error)),
+        }
     }
+    Err(UpgradeError::Busy {
+        package: package.to_string(),
+        lock: path,
+    })
 }
 
 /// Remove the state folder (nothing when there is none).

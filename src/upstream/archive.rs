@@ -46,7 +46,8 @@ pub const MAX_TAR_HEADER_BYTES: u64 = 1 << 20;
 /// The bounds of one extraction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArchiveLimits {
-    /// Bound on the bytes written (plus [`ENTRY_COST`] per entry).
+    /// Bound on the bytes written, or decompressed and left out by a selection (plus
+    /// [`ENTRY_COST`] per entry).
     pub max_expanded_bytes: u64,
     /// Bound on the decompressor's memory, shared with every other running decoder.
     pub max_decoder_memory: u64,
@@ -111,6 +112,41 @@ pub fn extract_selected(
 ) -> Result<(), FetchError> {
     let writer = extract_filtered(archive, dest, limits.into(), Some(wanted))?;
     writer.finish()
+}
+
+/// Read `archive` through as [`extract`] would — every entry decompressed under the same
+/// bounds, every header parsed, every name vetted — and write nothing: the proof that it unpacks
+/// on which a checksum is written. (Links are vetted when a tree is extracted: they can only be
+/// judged against the tree.) `scratch` is a folder this may create and leaves empty.
+pub(crate) fn validate(
+    archive: &Path,
+    scratch: &Path,
+    limits: ArchiveLimits,
+) -> Result<(), FetchError> {
+    let mut refused: Option<(Vec<u8>, UnsafePath)> = None;
+    let mut vet = |name: &[u8]| {
+        if refused.is_none()
+            && let Err(error) = safe_relative(name)
+        {
+            refused = Some((name.to_vec(), error));
+        }
+        false
+    };
+    let writer = extract_filtered(archive, scratch, limits, Some(&mut vet))?;
+    match refused {
+        Some((name, error)) => Err(writer.refuse(&name, unsafe_reason(&error))),
+        None => Ok(()),
+    }
+}
+
+/// Why an entry's name is refused, in words.
+fn unsafe_reason(error: &UnsafePath) -> &'static str {
+    match error {
+        UnsafePath::Absolute(_) => "absolute paths are refused",
+        UnsafePath::ParentComponent(_) => "`..` components are refused",
+        UnsafePath::Invalid(_) => "empty or invalid name",
+        UnsafePath::ThroughSymlink(_) => "goes through a symbolic link",
+    }
 }
 
 /// The selection of [`extract_selected`]; `None` extracts everything.
@@ -304,6 +340,9 @@ fn extract_tar(
             && !is_meta
             && !wanted(&name)
         {
+            // Its data is still decompressed to reach the next header: it counts against the
+            // bound, so a bomb is bounded whatever is selected.
+            writer.skip(entry.size())?;
             continue;
         }
         // A partial tree never needs links: readers refuse to follow them anyway, and a link
@@ -526,6 +565,12 @@ impl TreeWriter {
         }
     }
 
+    /// An entry left out of a selective extraction: its header and data count against the
+    /// bound as if written, since they are decompressed all the same.
+    fn skip(&mut self, size: u64) -> Result<(), FetchError> {
+        self.charge(ENTRY_COST.saturating_add(size))
+    }
+
     /// Count `bytes` against the bound.
     fn charge(&mut self, bytes: u64) -> Result<(), FetchError> {
         self.expanded = self.expanded.saturating_add(bytes);
@@ -546,15 +591,8 @@ impl TreeWriter {
     /// The safe relative path of an entry, its parent folders created; refuses paths through
     /// a symbolic link of the tree.
     fn place(&mut self, name: &[u8]) -> Result<PathBuf, FetchError> {
-        let relative = safe_relative(name).map_err(|error| {
-            let reason = match error {
-                UnsafePath::Absolute(_) => "absolute paths are refused",
-                UnsafePath::ParentComponent(_) => "`..` components are refused",
-                UnsafePath::Invalid(_) => "empty or invalid name",
-                UnsafePath::ThroughSymlink(_) => "goes through a symbolic link",
-            };
-            self.refuse(name, reason)
-        })?;
+        let relative =
+            safe_relative(name).map_err(|error| self.refuse(name, unsafe_reason(&error)))?;
         if !self.links.is_empty() {
             for ancestor in relative.ancestors().skip(1) {
                 if self.links.contains_key(ancestor) {

@@ -424,6 +424,17 @@ pub struct Fetcher {
     progress: Option<Arc<dyn Progress>>,
 }
 
+/// A release archive read through once ([`Fetcher::checked_archive`]).
+#[derive(Debug, Clone)]
+pub struct CheckedArchive {
+    /// The archive on disk: the local file, or the cache's copy.
+    pub path: PathBuf,
+    /// Its sha256, lower-case hex.
+    pub sha256: String,
+    /// The URL it was fetched from (another compression when the URL answered 404).
+    pub url: String,
+}
+
 impl Fetcher {
     /// A fetcher with these options; `progress` receives clone and download progress.
     pub fn new(options: FetchOptions, progress: Option<Arc<dyn Progress>>) -> Fetcher {
@@ -484,31 +495,15 @@ impl Fetcher {
 
     /// The sha256 of the archive at `url` as it is fetched now — a local file, the cached
     /// download of the URL, or a new download under every bound of this fetcher — once it is
-    /// known to unpack (it is extracted to a temporary folder of the cache, like any upstream):
-    /// what `import` writes when it is given no checksum.
+    /// known to unpack (read through under the extraction's bounds, nothing written): what
+    /// `import` writes when it is given no checksum.
     pub fn checksum(&self, url: &str) -> Result<String, FetchError> {
-        let unverified = Fetcher {
-            options: FetchOptions {
-                allow_unverified: true,
-                ..self.options.clone()
-            },
-            cache: Cache::new(self.options.cache_dir.clone()),
-            progress: self.progress.clone(),
-        };
-        let temp_root = self.cache.temp_dir()?;
-        let temp = tempfile::Builder::new()
-            .prefix("checksum-")
-            .tempdir_in(&temp_root)
-            .map_err(|e| FetchError::io(&temp_root, e))?;
-        let spec = SourceSpec::Tarball {
-            url: url.to_string(),
-            sha256: None,
-        };
-        let provenance = unverified.materialize(&spec, &temp.path().join("tree"))?;
-        provenance.sha256.ok_or_else(|| FetchError::BadArchive {
-            archive: url.to_string(),
-            reason: "the download has no checksum".into(),
-        })
+        Ok(self.checked_archive(url)?.sha256)
+    }
+
+    /// The archive at `url`, fetched as [`Fetcher::checksum`] does, with its path and sha256.
+    pub fn checked_archive(&self, url: &str) -> Result<CheckedArchive, FetchError> {
+        tarball::checked(self, url)
     }
 
     /// The bare mirror of a git upstream, brought up to date (unless offline); for the

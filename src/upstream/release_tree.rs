@@ -82,6 +82,10 @@ pub struct ReleaseTree {
     pub tag: Option<String>,
     /// R's regular files by last path component, built on the first [`ReleaseTree::paths_named`].
     by_name: OnceCell<HashMap<Vec<u8>, Vec<Vec<u8>>>>,
+    /// The sha256 of the archive a tarball upstream's tree was read from, whole (every entry
+    /// decompressed and its header parsed): the checksum a move to R writes, without reading
+    /// the archive again.
+    pub archive_sha256: Option<String>,
 }
 
 enum Source {
@@ -102,6 +106,7 @@ impl ReleaseTree {
             source,
             tag,
             by_name: OnceCell::new(),
+            archive_sha256: None,
         }
     }
 
@@ -164,9 +169,9 @@ impl ReleaseTree {
                     },
                     None,
                 );
-                Self::materialized(&unverified, &spec)
+                Self::materialized(package, release, &unverified, &spec)
             }
-            SourceSpec::Dir { .. } => Self::materialized(fetcher, &spec),
+            SourceSpec::Dir { .. } => Self::materialized(package, release, fetcher, &spec),
         }
     }
 
@@ -194,7 +199,7 @@ impl ReleaseTree {
         } else {
             None
         };
-        let Some(archive) = cached_archive(fetcher, url, expected.as_deref())? else {
+        let Some((archive, sha256)) = cached_archive(fetcher, url, expected.as_deref())? else {
             return Self::open(package, release, fetcher, tags);
         };
         let temp = check_temp_dir(fetcher)?;
@@ -216,14 +221,29 @@ impl ReleaseTree {
             Some(top) => tree.join(crate::patch::path::bytes_to_path(&top)),
             None => tree,
         };
-        Ok(ReleaseTree::new(Source::Disk { root, _temp: temp }, None))
+        add_components(package, release, fetcher, &root)?;
+        let mut tree = ReleaseTree::new(Source::Disk { root, _temp: temp }, None);
+        tree.archive_sha256 = Some(sha256);
+        Ok(tree)
     }
 
-    fn materialized(fetcher: &Fetcher, spec: &SourceSpec) -> Result<ReleaseTree, FetchError> {
+    fn materialized(
+        package: &Package,
+        release: &str,
+        fetcher: &Fetcher,
+        spec: &SourceSpec,
+    ) -> Result<ReleaseTree, FetchError> {
         let temp = check_temp_dir(fetcher)?;
         let root = temp.path().join("tree");
-        fetcher.materialize(spec, &root)?;
-        Ok(ReleaseTree::new(Source::Disk { root, _temp: temp }, None))
+        let provenance = fetcher.materialize(spec, &root)?;
+        if matches!(spec, SourceSpec::Tarball { .. }) {
+            add_components(package, release, fetcher, &root)?;
+        }
+        let mut tree = ReleaseTree::new(Source::Disk { root, _temp: temp }, None);
+        if matches!(spec, SourceSpec::Tarball { .. }) {
+            tree.archive_sha256 = provenance.sha256;
+        }
+        Ok(tree)
     }
 
     /// R's release notes ([`is_release_notes`]): each file's path and bytes (at most
@@ -392,14 +412,52 @@ impl ReleaseTree {
     }
 }
 
+/// Unpack the component tarballs of `release` (a Debian source package's
+/// `orig-<component>.tar.*`) into `<component>/` of the tree at `root`, replacing what the main
+/// tarball had there, as dpkg-source does (`native::debian::unpack`). Each is pinned by the
+/// `.dsc` when it lists it, else taken as the maintainer placed it beside the tree.
+pub(crate) fn add_components(
+    package: &Package,
+    release: &str,
+    fetcher: &Fetcher,
+    root: &Path,
+) -> Result<(), FetchError> {
+    let Some(native) = package.native() else {
+        return Ok(());
+    };
+    for (name, path, sha256) in native.components(release) {
+        let folder = root.join(&name);
+        match std::fs::symlink_metadata(&folder) {
+            Ok(meta) if meta.is_dir() => {
+                fs_err::remove_dir_all(&folder).map_err(|e| FetchError::io(&folder, e))?
+            }
+            Ok(_) => fs_err::remove_file(&folder).map_err(|e| FetchError::io(&folder, e))?,
+            Err(_) => {}
+        }
+        let unverified = Fetcher::new(
+            FetchOptions {
+                allow_unverified: sha256.is_none(),
+                ..fetcher.options().clone()
+            },
+            None,
+        );
+        let spec = SourceSpec::Tarball {
+            url: path.to_string_lossy().into_owned(),
+            sha256,
+        };
+        unverified.materialize(&spec, &folder)?;
+    }
+    Ok(())
+}
+
 /// The archive of a tarball upstream when it can be read without a download: a local file
-/// (its checksum verified when one is expected) or a cached download. `None`: download it
-/// through the fetcher.
+/// (its checksum verified when one is expected) or a cached download, with its sha256. `None`:
+/// download it through the fetcher.
 fn cached_archive(
     fetcher: &Fetcher,
     url: &str,
     expected: Option<&str>,
-) -> Result<Option<PathBuf>, FetchError> {
+) -> Result<Option<(PathBuf, String)>, FetchError> {
     let local = match url.strip_prefix("file://") {
         Some(rest) => Some(PathBuf::from(
             rest.strip_prefix("localhost").unwrap_or(rest),
@@ -420,14 +478,14 @@ fn cached_archive(
                 actual,
             });
         }
-        return Ok(Some(path));
+        return Ok(Some((path, actual)));
     }
     let cache = fetcher.cache();
     let known = expected
         .map(str::to_owned)
         .or_else(|| cache.recorded_sha256(url));
     match known {
-        Some(sha) => cache.find_tarball(&sha),
+        Some(sha) => Ok(cache.find_tarball(&sha)?.map(|path| (path, sha))),
         None => Ok(None),
     }
 }

@@ -58,6 +58,35 @@ pub(super) fn materialize(
     Ok((provenance, root))
 }
 
+/// The archive at `url` as it is fetched now (a local file, the cached download of the URL, or
+/// a new download under every bound of this fetcher), read through once to prove that it
+/// unpacks ([`archive::validate`]: nothing is written): what a checksum is computed from when
+/// none is declared. Returns its path, its sha256 and the URL it was fetched from.
+pub(super) fn checked(fetcher: &Fetcher, url: &str) -> Result<super::CheckedArchive, FetchError> {
+    let (path, sha256, fetched) = match local_path(url) {
+        Some(path) => {
+            let sha256 = sha256_file(&path)?;
+            (path, sha256, None)
+        }
+        None => remote(fetcher, url, None)?,
+    };
+    let temp_root = fetcher.cache().temp_dir()?;
+    let scratch = tempfile::Builder::new()
+        .prefix("checksum-")
+        .tempdir_in(&temp_root)
+        .map_err(|e| FetchError::io(&temp_root, e))?;
+    archive::validate(
+        &path,
+        scratch.path(),
+        ArchiveLimits::from(fetcher.options()),
+    )?;
+    Ok(super::CheckedArchive {
+        path,
+        sha256,
+        url: fetched.unwrap_or_else(|| url.to_owned()),
+    })
+}
+
 /// The file a `file://` URL or a plain path names; `None` for a network URL.
 fn local_path(url: &str) -> Option<PathBuf> {
     if let Some(rest) = url.strip_prefix("file://") {

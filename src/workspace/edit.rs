@@ -512,12 +512,14 @@ impl ManifestEdit {
         self.append_expired_indented(entries, indent)
     }
 
-    /// Drop Go module pins from the bump steps of a melange package file; the removals that
-    /// cannot be made in place come back held, with why. The pins' lines are those of the file
-    /// as read, so this is the first edit of the text.
+    /// Drop pins from the bump steps of a melange package file (`keeps`: the lines of the
+    /// steps that keep pins in dependency files); the removals that cannot be made in place
+    /// come back held, with why. The pins' lines are those of the file as read, so this is the
+    /// first edit of the text.
     pub fn remove_pins(
         &mut self,
         removals: &[crate::native::melange::pins::PinRemoval],
+        keeps: &std::collections::BTreeSet<usize>,
     ) -> Result<Vec<crate::native::melange::pins::HeldRemoval>, EditError> {
         if removals.is_empty() {
             return Ok(Vec::new());
@@ -531,13 +533,12 @@ impl ManifestEdit {
                     .into(),
             ));
         }
-        let edit =
-            native::remove_pins(format, &self.path, &self.text, removals).map_err(|error| {
-                EditError::Edit {
-                    path: self.path.clone(),
-                    message: error.to_string(),
-                }
-            })?;
+        let edit = native::remove_pins(format, &self.path, &self.text, removals, keeps).map_err(
+            |error| EditError::Edit {
+                path: self.path.clone(),
+                message: error.to_string(),
+            },
+        )?;
         self.text = edit.text;
         Ok(edit.held)
     }

@@ -232,3 +232,60 @@ fn a_refused_tarball_leaves_no_destination() {
     );
     assert_eq!(support::list_tree(temp.path()), ["pkg-1.0.tar.gz"]);
 }
+
+/// The checksum of an archive (what `import` and `pin` write, and a move to a new release) is
+/// taken once the archive has been read through: a hostile one is refused as extraction
+/// refuses it, and nothing is written, in the cache or beside the archive.
+#[test]
+fn a_checksum_is_refused_for_an_archive_that_would_not_unpack() {
+    let escape = support::gzip(&support::tar(&[
+        TarEntry::file("pkg-1.0/ok.txt", "ok"),
+        TarEntry::file("pkg-1.0/../../evil.txt", "evil"),
+    ]));
+    let bomb = support::gzip_bomb(64 << 20);
+    let good = support::gzip(&support::tar(&[TarEntry::file("pkg-1.0/ok.txt", "ok")]));
+    for (name, bytes) in [
+        ("escape.tar.gz", &escape),
+        ("bomb.tar.gz", &bomb),
+        ("good.tar.gz", &good),
+    ] {
+        let (temp, archive, _) = sandbox(name, bytes);
+        let mut options = support::fetch_options(temp.path().join("cache"));
+        options.offline = true;
+        options.max_expanded_bytes = LIMIT;
+        let result = Fetcher::new(options, None).checksum(&archive.display().to_string());
+        match name {
+            "escape.tar.gz" => assert!(
+                matches!(&result, Err(FetchError::UnsafeArchive { entry, .. })
+                    if entry == "pkg-1.0/../../evil.txt"),
+                "{result:?}"
+            ),
+            "bomb.tar.gz" => assert!(
+                matches!(result, Err(FetchError::TooLarge { limit: LIMIT, .. })),
+                "{result:?}"
+            ),
+            _ => assert_eq!(result.unwrap(), support::sha256(bytes)),
+        }
+        let written: Vec<String> = support::list_tree(temp.path())
+            .into_iter()
+            .filter(|path| path != name && !temp.path().join(path).is_dir())
+            .collect();
+        assert_eq!(written, Vec::<String>::new(), "{name}");
+    }
+}
+
+/// A selective extraction decompresses the entries it leaves out to reach the next header:
+/// they count against the bound, so a bomb is bounded whatever is selected.
+#[test]
+fn a_selective_extraction_is_bounded_by_what_it_decompresses() {
+    let bomb = support::gzip_bomb(64 << 20);
+    let (temp, archive, out) = sandbox("bomb.tar.gz", &bomb);
+    let error =
+        mindelta::upstream::archive::extract_selected(&archive, &out, LIMIT, &mut |_| false)
+            .unwrap_err();
+    assert!(
+        matches!(error, FetchError::TooLarge { limit: LIMIT, .. }),
+        "{error:?}"
+    );
+    assert_eq!(outside(temp.path(), &archive), Vec::<String>::new());
+}

@@ -426,6 +426,26 @@ fn maven_properties_and_dependency_management() {
     assert_eq!(result, EvidenceResult::Supports);
 }
 
+/// `netty-tomcat.patch` of `root` raises tomcat only, against 1.2's pom, and applies to it
+/// exactly (GNU patch and git).
+fn assert_raises_tomcat_only_on_12(temp: &Path, root: &Path) {
+    let shrunk = fs::read_to_string(root.join("patches/gw/netty-tomcat.patch")).unwrap();
+    assert!(
+        shrunk
+            .contains("-        <version>10.1.15</version>\n+        <version>10.1.16</version>\n"),
+        "{shrunk}"
+    );
+    assert!(!shrunk.contains("netty.version>4.1"), "{shrunk}");
+    let tree = temp.join("r12");
+    fs::create_dir_all(&tree).unwrap();
+    fs::write(
+        tree.join("pom.xml"),
+        pom("4.1.108.Final", "10.1.15", "2.17.1"),
+    )
+    .unwrap();
+    applies_exactly(&tree, &root.join("patches/gw/netty-tomcat.patch"));
+}
+
 #[test]
 fn expire_shrinks_a_partial_pom_patch_to_the_raise_r_lacks() {
     let temp = tempfile::tempdir().unwrap();
@@ -448,25 +468,42 @@ fn expire_shrinks_a_partial_pom_patch_to_the_raise_r_lacks() {
     assert_eq!(report["packages"][0]["shrunk"][0], "netty-tomcat.patch");
     assert_eq!(report["packages"][0]["version_moved"]["to"], "1.2");
     // The patch now raises tomcat only, against 1.2's pom, and applies to it exactly.
-    let shrunk = fs::read_to_string(root.join("patches/gw/netty-tomcat.patch")).unwrap();
-    assert!(
-        shrunk
-            .contains("-        <version>10.1.15</version>\n+        <version>10.1.16</version>\n"),
-        "{shrunk}"
-    );
-    assert!(!shrunk.contains("netty.version>4.1"), "{shrunk}");
-    let tree = temp.path().join("r12");
-    fs::create_dir_all(&tree).unwrap();
-    fs::write(
-        tree.join("pom.xml"),
-        pom("4.1.108.Final", "10.1.15", "2.17.1"),
-    )
-    .unwrap();
-    applies_exactly(&tree, &root.join("patches/gw/netty-tomcat.patch"));
+    assert_raises_tomcat_only_on_12(temp.path(), &root);
     // Judged again against 1.2, it is needed.
     let (checked, result, _) = judged(&root, "gw", "1.2");
     assert_eq!(checked.verdict, Verdict::Needed);
     assert_eq!(result, EvidenceResult::Refutes);
+}
+
+/// The upgrade carries a dependency patch that R supersedes in part as `expire` shrinks it:
+/// rebuilt from R's own pom to the raise R lacks (its hunks hold 1.0's versions as context, so
+/// neither the refresh nor a three-way merge could place them).
+#[test]
+fn upgrade_carries_a_partial_pom_patch_rebuilt_to_the_raise_r_lacks() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path().join("ws");
+    let repo = maven_upstream(&temp.path().join("up"));
+    let patch = maven_bump(&repo);
+    package(&root, "gw", &repo, &[("netty-tomcat.patch", "", &patch)]);
+    let output = mindelta(&temp.path().join("cache"))
+        .args(["--workspace"])
+        .arg(&root)
+        .args(["upgrade", "gw", "--release", "1.2", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let step = &report["packages"][0]["patches"][0];
+    assert_eq!(step["outcome"], "shrunk", "{report}");
+    assert_eq!(step["reason"], "dependency-superseded", "{report}");
+    assert_eq!(report["packages"][0]["status"], "finished", "{report}");
+    assert_raises_tomcat_only_on_12(temp.path(), &root);
+    let manifest = fs::read_to_string(root.join("patches/gw/package.yaml")).unwrap();
+    assert!(manifest.contains("version: \"1.2\""), "{manifest}");
 }
 
 #[test]
@@ -787,6 +824,33 @@ fn expire_holds_a_partial_bump_whose_lock_file_needs_a_refresh() {
     );
     assert_eq!(report["packages"][0]["blocked"], true);
     assert_eq!(snapshot(&root), before);
+    // The upgrade stops there for a person (the lock file is the tool's to regenerate), with
+    // the reason; nothing in the package changed.
+    let output = mindelta(&temp.path().join("cache"))
+        .args(["--workspace"])
+        .arg(&root)
+        .args(["upgrade", "gw", "--release", "1.2", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let step = &report["packages"][0]["patches"][0];
+    assert_eq!(step["outcome"], "conflict", "{report}");
+    let detail = step["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("needs a refresh:") && detail.contains("`go.sum`"),
+        "{detail}"
+    );
+    assert_eq!(report["packages"][0]["stop"]["patch"], "cve-bump.patch");
+    let patches = |snapshot: std::collections::BTreeMap<_, _>| {
+        snapshot
+            .into_iter()
+            .filter(|(path, _): &(std::path::PathBuf, String)| {
+                path.starts_with(root.join("patches"))
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(patches(snapshot(&root)), patches(before));
 }
 
 // --- audit ----------------------------------------------------------------------------------

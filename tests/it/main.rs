@@ -25,6 +25,7 @@ mod native_melange;
 mod parse_roundtrip;
 mod patch_id;
 mod pin;
+mod pins_cargo_maven;
 mod pins_expire;
 mod policies;
 mod policy_choice;

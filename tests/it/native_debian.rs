@@ -491,3 +491,64 @@ fn audit_check_applies_the_series_to_the_orig_tarballs_as_dpkg_source_does() {
     assert_eq!(gate[0]["patch"], "broken.patch");
     assert_eq!(gate[0]["location"]["file"], "debian/patches/series");
 }
+
+/// The upgrade in a Debian source package, read in place: R's orig tarball and its component
+/// beside the tree (where `uscan` puts them) make R's tree as dpkg-source would unpack it; the
+/// series and the patches are edited in place, the changelog stays the maintainer's.
+#[test]
+fn upgrade_in_a_debian_package_edits_the_series_in_place() {
+    let package = package("https://example.org/releases/");
+    // 1.1 has fix-two upstream; its component's manual gained a line above the one
+    // `doc.patch` follows, so that patch is refreshed; `gone.txt` is unchanged.
+    write(
+        &package.folder.join("hello_1.1.orig.tar.gz"),
+        orig("1.1", "one\nTWO\nthree\n"),
+    );
+    write(
+        &package.folder.join("hello_1.1.orig-doc.tar.gz"),
+        gzip(&tar(&[
+            TarEntry::dir("hello-doc-1.1/"),
+            TarEntry::file("hello-doc-1.1/manual.txt", "intro\nmanual\n"),
+        ])),
+    );
+    let series = package.tree.join("debian/patches/series");
+    let output = run(
+        &package,
+        &["upgrade", "hello", "--release", "1.1", "--format", "json"],
+    );
+    let report = json(&output);
+    let outcomes: BTreeMap<String, String> = report["packages"][0]["patches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let field = |key: &str| p[key].as_str().unwrap().to_string();
+            (field("file"), field("outcome"))
+        })
+        .collect();
+    let expected: BTreeMap<String, String> = [
+        ("doc.patch", "refreshed"),
+        ("fix-two.patch", "expired"),
+        ("sub/empty-gone.patch", "kept"),
+    ]
+    .into_iter()
+    .map(|(file, outcome)| (file.to_string(), outcome.to_string()))
+    .collect();
+    assert_eq!(outcomes, expected, "{report}");
+    assert_eq!(report["packages"][0]["status"], "finished", "{report}");
+    assert_eq!(
+        fs::read_to_string(&series).unwrap(),
+        "# Fixes from upstream\n\nsub/empty-gone.patch -p1\ndoc.patch # the manual\n"
+    );
+    assert!(!package.tree.join("debian/patches/fix-two.patch").exists());
+    // The refreshed patch applies exactly to R's component, as GNU patch and git see it.
+    let doc = tempfile::tempdir().unwrap();
+    write(&doc.path().join("doc/manual.txt"), "intro\nmanual\n");
+    support::cli::applies_exactly(doc.path(), &package.tree.join("debian/patches/doc.patch"));
+    assert_eq!(
+        fs::read_to_string(package.tree.join("debian/changelog")).unwrap(),
+        CHANGELOG
+    );
+    assert!(!package.tree.join(".mindelta").exists());
+    assert!(!package.tree.join("debian/.mindelta").exists());
+}

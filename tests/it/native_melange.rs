@@ -423,6 +423,63 @@ fn expire_edits_the_package_file_in_place() {
     );
 }
 
+/// A `patch` step that reads a `series:` file of the package folder: `expire` makes the dropped
+/// patch's line a comment there (melange skips `#` lines), keeps every other byte of the series
+/// and of the YAML's step, and deletes the patch file; the repository reads back.
+#[test]
+fn expire_edits_a_series_file_in_place() {
+    let repo = repository();
+    let yaml = repo.root.join("demo.yaml");
+    let text = fs::read_to_string(&yaml).unwrap().replace(
+        "      patches: fix-two.patch \\\n        build.patch\n",
+        "      series: demo.series\n",
+    );
+    fs::write(&yaml, &text).unwrap();
+    let series = repo.root.join("demo/demo.series");
+    fs::write(
+        &series,
+        "# applied in order\nfix-two.patch\n\nbuild.patch\n",
+    )
+    .unwrap();
+    let output = mindelta(&repo.cache)
+        .env("SOURCE_DATE_EPOCH", "1795780800")
+        .arg("--workspace")
+        .arg(&repo.root)
+        .args(["expire", "demo", "--release", "1.1_p1", "--format", "json"])
+        .output()
+        .unwrap();
+    let report = json(&output);
+    assert_eq!(report["packages"][0]["expired"][0]["file"], "fix-two.patch");
+    assert!(!repo.root.join("demo/fix-two.patch").exists());
+    let after = fs::read_to_string(&series).unwrap();
+    let lines: Vec<&str> = after.lines().collect();
+    assert_eq!(lines.len(), 4, "{after}");
+    assert_eq!(lines[0], "# applied in order");
+    assert!(
+        lines[1].starts_with("# mindelta expire: dropped fix-two.patch (upstream 1.1_p1, "),
+        "{after}"
+    );
+    assert_eq!(&lines[2..], ["", "build.patch"]);
+    // The step still reads the series; only the version lines of the YAML moved.
+    let yaml_after = fs::read_to_string(&yaml).unwrap();
+    assert!(
+        yaml_after.contains("      series: demo.series\n"),
+        "{yaml_after}"
+    );
+    assert!(!yaml_after.contains("mindelta expire"), "{yaml_after}");
+    let listed = mindelta(&repo.cache)
+        .arg("--workspace")
+        .arg(&repo.root)
+        .args(["list", "--format", "json"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(
+        listed.contains("build.patch") && !listed.contains("fix-two.patch"),
+        "{listed}"
+    );
+}
+
 #[test]
 fn a_package_yaml_commit_pin_means_what_expected_commit_means() {
     let repo = repository();

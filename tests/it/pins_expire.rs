@@ -452,3 +452,57 @@ fn upgrade_of_a_tarball_package_reads_the_go_mod_its_pins_need() {
         "{after}"
     );
 }
+
+#[test]
+fn go_pins_in_a_bump_deps_file_leave_the_file() {
+    // Wolfi's `bump` reads `deps.yaml` of the package folder: Go modules as `name`/`version`.
+    let steps = "  - uses: bump\n    with:\n      deps: deps.yaml\n      modroot: api\n\n  - runs: go build ./...\n";
+    let repo = repository(steps);
+    let deps = "packages:\n  # CVE-2024-45337\n  - name: golang.org/x/crypto\n    version: v0.31.0\n  - name: golang.org/x/net\n    version: v0.33.0\n  - name: google.golang.org/grpc\n    version: v1.64.1\n";
+    fs::write(repo.root.join("gw/deps.yaml"), deps).unwrap();
+    let check = json(&run(
+        &repo,
+        &["check", "gw", "--release", "1.2", "--format", "json"],
+    ));
+    let pins = check["packages"][0]["pins"].as_array().unwrap();
+    let verdicts: Vec<(&str, &str, u64)> = pins
+        .iter()
+        .map(|p| {
+            (
+                p["module"].as_str().unwrap(),
+                p["verdict"].as_str().unwrap(),
+                p["deps_line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("golang.org/x/crypto", "expired", 3),
+            ("golang.org/x/net", "needed", 5),
+            ("google.golang.org/grpc", "expired", 7),
+        ]
+    );
+    assert_eq!(pins[0]["manifests"][0], "api/go.mod");
+    assert_eq!(pins[0]["deps_file"], "gw/deps.yaml");
+    let report = json(&run(
+        &repo,
+        &["expire", "gw", "--release", "1.2", "--format", "json"],
+    ));
+    let dropped: Vec<&str> = report["packages"][0]["expired_pins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(dropped, ["golang.org/x/crypto", "google.golang.org/grpc"]);
+    assert_eq!(
+        fs::read_to_string(repo.root.join("gw/deps.yaml")).unwrap(),
+        "packages:\n  - name: golang.org/x/net\n    version: v0.33.0\n"
+    );
+    let after = fs::read_to_string(repo.root.join("gw.yaml")).unwrap();
+    assert!(
+        after.contains("      deps: deps.yaml\n      modroot: api\n"),
+        "{after}"
+    );
+}

@@ -215,7 +215,7 @@ fn a_conflict_stops_and_continue_carries_the_rest() {
         .collect();
     assert_eq!(outcomes, ["expired", "merged", "resolved", "refreshed"]);
     assert_eq!(report["packages"][0]["status"], "finished");
-    assert!(!demo.root.join(".mindelta/upgrade/demo").exists());
+    assert!(!demo.root.join(".mindelta/upgrade").exists());
 
     let manifest = demo.manifest();
     assert!(
@@ -279,7 +279,7 @@ fn abort_leaves_the_package_exactly_as_it_was() {
     let output = demo.run(&["upgrade", "demo", "--abort"]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(demo.files(), before);
-    assert!(!demo.root.join(".mindelta/upgrade/demo").exists());
+    assert!(!demo.root.join(".mindelta/upgrade").exists());
     // Nothing left to go on with.
     let output = demo.run(&["upgrade", "demo", "--continue"]);
     assert_eq!(output.status.code(), Some(1));
@@ -326,13 +326,48 @@ fn no_stop_carries_what_it_can_and_leaves_conflicts_untouched() {
         fs::read(demo.package().join("0003-five.patch")).unwrap(),
         third
     );
-    assert!(!demo.root.join(".mindelta/upgrade/demo").exists());
+    assert!(!demo.root.join(".mindelta/upgrade").exists());
     // The carried ones apply exactly.
     let tree = demo.root.join("check");
     support::cli::copy_tree(&demo.root.join("upstream/demo-2.0"), &tree);
     for file in ["0002-twelve.patch", "0004-thirtyfive.patch"] {
         applies_exactly(&tree, &demo.package().join(file));
     }
+}
+
+/// A conflict in JSON names the file, the lines of its markers and the patch's hunks that do
+/// not apply to the release, as a bot opening a pull request would list them.
+#[test]
+fn a_conflict_in_json_names_its_file_markers_and_hunks() {
+    let demo = four_patches();
+    let output = demo.run(&[
+        "upgrade",
+        "demo",
+        "--release",
+        "2.0",
+        "--no-stop",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let conflict = report["packages"][0]["patches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["outcome"] == "conflict")
+        .unwrap()
+        .clone();
+    assert_eq!(conflict["file"], "0003-five.patch", "{conflict}");
+    let files = conflict["conflicts"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{conflict}");
+    assert_eq!(files[0]["path"], "f.c");
+    assert_eq!(files[0]["markers"], serde_json::json!([7]), "{conflict}");
+    assert_eq!(
+        files[0]["hunks"],
+        serde_json::json!([{"number": 1, "header": "@@ -2,7 +2,7 @@"}]),
+        "{conflict}"
+    );
 }
 
 #[test]
@@ -456,13 +491,13 @@ fn a_kill_at_any_step_is_resumed_to_the_same_result() {
             }
             let files: Vec<String> = demo.files().into_values().collect();
             assert_eq!(files, expected, "{phase} killed at step {step}");
-            // No litter beside the work tree or the package.
-            let leftovers: Vec<_> = fs::read_dir(demo.root.join(".mindelta/upgrade"))
-                .unwrap()
-                .map(|e| e.unwrap().file_name())
-                .filter(|n| n != "demo.lock")
-                .collect();
-            assert!(leftovers.is_empty(), "{leftovers:?}");
+            // No litter beside the work tree or the package, not even the lock.
+            let upgrade = demo.root.join(".mindelta/upgrade");
+            assert!(
+                !upgrade.exists(),
+                "{:?}",
+                fs::read_dir(&upgrade).map(|d| d.count())
+            );
             if done {
                 assert!(step > 1, "{phase}: no step was reached");
                 break;

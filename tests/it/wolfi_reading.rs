@@ -215,44 +215,6 @@ fn a_context_line_the_patch_lacks_is_not_matched() {
     assert_eq!(verdict("1.1"), "expired");
 }
 
-/// Wolfi's `bump` pipeline (omnibump) raises Rust crates and Maven artifacts as well as Go
-/// modules, the language detected where it runs unless `language:` names it. Only Go steps are
-/// judged against a go.mod: a Rust step was read as Go, its every crate `unknown` with "R has
-/// no `go.mod` where the step runs" (wolfi-os's ruff, atuin, sccache, …).
-#[test]
-fn only_go_bump_steps_are_judged_against_a_go_mod() {
-    let go_mod = "module example.com/demo\n\ngo 1.22\n\nrequire golang.org/x/net v0.40.0\n";
-    let steps = "  - uses: bump\n    with:\n      deps: bytes@1.11.1 tokio@1.47.0\n\n  - uses: bump\n    with:\n      language: java\n      deps: io.netty@netty-codec-http@4.1.125.Final\n\n  - uses: bump\n    with:\n      language: rust\n      deps: example.com/looks/like/go@v1.0.0\n\n  - uses: bump\n    with:\n      deps: golang.org/x/net@v0.38.0\n";
-    let melange = Melange::new(
-        &[
-            ("go.mod", go_mod),
-            ("Cargo.toml", "[package]\nname = \"demo\"\n"),
-        ],
-        &[("README", "1.1\n")],
-        steps,
-        &[],
-    );
-    let output = melange.run(&["check", "demo", "--release", "1.1", "--format", "json"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let pins: Vec<(&str, &str)> = report["packages"][0]["pins"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{report}"))
-        .iter()
-        .map(|p| {
-            (
-                p["module"].as_str().unwrap(),
-                p["verdict"].as_str().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(pins, [("golang.org/x/net", "expired")], "{report}");
-}
-
 /// A plain diff that names the file differently on its two sides (Alpine's, and wolfi-os's db
 /// `atomic.patch`: `--- a/src/dbinc/atomic.h`, `+++ b/src/dbinc/atomic.h.change`) patches the
 /// one of them that exists, as GNU patch and `apply` choose it. The content detector looked for

@@ -779,13 +779,16 @@ fn classify(
     };
     let post_image = squeeze_images(LineKind::Remove);
     let pre_image = squeeze_images(LineKind::Add);
-    let post = find(
-        hunk,
-        &post_image,
-        new_squeezed,
-        hunk.new_start,
-        hunk.new_count,
-    );
+    let post = (!post_image.is_empty() || new_squeezed.is_empty()).then(|| {
+        find(
+            hunk,
+            &post_image,
+            new_squeezed,
+            hunk.new_start,
+            hunk.new_count,
+        )
+    });
+    let post = post.flatten();
     let pre =
         old_squeezed.and_then(|old| find(hunk, &pre_image, old, hunk.old_start, hunk.old_count));
     match (pre, post) {
@@ -801,9 +804,14 @@ fn find_pre(hunk: &Hunk, lines: &[&[u8]]) -> Option<usize> {
     find(hunk, &image, lines, hunk.old_start, hunk.old_count)
 }
 
-/// Distance from the hunk's own line to where its post-image is found, if it is.
+/// Distance from the hunk's own line to where its post-image is found, if it is. An empty
+/// post-image (a hunk that only removes, with no context) fits anywhere, so it proves nothing:
+/// it is found only in an empty file (the removal emptied it).
 fn find_post(hunk: &Hunk, lines: &[&[u8]]) -> Option<usize> {
     let image: Vec<&[u8]> = hunk.new_lines().collect();
+    if image.is_empty() && !lines.is_empty() {
+        return None;
+    }
     find(hunk, &image, lines, hunk.new_start, hunk.new_count)
 }
 
@@ -872,6 +880,18 @@ mod tests {
             state(&h, "0\na\nmemcpy(b, n, 3);\nc\n").0,
             HunkState::Absent
         );
+    }
+
+    /// A hunk that only removes, with no context, has an empty post-image: it fits anywhere,
+    /// so only an emptied file proves it (GNU patch `-E` and dpkg-source then remove the file).
+    #[test]
+    fn a_hunk_that_empties_a_file_is_present_only_in_an_empty_file() {
+        let h = hunk("@@ -1,2 +0,0 @@\n-gone\n-  away\n");
+        assert_eq!(state(&h, "gone\n  away\n").0, HunkState::Applied);
+        assert_eq!(state(&h, "other\n").0, HunkState::Absent);
+        assert_eq!(state(&h, "").0, HunkState::Present);
+        let middle = hunk("@@ -3 +2,0 @@\n-drop me\n");
+        assert_eq!(state(&middle, "a\nb\nc\n").0, HunkState::Absent);
     }
 
     #[test]

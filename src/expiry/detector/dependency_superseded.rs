@@ -214,8 +214,11 @@ fn dependency_check(change: &DependencyChange, judged: &Judged) -> DependencyChe
     with_outcome(check, &judged.outcome)
 }
 
-/// The JSON form of a Go module a melange bump step pins (`change` is `pin`).
+/// The JSON form of a dependency a melange bump step pins (`change` is `pin`): a Go module, a
+/// crate, a Maven artifact or property (`section`: `dependencies`, `replace`, `property`).
 pub fn pin_dependency(
+    ecosystem: crate::dependency::Ecosystem,
+    section: Section,
     module: &str,
     version: &str,
     replaced_by: Option<&str>,
@@ -224,15 +227,9 @@ pub fn pin_dependency(
 ) -> DependencyCheck {
     let check = DependencyCheck {
         name: module.to_string(),
-        ecosystem: crate::dependency::Ecosystem::Go.as_str().to_string(),
+        ecosystem: ecosystem.as_str().to_string(),
         file: manifest.to_string(),
-        section: if replaced_by.is_some() {
-            Section::Replace
-        } else {
-            Section::Dependencies
-        }
-        .as_str()
-        .to_string(),
+        section: section.as_str().to_string(),
         change: "pin".to_string(),
         from: None,
         to: Some(match replaced_by {

@@ -134,6 +134,97 @@ pub(super) fn step_range(text: &str, step: &Step) -> Option<(usize, usize, usize
     Some((first, end, dash))
 }
 
+/// A `series:` file of the package folder with dropped patches' lines made comments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesEdit {
+    pub file: std::path::PathBuf,
+    pub old: String,
+    pub new: String,
+}
+
+/// Split `removals` into the edits of the `series:` files that list them (each line becomes
+/// the removal's note, a `#` comment melange skips; everything else byte for byte) and the
+/// removals left for [`remove_patches`] (patches named in the YAML). A patch listed both in a
+/// series and in the YAML is left to `remove_patches`, which refuses it.
+pub fn series_edits(
+    path: &Path,
+    text: &str,
+    removals: &[Removal],
+    options: &MelangeOptions,
+) -> Result<(Vec<SeriesEdit>, Vec<Removal>), MelangeEditError> {
+    let package = parse_package(path, text, options)?;
+    let mut lines: BTreeMap<std::path::PathBuf, Vec<(usize, &Removal, &str)>> = BTreeMap::new();
+    let mut rest = Vec::new();
+    for removal in removals {
+        let entries: Vec<_> = package
+            .patches
+            .iter()
+            .filter(|p| p.workspace_path == removal.file)
+            .collect();
+        let in_series: Vec<_> = entries
+            .iter()
+            .filter_map(|p| match &p.origin {
+                PatchOrigin::Series { file, position } => Some((file, position, &p.written)),
+                PatchOrigin::Yaml(_) => None,
+            })
+            .collect();
+        if in_series.is_empty() || in_series.len() != entries.len() {
+            rest.push(removal.clone());
+            continue;
+        }
+        for (file, position, written) in in_series {
+            let slot = lines.entry(file.clone()).or_default();
+            if !slot.iter().any(|(line, _, _)| *line == position.line) {
+                slot.push((position.line, removal, written.as_str()));
+            }
+        }
+    }
+    let mut edits = Vec::new();
+    for (file, dropped) in lines {
+        let old = read_text(&file, options.max_series_bytes)?;
+        let mut new = String::with_capacity(old.len());
+        for (index, line) in old.split_inclusive('\n').enumerate() {
+            match dropped.iter().find(|(number, _, _)| *number == index + 1) {
+                Some((number, removal, written)) => {
+                    if line.trim() != written.trim() {
+                        return Err(edit_error(
+                            &file,
+                            format!(
+                                "line {number} no longer names `{}`: the series changed since it was read; run the command again",
+                                removal.file
+                            ),
+                        ));
+                    }
+                    let indent = &line[..line.len() - line.trim_start().len()];
+                    let ending = if line.ends_with("\r\n") {
+                        "\r\n"
+                    } else if line.ends_with('\n') {
+                        "\n"
+                    } else {
+                        ""
+                    };
+                    new.push_str(&format!("{indent}# {}{ending}", removal.note));
+                }
+                None => new.push_str(line),
+            }
+        }
+        edits.push(SeriesEdit { file, old, new });
+    }
+    Ok((edits, rest))
+}
+
+/// A series file's text, bounded as the reader bounds it.
+fn read_text(file: &Path, limit: u64) -> Result<String, MelangeEditError> {
+    let bytes = fs_err::read(file).map_err(|error| edit_error(file, error.to_string()))?;
+    if bytes.len() as u64 > limit {
+        return Err(edit_error(
+            file,
+            format!("the series is over {limit} bytes"),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| edit_error(file, "the series is not UTF-8"))
+}
+
 /// Drop `removals` from the steps that apply them; the new text.
 pub fn remove_patches(
     path: &Path,
@@ -158,7 +249,7 @@ pub fn remove_patches(
                 return Err(edit_error(
                     path,
                     format!(
-                        "patch `{}` is listed in the series `{}`, which `expire` does not edit yet: remove its line by hand",
+                        "patch `{}` is listed both in the series `{}` and in the YAML: remove it from one by hand",
                         removal.file,
                         file.display()
                     ),

@@ -9,6 +9,7 @@
 //! `pkg/build/pipelines/{patch,git-am,fetch,git-checkout}.yaml`); each module cites what it
 //! follows. Unknown keys are ignored: a melange file has many keys mindelta does not use.
 
+pub mod bump_file;
 pub mod edit;
 mod model;
 mod patches;
@@ -21,8 +22,9 @@ mod update;
 use std::path::{Path, PathBuf};
 
 pub use model::{
-    Action, AtVersion, Bump, BumpTool, CherryPick, Fetch, GitCheckout, MelangePackage, PatchTool,
-    PatchTree, RangeItem, Step, StepId, Subpackage, Var, VarTransform, WithEntry,
+    Action, AtVersion, Bump, BumpFile, BumpFileLocation, BumpTool, CherryPick, Fetch, GitCheckout,
+    MelangePackage, PatchTool, PatchTree, RangeItem, Step, StepId, Subpackage, Var, VarTransform,
+    WithEntry,
 };
 pub use patches::{
     MAX_SERIES_BYTES, PatchEntry, PatchLocation, PatchOrigin, PatchPathProblem, ShellPatch,

@@ -263,14 +263,49 @@ pub struct Bump {
     pub dependencies: Vec<String>,
     /// Items of `replaces`.
     pub replaces: Vec<String>,
-    /// `modroot` (`.` by default).
+    /// Items of pombump's inline `properties` (`property@value`).
+    pub properties: Vec<String>,
+    /// Where the tool runs, relative to the working directory: `modroot` (`.` by default;
+    /// omnibump takes one a line), cargobump's `cargoroot`; `.` for pombump.
     pub modroot: String,
-    /// omnibump's `language` (`go`, `rust`, `java`, …), lower case; `None` when absent or
-    /// `auto` (omnibump then detects it from the files where it runs).
-    pub language: Option<String>,
-    /// Inputs naming files of the package folder (omnibump `deps: deps.yaml`, pombump
-    /// `patch-file`, `properties-file`, …): the input and the file.
-    pub files: Vec<(String, PathBuf)>,
+    /// The step's working directory in the build environment (`/home/build` or below).
+    pub working_directory: String,
+    /// The language the step bumps: omnibump's `language` (`auto` when not set); `go`, `rust`
+    /// or `java` for the tools of one language.
+    pub language: String,
+    /// The pom.xml the step edits, relative to the working directory: pombump's `pom`
+    /// (`pom.xml` by default), omnibump's `manifest` (`None`: `pom.xml` in each modroot).
+    pub manifest: Option<String>,
+    /// The dependency files the step reads (omnibump `deps: deps.yaml`, pombump's
+    /// `patch-file`/`properties-file`, cargobump's `bump-file`, and the default files the
+    /// pipelines look for).
+    pub files: Vec<BumpFile>,
+}
+
+/// A dependency file a bump step reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BumpFile {
+    /// The input that names it (`deps`, `patch-file`, …) and its line; `None` for a default
+    /// file the pipeline picks by itself.
+    pub input: Option<(String, usize)>,
+    /// The path as the step gives it (substituted).
+    pub written: String,
+    pub location: BumpFileLocation,
+    /// Files of the package folder the step would read in its place were it gone: a default
+    /// further down the pipeline's list, or the default a removed input falls back to.
+    pub fallbacks: Vec<PathBuf>,
+}
+
+/// Where a bump step's dependency file is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BumpFileLocation {
+    /// In the package folder: the file itself.
+    PackageFolder(PathBuf),
+    /// Not in the package folder: made by an earlier step or part of the upstream tree, so
+    /// not read.
+    BuildTree,
+    /// The path leaves the build workspace (or the repository through a link): refused.
+    Refused(String),
 }
 
 /// What a package is at one version.

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 
 use super::MelangeError;
 use super::model::{
-    Action, AtVersion, Bump, BumpTool, CherryPick, Fetch, GitCheckout, MelangePackage, PatchTool,
-    Step, StepId,
+    Action, AtVersion, Bump, BumpFile, BumpFileLocation, BumpTool, CherryPick, Fetch, GitCheckout,
+    MelangePackage, PatchTool, Step, StepId,
 };
 use super::raw::WithValue;
 use super::substitution::Substitution;
@@ -378,48 +378,110 @@ impl Context<'_> {
         Ok(())
     }
 
+    /// A bump step: its inline items, the dependency files it reads (named by an input, or
+    /// the defaults its pipeline looks for), where it runs and the pom it edits. The
+    /// pipelines are melange's `go/bump`, `maven/pombump`, Wolfi's `rust/cargobump` (`cd
+    /// cargoroot`, then `bump-file` unless `packages` is set) and Wolfi's `bump` (omnibump:
+    /// `deps` is a file of the working directory when one exists there, else inline items;
+    /// with none of `deps`, `properties`, `packages`, `replaces`, the default files of its
+    /// `language`).
     fn bump(&self, tool: BumpTool) -> Result<Bump, MelangeError> {
         let cwd = self.working_directory()?;
-        let yaml = self.package.file.clone();
         let mut files = Vec::new();
         let mut dependencies = Vec::new();
-        let file_keys: &[&str] = match tool {
-            BumpTool::Omnibump => &["deps", "properties", "manifest"],
-            BumpTool::MavenPombump => &["patch-file", "properties-file"],
-            BumpTool::RustCargobump => &["bump-file", "deps"],
-            BumpTool::GoBump => &[],
-        };
         for key in ["deps", "packages", "dependencies"] {
             let Some(text) = self.resolve(key)? else {
                 continue;
             };
             let line = self.step.input(key).map(|v| v.position.line).unwrap_or(0);
             let single = text.split_whitespace().count() == 1;
-            if single && file_keys.contains(&key) {
-                let (_, location) = self.locate(&cwd, text.trim(), &yaml, line)?;
-                if let PatchLocation::PackageFolder(path) = location {
-                    files.push((key.to_string(), path));
-                    continue;
+            if single && tool == BumpTool::Omnibump && key == "deps" {
+                match self.bump_file(&cwd, text.trim(), Some((key, line))) {
+                    Some(file) if file.location != BumpFileLocation::BuildTree => {
+                        files.push(file);
+                        continue;
+                    }
+                    _ => {}
                 }
             }
             dependencies.extend(super::pins::shell_words(&text).map(str::to_string));
         }
-        for key in file_keys.iter().filter(|k| !matches!(**k, "deps")) {
-            let written = match (self.resolve(key)?, tool, *key) {
-                (Some(text), _, _) => text,
-                (None, BumpTool::MavenPombump, "patch-file") => "./pombump-deps.yaml".into(),
-                (None, BumpTool::MavenPombump, "properties-file") => {
-                    "./pombump-properties.yaml".into()
-                }
-                _ => continue,
-            };
+        let modroot = match tool {
+            BumpTool::RustCargobump => self.resolve("cargoroot")?,
+            BumpTool::MavenPombump => None,
+            BumpTool::GoBump | BumpTool::Omnibump => self.resolve("modroot")?,
+        }
+        .unwrap_or_else(|| ".".into());
+        let language = match tool {
+            BumpTool::GoBump => "go".to_string(),
+            BumpTool::RustCargobump => "rust".to_string(),
+            BumpTool::MavenPombump => "java".to_string(),
+            BumpTool::Omnibump => self
+                .resolve("language")?
+                .map(|l| l.trim().to_string())
+                .unwrap_or_else(|| "auto".into()),
+        };
+        // Files named by an input, each with its default (`None`: no default).
+        let named: &[(&str, Option<&str>)] = match tool {
+            BumpTool::MavenPombump => &[
+                ("patch-file", Some("./pombump-deps.yaml")),
+                ("properties-file", Some("./pombump-properties.yaml")),
+            ],
+            BumpTool::RustCargobump if dependencies.is_empty() => {
+                &[("bump-file", Some("./cargobump-deps.yaml"))]
+            }
+            BumpTool::Omnibump => &[("properties", None)],
+            BumpTool::RustCargobump | BumpTool::GoBump => &[],
+        };
+        // cargobump reads its file after `cd cargoroot`.
+        let file_dir = match tool {
+            BumpTool::RustCargobump => format!("{cwd}/{modroot}"),
+            _ => cwd.clone(),
+        };
+        for (key, default) in named {
             let line = self.step.input(key).map(|v| v.position.line).unwrap_or(0);
-            if let Ok((_, PatchLocation::PackageFolder(path))) =
-                self.locate(&cwd, written.trim(), &yaml, line)
-            {
-                files.push((key.to_string(), path));
+            let written = self.resolve(key)?;
+            let default_file = default.and_then(|d| self.bump_file(&file_dir, d, None));
+            let Some(written) = written else {
+                files.extend(default_file.filter(|f| f.location != BumpFileLocation::BuildTree));
+                continue;
+            };
+            if let Some(mut file) = self.bump_file(&file_dir, written.trim(), Some((key, line))) {
+                // Without the input, the pipeline falls back to its default file.
+                if let (Some(fallback), BumpFileLocation::PackageFolder(own)) =
+                    (default_file, &file.location)
+                    && let BumpFileLocation::PackageFolder(other) = fallback.location
+                    && other != *own
+                {
+                    file.fallbacks.push(other);
+                }
+                files.push(file);
             }
         }
+        let inputs_set = ["deps", "properties", "packages", "replaces"]
+            .iter()
+            .map(|key| self.resolve(key))
+            .collect::<Result<Vec<_>, _>>()?
+            .iter()
+            .any(Option::is_some);
+        if tool == BumpTool::Omnibump && !inputs_set {
+            files.extend(self.omnibump_defaults(&cwd, &language));
+        }
+        let manifest = match tool {
+            BumpTool::MavenPombump => {
+                Some(self.resolve("pom")?.unwrap_or_else(|| "pom.xml".into()))
+            }
+            BumpTool::Omnibump => self.resolve("manifest")?,
+            BumpTool::GoBump | BumpTool::RustCargobump => None,
+        }
+        .map(|m| m.trim().to_string());
+        let properties = match tool {
+            BumpTool::MavenPombump => self
+                .resolve("properties")?
+                .map(|t| super::pins::shell_words(&t).map(str::to_string).collect())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
         Ok(Bump {
             step: self.step.id.clone(),
             tool,
@@ -428,13 +490,81 @@ impl Context<'_> {
                 .resolve("replaces")?
                 .map(|t| super::pins::shell_words(&t).map(str::to_string).collect())
                 .unwrap_or_default(),
-            modroot: self.resolve("modroot")?.unwrap_or_else(|| ".".into()),
-            language: self
-                .resolve("language")?
-                .map(|language| language.trim().to_ascii_lowercase())
-                .filter(|language| language != "auto"),
+            properties,
+            modroot,
+            working_directory: cwd,
+            language,
+            manifest,
             files,
         })
+    }
+
+    /// A dependency file at `written` from folder `dir` of the build environment; `input`:
+    /// the input naming it and its line (`None` for a default, which is left out unless the
+    /// package folder holds it).
+    fn bump_file(
+        &self,
+        dir: &str,
+        written: &str,
+        input: Option<(&str, usize)>,
+    ) -> Option<BumpFile> {
+        let yaml = self.package.file.clone();
+        let location = match self.locate(dir, written, &yaml, input.map_or(0, |(_, l)| l)) {
+            Ok((_, PatchLocation::PackageFolder(path))) => BumpFileLocation::PackageFolder(path),
+            Ok((_, PatchLocation::BuildTree)) => BumpFileLocation::BuildTree,
+            Err(_) if input.is_none() => return None,
+            Err(error) => BumpFileLocation::Refused(match error {
+                MelangeError::PatchPath { problem, .. } => problem.to_string(),
+                other => other.to_string(),
+            }),
+        };
+        Some(BumpFile {
+            input: input.map(|(key, line)| (key.to_string(), line)),
+            written: written.to_string(),
+            location,
+            fallbacks: Vec::new(),
+        })
+    }
+
+    /// The files omnibump's pipeline reads when none of `deps`, `properties`, `packages` and
+    /// `replaces` is set: per `language`, the first of its list that the working directory
+    /// holds (the rest are its fallbacks).
+    fn omnibump_defaults(&self, cwd: &str, language: &str) -> Vec<BumpFile> {
+        let (deps, properties): (&[&str], &[&str]) = match language {
+            "rust" => (&["cargobump-deps.yaml", "deps.yaml"], &[]),
+            "go" => (&["gobump-deps.yaml", "deps.yaml"], &[]),
+            "java" => (
+                &["pombump-deps.yaml", "deps.yaml"],
+                &["pombump-properties.yaml", "properties.yaml"],
+            ),
+            "auto" => (
+                &[
+                    "cargobump-deps.yaml",
+                    "gobump-deps.yaml",
+                    "deps.yaml",
+                    "pombump-deps.yaml",
+                ],
+                &["pombump-properties.yaml", "properties.yaml"],
+            ),
+            _ => (&[], &[]),
+        };
+        let mut files = Vec::new();
+        for list in [deps, properties] {
+            let mut found = list.iter().filter_map(|name| {
+                self.bump_file(cwd, name, None)
+                    .filter(|f| matches!(f.location, BumpFileLocation::PackageFolder(_)))
+            });
+            if let Some(mut first) = found.next() {
+                first.fallbacks = found
+                    .filter_map(|f| match f.location {
+                        BumpFileLocation::PackageFolder(path) => Some(path),
+                        _ => None,
+                    })
+                    .collect();
+                files.push(first);
+            }
+        }
+        files
     }
 }
 

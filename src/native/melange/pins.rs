@@ -1,15 +1,19 @@
-//! In-place removal of Go module pins from the bump steps of a melange package file (`go/bump`,
-//! and Wolfi's `bump` with inline `deps`), for `expire` and `upgrade`; `crate::expiry::pins`
-//! decides which pins go.
+//! In-place removal of pins from the bump steps of a melange package file (`go/bump`, Wolfi's
+//! `bump`, `rust/cargobump`, `maven/pombump`), for `expire` and `upgrade`;
+//! `crate::expiry::pins` decides which pins go.
 //!
-//! A `module@version` item leaves the step's `deps` (`packages`, `dependencies`), an
-//! `old=new@version` item its `replaces`, and every other byte of the file stays: the value's
-//! quoting and style (plain, quoted, `|`/`>` block, `\` line continuations), comments and
-//! indentation. A word alone on its line takes the line; otherwise the word and the blanks
+//! An inline item leaves its input: a `module@version` (`crate@version`, `g@a@v`) word its
+//! `deps` (`packages`, `dependencies`), an `old=new@version` word its `replaces`, a
+//! `property@value` word pombump's `properties`; and every other byte of the file stays: the
+//! value's quoting and style (plain, quoted, `|`/`>` block, `\` line continuations), comments
+//! and indentation. A word alone on its line takes the line; otherwise the word and the blanks
 //! between it and its neighbour go; a `\` left continuing nothing at the end of the value is
-//! closed. An input left empty goes (its key and lines); a step left with no pin at all goes
-//! with the comment lines right above it, as a `patch` step left without patches does. Each
-//! removal leaves a comment line above the step (or where it was).
+//! closed. An input left empty goes (its key and lines). A pin written in a dependency file
+//! the step reads is removed from that file by the caller (`bump_file`); here it leaves its
+//! note, and when the file goes, the input naming it (`deps: deps.yaml`) goes too. A step left
+//! with no pin at all — no word, no file that stays (the caller says which steps keep files) —
+//! goes with the comment lines right above it, as a `patch` step left without patches does.
+//! Each removal leaves a comment line above the step (or where it was).
 //!
 //! A pin that cannot be removed in place is held, with the reason, and the rest are removed:
 //! a value reached through a YAML alias or holding an anchor (an edit would change every use of
@@ -27,25 +31,59 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::edit::{MelangeEditError, edit_error, indent_of, line_end, line_start, step_range};
-use super::model::{Action, Bump, BumpTool, MelangePackage, Step, StepId};
+use super::model::{Action, BumpTool, Step};
 use super::raw::WithValue;
 use super::substitution::Substitution;
 use super::{MelangeOptions, parse_package};
 
-/// The inputs that carry Go modules inline (the reader takes all three), then `replaces`.
+/// The inputs that carry dependencies inline (the reader takes all three), then `replaces`
+/// and pombump's `properties`.
 const DEPENDENCY_KEYS: [&str; 3] = ["deps", "packages", "dependencies"];
 const REPLACES_KEY: &str = "replaces";
+const PROPERTIES_KEY: &str = "properties";
 
-/// One pinned module to drop.
+/// Which kind of inline input an item is a word of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PinInput {
+    /// `deps`, `packages`, `dependencies`.
+    Dependencies,
+    /// `replaces` (Go).
+    Replaces,
+    /// pombump's `properties`.
+    Properties,
+}
+
+impl PinInput {
+    fn name(self) -> &'static str {
+        match self {
+            PinInput::Dependencies => "deps",
+            PinInput::Replaces => REPLACES_KEY,
+            PinInput::Properties => PROPERTIES_KEY,
+        }
+    }
+}
+
+/// What a removal takes out of the step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PinTarget {
+    /// A word of an inline input, as the reader resolved it: `module@version`,
+    /// `old=new@version`, `g@a@v`, `property@value`.
+    Item { item: String, input: PinInput },
+    /// An entry of the dependency file `file` the step reads (the caller edits the file);
+    /// `goes`: the file goes, and with it `reference`, the input that names it.
+    Entry {
+        file: String,
+        reference: Option<String>,
+        goes: bool,
+    },
+}
+
+/// One pin to drop.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PinRemoval {
     /// The line of the step's first key, as `check` reports it.
     pub line: usize,
-    /// The item as the step's input has it (substituted): `module@version` in `deps`,
-    /// `old=new@version` in `replaces`.
-    pub item: String,
-    /// The item is one of `replaces`.
-    pub replaces: bool,
+    pub target: PinTarget,
     /// One line (no newline) written as a comment where the pin was.
     pub note: String,
 }
@@ -79,7 +117,8 @@ struct Word {
 /// One pin input of a step (`deps`, `replaces`, …) as written.
 #[derive(Debug)]
 struct Input {
-    replaces: bool,
+    key: String,
+    input: PinInput,
     /// The key's line start and the end of the value's last line (its newline included).
     start: usize,
     end: usize,
@@ -89,11 +128,14 @@ struct Input {
 }
 
 /// Drop `removals` from the bump steps of the package file `text`; removals that cannot be
-/// made in place are held (see the module doc). An error leaves the text as it was.
+/// made in place are held (see the module doc). `keeps`: the lines of the steps that keep pins
+/// in dependency files whatever goes here (those steps stay). An error leaves the text as it
+/// was.
 pub fn remove_pins(
     path: &Path,
     text: &str,
     removals: &[PinRemoval],
+    keeps: &BTreeSet<usize>,
     options: &MelangeOptions,
 ) -> Result<PinEdit, MelangeEditError> {
     let mut held = Vec::new();
@@ -105,13 +147,15 @@ pub fn remove_pins(
     }
     let package = parse_package(path, text, options)?;
     let scope = package.substitution(&package.version.value)?;
+    let at = package.at(&package.version.value)?;
     let mut by_line: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (index, removal) in removals.iter().enumerate() {
         by_line.entry(removal.line).or_default().push(index);
     }
     let mut splices = Vec::new();
-    // Per step line: the items removed, and whether the step went.
-    let mut removed: BTreeMap<usize, Vec<(String, bool)>> = BTreeMap::new();
+    // Per step line: the items removed, and the inputs naming files that went.
+    let mut removed: BTreeMap<usize, Vec<(String, PinInput)>> = BTreeMap::new();
+    let mut references: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut gone_steps = BTreeSet::new();
     for (line, indices) in &by_line {
         let hold_all = |held: &mut Vec<HeldRemoval>, reason: &str| {
@@ -120,17 +164,11 @@ pub fn remove_pins(
                 reason: reason.to_string(),
             }));
         };
-        let Some(step) = package.steps().find(|s| {
-            s.position.line == *line
-                && matches!(
-                    s.action,
-                    Action::Bump(BumpTool::GoBump | BumpTool::Omnibump)
-                )
-        }) else {
-            hold_all(
-                &mut held,
-                &format!("no `go/bump` or `bump` step at line {line}"),
-            );
+        let Some(step) = package
+            .steps()
+            .find(|s| s.position.line == *line && matches!(s.action, Action::Bump(_)))
+        else {
+            hold_all(&mut held, &format!("no bump step at line {line}"));
             continue;
         };
         let Some((first, end, dash)) = step_range(text, step) else {
@@ -140,29 +178,95 @@ pub fn remove_pins(
             );
             continue;
         };
+        // Inputs that name a dependency file are no lists of words.
+        let file_keys: BTreeSet<&str> = at
+            .bumps
+            .iter()
+            .filter(|b| b.step == step.id)
+            .flat_map(|b| b.files.iter())
+            .filter_map(|f| f.input.as_ref().map(|(key, _)| key.as_str()))
+            .collect();
+        let pombump = step.action == Action::Bump(BumpTool::MavenPombump);
         let mut inputs: Vec<Input> = DEPENDENCY_KEYS
             .iter()
-            .map(|key| (*key, false))
-            .chain([(REPLACES_KEY, true)])
-            .filter_map(|(key, replaces)| read_input(text, step, key, replaces, &scope))
+            .map(|key| (*key, PinInput::Dependencies))
+            .chain([(REPLACES_KEY, PinInput::Replaces)])
+            .chain(pombump.then_some((PROPERTIES_KEY, PinInput::Properties)))
+            .filter(|(key, _)| !file_keys.contains(key))
+            .filter_map(|(key, input)| read_input(text, step, key, input, &scope))
             .collect();
+        // The files whose entries go, and the inputs naming those that go.
+        let mut entry_files: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for &index in indices {
-            if let Err(reason) = claim(&mut inputs, index, &removals[index]) {
-                held.push(HeldRemoval { index, reason });
+            match &removals[index].target {
+                PinTarget::Item { item, input } => {
+                    if let Err(reason) = claim(&mut inputs, index, item, *input) {
+                        held.push(HeldRemoval { index, reason });
+                    }
+                }
+                PinTarget::Entry { file, .. } => {
+                    entry_files.entry(file).or_default().push(index);
+                }
             }
         }
         if step.action == Action::Bump(BumpTool::GoBump) {
             keep_one_dependency(&mut inputs, &mut held);
         }
+        let mut files_stay = keeps.contains(line);
+        let mut taken: Vec<usize> = Vec::new();
+        let mut reference_splices = Vec::new();
+        let mut gone_references = Vec::new();
+        for list in entry_files.values() {
+            let PinTarget::Entry {
+                reference, goes, ..
+            } = &removals[list[0]].target
+            else {
+                continue;
+            };
+            files_stay |= !goes;
+            let named = reference.as_deref().filter(|_| *goes);
+            let splice = match named {
+                None => Ok(None),
+                Some(key) => match read_input(text, step, key, PinInput::Dependencies, &scope) {
+                    None => Err(format!(
+                        "line {line}: the input `{key}` is not where expected; edit it by hand"
+                    )),
+                    Some(input) => match input.refused {
+                        Some(why) => Err(why),
+                        None => Ok(Some(Splice {
+                            start: input.start,
+                            end: input.end,
+                            with: String::new(),
+                        })),
+                    },
+                },
+            };
+            match splice {
+                Ok(splice) => {
+                    taken.extend(list);
+                    reference_splices.extend(splice);
+                    gone_references.extend(named.map(str::to_string));
+                }
+                Err(reason) => {
+                    files_stay = true;
+                    held.extend(list.iter().map(|&index| HeldRemoval {
+                        index,
+                        reason: reason.clone(),
+                    }));
+                }
+            }
+        }
         let claimed: Vec<usize> = inputs
             .iter()
             .flat_map(|input| input.words.iter().filter_map(|w| w.claimed_by))
             .collect();
-        if claimed.is_empty() {
+        if claimed.is_empty() && taken.is_empty() {
             continue;
         }
+        let mut noted: Vec<usize> = claimed.iter().chain(&taken).copied().collect();
+        noted.sort_unstable();
         let indent = " ".repeat(dash);
-        let notes: String = claimed
+        let notes: String = noted
             .iter()
             .map(|&index| format!("{indent}# {}\n", removals[index].note.replace('\n', " ")))
             .collect();
@@ -170,13 +274,17 @@ pub fn remove_pins(
             *line,
             claimed
                 .iter()
-                .map(|&index| (removals[index].item.clone(), removals[index].replaces))
+                .filter_map(|&index| match &removals[index].target {
+                    PinTarget::Item { item, input } => Some((item.clone(), *input)),
+                    PinTarget::Entry { .. } => None,
+                })
                 .collect(),
         );
+        references.insert(*line, gone_references);
         let every_word = inputs
             .iter()
             .all(|input| input.words.iter().all(|w| w.claimed_by.is_some()));
-        if every_word {
+        if every_word && !files_stay {
             // The step goes; the notes take its place.
             gone_steps.insert(*line);
             splices.push(Splice {
@@ -191,11 +299,19 @@ pub fn remove_pins(
             end: first,
             with: notes,
         });
+        splices.extend(reference_splices);
+        let mut emptied: BTreeSet<&str> = references
+            .get(line)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
         for input in &inputs {
             if input.words.iter().all(|w| w.claimed_by.is_none()) {
                 continue;
             }
             if input.words.iter().all(|w| w.claimed_by.is_some()) {
+                emptied.insert(input.key.as_str());
                 splices.push(Splice {
                     start: input.start,
                     end: input.end,
@@ -205,6 +321,16 @@ pub fn remove_pins(
                 splices.extend(word_splices(text, input));
             }
         }
+        // A `with:` left with no input goes too (the step keeps pins in its files).
+        if !step.with.is_empty()
+            && step
+                .with
+                .iter()
+                .all(|entry| emptied.contains(entry.key.value.as_str()))
+            && let Some(splice) = with_line(text, first, end)
+        {
+            splices.push(splice);
+        }
     }
     if splices.is_empty() {
         return Ok(PinEdit {
@@ -213,7 +339,15 @@ pub fn remove_pins(
         });
     }
     let new = apply(path, text, splices)?;
-    read_back(path, &package, &new, &removed, &gone_steps, options)?;
+    read_back::read_back(
+        path,
+        &package,
+        &new,
+        &removed,
+        &references,
+        &gone_steps,
+        options,
+    )?;
     held.sort_by_key(|h| h.index);
     Ok(PinEdit { text: new, held })
 }
@@ -223,15 +357,17 @@ fn read_input(
     text: &str,
     step: &Step,
     key: &str,
-    replaces: bool,
+    input: PinInput,
     scope: &Substitution,
 ) -> Option<Input> {
     let entry = step.with.iter().find(|e| e.key.value == key)?;
     let WithValue::Text(value) = &entry.value.value else {
         return None;
     };
+    let kind = input;
     let mut input = Input {
-        replaces,
+        key: key.to_string(),
+        input: kind,
         start: 0,
         end: 0,
         words: shell_words(value)
@@ -313,6 +449,26 @@ fn read_input(
     Some(input)
 }
 
+/// The splice that takes out the `with:` line of the step at `text[first..end]` (not one
+/// that opens the step: `- with:`).
+fn with_line(text: &str, first: usize, end: usize) -> Option<Splice> {
+    let mut at = first;
+    while at < end {
+        let next = line_end(text, at);
+        let line = &text[at..next];
+        let content = line.split(" #").next().unwrap_or(line).trim();
+        if content == "with:" {
+            return Some(Splice {
+                start: at,
+                end: next,
+                with: String::new(),
+            });
+        }
+        at = next;
+    }
+    None
+}
+
 /// The items of a value as the shell sees them inside the pipeline's double quotes: a `\`
 /// before a line break joins the lines, a lone `\` separates nothing.
 pub(super) fn shell_words(value: &str) -> impl Iterator<Item = &str> + '_ {
@@ -346,14 +502,14 @@ fn find_word(text: &str, mut from: usize, end: usize, word: &str) -> Option<usiz
     None
 }
 
-/// Give removal `index` the first free word that is its item.
-fn claim(inputs: &mut [Input], index: usize, removal: &PinRemoval) -> Result<(), String> {
+/// Give removal `index` the first free word of an input of kind `kind` that is `item`.
+fn claim(inputs: &mut [Input], index: usize, item: &str, kind: PinInput) -> Result<(), String> {
     let mut refusal = None;
-    for input in inputs.iter_mut().filter(|i| i.replaces == removal.replaces) {
+    for input in inputs.iter_mut().filter(|i| i.input == kind) {
         let Some(word) = input
             .words
             .iter_mut()
-            .find(|w| w.claimed_by.is_none() && w.resolved == removal.item)
+            .find(|w| w.claimed_by.is_none() && w.resolved == item)
         else {
             continue;
         };
@@ -364,8 +520,7 @@ fn claim(inputs: &mut [Input], index: usize, removal: &PinRemoval) -> Result<(),
         if word.span.is_none() {
             refusal.get_or_insert_with(|| {
                 format!(
-                    "`{}` is not written as is (a variable, an escape or a line continuation inside it); edit it by hand",
-                    removal.item
+                    "`{item}` is not written as is (a variable, an escape or a line continuation inside it); edit it by hand"
                 )
             });
             continue;
@@ -373,13 +528,7 @@ fn claim(inputs: &mut [Input], index: usize, removal: &PinRemoval) -> Result<(),
         word.claimed_by = Some(index);
         return Ok(());
     }
-    Err(refusal.unwrap_or_else(|| {
-        format!(
-            "`{}` is not in the step's `{}`",
-            removal.item,
-            if removal.replaces { "replaces" } else { "deps" }
-        )
-    }))
+    Err(refusal.unwrap_or_else(|| format!("`{item}` is not in the step's `{}`", kind.name())))
 }
 
 /// `go/bump` without `deps` but with `replaces` does not run (or fails): the first `deps`
@@ -387,16 +536,16 @@ fn claim(inputs: &mut [Input], index: usize, removal: &PinRemoval) -> Result<(),
 fn keep_one_dependency(inputs: &mut [Input], held: &mut Vec<HeldRemoval>) {
     let replaces_left = inputs
         .iter()
-        .filter(|i| i.replaces)
+        .filter(|i| i.input == PinInput::Replaces)
         .any(|i| i.words.iter().any(|w| w.claimed_by.is_none()));
-    let dependencies = || inputs.iter().filter(|i| !i.replaces);
+    let dependencies = || inputs.iter().filter(|i| i.input == PinInput::Dependencies);
     let none_left = dependencies().all(|i| i.words.iter().all(|w| w.claimed_by.is_some()));
     if !replaces_left || !none_left || dependencies().all(|i| i.words.is_empty()) {
         return;
     }
     if let Some(word) = inputs
         .iter_mut()
-        .filter(|i| !i.replaces)
+        .filter(|i| i.input == PinInput::Dependencies)
         .flat_map(|i| i.words.iter_mut())
         .next()
         && let Some(index) = word.claimed_by.take()
@@ -636,93 +785,7 @@ fn rewrite_line(line: &str, words: &[LineWord], key_line: bool) -> Option<String
     Some(out)
 }
 
-/// The edited text must read as the old one less the removed pins: the same version and
-/// patches, the same steps but the ones that went, and each bump step's items less those
-/// removed.
-fn read_back(
-    path: &Path,
-    package: &MelangePackage,
-    new: &str,
-    removed: &BTreeMap<usize, Vec<(String, bool)>>,
-    gone_steps: &BTreeSet<usize>,
-    options: &MelangeOptions,
-) -> Result<(), MelangeEditError> {
-    let refused = |what: String| {
-        edit_error(
-            path,
-            format!("removing the pins would change more than them ({what}); nothing was changed"),
-        )
-    };
-    let after = parse_package(path, new, options)
-        .map_err(|error| edit_error(path, format!("the edited file does not read: {error}")))?;
-    if after.version.value != package.version.value {
-        return Err(refused("the version".into()));
-    }
-    let patches = |p: &MelangePackage| -> Vec<String> {
-        p.patches.iter().map(|e| e.workspace_path.clone()).collect()
-    };
-    if patches(&after) != patches(package) {
-        return Err(refused("the patches".into()));
-    }
-    // Every step as a shape: what it uses or runs; the steps that went are left out.
-    let shape =
-        |p: &MelangePackage, skip: &BTreeSet<usize>| -> Vec<(Option<String>, Option<String>)> {
-            p.steps()
-                .filter(|s| !skip.contains(&s.position.line))
-                .map(|s| {
-                    (
-                        s.uses.as_ref().map(|u| u.value.clone()),
-                        s.runs.as_ref().map(|r| r.value.clone()),
-                    )
-                })
-                .collect()
-        };
-    if shape(&after, &BTreeSet::new()) != shape(package, gone_steps) {
-        return Err(refused("the steps".into()));
-    }
-    let before_at = package.at(&package.version.value)?;
-    let after_at = after.at(&after.version.value)?;
-    let line_of = |id: &StepId| {
-        package
-            .steps()
-            .find(|s| &s.id == id)
-            .map_or(0, |s| s.position.line)
-    };
-    // Each bump step compared by what it does, not where it is (removed steps shift the others).
-    let normal = |mut bump: Bump| {
-        bump.step = StepId {
-            subpackage: None,
-            path: Vec::new(),
-        };
-        bump.dependencies.sort();
-        bump.replaces.sort();
-        bump
-    };
-    let mut expected: Vec<Bump> = Vec::new();
-    for bump in &before_at.bumps {
-        let line = line_of(&bump.step);
-        if gone_steps.contains(&line) {
-            continue;
-        }
-        let mut bump = bump.clone();
-        for (item, in_replaces) in removed.get(&line).into_iter().flatten() {
-            let list = if *in_replaces {
-                &mut bump.replaces
-            } else {
-                &mut bump.dependencies
-            };
-            if let Some(at) = list.iter().position(|i| i == item) {
-                list.remove(at);
-            }
-        }
-        expected.push(normal(bump));
-    }
-    let found: Vec<Bump> = after_at.bumps.iter().cloned().map(normal).collect();
-    if expected != found {
-        return Err(refused("the bump steps' other items".into()));
-    }
-    Ok(())
-}
+mod read_back;
 
 #[cfg(test)]
 mod tests;

@@ -218,6 +218,9 @@ const TEXT_KEYS: &[&str] = &[
     "dependencies",
     "pom",
     "language",
+    "bump-file",
+    "cargoroot",
+    "manifest",
 ];
 
 /// A `with:` value. melange reads `with:` as strings; a list or mapping under a key mindelta

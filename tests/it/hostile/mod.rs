@@ -5,6 +5,7 @@
 
 mod answers;
 mod archives;
+mod bump_files;
 mod config;
 mod dependencies;
 mod gate;

@@ -273,7 +273,7 @@ fn files(root: &Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>>
 /// Kill `expire` after each durable step in turn: the next command (`list`) finds the whole
 /// old state or the whole new one, and says which. `make` builds a fresh workspace in a folder
 /// and returns its root; `journal` is where the journal of that root lives.
-fn killed_expire(
+pub(super) fn killed_expire(
     temp: &Path,
     make: &dyn Fn(&Path) -> std::path::PathBuf,
     journal: &dyn Fn(&Path) -> std::path::PathBuf,
@@ -479,4 +479,25 @@ fn a_killed_expire_in_a_debian_tree_leaves_the_old_or_the_new_state() {
         // The journal is named after the tree's folder (several trees may share a parent).
         "hello-1.0",
     );
+}
+
+/// A melange `series:` file linking out of the repository: never read, never written through
+/// (an `expire` that would edit it has nothing to edit), and the package says why.
+#[test]
+fn a_melange_series_linking_out_of_the_repository_is_refused() {
+    let temp = melange(
+        "package:\n  name: bad\n  version: 1.0\npipeline:\n  - uses: patch\n    with:\n      series: bad.series\n",
+    );
+    let outside = temp.path().join("secret.series");
+    fs::write(&outside, "a.patch\n").unwrap();
+    fs::create_dir_all(temp.path().join("os/bad")).unwrap();
+    fs::write(
+        temp.path().join("os/bad/a.patch"),
+        "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&outside, temp.path().join("os/bad/bad.series")).unwrap();
+    let text = refused(&temp, "bad.series");
+    assert!(!text.is_empty());
+    assert_eq!(fs::read_to_string(&outside).unwrap(), "a.patch\n");
 }

@@ -122,3 +122,24 @@ fn patches_edited_under_a_stop_are_not_mixed_with_it() {
     );
     assert!(state(&demo).exists());
 }
+
+/// A lock file planted as a link to a file outside the workspace: refused, never opened
+/// through (nothing is created there), and the package is untouched.
+#[test]
+fn a_lock_file_that_is_a_link_is_refused_not_followed() {
+    let demo = four_patches();
+    let before = demo.files();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("planted");
+    fs::create_dir_all(demo.root.join(".mindelta/upgrade")).unwrap();
+    std::os::unix::fs::symlink(&target, demo.root.join(".mindelta/upgrade/demo.lock")).unwrap();
+    let output = demo.run(&["upgrade", "demo", "--release", "2.0"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains("demo.lock") && text.contains("symbolic link") && text.contains("remove it"),
+        "{text}"
+    );
+    assert!(!target.exists(), "the link was followed");
+    assert_eq!(demo.files(), before);
+}

@@ -43,8 +43,14 @@ const DOCKER: &str = "github.com/docker/docker=github.com/moby/moby@v26.1.5+inco
 fn removal(line: usize, item: &str, replaces: bool) -> PinRemoval {
     PinRemoval {
         line,
-        item: item.into(),
-        replaces,
+        target: PinTarget::Item {
+            item: item.into(),
+            input: if replaces {
+                PinInput::Replaces
+            } else {
+                PinInput::Dependencies
+            },
+        },
         note: format!("dropped {item}"),
     }
 }
@@ -52,7 +58,13 @@ fn removal(line: usize, item: &str, replaces: bool) -> PinRemoval {
 fn remove(text: &str, removals: &[PinRemoval]) -> Result<PinEdit, MelangeEditError> {
     let temp = tempfile::tempdir().unwrap();
     let path = temp.path().join("gw.yaml");
-    remove_pins(&path, text, removals, &MelangeOptions::default())
+    remove_pins(
+        &path,
+        text,
+        removals,
+        &BTreeSet::new(),
+        &MelangeOptions::default(),
+    )
 }
 
 #[test]
@@ -224,11 +236,7 @@ fn what_cannot_be_edited_in_place_is_held() {
     assert!(reasons[0].1.contains("YAML anchor"), "{reasons:?}");
     assert!(reasons[1].1.contains("not written as is"), "{reasons:?}");
     assert_eq!(reasons[2].0, 3);
-    assert!(
-        reasons[2]
-            .1
-            .contains("no `go/bump` or `bump` step at line 40")
-    );
+    assert!(reasons[2].1.contains("no bump step at line 40"));
     assert!(reasons[3].1.contains("is not in the step's `deps`"));
     // The one that could go went.
     assert!(
@@ -308,4 +316,110 @@ fn a_word_is_found_whole_never_inside_a_longer_one() {
     );
     assert_eq!(find_word("x\"é@v1\"", 0, 8, "é@v1"), Some(2));
     assert_eq!(find_word("éé@v1x", 0, 7, "é@v1"), None);
+}
+
+const POMBUMP: &str = r#"package:
+  name: jv
+  version: "1.0"
+
+pipeline:
+  # CVE-2025-0001
+  - uses: maven/pombump
+    with:
+      properties: netty.version@4.1.118.Final cxf.version@4.0.6
+      patch-file: deps.yaml
+
+  - runs: mvn package
+"#;
+
+fn entry(line: usize, goes: bool) -> PinRemoval {
+    PinRemoval {
+        line,
+        target: PinTarget::Entry {
+            file: "jv/deps.yaml".into(),
+            reference: Some("patch-file".into()),
+            goes,
+        },
+        note: "dropped an entry".into(),
+    }
+}
+
+fn property(line: usize, item: &str) -> PinRemoval {
+    PinRemoval {
+        line,
+        target: PinTarget::Item {
+            item: item.into(),
+            input: PinInput::Properties,
+        },
+        note: format!("dropped {item}"),
+    }
+}
+
+fn remove_keeping(
+    text: &str,
+    removals: &[PinRemoval],
+    keeps: &[usize],
+) -> Result<PinEdit, MelangeEditError> {
+    let temp = tempfile::tempdir().unwrap();
+    let path = temp.path().join("jv.yaml");
+    remove_pins(
+        &path,
+        text,
+        removals,
+        &keeps.iter().copied().collect(),
+        &MelangeOptions::default(),
+    )
+}
+
+#[test]
+fn a_file_that_goes_takes_its_input_and_a_step_left_with_nothing_goes() {
+    let all = [
+        property(7, "netty.version@4.1.118.Final"),
+        property(7, "cxf.version@4.0.6"),
+        entry(7, true),
+    ];
+    let edit = remove_keeping(POMBUMP, &all, &[]).unwrap();
+    assert!(edit.held.is_empty(), "{:?}", edit.held);
+    assert_eq!(
+        edit.text,
+        POMBUMP.replace(
+            "  # CVE-2025-0001\n  - uses: maven/pombump\n    with:\n      properties: netty.version@4.1.118.Final cxf.version@4.0.6\n      patch-file: deps.yaml\n",
+            "  # dropped netty.version@4.1.118.Final\n  # dropped cxf.version@4.0.6\n  # dropped an entry\n"
+        )
+    );
+    // The step keeps pins in another file: it stays, without a `with:` left empty.
+    let edit = remove_keeping(POMBUMP, &all, &[7]).unwrap();
+    assert!(
+        edit.text.contains("  # dropped an entry\n  # CVE-2025-0001\n  - uses: maven/pombump\n\n  - runs: mvn package\n"),
+        "{}",
+        edit.text
+    );
+    // The file stays: only its note is written, the input naming it stays.
+    let edit = remove_keeping(
+        POMBUMP,
+        &[property(7, "cxf.version@4.0.6"), entry(7, false)],
+        &[],
+    )
+    .unwrap();
+    assert!(
+        edit.text.contains(
+            "  # dropped cxf.version@4.0.6\n  # dropped an entry\n  # CVE-2025-0001\n  - uses: maven/pombump\n    with:\n      properties: netty.version@4.1.118.Final\n      patch-file: deps.yaml\n"
+        ),
+        "{}",
+        edit.text
+    );
+}
+
+#[test]
+fn an_input_naming_a_file_that_is_an_alias_holds_the_file() {
+    let text = POMBUMP
+        .replace("      patch-file: deps.yaml\n", "      patch-file: *file\n")
+        .replace(
+            "  name: jv\n",
+            "  name: jv\n  description: &file deps.yaml\n",
+        );
+    let edit = remove_keeping(&text, &[entry(8, true)], &[]).unwrap();
+    assert_eq!(edit.held.len(), 1, "{:?}", edit.held);
+    assert!(edit.held[0].reason.contains("alias"), "{:?}", edit.held);
+    assert_eq!(edit.text, text);
 }
