@@ -77,7 +77,7 @@ struct LoadedPatch {
     entry: PatchEntry,
     parsed: Result<Vec<Patch>, String>,
     /// Why R's tree is not the one the patch applies to (a melange step working in another
-    /// checkout's tree, or in a folder the build makes): the patch is not judged.
+    /// checkout's tree): the patch is not judged.
     elsewhere: Option<String>,
 }
 
@@ -329,21 +329,18 @@ fn load_patch(package: &Package, entry: &PatchEntry, tree: Option<&PatchTree>) -
             parsed,
             Some(PatchTree::Elsewhere {
                 directory,
-                repository,
+                repository: Some(repository),
             }),
         ) => {
-            elsewhere = Some(match repository {
-                Some(repository) => format!(
-                    "the patch applies in `{directory}`, the tree of another checkout \
-                     (`{repository}`), not in the upstream's tree: it is not judged against R"
-                ),
-                None => format!(
-                    "the patch applies in `{directory}`, a folder the build makes, not the \
-                     upstream's tree: it is not judged against R"
-                ),
-            });
+            elsewhere = Some(format!(
+                "the patch applies in `{directory}`, the tree of another checkout \
+                 (`{repository}`), not in the upstream's tree: it is not judged against R"
+            ));
             parsed
         }
+        // A folder the build makes is often made of the source's own files (dotnet's source
+        // tarball, from the installer repository's): judged as a patch of R, whose files a
+        // moved path is looked for in by name (`content`).
         (parsed, _) => parsed,
     };
     LoadedPatch {
