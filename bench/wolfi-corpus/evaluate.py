@@ -140,6 +140,11 @@ def not_judged(case, bump, cache):
         errors = [e for e in case.get("evidence", []) if e.get("result") == "error"]
         if any(e.get("detector") == "patch" for e in errors):
             return "patch file not read (parse error)"
+        details = " ".join(str(e.get("detail")) for e in errors)
+        if "a submodule of R" in details:
+            return "patch of a submodule's files (R's tree holds only its commit)"
+        if "the tree of another checkout" in details:
+            return "patch of another git-checkout's tree, not the upstream's"
         if errors:
             return "unknown: " + "; ".join(str(e.get("detail"))[:60] for e in errors)
     return None
