@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::native::melange::PatchTree;
 use crate::patch::apply::{ApplyError, ApplyOptions, WorkTree};
 use crate::patch::metadata::{PatchMetadata, read_metadata};
 use crate::patch::{ParseError, parse_patches};
@@ -275,12 +276,22 @@ fn apply_entry(
             line: entry.line,
             source,
         })?;
-    let parsed = parse_patches(&text).map_err(|source| PrepareError::PatchParse {
+    let mut parsed = parse_patches(&text).map_err(|source| PrepareError::PatchParse {
         path: path.clone(),
         source,
     })?;
+    let mut strip = entry.strip;
+    // A melange step working in a folder of the source patches the paths under it.
+    if let Some(PatchTree::Inside(folder)) =
+        crate::native::package::patch_trees(package).get(&entry.file)
+    {
+        for file in parsed.iter_mut().flat_map(|p| &mut p.files) {
+            file.move_into(folder.as_bytes(), strip);
+        }
+        strip = 1;
+    }
     let apply_options = ApplyOptions {
-        strip: entry.strip,
+        strip,
         fuzz: options.fuzz,
         reverse: false,
     };

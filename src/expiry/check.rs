@@ -3,7 +3,7 @@
 //! (`history.rs`); run the detectors on each patch, pristine and in series order, and turn their
 //! evidence into verdicts (`verdict.rs`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -15,7 +15,6 @@ use super::{
     CountProgress, CumulativeCheck, Detector, Evidence, EvidenceResult, PackageCheck, PatchCheck,
     Verdict, conflicts_only_by_a_move, detector,
 };
-use crate::native::NativeOrigin;
 use crate::native::melange::PatchTree;
 use crate::patch::{Patch, parse_patches};
 use crate::upstream::release_tree::{ReleaseTree, last_component};
@@ -90,7 +89,7 @@ pub fn check_package(
     fetcher: &Fetcher,
     options: &CheckOptions,
 ) -> Result<PackageCheck, CheckError> {
-    let trees = patch_trees(package);
+    let trees = crate::native::package::patch_trees(package);
     let loaded: Vec<LoadedPatch> = package
         .manifest
         .patches
@@ -348,24 +347,6 @@ fn load_patch(package: &Package, entry: &PatchEntry, tree: Option<&PatchTree>) -
         parsed,
         elsewhere,
     }
-}
-
-/// Which tree each patch of a melange package applies to, by file (its first step's, as the
-/// package lists it once); none for other kinds, whose patches all apply to the source.
-fn patch_trees(package: &Package) -> HashMap<String, PatchTree> {
-    let Some(NativeOrigin::Melange(melange)) = package.native() else {
-        return HashMap::new();
-    };
-    let Ok(at) = melange.at(&package.manifest.upstream.version) else {
-        return HashMap::new();
-    };
-    let mut trees = HashMap::new();
-    for patch in &at.patches {
-        trees
-            .entry(patch.workspace_path.clone())
-            .or_insert_with(|| at.patch_tree(patch));
-    }
-    trees
 }
 
 /// The tags R may have: the discovered one first, then the manifest's template.

@@ -7,12 +7,13 @@
 //!
 //! The mapping, field by field, is in docs/native.md.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::NativeError;
 use super::debian::{self, DebianOptions, DebianSource};
-use super::melange::{self, MelangeOptions, MelangePackage, PatchLocation};
+use super::melange::{self, MelangeOptions, MelangePackage, PatchLocation, PatchTree};
 use crate::upstream::{FetchError, Fetcher, Provenance, SourceSpec};
 use crate::workspace::journal::JournalPlace;
 use crate::workspace::{
@@ -349,6 +350,25 @@ pub fn from_melange(name: &str, package: MelangePackage) -> Package {
             expired: Vec::new(),
         },
     }
+}
+
+/// Which tree each patch of a melange package applies to, by file (the first step that
+/// applies it, as the package lists it once); empty for other kinds, whose patches all apply
+/// to the upstream's root.
+pub fn patch_trees(package: &Package) -> HashMap<String, PatchTree> {
+    let Some(NativeOrigin::Melange(melange)) = package.native() else {
+        return HashMap::new();
+    };
+    let Ok(at) = melange.at(&package.manifest.upstream.version) else {
+        return HashMap::new();
+    };
+    let mut trees = HashMap::new();
+    for patch in &at.patches {
+        trees
+            .entry(patch.workspace_path.clone())
+            .or_insert_with(|| at.patch_tree(patch));
+    }
+    trees
 }
 
 /// A Debian source package in the shared model: the upstream part of the changelog's version,

@@ -77,6 +77,25 @@ pub struct SeriesPatch {
     /// Leave this patch untouched and out of the tree the later patches see (a patch whose
     /// verdict is `conflict` or `unknown`); the text says why.
     pub hold: Option<String>,
+    /// The folder of the source the patch applies in (a melange step's `working-directory`
+    /// inside the source): its paths are read under it. `None`: the source's root.
+    pub folder: Option<String>,
+}
+
+impl SeriesPatch {
+    /// The patch's mails, with their paths as paths of the tree, and the `-p` to read them
+    /// with (a patch of a folder gets the folder in front of its paths: [`FilePatch::move_into`];
+    /// the lines it is written back with keep the paths as written).
+    pub fn parse(&self) -> Result<(Vec<Patch>, usize), crate::patch::ParseError> {
+        let mut mails = parse_patches(&self.bytes)?;
+        let Some(folder) = &self.folder else {
+            return Ok((mails, self.strip));
+        };
+        for file in mails.iter_mut().flat_map(|mail| &mut mail.files) {
+            file.move_into(folder.as_bytes(), self.strip);
+        }
+        Ok((mails, 1))
+    }
 }
 
 /// What happened to one patch.
@@ -216,7 +235,7 @@ pub fn plan_refresh(
     // A patch that does not parse (no diff at all, a path into `.git`, …) is an error that
     // names it, not a conflict to rebase by hand.
     for (entry, patch) in package.manifest.patches.iter().zip(&series) {
-        parse_patches(&patch.bytes).map_err(|source| RefreshError::Parse {
+        patch.parse().map_err(|source| RefreshError::Parse {
             path: package.patch_path(entry),
             source,
         })?;
@@ -260,11 +279,16 @@ pub fn plan_refresh(
 
 /// Read every patch of the series, in order.
 pub fn read_series(package: &Package) -> Result<Vec<SeriesPatch>, RefreshError> {
+    let trees = crate::native::package::patch_trees(package);
     package
         .manifest
         .patches
         .iter()
         .map(|entry| {
+            let folder = match trees.get(&entry.file) {
+                Some(crate::native::melange::PatchTree::Inside(folder)) => Some(folder.clone()),
+                _ => None,
+            };
             let path = package.patch_path(entry);
             let bytes = package
                 .read_patch(entry)
@@ -277,6 +301,7 @@ pub fn read_series(package: &Package) -> Result<Vec<SeriesPatch>, RefreshError> 
                 strip: entry.strip,
                 bytes,
                 hold: None,
+                folder,
             })
         })
         .collect()
@@ -387,10 +412,13 @@ fn refresh_patch(
     if let Some(reason) = &patch.hold {
         return conflict(reason.clone(), Vec::new());
     }
-    let mails = match parse_patches(&patch.bytes) {
-        Ok(mails) => mails,
+    let (mails, strip) = match patch.parse() {
+        Ok(parsed) => parsed,
         Err(error) => return conflict(format!("cannot parse the patch: {error}"), Vec::new()),
     };
+    // A file of a folder's patch that upstream moved is not followed: its new path would be
+    // written as a path of the whole tree.
+    let follow_moves = patch.folder.is_none();
     let mut staged: HashMap<Vec<u8>, Entry> = HashMap::new();
     let mut hunks = Vec::new();
     let mut conflicts = Vec::new();
@@ -402,7 +430,8 @@ fn refresh_patch(
     for mail in &mails {
         let mut new_files = Vec::with_capacity(mail.files.len());
         for file in &mail.files {
-            let result = match refresh_file(file, patch.strip, files, &staged, options.fuzz) {
+            let result = match refresh_file(file, strip, files, &staged, options.fuzz, follow_moves)
+            {
                 Ok(result) => result,
                 Err(message) => {
                     conflicts.push(message);
@@ -605,6 +634,7 @@ fn refresh_file(
     files: &Files<'_>,
     staged: &HashMap<Vec<u8>, Entry>,
     fuzz: usize,
+    follow_moves: bool,
 ) -> Result<FileResult, String> {
     let display = file.display_path(strip);
     let verbatim = |effects| FileResult {
@@ -692,6 +722,10 @@ fn refresh_file(
     }
     match read(&old_path)? {
         Some(content) => refresh_modified(file, strip, &content, fuzz, false),
+        None if !follow_moves => Err(format!(
+            "`{display}` is not in the release, and a patch of a folder does not follow a \
+             file upstream moved: rebase it by hand"
+        )),
         None => moved::follow_move(file, strip, files, staged, fuzz),
     }
 }

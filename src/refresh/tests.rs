@@ -11,6 +11,7 @@ fn series(file: &str, bytes: &[u8]) -> SeriesPatch {
         strip: 1,
         bytes: bytes.to_vec(),
         hold: None,
+        folder: None,
     }
 }
 

@@ -27,7 +27,7 @@ use crate::patch::diff::diff_files;
 use crate::patch::merge::{MergeLabels, MergeOutcome, merge3};
 use crate::patch::rewrite::update_index;
 use crate::patch::write::write_patches;
-use crate::patch::{FilePatch, Patch, parse_patches};
+use crate::patch::{FilePatch, Patch};
 use crate::refresh::{RefreshOptions, RefreshOutcome, SeriesPatch, SeriesTree};
 use crate::upstream::release_tree::Entry;
 
@@ -123,8 +123,8 @@ pub fn merge_patch(
     theirs: &mut SeriesTree<'_>,
     labels: &Labels,
 ) -> Merge {
-    let mails = match parse_patches(&patch.bytes) {
-        Ok(mails) => mails,
+    let (mails, strip) = match patch.parse() {
+        Ok(parsed) => parsed,
         Err(error) => {
             return Merge::Conflict {
                 files: Vec::new(),
@@ -138,7 +138,7 @@ pub fn merge_patch(
         .map(|mail| {
             mail.files
                 .iter()
-                .map(|file| merge_file(file, patch.strip, base, theirs, labels))
+                .map(|file| merge_file(file, strip, base, theirs, labels))
                 .collect()
         })
         .collect();
@@ -189,6 +189,7 @@ pub fn merge_patch(
         strip: patch.strip,
         bytes,
         hold: None,
+        folder: patch.folder.clone(),
     };
     let refreshed = theirs.refresh(&carried, &RefreshOptions::default());
     if refreshed.outcome != RefreshOutcome::Unchanged {

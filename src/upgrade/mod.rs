@@ -36,11 +36,11 @@ pub use state::{Outcome, Step, UpgradeState, state_dir};
 
 use crate::expiry::detector::dependency_superseded::DependencyShrink;
 use crate::expiry::{CheckError, CheckOptions, Verdict, check_package};
+use crate::patch::Patch;
 use crate::patch::diff::diff_files;
 use crate::patch::merge::conflict_marker;
 use crate::patch::rewrite::update_index;
 use crate::patch::write::write_patches;
-use crate::patch::{Patch, parse_patches};
 use crate::refresh::{self, RefreshError, RefreshOptions, RefreshOutcome, SeriesPatch, SeriesTree};
 use crate::upstream::release_tree::Entry;
 use crate::upstream::{FetchError, FetchOptions, Fetcher, SourceSpec};
@@ -567,6 +567,7 @@ fn with_bytes(patch: &SeriesPatch, bytes: Vec<u8>) -> SeriesPatch {
         strip: patch.strip,
         bytes,
         hold: None,
+        folder: patch.folder.clone(),
     }
 }
 
@@ -694,9 +695,10 @@ fn materialize(
 /// The tree paths a patch touches, in order.
 fn touched_paths(patch: &SeriesPatch) -> Vec<String> {
     let mut paths: Vec<String> = Vec::new();
-    for mail in parse_patches(&patch.bytes).unwrap_or_default() {
+    let (mails, strip) = patch.parse().unwrap_or_default();
+    for mail in mails {
         for file in &mail.files {
-            for path in [file.old_target(patch.strip), file.new_target(patch.strip)]
+            for path in [file.old_target(strip), file.new_target(strip)]
                 .into_iter()
                 .flatten()
             {
@@ -720,7 +722,7 @@ fn resolution(
     theirs: &SeriesTree<'_>,
 ) -> Result<Option<Vec<u8>>, UpgradeError> {
     let tree = dir.join(state::TREE);
-    let mails = parse_patches(&patch.bytes).map_err(|e| UpgradeError::Resolution {
+    let (mails, strip) = patch.parse().map_err(|e| UpgradeError::Resolution {
         path: package.dir.join(&patch.file),
         message: e.to_string(),
     })?;
@@ -728,10 +730,7 @@ fn resolution(
     for mail in &mails {
         let mut files = Vec::new();
         for file in &mail.files {
-            let Some(path) = file
-                .new_target(patch.strip)
-                .or_else(|| file.old_target(patch.strip))
-            else {
+            let Some(path) = file.new_target(strip).or_else(|| file.old_target(strip)) else {
                 continue;
             };
             let relative = PathBuf::from(String::from_utf8_lossy(&path).into_owned());

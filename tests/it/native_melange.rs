@@ -16,7 +16,7 @@ use support::http::{HttpServer, Reply};
 const GREETING: &str = "one\ntwo\nthree\n";
 /// The fix the packagers carry, which upstream ships in 1.1_p1.
 const FIX: &str = "From: A <a@example.org>\nSubject: fix two\n\n--- a/greeting.txt\n+++ b/greeting.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n";
-/// A patch of the subpackage's pipeline (nested), still needed everywhere.
+/// A patch of the subpackage's pipeline (nested, in `docs/`), still needed everywhere.
 const DOC: &str = "--- a/doc.txt\n+++ b/doc.txt\n@@ -1 +1,2 @@\n manual\n+packaged for demo\n";
 /// A patch named through `working-directory` and `../`.
 const BUILD: &str = "--- a/build.sh\n+++ b/build.sh\n@@ -1 +1 @@\n-make\n+make -j1\n";
@@ -35,7 +35,7 @@ fn repository() -> Repository {
     let upstream = GitRepo::new(temp.path().join("upstream"));
     upstream
         .write("greeting.txt", GREETING)
-        .write("doc.txt", "manual\n")
+        .write("docs/doc.txt", "manual\n")
         .write("build.sh", "make\n");
     let commit_1_0 = upstream.commit("1.0p1");
     upstream.tag("V_1_0_P1");
@@ -180,7 +180,7 @@ fn prepare_checks_out_the_transformed_tag_and_applies_every_patch() {
         "one\nTWO\nthree\n"
     );
     assert_eq!(
-        fs::read_to_string(out.join("doc.txt")).unwrap(),
+        fs::read_to_string(out.join("docs/doc.txt")).unwrap(),
         "manual\npackaged for demo\n"
     );
     assert_eq!(

@@ -296,6 +296,12 @@ fn a_patch_is_judged_in_the_tree_its_step_works_in() {
     );
     // Its `app.js` is looked for in R by name: R's own `app.js`, where it applies.
     assert_eq!(verdict("generated.patch").0, "needed", "{report}");
+    // `prepare` applies it there too.
+    let out = melange.prepare();
+    assert_eq!(
+        fs::read_to_string(out.join("web/app.js")).unwrap(),
+        "web fixed\n"
+    );
     // At 1.0 the step in `web` applies there.
     assert_eq!(
         melange
