@@ -89,6 +89,18 @@ pub fn check_package(
     fetcher: &Fetcher,
     options: &CheckOptions,
 ) -> Result<PackageCheck, CheckError> {
+    check_package_with_tree(package, release, fetcher, options).map(|(check, _)| check)
+}
+
+/// [`check_package`], and R's tree as it read it (the files the patches touch, their
+/// namesakes, the lock files beside them, the release notes), for a caller that goes on
+/// reading R — the upgrade's carry — without reading the archive again.
+pub fn check_package_with_tree(
+    package: &Package,
+    release: &str,
+    fetcher: &Fetcher,
+    options: &CheckOptions,
+) -> Result<(PackageCheck, ReleaseTree), CheckError> {
     let trees = crate::native::package::patch_trees(package);
     let loaded: Vec<LoadedPatch> = package
         .manifest
@@ -193,13 +205,14 @@ pub fn check_package(
         let check = judge(&mut context, patch, &release_tree, &notes, &mut overlay);
         patches.push(check);
     }
-    Ok(PackageCheck {
+    let check = PackageCheck {
         name: package.name.clone(),
         version,
         release: release.to_string(),
         patches,
         pins: super::pins::check(package, &release_tree),
-    })
+    };
+    Ok((check, release_tree))
 }
 
 /// Run every detector on one patch, pristine and cumulative, and apply what still applies to

@@ -19,7 +19,10 @@ pub mod pins;
 pub mod tags;
 pub mod verdict;
 
-pub use check::{CheckError, CheckOptions, DEFAULT_HISTORY_LIMIT, check_package, release_tags};
+pub use check::{
+    CheckError, CheckOptions, DEFAULT_HISTORY_LIMIT, check_package, check_package_with_tree,
+    release_tags,
+};
 pub use model::{
     CumulativeCheck, DependencyCheck, DependencyOutcome, Detector, Evidence, EvidenceResult,
     HunkReport, HunkState, PackageCheck, PatchCheck, ReleaseDeclaration, Verdict,

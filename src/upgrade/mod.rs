@@ -35,7 +35,7 @@ pub use carry::{ConflictFile, Labels, Merge};
 pub use state::{Outcome, Step, UpgradeState, state_dir};
 
 use crate::expiry::detector::dependency_superseded::DependencyShrink;
-use crate::expiry::{CheckError, CheckOptions, Verdict, check_package};
+use crate::expiry::{CheckError, CheckOptions, Verdict, check_package_with_tree};
 use crate::patch::Patch;
 use crate::patch::diff::diff_files;
 use crate::patch::merge::conflict_marker;
@@ -196,7 +196,7 @@ pub fn start(
         return Err(unfinished(&state));
     }
     state::clear(&dir)?;
-    let check = check_package(package, release, fetcher, &options.check)?;
+    let (check, release_tree) = check_package_with_tree(package, release, fetcher, &options.check)?;
     let series = refresh::read_series(package)?;
     let mut state = UpgradeState {
         package: package.name.clone(),
@@ -227,7 +227,7 @@ pub fn start(
         fetcher,
         &series,
         state,
-        None,
+        Begin::Start(Box::new(release_tree)),
         options.no_stop,
     )
 }
@@ -260,7 +260,15 @@ pub fn resume(
             package: package.name.clone(),
         });
     }
-    walk(&dir, package, fetcher, &series, state, Some(action), false)
+    walk(
+        &dir,
+        package,
+        fetcher,
+        &series,
+        state,
+        Begin::Resume(action),
+        false,
+    )
 }
 
 /// Give up a stopped upgrade: its state and work tree go; the package was never changed.
@@ -291,6 +299,12 @@ fn unfinished(state: &UpgradeState) -> UpgradeError {
     }
 }
 
+/// Where a walk begins: at the first patch, with R's tree as `check` read it; or at the stop.
+enum Begin {
+    Start(Box<crate::upstream::release_tree::ReleaseTree>),
+    Resume(Resume),
+}
+
 /// Walk the series from the start (or from the stop, with `resume`) to the end or the next
 /// stop.
 fn walk(
@@ -299,9 +313,13 @@ fn walk(
     fetcher: &Fetcher,
     series: &[SeriesPatch],
     mut state: UpgradeState,
-    resume: Option<Resume>,
+    begin: Begin,
     no_stop: bool,
 ) -> Result<UpgradeReport, UpgradeError> {
+    let (resume, release_tree) = match begin {
+        Begin::Start(tree) => (None, Some(*tree)),
+        Begin::Resume(action) => (Some(action), None),
+    };
     let release = state.release.clone();
     let from = state.from.clone();
     // Only the files the series touches (and their namesakes, where upstream moved one) are
@@ -313,9 +331,15 @@ fn walk(
         .collect();
     let old_tree = refresh::open_tree_selected(package, &from, fetcher, &touched)?;
     // R's tree also holds the go.mod files a melange package's Go bump pins are judged on.
-    let mut wanted = touched.clone();
-    wanted.extend(crate::expiry::pins::release_paths(package));
-    let new_tree = refresh::open_tree_selected(package, &release, fetcher, &wanted)?;
+    // `check` read the same files of R (and more): its tree is used when the run has it.
+    let new_tree = match release_tree {
+        Some(tree) => tree,
+        None => {
+            let mut wanted = touched.clone();
+            wanted.extend(crate::expiry::pins::release_paths(package));
+            refresh::open_tree_selected(package, &release, fetcher, &wanted)?
+        }
+    };
     let mut base = SeriesTree::new(&old_tree);
     let mut theirs = SeriesTree::new(&new_tree);
     let exact = RefreshOptions::default();
