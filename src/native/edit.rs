@@ -77,6 +77,17 @@ fn note(entry: &ExpiredEntry) -> String {
     note
 }
 
+/// The melange removals of `entries`, each with the note it leaves.
+fn removals(entries: &[ExpiredEntry]) -> Vec<melange::edit::Removal> {
+    entries
+        .iter()
+        .map(|entry| melange::edit::Removal {
+            file: entry.file.clone(),
+            note: note(entry),
+        })
+        .collect()
+}
+
 /// Drop the patches of `entries`.
 pub fn expire_patches(
     format: NativeFormat,
@@ -88,21 +99,12 @@ pub fn expire_patches(
         return Ok(text.to_string());
     }
     match format {
-        NativeFormat::Melange => {
-            let removals: Vec<melange::edit::Removal> = entries
-                .iter()
-                .map(|entry| melange::edit::Removal {
-                    file: entry.file.clone(),
-                    note: note(entry),
-                })
-                .collect();
-            Ok(melange::edit::remove_patches(
-                path,
-                text,
-                &removals,
-                &MelangeOptions::default(),
-            )?)
-        }
+        NativeFormat::Melange => Ok(melange::edit::remove_patches(
+            path,
+            text,
+            &removals(entries),
+            &MelangeOptions::default(),
+        )?),
         NativeFormat::Debian => {
             let files: Vec<&str> = entries.iter().map(|e| e.file.as_str()).collect();
             Ok(debian::edit::remove_series_entries(path, text, &files)?)
@@ -123,17 +125,10 @@ pub fn expire_series_entries(
     if !matches!(package.native(), Some(super::NativeOrigin::Melange(_))) || entries.is_empty() {
         return Ok(entries.to_vec());
     }
-    let removals: Vec<melange::edit::Removal> = entries
-        .iter()
-        .map(|entry| melange::edit::Removal {
-            file: entry.file.clone(),
-            note: note(entry),
-        })
-        .collect();
     let (edits, rest) = melange::edit::series_edits(
         &package.manifest_path,
         text,
-        &removals,
+        &removals(entries),
         &MelangeOptions::default(),
     )
     .map_err(|error| crate::workspace::edit::EditError::Edit {

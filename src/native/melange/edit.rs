@@ -181,7 +181,8 @@ pub fn series_edits(
     }
     let mut edits = Vec::new();
     for (file, dropped) in lines {
-        let old = read_text(&file, options.max_series_bytes)?;
+        let old = crate::native::read_text(&file, options.max_series_bytes)
+            .map_err(|error| edit_error(&file, error.to_string()))?;
         let mut new = String::with_capacity(old.len());
         for (index, line) in old.split_inclusive('\n').enumerate() {
             match dropped.iter().find(|(number, _, _)| *number == index + 1) {
@@ -211,18 +212,6 @@ pub fn series_edits(
         edits.push(SeriesEdit { file, old, new });
     }
     Ok((edits, rest))
-}
-
-/// A series file's text, bounded as the reader bounds it.
-fn read_text(file: &Path, limit: u64) -> Result<String, MelangeEditError> {
-    let bytes = fs_err::read(file).map_err(|error| edit_error(file, error.to_string()))?;
-    if bytes.len() as u64 > limit {
-        return Err(edit_error(
-            file,
-            format!("the series is over {limit} bytes"),
-        ));
-    }
-    String::from_utf8(bytes).map_err(|_| edit_error(file, "the series is not UTF-8"))
 }
 
 /// Drop `removals` from the steps that apply them; the new text.
