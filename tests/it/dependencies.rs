@@ -17,6 +17,16 @@ use mindelta::workspace::Workspace;
 use support::cli::{applies_exactly, mindelta, snapshot};
 use support::git::GitRepo;
 
+/// `mindelta --workspace ROOT ARGS…` with the cache in `temp`.
+fn run(temp: &Path, root: &Path, args: &[&str]) -> std::process::Output {
+    mindelta(&temp.join("cache"))
+        .arg("--workspace")
+        .arg(root)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 /// An upstream repository: each release is a tag (`v<version>`) over these files.
 fn upstream(dir: &Path, releases: &[(&str, &[(&str, &str)])]) -> GitRepo {
     let repo = GitRepo::new(dir);
@@ -453,12 +463,11 @@ fn expire_shrinks_a_partial_pom_patch_to_the_raise_r_lacks() {
     let repo = maven_upstream(&temp.path().join("up"));
     let patch = maven_bump(&repo);
     package(&root, "gw", &repo, &[("netty-tomcat.patch", "", &patch)]);
-    let output = mindelta(&temp.path().join("cache"))
-        .args(["--workspace"])
-        .arg(&root)
-        .args(["expire", "gw", "--release", "1.2", "--format", "json"])
-        .output()
-        .unwrap();
+    let output = run(
+        temp.path(),
+        &root,
+        &["expire", "gw", "--release", "1.2", "--format", "json"],
+    );
     assert!(
         output.status.success(),
         "{}",
@@ -485,12 +494,11 @@ fn upgrade_carries_a_partial_pom_patch_rebuilt_to_the_raise_r_lacks() {
     let repo = maven_upstream(&temp.path().join("up"));
     let patch = maven_bump(&repo);
     package(&root, "gw", &repo, &[("netty-tomcat.patch", "", &patch)]);
-    let output = mindelta(&temp.path().join("cache"))
-        .args(["--workspace"])
-        .arg(&root)
-        .args(["upgrade", "gw", "--release", "1.2", "--format", "json"])
-        .output()
-        .unwrap();
+    let output = run(
+        temp.path(),
+        &root,
+        &["upgrade", "gw", "--release", "1.2", "--format", "json"],
+    );
     assert!(
         output.status.success(),
         "{}",
@@ -532,12 +540,7 @@ fn a_pom_property_shared_with_other_artifacts_is_not_shrunk_by_editing_it() {
     let (checked, _, detail) = judged(&root, "gw", "1.2");
     assert_eq!(checked.verdict, Verdict::Partial, "{detail}");
     let before = snapshot(&root);
-    let output = mindelta(&temp.path().join("cache"))
-        .args(["--workspace"])
-        .arg(&root)
-        .args(["expire", "gw", "--release", "1.2"])
-        .output()
-        .unwrap();
+    let output = run(temp.path(), &root, &["expire", "gw", "--release", "1.2"]);
     assert_eq!(output.status.code(), Some(3));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("needs a refresh"), "{stdout}");
@@ -754,12 +757,11 @@ fn expire_drops_a_superseded_go_bump_and_records_why() {
     );
     assert!(manifest.contains("    date: 2026-11-27\n"), "{manifest}");
     // Nothing is left to expire.
-    let output = mindelta(&temp.path().join("cache"))
-        .args(["--workspace"])
-        .arg(&root)
-        .args(["check", "gw", "--release", "1.1", "--exit-code"])
-        .output()
-        .unwrap();
+    let output = run(
+        temp.path(),
+        &root,
+        &["check", "gw", "--release", "1.1", "--exit-code"],
+    );
     assert!(output.status.success());
 }
 
@@ -807,12 +809,11 @@ fn expire_holds_a_partial_bump_whose_lock_file_needs_a_refresh() {
     let (checked, _, detail) = judged(&root, "gw", "1.2");
     assert_eq!(checked.verdict, Verdict::Partial, "{detail}");
     let before = snapshot(&root);
-    let output = mindelta(&temp.path().join("cache"))
-        .args(["--workspace"])
-        .arg(&root)
-        .args(["expire", "gw", "--release", "1.2", "--format", "json"])
-        .output()
-        .unwrap();
+    let output = run(
+        temp.path(),
+        &root,
+        &["expire", "gw", "--release", "1.2", "--format", "json"],
+    );
     assert_eq!(output.status.code(), Some(3));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let held = &report["packages"][0]["needs_refresh"][0];
@@ -826,12 +827,11 @@ fn expire_holds_a_partial_bump_whose_lock_file_needs_a_refresh() {
     assert_eq!(snapshot(&root), before);
     // The upgrade stops there for a person (the lock file is the tool's to regenerate), with
     // the reason; nothing in the package changed.
-    let output = mindelta(&temp.path().join("cache"))
-        .args(["--workspace"])
-        .arg(&root)
-        .args(["upgrade", "gw", "--release", "1.2", "--format", "json"])
-        .output()
-        .unwrap();
+    let output = run(
+        temp.path(),
+        &root,
+        &["upgrade", "gw", "--release", "1.2", "--format", "json"],
+    );
     assert_eq!(output.status.code(), Some(3));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let step = &report["packages"][0]["patches"][0];
