@@ -11,10 +11,10 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use mindelta::patch::apply::{ApplyOptions, WorkTree};
-use mindelta::patch::diff::diff_files;
-use mindelta::patch::parse_patches;
-use mindelta::patch::write::write_file;
+use mindelta_patch::apply::{ApplyOptions, WorkTree};
+use mindelta_patch::diff::diff_files;
+use mindelta_patch::parse_patches;
+use mindelta_patch::write::write_file;
 
 const BIG_LINES: usize = 20_000;
 const SMALL_FILES: usize = 19;

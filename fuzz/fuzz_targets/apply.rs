@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use mindelta::patch::apply::{ApplyOptions, WorkTree};
-use mindelta::patch::dotgit::verify_git_path;
-use mindelta::patch::parse_patches;
+use mindelta_patch::apply::{ApplyOptions, WorkTree};
+use mindelta_patch::dotgit::verify_git_path;
+use mindelta_patch::parse_patches;
 
 /// The link planted to lead out of the tree before any patch runs: not the applier's doing.
 const PLANTED_ESCAPE: &str = "escape";

@@ -9,9 +9,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mindelta::patch::dotgit::verify_git_path;
-use mindelta::patch::parse_patches;
-use mindelta::patch::write::write_patches;
+use mindelta_patch::dotgit::verify_git_path;
+use mindelta_patch::parse_patches;
+use mindelta_patch::write::write_patches;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(patches) = parse_patches(data) {
@@ -42,9 +42,9 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(again, patches, "parse(write(p)) != p");
         }
         for patch in &patches {
-            let _ = mindelta::patch::patch_id::patch_id(patch, 1);
-            let _ = mindelta::patch::metadata::read_metadata(&patch.header);
+            let _ = mindelta_patch::patch_id::patch_id(patch, 1);
+            let _ = mindelta_patch::metadata::read_metadata(&patch.header);
         }
     }
-    let _ = mindelta::patch::patch_id::stable_patch_ids(data);
+    let _ = mindelta_patch::patch_id::stable_patch_ids(data);
 });

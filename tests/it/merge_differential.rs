@@ -6,7 +6,7 @@
 //! them (a line changed on both sides, a function moved on one side and edited on the other,
 //! a block deleted, lines added at the same place), some in CRLF, some without final newline.
 //!
-//! Two differences are gix-merge's own and documented in `src/patch/merge.rs`; a case may
+//! Two differences are gix-merge's own and documented in `crates/patch/src/merge.rs`; a case may
 //! differ from git only when the test proves it is one of them (see [`Explained`]). Run with
 //! `--nocapture` to see the figures.
 

@@ -11,8 +11,8 @@ use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::patch::dotgit::verify_git_path;
-use crate::patch::path::bytes_to_path;
+use crate::dotgit::verify_git_path;
+use crate::path::bytes_to_path;
 
 /// Bound on link expansions while resolving one link (Linux's `MAXSYMLINKS`): more is a loop.
 const MAX_LINK_EXPANSIONS: usize = 40;

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use super::ApplyError;
-use crate::patch::dotgit::{GitPathError, verify_git_path};
-use crate::patch::path::{UnsafePath, safe_relative};
+use crate::dotgit::{GitPathError, verify_git_path};
+use crate::path::{UnsafePath, safe_relative};
 
 /// Why a path or a symbolic link is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

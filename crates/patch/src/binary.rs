@@ -249,7 +249,7 @@ mod tests {
         let lines: Vec<&[u8]> = text.split_inclusive(|b| *b == b'\n').collect();
         let decoded = decode_base85_payload(&lines).unwrap();
         assert_eq!(decoded, deflated);
-        let reserve = |bytes| crate::patch::budget::global().reserve(bytes).unwrap();
+        let reserve = |bytes| crate::budget::global().reserve(bytes).unwrap();
         assert_eq!(inflate(&decoded, &reserve(data.len())).unwrap(), data);
         assert!(matches!(
             inflate(&decoded, &reserve(data.len() + 1)),

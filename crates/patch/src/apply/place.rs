@@ -10,8 +10,8 @@
 //! `place_hunks` also carries the double-apply guard: a hunk whose post-image sits where it
 //! is expected, or nearer than any place its pre-image is found, is never placed at an offset.
 
-use crate::patch::content::carries_content;
-use crate::patch::model::{Hunk, LineKind};
+use crate::content::carries_content;
+use crate::model::{Hunk, LineKind};
 
 /// Find `needle` lines in `haystack` lines: exact position `expected` (0-based) first, then the
 /// nearest offset, with up to `fuzz` context lines dropped from the ends (GNU patch semantics).
@@ -431,7 +431,7 @@ mod tests {
 
     #[test]
     fn splice_records_the_line_ends_a_split_would_find() {
-        use crate::patch::model::Line;
+        use crate::model::Line;
         let file = lines("a\nb\nc\nlast");
         let line = |kind, text: &str| Line {
             kind,

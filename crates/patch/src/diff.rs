@@ -10,7 +10,7 @@
 
 use imara_diff::{Algorithm, Diff, InternedInput};
 
-use crate::patch::model::{FilePatch, Hunk, Line, LineKind, NO_NEWLINE};
+use crate::model::{FilePatch, Hunk, Line, LineKind, NO_NEWLINE};
 
 /// A unified diff of two byte contents as one FilePatch (git-style `a/`/`b/` paths, `context`
 /// lines of context): apply(diff(a, b), a) == b, including no-newline-at-end and CRLF.
@@ -152,7 +152,7 @@ fn split_lines(content: &[u8]) -> Vec<&[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::patch::apply::apply_hunks;
+    use crate::apply::apply_hunks;
     use proptest::prelude::*;
 
     fn roundtrip(old: &[u8], new: &[u8], context: usize) {

@@ -16,8 +16,8 @@ use rayon::prelude::*;
 
 use super::links::{self, Escape};
 use super::{ApplyError, Refusal, WriteSummary};
-use crate::patch::budget::Reservation;
-use crate::patch::path::{UnsafePath, check_no_symlink};
+use crate::budget::Reservation;
+use crate::path::{UnsafePath, check_no_symlink};
 
 /// Git's mode of a symbolic link.
 pub(super) const SYMLINK: u32 = 0o120000;
@@ -682,7 +682,7 @@ fn write_symlink(parent: &Path, full: &Path, target: &[u8]) -> Result<(), ApplyE
         COUNTER.fetch_add(1, Ordering::Relaxed)
     );
     let temp = parent.join(name);
-    let target = crate::patch::path::bytes_to_path(target);
+    let target = crate::path::bytes_to_path(target);
     std::os::unix::fs::symlink(&target, &temp).map_err(|source| ApplyError::Io {
         path: temp.clone(),
         source,

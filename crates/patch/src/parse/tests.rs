@@ -142,7 +142,7 @@ fn a_hunk_short_of_up_to_three_context_lines_at_the_end_counts_them_as_missing_c
         assert_eq!(hunk.lines.len(), 3, "{input}");
         assert_eq!(hunk.missing_context, missing);
         assert_eq!(hunk.context_lengths(), (1, missing));
-        assert_eq!(crate::patch::write::write_patch(&patch), input.as_bytes());
+        assert_eq!(crate::write::write_patch(&patch), input.as_bytes());
     }
     // One more is GNU patch's "unexpected end of file in patch".
     let input = b"--- a/x\n+++ b/x\n@@ -1,6 +1,6 @@\n a\n-b\n+c\n";
@@ -187,7 +187,7 @@ fn a_wrapped_diff_git_line_is_read_as_gnu_patch_reads_it() {
         assert_eq!(file.new_path.as_deref(), Some(&b"b/dir/long-name.txt"[..]));
         assert_eq!(file.hunks.len(), 1);
         // Lossless: every line is kept, the skipped ones in the preamble.
-        assert_eq!(crate::patch::write::write_patch(&patch), input);
+        assert_eq!(crate::write::write_patch(&patch), input);
     }
     // Prose longer than a wrapped line, or a second file diff, is not a wrapped line: a
     // `diff --git` header that changes nothing is still an error.

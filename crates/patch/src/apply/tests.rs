@@ -1,8 +1,8 @@
 //! Unit tests of the applier, on hand-built patches and temporary trees.
 
 use super::*;
-use crate::patch::dotgit::GitPathError;
-use crate::patch::model::Line;
+use crate::dotgit::GitPathError;
+use crate::model::Line;
 
 /// A hunk from unified text: a `@@ -a,b +c,d @@` line, then ` `/`-`/`+` lines; a `\` line
 /// strips the terminator of the line before it.
@@ -542,7 +542,7 @@ fn check_changes_nothing() {
 
 #[test]
 fn binary_without_payload_is_refused() {
-    use crate::patch::model::BinaryPatch;
+    use crate::model::BinaryPatch;
     let dir = tree(&[("x.bin", "\0")]);
     let mut file = file_patch(Some("x.bin"), Some("x.bin"), &[]);
     file.binary = Some(BinaryPatch {
@@ -720,9 +720,9 @@ fn a_link_already_out_of_the_tree_is_not_the_patch_s_doing() {
 
 #[test]
 fn a_binary_literal_shares_its_bytes_and_budget_with_the_tree() {
-    use crate::patch::model::{BinaryHunk, BinaryPatch};
+    use crate::model::{BinaryHunk, BinaryPatch};
     let dir = tree(&[]);
-    let data = crate::patch::budget::Payload::reserve(b"\0binary\0".to_vec()).unwrap();
+    let data = crate::budget::Payload::reserve(b"\0binary\0".to_vec()).unwrap();
     let mut file = file_patch(None, Some("x.bin"), &[]);
     file.binary = Some(BinaryPatch {
         raw: Vec::new(),

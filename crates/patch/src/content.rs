@@ -195,7 +195,7 @@ mod tests {
     fn a_hunk_is_trivial_when_no_changed_line_carries_content() {
         let hunk = |text: &str| {
             let patch = format!("--- a/x\n+++ b/x\n{text}");
-            crate::patch::parse_patches(patch.as_bytes()).unwrap()[0].files[0].hunks[0].clone()
+            crate::parse_patches(patch.as_bytes()).unwrap()[0].files[0].hunks[0].clone()
         };
         let braces = hunk("@@ -1,2 +1,4 @@\n int a;\n+}\n+\n x();\n");
         assert!(braces.is_trivial());

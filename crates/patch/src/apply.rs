@@ -20,8 +20,8 @@ use std::sync::Arc;
 pub use place::locate;
 pub use refusal::Refusal;
 
-use crate::patch::budget::{self, BudgetError, Reservation};
-use crate::patch::model::{BinaryKind, FilePatch, Hunk, LineKind, Patch};
+use crate::budget::{self, BudgetError, Reservation};
+use crate::model::{BinaryKind, FilePatch, Hunk, LineKind, Patch};
 use place::{Miss, Spot};
 use refusal::{check_link_target, checked, refuse_gitmodules_link};
 use tree::{EXECUTABLE, FileState, LineEnds, REGULAR, SYMLINK, Slot, Stage, Tree};
@@ -714,7 +714,7 @@ fn git_mode(mode: u32) -> u32 {
 /// Apply a git delta (the binary module owns the format), its declared result reserved from
 /// the binary payload budget before it is built.
 fn delta(base: &[u8], delta: &[u8]) -> Result<(Vec<u8>, Reservation), String> {
-    use crate::patch::binary::{BinaryError, apply_delta, delta_target_size};
+    use crate::binary::{BinaryError, apply_delta, delta_target_size};
     let size = delta_target_size(delta).map_err(|error| error.to_string())?;
     let reservation = budget::global()
         .reserve(size)

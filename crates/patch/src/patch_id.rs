@@ -8,7 +8,7 @@
 //! patch as the git diff of the same change (a/ and b/ prefixes on `-p`-stripped paths) and
 //! feeds that text to the same machine, which gives quilt-style diffs the id of their git twin.
 
-use crate::patch::path::git_quote_into;
+use crate::path::git_quote_into;
 use sha1::{Digest, Sha1};
 
 use super::model::{FilePatch, LineKind, Patch};
@@ -336,7 +336,7 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::patch::parse::parse_patches;
+    use crate::parse::parse_patches;
 
     const GIT_DIFF: &[u8] = b"diff --git a/x b/x\nindex 1234567..89abcde 100644\n--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n";
 

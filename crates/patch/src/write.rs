@@ -85,7 +85,7 @@ fn estimate(patch: &Patch) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::patch::parse::parse_patches;
+    use crate::parse::parse_patches;
 
     #[test]
     fn round_trips_a_mixed_patch() {

@@ -1,0 +1,2 @@
+//! Nothing: the package holds the criterion benchmarks (`apply.rs`), run with
+//! `cargo bench -p mindelta-benches`.
