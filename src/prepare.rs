@@ -15,6 +15,7 @@
 pub mod out;
 pub mod staging;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -23,7 +24,7 @@ use sha2::{Digest, Sha256};
 use crate::native::melange::PatchTree;
 use crate::patch::apply::{ApplyError, ApplyOptions, WorkTree};
 use crate::patch::metadata::{PatchMetadata, read_metadata};
-use crate::patch::{ParseError, parse_patches};
+use crate::patch::{ParseError, Patch, parse_patches};
 use crate::upstream::{FetchError, Fetcher, Provenance, SourceSpec};
 use crate::workspace::journal::step;
 use crate::workspace::{Package, PatchEntry, PatchStatus};
@@ -221,9 +222,10 @@ pub fn prepare(
         file: String::new(),
         source: Box::new(source),
     })?;
+    let trees = crate::native::package::patch_trees(package);
     let mut patches = Vec::with_capacity(package.manifest.patches.len());
     for entry in &package.manifest.patches {
-        patches.push(apply_entry(package, entry, &mut work, options)?);
+        patches.push(apply_entry(package, entry, &trees, &mut work, options)?);
     }
     work.write().map_err(|source| PrepareError::Apply {
         package: package.name.clone(),
@@ -264,6 +266,7 @@ pub fn prepare(
 fn apply_entry(
     package: &Package,
     entry: &PatchEntry,
+    trees: &HashMap<String, PatchTree>,
     work: &mut WorkTree,
     options: &PrepareOptions,
 ) -> Result<PreparedPatch, PrepareError> {
@@ -282,13 +285,8 @@ fn apply_entry(
     })?;
     let mut strip = entry.strip;
     // A melange step working in a folder of the source patches the paths under it.
-    if let Some(PatchTree::Inside(folder)) =
-        crate::native::package::patch_trees(package).get(&entry.file)
-    {
-        for file in parsed.iter_mut().flat_map(|p| &mut p.files) {
-            file.move_into(folder.as_bytes(), strip);
-        }
-        strip = 1;
+    if let Some(PatchTree::Inside(folder)) = trees.get(&entry.file) {
+        strip = Patch::move_all_into(&mut parsed, folder.as_bytes(), strip);
     }
     let apply_options = ApplyOptions {
         strip,

@@ -331,10 +331,7 @@ fn load_patch(package: &Package, entry: &PatchEntry, tree: Option<&PatchTree>) -
     let parsed = match (parsed, tree) {
         (Ok(mut patches), Some(PatchTree::Inside(folder))) => {
             // Its paths are relative to a folder of the source: as paths of R they start there.
-            for file in patches.iter_mut().flat_map(|p| &mut p.files) {
-                file.move_into(folder.as_bytes(), entry.strip);
-            }
-            entry.strip = 1;
+            entry.strip = Patch::move_all_into(&mut patches, folder.as_bytes(), entry.strip);
             Ok(patches)
         }
         (

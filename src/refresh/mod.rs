@@ -91,10 +91,8 @@ impl SeriesPatch {
         let Some(folder) = &self.folder else {
             return Ok((mails, self.strip));
         };
-        for file in mails.iter_mut().flat_map(|mail| &mut mail.files) {
-            file.move_into(folder.as_bytes(), self.strip);
-        }
-        Ok((mails, 1))
+        let strip = Patch::move_all_into(&mut mails, folder.as_bytes(), self.strip);
+        Ok((mails, strip))
     }
 }
 

@@ -323,6 +323,14 @@ impl FilePatch {
 }
 
 impl Patch {
+    /// [`FilePatch::move_into`] for every file of `mails`; the `-p` that reads them now (1).
+    pub fn move_all_into(mails: &mut [Patch], folder: &[u8], strip: usize) -> usize {
+        for file in mails.iter_mut().flat_map(|mail| &mut mail.files) {
+            file.move_into(folder, strip);
+        }
+        1
+    }
+
     /// The same patch, undone.
     pub fn reversed(&self) -> Patch {
         Patch {
